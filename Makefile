@@ -1,0 +1,34 @@
+# ruralgov — the two set-up commands are `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test venv dev clean-venv
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(DEVSTAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@ $(STAMP)
+
+venv: $(STAMP)
+dev: $(DEVSTAMP)
+
+## demo: install and run the baseline scenario; outputs go under results/
+demo: $(STAMP)
+	$(VENV)/bin/ruralgov run baseline
+
+## test: install with dev extras and run the whole test suite
+test: $(DEVSTAMP)
+	$(PY) -m pytest
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,117 @@
+"""Government actors: township governments and county departments, as Mesa agents.
+
+They are few (a handful to thousands), so each is a :class:`mesa.Agent` with its own state and
+methods named after the ODD submodels they run. Villagers are many and live in the model's
+numpy arrays (:mod:`ruralgov.model`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from . import rules
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import RuralGovernanceModel
+
+__all__ = ["Township", "Department"]
+
+
+class Township(mesa.Agent):
+    """A township government (乡镇政府).
+
+    State: ``self_interest`` (fixed), ``pressure`` from county reprimands (dynamic, 0-1), and
+    each step's plan: ``fidelity`` of implementation, enforcement ``effort``, case capacity for
+    petitions and disputes, the chance of suppressing a pending petition, the share of rule
+    cost removed by fitting rules to need (``fit``) and ``deviation``.
+    """
+
+    def __init__(self, model: RuralGovernanceModel, index: int, n_villagers: int,
+                 self_interest: float):
+        super().__init__(model)
+        self.index = index
+        self.n_villagers = n_villagers
+        self.self_interest = float(self_interest)
+        self.pressure = 0.0
+        # plan (set by plan())
+        self.fidelity = 1.0
+        self.effort = 1.0
+        self.fit = 0.0
+        self.deviation = 0.0
+        self.petition_capacity = 0.0
+        self.dispute_capacity = 0.0
+        self.suppress_probability = 0.0
+        # outcomes of the step (set by the model and report())
+        self.true_compliance = float("nan")
+        self.reported_compliance = float("nan")
+        self.escalations = 0
+        self.cases_handled = 0
+
+    @property
+    def capacity(self) -> float:
+        """Cases per step: township_capacity per 100 villagers."""
+        return self.model.p["township_capacity"] * self.n_villagers / 100.0
+
+    def plan(self) -> None:
+        """ODD submodel *township_plan*: split capacity and set implementation for this step.
+
+        Self-interest diverts capacity from villagers' cases to the township's own ends and
+        lowers enforcement effort unless county pressure forces it (压力型体制). Discretion fits
+        rules to need in proportion to (1 - self-interest) and becomes deviation in proportion
+        to self-interest (弹性 vs 制度偏离).
+        """
+        p = self.model.p
+        s = self.self_interest
+        if p["mech_discretion"]:
+            self.deviation = p["discretion"] * s
+            self.fit = p["discretion"] * (1.0 - s) * p["discretion_fit"]
+        else:
+            self.deviation = 0.0
+            self.fit = 0.0
+        levels = p["transmission_levels"] if p["mech_transmission"] else 0
+        self.fidelity = float(rules.implementation_fidelity(
+            p["transmission_fidelity"], levels, self.deviation))
+        self.effort = (1.0 - s) + s * self.pressure
+        welfare = (1.0 - s) * self.capacity
+        self.petition_capacity = welfare * p["responsiveness"]
+        self.dispute_capacity = welfare * (1.0 - p["responsiveness"])
+        self.suppress_probability = p["suppression"] * self.pressure
+
+    def report(self, true_compliance: float, escalations: int) -> None:
+        """ODD submodel *township_report*: report compliance upward and feel county pressure.
+
+        The report overstates true compliance by self_interest x misreporting of the gap.
+        Escalated petitions bring reprimands: pressure rises by reprimand_pressure per
+        escalation per 100 villagers and fades by pressure_decay.
+        """
+        p = self.model.p
+        self.true_compliance = true_compliance
+        self.reported_compliance = float(rules.report_compliance(
+            np.float64(true_compliance), self.self_interest, p["misreporting"]))
+        self.escalations = int(escalations)
+        per100 = escalations / max(self.n_villagers / 100.0, 1e-9)
+        self.pressure = float(np.clip(
+            self.pressure * (1.0 - p["pressure_decay"]) + p["reprimand_pressure"] * per100,
+            0.0, 1.0))
+
+
+class Department(mesa.Agent):
+    """A county department (县级部门) that issues rules and answers escalated petitions."""
+
+    def __init__(self, model: RuralGovernanceModel, index: int, rules_issued: list[int]):
+        super().__init__(model)
+        self.index = index
+        self.rules_issued = list(rules_issued)
+        self.received = 0
+        self.answered = 0
+        self.backlog = 0
+
+    @property
+    def capacity(self) -> float:
+        """Escalated cases this department answers per step (county capacity split evenly)."""
+        p = self.model.p
+        return p["county_capacity"] * self.model.n_villagers / 100.0 / len(
+            self.model.departments)

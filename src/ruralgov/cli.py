@@ -1,0 +1,181 @@
+"""Command line: ``ruralgov run | scenarios | validate | params``.
+
+Bad input prints one clear message (file, field, what is allowed) to stderr and exits with
+status 2, writing nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .schema import InputError
+
+EXIT_INPUT = 2
+
+
+class _Progress:
+    """A one-line progress report on stderr for runs that take a while."""
+
+    def __init__(self, label: str, enabled: bool = True):
+        self.label = label
+        self.enabled = enabled
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if done < total and now - self.last < 0.5:
+            return
+        self.last = now
+        elapsed = now - self.t0
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = (total - done) / rate if rate > 0 else 0.0
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\r{self.label}: step {done}/{total}  {rate:,.1f} steps/s  "
+                         f"~{left:,.0f} s left   {end}")
+        sys.stderr.flush()
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .runner import default_out_dir, run_scenario, write_run
+    from .scenario import load_scenario, parse_overrides
+
+    scenario = load_scenario(args.scenario)
+    overrides = parse_overrides(args.set)
+    scenario.resolved(overrides)  # validate the combination before running
+    if args.out is not None:
+        out = Path(args.out)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise InputError(f"--out {out}: already exists and is not empty; results are never "
+                             "overwritten — choose another folder or remove it")
+    progress = _Progress(f"ruralgov run {scenario.name}", enabled=not args.quiet)
+    result = run_scenario(scenario, seed=args.seed, steps=args.steps, overrides=overrides,
+                          collect_detail=not args.no_detail, progress=progress)
+    out = Path(args.out) if args.out is not None else default_out_dir(result)
+    written = write_run(result, out, csv=args.csv, figure=not args.no_figure)
+    s = result.summary
+    print(f"{scenario.title}: seed {result.seed}, {result.steps} steps, "
+          f"{result.parameters['n_villagers']:,} villagers, "
+          f"{result.timings['per_step'] * 1000:.1f} ms/step")
+    print(f"  compliance {s['compliance_final']:.3f}  legitimacy {s['legitimacy_mean_final']:.3f}"
+          f"  petitions/step {s['petitions_new_final']:.1f}  protesters {s['protesters_final']:.1f}"
+          f"  substitution {s['substitution_index_final']:.2f}  (means over the last quarter)")
+    print(f"results: {written}")
+    return 0
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from .scenario import list_scenarios
+
+    for sc in list_scenarios():
+        print(f"{sc.name:<24} {sc.title}")
+        if args.long:
+            print(f"{'':<24} {sc.story}")
+            changed = ", ".join(f"{k}={v}" for k, v in sc.parameters.items()) or "(defaults)"
+            print(f"{'':<24} parameters: {changed}\n")
+        else:
+            print(f"{'':<24} {sc.summary_line}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .scenario import load_scenario
+
+    failures = 0
+    for f in args.files:
+        try:
+            sc = load_scenario(f)
+            sc.resolved()
+            if sc.network:
+                from .fielddata import load_population
+
+                load_population(**sc.network)
+            print(f"{sc.path}: ok ({sc.title}; {len(sc.parameters)} parameter(s) changed)")
+        except InputError as err:
+            print(str(err), file=sys.stderr)
+            failures += 1
+    return EXIT_INPUT if failures else 0
+
+
+def _cmd_params(args: argparse.Namespace) -> int:
+    from .params import PARAMS, markdown_table
+
+    if args.markdown:
+        print(markdown_table())
+        return 0
+    for p in PARAMS:
+        if args.section and p.section != args.section:
+            continue
+        default = str(p.default).lower() if p.type == "bool" else p.default
+        print(f"{p.name:<28} {default!s:<8} {p.allowed():<32} {p.doc}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ruralgov",
+        description="Agent-based model of institutional authority, fragmentation and "
+                    "responsiveness in rural governance.")
+    parser.add_argument("--version", action="version", version=f"ruralgov {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a scenario and write its results",
+                         description="Run a scenario; write series and summary (Parquet), "
+                                     "detail tables, manifest.json and figure.png into a new "
+                                     "folder (default results/runs/<scenario>/<time>-seed<N>).")
+    run.add_argument("scenario", help="scenario name (see `ruralgov scenarios`) or YAML file")
+    run.add_argument("--seed", type=int, default=None,
+                     help="random seed (default: the scenario's, else a fresh one, recorded)")
+    run.add_argument("--steps", type=int, default=None,
+                     help="number of steps (default: the scenario's, 200 if it has none)")
+    run.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="override a parameter, e.g. --set coordination=0.8 (repeatable)")
+    run.add_argument("--out", default=None, help="output folder; must not exist or be empty")
+    run.add_argument("--csv", action="store_true", help="also write CSV copies of the tables")
+    run.add_argument("--no-detail", action="store_true",
+                     help="skip per-village/township/department/rule tables")
+    run.add_argument("--no-figure", action="store_true", help="skip figure.png")
+    run.add_argument("--quiet", action="store_true", help="no progress line")
+    run.set_defaults(func=_cmd_run)
+
+    sc = sub.add_parser("scenarios", help="list the scenarios with their stories",
+                        description="List the scenarios found in ./scenarios, the checkout's "
+                                    "scenarios/ and the installed package.")
+    sc.add_argument("--long", action="store_true", help="whole story and changed parameters")
+    sc.set_defaults(func=_cmd_scenarios)
+
+    va = sub.add_parser("validate", help="check scenario files",
+                        description="Check scenario files (keys, types, ranges, field-data "
+                                    "files); exit status 2 if any is invalid.")
+    va.add_argument("files", nargs="+", help="scenario files or names")
+    va.set_defaults(func=_cmd_validate)
+
+    pa = sub.add_parser("params", help="list every parameter with default and allowed range",
+                        description="List the parameter registry.")
+    pa.add_argument("--markdown", action="store_true", help="as the ODD's Markdown table")
+    pa.add_argument("--section", default=None, help="only this ODD submodel")
+    pa.set_defaults(func=_cmd_params)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as err:
+        print(f"ruralgov: error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("\nruralgov: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

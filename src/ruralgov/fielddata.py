@@ -1,0 +1,159 @@
+"""Field data: a county's real villagers and network instead of the generated one.
+
+Two forms are accepted (see docs/ODD.md section 6 "input data"):
+
+* a villager table (CSV) plus an edge list (CSV);
+* one GraphML file whose nodes carry the villager columns as attributes.
+
+Villager columns: ``id``, ``township``, ``village`` (required; any labels; a village is
+identified by its township and its own label), ``lineage`` (optional, default one lineage per
+village), ``elder`` (optional, 0/1 or true/false), and optional initial states in [0, 1]:
+``hardship``, ``risk_aversion``, ``legitimacy``, ``norm_attachment``. Edge columns:
+``source``, ``target`` (villager ids). Ties are undirected and unweighted.
+
+Every problem raises one :class:`~ruralgov.schema.InputError` naming the file, the row or
+column, and what is allowed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .network import Population, symmetric_adjacency
+from .schema import InputError
+
+__all__ = ["load_population", "VILLAGER_COLUMNS", "STATE_COLUMNS"]
+
+STATE_COLUMNS = ("hardship", "risk_aversion", "legitimacy", "norm_attachment")
+VILLAGER_COLUMNS = ("id", "township", "village", "lineage", "elder") + STATE_COLUMNS
+EDGE_COLUMNS = ("source", "target")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: not a readable CSV table ({err})") from None
+
+
+def _check_columns(df: pd.DataFrame, path: Path, allowed: tuple, required: tuple) -> None:
+    unknown = [c for c in df.columns if c not in allowed]
+    if unknown:
+        raise InputError(f"{path}: unknown column(s) {', '.join(unknown)}; allowed: "
+                         f"{', '.join(allowed)}")
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; required: "
+                         f"{', '.join(required)}")
+
+
+def _as_bool(col: pd.Series, path: Path) -> np.ndarray:
+    lower = col.str.strip().str.lower()
+    ok = lower.isin(["0", "1", "true", "false", ""])
+    if not ok.all():
+        row = int(np.flatnonzero(~ok.to_numpy())[0])
+        raise InputError(f"{path}: row {row + 2}, column elder: {col.iloc[row]!r} is not "
+                         "allowed; use 0/1 or true/false")
+    return lower.isin(["1", "true"]).to_numpy()
+
+
+def _as_unit(col: pd.Series, name: str, path: Path) -> np.ndarray:
+    values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values < 0) | (values > 1)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{path}: row {row + 2}, column {name}: {col.iloc[row]!r} is not "
+                         "allowed; a number from 0 to 1")
+    return values.astype(np.float32)
+
+
+def _population(villagers: pd.DataFrame, edges: pd.DataFrame, vpath: Path, epath: Path,
+                source: str) -> Population:
+    if len(villagers) == 0:
+        raise InputError(f"{vpath}: no villagers")
+    for c in ("id", "township", "village"):
+        blank = villagers[c].str.strip() == ""
+        if blank.any():
+            row = int(np.flatnonzero(blank.to_numpy())[0])
+            raise InputError(f"{vpath}: row {row + 2}, column {c}: empty value")
+    dup = villagers["id"].duplicated()
+    if dup.any():
+        row = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError(f"{vpath}: row {row + 2}, column id: duplicate id "
+                         f"{villagers['id'].iloc[row]!r}")
+    township_codes, township_labels = pd.factorize(villagers["township"], sort=True)
+    village_key = villagers["township"] + "\x1f" + villagers["village"]
+    village_codes, village_labels = pd.factorize(village_key, sort=True)
+    lineage_col = villagers["lineage"] if "lineage" in villagers else pd.Series(
+        [""] * len(villagers))
+    lineage_codes, _ = pd.factorize(village_key + "\x1f" + lineage_col.to_numpy(), sort=True)
+    village_township = np.zeros(len(village_labels), dtype=np.int32)
+    village_township[village_codes] = township_codes
+    elder = (_as_bool(villagers["elder"], vpath) if "elder" in villagers
+             else np.zeros(len(villagers), dtype=bool))
+    attributes = {c: _as_unit(villagers[c], c, vpath) for c in STATE_COLUMNS if c in villagers}
+
+    index = pd.Index(villagers["id"].str.strip())
+    rows_idx = []
+    for c in EDGE_COLUMNS:
+        pos = index.get_indexer(edges[c].str.strip())
+        if (pos < 0).any():
+            row = int(np.flatnonzero(pos < 0)[0])
+            raise InputError(f"{epath}: row {row + 2}, column {c}: villager id "
+                             f"{edges[c].iloc[row]!r} is not in {vpath.name}")
+        rows_idx.append(pos.astype(np.int64))
+    n = len(villagers)
+    adjacency = symmetric_adjacency(rows_idx[0], rows_idx[1], n)
+    return Population(
+        township=township_codes.astype(np.int32), village=village_codes.astype(np.int32),
+        lineage=lineage_codes.astype(np.int32), elder=elder, adjacency=adjacency,
+        n_townships=len(township_labels), n_villages=len(village_labels),
+        n_lineages=int(lineage_codes.max()) + 1, village_township=village_township,
+        attributes=attributes, source=source)
+
+
+def load_population(villagers: str | Path | None = None, edges: str | Path | None = None,
+                    graphml: str | Path | None = None) -> Population:
+    """Load field data as a :class:`~ruralgov.network.Population`."""
+    if graphml is not None:
+        return _load_graphml(Path(graphml))
+    if villagers is None or edges is None:
+        raise InputError("field data: give graphml, or both villagers and edges")
+    vpath, epath = Path(villagers), Path(edges)
+    v = _read_csv(vpath)
+    _check_columns(v, vpath, VILLAGER_COLUMNS, ("id", "township", "village"))
+    e = _read_csv(epath)
+    _check_columns(e, epath, EDGE_COLUMNS, EDGE_COLUMNS)
+    return _population(v, e, vpath, epath, source=f"{vpath.name} + {epath.name}")
+
+
+def _load_graphml(path: Path) -> Population:
+    import networkx as nx  # small graphs only: field data
+
+    try:
+        g = nx.read_graphml(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except Exception as err:  # networkx raises several parser errors
+        raise InputError(f"{path}: not a readable GraphML file ({err})") from None
+    rows = []
+    for node, data in g.nodes(data=True):
+        unknown = [k for k in data if k not in VILLAGER_COLUMNS]
+        if unknown:
+            raise InputError(f"{path}: node {node}: unknown attribute(s) {', '.join(unknown)}; "
+                             f"allowed: {', '.join(VILLAGER_COLUMNS[1:])}")
+        rows.append({"id": str(node), **{k: str(v) for k, v in data.items()}})
+    villagers = pd.DataFrame(rows).fillna("")
+    missing = [c for c in ("township", "village") if c not in villagers]
+    if missing:
+        raise InputError(f"{path}: nodes lack attribute(s) {', '.join(missing)}")
+    if "elder" in villagers:
+        villagers["elder"] = villagers["elder"].replace({"True": "true", "False": "false"})
+    edges = pd.DataFrame([(str(a), str(b)) for a, b in g.edges()], columns=["source", "target"],
+                         dtype=str)
+    return _population(villagers, edges, path, path, source=path.name)

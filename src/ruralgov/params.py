@@ -1,0 +1,417 @@
+"""The parameter registry: the one home of every model parameter.
+
+Each :class:`Param` carries its default, type, bounds, unit, meaning, the ODD submodel it
+belongs to, its role (a policy *lever*, a behavioural *uncertainty*, a *structure* setting or a
+mechanism *switch*) and, where it implements a phrase of the source paper, that phrase.
+
+Everything else reads from here: the scenario schema (:mod:`ruralgov.scenario`), the
+``--set`` overrides of the command line, the model's constructor and the ODD parameter table
+(``python -m ruralgov.params`` prints it as Markdown).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Param", "PARAMS", "REGISTRY", "defaults", "markdown_table", "MECHANISMS"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One model parameter.
+
+    Args:
+        name: keyword name used in scenario files, ``--set`` and the model constructor.
+        default: default value (the baseline county).
+        type: ``"int"``, ``"float"`` or ``"bool"``.
+        lo, hi: inclusive bounds (``None`` for booleans).
+        unit: unit or scale of the value.
+        section: ODD submodel (section 7 of docs/ODD.md) the parameter belongs to.
+        role: ``"lever"`` (what a county or township chooses), ``"uncertainty"`` (villager
+            behaviour, not known precisely), ``"structure"`` (size and shape) or ``"switch"``
+            (turns a mechanism on or off).
+        doc: one-line meaning.
+        paper: the source paper's phrase the parameter implements, if any.
+    """
+
+    name: str
+    default: Any
+    type: str
+    lo: float | None
+    hi: float | None
+    unit: str
+    section: str
+    role: str
+    doc: str
+    paper: str = ""
+
+    @property
+    def python_type(self) -> type:
+        return {"int": int, "float": float, "bool": bool}[self.type]
+
+    def allowed(self) -> str:
+        """Human-readable description of the allowed values."""
+        if self.type == "bool":
+            return "true or false"
+        kind = "an integer" if self.type == "int" else "a number"
+        return f"{kind} from {_fmt(self.lo)} to {_fmt(self.hi)}"
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if float(x).is_integer():
+        return str(int(x))
+    return f"{x:g}"
+
+
+def _p(name, default, type_, lo, hi, unit, section, role, doc, paper=""):
+    return Param(name, default, type_, lo, hi, unit, section, role, doc, paper)
+
+
+# Bounds are wide enough for any sensible sweep and narrow enough to keep every quantity a
+# probability or a rate where the equations in docs/ODD.md need one.
+PARAMS: tuple[Param, ...] = (
+    # ---------------------------------------------------------------- structure and scale
+    _p("n_villagers", 2000, "int", 10, 20_000_000, "villagers", "initialisation", "structure",
+       "Number of villagers in the county."),
+    _p("n_townships", 4, "int", 1, 100_000, "townships", "initialisation", "structure",
+       "Number of township governments (乡镇政府)."),
+    _p("villages_per_township", 5, "int", 1, 10_000, "villages", "initialisation", "structure",
+       "Villages in each township."),
+    _p("lineages_per_village", 4, "int", 1, 1_000, "lineages", "initialisation", "structure",
+       "Lineages (宗族) per village; villagers are split evenly between them."),
+    # ---------------------------------------------------------------- social network
+    _p("ties_within_lineage", 6.0, "float", 0, 200, "ties/villager", "network", "structure",
+       "Mean number of ties a villager has inside their own lineage."),
+    _p("ties_within_village", 2.0, "float", 0, 200, "ties/villager", "network", "structure",
+       "Mean number of ties to other lineages of the same village."),
+    _p("ties_between_villages", 1.0, "float", 0, 200, "ties/villager", "network", "structure",
+       "Mean number of ties to villagers of other villages (market, marriage, migration)."),
+    _p("cross_township_share", 0.2, "float", 0, 1, "share", "network", "structure",
+       "Share of between-village ties that also cross a township boundary."),
+    _p("elder_share", 0.03, "float", 0, 0.5, "share", "network", "structure",
+       "Share of villagers who are informal leaders (elders, 乡贤)."),
+    _p("elder_extra_ties", 10.0, "float", 0, 500, "ties/elder", "network", "structure",
+       "Extra ties each elder has inside their village (elders are well connected)."),
+    _p("elder_weight", 4.0, "float", 1, 100, "weight", "informal_signal", "uncertainty",
+       "Weight of an elder's behaviour in the peer norm of the villagers tied to them."),
+    # ---------------------------------------------------------------- villager initial state
+    _p("hardship_mean", 0.4, "float", 0.01, 0.99, "0-1", "initialisation", "uncertainty",
+       "Mean economic hardship (Beta distributed, concentration 4)."),
+    _p("risk_aversion_mean", 0.5, "float", 0.01, 0.99, "0-1", "initialisation", "uncertainty",
+       "Mean risk aversion (Beta distributed, concentration 4)."),
+    _p("legitimacy_initial", 0.5, "float", 0.01, 0.99, "0-1", "initialisation", "uncertainty",
+       "Mean initial perceived legitimacy of formal institutions (Beta, concentration 10).",
+       "制度权威…取决于…多元主体对制度合法性的认同"),
+    _p("norm_attachment_initial", 0.5, "float", 0.01, 0.99, "0-1", "initialisation",
+       "uncertainty", "Mean initial attachment to informal norms (Beta, concentration 10)."),
+    _p("opportunism", 0.2, "float", 0, 1, "share", "initialisation", "uncertainty",
+       "Initial share of villagers whose habit is to evade (free-riders, 搭便车).",
+       "搭便车的投机行为"),
+    # ---------------------------------------------------------------- formal rules
+    _p("n_departments", 4, "int", 1, 20, "departments", "rules", "lever",
+       "County departments issuing routine rules to every township (条块分割).", "条块分割"),
+    _p("rules_per_department", 1, "int", 1, 5, "rules", "rules", "structure",
+       "Routine rules issued by each department."),
+    _p("rule_cost", 0.3, "float", 0, 1, "0-1", "rules", "uncertainty",
+       "Mean cost to a villager of complying with a routine rule."),
+    _p("cost_heterogeneity", 0.5, "float", 0, 2, "sd of log", "rules", "uncertainty",
+       "Spread of the villager-specific cost multiplier (log-normal, mean 1)."),
+    _p("enforcement", 0.2, "float", 0, 1, "probability", "enforcement", "lever",
+       "Detection probability of evasion at full fidelity and effort (the power side of "
+       "authority).", "有权迫使人们服从的正式制度"),
+    _p("sanction_severity", 1.0, "float", 0, 5, "utility", "compliance_decision", "lever",
+       "Severity of a sanction as felt by a villager of average risk aversion."),
+    _p("norm_compatibility", 0.2, "float", -1, 1, "-1..1", "rules", "uncertainty",
+       "Mean compatibility of routine rules with lineage norms (-1 opposed, +1 supported).",
+       "正式制度与非正式制度缺乏相容性"),
+    _p("norm_compatibility_sd", 0.3, "float", 0, 2, "-1..1", "rules", "uncertainty",
+       "Spread of compatibility between lineages and rules."),
+    _p("village_compact", 0.0, "float", 0, 1, "share", "rules", "lever",
+       "Embedding rules in village compacts (村规民约): moves elders' stance this share of "
+       "the way towards support at the start.", "将正式制度嵌入非正式制度的文化土壤之中"),
+    # ---------------------------------------------------------------- campaign rule
+    _p("campaign", False, "bool", None, None, "on/off", "campaign_schedule", "lever",
+       "Run a campaign rule (拆违, 征地拆迁) in addition to the routine rules."),
+    _p("campaign_start", 50, "int", 0, 1_000_000, "step", "campaign_schedule", "lever",
+       "Step at which the campaign starts."),
+    _p("campaign_duration", 50, "int", 1, 1_000_000, "steps", "campaign_schedule", "lever",
+       "Length of the campaign."),
+    _p("campaign_cost", 0.7, "float", 0, 1, "0-1", "campaign_schedule", "uncertainty",
+       "Cost of the campaign rule to the villagers it targets (before compensation)."),
+    _p("campaign_enforcement", 0.7, "float", 0, 1, "probability", "campaign_schedule", "lever",
+       "Detection probability of the campaign rule at full fidelity and effort."),
+    _p("campaign_target_share", 0.3, "float", 0.001, 1, "share", "campaign_schedule", "lever",
+       "Share of villagers the campaign rule applies to (owners of the targeted structures)."),
+    _p("campaign_compatibility", -0.3, "float", -1, 1, "-1..1", "campaign_schedule",
+       "uncertainty", "Mean compatibility of the campaign rule with lineage norms."),
+    _p("compensation", 0.0, "float", 0, 1, "share", "campaign_schedule", "lever",
+       "Share of the campaign rule's cost compensated (征地补偿)."),
+    # ---------------------------------------------------------------- fragmentation
+    _p("mech_fragmentation", True, "bool", None, None, "on/off", "fragmentation", "switch",
+       "Conflicting directives and arbitrary enforcement from uncoordinated departments."),
+    _p("coordination", 0.5, "float", 0, 1, "0-1", "fragmentation", "lever",
+       "Coordination between departments (one-window service 一门受理, joint enforcement "
+       "联合执法, grid management 网格化管理).", "无缝隙的整体性政府"),
+    _p("conflict_probability", 0.5, "float", 0, 1, "probability", "fragmentation",
+       "uncertainty", "Probability that rules of two uncoordinated departments conflict "
+       "(文件打架).", "文件打架"),
+    _p("arbitrariness", 0.02, "float", 0, 1, "probability", "enforcement", "uncertainty",
+       "Chance, per detection attempt, that enforcement hits a complier (inconsistent "
+       "enforcement) even with full coordination."),
+    _p("fragmentation_arbitrariness", 0.1, "float", 0, 1, "probability", "fragmentation",
+       "uncertainty", "Extra arbitrariness of enforcement at full fragmentation."),
+    # ---------------------------------------------------------------- transmission
+    _p("mech_transmission", True, "bool", None, None, "on/off", "transmission", "switch",
+       "Level-by-level loss of rule content and resources (层层过滤)."),
+    _p("transmission_levels", 2, "int", 0, 10, "levels", "transmission", "structure",
+       "Administrative levels a directive passes (county to township to village = 2).",
+       "层层过滤"),
+    _p("transmission_fidelity", 0.9, "float", 0, 1, "share/level", "transmission",
+       "uncertainty", "Share of content and resources kept at each level.",
+       "在不同层级的执行中，资源损失和效率损失不断放大，制度不断变形"),
+    # ---------------------------------------------------------------- township government
+    _p("township_capacity", 5.0, "float", 0, 100, "cases/100 villagers/step", "township_plan",
+       "lever", "Cases a township can handle per step, per 100 villagers."),
+    _p("responsiveness", 0.5, "float", 0, 1, "share", "township_plan", "lever",
+       "Share of a township's case capacity given to answering petitions (回应性).",
+       "回应性原则"),
+    _p("self_interest", 0.3, "float", 0, 1, "0-1", "township_plan", "lever",
+       "Weight of the township's own interests over villagers' welfare (自利).",
+       "乡镇政府的自利行为选择"),
+    _p("self_interest_sd", 0.0, "float", 0, 0.5, "0-1", "township_plan", "uncertainty",
+       "Spread of self-interest across townships."),
+    _p("mech_discretion", True, "bool", None, None, "on/off", "discretion", "switch",
+       "Discretion fits rules to need (aligned townships) or becomes deviation "
+       "(self-interested ones)."),
+    _p("discretion", 0.5, "float", 0, 1, "0-1", "discretion", "lever",
+       "Room a township has to adapt rules (弹性); rigidity is 1 - discretion.",
+       "适度刚性; 治理的“灵活性”与制度“偏离”常常是同一现象的不同标签"),
+    _p("discretion_fit", 0.5, "float", 0, 1, "share", "discretion", "uncertainty",
+       "Largest share of a rule's cost an aligned township with full discretion removes by "
+       "fitting the rule to local conditions."),
+    _p("rigidity_penalty", 0.5, "float", 0, 1, "share", "discretion", "uncertainty",
+       "Share of a petition answer's relief lost under full rigidity (rigid rules cannot "
+       "accommodate claims).", "制度的刚性程度越高…回应民众需求的有效治理程度就会越低"),
+    _p("deviation_loss", 0.01, "float", 0, 1, "legitimacy/step", "legitimacy", "uncertainty",
+       "Legitimacy lost per step at full deviation (discretion x self-interest) of one's "
+       "township.", "制度偏离"),
+    _p("suppression", 0.2, "float", 0, 1, "probability", "petitions", "lever",
+       "Propensity of a township under pressure to suppress petitions and protests (维稳, 劝返)."),
+    _p("suppression_force", 1.0, "float", 0, 100, "officers/100 villagers", "protest", "lever",
+       "Stability-maintenance force a township can deploy against protest, per 100 villagers."),
+    _p("misreporting", 0.5, "float", 0, 1, "share", "township_report", "uncertainty",
+       "Share of the compliance gap a fully self-interested township hides in its report."),
+    _p("reprimand_pressure", 0.2, "float", 0, 10, "pressure/escalation per 100 villagers",
+       "county_review", "lever", "Pressure a township receives from county reprimands for "
+       "escalated petitions (压力型体制)."),
+    _p("pressure_decay", 0.1, "float", 0, 1, "share/step", "county_review", "uncertainty",
+       "Share of pressure that fades each step."),
+    _p("cooptation", 0.0, "float", 0, 1, "0-1", "informal_signal", "lever",
+       "Informal operation of formal power (正式权力的非正式运作, 党员联户): townships co-opt "
+       "elders, turning their stance towards the rules but spreading informal rules.",
+       "正式权力的非正式运作…消极的扩散"),
+    _p("cooptation_rate", 0.02, "float", 0, 1, "share/step", "informal_signal", "uncertainty",
+       "Rate at which co-optation turns elders' stance towards support."),
+    _p("cooptation_spread", 0.005, "float", 0, 1, "attachment/step", "informal_signal",
+       "uncertainty", "Rise of villagers' norm attachment per step at full co-optation."),
+    _p("official_misconduct", 0.0, "float", 0, 1, "0-1", "compliance_decision", "lever",
+       "Visible rule-breaking by officials (政府行为…社会行动的标杆和表率).",
+       "作为社会行动的标杆和表率，政府行为规范与否对社会行为规范化至关重要"),
+    # ---------------------------------------------------------------- county
+    _p("county_capacity", 0.5, "float", 0, 100, "cases/100 villagers/step", "county_review",
+       "lever", "Escalated petitions the county departments answer per step, per 100 "
+       "villagers."),
+    _p("escalation_wait", 3, "int", 1, 1000, "steps", "petitions", "uncertainty",
+       "Steps a petition waits unanswered at the township before the petitioner goes to the "
+       "county (越级上访)."),
+    _p("petition_patience", 12, "int", 1, 10_000, "steps", "county_review", "uncertainty",
+       "Steps an escalated petition waits unanswered at the county before the petitioner gives "
+       "up (the lost time costs legitimacy: wait_loss for each of these steps)."),
+    _p("inspection_rate", 0.05, "float", 0, 1, "share/step", "county_review", "lever",
+       "Share of villagers whose compliance county inspectors check each step (隐患排查)."),
+    # ---------------------------------------------------------------- compliance decision
+    _p("mech_enforcement", True, "bool", None, None, "on/off", "enforcement", "switch",
+       "Detection, sanctions and the enforced side of compliance."),
+    _p("mech_graduated", True, "bool", None, None, "on/off", "enforcement", "switch",
+       "Graduated enforcement: persuade, then warn, then sanction (劝阻 → 警告 → 处罚); a "
+       "villager who keeps every live rule starts again at persuasion."),
+    _p("mech_informal", True, "bool", None, None, "on/off", "informal_signal", "switch",
+       "Informal norms (peers, elders, lineage custom) in decisions and dispute routing."),
+    _p("mech_habit", True, "bool", None, None, "on/off", "compliance_decision", "switch",
+       "Path dependence: last step's behaviour pulls this step's (路径依赖)."),
+    _p("base_compliance", 0.5, "float", -10, 10, "log-odds", "compliance_decision",
+       "uncertainty", "Log-odds of complying for a neutral villager facing a costless rule."),
+    _p("w_legitimacy", 2.0, "float", 0, 20, "log-odds", "compliance_decision", "uncertainty",
+       "Weight of legitimacy in the decision (voluntary compliance)."),
+    _p("w_enforcement", 2.0, "float", 0, 20, "log-odds", "compliance_decision", "uncertainty",
+       "Weight of the perceived sanction (enforced compliance)."),
+    _p("w_norm", 1.5, "float", 0, 20, "log-odds", "compliance_decision", "uncertainty",
+       "Weight of the informal signal, scaled by norm attachment."),
+    _p("w_habit", 1.0, "float", 0, 20, "log-odds", "compliance_decision", "uncertainty",
+       "Weight of habit (did the same last step)."),
+    _p("w_cost", 3.0, "float", 0, 20, "log-odds", "compliance_decision", "uncertainty",
+       "Weight of the rule's cost, felt more under hardship."),
+    _p("w_conflict", 2.0, "float", 0, 20, "log-odds", "compliance_decision", "uncertainty",
+       "Weight of the conflict load (complying with this rule breaks others one keeps)."),
+    _p("w_misconduct", 1.0, "float", 0, 20, "log-odds", "compliance_decision", "uncertainty",
+       "Weight of officials' visible misconduct (why should I comply?)."),
+    _p("peer_weight", 0.5, "float", 0, 1, "share", "informal_signal", "uncertainty",
+       "Share of the informal signal that comes from neighbours' behaviour; the rest is the "
+       "lineage elders' stance."),
+    _p("deterrence_decay", 0.1, "float", 0, 1, "share/step", "enforcement", "uncertainty",
+       "Share of a villager's remembered enforcement experience that fades each step."),
+    # ---------------------------------------------------------------- legitimacy
+    _p("mech_legitimacy", True, "bool", None, None, "on/off", "legitimacy", "switch",
+       "Legitimacy changes with experience; off keeps it at its initial value."),
+    _p("loss_weight", 1.0, "float", 0.1, 10, "ratio", "legitimacy", "uncertainty",
+       "How much more losses weigh than gains (trust asymmetry; 1 = symmetric).",
+       "制度权威是多次认同效果的积加"),
+    _p("social_influence", 0.05, "float", 0, 1, "share/step", "legitimacy", "uncertainty",
+       "Pull of a villager's legitimacy towards their neighbours' mean."),
+    _p("answer_gain", 0.05, "float", 0, 1, "legitimacy", "legitimacy", "uncertainty",
+       "Legitimacy gained when one's petition is answered."),
+    _p("fair_gain", 0.01, "float", 0, 1, "legitimacy", "legitimacy", "uncertainty",
+       "Legitimacy gained from a fair, graduated enforcement encounter (persuasion, warning)."),
+    _p("unfair_loss", 0.05, "float", 0, 1, "legitimacy", "legitimacy", "uncertainty",
+       "Legitimacy lost when enforcement hits a complier."),
+    _p("conflict_loss", 0.01, "float", 0, 1, "legitimacy/step", "legitimacy", "uncertainty",
+       "Legitimacy lost per step at full exposure to conflicting directives."),
+    _p("wait_loss", 0.005, "float", 0, 1, "legitimacy/step", "legitimacy", "uncertainty",
+       "Legitimacy lost per step while one's petition waits unanswered."),
+    _p("suppression_loss", 0.05, "float", 0, 1, "legitimacy", "legitimacy", "uncertainty",
+       "Legitimacy lost when one's petition or protest is suppressed."),
+    _p("misconduct_loss", 0.01, "float", 0, 1, "legitimacy/step", "legitimacy", "uncertainty",
+       "Legitimacy lost per step at full official misconduct."),
+    _p("dispute_gain", 0.01, "float", 0, 1, "legitimacy", "legitimacy", "uncertainty",
+       "Legitimacy gained when the township resolves one's dispute (lost if it fails to)."),
+    # ---------------------------------------------------------------- grievance and contention
+    _p("mech_contention", True, "bool", None, None, "on/off", "petitions", "switch",
+       "Petitions, escalation, collective petitions and protest."),
+    _p("grievance_decay", 0.1, "float", 0, 1, "share/step", "grievance", "uncertainty",
+       "Share of grievance that fades each step."),
+    _p("hardship_grievance", 0.1, "float", 0, 1, "grievance/step", "grievance", "uncertainty",
+       "Grievance inflow per step from hardship not offset by legitimacy (Epstein: H(1-L))."),
+    _p("burden_grievance", 0.05, "float", 0, 1, "grievance/step", "grievance", "uncertainty",
+       "Grievance inflow per step from the cost of the rules one complies with."),
+    _p("sanction_grievance", 0.2, "float", 0, 1, "grievance", "grievance", "uncertainty",
+       "Grievance from a (deserved) sanction."),
+    _p("unfair_grievance", 0.3, "float", 0, 1, "grievance", "grievance", "uncertainty",
+       "Grievance from enforcement that hits a complier."),
+    _p("wait_grievance", 0.02, "float", 0, 1, "grievance/step", "grievance", "uncertainty",
+       "Grievance inflow per step while one's petition waits."),
+    _p("suppression_grievance", 0.3, "float", 0, 1, "grievance", "grievance", "uncertainty",
+       "Grievance from being suppressed: quiet now, aggrieved later.",
+       "依据制度所负载的权力资源…形成的只是被动的强制性服从意识"),
+    _p("answer_relief", 0.6, "float", 0, 1, "share", "petitions", "uncertainty",
+       "Share of grievance an answered petition removes (before the rigidity penalty)."),
+    _p("petition_threshold", 0.5, "float", 0, 1, "grievance", "petitions", "uncertainty",
+       "Grievance above which a villager who still trusts the formal channel petitions."),
+    _p("petition_trust", 0.3, "float", 0, 1, "legitimacy", "petitions", "uncertainty",
+       "Legitimacy below which villagers stop using the formal petition channel."),
+    _p("collective_threshold", 0.3, "float", 0, 1, "share", "petitions", "uncertainty",
+       "Share of (weighted) neighbours also aggrieved above which a petition is collective "
+       "(集体上访)."),
+    _p("protest_threshold", 0.1, "float", 0, 1, "net grievance", "protest", "uncertainty",
+       "Net grievance (grievance x (1 - legitimacy) - risk aversion x arrest probability) above "
+       "which a villager is willing to protest (Epstein 2002's threshold)."),
+    _p("mobilisation_max", 0.5, "float", 0, 1, "share", "protest", "uncertainty",
+       "Personal mobilisation thresholds are uniform on [0, this]: the share of weighted "
+       "neighbours that must protest before one joins (Granovetter 1978)."),
+    _p("cascade_rounds", 3, "int", 1, 50, "rounds", "protest", "structure",
+       "Rounds of threshold cascade within one step."),
+    _p("arrest_k", 2.3, "float", 0, 20, "-", "protest", "uncertainty",
+       "Epstein's k in P = 1 - exp(-k x force/protesters)."),
+    _p("protest_event_min", 5, "int", 1, 100_000, "protesters", "measures", "structure",
+       "Protesters a village needs in a step for it to count as a protest event "
+       "(collective incident)."),
+    # ---------------------------------------------------------------- disputes / substitution
+    _p("dispute_rate", 0.02, "float", 0, 1, "probability/step", "disputes", "uncertainty",
+       "Chance per step that a villager of average hardship has a dispute to resolve."),
+    _p("w_formal_legitimacy", 2.0, "float", 0, 20, "log-odds", "disputes", "uncertainty",
+       "Weight of legitimacy in taking a dispute to the township rather than to elders."),
+    _p("w_formal_attachment", 2.0, "float", 0, 20, "log-odds", "disputes", "uncertainty",
+       "Weight of norm attachment in taking a dispute to elders instead."),
+    _p("w_formal_stance", 1.0, "float", 0, 20, "log-odds", "disputes", "uncertainty",
+       "Weight of elders' opposition to the formal rules in taking a dispute to elders."),
+    _p("attachment_rate", 0.02, "float", 0, 1, "attachment", "disputes", "uncertainty",
+       "Change of norm attachment after a dispute is resolved informally (+) or formally (-).",
+       "制度权威替代"),
+    _p("elder_resolution", 0.9, "float", 0, 1, "probability", "disputes", "uncertainty",
+       "Chance that elders resolve a dispute brought to them."),
+    # ---------------------------------------------------------------- services, participation
+    _p("mech_services", True, "bool", None, None, "on/off", "services", "switch",
+       "Public services and minimum-income assistance (低保) relieve hardship."),
+    _p("service_coverage", 0.3, "float", 0, 1, "share", "services", "lever",
+       "Coverage of equalised public services (公共服务均等化: care, health, education).",
+       "加快城乡公共服务均等化过程…消除乡村社会成员基本社会生活忧虑"),
+    _p("service_relief", 0.5, "float", 0, 1, "share", "services", "uncertainty",
+       "Share of hardship full service coverage removes."),
+    _p("poverty_line", 0.7, "float", 0, 1, "hardship", "services", "lever",
+       "Hardship above which a villager is eligible for minimum-income assistance."),
+    _p("targeting_accuracy", 0.9, "float", 0, 1, "probability", "services", "lever",
+       "Chance a review classifies a villager correctly for assistance at zero self-interest "
+       "(应保尽保、应退尽退)."),
+    _p("assistance_relief", 0.5, "float", 0, 1, "share", "services", "uncertainty",
+       "Share of hardship assistance removes."),
+    _p("assistance_review", 12, "int", 0, 1_000_000, "steps", "services", "lever",
+       "Steps between reviews of the assistance rolls (dynamic management 动态管理); 0 never "
+       "reviews after the start."),
+    _p("service_gain", 0.002, "float", 0, 1, "legitimacy/step", "legitimacy", "uncertainty",
+       "Legitimacy gained per step by an assisted villager, and by all at full service "
+       "coverage."),
+    _p("exclusion_loss", 0.002, "float", 0, 1, "legitimacy/step", "legitimacy", "uncertainty",
+       "Legitimacy lost per step by an eligible villager left off the assistance rolls."),
+    _p("mech_participation", True, "bool", None, None, "on/off", "participation", "switch",
+       "Deliberation and villager self-governance channels (民主参与, 村民自治)."),
+    _p("participation", 0.1, "float", 0, 1, "share/step", "participation", "lever",
+       "Share of villagers who take part in a deliberation each step.",
+       "多元民主参与…减少非制度化行为"),
+    _p("participation_gain", 0.01, "float", 0, 1, "legitimacy", "participation", "uncertainty",
+       "Legitimacy gained by taking part."),
+    _p("participation_relief", 0.1, "float", 0, 1, "share", "participation", "uncertainty",
+       "Share of grievance taking part relieves (疏导情绪)."),
+)
+
+REGISTRY: dict[str, Param] = {p.name: p for p in PARAMS}
+
+#: The mechanism switches of MODEL.md section 5, in ODD order.
+MECHANISMS: tuple[str, ...] = tuple(p.name for p in PARAMS if p.role == "switch")
+
+
+def defaults() -> dict[str, Any]:
+    """Return a fresh dict of every parameter's default value."""
+    return {p.name: p.default for p in PARAMS}
+
+
+def markdown_table() -> str:
+    """The parameter table of docs/ODD.md, generated from the registry."""
+    rows = [
+        "| parameter | default | allowed | unit | role | submodel | meaning |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in PARAMS:
+        default = str(p.default).lower() if p.type == "bool" else f"{p.default}"
+        doc = p.doc + (f" Paper: {p.paper}" if p.paper else "")
+        allowed = "true/false" if p.type == "bool" else f"{_fmt(p.lo)} to {_fmt(p.hi)}"
+        rows.append(
+            f"| `{p.name}` | {default} | {allowed} | {p.unit} | {p.role} | {p.section} | {doc} |"
+        )
+    return "\n".join(rows)
+
+
+def _check_registry() -> None:
+    for p in PARAMS:
+        if p.type == "bool":
+            assert isinstance(p.default, bool), p.name
+            continue
+        assert not isinstance(p.default, bool), p.name
+        assert p.lo <= p.default <= p.hi, p.name
+
+
+_check_registry()
+
+if __name__ == "__main__":  # pragma: no cover - documentation helper
+    print(markdown_table())

@@ -1,0 +1,98 @@
+"""Figures of a run's series (downstream of the model: the model never imports this)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display needed
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+__all__ = ["plot_series"]
+
+
+def _has_cjk_font() -> bool:
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return any(("CJK" in n) or ("Hei" in n) or ("Song" in n) or ("WenQuanYi" in n)
+               for n in names)
+
+
+_CJK = _has_cjk_font()
+
+
+def _t(text: str) -> str:
+    """Keep Chinese terms where a CJK font exists; drop them (and empty brackets) elsewhere."""
+    if _CJK:
+        return text
+    import re
+
+    text = re.sub(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]+", "", text)
+    text = re.sub(r"\(\s*[、，,\s]*\)", "", text)
+    return " ".join(text.split())
+
+
+def _shade_campaign(ax, series: pd.DataFrame) -> None:
+    if "campaign_active" in series and series["campaign_active"].any():
+        steps = series["step"][series["campaign_active"].astype(bool)]
+        ax.axvspan(steps.min() - 0.5, steps.max() + 0.5, color="tab:orange", alpha=0.12,
+                   label="campaign")
+
+
+def plot_series(series: pd.DataFrame, title: str = "", path: str | Path | None = None):
+    """Four panels: compliance, legitimacy and grievance, petitions, protest."""
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True)
+    s = series
+    ax = axes[0, 0]
+    ax.plot(s.step, s.compliance, label="true compliance", color="tab:green")
+    ax.plot(s.step, s.compliance_reported, label="reported by townships", color="tab:olive",
+            ls="--")
+    ax.plot(s.step, s.compliance_inspected, label="inspected by county", color="tab:gray",
+            lw=0.8, alpha=0.8)
+    ax.plot(s.step, s.voluntary_share, label="voluntary share of compliers", color="tab:blue",
+            ls=":")
+    if "compliance_campaign" in s:
+        ax.plot(s.step, s.compliance_campaign, label="campaign rule", color="tab:orange")
+    _shade_campaign(ax, s)
+    ax.set_ylim(0, 1.02)
+    ax.set_title(_t("Compliance 制度遵从"))
+    ax.legend(fontsize=7, loc="lower left")
+    ax = axes[0, 1]
+    ax.plot(s.step, s.legitimacy_mean, label="legitimacy (mean)", color="tab:blue")
+    ax.fill_between(s.step, s.legitimacy_mean - s.legitimacy_sd,
+                    s.legitimacy_mean + s.legitimacy_sd, color="tab:blue", alpha=0.15)
+    ax.plot(s.step, s.grievance_mean, label="grievance (mean)", color="tab:red")
+    ax.plot(s.step, s.substitution_index, label="substitution index", color="tab:brown",
+            lw=0.8, alpha=0.8)
+    _shade_campaign(ax, s)
+    ax.set_ylim(0, 1.02)
+    ax.set_title("Legitimacy, grievance, substitution")
+    ax.legend(fontsize=7, loc="upper left")
+    ax = axes[1, 0]
+    ax.plot(s.step, s.petitions_individual, label="individual petitions", color="tab:purple")
+    ax.plot(s.step, s.petitions_collective, label="collective petitions", color="tab:pink")
+    ax.plot(s.step, s.petitions_escalated, label="escalated to county", color="tab:red")
+    ax.plot(s.step, s.petition_backlog, label="township backlog", color="k", lw=0.8, ls="--")
+    _shade_campaign(ax, s)
+    ax.set_title(_t("Petitions 上访 (per step)"))
+    ax.set_xlabel("step")
+    ax.legend(fontsize=7, loc="upper left")
+    ax = axes[1, 1]
+    ax.plot(s.step, s.protesters, label="protesters", color="tab:red")
+    ax.plot(s.step, s.detained, label="detained", color="k", lw=0.8)
+    ax2 = ax.twinx()
+    ax2.bar(s.step, s.protest_events, color="tab:orange", alpha=0.35, label="protest events")
+    ax2.set_ylabel("events", fontsize=8)
+    _shade_campaign(ax, s)
+    ax.set_title("Protest (collective incidents)")
+    ax.set_xlabel("step")
+    ax.legend(fontsize=7, loc="upper left")
+    fig.suptitle(_t(title))
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+    return fig

@@ -1,0 +1,182 @@
+"""Run one scenario and write self-describing results.
+
+The model knows nothing of files or experiments; this module builds a model from a scenario,
+steps it, turns the run into tables (:func:`run_scenario`) and writes them atomically into a
+new folder that is never overwritten (:func:`write_run`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .measures import summarise
+from .model import RuralGovernanceModel, new_seed
+from .provenance import git_revision, utc_now, versions
+from .scenario import Scenario, load_scenario
+from .schema import InputError
+
+__all__ = ["RunResult", "run_scenario", "write_run", "default_out_dir"]
+
+DETAIL_TABLES = ("villages", "townships", "departments", "rules")
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced."""
+
+    scenario: Scenario
+    seed: int
+    steps: int
+    parameters: dict[str, Any]
+    overrides: dict[str, Any]
+    series: pd.DataFrame
+    summary: dict[str, Any]
+    details: dict[str, pd.DataFrame] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    population_source: str = "generated"
+
+    def manifest(self) -> dict[str, Any]:
+        """Provenance: scenario, resolved parameters, seed, versions, git revision, timings."""
+        sc = self.scenario
+        return {
+            "ruralgov_version": __version__,
+            "created_utc": utc_now(),
+            "scenario": {"name": sc.name, "title": sc.title, "story": sc.story,
+                         "file": str(sc.path) if sc.path else None, "sha256": sc.sha256,
+                         "changed_parameters": sc.parameters},
+            "overrides": self.overrides,
+            "seed": self.seed,
+            "steps": self.steps,
+            "parameters": self.parameters,
+            "population": self.population_source,
+            "versions": versions(),
+            "git": git_revision(),
+            "timings_s": self.timings,
+            "command": sys.argv if sys.argv and sys.argv[0] else None,
+        }
+
+
+def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None,
+                 steps: int | None = None, overrides: dict[str, Any] | None = None,
+                 collect_detail: bool = True,
+                 progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Build the model of a scenario, run it and return its tables.
+
+    The seed is, in order: ``seed``, the scenario's own, or a fresh one from the operating
+    system; whichever it is, it is recorded in the result.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    overrides = dict(overrides or {})
+    params = scenario.resolved(overrides)
+    n_steps = int(steps if steps is not None else scenario.steps)
+    if n_steps < 1:
+        raise InputError(f"--steps {n_steps}: must be at least 1")
+    seed = seed if seed is not None else scenario.seed
+    seed = new_seed() if seed is None else int(seed)
+    population = None
+    if scenario.network:
+        from .fielddata import load_population
+
+        population = load_population(**scenario.network)
+    t0 = time.perf_counter()
+    try:
+        model = RuralGovernanceModel(seed=seed, population=population,
+                                     collect_detail=collect_detail, **params)
+    except ValueError as err:  # impossible combination, e.g. fewer villagers than villages
+        if isinstance(err, InputError):
+            raise
+        raise InputError(f"{scenario.path or scenario.name}: parameters: {err}") from None
+    t1 = time.perf_counter()
+    for i in range(n_steps):
+        model.step()
+        if progress is not None:
+            progress(i + 1, n_steps)
+    t2 = time.perf_counter()
+    series = model.series()
+    details = {name: model.detail(name) for name in DETAIL_TABLES} if collect_detail else {}
+    summary = {"scenario": scenario.name, "seed": seed, **summarise(series)}
+    timings = {"init": round(t1 - t0, 6), "run": round(t2 - t1, 6),
+               "per_step": round((t2 - t1) / n_steps, 6)}
+    return RunResult(scenario=scenario, seed=seed, steps=n_steps, parameters=model.p,
+                     overrides=overrides, series=series, summary=summary, details=details,
+                     timings=timings, population_source=model.population.source)
+
+
+def default_out_dir(result: RunResult, root: Path = Path("results") / "runs") -> Path:
+    """results/runs/<scenario>/<UTC time>-seed<seed>: a new folder for every run."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    base = root / result.scenario.name / f"{stamp}-seed{result.seed}"
+    out, i = base, 1
+    while out.exists():
+        i += 1
+        out = base.with_name(f"{base.name}-{i}")
+    return out
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def write_run(result: RunResult, out_dir: Path | str, *, csv: bool = False,
+              figure: bool = True) -> Path:
+    """Write series, summary, detail tables, manifest and figure into ``out_dir``.
+
+    The folder must not exist yet (or be empty): results are never overwritten. Files are
+    written into a temporary folder beside it and renamed into place in one step, so a
+    half-written result is never visible.
+    """
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"--out {out}: already exists and is not empty; results are never "
+                         "overwritten — choose another folder or remove it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        files = []
+        tables = {"series": result.series, "summary": pd.DataFrame([result.summary]),
+                  **result.details}
+        for name, df in tables.items():
+            df.to_parquet(tmp / f"{name}.parquet", index=False)
+            files.append(f"{name}.parquet")
+            if csv:
+                df.to_csv(tmp / f"{name}.csv", index=False)
+                files.append(f"{name}.csv")
+        if figure:
+            from .plotting import plot_series
+
+            plot_series(result.series, title=f"{result.scenario.title} — seed {result.seed}",
+                        path=tmp / "figure.png")
+            files.append("figure.png")
+        manifest = result.manifest()
+        manifest["files"] = files + ["manifest.json"]
+        (tmp / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False, default=_json_default) + "\n",
+            encoding="utf-8")
+        if out.exists():
+            out.rmdir()  # empty, checked above
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

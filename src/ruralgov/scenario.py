@@ -1,0 +1,200 @@
+"""Scenario files: a title, a story a trainer can read out, and the parameters that differ
+from the defaults.
+
+A scenario is YAML, loaded with ``yaml.safe_load`` only (files are data)::
+
+    title: Fragmented departments (文件打架)
+    story: >
+      Eight county departments issue rules to the same townships without coordinating...
+    steps: 200            # optional, default 200
+    seed: 7               # optional; the command line's --seed wins
+    parameters:           # only what differs from the defaults
+      n_departments: 8
+      coordination: 0.0
+    network:              # optional field data instead of the generated county
+      villagers: villagers.csv   # paths relative to this file
+      edges: edges.csv           # or  graphml: county.graphml
+
+Every problem is reported as one :class:`~ruralgov.schema.InputError` naming the file, the
+field and what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+from pydantic import ConfigDict, Field
+
+from .params import REGISTRY
+from .schema import InputError, format_pydantic_error, validate_params
+
+__all__ = ["Scenario", "load_scenario", "find_scenario", "list_scenarios", "parse_overrides",
+           "scenario_dirs"]
+
+MAX_STEPS = 1_000_000
+
+
+class _Network(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    villagers: str | None = Field(default=None, min_length=1)
+    edges: str | None = Field(default=None, min_length=1)
+    graphml: str | None = Field(default=None, min_length=1)
+
+    @pydantic.model_validator(mode="after")
+    def _one_source(self):
+        if self.graphml and (self.villagers or self.edges):
+            raise ValueError("give either graphml, or villagers and edges, not both")
+        if not self.graphml and not (self.villagers and self.edges):
+            raise ValueError("give graphml, or both villagers and edges")
+        return self
+
+
+class _ScenarioFile(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1)
+    story: str = Field(min_length=1)
+    steps: pydantic.StrictInt = Field(default=200, ge=1, le=MAX_STEPS)
+    seed: pydantic.StrictInt | None = Field(default=None, ge=0, lt=2**63)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    network: _Network | None = None
+
+
+@dataclass
+class Scenario:
+    """A loaded, validated scenario."""
+
+    name: str
+    title: str
+    story: str
+    steps: int = 200
+    seed: int | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)  # only the changed ones
+    path: Path | None = None
+    sha256: str | None = None
+    network: dict[str, Path] | None = None
+
+    def resolved(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Every parameter's value: defaults, then the scenario's, then ``overrides``."""
+        values = {**self.parameters, **(overrides or {})}
+        return validate_params(values, source=str(self.path or self.name), prefix="parameters")
+
+    @property
+    def summary_line(self) -> str:
+        """The first sentence of the story."""
+        first = " ".join(self.story.split()).split(". ")[0]
+        return first if first.endswith(".") else first + "."
+
+
+def scenario_dirs() -> list[Path]:
+    """Where scenarios are looked up by name: ./scenarios, the checkout's scenarios/, and the
+    copy bundled in an installed wheel."""
+    dirs = [Path.cwd() / "scenarios", Path(__file__).resolve().parents[2] / "scenarios"]
+    try:
+        bundled = resources.files("ruralgov") / "_data" / "scenarios"
+        dirs.append(Path(str(bundled)))
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover
+        pass
+    seen, out = set(), []
+    for d in dirs:
+        key = d.resolve() if d.exists() else d
+        if d.is_dir() and key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def list_scenarios() -> list[Scenario]:
+    """Every scenario found by name, first occurrence wins, sorted by name."""
+    found: dict[str, Path] = {}
+    for d in scenario_dirs():
+        for f in sorted(d.glob("*.yaml")):
+            found.setdefault(f.stem, f)
+    return [load_scenario(found[name]) for name in sorted(found)]
+
+
+def find_scenario(name_or_path: str | Path) -> Path:
+    """The file of a scenario given by path or by name (``baseline``)."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    if path.suffix in (".yaml", ".yml") or path.parent != Path("."):
+        raise InputError(f"{path}: no such scenario file")
+    for d in scenario_dirs():
+        for suffix in (".yaml", ".yml"):
+            cand = d / f"{name_or_path}{suffix}"
+            if cand.is_file():
+                return cand
+    names = sorted({f.stem for d in scenario_dirs() for f in d.glob("*.yaml")})
+    raise InputError(
+        f"{name_or_path}: no such scenario; known scenarios: {', '.join(names) or '(none found)'}")
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load and validate a scenario file (by path or name)."""
+    path = find_scenario(name_or_path)
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot be read ({err.strerror})") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise InputError(f"{path}: malformed YAML{where}: {problem}") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}: a scenario must be a mapping with title, story and "
+                         f"parameters; got {type(doc).__name__}")
+    try:
+        spec = _ScenarioFile(**{str(k): v for k, v in doc.items()})
+    except pydantic.ValidationError as err:
+        raise InputError(format_pydantic_error(err, str(path))) from None
+    params = {str(k): v for k, v in spec.parameters.items()}
+    validate_params(params, source=str(path), prefix="parameters")
+    network = None
+    if spec.network is not None:
+        network = {}
+        for key in ("villagers", "edges", "graphml"):
+            value = getattr(spec.network, key)
+            if value:
+                file = (path.parent / value).resolve()
+                if not file.is_file():
+                    raise InputError(f"{path}: network.{key}: no such file {file}")
+                network[key] = file
+    return Scenario(name=path.stem, title=spec.title.strip(), story=" ".join(spec.story.split()),
+                    steps=spec.steps, seed=spec.seed, parameters=params, path=path,
+                    sha256=hashlib.sha256(raw).hexdigest(), network=network)
+
+
+def parse_overrides(items: list[str] | None, source: str = "--set") -> dict[str, Any]:
+    """Parse ``key=value`` strings (values in YAML syntax) and validate their names and types."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InputError(f"{source} {item!r}: expected key=value, e.g. --set coordination=0.8")
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            parsed = value
+        if key not in REGISTRY:
+            import difflib
+            near = difflib.get_close_matches(key, list(REGISTRY), n=3, cutoff=0.6)
+            hint = f" (did you mean {', '.join(near)}?)" if near else ""
+            raise InputError(f"{source} {key}: unknown parameter{hint}; `ruralgov params` lists "
+                             "the allowed names")
+        out[key] = parsed
+    if out:
+        validate_params(out, source=source)
+    return out

@@ -1,0 +1,94 @@
+"""Typed, bounded validation of parameter values, generated from the registry.
+
+One :class:`InputError` message names the source (file or ``--set``), the field path, the value
+given and what is allowed. The command line prints it and exits with status 2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic
+from pydantic import ConfigDict, Field
+
+from .params import PARAMS, REGISTRY
+
+__all__ = ["InputError", "ParamsModel", "validate_params", "format_pydantic_error"]
+
+
+class InputError(ValueError):
+    """Bad input: a file, a field or a value that is not allowed. The message says which."""
+
+
+def _field(p):
+    if p.type == "bool":
+        return (pydantic.StrictBool, Field(default=p.default, description=p.doc))
+    if p.type == "int":
+        return (pydantic.StrictInt, Field(default=p.default, ge=p.lo, le=p.hi, description=p.doc))
+    # floats accept ints (YAML 1 for 1.0) but not booleans or strings
+    return (float, Field(default=p.default, ge=p.lo, le=p.hi, description=p.doc, strict=False))
+
+
+class _Base(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @pydantic.field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_or_str_for_numbers(cls, value: Any, info: pydantic.ValidationInfo) -> Any:
+        p = REGISTRY.get(info.field_name)
+        if p is not None and p.type != "bool" and isinstance(value, (bool, str)):
+            raise ValueError(f"expected {p.allowed()}, got {type(value).__name__} {value!r}")
+        return value
+
+
+ParamsModel: type[pydantic.BaseModel] = pydantic.create_model(
+    "ParamsModel", __base__=_Base, **{p.name: _field(p) for p in PARAMS}
+)
+
+
+def _allowed(loc: tuple) -> str:
+    name = loc[-1] if loc else ""
+    p = REGISTRY.get(str(name))
+    return p.allowed() if p is not None else ""
+
+
+def format_pydantic_error(err: pydantic.ValidationError, source: str, prefix: str = "") -> str:
+    """One readable message for every problem pydantic found, each naming its field."""
+    lines = []
+    for e in err.errors():
+        loc = tuple(e.get("loc", ()))
+        path = ".".join(str(x) for x in ((prefix,) if prefix else ()) + loc)
+        if e["type"] == "extra_forbidden":
+            near = _close_names(str(loc[-1])) if loc else ""
+            msg = "unknown parameter" + (f" (did you mean {near}?)" if near else "")
+            if not prefix or prefix == "parameters":
+                msg += "; `ruralgov params` lists the allowed names"
+        else:
+            msg = e["msg"]
+            allowed = _allowed(loc)
+            if allowed and allowed not in msg:
+                msg += f"; allowed: {allowed}"
+            if "input" in e and e["type"] != "missing":
+                msg += f" (got {e['input']!r})"
+        lines.append(f"{source}: {path}: {msg}")
+    return "\n".join(lines)
+
+
+def _close_names(name: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(REGISTRY), n=3, cutoff=0.6)
+    return ", ".join(close)
+
+
+def validate_params(values: dict[str, Any], source: str = "parameters",
+                    prefix: str = "") -> dict[str, Any]:
+    """Validate and complete a parameter dict; return every parameter's value.
+
+    Raises:
+        InputError: naming ``source``, the field and what is allowed.
+    """
+    try:
+        return ParamsModel(**values).model_dump()
+    except pydantic.ValidationError as err:
+        raise InputError(format_pydantic_error(err, source, prefix)) from None
