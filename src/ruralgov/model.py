@@ -132,6 +132,7 @@ class RuralGovernanceModel(mesa.Model):
         self.pet_level = np.zeros(n, dtype=np.int8)  # 0 township, 1 county
         self.pet_dept = np.zeros(n, dtype=np.int16)
         self.protesting = np.zeros(n, dtype=bool)
+        self.detained_for = np.zeros(n, dtype=np.int16)  # steps of detention left
 
         # ---------------------------------------------------------------- rules
         d, r = p["n_departments"], p["rules_per_department"]
@@ -316,7 +317,7 @@ class RuralGovernanceModel(mesa.Model):
         if p["mech_fragmentation"]:
             self.conflicts = rules.conflict_matrix(
                 self.pair_draws, self.rule_department, p["conflict_probability"],
-                p["coordination"]) & self.active[:, None] & self.active[None, :]
+                p["coordination"], self.active)
         else:
             self.conflicts = np.zeros((k, k), dtype=bool)
         kept_prev = (self.comply & self.live).astype(F32)
@@ -428,7 +429,7 @@ class RuralGovernanceModel(mesa.Model):
             return
         aggrieved = self.grievance > p["petition_threshold"]
         new = (aggrieved & (self.pet_age < 0) & (self.legitimacy >= p["petition_trust"])
-               & ~self.protesting)
+               & ~self.protesting & (self.detained_for == 0))
         new_idx = np.flatnonzero(new)
         n_coll = 0
         if new_idx.size:
@@ -520,7 +521,8 @@ class RuralGovernanceModel(mesa.Model):
         probability from the village's stability force and last step's protesters) and a
         Granovetter cascade on the network: a willing villager joins when the weighted share of
         protesting neighbours reaches their mobilisation threshold, lowered by their excess
-        net grievance. Protesters may be detained: quiet now, aggrieved later."""
+        net grievance. Protesters may be detained for 1..detention_term steps, during which
+        they neither protest nor petition: quiet now, aggrieved later."""
         p = self.p
         if not p["mech_contention"]:
             self.protesting[:] = False
@@ -535,12 +537,17 @@ class RuralGovernanceModel(mesa.Model):
         net = rules.net_protest_risk(self.grievance, self.legitimacy, self.risk_aversion, arrest,
                                      self.deterrence)
         excess = net - F32(p["protest_threshold"])
-        willing = excess > 0
+        free = self.detained_for == 0
+        willing = (excess > 0) & free
         protesting = rules.threshold_cascade(
             self.weights, willing, self.mobilisation - excess, self.protesting,
             p["cascade_rounds"])
         idx = np.flatnonzero(protesting)
         detained = idx[self.rng.random(idx.size) < arrest[idx]]
+        np.maximum(self.detained_for - 1, 0, out=self.detained_for)
+        if p["detention_term"] > 0:
+            self.detained_for[detained] = self.rng.integers(
+                1, p["detention_term"] + 1, size=detained.size)
         self.grievance[detained] += F32(p["suppression_grievance"])
         np.clip(self.grievance, 0.0, 1.0, out=self.grievance)
         self._losses[detained] += F32(p["suppression_loss"])

@@ -155,9 +155,10 @@ PARAMS: tuple[Param, ...] = (
     _p("coordination", 0.5, "float", 0, 1, "0-1", "fragmentation", "lever",
        "Coordination between departments (one-window service 一门受理, joint enforcement "
        "联合执法, grid management 网格化管理).", "无缝隙的整体性政府"),
-    _p("conflict_probability", 0.5, "float", 0, 1, "probability", "fragmentation",
-       "uncertainty", "Probability that rules of two uncoordinated departments conflict "
-       "(文件打架).", "文件打架"),
+    _p("conflict_probability", 0.3, "float", 0, 1, "share", "fragmentation",
+       "uncertainty", "Share of the pairs of rules from different departments that conflict "
+       "when departments do not coordinate at all (文件打架); scaled by (1 - coordination).",
+       "文件打架"),
     _p("arbitrariness", 0.02, "float", 0, 1, "probability", "enforcement", "uncertainty",
        "Chance, per detection attempt, that enforcement hits a complier (inconsistent "
        "enforcement) even with full coordination."),
@@ -324,6 +325,9 @@ PARAMS: tuple[Param, ...] = (
        "Rounds of threshold cascade within one step."),
     _p("arrest_k", 2.3, "float", 0, 20, "-", "protest", "uncertainty",
        "Epstein's k in P = 1 - exp(-k x force/protesters)."),
+    _p("detention_term", 3, "int", 0, 1000, "steps", "protest", "lever",
+       "Maximum detention of a detained protester; each detainee is held a uniform 1..this "
+       "many steps and can neither protest nor petition meanwhile (Epstein's jail term)."),
     _p("protest_event_min", 5, "int", 1, 100_000, "protesters", "measures", "structure",
        "Protesters a village needs in a step for it to count as a protest event "
        "(collective incident)."),

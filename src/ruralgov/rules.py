@@ -35,19 +35,31 @@ def fragmentation_index(n_departments: int, coordination: float) -> float:
 
 
 def conflict_matrix(pair_draws: np.ndarray, department: np.ndarray, conflict_probability: float,
-                    coordination: float) -> np.ndarray:
-    """Which pairs of rules conflict (文件打架).
+                    coordination: float, active: np.ndarray | None = None) -> np.ndarray:
+    """Which pairs of live rules conflict (文件打架).
 
-    Two rules of *different* departments conflict when their fixed pair draw (uniform on
-    [0, 1), symmetric) falls below ``conflict_probability * (1 - coordination)``. Rules of the
-    same department never conflict. Because the draws are fixed, raising coordination removes
-    conflicts and never creates one.
+    Among the pairs of active rules issued by *different* departments, the
+    ``round(conflict_probability * (1 - coordination) * pairs)`` pairs with the lowest fixed
+    pair draws conflict. Rules of the same department never conflict. The count is exact, so
+    runs differ in *which* rules conflict but not in how many; because the draws are fixed,
+    raising coordination removes conflicts and never creates one.
 
     Returns:
         Symmetric K x K bool matrix with a False diagonal.
     """
-    differ = department[:, None] != department[None, :]
-    return differ & (pair_draws < conflict_probability * (1.0 - coordination))
+    k = department.shape[0]
+    if active is None:
+        active = np.ones(k, dtype=bool)
+    eligible = np.triu(department[:, None] != department[None, :], 1)
+    eligible &= active[:, None] & active[None, :]
+    iu = np.flatnonzero(eligible.ravel())
+    n_conflicts = int(round(conflict_probability * (1.0 - coordination) * iu.size))
+    out = np.zeros(k * k, dtype=bool)
+    if n_conflicts > 0:
+        order = np.argsort(pair_draws.ravel()[iu], kind="stable")
+        out[iu[order[:n_conflicts]]] = True
+    out = out.reshape(k, k)
+    return out | out.T
 
 
 def implementation_fidelity(transmission_fidelity: float, levels: int,
