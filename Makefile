@@ -24,7 +24,7 @@ dev: $(DEVSTAMP)
 
 ## demo: install and run the baseline scenario; outputs go under results/
 demo: $(STAMP)
-	$(VENV)/bin/ruralgov run baseline
+	$(VENV)/bin/ruralgov run baseline $(DEMO_ARGS)
 
 ## test: install with dev extras and run the whole test suite
 test: $(DEVSTAMP)

@@ -158,7 +158,8 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     try:
         spec = _ScenarioFile(**{str(k): v for k, v in doc.items()})
     except pydantic.ValidationError as err:
-        raise InputError(format_pydantic_error(err, str(path))) from None
+        raise InputError(format_pydantic_error(
+            err, str(path), allowed_keys=tuple(_ScenarioFile.model_fields))) from None
     params = {str(k): v for k, v in spec.parameters.items()}
     validate_params(params, source=str(path), prefix="parameters")
     network = None

@@ -52,23 +52,30 @@ def _allowed(loc: tuple) -> str:
     return p.allowed() if p is not None else ""
 
 
-def format_pydantic_error(err: pydantic.ValidationError, source: str, prefix: str = "") -> str:
-    """One readable message for every problem pydantic found, each naming its field."""
+def format_pydantic_error(err: pydantic.ValidationError, source: str, prefix: str = "",
+                          allowed_keys: tuple[str, ...] | None = None) -> str:
+    """One readable message for every problem pydantic found, each naming its field.
+
+    ``allowed_keys``: for a document whose unknown keys are not parameters (a scenario's top
+    level), the keys to list instead.
+    """
     lines = []
     for e in err.errors():
         loc = tuple(e.get("loc", ()))
         path = ".".join(str(x) for x in ((prefix,) if prefix else ()) + loc)
-        if e["type"] == "extra_forbidden":
+        if e["type"] == "extra_forbidden" and allowed_keys is not None and len(loc) == 1:
+            msg = f"unknown key; allowed: {', '.join(allowed_keys)}"
+        elif e["type"] == "extra_forbidden":
             near = _close_names(str(loc[-1])) if loc else ""
             msg = "unknown parameter" + (f" (did you mean {near}?)" if near else "")
             if not prefix or prefix == "parameters":
                 msg += "; `ruralgov params` lists the allowed names"
         else:
-            msg = e["msg"]
+            msg = e["msg"].removeprefix("Value error, ")
             allowed = _allowed(loc)
             if allowed and allowed not in msg:
                 msg += f"; allowed: {allowed}"
-            if "input" in e and e["type"] != "missing":
+            if "input" in e and e["type"] != "missing" and "got " not in msg:
                 msg += f" (got {e['input']!r})"
         lines.append(f"{source}: {path}: {msg}")
     return "\n".join(lines)

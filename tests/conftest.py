@@ -1,0 +1,33 @@
+"""Shared helpers: small, fast model runs over a fixed set of seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ruralgov.measures import summarise
+from ruralgov.model import RuralGovernanceModel
+
+#: A small county: fast enough for many runs, large enough for stable averages.
+SMALL = dict(n_villagers=600, n_townships=2, villages_per_township=3)
+SEEDS = range(6)
+
+
+def run_model(steps: int = 60, seed: int = 0, **params) -> RuralGovernanceModel:
+    model = RuralGovernanceModel(seed=seed, collect_detail=False, **{**SMALL, **params})
+    for _ in range(steps):
+        model.step()
+    return model
+
+
+def mean_summary(measure: str, steps: int = 60, seeds=SEEDS, **params) -> float:
+    """Mean over seeds of a per-run summary measure."""
+    values = [summarise(run_model(steps, seed, **params).series())[measure] for seed in seeds]
+    return float(np.mean(values))
+
+
+@pytest.fixture
+def repo_root():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[1]
