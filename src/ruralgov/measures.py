@@ -1,4 +1,4 @@
-"""Per-run summaries of the per-step series (docs/ODD.md section 6 "observation")."""
+"""Per-run summaries of the per-step series (docs/ODD.md, design concept "observation")."""
 
 from __future__ import annotations
 

@@ -107,6 +107,7 @@ class RuralGovernanceModel(mesa.Model):
         col_weight = np.where(self.elder, F32(p["elder_weight"]), F32(1.0)).astype(F32)
         self.weights = rules.row_normalise(
             (population.adjacency @ sp.diags(col_weight)).tocsr().astype(F32))
+        self._has_neighbours = np.diff(self.weights.indptr) > 0
 
         # ---------------------------------------------------------------- villagers
         attrs = population.attributes
@@ -294,7 +295,11 @@ class RuralGovernanceModel(mesa.Model):
             self.attachment += F32(p["cooptation_spread"] * c)
             np.clip(self.attachment, 0.0, 1.0, out=self.attachment)
         kept = (self.comply & self.live).astype(F32)
-        peer = self.weights @ kept
+        # share of the (weighted) neighbours *to whom the rule applies* who keep it; 0.5
+        # (neutral) where no neighbour is subject to it, e.g. isolated villagers
+        subject = self.weights @ self.live.astype(F32)
+        peer = np.divide(self.weights @ kept, subject, out=np.full_like(subject, 0.5),
+                         where=subject > 0)
         self.signal = rules.informal_signal(
             peer, self.stance[self.lineage], p["peer_weight"], self.elder).astype(F32)
 
@@ -473,6 +478,7 @@ class RuralGovernanceModel(mesa.Model):
         self._t_backlog = np.bincount(self.township[w_idx], minlength=self.n_townships) - \
             self._t_escalated
         self._new_escalations = esc
+        np.clip(self.grievance, 0.0, 1.0, out=self.grievance)
         m["petitions_answered"] = int(a_idx.size)
         m["petitions_suppressed"] = int(s_idx.size)
         m["petitions_escalated"] = int(esc.size)
@@ -484,7 +490,9 @@ class RuralGovernanceModel(mesa.Model):
         p = self.p
         n_dep = len(self.departments)
         if p["mech_contention"]:
-            pending = np.flatnonzero((self.pet_age >= 0) & (self.pet_level == 1))
+            # petitions escalated in this step reach the county next step
+            pending = np.flatnonzero((self.pet_level == 1)
+                                     & (self.pet_age > p["escalation_wait"]))
             dep = self.pet_dept[pending]
             backlog = np.bincount(dep, minlength=n_dep)
             cap = np.array([d.capacity for d in self.departments])
@@ -496,7 +504,7 @@ class RuralGovernanceModel(mesa.Model):
             self._wait(waiting)
             gave_up = waiting[self.pet_age[waiting] >= p["escalation_wait"] + p["petition_patience"]]
             self.pet_age[gave_up] = -1
-            self._losses[gave_up] += F32(p["wait_loss"] * p["petition_patience"])
+            np.clip(self.grievance, 0.0, 1.0, out=self.grievance)
             self._m["petitions_abandoned"] = int(gave_up.size)
             received = np.bincount(self.pet_dept[self._new_escalations], minlength=n_dep)
             ans = np.bincount(dep[answered], minlength=n_dep)
@@ -629,7 +637,8 @@ class RuralGovernanceModel(mesa.Model):
         self._losses += F32(p["misconduct_loss"] * p["official_misconduct"])
         if not p["mech_legitimacy"]:
             return
-        neighbours = self.weights @ self.legitimacy
+        neighbours = np.where(self._has_neighbours, self.weights @ self.legitimacy,
+                              self.legitimacy)
         self.legitimacy = rules.legitimacy_step(
             self.legitimacy, self._gains, self._losses, p["loss_weight"], p["social_influence"],
             neighbours).astype(F32)
@@ -649,7 +658,7 @@ class RuralGovernanceModel(mesa.Model):
 
     # ==================================================================== measures
     def collect(self) -> None:
-        """Record this step's measures (docs/ODD.md section 6 "observation")."""
+        """Record this step's measures (docs/ODD.md, design concept "observation")."""
         m = self._m
         live = self.live
         n_live = int(live.sum())

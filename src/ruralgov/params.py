@@ -86,11 +86,13 @@ PARAMS: tuple[Param, ...] = (
     _p("ties_within_lineage", 6.0, "float", 0, 200, "ties/villager", "network", "structure",
        "Mean number of ties a villager has inside their own lineage."),
     _p("ties_within_village", 2.0, "float", 0, 200, "ties/villager", "network", "structure",
-       "Mean number of ties to other lineages of the same village."),
+       "Mean number of ties to villagers drawn uniformly from the whole village (own lineage "
+       "included)."),
     _p("ties_between_villages", 1.0, "float", 0, 200, "ties/villager", "network", "structure",
-       "Mean number of ties to villagers of other villages (market, marriage, migration)."),
+       "Mean number of wider ties (market, marriage, migration): partners drawn uniformly from "
+       "the township, or from the whole county for a cross_township_share of them."),
     _p("cross_township_share", 0.2, "float", 0, 1, "share", "network", "structure",
-       "Share of between-village ties that also cross a township boundary."),
+       "Share of wider ties whose partner is drawn from the whole county, not the township."),
     _p("elder_share", 0.03, "float", 0, 0.5, "share", "network", "structure",
        "Share of villagers who are informal leaders (elders, 乡贤)."),
     _p("elder_extra_ties", 10.0, "float", 0, 500, "ties/elder", "network", "structure",
@@ -136,7 +138,7 @@ PARAMS: tuple[Param, ...] = (
     _p("campaign", False, "bool", None, None, "on/off", "campaign_schedule", "lever",
        "Run a campaign rule (拆违, 征地拆迁) in addition to the routine rules."),
     _p("campaign_start", 50, "int", 0, 1_000_000, "step", "campaign_schedule", "lever",
-       "Step at which the campaign starts."),
+       "Steps before the campaign starts: it is active from step campaign_start + 1."),
     _p("campaign_duration", 50, "int", 1, 1_000_000, "steps", "campaign_schedule", "lever",
        "Length of the campaign."),
     _p("campaign_cost", 0.7, "float", 0, 1, "0-1", "campaign_schedule", "uncertainty",
@@ -200,15 +202,16 @@ PARAMS: tuple[Param, ...] = (
        "Legitimacy lost per step at full deviation (discretion x self-interest) of one's "
        "township.", "制度偏离"),
     _p("suppression", 0.2, "float", 0, 1, "probability", "petitions", "lever",
-       "Propensity of a township under pressure to suppress petitions and protests (维稳, 劝返)."),
+       "Chance per step, at full pressure, that a township suppresses a pending petition "
+       "instead of answering it (维稳, 劝返); protest is policed by suppression_force."),
     _p("suppression_force", 1.0, "float", 0, 100, "officers/100 villagers", "protest", "lever",
        "Stability-maintenance force a township can deploy against protest, per 100 villagers."),
     _p("misreporting", 0.5, "float", 0, 1, "share", "township_report", "uncertainty",
        "Share of the compliance gap a fully self-interested township hides in its report."),
     _p("reprimand_pressure", 0.2, "float", 0, 10, "pressure/escalation per 100 villagers",
-       "county_review", "lever", "Pressure a township receives from county reprimands for "
+       "township_report", "lever", "Pressure a township receives from county reprimands for "
        "escalated petitions (压力型体制)."),
-    _p("pressure_decay", 0.1, "float", 0, 1, "share/step", "county_review", "uncertainty",
+    _p("pressure_decay", 0.1, "float", 0, 1, "share/step", "township_report", "uncertainty",
        "Share of pressure that fades each step."),
     _p("cooptation", 0.0, "float", 0, 1, "0-1", "informal_signal", "lever",
        "Informal operation of formal power (正式权力的非正式运作, 党员联户): townships co-opt "
@@ -230,7 +233,7 @@ PARAMS: tuple[Param, ...] = (
        "county (越级上访)."),
     _p("petition_patience", 12, "int", 1, 10_000, "steps", "county_review", "uncertainty",
        "Steps an escalated petition waits unanswered at the county before the petitioner gives "
-       "up (the lost time costs legitimacy: wait_loss for each of these steps)."),
+       "up (every step of waiting costs wait_loss legitimacy and wait_grievance)."),
     _p("inspection_rate", 0.05, "float", 0, 1, "share/step", "county_review", "lever",
        "Share of villagers whose compliance county inspectors check each step (隐患排查)."),
     # ---------------------------------------------------------------- compliance decision
@@ -356,8 +359,8 @@ PARAMS: tuple[Param, ...] = (
     _p("poverty_line", 0.7, "float", 0, 1, "hardship", "services", "lever",
        "Hardship above which a villager is eligible for minimum-income assistance."),
     _p("targeting_accuracy", 0.9, "float", 0, 1, "probability", "services", "lever",
-       "Chance a review classifies a villager correctly for assistance at zero self-interest "
-       "(应保尽保、应退尽退)."),
+       "Chance a review keeps an eligible villager on the assistance rolls at zero "
+       "self-interest; ineligible ones are added at a matching rate (应保尽保、应退尽退)."),
     _p("assistance_relief", 0.5, "float", 0, 1, "share", "services", "uncertainty",
        "Share of hardship assistance removes."),
     _p("assistance_review", 12, "int", 0, 1_000_000, "steps", "services", "lever",
