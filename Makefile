@@ -4,6 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
+DEMO_ARGS ?= --seed 1
 
 .PHONY: demo test venv dev clean-venv
 
