@@ -223,6 +223,9 @@ class RuralGovernanceModel(mesa.Model):
             on = p["campaign_start"] < self.steps <= p["campaign_start"] + p["campaign_duration"]
             self.active[-1] = on
         self.live = self.applies & self.active
+        # last step's behaviour on this step's live rules, read by informal_signal and
+        # compliance_decision
+        self._kept_prev = (self.comply & self.live).astype(F32)
 
     def township_plan(self) -> None:
         """Each township sets its plan (:meth:`Township.plan`); detection per township and rule
@@ -294,11 +297,10 @@ class RuralGovernanceModel(mesa.Model):
             self.stance += F32(p["cooptation_rate"] * c) * (F32(1.0) - self.stance)
             self.attachment += F32(p["cooptation_spread"] * c)
             np.clip(self.attachment, 0.0, 1.0, out=self.attachment)
-        kept = (self.comply & self.live).astype(F32)
         # share of the (weighted) neighbours *to whom the rule applies* who keep it; 0.5
         # (neutral) where no neighbour is subject to it, e.g. isolated villagers
         subject = self.weights @ self.live.astype(F32)
-        peer = np.divide(self.weights @ kept, subject, out=np.full_like(subject, 0.5),
+        peer = np.divide(self.weights @ self._kept_prev, subject, out=np.full_like(subject, 0.5),
                          where=subject > 0)
         self.signal = rules.informal_signal(
             peer, self.stance[self.lineage], p["peer_weight"], self.elder).astype(F32)
@@ -325,8 +327,7 @@ class RuralGovernanceModel(mesa.Model):
                 p["coordination"], self.active)
         else:
             self.conflicts = np.zeros((k, k), dtype=bool)
-        kept_prev = (self.comply & self.live).astype(F32)
-        load = rules.conflict_load(kept_prev, self.conflicts)
+        load = rules.conflict_load(self._kept_prev, self.conflicts)
         habit = self.comply.astype(F32) if p["mech_habit"] else np.full((n, k), 0.5, F32)
         u_comply, enforced = rules.compliance_utility(
             base=p["base_compliance"], legitimacy=self.legitimacy, w_legitimacy=p["w_legitimacy"],
@@ -654,7 +655,6 @@ class RuralGovernanceModel(mesa.Model):
         for t in self.townships:
             t.cases_handled = int(self._t_handled[t.index])
             t.report(float(true[t.index]), int(self._t_escalated[t.index]))
-        self._t_true = true
 
     # ==================================================================== measures
     def collect(self) -> None:
