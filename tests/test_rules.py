@@ -102,19 +102,19 @@ def test_net_protest_risk_deterrence_raises_felt_risk():
 
 
 def test_informal_signal_elders_follow_stance():
-    peer = np.array([[1.0], [1.0]])
-    stance = np.array([[-0.5], [-0.5]])
+    peer = np.array([[1.0, 1.0]])  # one rule (row), two villagers (columns)
+    stance = np.array([[-0.5, -0.5]])
     sig = rules.informal_signal(peer, stance, 0.5, np.array([False, True]))
-    np.testing.assert_allclose(sig[:, 0], [0.25, -0.5])
+    np.testing.assert_allclose(sig[0], [0.25, -0.5])
 
 
 def test_compliance_utility_enforced_part_is_the_sanction_term():
     n, k = 3, 2
-    z = np.zeros((n, k), dtype=np.float32)
+    z = np.zeros((k, n), dtype=np.float32)
     u, enforced = rules.compliance_utility(
-        base=0.0, legitimacy=np.full(n, 0.5), w_legitimacy=1.0, sanction=np.ones((n, k)),
+        base=0.0, legitimacy=np.full(n, 0.5), w_legitimacy=1.0, sanction=np.ones((k, n)),
         w_enforcement=2.0, attachment=np.zeros(n), signal=z, w_norm=1.0,
-        habit=np.full((n, k), 0.5), w_habit=1.0, cost=z, w_cost=1.0, load=z, w_conflict=1.0,
+        habit=np.full((k, n), 0.5), w_habit=1.0, cost=z, w_cost=1.0, load=z, w_conflict=1.0,
         misconduct=0.0, w_misconduct=1.0)
     np.testing.assert_allclose(u, 2.0)
     np.testing.assert_allclose(u - enforced, 0.0)

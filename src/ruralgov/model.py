@@ -12,6 +12,10 @@
 Villagers update *synchronously*: every villager decides from the state at the end of the last
 step (last step's behaviour, legitimacy, grievance), then the submodels apply their effects in
 the order above. Every random draw uses ``self.rng`` (the Mesa model's numpy generator).
+
+Layout: per-villager state is a length-N array; per-villager-and-rule state is a K x N array
+(rule-major), so each rule's row is contiguous and sums over rules are fast. No step loops
+over villagers in Python.
 """
 
 from __future__ import annotations
@@ -21,11 +25,10 @@ from typing import Any
 import mesa
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from . import rules
 from .agents import Department, Township
-from .network import Population, generate_population
+from .network import Population, Ties, generate_population
 from .schema import validate_params
 
 __all__ = ["RuralGovernanceModel", "new_seed"]
@@ -103,11 +106,18 @@ class RuralGovernanceModel(mesa.Model):
         self.township_size = np.bincount(self.township, minlength=self.n_townships)
         self.village_size = np.bincount(self.village, minlength=self.n_villages)
 
-        # Influence weights: ties to elders weigh elder_weight, rows sum to one.
-        col_weight = np.where(self.elder, F32(p["elder_weight"]), F32(1.0)).astype(F32)
-        self.weights = rules.row_normalise(
-            (population.adjacency @ sp.diags(col_weight)).tocsr().astype(F32))
-        self._has_neighbours = np.diff(self.weights.indptr) > 0
+        # Influence weights (ties to elders weigh elder_weight, rows sum to one) and exact
+        # weighted neighbour counts (network.Ties).
+        self.ties = Ties(population.adjacency, self.elder, p["elder_weight"])
+        population.adjacency = self.ties.adjacency  # int32, shared with the weights
+        self.weights = self.ties.weights
+        self._has_neighbours = self.ties.has_neighbours
+        # Generated populations are ordered by township: per-township values then reach the
+        # villagers by np.repeat instead of a gather.
+        self._township_sorted = bool(np.all(np.diff(self.township) >= 0)
+                                     and np.all(self.township_size > 0))
+        self._township_start = np.concatenate([[0], np.cumsum(self.township_size)[:-1]])
+        self._elder_idx = np.flatnonzero(self.elder)
 
         # ---------------------------------------------------------------- villagers
         attrs = population.attributes
@@ -161,15 +171,17 @@ class RuralGovernanceModel(mesa.Model):
         self.stance = stance.astype(F32)  # elders' stance per lineage and rule
         u = np.triu(rng.random((k, k)), 1)
         self.pair_draws = (u + u.T + np.eye(k)).astype(F32)  # diagonal never conflicts
-        self.applies = np.ones((n, k), dtype=bool)
+        # villager x rule state is K x N (rule-major)
+        self.applies = np.ones((k, n), dtype=bool)
         if p["campaign"]:
-            self.applies[:, -1] = rng.random(n) < p["campaign_target_share"]
+            self.applies[-1] = rng.random(n) < p["campaign_target_share"]
         self.active = np.array([kk == "routine" for kk in kind])
-        self.live = self.applies & self.active
+        self.live = self.applies & self.active[:, None]
         opportunist = rng.random(n) < p["opportunism"]
-        self.comply = np.repeat(~opportunist[:, None], k, axis=1)
+        self.comply = np.repeat(~opportunist[None, :], k, axis=0)
         self.voluntary = self.comply.copy()
-        self.cost = np.zeros((n, k), dtype=F32)
+        self.cost = np.zeros((k, n), dtype=F32)
+        self._live_key: bytes | None = None  # which rules were active when live was cached
 
         # ---------------------------------------------------------------- governments
         si = np.clip(rng.normal(p["self_interest"], p["self_interest_sd"], self.n_townships),
@@ -222,10 +234,35 @@ class RuralGovernanceModel(mesa.Model):
         if p["campaign"]:
             on = p["campaign_start"] < self.steps <= p["campaign_start"] + p["campaign_duration"]
             self.active[-1] = on
-        self.live = self.applies & self.active
+        key = self.active.tobytes()
+        if key != self._live_key:  # what depends only on which rules are live: cached
+            self._live_key = key
+            self.live = self.applies & self.active[:, None]
+            self._n_live = self.live.sum(axis=0, dtype=np.int32)  # live rules per villager
+            self._subject = None  # weighted neighbours subject to each rule (informal_signal)
+            self._conflicts = None  # conflicting pairs (compliance_decision)
+            self._exposure = None  # conflict exposure (update_legitimacy)
         # last step's behaviour on this step's live rules, read by informal_signal and
         # compliance_decision
-        self._kept_prev = (self.comply & self.live).astype(F32)
+        self._kept_prev = self.comply & self.live
+
+    def _to_villagers(self, per_township: np.ndarray) -> np.ndarray:
+        """Per-township values (length T, or a T x K table) as per-villager values (length N,
+        or K x N)."""
+        if per_township.ndim == 1:
+            if self._township_sorted:
+                return np.repeat(per_township, self.township_size)
+            return per_township[self.township]
+        table = np.ascontiguousarray(per_township.T)
+        if self._township_sorted:
+            return np.repeat(table, self.township_size, axis=1)
+        return np.take(table, self.township, axis=1)
+
+    def _township_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum of a per-villager array over each township (float64, length T)."""
+        if self._township_sorted:
+            return np.add.reduceat(values, self._township_start).astype(np.float64)
+        return np.bincount(self.township, weights=values, minlength=self.n_townships)
 
     def township_plan(self) -> None:
         """Each township sets its plan (:meth:`Township.plan`); detection per township and rule
@@ -263,26 +300,31 @@ class RuralGovernanceModel(mesa.Model):
         review = p["assistance_review"]
         if self.steps == 1 or (review > 0 and (self.steps - 1) % review == 0):
             eligible = self.hardship > p["poverty_line"]
-            s = self.township_self_interest[self.township]
+            s = self._to_villagers(self.township_self_interest)
             accuracy = p["targeting_accuracy"] * (1.0 - s)
             e = min(float(eligible.mean()), 0.5)
             leak = (1.0 - accuracy) * e / (1.0 - e)
             u = self.rng.random(self.n_villagers)
             self.assisted = np.where(eligible, u < accuracy, u < leak)
-        eligible = self.hardship > p["poverty_line"]
-        relief = F32(1.0 - p["service_coverage"] * p["service_relief"])
-        self.effective_hardship = self.hardship * relief * np.where(
-            self.assisted, F32(1.0 - p["assistance_relief"]), F32(1.0))
-        self._gains += F32(p["service_gain"] * p["service_coverage"])
-        self._gains[self.assisted] += F32(p["service_gain"])
-        self._losses[eligible & ~self.assisted] += F32(p["exclusion_loss"])
-        n_elig = int(eligible.sum())
-        n_ass = int(self.assisted.sum())
-        self._m["assisted_share"] = n_ass / self.n_villagers
-        self._m["inclusion_error"] = (int((self.assisted & ~eligible).sum()) / n_ass
-                                      if n_ass else 0.0)
-        self._m["exclusion_error"] = (int((eligible & ~self.assisted).sum()) / n_elig
-                                      if n_elig else 0.0)
+            self._services_cache = None
+        if getattr(self, "_services_cache", None) is None:  # fixed between reviews
+            eligible = self.hardship > p["poverty_line"]
+            relief = F32(1.0 - p["service_coverage"] * p["service_relief"])
+            self.effective_hardship = self.hardship * relief * np.where(
+                self.assisted, F32(1.0 - p["assistance_relief"]), F32(1.0))
+            excluded = np.flatnonzero(eligible & ~self.assisted)
+            n_elig = int(eligible.sum())
+            n_ass = int(self.assisted.sum())
+            self._services_cache = (excluded, {
+                "assisted_share": n_ass / self.n_villagers,
+                "inclusion_error": (int((self.assisted & ~eligible).sum()) / n_ass
+                                    if n_ass else 0.0),
+                "exclusion_error": excluded.size / n_elig if n_elig else 0.0})
+        excluded, measures = self._services_cache
+        base = F32(p["service_gain"] * p["service_coverage"])
+        self._gains += np.where(self.assisted, base + F32(p["service_gain"]), base)
+        self._losses[excluded] += F32(p["exclusion_loss"])
+        self._m.update(measures)
 
     def informal_signal(self) -> None:
         """Informal norm towards each rule: neighbours' compliance (elders weighted) and the
@@ -290,7 +332,7 @@ class RuralGovernanceModel(mesa.Model):
         everyone's attachment to informal rules (正式权力的非正式运作…消极的扩散)."""
         p = self.p
         if not p["mech_informal"]:
-            self.signal = np.zeros((self.n_villagers, self.n_rules), dtype=F32)
+            self.signal = np.zeros((self.n_rules, self.n_villagers), dtype=F32)
             return
         c = p["cooptation"]
         if c > 0:
@@ -298,12 +340,16 @@ class RuralGovernanceModel(mesa.Model):
             self.attachment += F32(p["cooptation_spread"] * c)
             np.clip(self.attachment, 0.0, 1.0, out=self.attachment)
         # share of the (weighted) neighbours *to whom the rule applies* who keep it; 0.5
-        # (neutral) where no neighbour is subject to it, e.g. isolated villagers
-        subject = self.weights @ self.live.astype(F32)
-        peer = np.divide(self.weights @ self._kept_prev, subject, out=np.full_like(subject, 0.5),
-                         where=subject > 0)
-        self.signal = rules.informal_signal(
-            peer, self.stance[self.lineage], p["peer_weight"], self.elder).astype(F32)
+        # (neutral) where no neighbour is subject to it, e.g. isolated villagers. Both are
+        # exact weighted counts (network.Ties); the row normalisation of W cancels.
+        if self._subject is None:
+            self._subject = self.ties.weighted_count(self.live)
+        subject = self._subject
+        peer = self.ties.weighted_count(self._kept_prev)
+        np.divide(peer, subject, out=peer, where=subject > 0)
+        peer[subject <= 0] = 0.5
+        stance = np.take(np.ascontiguousarray(self.stance.T), self.lineage, axis=1)
+        self.signal = rules.informal_signal(peer, stance, p["peer_weight"], self._elder_idx)
 
     def compliance_decision(self) -> None:
         """Each villager decides, for each live rule, to comply or evade (logistic choice on
@@ -311,35 +357,44 @@ class RuralGovernanceModel(mesa.Model):
         draw would have complied without the enforcement term."""
         p = self.p
         n, k = self.n_villagers, self.n_rules
-        tw = self.township
-        p_detect = self.t_detect[tw]
+        p_detect = self._to_villagers(self.t_detect)  # K x N
         if p["mech_enforcement"]:
             sanction = rules.perceived_sanction(p_detect, self.deterrence,
                                                 p["sanction_severity"], self.risk_aversion)
         else:
-            sanction = np.zeros((n, k), dtype=F32)
-        self.cost = (self.rule_cost[None, :] * (self.cost_multiplier
-                     * (1.0 - self.t_fit[tw]) * (0.5 + self.effective_hardship))[:, None])
+            sanction = np.zeros((k, n), dtype=F32)
+        np.multiply(self.rule_cost[:, None],
+                    self.cost_multiplier * (1.0 - self._to_villagers(self.t_fit))
+                    * (0.5 + self.effective_hardship),
+                    out=self.cost)
         np.minimum(self.cost, F32(2.0), out=self.cost)
-        if p["mech_fragmentation"]:
-            self.conflicts = rules.conflict_matrix(
-                self.pair_draws, self.rule_department, p["conflict_probability"],
-                p["coordination"], self.active)
-        else:
-            self.conflicts = np.zeros((k, k), dtype=bool)
-        load = rules.conflict_load(self._kept_prev, self.conflicts)
-        habit = self.comply.astype(F32) if p["mech_habit"] else np.full((n, k), 0.5, F32)
+        if self._conflicts is None:  # depends only on which rules are active
+            if p["mech_fragmentation"]:
+                self._conflicts = rules.conflict_matrix(
+                    self.pair_draws, self.rule_department, p["conflict_probability"],
+                    p["coordination"], self.active)
+            else:
+                self._conflicts = np.zeros((k, k), dtype=bool)
+        self.conflicts = self._conflicts
+        load = (rules.conflict_load(self._kept_prev, self.conflicts)
+                if self.conflicts.any() else None)
+        habit = self.comply if p["mech_habit"] else 0.5
         u_comply, enforced = rules.compliance_utility(
             base=p["base_compliance"], legitimacy=self.legitimacy, w_legitimacy=p["w_legitimacy"],
             sanction=sanction, w_enforcement=p["w_enforcement"], attachment=self.attachment,
             signal=self.signal, w_norm=p["w_norm"], habit=habit, w_habit=p["w_habit"],
             cost=self.cost, w_cost=p["w_cost"], load=load, w_conflict=p["w_conflict"],
             misconduct=p["official_misconduct"], w_misconduct=p["w_misconduct"])
-        draw = self.rng.random((n, k), dtype=F32)
-        comply = draw < rules.logistic(u_comply)
-        voluntary = draw < rules.logistic(u_comply - enforced)
-        self.comply = np.where(self.live, comply, self.comply)
-        self.voluntary = voluntary & self.comply & self.live
+        del sanction, load
+        # u < logistic(U)  <=>  logit(u) < U: one logarithm per draw serves both comparisons
+        z = rules.logit(self.rng.random((k, n), dtype=F32), out=None)
+        comply = u_comply > z
+        u_comply -= enforced
+        voluntary = u_comply > z  # implies comply, because the enforced part is >= 0
+        np.copyto(self.comply, comply, where=self.live)
+        self.voluntary = voluntary & self.live
+        self._kept = self.comply & self.live  # fixed for the rest of the step
+        self._n_kept = self._kept.sum(axis=0, dtype=np.int32)
         self._p_detect = p_detect
 
     def enforcement(self) -> None:
@@ -349,35 +404,38 @@ class RuralGovernanceModel(mesa.Model):
         p = self.p
         n = self.n_villagers
         self.deterrence *= F32(1.0 - p["deterrence_decay"])
-        self.stage[(self.comply | ~self.live).all(axis=1)] = 0  # rectified: record cleared
+        evading = self.live & ~self.comply
+        self.stage[self._n_kept == self._n_live] = 0  # rectified: record cleared
         zero = {"persuasions": 0, "warnings": 0, "sanctions": 0, "unfair_hits": 0}
         if not p["mech_enforcement"]:
             self._m.update(zero)
             return
-        draw = self.rng.random((n, self.n_rules), dtype=F32)
-        detected = (self.live & ~self.comply & (draw < self._p_detect)).any(axis=1)
+        draw = self.rng.random((self.n_rules, n), dtype=F32)
+        detected = (evading & (draw < self._p_detect)).any(axis=0)
         arb = p["arbitrariness"]
         if p["mech_fragmentation"]:
             arb += p["fragmentation_arbitrariness"] * rules.fragmentation_index(
                 p["n_departments"], p["coordination"])
         arb = min(arb, 1.0)
-        hit = (self.live & self.comply & (draw < self._p_detect * F32(arb))).any(axis=1)
-        unfair = hit & ~detected
+        hit = (self._kept & (draw < self._p_detect * F32(arb))).any(axis=0)
+        unfair = np.flatnonzero(hit & ~detected)
+        det = np.flatnonzero(detected)  # detections are few: work on their indices
         if p["mech_graduated"]:
-            self.stage[detected] = np.minimum(self.stage[detected] + 1, 3)
-            outcome = np.where(detected, self.stage, 0)
+            self.stage[det] = np.minimum(self.stage[det] + 1, 3)
+            outcome = self.stage[det]
         else:
-            outcome = np.where(detected, 3, 0).astype(np.int8)
-        persuaded, warned, sanctioned = outcome == 1, outcome == 2, outcome == 3
-        self._gains[persuaded | warned] += F32(p["fair_gain"])
+            outcome = np.full(det.size, 3, dtype=np.int8)
+        persuaded, warned, sanctioned = (det[outcome == 1], det[outcome == 2],
+                                         det[outcome == 3])
+        self._gains[det[outcome <= 2]] += F32(p["fair_gain"])
         self._g_in[sanctioned] += F32(p["sanction_grievance"])
         felt = np.array([0.0, 0.3, 0.6, 1.0], dtype=F32)[outcome]
-        np.maximum(self.deterrence, felt, out=self.deterrence)
+        self.deterrence[det] = np.maximum(self.deterrence[det], felt)
         self._losses[unfair] += F32(p["unfair_loss"])
         self._g_in[unfair] += F32(p["unfair_grievance"])
         self.deterrence[unfair] = np.maximum(self.deterrence[unfair], F32(0.6))
-        self._m.update({"persuasions": int(persuaded.sum()), "warnings": int(warned.sum()),
-                        "sanctions": int(sanctioned.sum()), "unfair_hits": int(unfair.sum())})
+        self._m.update({"persuasions": int(persuaded.size), "warnings": int(warned.size),
+                        "sanctions": int(sanctioned.size), "unfair_hits": int(unfair.size)})
 
     def participation(self) -> None:
         """A share of villagers takes part in deliberation (民主参与): legitimacy rises and
@@ -386,18 +444,17 @@ class RuralGovernanceModel(mesa.Model):
         if not p["mech_participation"] or p["participation"] <= 0:
             self._m["participants"] = 0
             return
-        part = self.rng.random(self.n_villagers) < p["participation"]
+        part = np.flatnonzero(self.rng.random(self.n_villagers) < p["participation"])
         self._gains[part] += F32(p["participation_gain"])
         self.grievance[part] *= F32(1.0 - p["participation_relief"])
-        self._m["participants"] = int(part.sum())
+        self._m["participants"] = int(part.size)
 
     def update_grievance(self) -> None:
         """G' = (1 - decay) G + hardship_grievance * h (1 - L) + burden_grievance * burden
         + this step's enforcement grievances, clipped to [0, 1]."""
         p = self.p
-        kept = self.comply & self.live
-        n_live = np.maximum(self.live.sum(axis=1), 1)
-        burden = (self.cost * kept).sum(axis=1) / n_live
+        burden = np.multiply(self.cost, self._kept).sum(axis=0)
+        burden /= np.maximum(self._n_live, 1)
         g = self.grievance
         g *= F32(1.0 - p["grievance_decay"])
         g += F32(p["hardship_grievance"]) * self.effective_hardship * (1.0 - self.legitimacy)
@@ -520,9 +577,8 @@ class RuralGovernanceModel(mesa.Model):
             self._m["county_answered"] = 0
             self._m["county_backlog"] = 0
         sample = self.rng.random(self.n_villagers) < p["inspection_rate"]
-        live = self.live[sample]
-        n_live = int(live.sum())
-        self._m["compliance_inspected"] = (float((self.comply[sample] & live).sum()) / n_live
+        n_live = int(self._n_live[sample].sum())
+        self._m["compliance_inspected"] = (float(self._n_kept[sample].sum()) / n_live
                                            if n_live else float("nan"))
 
     def protest(self) -> None:
@@ -539,7 +595,8 @@ class RuralGovernanceModel(mesa.Model):
                             "detained": 0})
             self._v_protesters = np.zeros(self.n_villages, dtype=np.int64)
             return
-        prev = np.bincount(self.village, weights=self.protesting, minlength=self.n_villages)
+        prev = np.bincount(self.village[np.flatnonzero(self.protesting)],
+                           minlength=self.n_villages)
         force = p["suppression_force"] * self.village_size / 100.0
         arrest_v = rules.arrest_probability(force, prev, p["arrest_k"]).astype(F32)
         arrest = arrest_v[self.village]
@@ -625,16 +682,19 @@ class RuralGovernanceModel(mesa.Model):
         deviation and officials' visible misconduct."""
         p = self.p
         if p["mech_fragmentation"] and self.conflicts.any():
-            live_f = self.live.astype(F32)
-            n_live = live_f.sum(axis=1)
-            pairs = n_live * (n_live - 1) / 2
-            conflicting = ((live_f @ self.conflicts.astype(F32)) * live_f).sum(axis=1) / 2
-            exposure = np.divide(conflicting, pairs, out=np.zeros_like(pairs), where=pairs > 0)
-            self._losses += F32(p["conflict_loss"]) * exposure
-            self._m["conflict_exposure"] = float(exposure.mean())
+            if self._exposure is None:  # depends only on which rules are live
+                live_f = self.live.astype(F32)
+                n_live = self._n_live.astype(F32)
+                pairs = n_live * (n_live - 1) / 2
+                conflicting = ((self.conflicts.astype(F32) @ live_f) * live_f).sum(axis=0) / 2
+                self._exposure = np.divide(conflicting, pairs, out=np.zeros_like(pairs),
+                                           where=pairs > 0)
+                self._exposure_mean = float(self._exposure.mean())
+            self._losses += F32(p["conflict_loss"]) * self._exposure
+            self._m["conflict_exposure"] = self._exposure_mean
         else:
             self._m["conflict_exposure"] = 0.0
-        self._losses += F32(p["deviation_loss"]) * self.t_deviation[self.township]
+        self._losses += F32(p["deviation_loss"]) * self._to_villagers(self.t_deviation)
         self._losses += F32(p["misconduct_loss"] * p["official_misconduct"])
         if not p["mech_legitimacy"]:
             return
@@ -647,10 +707,8 @@ class RuralGovernanceModel(mesa.Model):
     def township_report(self) -> None:
         """Townships report compliance upward and feel the pressure of reprimands
         (:meth:`Township.report`)."""
-        kept = (self.comply & self.live).sum(axis=1)
-        n_live = self.live.sum(axis=1)
-        num = np.bincount(self.township, weights=kept, minlength=self.n_townships)
-        den = np.bincount(self.township, weights=n_live, minlength=self.n_townships)
+        num = self._township_sum(self._n_kept)
+        den = self._township_sum(self._n_live)
         true = np.divide(num, den, out=np.full(self.n_townships, np.nan), where=den > 0)
         for t in self.townships:
             t.cases_handled = int(self._t_handled[t.index])
@@ -661,10 +719,10 @@ class RuralGovernanceModel(mesa.Model):
         """Record this step's measures (docs/ODD.md, design concept "observation")."""
         m = self._m
         live = self.live
-        n_live = int(live.sum())
-        kept = self.comply & live
-        n_kept = int(kept.sum())
-        n_vol = int(self.voluntary.sum())
+        n_live = int(self._n_live.sum())
+        kept = self._kept
+        n_kept = int(self._n_kept.sum())
+        n_vol = int(np.count_nonzero(self.voluntary))
         ts = self.townships
         sizes = self.township_size
         reported = np.array([t.reported_compliance for t in ts])
@@ -694,9 +752,9 @@ class RuralGovernanceModel(mesa.Model):
         row["enforced_share"] = (1.0 - row["voluntary_share"]) if n_kept else float("nan")
         row["reporting_gap"] = row["compliance_reported"] - row["compliance_inspected"]
         if self.p["campaign"]:
-            c_live = live[:, -1]
-            nl = int(c_live.sum())
-            row["compliance_campaign"] = (float(self.comply[c_live, -1].sum()) / nl
+            c_live = live[-1]
+            nl = int(np.count_nonzero(c_live))
+            row["compliance_campaign"] = (float(np.count_nonzero(kept[-1])) / nl
                                           if nl and self.active[-1] else float("nan"))
         self._rows.append(row)
         if self.collect_detail:
@@ -706,8 +764,8 @@ class RuralGovernanceModel(mesa.Model):
         step = self.steps
         nv = self.n_villages
         v = self.village
-        vk = np.bincount(v, weights=kept.sum(axis=1), minlength=nv)
-        vl = np.bincount(v, weights=self.live.sum(axis=1), minlength=nv)
+        vk = np.bincount(v, weights=self._n_kept, minlength=nv)
+        vl = np.bincount(v, weights=self._n_live, minlength=nv)
         size = self.village_size
         self._detail["villages"].append(pd.DataFrame({
             "step": step, "village": np.arange(nv),
@@ -734,8 +792,8 @@ class RuralGovernanceModel(mesa.Model):
             "backlog": self._t_backlog, "escalations": [t.escalations for t in ts],
         }))
         ds = self.departments
-        rule_kept = kept.sum(axis=0)
-        rule_live = self.live.sum(axis=0)
+        rule_kept = kept.sum(axis=1)
+        rule_live = self.live.sum(axis=1)
         rule_comp = np.divide(rule_kept, rule_live, out=np.full(self.n_rules, np.nan),
                               where=rule_live > 0)
         self._detail["departments"].append(pd.DataFrame({
@@ -747,7 +805,7 @@ class RuralGovernanceModel(mesa.Model):
                            and not np.all(np.isnan(rule_comp[d.rules_issued])) else np.nan
                            for d in ds],
         }))
-        rv = self.voluntary.sum(axis=0)
+        rv = self.voluntary.sum(axis=1)
         self._detail["rules"].append(pd.DataFrame({
             "step": step, "rule": np.arange(self.n_rules), "kind": self.rule_kind,
             "department": self.rule_department.astype(int), "active": self.active.copy(),

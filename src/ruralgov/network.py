@@ -6,7 +6,8 @@ Poisson number of stubs of each kind and each stub picks a partner uniformly ins
 matching block (own lineage, own village, own township or the whole county). Drawing a
 partner is one multiply-add on arrays, so a million villagers take well under a second and no
 networkx graph is ever built. The undirected, unweighted adjacency matrix is returned in CSR
-form; weights (elders' influence) are applied by the model.
+form; :class:`Ties` turns it into what the model reads each step (influence weights with
+elders weighted, and exact weighted counts of neighbours with a given behaviour).
 
 See docs/ODD.md, section 7 "network".
 """
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Population", "generate_population", "block_partners", "symmetric_adjacency"]
+__all__ = ["Population", "Ties", "generate_population", "block_partners", "symmetric_adjacency"]
 
 
 @dataclass
@@ -29,7 +30,7 @@ class Population:
         township, village, lineage: int32 arrays of length N with *global* ids (village ids
             run across the county, lineage ids too).
         elder: bool array, True for informal leaders.
-        adjacency: N x N symmetric CSR matrix of 0/1 ties (float32), no self-ties.
+        adjacency: N x N symmetric CSR matrix of 0/1 ties (int32), no self-ties.
         n_townships, n_villages, n_lineages: number of blocks of each kind.
         village_township: township of each village (length n_villages).
         attributes: optional initial villager attributes from field data, by name.
@@ -87,16 +88,92 @@ def _stubs(rng: np.random.Generator, n: int, mean: float) -> np.ndarray:
 
 
 def symmetric_adjacency(rows: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_matrix:
-    """Undirected 0/1 CSR adjacency from directed pairs; self-ties and duplicates removed."""
+    """Undirected 0/1 CSR adjacency (int32) from directed pairs; self-ties and duplicates removed."""
     keep = rows != cols
     rows, cols = rows[keep], cols[keep]
-    data = np.ones(rows.shape[0] * 2, dtype=np.float32)
+    data = np.ones(rows.shape[0] * 2, dtype=np.int32)
     a = sp.csr_matrix(
         (data, (np.concatenate([rows, cols]), np.concatenate([cols, rows]))), shape=(n, n)
     )
     a.sum_duplicates()
     a.data[:] = 1.0
     return a
+
+
+class Ties:
+    """The network as the model reads it every step.
+
+    ``weights`` is the row-normalised influence matrix W (float32, sharing the adjacency's index
+    arrays): W_ij = A_ij c_j / sum_l A_il c_l with c_j = ``elder_weight`` for elders, 1 otherwise.
+
+    :meth:`weighted_count` gives, for K binary flags per villager (say "kept rule k last step"),
+    sum_j A_ij c_j flag_kj for every villager i and flag k. The counts are computed *exactly* in
+    integer arithmetic, several flags per sparse product: each flag gets a field of
+    ``bits`` = bit length of the largest weighted degree, so the count of one flag never
+    carries into the next, and ``31 // bits`` flags share one int32 word. A whole-number
+    ``elder_weight`` (the default, 4) is put into the integer matrix itself; any other comes
+    from a second product over the columns of elders only. At the default county this is one
+    sparse matrix-vector product for all rules instead of one per rule.
+    """
+
+    def __init__(self, adjacency: sp.csr_matrix, elder: np.ndarray, elder_weight: float):
+        a = adjacency.tocsr()
+        if a.dtype != np.int32:
+            a = sp.csr_matrix((np.ones(a.nnz, dtype=np.int32), a.indices, a.indptr),
+                              shape=a.shape)
+        self.adjacency = a
+        n = a.shape[0]
+        degree = np.diff(a.indptr)
+        self.has_neighbours = degree > 0
+        col = np.where(elder, np.float32(elder_weight), np.float32(1.0)).astype(np.float32)
+        total = np.add.reduceat(col[a.indices], a.indptr[:-1]) if a.nnz else np.zeros(n)
+        total = np.where(self.has_neighbours, total, 0.0).astype(np.float32)  # reduceat quirk
+        inv = np.divide(np.float32(1.0), total, out=np.zeros(n, np.float32), where=total > 0)
+        data = col[a.indices] * np.repeat(inv, degree)
+        self.weights = sp.csr_matrix((data.astype(np.float32), a.indices, a.indptr),
+                                     shape=a.shape)
+        self._elders = np.flatnonzero(elder)
+        self._extra = np.float32(elder_weight - 1.0)
+        self._elder_ties = None
+        if self._extra == 0 or self._elders.size == 0:
+            self._count_matrix, top = a, int(degree.max(initial=0))
+        elif float(elder_weight).is_integer():
+            self._count_matrix = sp.csr_matrix(
+                (col[a.indices].astype(np.int32), a.indices, a.indptr), shape=a.shape)
+            top = int(total.max(initial=0))
+        else:
+            self._count_matrix, top = a, int(degree.max(initial=0))
+            self._elder_ties = a[:, self._elders].tocsr()
+        self.bits = max(1, top.bit_length())
+        if self.bits > 31:
+            raise ValueError(f"weighted degree {top} is too large to count in int32")
+        self.per_word = 31 // self.bits
+
+    def _packed_counts(self, matrix: sp.csr_matrix, flags: np.ndarray) -> np.ndarray:
+        """Integer counts (K x rows) of the flags (K x columns) over matrix's 0/1 entries."""
+        k = flags.shape[0]
+        out = np.empty((k, matrix.shape[0]), dtype=np.int32)
+        mask = np.int32((1 << self.bits) - 1)
+        for w0 in range(0, k, self.per_word):
+            block = flags[w0:w0 + self.per_word]
+            code = np.zeros(flags.shape[1], dtype=np.int32)
+            for j in range(block.shape[0]):
+                code += block[j].astype(np.int32) << np.int32(self.bits * j)
+            total = matrix @ code
+            for j in range(block.shape[0]):
+                np.bitwise_and(total >> np.int32(self.bits * j), mask, out=out[w0 + j])
+        return out
+
+    def weighted_count(self, flags: np.ndarray) -> np.ndarray:
+        """sum_j A_ij c_j flags[k, j] for every flag k and villager i (K x N, float32)."""
+        flags = np.asarray(flags, dtype=bool)
+        if flags.ndim != 2 or flags.shape[1] != self.adjacency.shape[0]:
+            raise ValueError(f"flags must be K x {self.adjacency.shape[0]}, got {flags.shape}")
+        out = self._packed_counts(self._count_matrix, flags).astype(np.float32)
+        if self._elder_ties is not None:
+            extra = self._packed_counts(self._elder_ties, flags[:, self._elders])
+            out += np.multiply(extra, self._extra, dtype=np.float32)
+        return out
 
 
 def generate_population(rng: np.random.Generator, *, n_villagers: int, n_townships: int,

@@ -3,6 +3,10 @@
 Every function here is a piece of a submodel of docs/ODD.md (section 7) and is named after the
 quantity it computes. None of them draws random numbers or touches a model: they can be tested
 on hand-made arrays, and the classic reference models reuse them.
+
+Layout: per-villager quantities are length-N arrays and per-villager-and-rule quantities are
+K x N arrays (rule-major), so a per-villager array broadcasts against a K x N one as it is, and
+a per-rule array is written ``values[:, None]``.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
-    "logistic", "fragmentation_index", "conflict_matrix", "implementation_fidelity",
+    "logistic", "logit", "fragmentation_index", "conflict_matrix", "implementation_fidelity",
     "perceived_sanction", "informal_signal", "compliance_utility", "conflict_load",
     "arrest_probability", "net_protest_risk", "threshold_cascade", "legitimacy_step",
     "report_compliance", "row_normalise",
@@ -25,6 +29,18 @@ def logistic(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     out += 1.0
     np.reciprocal(out, out=out)
     return out
+
+
+def logit(p: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """log(p / (1 - p)), the inverse of :func:`logistic`; computed in place when ``out`` is p.
+
+    For a uniform draw u, ``logit(u) < x`` exactly when ``u < logistic(x)``: a logistic choice
+    needs one logarithm per draw, however many utilities are compared with it.
+    """
+    q = np.subtract(1.0, p, dtype=p.dtype)
+    out = np.divide(p, q, out=out)
+    with np.errstate(divide="ignore"):  # p = 0 gives -inf, which every utility exceeds
+        return np.log(out, out=out)
 
 
 def fragmentation_index(n_departments: int, coordination: float) -> float:
@@ -72,12 +88,12 @@ def perceived_sanction(p_detect: np.ndarray, deterrence: np.ndarray, severity: f
                        risk_aversion: np.ndarray) -> np.ndarray:
     """Expected sanction as felt: (p + d(1 - p)) * severity * (0.5 + risk aversion).
 
-    ``p_detect`` is N x K; ``deterrence`` (remembered enforcement, 0-1) and ``risk_aversion``
-    are per villager.
+    ``p_detect`` is K x N; ``deterrence`` (remembered enforcement, 0-1) and ``risk_aversion``
+    are per villager (length N).
     """
-    d = deterrence[:, None]
-    felt = p_detect + d * (1.0 - p_detect)
-    felt *= (severity * (0.5 + risk_aversion))[:, None]
+    felt = p_detect * (1.0 - deterrence)  # = p + d(1 - p) - d
+    felt += deterrence
+    felt *= severity * (0.5 + risk_aversion)
     return felt
 
 
@@ -86,23 +102,26 @@ def informal_signal(peer_share: np.ndarray, elder_stance: np.ndarray, peer_weigh
     """Informal norm towards each rule, in [-1, 1].
 
     I = w * (2 * peer_share - 1) + (1 - w) * stance for ordinary villagers; elders follow
-    their lineage's stance alone (I = stance).
+    their lineage's stance alone (I = stance). ``peer_share`` and ``elder_stance`` are K x N;
+    ``elder`` marks the elders (a bool array of length N, or their indices).
     """
-    signal = peer_weight * (2.0 * peer_share - 1.0) + (1.0 - peer_weight) * elder_stance
-    if elder.any():
-        signal[elder] = elder_stance[elder]
+    signal = (2.0 * peer_weight) * peer_share
+    signal += (1.0 - peer_weight) * elder_stance
+    signal -= peer_weight
+    signal[..., elder] = elder_stance[..., elder]
     return signal
 
 
 def conflict_load(comply_prev: np.ndarray, conflicts: np.ndarray) -> np.ndarray:
     """Share of the other rules a villager keeps that conflict with each rule.
 
-    ``comply_prev`` is N x K (0/1), ``conflicts`` K x K bool. Returns N x K in [0, 1].
+    ``comply_prev`` is K x N (0/1), ``conflicts`` K x K bool. Returns K x N in [0, 1].
     """
     k = conflicts.shape[0]
     if k < 2 or not conflicts.any():
         return np.zeros(comply_prev.shape, dtype=np.float32)
-    return (comply_prev @ conflicts.astype(np.float32)) / np.float32(k - 1)
+    c = conflicts.astype(np.float32) / np.float32(k - 1)
+    return c @ np.asarray(comply_prev, dtype=np.float32)
 
 
 def compliance_utility(*, base: float, legitimacy: np.ndarray, w_legitimacy: float,
@@ -115,18 +134,31 @@ def compliance_utility(*, base: float, legitimacy: np.ndarray, w_legitimacy: flo
     U = base + wL(2L - 1) + wE * sanction + wN * a * I + wH(2 habit - 1) - wC * cost
         - wX * load - wM * misconduct
 
+    ``legitimacy`` and ``attachment`` are per villager (N); ``signal``, ``habit``, ``cost``,
+    ``sanction`` and ``load`` are K x N. ``habit`` may be bool (last step's choice) or a number
+    (0.5 removes the term); ``load`` may be None (no conflicts).
+
     Returns:
         (U, enforced) where ``enforced = wE * sanction``; ``U - enforced`` is the log-odds of
         *voluntary* compliance.
     """
-    u = (base - w_misconduct * misconduct) + (w_legitimacy * (2.0 * legitimacy - 1.0))[:, None]
-    u = u + w_norm * attachment[:, None] * signal
-    u += w_habit * (2.0 * habit - 1.0)
-    u -= w_cost * cost
-    u -= w_conflict * load
-    enforced = w_enforcement * sanction
+    f32 = np.float32
+    u = np.multiply(signal, (w_norm * np.asarray(attachment)).astype(f32), dtype=f32)
+    per_villager = (base - w_misconduct * misconduct) + w_legitimacy * (
+        2.0 * np.asarray(legitimacy, dtype=f32) - 1.0)
+    habit = np.asarray(habit)
+    if habit.dtype == bool:  # wH(2h - 1) = -wH, plus 2wH where the rule was kept
+        u += (per_villager - w_habit).astype(f32)
+        u += np.multiply(habit, f32(2.0 * w_habit), dtype=f32)
+    else:
+        u += per_villager.astype(f32)
+        u += (w_habit * (2.0 * habit - 1.0)).astype(f32)
+    u -= np.multiply(cost, f32(w_cost), dtype=f32)
+    if load is not None:
+        u -= np.multiply(load, f32(w_conflict), dtype=f32)
+    enforced = np.multiply(sanction, f32(w_enforcement), dtype=f32)
     u += enforced
-    return u.astype(np.float32, copy=False), enforced
+    return u, enforced
 
 
 def arrest_probability(force: np.ndarray, protesters: np.ndarray, k: float) -> np.ndarray:
@@ -148,16 +180,25 @@ def threshold_cascade(weights: sp.csr_matrix, willing: np.ndarray, thresholds: n
 
     A willing villager is active when the weighted share of active neighbours reaches their
     threshold. ``start`` is the initial active set (e.g. last step's protesters); ``rounds``
-    synchronous rounds are run, stopping early at a fixed point.
+    synchronous rounds are run, stopping early at a fixed point. Only the rows of willing
+    villagers are evaluated (nobody else can become active).
     """
-    share = weights @ start.astype(np.float32)
-    active = willing & (thresholds <= share)
+    n = willing.shape[0]
+    idx = np.flatnonzero(willing)
+    active = np.zeros(n, dtype=bool)
+    if idx.size == 0:
+        return active
+    rows = weights[idx]
+    th = thresholds[idx]
+    on = th <= rows @ np.asarray(start, dtype=np.float32)
     for _ in range(rounds - 1):
-        share = weights @ active.astype(np.float32)
-        new = willing & (thresholds <= share)
-        if np.array_equal(new, active):
+        x = np.zeros(n, dtype=np.float32)
+        x[idx] = on
+        new = th <= rows @ x
+        if np.array_equal(new, on):
             break
-        active = new
+        on = new
+    active[idx] = on
     return active
 
 
