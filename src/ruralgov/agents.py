@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
 
 from . import rules
 
@@ -90,12 +89,11 @@ class Township(mesa.Agent):
         p = self.model.p
         self.true_compliance = true_compliance
         self.reported_compliance = float(rules.report_compliance(
-            np.float64(true_compliance), self.self_interest, p["misreporting"]))
+            true_compliance, self.self_interest, p["misreporting"]))
         self.escalations = int(escalations)
         per100 = escalations / max(self.n_villagers / 100.0, 1e-9)
-        self.pressure = float(np.clip(
-            self.pressure * (1.0 - p["pressure_decay"]) + p["reprimand_pressure"] * per100,
-            0.0, 1.0))
+        pressure = self.pressure * (1.0 - p["pressure_decay"]) + p["reprimand_pressure"] * per100
+        self.pressure = min(max(pressure, 0.0), 1.0)
 
 
 class Department(mesa.Agent):

@@ -109,9 +109,10 @@ class RuralGovernanceModel(mesa.Model):
         # Influence weights (ties to elders weigh elder_weight, rows sum to one) and exact
         # weighted neighbour counts (network.Ties).
         self.ties = Ties(population.adjacency, self.elder, p["elder_weight"])
-        population.adjacency = self.ties.adjacency  # int32, shared with the weights
+        population.adjacency = self.ties.adjacency  # canonical CSR, shares indices with W
         self.weights = self.ties.weights
         self._has_neighbours = self.ties.has_neighbours
+        self._isolated = np.flatnonzero(~self._has_neighbours)
         # Generated populations are ordered by township: per-township values then reach the
         # villagers by np.repeat instead of a gather.
         self._township_sorted = bool(np.all(np.diff(self.township) >= 0)
@@ -395,7 +396,8 @@ class RuralGovernanceModel(mesa.Model):
         self.voluntary = voluntary & self.live
         self._kept = self.comply & self.live  # fixed for the rest of the step
         self._n_kept = self._kept.sum(axis=0, dtype=np.int32)
-        self._p_detect = p_detect
+        self._p_detect = p_detect  # read by enforcement
+        del self._kept_prev
 
     def enforcement(self) -> None:
         """Detection of evaders, arbitrary hits on compliers, and graduated responses:
@@ -436,6 +438,7 @@ class RuralGovernanceModel(mesa.Model):
         self.deterrence[unfair] = np.maximum(self.deterrence[unfair], F32(0.6))
         self._m.update({"persuasions": int(persuaded.size), "warnings": int(warned.size),
                         "sanctions": int(sanctioned.size), "unfair_hits": int(unfair.size)})
+        del self._p_detect  # a per-step temporary (K x N)
 
     def participation(self) -> None:
         """A share of villagers takes part in deliberation (民主参与): legitimacy rises and
@@ -698,8 +701,9 @@ class RuralGovernanceModel(mesa.Model):
         self._losses += F32(p["misconduct_loss"] * p["official_misconduct"])
         if not p["mech_legitimacy"]:
             return
-        neighbours = np.where(self._has_neighbours, self.weights @ self.legitimacy,
-                              self.legitimacy)
+        neighbours = self.weights @ self.legitimacy
+        alone = self._isolated  # no ties: their own view, no pull
+        neighbours[alone] = self.legitimacy[alone]
         self.legitimacy = rules.legitimacy_step(
             self.legitimacy, self._gains, self._losses, p["loss_weight"], p["social_influence"],
             neighbours).astype(F32)
@@ -710,9 +714,10 @@ class RuralGovernanceModel(mesa.Model):
         num = self._township_sum(self._n_kept)
         den = self._township_sum(self._n_live)
         true = np.divide(num, den, out=np.full(self.n_townships, np.nan), where=den > 0)
-        for t in self.townships:
-            t.cases_handled = int(self._t_handled[t.index])
-            t.report(float(true[t.index]), int(self._t_escalated[t.index]))
+        handled, escalated = self._t_handled.tolist(), self._t_escalated.tolist()
+        for t, tc in zip(self.townships, true.tolist()):
+            t.cases_handled = int(handled[t.index])
+            t.report(tc, int(escalated[t.index]))
 
     # ==================================================================== measures
     def collect(self) -> None:

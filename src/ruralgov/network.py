@@ -30,7 +30,7 @@ class Population:
         township, village, lineage: int32 arrays of length N with *global* ids (village ids
             run across the county, lineage ids too).
         elder: bool array, True for informal leaders.
-        adjacency: N x N symmetric CSR matrix of 0/1 ties (int32), no self-ties.
+        adjacency: N x N symmetric CSR matrix of 0/1 ties (int8), no self-ties.
         n_townships, n_villages, n_lineages: number of blocks of each kind.
         village_township: township of each village (length n_villages).
         attributes: optional initial villager attributes from field data, by name.
@@ -88,16 +88,30 @@ def _stubs(rng: np.random.Generator, n: int, mean: float) -> np.ndarray:
 
 
 def symmetric_adjacency(rows: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_matrix:
-    """Undirected 0/1 CSR adjacency (int32) from directed pairs; self-ties and duplicates removed."""
+    """Undirected 0/1 CSR adjacency from directed pairs; self-ties and duplicates removed.
+
+    Built directly in canonical CSR form (sorted, unique column indices per row): both
+    directions of every pair are encoded as one int64 key ``row * n + col``, sorted and
+    deduplicated. Data are int8 ones; indices int32.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
     keep = rows != cols
     rows, cols = rows[keep], cols[keep]
-    data = np.ones(rows.shape[0] * 2, dtype=np.int32)
-    a = sp.csr_matrix(
-        (data, (np.concatenate([rows, cols]), np.concatenate([cols, rows]))), shape=(n, n)
-    )
-    a.sum_duplicates()
-    a.data[:] = 1.0
-    return a
+    key = np.concatenate([rows * n + cols, cols * n + rows])
+    del rows, cols, keep
+    key.sort()
+    if key.size:
+        key = key[np.concatenate([[True], key[1:] != key[:-1]])]
+    src = key // n
+    indices = (key - src * n).astype(np.int32)
+    del key
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    del src
+    if indptr[-1] < 2**31:
+        indptr = indptr.astype(np.int32)
+    return sp.csr_matrix((np.ones(indices.size, dtype=np.int8), indices, indptr), shape=(n, n))
 
 
 class Ties:
@@ -118,10 +132,9 @@ class Ties:
 
     def __init__(self, adjacency: sp.csr_matrix, elder: np.ndarray, elder_weight: float):
         a = adjacency.tocsr()
-        if a.dtype != np.int32:
-            a = sp.csr_matrix((np.ones(a.nnz, dtype=np.int32), a.indices, a.indptr),
-                              shape=a.shape)
         self.adjacency = a
+        ones = sp.csr_matrix((np.ones(a.nnz, dtype=np.int32), a.indices, a.indptr),
+                             shape=a.shape)
         n = a.shape[0]
         degree = np.diff(a.indptr)
         self.has_neighbours = degree > 0
@@ -136,14 +149,15 @@ class Ties:
         self._extra = np.float32(elder_weight - 1.0)
         self._elder_ties = None
         if self._extra == 0 or self._elders.size == 0:
-            self._count_matrix, top = a, int(degree.max(initial=0))
+            self._count_matrix, top = ones, int(degree.max(initial=0))
         elif float(elder_weight).is_integer():
             self._count_matrix = sp.csr_matrix(
                 (col[a.indices].astype(np.int32), a.indices, a.indptr), shape=a.shape)
             top = int(total.max(initial=0))
         else:
-            self._count_matrix, top = a, int(degree.max(initial=0))
-            self._elder_ties = a[:, self._elders].tocsr()
+            self._count_matrix, top = ones, int(degree.max(initial=0))
+            self._elder_ties = ones[:, self._elders].tocsr()
+        del ones
         self.bits = max(1, top.bit_length())
         if self.bits > 31:
             raise ValueError(f"weighted degree {top} is too large to count in int32")
