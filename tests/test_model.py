@@ -240,3 +240,28 @@ def test_detail_tables_are_tidy():
     assert len(m.detail("rules")) == 4 * m.n_rules
     with pytest.raises(KeyError):
         m.detail("nope")
+
+
+def test_random_sequential_sets_see_the_choices_made_before_them():
+    m = RuralGovernanceModel(seed=4, random_sequential=True, collect_detail=False, **SMALL)
+    m.step()
+    prev = m.comply.copy() & m.live
+    # the next step: the first set reads last step's behaviour, the last set reads this step's
+    m._gains.fill(0)
+    m.step()
+    first, first_block = m._colours[m.colour_order[0]]
+    last, last_block = m._colours[m.colour_order[-1]]
+    np.testing.assert_allclose(m.signal[:, first], m._peer_signal(prev, first, first_block),
+                               atol=1e-6)
+    np.testing.assert_allclose(m.signal[:, last], m._peer_signal(m._kept, last, last_block),
+                               atol=1e-6)
+    # and the two differ from what synchronous updating would have read
+    assert not np.allclose(m._peer_signal(prev, last, last_block), m.signal[:, last])
+
+
+def test_random_sequential_is_reproducible_and_differs_from_synchronous():
+    a = run_model(30, 2, random_sequential=True).series()
+    b = run_model(30, 2, random_sequential=True).series()
+    c = run_model(30, 2).series()
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.compliance.equals(c.compliance)

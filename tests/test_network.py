@@ -63,3 +63,38 @@ def test_same_seed_same_network_different_seed_different():
 def test_fewer_villagers_than_villages_is_refused_with_values():
     with pytest.raises(ValueError, match=r"n_villagers = 5 .* 3 x 4 = 12"):
         make(n=5)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_colour_classes_are_independent_sets_covering_everyone_once(seed):
+    from ruralgov.network import colour_classes
+
+    pop = make(seed)
+    classes = colour_classes(pop.adjacency, np.random.default_rng(seed))
+    colour = np.full(pop.n, -1)
+    for c, members in enumerate(classes):
+        assert (colour[members] == -1).all()  # nobody in two sets
+        colour[members] = c
+    assert (colour >= 0).all()
+    a = pop.adjacency.tocoo()
+    assert (colour[a.row] != colour[a.col]).all()  # no tie inside a set
+    assert len(classes) <= np.diff(pop.adjacency.indptr).max() + 1 + 20  # a handful, not N
+
+
+def test_ties_weighted_count_is_exact_for_any_elder_weight():
+    import scipy.sparse as sp
+
+    from ruralgov.network import Ties
+
+    pop = make(3)
+    flags = np.random.default_rng(0).random((7, pop.n)) < 0.6  # 7 flags: two packed words
+    a = pop.adjacency.astype(float)
+    for w in (1.0, 2.5, 4.0, 7.0):
+        ties = Ties(pop.adjacency, pop.elder, w)
+        expected = (a @ sp.diags(np.where(pop.elder, w, 1.0)) @ flags.T.astype(float)).T
+        np.testing.assert_allclose(ties.weighted_count(flags), expected, rtol=0, atol=1e-4)
+        rows = np.arange(0, pop.n, 7)
+        np.testing.assert_allclose(ties.weighted_count(flags, ties.row_block(rows)),
+                                   expected[:, rows], rtol=0, atol=1e-4)
+        w_sum = np.asarray(ties.weights.sum(axis=1)).ravel()
+        np.testing.assert_allclose(w_sum[np.diff(pop.adjacency.indptr) > 0], 1.0, rtol=1e-5)

@@ -119,6 +119,14 @@ class RuralGovernanceModel(mesa.Model):
                                      and np.all(self.township_size > 0))
         self._township_start = np.concatenate([[0], np.cumsum(self.township_size)[:-1]])
         self._elder_idx = np.flatnonzero(self.elder)
+        # Random-sequential updating: independent sets of a colouring, with their rows of the
+        # counting matrices (network.Ties.row_block) prepared once.
+        self._colours: list[tuple[np.ndarray, Any]] = []
+        if p["random_sequential"]:
+            from .network import colour_classes
+
+            self._colours = [(c, self.ties.row_block(c))
+                             for c in colour_classes(self.ties.adjacency, rng)]
 
         # ---------------------------------------------------------------- villagers
         attrs = population.attributes
@@ -340,22 +348,33 @@ class RuralGovernanceModel(mesa.Model):
             self.stance += F32(p["cooptation_rate"] * c) * (F32(1.0) - self.stance)
             self.attachment += F32(p["cooptation_spread"] * c)
             np.clip(self.attachment, 0.0, 1.0, out=self.attachment)
+        self.signal = self._peer_signal(self._kept_prev)
+
+    def _peer_signal(self, kept: np.ndarray, cols: np.ndarray | None = None,
+                     block: Any = None) -> np.ndarray:
+        """The informal signal (K x N, or K x len(cols)) given who keeps which rule (K x N)."""
         # share of the (weighted) neighbours *to whom the rule applies* who keep it; 0.5
         # (neutral) where no neighbour is subject to it, e.g. isolated villagers. Both are
         # exact weighted counts (network.Ties); the row normalisation of W cancels.
         if self._subject is None:
             self._subject = self.ties.weighted_count(self.live)
-        subject = self._subject
-        peer = self.ties.weighted_count(self._kept_prev)
+        subject = self._subject if cols is None else self._subject[:, cols]
+        peer = self.ties.weighted_count(kept, block)
         np.divide(peer, subject, out=peer, where=subject > 0)
         peer[subject <= 0] = 0.5
-        stance = np.take(np.ascontiguousarray(self.stance.T), self.lineage, axis=1)
-        self.signal = rules.informal_signal(peer, stance, p["peer_weight"], self._elder_idx)
+        lineage = self.lineage if cols is None else self.lineage[cols]
+        stance = np.take(np.ascontiguousarray(self.stance.T), lineage, axis=1)
+        elders = self._elder_idx if cols is None else np.flatnonzero(self.elder[cols])
+        return rules.informal_signal(peer, stance, self.p["peer_weight"], elders)
 
     def compliance_decision(self) -> None:
         """Each villager decides, for each live rule, to comply or evade (logistic choice on
         :func:`ruralgov.rules.compliance_utility`). A complier is *voluntary* when the same
-        draw would have complied without the enforcement term."""
+        draw would have complied without the enforcement term.
+
+        Synchronous by default; with ``random_sequential`` the independent sets of a graph
+        colouring decide one after another in a random order, each reading the peer norm from
+        its neighbours' choices as they stand (made this step if their set went first)."""
         p = self.p
         n, k = self.n_villagers, self.n_rules
         p_detect = self._to_villagers(self.t_detect)  # K x N
@@ -379,25 +398,57 @@ class RuralGovernanceModel(mesa.Model):
         self.conflicts = self._conflicts
         load = (rules.conflict_load(self._kept_prev, self.conflicts)
                 if self.conflicts.any() else None)
-        habit = self.comply if p["mech_habit"] else 0.5
-        u_comply, enforced = rules.compliance_utility(
-            base=p["base_compliance"], legitimacy=self.legitimacy, w_legitimacy=p["w_legitimacy"],
-            sanction=sanction, w_enforcement=p["w_enforcement"], attachment=self.attachment,
-            signal=self.signal, w_norm=p["w_norm"], habit=habit, w_habit=p["w_habit"],
-            cost=self.cost, w_cost=p["w_cost"], load=load, w_conflict=p["w_conflict"],
-            misconduct=p["official_misconduct"], w_misconduct=p["w_misconduct"])
+        habit = self.comply if p["mech_habit"] else None
+        if not self._colours:
+            self._choose(None, sanction, load, habit, self.signal)
+        else:
+            kept_now = self._kept_prev.copy()
+            self.voluntary = np.zeros((k, n), dtype=bool)
+            self.colour_order = self.rng.permutation(len(self._colours))  # kept for inspection
+            for c in self.colour_order:
+                cols, block = self._colours[c]
+                if p["mech_informal"]:
+                    self.signal[:, cols] = self._peer_signal(kept_now, cols, block)
+                self._choose(cols, sanction, load, habit, self.signal[:, cols])
+                kept_now[:, cols] = self.comply[:, cols] & self.live[:, cols]
         del sanction, load
-        # u < logistic(U)  <=>  logit(u) < U: one logarithm per draw serves both comparisons
-        z = rules.logit(self.rng.random((k, n), dtype=F32), out=None)
-        comply = u_comply > z
-        u_comply -= enforced
-        voluntary = u_comply > z  # implies comply, because the enforced part is >= 0
-        np.copyto(self.comply, comply, where=self.live)
-        self.voluntary = voluntary & self.live
         self._kept = self.comply & self.live  # fixed for the rest of the step
         self._n_kept = self._kept.sum(axis=0, dtype=np.int32)
         self._p_detect = p_detect  # read by enforcement
         del self._kept_prev
+
+    def _choose(self, cols: np.ndarray | None, sanction: np.ndarray, load: np.ndarray | None,
+                habit: np.ndarray | None, signal: np.ndarray) -> None:
+        """Logistic choice of the villagers ``cols`` (all if None) given their signal."""
+        p = self.p
+
+        def sel(a):
+            return a if cols is None else a[..., cols]
+
+        habit_now = (sel(habit).copy() if cols is not None else habit) if habit is not None \
+            else 0.5
+        u_comply, enforced = rules.compliance_utility(
+            base=p["base_compliance"], legitimacy=sel(self.legitimacy),
+            w_legitimacy=p["w_legitimacy"], sanction=sel(sanction),
+            w_enforcement=p["w_enforcement"], attachment=sel(self.attachment), signal=signal,
+            w_norm=p["w_norm"], habit=habit_now, w_habit=p["w_habit"], cost=sel(self.cost),
+            w_cost=p["w_cost"], load=None if load is None else sel(load),
+            w_conflict=p["w_conflict"], misconduct=p["official_misconduct"],
+            w_misconduct=p["w_misconduct"])
+        # u < logistic(U)  <=>  logit(u) < U: one logarithm per draw serves both comparisons
+        z = rules.logit(self.rng.random(u_comply.shape, dtype=F32), out=None)
+        comply = u_comply > z
+        u_comply -= enforced
+        voluntary = u_comply > z  # implies comply, because the enforced part is >= 0
+        live = sel(self.live)
+        if cols is None:
+            np.copyto(self.comply, comply, where=live)
+            self.voluntary = voluntary & live
+        else:
+            now = self.comply[:, cols]
+            np.copyto(now, comply, where=live)
+            self.comply[:, cols] = now
+            self.voluntary[:, cols] = voluntary & live
 
     def enforcement(self) -> None:
         """Detection of evaders, arbitrary hits on compliers, and graduated responses:

@@ -246,6 +246,11 @@ PARAMS: tuple[Param, ...] = (
        "Informal norms (peers, elders, lineage custom) in decisions and dispute routing."),
     _p("mech_habit", True, "bool", None, None, "on/off", "compliance_decision", "switch",
        "Path dependence: last step's behaviour pulls this step's (路径依赖)."),
+    _p("random_sequential", False, "bool", None, None, "on/off", "compliance_decision",
+       "structure",
+       "Update scheme of the compliance decision: false = synchronous (everyone decides from "
+       "last step's behaviour); true = random-sequential by independent sets of a graph "
+       "colouring, in a random order each step, each set seeing the choices already made."),
     _p("base_compliance", 0.5, "float", -10, 10, "log-odds", "compliance_decision",
        "uncertainty", "Log-odds of complying for a neutral villager facing a costless rule."),
     _p("w_legitimacy", 2.0, "float", 0, 20, "log-odds", "compliance_decision", "uncertainty",

@@ -1,0 +1,293 @@
+"""ruralgov's benchmarks: speed, memory and the per-agent yardstick, in one table.
+
+Usage (from the repository root, with the project installed):
+
+    python benchmarks/run.py                 # the full set (make bench); ~10 min, ~6 GB
+    python benchmarks/run.py --quick         # small sizes only, for a smoke check
+    python benchmarks/run.py --sizes 10000 100000 --out /tmp/bench.json
+
+Every measurement runs in its own subprocess, so that its peak memory belongs to it alone.
+Memory is the process's resident set size (RSS) minus the RSS of the same process after its
+imports (interpreter, numpy, scipy, pandas, Mesa: ~150 MiB), per villager; "steady" is read
+after ``malloc_trim(0)`` so freed memory kept by the C allocator for reuse is not counted.
+Times are wall-clock on one core (the model uses no threads; BLAS is limited to one thread).
+
+Writes ``benchmarks/latest.json`` (shape documented in README.md, "Performance") and prints a
+table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import datetime as _dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+
+
+# ------------------------------------------------------------------ measurements (subprocess)
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _peak() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _trim() -> None:
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:  # not glibc
+        pass
+
+
+def _county(n: int) -> dict:
+    """The default county scaled up: 100 villagers a village, 20 villages a township."""
+    villages = max(1, n // 100)
+    townships = max(1, villages // 20)
+    return dict(n_villagers=n, n_townships=townships,
+                villages_per_township=max(1, villages // townships))
+
+
+SUBMODELS = ("campaign_schedule", "township_plan", "services", "informal_signal",
+             "compliance_decision", "enforcement", "participation", "update_grievance",
+             "petitions", "county_review", "protest", "disputes", "update_legitimacy",
+             "township_report", "collect")
+
+
+def measure_model(n: int, steps: int, shares: bool) -> dict:
+    import numpy as np  # noqa: F401  (imports count in the baseline)
+
+    from ruralgov import RuralGovernanceModel
+
+    base = _rss()
+    t0 = time.perf_counter()
+    model = RuralGovernanceModel(seed=1, collect_detail=False, **_county(n))
+    build = time.perf_counter() - t0
+    timings = {name: 0.0 for name in SUBMODELS}
+    for name in SUBMODELS:  # time each submodel (instance attributes shadow the methods)
+        method = getattr(model, name)
+
+        def timed(method=method, name=name):
+            t = time.perf_counter()
+            method()
+            timings[name] += time.perf_counter() - t
+        setattr(model, name, timed)
+    model.step()  # warm-up
+    for name in timings:
+        timings[name] = 0.0
+    t1 = time.perf_counter()
+    for _ in range(steps):
+        model.step()
+    step_s = (time.perf_counter() - t1) / steps
+    _trim()
+    steady = _rss() - base
+    total = sum(timings.values())
+    out = {"villagers": n, "villager_steps_per_s": n / step_s, "step_s": step_s,
+           "build_s": build, "steady_bytes_per_villager": steady / n,
+           "peak_bytes_per_villager": (_peak() - base) / n,
+           "collect_share": timings["collect"] / total, "steps_timed": steps,
+           "rules": int(model.n_rules), "ties": int(model.population.adjacency.nnz)}
+    if shares:
+        out["submodel_share"] = {k: v / total for k, v in timings.items()}
+    # the cost of also collecting the per-village/township/department/rule tables
+    model.collect_detail = True
+    t2 = time.perf_counter()
+    model._collect_detail(model._kept)
+    out["collect_detail_s"] = time.perf_counter() - t2
+    out["collect_detail_share"] = out["collect_detail_s"] / (step_s + out["collect_detail_s"])
+    return out
+
+
+def measure_network(n: int) -> dict:
+    import numpy as np
+
+    from ruralgov.network import generate_population
+    from ruralgov.params import defaults
+
+    p = defaults()
+    c = _county(n)
+    base = _rss()
+    t0 = time.perf_counter()
+    pop = generate_population(
+        np.random.default_rng(1), n_villagers=n, n_townships=c["n_townships"],
+        villages_per_township=c["villages_per_township"],
+        **{k: p[k] for k in ("lineages_per_village", "ties_within_lineage",
+                             "ties_within_village", "ties_between_villages",
+                             "cross_township_share", "elder_share", "elder_extra_ties")})
+    build = time.perf_counter() - t0
+    return {"villagers": n, "build_s": build, "peak_bytes": _peak() - base,
+            "ties": int(pop.adjacency.nnz) // 2}
+
+
+def measure_reference(n: int, steps: int) -> dict:
+    sys.path.insert(0, str(HERE))
+    from mesa_reference import REFERENCE_SCENARIO, MesaReference
+
+    from ruralgov import RuralGovernanceModel
+
+    c = _county(n)
+    ref = MesaReference(1, **c)
+    ref.step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        ref.step()
+    per_agent = n * steps / (time.perf_counter() - t0)
+    vec = RuralGovernanceModel(seed=1, collect_detail=False, **c, **REFERENCE_SCENARIO)
+    vec.step()
+    vsteps = max(20, steps * 20)
+    t1 = time.perf_counter()
+    for _ in range(vsteps):
+        vec.step()
+    vectorised = n * vsteps / (time.perf_counter() - t1)
+    return {"villagers": n, "per_agent_villager_steps_per_s": per_agent,
+            "vectorised_villager_steps_per_s": vectorised, "ratio": vectorised / per_agent,
+            "scenario": "benchmarks/mesa_reference.py REFERENCE_SCENARIO"}
+
+
+def measure_sweep(runs: int) -> dict:
+    """Serial runs of the default scenario (2,000 villagers, 200 steps), one core."""
+    from ruralgov import RuralGovernanceModel
+
+    t0 = time.perf_counter()
+    for seed in range(runs):
+        m = RuralGovernanceModel(seed=seed, collect_detail=False)
+        for _ in range(200):
+            m.step()
+    wall = time.perf_counter() - t0
+    return {"runs": runs, "villagers": 2000, "steps": 200, "executor": "serial, one core",
+            "runs_per_s": runs / wall, "run_s": wall / runs}
+
+
+# ------------------------------------------------------------------ driver
+def _child(kind: str, *args) -> dict:
+    cmd = [sys.executable, __file__, "--child", kind, *map(str, args)]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        return {"error": res.stderr.strip().splitlines()[-1] if res.stderr else "failed",
+                "args": list(args)}
+    return json.loads(res.stdout)
+
+
+def machine() -> dict:
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    import mesa
+    import numpy
+    import scipy
+
+    import ruralgov
+    from ruralgov.provenance import git_revision
+
+    return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
+            "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+                                / 2**30, 1),
+            "python": platform.python_version(), "numpy": numpy.__version__,
+            "scipy": scipy.__version__, "mesa": mesa.__version__,
+            "ruralgov": ruralgov.__version__, "git_revision": git_revision(),
+            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+",
+                    default=[10_000, 100_000, 1_000_000, 10_000_000])
+    ap.add_argument("--reference-sizes", type=int, nargs="+", default=[1_000, 10_000])
+    ap.add_argument("--quick", action="store_true", help="small sizes only (smoke check)")
+    ap.add_argument("--out", type=Path, default=HERE / "latest.json")
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.child:
+        kind, *args = a.child
+        fn = {"model": lambda n, s, sh: measure_model(int(n), int(s), sh == "1"),
+              "network": lambda n: measure_network(int(n)),
+              "reference": lambda n, s: measure_reference(int(n), int(s)),
+              "sweep": lambda r: measure_sweep(int(r))}[kind]
+        print(json.dumps(fn(*args)))
+        return 0
+    if a.quick:
+        a.sizes, a.reference_sizes = [10_000, 100_000], [1_000]
+    biggest = max(s for s in a.sizes if s <= 1_000_000) if any(
+        s <= 1_000_000 for s in a.sizes) else a.sizes[0]
+    result = {"machine": machine(), "model": [], "network": [], "reference": [], "sweep": {}}
+    print(f"ruralgov benchmarks on {result['machine']['cpu']} "
+          f"({result['machine']['cores']} cores), {result['machine']['date']}", flush=True)
+    for n in a.sizes:
+        steps = 20 if n <= 100_000 else (5 if n <= 1_000_000 else 3)
+        print(f"  model {n:>12,} villagers ...", end="", flush=True)
+        r = _child("model", n, steps, "1" if n == biggest else "0")
+        result["model"].append(r)
+        print(f" {r.get('villager_steps_per_s', float('nan')) / 1e6:6.2f} M villager-steps/s",
+              flush=True)
+        print(f"  network {n:>10,} villagers ...", end="", flush=True)
+        r = _child("network", n)
+        result["network"].append(r)
+        print(f" {r.get('build_s', float('nan')):6.2f} s", flush=True)
+    for n in a.reference_sizes:
+        print(f"  per-agent reference {n:>7,} villagers ...", end="", flush=True)
+        r = _child("reference", n, 5 if n <= 1_000 else 2)
+        result["reference"].append(r)
+        print(f" ratio {r.get('ratio', float('nan')):,.0f}x", flush=True)
+    print("  20 serial runs of the default scenario ...", end="", flush=True)
+    result["sweep"] = _child("sweep", 4 if a.quick else 20)
+    print(f" {result['sweep'].get('run_s', float('nan')):.3f} s a run", flush=True)
+    a.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(table(result))
+    print(f"written {a.out}")
+    return 0
+
+
+def table(r: dict) -> str:
+    lines = ["", "| villagers | M villager-steps/s | step (s) | build (s) | steady B/villager "
+             "| peak B/villager | collect share | network build (s) | network peak (MiB) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for m, w in zip(r["model"], r["network"]):
+        if "error" in m or "error" in w:
+            lines.append(f"| {m.get('args')} | error: {m.get('error') or w.get('error')} |")
+            continue
+        lines.append(
+            f"| {m['villagers']:,} | {m['villager_steps_per_s'] / 1e6:.1f} | {m['step_s']:.4f} "
+            f"| {m['build_s']:.2f} | {m['steady_bytes_per_villager']:.0f} "
+            f"| {m['peak_bytes_per_villager']:.0f} | {m['collect_share']:.1%} "
+            f"| {w['build_s']:.2f} | {w['peak_bytes'] / 2**20:.0f} |")
+    shares = next((m["submodel_share"] for m in r["model"] if "submodel_share" in m), None)
+    if shares:
+        n = next(m["villagers"] for m in r["model"] if "submodel_share" in m)
+        lines += ["", f"Share of a step by submodel at {n:,} villagers: " + ", ".join(
+            f"{k} {v:.0%}" for k, v in sorted(shares.items(), key=lambda kv: -kv[1])
+            if v >= 0.01)]
+    lines += ["", "| villagers | per-agent Mesa (villager-steps/s) | vectorised | ratio |",
+              "|---:|---:|---:|---:|"]
+    for x in r["reference"]:
+        if "error" in x:
+            lines.append(f"| {x.get('args')} | error: {x['error']} |")
+            continue
+        lines.append(f"| {x['villagers']:,} | {x['per_agent_villager_steps_per_s']:,.0f} "
+                     f"| {x['vectorised_villager_steps_per_s']:,.0f} | {x['ratio']:,.0f}x |")
+    s = r["sweep"]
+    if "run_s" in s:
+        lines += ["", f"Default scenario (2,000 villagers, 200 steps): {s['run_s']:.3f} s a run, "
+                  f"{s['runs_per_s']:.1f} runs/s on one core."]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
