@@ -124,3 +124,10 @@ def test_report_compliance_overstates_only_with_self_interest():
     true = np.array([0.6, 0.6])
     rep = rules.report_compliance(true, np.array([0.0, 1.0]), 0.5)
     np.testing.assert_allclose(rep, [0.6, 0.8])
+
+
+def test_any_event_probability_is_one_minus_product_of_misses():
+    p = np.array([[0.5, 0.2, 0.0], [0.5, 0.9, 1.0]], dtype=np.float32)  # 2 rules, 3 villagers
+    exposed = np.array([[True, False, True], [True, True, False]])
+    np.testing.assert_allclose(rules.any_event_probability(p, exposed), [0.75, 0.9, 0.0],
+                               rtol=1e-6)

@@ -29,11 +29,15 @@ import pandas as pd
 from . import rules
 from .agents import Department, Township
 from .network import Population, Ties, generate_population
+from .sampling import bernoulli_indices
 from .schema import validate_params
 
 __all__ = ["RuralGovernanceModel", "new_seed"]
 
 F32 = np.float32
+#: Villagers per block of the synchronous compliance decision: the block's K x BLOCK
+#: temporaries stay in the processor's cache. A constant, so results never depend on it.
+BLOCK = 32_768
 
 
 def new_seed() -> int:
@@ -331,7 +335,8 @@ class RuralGovernanceModel(mesa.Model):
                 "exclusion_error": excluded.size / n_elig if n_elig else 0.0})
         excluded, measures = self._services_cache
         base = F32(p["service_gain"] * p["service_coverage"])
-        self._gains += np.where(self.assisted, base + F32(p["service_gain"]), base)
+        self._gains += base
+        self._gains += np.multiply(self.assisted, F32(p["service_gain"]), dtype=F32)
         self._losses[excluded] += F32(p["exclusion_loss"])
         self._m.update(measures)
 
@@ -377,17 +382,9 @@ class RuralGovernanceModel(mesa.Model):
         its neighbours' choices as they stand (made this step if their set went first)."""
         p = self.p
         n, k = self.n_villagers, self.n_rules
-        p_detect = self._to_villagers(self.t_detect)  # K x N
-        if p["mech_enforcement"]:
-            sanction = rules.perceived_sanction(p_detect, self.deterrence,
-                                                p["sanction_severity"], self.risk_aversion)
-        else:
-            sanction = np.zeros((k, n), dtype=F32)
-        np.multiply(self.rule_cost[:, None],
-                    self.cost_multiplier * (1.0 - self._to_villagers(self.t_fit))
-                    * (0.5 + self.effective_hardship),
-                    out=self.cost)
-        np.minimum(self.cost, F32(2.0), out=self.cost)
+        self._p_detect = self._to_villagers(self.t_detect)  # K x N; read by enforcement too
+        self._cost_scale = (self.cost_multiplier * (1.0 - self._to_villagers(self.t_fit))
+                            * (0.5 + self.effective_hardship))
         if self._conflicts is None:  # depends only on which rules are active
             if p["mech_fragmentation"]:
                 self._conflicts = rules.conflict_matrix(
@@ -396,11 +393,12 @@ class RuralGovernanceModel(mesa.Model):
             else:
                 self._conflicts = np.zeros((k, k), dtype=bool)
         self.conflicts = self._conflicts
-        load = (rules.conflict_load(self._kept_prev, self.conflicts)
-                if self.conflicts.any() else None)
-        habit = self.comply if p["mech_habit"] else None
         if not self._colours:
-            self._choose(None, sanction, load, habit, self.signal)
+            # synchronous: everyone at once, in blocks of villagers small enough for the
+            # temporaries to stay in the processor's cache
+            self.voluntary = np.empty((k, n), dtype=bool)
+            for a in range(0, n, BLOCK):
+                self._choose(slice(a, min(a + BLOCK, n)), self.signal)
         else:
             kept_now = self._kept_prev.copy()
             self.voluntary = np.zeros((k, n), dtype=bool)
@@ -409,46 +407,50 @@ class RuralGovernanceModel(mesa.Model):
                 cols, block = self._colours[c]
                 if p["mech_informal"]:
                     self.signal[:, cols] = self._peer_signal(kept_now, cols, block)
-                self._choose(cols, sanction, load, habit, self.signal[:, cols])
+                self._choose(cols, self.signal[:, cols])
                 kept_now[:, cols] = self.comply[:, cols] & self.live[:, cols]
-        del sanction, load
         self._kept = self.comply & self.live  # fixed for the rest of the step
         self._n_kept = self._kept.sum(axis=0, dtype=np.int32)
-        self._p_detect = p_detect  # read by enforcement
-        del self._kept_prev
+        del self._kept_prev, self._cost_scale
 
-    def _choose(self, cols: np.ndarray | None, sanction: np.ndarray, load: np.ndarray | None,
-                habit: np.ndarray | None, signal: np.ndarray) -> None:
-        """Logistic choice of the villagers ``cols`` (all if None) given their signal."""
+    def _choose(self, cols: slice | np.ndarray, signal: np.ndarray) -> None:
+        """Logistic choice of the villagers ``cols`` (a block or a colour set), given their
+        informal signal; writes their ``comply``, ``voluntary`` and ``cost``."""
         p = self.p
 
         def sel(a):
-            return a if cols is None else a[..., cols]
+            return a[..., cols]
 
-        habit_now = (sel(habit).copy() if cols is not None else habit) if habit is not None \
-            else 0.5
+        k = self.n_rules
+        if p["mech_enforcement"]:
+            sanction = rules.perceived_sanction(sel(self._p_detect), sel(self.deterrence),
+                                                p["sanction_severity"], sel(self.risk_aversion))
+        else:
+            sanction = np.zeros((k, len(sel(self.deterrence))), dtype=F32)
+        cost = np.multiply(self.rule_cost[:, None], sel(self._cost_scale), dtype=F32)
+        np.minimum(cost, F32(2.0), out=cost)
+        self.cost[:, cols] = cost
+        load = (rules.conflict_load(sel(self._kept_prev), self.conflicts)
+                if self.conflicts.any() else None)
+        habit = sel(self.comply) if p["mech_habit"] else 0.5
         u_comply, enforced = rules.compliance_utility(
             base=p["base_compliance"], legitimacy=sel(self.legitimacy),
-            w_legitimacy=p["w_legitimacy"], sanction=sel(sanction),
-            w_enforcement=p["w_enforcement"], attachment=sel(self.attachment), signal=signal,
-            w_norm=p["w_norm"], habit=habit_now, w_habit=p["w_habit"], cost=sel(self.cost),
-            w_cost=p["w_cost"], load=None if load is None else sel(load),
-            w_conflict=p["w_conflict"], misconduct=p["official_misconduct"],
-            w_misconduct=p["w_misconduct"])
+            w_legitimacy=p["w_legitimacy"], sanction=sanction,
+            w_enforcement=p["w_enforcement"], attachment=sel(self.attachment),
+            signal=sel(signal) if isinstance(cols, slice) else signal,
+            w_norm=p["w_norm"], habit=habit, w_habit=p["w_habit"], cost=cost,
+            w_cost=p["w_cost"], load=load, w_conflict=p["w_conflict"],
+            misconduct=p["official_misconduct"], w_misconduct=p["w_misconduct"])
         # u < logistic(U)  <=>  logit(u) < U: one logarithm per draw serves both comparisons
         z = rules.logit(self.rng.random(u_comply.shape, dtype=F32), out=None)
         comply = u_comply > z
         u_comply -= enforced
         voluntary = u_comply > z  # implies comply, because the enforced part is >= 0
         live = sel(self.live)
-        if cols is None:
-            np.copyto(self.comply, comply, where=live)
-            self.voluntary = voluntary & live
-        else:
-            now = self.comply[:, cols]
-            np.copyto(now, comply, where=live)
-            self.comply[:, cols] = now
-            self.voluntary[:, cols] = voluntary & live
+        now = sel(self.comply)
+        np.copyto(now, comply, where=live)
+        self.comply[:, cols] = now
+        self.voluntary[:, cols] = voluntary & live
 
     def enforcement(self) -> None:
         """Detection of evaders, arbitrary hits on compliers, and graduated responses:
@@ -463,14 +465,18 @@ class RuralGovernanceModel(mesa.Model):
         if not p["mech_enforcement"]:
             self._m.update(zero)
             return
-        draw = self.rng.random((self.n_rules, n), dtype=F32)
-        detected = (evading & (draw < self._p_detect)).any(axis=0)
         arb = p["arbitrariness"]
         if p["mech_fragmentation"]:
             arb += p["fragmentation_arbitrariness"] * rules.fragmentation_index(
                 p["n_departments"], p["coordination"])
         arb = min(arb, 1.0)
-        hit = (self._kept & (draw < self._p_detect * F32(arb))).any(axis=0)
+        # each broken rule is detected with its probability, each kept one hit arbitrarily
+        # with arb times it; broken and kept rules are disjoint, so "detected" and "hit" are
+        # independent: one draw each per villager has the distribution of one per rule
+        p_detected = rules.any_event_probability(self._p_detect, evading)
+        detected = self.rng.random(n, dtype=F32) < p_detected
+        p_hit = rules.any_event_probability(self._p_detect * F32(arb), self._kept)
+        hit = self.rng.random(n, dtype=F32) < p_hit
         unfair = np.flatnonzero(hit & ~detected)
         det = np.flatnonzero(detected)  # detections are few: work on their indices
         if p["mech_graduated"]:
@@ -498,7 +504,7 @@ class RuralGovernanceModel(mesa.Model):
         if not p["mech_participation"] or p["participation"] <= 0:
             self._m["participants"] = 0
             return
-        part = np.flatnonzero(self.rng.random(self.n_villagers) < p["participation"])
+        part = bernoulli_indices(self.rng, self.n_villagers, p["participation"])
         self._gains[part] += F32(p["participation_gain"])
         self.grievance[part] *= F32(1.0 - p["participation_relief"])
         self._m["participants"] = int(part.size)
@@ -630,7 +636,7 @@ class RuralGovernanceModel(mesa.Model):
             self._m["petitions_abandoned"] = 0
             self._m["county_answered"] = 0
             self._m["county_backlog"] = 0
-        sample = self.rng.random(self.n_villagers) < p["inspection_rate"]
+        sample = bernoulli_indices(self.rng, self.n_villagers, p["inspection_rate"])
         n_live = int(self._n_live[sample].sum())
         self._m["compliance_inspected"] = (float(self._n_kept[sample].sum()) / n_live
                                            if n_live else float("nan"))
@@ -689,9 +695,8 @@ class RuralGovernanceModel(mesa.Model):
         """
         p = self.p
         n = self.n_villagers
-        rate = np.minimum(p["dispute_rate"] * (0.5 + self.effective_hardship), 1.0)
-        has = self.rng.random(n) < rate
-        idx = np.flatnonzero(has)
+        rate = np.minimum(F32(p["dispute_rate"]) * (F32(0.5) + self.effective_hardship), F32(1.0))
+        idx = bernoulli_indices(self.rng, n, rate)
         if p["mech_informal"]:
             active_stance = self.stance[:, self.active].mean(axis=1) if self.active.any() else \
                 np.zeros(self.stance.shape[0], dtype=F32)

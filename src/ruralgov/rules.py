@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
-    "logistic", "logit", "fragmentation_index", "conflict_matrix", "implementation_fidelity",
+    "logistic", "logit", "fragmentation_index", "any_event_probability", "conflict_matrix", "implementation_fidelity",
     "perceived_sanction", "informal_signal", "compliance_utility", "conflict_load",
     "arrest_probability", "net_protest_risk", "threshold_cascade", "legitimacy_step",
     "report_compliance", "row_normalise",
@@ -41,6 +41,17 @@ def logit(p: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     out = np.divide(p, q, out=out)
     with np.errstate(divide="ignore"):  # p = 0 gives -inf, which every utility exceeds
         return np.log(out, out=out)
+
+
+def any_event_probability(p: np.ndarray, exposed: np.ndarray) -> np.ndarray:
+    """Chance that at least one of several independent events happens, per villager.
+
+    ``p`` (K x N) is the chance of each event, ``exposed`` (K x N bool) whether the villager
+    is exposed to it; returns 1 - prod_k (1 - p_k) over the exposed events (length N).
+    """
+    miss = np.multiply(p, exposed, dtype=np.float32)  # p where exposed, else 0
+    np.subtract(np.float32(1.0), miss, out=miss)
+    return np.subtract(np.float32(1.0), np.multiply.reduce(miss, axis=0), dtype=np.float32)
 
 
 def fragmentation_index(n_departments: int, coordination: float) -> float:

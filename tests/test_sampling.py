@@ -1,0 +1,61 @@
+"""Bernoulli selection by geometric gaps has the distribution of one draw per villager."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from ruralgov.sampling import bernoulli_indices
+
+
+@pytest.mark.parametrize("p", [0.0, 0.003, 0.05, 0.5, 0.97, 1.0])
+def test_scalar_probability_selection_counts_and_positions(p):
+    rng = np.random.default_rng(1)
+    n, reps = 2000, 300
+    hits = np.zeros(n)
+    counts = []
+    for _ in range(reps):
+        idx = bernoulli_indices(rng, n, p)
+        assert idx.dtype == np.int64 and (np.diff(idx) > 0).all()
+        assert idx.size == 0 or (idx[0] >= 0 and idx[-1] < n)
+        hits[idx] += 1
+        counts.append(idx.size)
+    if p in (0.0, 1.0):
+        assert set(counts) == {int(p * n)}
+        return
+    # counts are Binomial(n, p): compare mean and variance with a margin of many SEs
+    mean, var = n * p, n * p * (1 - p)
+    assert abs(np.mean(counts) - mean) < 5 * np.sqrt(var / reps)
+    assert 0.7 * var < np.var(counts) < 1.3 * var
+    # every position equally likely: chi-square on positions grouped in 20 bins
+    binned = hits.reshape(20, -1).sum(axis=1)
+    assert stats.chisquare(binned).pvalue > 1e-4
+
+
+def test_per_villager_probabilities_are_honoured_by_thinning():
+    rng = np.random.default_rng(2)
+    n, reps = 400, 4000
+    p = np.linspace(0.0, 0.2, n)
+    hits = np.zeros(n)
+    for _ in range(reps):
+        hits[bernoulli_indices(rng, n, p)] += 1
+    expected = p * reps
+    assert hits[0] == 0
+    # grouped in 10 bins of 40 villagers: observed close to expected
+    obs, exp = hits.reshape(10, -1).sum(1), expected.reshape(10, -1).sum(1)
+    assert np.all(np.abs(obs - exp) < 5 * np.sqrt(exp) + 1)
+
+
+def test_same_generator_state_same_selection_and_bad_shape_refused():
+    a = bernoulli_indices(np.random.default_rng(5), 10_000, 0.01)
+    b = bernoulli_indices(np.random.default_rng(5), 10_000, 0.01)
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="length 10"):
+        bernoulli_indices(np.random.default_rng(5), 10, np.ones(3))
+
+
+@pytest.mark.parametrize("p", [5e-324, 1e-300, 1e-7, 2e-6])
+def test_tiny_probabilities_finish_and_select_almost_nobody(p):
+    idx = bernoulli_indices(np.random.default_rng(0), 100_000, p)
+    assert idx.size <= 3
+    idx = bernoulli_indices(np.random.default_rng(0), 1000, np.full(1000, p))
+    assert idx.size <= 3
