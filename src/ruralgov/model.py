@@ -123,6 +123,8 @@ class RuralGovernanceModel(mesa.Model):
                                      and np.all(self.township_size > 0))
         self._township_start = np.concatenate([[0], np.cumsum(self.township_size)[:-1]])
         self._elder_idx = np.flatnonzero(self.elder)
+        sizes = np.bincount(self.lineage, minlength=population.n_lineages)
+        self._lineage_sizes = sizes if bool(np.all(np.diff(self.lineage) >= 0)) else None
         # Random-sequential updating: independent sets of a colouring, with their rows of the
         # counting matrices (network.Ties.row_block) prepared once.
         self._colours: list[tuple[np.ndarray, Any]] = []
@@ -367,8 +369,12 @@ class RuralGovernanceModel(mesa.Model):
         peer = self.ties.weighted_count(kept, block)
         np.divide(peer, subject, out=peer, where=subject > 0)
         peer[subject <= 0] = 0.5
-        lineage = self.lineage if cols is None else self.lineage[cols]
-        stance = np.take(np.ascontiguousarray(self.stance.T), lineage, axis=1)
+        stance_t = np.ascontiguousarray(self.stance.T)
+        if cols is None and self._lineage_sizes is not None:  # lineages are contiguous blocks
+            stance = np.repeat(stance_t, self._lineage_sizes, axis=1)
+        else:
+            lineage = self.lineage if cols is None else self.lineage[cols]
+            stance = np.take(stance_t, lineage, axis=1)
         elders = self._elder_idx if cols is None else np.flatnonzero(self.elder[cols])
         return rules.informal_signal(peer, stance, self.p["peer_weight"], elders)
 
@@ -460,7 +466,7 @@ class RuralGovernanceModel(mesa.Model):
         n = self.n_villagers
         self.deterrence *= F32(1.0 - p["deterrence_decay"])
         evading = self.live & ~self.comply
-        self.stage[self._n_kept == self._n_live] = 0  # rectified: record cleared
+        self.stage *= self._n_kept != self._n_live  # kept every live rule: record cleared
         zero = {"persuasions": 0, "warnings": 0, "sanctions": 0, "unfair_hits": 0}
         if not p["mech_enforcement"]:
             self._m.update(zero)
