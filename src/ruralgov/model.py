@@ -123,8 +123,7 @@ class RuralGovernanceModel(mesa.Model):
                                      and np.all(self.township_size > 0))
         self._township_start = np.concatenate([[0], np.cumsum(self.township_size)[:-1]])
         self._elder_idx = np.flatnonzero(self.elder)
-        sizes = np.bincount(self.lineage, minlength=population.n_lineages)
-        self._lineage_sizes = sizes if bool(np.all(np.diff(self.lineage) >= 0)) else None
+        self._blocks = [slice(a, min(a + BLOCK, n)) for a in range(0, n, BLOCK)]
         # Random-sequential updating: independent sets of a colouring, with their rows of the
         # counting matrices (network.Ties.row_block) prepared once.
         self._colours: list[tuple[np.ndarray, Any]] = []
@@ -355,28 +354,30 @@ class RuralGovernanceModel(mesa.Model):
             self.stance += F32(p["cooptation_rate"] * c) * (F32(1.0) - self.stance)
             self.attachment += F32(p["cooptation_spread"] * c)
             np.clip(self.attachment, 0.0, 1.0, out=self.attachment)
-        self.signal = self._peer_signal(self._kept_prev)
+        self._stance_t = np.ascontiguousarray(self.stance.T)  # K x lineages
+        if self._subject is None:
+            self._subject = self.ties.weighted_count(self.live)
+        counted = self.ties.count_words(self._kept_prev)  # the sparse product, once
+        self.signal = np.empty((self.n_rules, self.n_villagers), dtype=F32)
+        for blk in self._blocks:  # the arithmetic, block by block (in cache)
+            self.signal[:, blk] = self._signal_from(self.ties.unpack(counted, blk), blk)
 
-    def _peer_signal(self, kept: np.ndarray, cols: np.ndarray | None = None,
-                     block: Any = None) -> np.ndarray:
-        """The informal signal (K x N, or K x len(cols)) given who keeps which rule (K x N)."""
+    def _signal_from(self, peer: np.ndarray, cols: slice | np.ndarray) -> np.ndarray:
+        """The informal signal of villagers ``cols`` from their weighted counts of neighbours
+        keeping each rule (K x len(cols); overwritten)."""
         # share of the (weighted) neighbours *to whom the rule applies* who keep it; 0.5
         # (neutral) where no neighbour is subject to it, e.g. isolated villagers. Both are
         # exact weighted counts (network.Ties); the row normalisation of W cancels.
-        if self._subject is None:
-            self._subject = self.ties.weighted_count(self.live)
-        subject = self._subject if cols is None else self._subject[:, cols]
-        peer = self.ties.weighted_count(kept, block)
+        subject = self._subject[:, cols]
         np.divide(peer, subject, out=peer, where=subject > 0)
         peer[subject <= 0] = 0.5
-        stance_t = np.ascontiguousarray(self.stance.T)
-        if cols is None and self._lineage_sizes is not None:  # lineages are contiguous blocks
-            stance = np.repeat(stance_t, self._lineage_sizes, axis=1)
-        else:
-            lineage = self.lineage if cols is None else self.lineage[cols]
-            stance = np.take(stance_t, lineage, axis=1)
-        elders = self._elder_idx if cols is None else np.flatnonzero(self.elder[cols])
+        stance = np.take(self._stance_t, self.lineage[cols], axis=1)
+        elders = np.flatnonzero(self.elder[cols])
         return rules.informal_signal(peer, stance, self.p["peer_weight"], elders)
+
+    def _peer_signal(self, kept: np.ndarray, cols: np.ndarray, block: Any) -> np.ndarray:
+        """The informal signal of the colour set ``cols`` given who keeps which rule now."""
+        return self._signal_from(self.ties.weighted_count(kept, block), cols)
 
     def compliance_decision(self) -> None:
         """Each villager decides, for each live rule, to comply or evade (logistic choice on
@@ -403,8 +404,8 @@ class RuralGovernanceModel(mesa.Model):
             # synchronous: everyone at once, in blocks of villagers small enough for the
             # temporaries to stay in the processor's cache
             self.voluntary = np.empty((k, n), dtype=bool)
-            for a in range(0, n, BLOCK):
-                self._choose(slice(a, min(a + BLOCK, n)), self.signal)
+            for blk in self._blocks:
+                self._choose(blk, self.signal)
         else:
             kept_now = self._kept_prev.copy()
             self.voluntary = np.zeros((k, n), dtype=bool)
@@ -465,7 +466,6 @@ class RuralGovernanceModel(mesa.Model):
         p = self.p
         n = self.n_villagers
         self.deterrence *= F32(1.0 - p["deterrence_decay"])
-        evading = self.live & ~self.comply
         self.stage *= self._n_kept != self._n_live  # kept every live rule: record cleared
         zero = {"persuasions": 0, "warnings": 0, "sanctions": 0, "unfair_hits": 0}
         if not p["mech_enforcement"]:
@@ -479,9 +479,15 @@ class RuralGovernanceModel(mesa.Model):
         # each broken rule is detected with its probability, each kept one hit arbitrarily
         # with arb times it; broken and kept rules are disjoint, so "detected" and "hit" are
         # independent: one draw each per villager has the distribution of one per rule
-        p_detected = rules.any_event_probability(self._p_detect, evading)
+        p_detected = np.empty(n, dtype=F32)
+        p_hit = np.empty(n, dtype=F32)
+        for blk in self._blocks:
+            p = self._p_detect[:, blk]
+            evading = self.live[:, blk] & ~self._kept[:, blk]
+            p_detected[blk] = rules.any_event_probability(p, evading)
+            p_hit[blk] = rules.any_event_probability(p * F32(arb), self._kept[:, blk])
+        p = self.p
         detected = self.rng.random(n, dtype=F32) < p_detected
-        p_hit = rules.any_event_probability(self._p_detect * F32(arb), self._kept)
         hit = self.rng.random(n, dtype=F32) < p_hit
         unfair = np.flatnonzero(hit & ~detected)
         det = np.flatnonzero(detected)  # detections are few: work on their indices
@@ -519,7 +525,9 @@ class RuralGovernanceModel(mesa.Model):
         """G' = (1 - decay) G + hardship_grievance * h (1 - L) + burden_grievance * burden
         + this step's enforcement grievances, clipped to [0, 1]."""
         p = self.p
-        burden = np.multiply(self.cost, self._kept).sum(axis=0)
+        burden = np.empty(self.n_villagers, dtype=F32)
+        for blk in self._blocks:
+            burden[blk] = np.multiply(self.cost[:, blk], self._kept[:, blk]).sum(axis=0)
         burden /= np.maximum(self._n_live, 1)
         g = self.grievance
         g *= F32(1.0 - p["grievance_decay"])

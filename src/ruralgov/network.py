@@ -164,25 +164,51 @@ class Ties:
             raise ValueError(f"weighted degree {top} is too large to count in int32")
         self.per_word = 31 // self.bits
 
-    def _packed_counts(self, matrix: sp.csr_matrix, flags: np.ndarray) -> np.ndarray:
-        """Integer counts (K x rows) of the flags (K x columns) over matrix's 0/1 entries."""
-        k = flags.shape[0]
-        out = np.empty((k, matrix.shape[0]), dtype=np.int32)
-        mask = np.int32((1 << self.bits) - 1)
-        for w0 in range(0, k, self.per_word):
-            block = flags[w0:w0 + self.per_word]
+    def _words(self, matrix: sp.csr_matrix, flags: np.ndarray) -> list[np.ndarray]:
+        """Packed int32 counts: one word per ``per_word`` flags, summed over matrix's rows."""
+        words = []
+        for w0 in range(0, flags.shape[0], self.per_word):
+            group = flags[w0:w0 + self.per_word]
             code = np.zeros(flags.shape[1], dtype=np.int32)
-            for j in range(block.shape[0]):
-                code += block[j].astype(np.int32) << np.int32(self.bits * j)
-            total = matrix @ code
-            for j in range(block.shape[0]):
-                np.bitwise_and(total >> np.int32(self.bits * j), mask, out=out[w0 + j])
+            for j in range(group.shape[0]):
+                code += group[j].astype(np.int32) << np.int32(self.bits * j)
+            words.append(matrix @ code)
+        return words
+
+    def _unpack(self, words: list[np.ndarray], k: int, cols) -> np.ndarray:
+        out = np.empty((k, len(words[0][cols])), dtype=np.float32)
+        mask = np.int32((1 << self.bits) - 1)
+        for r in range(k):
+            word = words[r // self.per_word][cols]
+            out[r] = (word >> np.int32(self.bits * (r % self.per_word))) & mask
         return out
 
     def row_block(self, rows: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
         """The rows of the counting matrices for a fixed set of villagers (see weighted_count)."""
         return (self._count_matrix[rows],
                 self._elder_ties[rows] if self._elder_ties is not None else None)
+
+    def count_words(self, flags: np.ndarray,
+                    block: tuple[sp.csr_matrix, sp.csr_matrix | None] | None = None
+                    ) -> tuple[int, list[np.ndarray], list[np.ndarray] | None]:
+        """The sparse products behind :meth:`weighted_count`, still packed; read a slice of
+        villagers out of them with :meth:`unpack` (so the unpacking can run block by block)."""
+        flags = np.asarray(flags, dtype=bool)
+        if flags.ndim != 2 or flags.shape[1] != self.adjacency.shape[0]:
+            raise ValueError(f"flags must be K x {self.adjacency.shape[0]}, got {flags.shape}")
+        matrix, elder_ties = block if block is not None else (self._count_matrix,
+                                                               self._elder_ties)
+        extra = (self._words(elder_ties, flags[:, self._elders]) if elder_ties is not None
+                 else None)
+        return flags.shape[0], self._words(matrix, flags), extra
+
+    def unpack(self, counted: tuple, cols=slice(None)) -> np.ndarray:
+        """Weighted counts (K x villagers in ``cols``, float32) from :meth:`count_words`."""
+        k, words, extra = counted
+        out = self._unpack(words, k, cols)
+        if extra is not None:
+            out += self._extra * self._unpack(extra, k, cols)
+        return out
 
     def weighted_count(self, flags: np.ndarray,
                        block: tuple[sp.csr_matrix, sp.csr_matrix | None] | None = None
@@ -191,16 +217,7 @@ class Ties:
 
         With ``block`` (from :meth:`row_block`), only for that block's villagers (K x rows).
         """
-        flags = np.asarray(flags, dtype=bool)
-        if flags.ndim != 2 or flags.shape[1] != self.adjacency.shape[0]:
-            raise ValueError(f"flags must be K x {self.adjacency.shape[0]}, got {flags.shape}")
-        matrix, elder_ties = block if block is not None else (self._count_matrix,
-                                                               self._elder_ties)
-        out = self._packed_counts(matrix, flags).astype(np.float32)
-        if elder_ties is not None:
-            extra = self._packed_counts(elder_ties, flags[:, self._elders])
-            out += np.multiply(extra, self._extra, dtype=np.float32)
-        return out
+        return self.unpack(self.count_words(flags, block))
 
 
 def colour_classes(adjacency: sp.csr_matrix, rng: np.random.Generator) -> list[np.ndarray]:
