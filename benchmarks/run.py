@@ -66,14 +66,15 @@ SUBMODELS = ("campaign_schedule", "township_plan", "services", "informal_signal"
              "township_report", "collect")
 
 
-def measure_model(n: int, steps: int, shares: bool) -> dict:
+def measure_model(n: int, steps: int, shares: bool, random_sequential: bool = False) -> dict:
     import numpy as np  # noqa: F401  (imports count in the baseline)
 
     from ruralgov import RuralGovernanceModel
 
     base = _rss()
     t0 = time.perf_counter()
-    model = RuralGovernanceModel(seed=1, collect_detail=False, **_county(n))
+    model = RuralGovernanceModel(seed=1, collect_detail=False,
+                                 random_sequential=random_sequential, **_county(n))
     build = time.perf_counter() - t0
     timings = {name: 0.0 for name in SUBMODELS}
     for name in SUBMODELS:  # time each submodel (instance attributes shadow the methods)
@@ -98,7 +99,8 @@ def measure_model(n: int, steps: int, shares: bool) -> dict:
            "build_s": build, "steady_bytes_per_villager": steady / n,
            "peak_bytes_per_villager": (_peak() - base) / n,
            "collect_share": timings["collect"] / total, "steps_timed": steps,
-           "rules": int(model.n_rules), "ties": int(model.population.adjacency.nnz)}
+           "rules": int(model.n_rules), "ties": int(model.population.adjacency.nnz),
+           "random_sequential": random_sequential, "colours": len(model._colours)}
     if shares:
         out["submodel_share"] = {k: v / total for k, v in timings.items()}
     # the cost of also collecting the per-village/township/department/rule tables
@@ -212,12 +214,15 @@ def main(argv: list[str] | None = None) -> int:
                     default=[10_000, 100_000, 1_000_000, 10_000_000])
     ap.add_argument("--reference-sizes", type=int, nargs="+", default=[1_000, 10_000])
     ap.add_argument("--quick", action="store_true", help="small sizes only (smoke check)")
+    ap.add_argument("--sweep-runs", type=int, default=None,
+                    help="runs of the default scenario timed serially (default 20; 4 if --quick)")
     ap.add_argument("--out", type=Path, default=HERE / "latest.json")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child:
         kind, *args = a.child
-        fn = {"model": lambda n, s, sh: measure_model(int(n), int(s), sh == "1"),
+        fn = {"model": lambda n, s, sh, rs="0": measure_model(int(n), int(s), sh == "1",
+                                                              rs == "1"),
               "network": lambda n: measure_network(int(n)),
               "reference": lambda n, s: measure_reference(int(n), int(s)),
               "sweep": lambda r: measure_sweep(int(r))}[kind]
@@ -227,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         a.sizes, a.reference_sizes = [10_000, 100_000], [1_000]
     biggest = max(s for s in a.sizes if s <= 1_000_000) if any(
         s <= 1_000_000 for s in a.sizes) else a.sizes[0]
-    result = {"machine": machine(), "model": [], "network": [], "reference": [], "sweep": {}}
+    result = {"machine": machine(), "model": [], "network": [], "reference": [], "sweep": {},
+              "update_schemes": []}
     print(f"ruralgov benchmarks on {result['machine']['cpu']} "
           f"({result['machine']['cores']} cores), {result['machine']['date']}", flush=True)
     for n in a.sizes:
@@ -241,13 +247,26 @@ def main(argv: list[str] | None = None) -> int:
         r = _child("network", n)
         result["network"].append(r)
         print(f" {r.get('build_s', float('nan')):6.2f} s", flush=True)
+    for m in result["model"]:  # the cost of random-sequential updating (graph colouring)
+        n = m.get("villagers")
+        if n is None or n > 1_000_000 or "error" in m:
+            continue
+        print(f"  random-sequential {n:>9,} villagers ...", end="", flush=True)
+        r = _child("model", n, m["steps_timed"], "0", "1")
+        if "error" not in r:
+            r = {"villagers": n, "synchronous_step_s": m["step_s"],
+                 "random_sequential_step_s": r["step_s"], "cost_ratio": r["step_s"] / m["step_s"],
+                 "colours": r["colours"], "build_s": r["build_s"]}
+            print(f" {r['cost_ratio']:.1f}x the synchronous step", flush=True)
+        result["update_schemes"].append(r)
     for n in a.reference_sizes:
         print(f"  per-agent reference {n:>7,} villagers ...", end="", flush=True)
         r = _child("reference", n, 5 if n <= 1_000 else 2)
         result["reference"].append(r)
         print(f" ratio {r.get('ratio', float('nan')):,.0f}x", flush=True)
-    print("  20 serial runs of the default scenario ...", end="", flush=True)
-    result["sweep"] = _child("sweep", 4 if a.quick else 20)
+    runs = a.sweep_runs or (4 if a.quick else 20)
+    print(f"  {runs} serial runs of the default scenario ...", end="", flush=True)
+    result["sweep"] = _child("sweep", runs)
     print(f" {result['sweep'].get('run_s', float('nan')):.3f} s a run", flush=True)
     a.out.write_text(json.dumps(result, indent=2) + "\n")
     print(table(result))
@@ -282,6 +301,15 @@ def table(r: dict) -> str:
             continue
         lines.append(f"| {x['villagers']:,} | {x['per_agent_villager_steps_per_s']:,.0f} "
                      f"| {x['vectorised_villager_steps_per_s']:,.0f} | {x['ratio']:,.0f}x |")
+    if r.get("update_schemes"):
+        lines += ["", "| villagers | synchronous step (s) | random-sequential step (s) | cost | colours |",
+                  "|---:|---:|---:|---:|---:|"]
+        for x in r["update_schemes"]:
+            if "error" in x:
+                continue
+            lines.append(f"| {x['villagers']:,} | {x['synchronous_step_s']:.4f} "
+                         f"| {x['random_sequential_step_s']:.4f} | {x['cost_ratio']:.1f}x "
+                         f"| {x['colours']} |")
     s = r["sweep"]
     if "run_s" in s:
         lines += ["", f"Default scenario (2,000 villagers, 200 steps): {s['run_s']:.3f} s a run, "

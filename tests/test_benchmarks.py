@@ -1,0 +1,36 @@
+"""The benchmark script runs and writes benchmarks/latest.json in its documented shape.
+
+Speed itself is never asserted here (benchmarks measure it); this only keeps the benchmark
+from rotting, on tiny sizes."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_benchmark_script_writes_the_stable_shape(tmp_path):
+    out = tmp_path / "bench.json"
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--sizes", "3000",
+         "--reference-sizes", "200", "--sweep-runs", "1", "--out", str(out)],
+        capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    r = json.loads(out.read_text())
+    assert {"cpu", "cores", "python", "numpy", "mesa", "date", "git_revision"} <= set(r["machine"])
+    (m,) = r["model"]
+    assert m["villagers"] == 3000 and "error" not in m
+    for key in ("villager_steps_per_s", "step_s", "steady_bytes_per_villager",
+                "peak_bytes_per_villager", "collect_share"):
+        assert m[key] > 0, key
+    assert abs(sum(m["submodel_share"].values()) - 1) < 1e-9
+    (w,) = r["network"]
+    assert w["villagers"] == 3000 and w["build_s"] > 0 and w["peak_bytes"] >= 0
+    (x,) = r["reference"]
+    assert x["villagers"] == 200 and x["ratio"] > 1  # vectorised beats per-agent Mesa
+    assert r["sweep"]["runs"] == 1 and r["sweep"]["run_s"] > 0
+    (u,) = r["update_schemes"]
+    assert u["colours"] > 1 and u["random_sequential_step_s"] > 0
+    assert "| 3,000 |" in res.stdout  # the printed table
