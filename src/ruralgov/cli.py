@@ -1,4 +1,4 @@
-"""Command line: ``ruralgov run | scenarios | validate | params``.
+"""Command line: ``ruralgov run | scenarios | validate | params | sweep | experiments``.
 
 Bad input prints one clear message (file, field, what is allowed) to stderr and exits with
 status 2, writing nothing.
@@ -117,6 +117,49 @@ def _cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from .experiment import load_experiment
+    from .sweep import parse_shard, run_sweep
+
+    exp = load_experiment(args.experiment)
+    shard = parse_shard(args.shard)
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers {args.workers}: must be at least 1")
+    if args.scheduler and args.workers:
+        raise InputError("--workers and --scheduler exclude each other: the cluster decides")
+    try:
+        rep = run_sweep(exp, args.out, workers=args.workers, scheduler=args.scheduler,
+                        shard=shard, retry_failed=args.retry_failed, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print("\nruralgov: interrupted; finished runs are saved — rerun the same command to "
+              "go on", file=sys.stderr)
+        return 130
+    done = rep.already + rep.ran
+    what = f"shard {shard[0]}/{shard[1]} of " if shard else ""
+    print(f"{what}{exp.name}: {done:,}/{rep.total:,} runs done ({rep.ran:,} now, "
+          f"{rep.already:,} found done) in {rep.seconds:,.1f} s; {rep.failed} failed; "
+          f"results in {rep.out}")
+    return 1 if rep.failed else 0
+
+
+def _cmd_experiments(args: argparse.Namespace) -> int:
+    from .experiment import experiment_dirs, load_experiment
+
+    seen = set()
+    for d in experiment_dirs():
+        for f in sorted(d.rglob("*.yaml")):
+            name = str(f.relative_to(d).with_suffix(""))
+            if name in seen:
+                continue
+            seen.add(name)
+            try:
+                e = load_experiment(f)
+                print(f"{name:<40} {e.n_runs:>9,} runs  {e.design['type']:<9} {e.title}")
+            except InputError as err:
+                print(f"{name:<40} INVALID: {str(err).splitlines()[0]}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ruralgov",
@@ -161,6 +204,30 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--markdown", action="store_true", help="as the ODD's Markdown table")
     pa.add_argument("--section", default=None, help="only this ODD submodel")
     pa.set_defaults(func=_cmd_params)
+
+    sw = sub.add_parser(
+        "sweep", help="run an experiment (parameter sweep); resumable",
+        description="Run every run of an experiment that the output folder does not hold yet, "
+                    "streaming results to Parquet (runs/, series/) with a manifest. Rerun the "
+                    "same command after any interruption to finish. Exit status 1 if any run "
+                    "failed (recorded with its error), 2 for bad input.")
+    sw.add_argument("experiment", help="experiment name (see `ruralgov experiments`) or file")
+    sw.add_argument("--workers", type=int, default=None,
+                    help="local worker processes (default: all cores; 1 = in this process)")
+    sw.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="a running Dask cluster: tcp://host:8786 or a scheduler JSON file")
+    sw.add_argument("--shard", default=None, metavar="I/N",
+                    help="run only the I-th of N disjoint parts (e.g. $SLURM_ARRAY_TASK_ID/N)")
+    sw.add_argument("--out", default=None,
+                    help="results folder (default results/sweeps/<experiment>)")
+    sw.add_argument("--retry-failed", action="store_true", help="run failed runs again")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    sw.set_defaults(func=_cmd_sweep)
+
+    ex = sub.add_parser("experiments", help="list the experiments",
+                        description="List the experiments found in ./experiments, the "
+                                    "checkout's experiments/ and the installed package.")
+    ex.set_defaults(func=_cmd_experiments)
     return parser
 
 

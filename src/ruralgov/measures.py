@@ -7,7 +7,23 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["summarise", "MEAN_MEASURES", "PEAK_MEASURES", "TOTAL_MEASURES"]
+__all__ = ["summarise", "SERIES_MEASURES", "MEAN_MEASURES", "PEAK_MEASURES", "TOTAL_MEASURES"]
+
+#: The columns of the per-step series (``model.series()``), besides ``step``; the last one
+#: only with a campaign. docs/ODD.md section 4 defines each.
+SERIES_MEASURES = (
+    "compliance", "evasion", "voluntary_share", "compliance_reported", "assisted_share",
+    "inclusion_error", "exclusion_error", "persuasions", "warnings", "sanctions", "unfair_hits",
+    "participants", "petitions_new", "petitions_collective", "petitions_individual",
+    "response_time", "petitions_answered", "petitions_suppressed", "petitions_escalated",
+    "petition_backlog", "petitions_abandoned", "county_answered", "county_backlog",
+    "compliance_inspected", "protesters", "protest_events", "protest_max_size", "detained",
+    "disputes", "disputes_formal", "disputes_resolved_formally", "disputes_resolved_informally",
+    "substitution_index", "conflict_exposure", "legitimacy_mean", "legitimacy_sd",
+    "grievance_mean", "norm_attachment_mean", "implementation_fidelity", "capacity_use",
+    "pressure_mean", "fragmentation_index", "conflicting_pairs", "campaign_active",
+    "enforced_share", "reporting_gap", "compliance_campaign",
+)
 
 #: Averaged over the last quarter of the run ("<name>_final").
 MEAN_MEASURES = (

@@ -1,0 +1,367 @@
+"""Experiment files: which parameters vary, how, how often, for how long.
+
+An experiment is YAML (``experiments/*.yaml``), loaded with ``yaml.safe_load`` only::
+
+    title: Authority x fragmentation x responsiveness
+    description: >
+      What the experiment asks and how to read it.
+    scenario: baseline          # the base scenario, by name or path (relative to this file)
+    parameters:                 # fixed changes on top of the scenario (optional)
+      n_villagers: 2000
+    steps: 200                  # optional; default the scenario's
+    replications: 10            # runs per design point, each with its own seed
+    root_seed: 20151103         # every run's seed is spawned from it
+    design:
+      type: factorial           # factorial | latin | sobol | morris
+      samples: 64               # latin: points; sobol: base samples N (a power of 2);
+                                #   morris: trajectories
+      levels: 4                 # morris: grid levels (default 4)
+      second_order: false       # sobol: also second-order indices (default false)
+    factors:                    # the parameters that vary
+      enforcement: [0.1, 0.3, 0.5]               # values (factorial)
+      coordination: {range: [0.0, 1.0], levels: 5}  # evenly spaced values (factorial)
+      responsiveness: {range: [0.1, 0.9]}         # a range (latin, sobol, morris)
+    outputs:
+      series: true              # also keep per-step series (default false)
+      series_every: 5           # keep every 5th step (and the last)
+      measures: [compliance, protesters]   # which series columns (default all)
+
+The design is sampled with SALib (Latin hypercube, Saltelli/Sobol', Morris), never
+re-implemented. Every problem is one :class:`~ruralgov.schema.InputError` naming the file, the
+field and what is allowed. Nothing here runs a model: see :mod:`ruralgov.sweep`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pydantic
+import yaml
+from pydantic import ConfigDict, Field
+
+from .params import REGISTRY
+from .scenario import MAX_STEPS, Scenario, load_scenario
+from .schema import InputError, format_pydantic_error, validate_params
+
+__all__ = ["Experiment", "RunSpec", "load_experiment", "find_experiment", "experiment_dirs",
+           "run_seed"]
+
+DESIGNS = ("factorial", "latin", "sobol", "morris")
+
+
+class _Range(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    range: tuple[float, float]
+    levels: pydantic.StrictInt | None = Field(default=None, ge=2, le=1000)
+
+    @pydantic.model_validator(mode="after")
+    def _ordered(self):
+        if not self.range[0] < self.range[1]:
+            raise ValueError(f"range must be [low, high] with low < high, got {list(self.range)}")
+        return self
+
+
+class _Design(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["factorial", "latin", "sobol", "morris"]
+    samples: pydantic.StrictInt | None = Field(default=None, ge=1, le=10_000_000)
+    levels: pydantic.StrictInt = Field(default=4, ge=2, le=100)
+    second_order: pydantic.StrictBool = False
+
+
+class _Outputs(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    series: pydantic.StrictBool = False
+    series_every: pydantic.StrictInt = Field(default=1, ge=1, le=MAX_STEPS)
+    measures: list[str] | None = None
+
+
+class _ExperimentFile(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    scenario: str = Field(min_length=1)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    steps: pydantic.StrictInt | None = Field(default=None, ge=1, le=MAX_STEPS)
+    replications: pydantic.StrictInt = Field(default=1, ge=1, le=100_000)
+    root_seed: pydantic.StrictInt = Field(ge=0, lt=2**63)
+    design: _Design
+    factors: dict[str, list[Any] | _Range] = Field(min_length=1)
+    outputs: _Outputs = Field(default_factory=_Outputs)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of an experiment: its id, design point, replicate, seed and changed parameters."""
+
+    index: int
+    run_id: str
+    point: int
+    replicate: int
+    seed: int
+    values: dict[str, Any]
+
+
+def run_seed(root_seed: int, point: int, replicate: int) -> int:
+    """The seed of one run: spawned from the root seed with numpy's SeedSequence, keyed by the
+    run's design point and replicate, so it does not depend on run order, executor or shard."""
+    state = np.random.SeedSequence(root_seed, spawn_key=(point, replicate)).generate_state(
+        2, np.uint32)
+    return (int(state[0]) << 31) ^ int(state[1])  # < 2**63
+
+
+@dataclass
+class Experiment:
+    """A loaded, validated experiment with its resolved design."""
+
+    name: str
+    title: str
+    description: str
+    scenario: Scenario
+    parameters: dict[str, Any]
+    steps: int
+    replications: int
+    root_seed: int
+    design: dict[str, Any]
+    factors: dict[str, Any]
+    outputs: dict[str, Any]
+    points: pd.DataFrame  # one row per design point, one column per factor
+    problem: dict[str, Any] | None = None  # the SALib problem (latin, sobol, morris)
+    path: Path | None = None
+    sha256: str | None = None
+    base: dict[str, Any] = field(default_factory=dict)  # every parameter at the base point
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.points) * self.replications
+
+    def runs(self) -> list[RunSpec]:
+        """Every run, in a fixed order (point-major)."""
+        out = []
+        records = self.points.to_dict("records")
+        for point, values in enumerate(records):
+            values = {k: _plain(v) for k, v in values.items()}
+            for rep in range(self.replications):
+                out.append(RunSpec(index=len(out), run_id=f"p{point:05d}-r{rep:03d}",
+                                   point=point, replicate=rep,
+                                   seed=run_seed(self.root_seed, point, rep), values=values))
+        return out
+
+    def definition(self) -> dict[str, Any]:
+        """What determines the results: a resumed sweep must have exactly this."""
+        return {
+            "scenario": {"name": self.scenario.name, "sha256": self.scenario.sha256,
+                         "changed_parameters": self.scenario.parameters},
+            "parameters": self.parameters, "steps": self.steps,
+            "replications": self.replications, "root_seed": self.root_seed,
+            "design": self.design, "factors": self.factors, "outputs": self.outputs,
+            "points": self.points.to_dict("list"),
+        }
+
+    def definition_hash(self) -> str:
+        text = json.dumps(self.definition(), sort_keys=True, default=_plain)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v
+
+
+# ------------------------------------------------------------------ finding files
+def experiment_dirs() -> list[Path]:
+    """Where experiments are looked up by name: ./experiments, the checkout's experiments/
+    and the copy bundled in an installed wheel (sub-folders included, e.g. paper/)."""
+    dirs = [Path.cwd() / "experiments", Path(__file__).resolve().parents[2] / "experiments"]
+    try:
+        dirs.append(Path(str(resources.files("ruralgov") / "_data" / "experiments")))
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover
+        pass
+    seen, out = set(), []
+    for d in dirs:
+        if d.is_dir() and d.resolve() not in seen:
+            seen.add(d.resolve())
+            out.append(d)
+    return out
+
+
+def find_experiment(name_or_path: str | Path) -> Path:
+    """The file of an experiment given by path or by name (``smoke``, ``paper/h1``)."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    if path.suffix in (".yaml", ".yml"):
+        raise InputError(f"{path}: no such experiment file")
+    for d in experiment_dirs():
+        for suffix in (".yaml", ".yml"):
+            cand = d / f"{name_or_path}{suffix}"
+            if cand.is_file():
+                return cand
+    names = sorted({str(f.relative_to(d).with_suffix("")) for d in experiment_dirs()
+                    for f in d.rglob("*.yaml")})
+    raise InputError(f"{name_or_path}: no such experiment; known experiments: "
+                     f"{', '.join(names) or '(none found)'}")
+
+
+# ------------------------------------------------------------------ loading
+def load_experiment(name_or_path: str | Path) -> Experiment:
+    """Load, validate and resolve an experiment file (by path or name)."""
+    path = find_experiment(name_or_path)
+    src = str(path)
+    try:
+        raw = path.read_bytes()
+        doc = yaml.safe_load(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise InputError(f"{src}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except OSError as err:
+        raise InputError(f"{src}: cannot be read ({err.strerror})") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise InputError(f"{src}: malformed YAML{where}: {problem}") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{src}: an experiment must be a mapping with title, description, "
+                         f"scenario, root_seed, design and factors; got {type(doc).__name__}")
+    try:
+        spec = _ExperimentFile(**{str(k): v for k, v in doc.items()})
+    except pydantic.ValidationError as err:
+        raise InputError(format_pydantic_error(
+            err, src, allowed_keys=tuple(_ExperimentFile.model_fields))) from None
+
+    scenario_ref = spec.scenario
+    rel = path.parent / scenario_ref
+    scenario = load_scenario(rel if rel.is_file() else scenario_ref)
+    fixed = {str(k): v for k, v in spec.parameters.items()}
+    base = scenario.resolved(fixed) if not fixed else validate_params(
+        {**scenario.parameters, **fixed}, source=src, prefix="parameters")
+    design = spec.design.model_dump()
+    kind = design["type"]
+    factors, points, problem = _resolve_design(src, kind, spec, base)
+    outputs = spec.outputs.model_dump()
+    if outputs["measures"] is not None:
+        from .measures import SERIES_MEASURES
+
+        bad = [m for m in outputs["measures"] if m not in SERIES_MEASURES]
+        if bad:
+            raise InputError(f"{src}: outputs.measures: unknown measure(s) {', '.join(bad)}; "
+                             f"allowed: {', '.join(SERIES_MEASURES)}")
+    _check_combinations(src, base, points)
+    return Experiment(
+        name=path.stem, title=spec.title.strip(), description=" ".join(spec.description.split()),
+        scenario=scenario, parameters=fixed, steps=spec.steps or scenario.steps,
+        replications=spec.replications, root_seed=spec.root_seed, design=design,
+        factors=factors, outputs=outputs, points=points, problem=problem, path=path,
+        sha256=hashlib.sha256(raw).hexdigest(), base=base)
+
+
+def _resolve_design(src: str, kind: str, spec: _ExperimentFile, base: dict[str, Any]):
+    factors: dict[str, Any] = {}
+    for name, f in spec.factors.items():
+        p = REGISTRY.get(name)
+        where = f"{src}: factors.{name}"
+        if p is None:
+            import difflib
+
+            near = difflib.get_close_matches(name, list(REGISTRY), n=3, cutoff=0.6)
+            hint = f" (did you mean {', '.join(near)}?)" if near else ""
+            raise InputError(f"{where}: unknown parameter{hint}; `ruralgov params` lists them")
+        if isinstance(f, list):
+            if kind != "factorial":
+                raise InputError(f"{where}: a {kind} design needs a range, e.g. "
+                                 f"{{range: [{p.lo}, {p.hi}]}}; value lists are for factorial")
+            if not f:
+                raise InputError(f"{where}: give at least one value")
+            for v in f:
+                validate_params({name: v}, source=src, prefix=f"factors.{name}")
+            factors[name] = {"values": list(f)}
+        else:
+            if p.type == "bool":
+                raise InputError(f"{where}: a true/false parameter takes a list of values "
+                                 "(e.g. [false, true]) in a factorial design, not a range")
+            lo, hi = f.range
+            if lo < p.lo or hi > p.hi:
+                raise InputError(f"{where}: range [{lo}, {hi}] outside the allowed "
+                                 f"{p.allowed()}")
+            if kind == "factorial":
+                if f.levels is None:
+                    raise InputError(f"{where}: a range in a factorial design needs levels, "
+                                     "e.g. {range: [0, 1], levels: 5}")
+                values = np.linspace(lo, hi, f.levels)
+                values = (sorted(set(int(round(v)) for v in values)) if p.type == "int"
+                          else [float(v) for v in values])
+                factors[name] = {"values": values}
+            else:
+                if f.levels is not None:
+                    raise InputError(f"{where}: levels is for factorial designs only")
+                factors[name] = {"range": [float(lo), float(hi)]}
+    names = list(factors)
+    problem = None
+    samples = spec.design.samples
+    if kind == "factorial":
+        if samples is not None:
+            raise InputError(f"{src}: design.samples: not used by a factorial design (its "
+                             "points are every combination of the factors' values)")
+        grid = list(itertools.product(*(factors[n]["values"] for n in names)))
+        points = pd.DataFrame(grid, columns=names)
+    else:
+        if samples is None:
+            raise InputError(f"{src}: design.samples: required for a {kind} design")
+        problem = {"num_vars": len(names), "names": names,
+                   "bounds": [factors[n]["range"] for n in names]}
+        seed = spec.root_seed % (2**32)
+        if kind == "latin":
+            from SALib.sample import latin
+
+            x = latin.sample(problem, samples, seed=seed)
+        elif kind == "sobol":
+            from SALib.sample import sobol
+
+            if samples & (samples - 1):
+                raise InputError(f"{src}: design.samples: a Sobol' design needs a power of 2 "
+                                 f"(e.g. {2 ** math.ceil(math.log2(samples))}), got {samples}")
+            x = sobol.sample(problem, samples, calc_second_order=spec.design.second_order,
+                             seed=seed)
+        else:
+            from SALib.sample import morris
+
+            if len(names) < 2:
+                raise InputError(f"{src}: factors: a Morris design needs at least 2 factors")
+            x = morris.sample(problem, samples, num_levels=spec.design.levels, seed=seed)
+        points = pd.DataFrame(x, columns=names)
+        for n in names:
+            if REGISTRY[n].type == "int":
+                points[n] = points[n].round().astype(int)
+    if len(points) * spec.replications > 10_000_000:
+        raise InputError(f"{src}: {len(points)} design points x {spec.replications} "
+                         "replications is more than 10,000,000 runs")
+    return factors, points, problem
+
+
+def _check_combinations(src: str, base: dict[str, Any], points: pd.DataFrame) -> None:
+    """Refuse design points no model can be built from (e.g. fewer villagers than villages)."""
+    def col(name):
+        return points[name].to_numpy() if name in points else np.full(len(points), base[name])
+
+    villages = col("n_townships") * col("villages_per_township")
+    bad = np.flatnonzero(col("n_villagers") < villages)
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(
+            f"{src}: design point {i}: n_villagers = {col('n_villagers')[i]} is fewer than the "
+            f"villages (n_townships x villages_per_township = {villages[i]}); every village "
+            f"needs a villager ({bad.size} point(s) affected)")
