@@ -245,7 +245,10 @@ def load_experiment(name_or_path: str | Path) -> Experiment:
 
     scenario_ref = spec.scenario
     rel = path.parent / scenario_ref
-    scenario = load_scenario(rel if rel.is_file() else scenario_ref)
+    try:
+        scenario = load_scenario(rel if rel.is_file() else scenario_ref)
+    except InputError as err:
+        raise InputError(f"{src}: scenario: {err}") from None
     fixed = {str(k): v for k, v in spec.parameters.items()}
     base = scenario.resolved(fixed) if not fixed else validate_params(
         {**scenario.parameters, **fixed}, source=src, prefix="parameters")

@@ -1,0 +1,261 @@
+"""Sweeps: identical results on every executor, resume after kill -9, shards, failures, and
+clear errors for bad experiment files (issue 4)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from ruralgov.experiment import load_experiment, run_seed
+from ruralgov.schema import InputError
+from ruralgov.sweep import parse_shard, read_runs, read_series, run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "experiments" / "smoke.yaml"
+
+
+def comparable(out) -> pd.DataFrame:
+    return read_runs(out).drop(columns=["wall_s"]).sort_values("run_id").reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial")
+    rep = run_sweep(load_experiment(SMOKE), out, workers=1, progress=False)
+    assert rep.ran == rep.total == 48 and rep.failed == 0
+    return out
+
+
+def test_smoke_experiment_is_about_fifty_short_runs():
+    exp = load_experiment("smoke")
+    assert 40 <= exp.n_runs <= 60
+    assert len({r.seed for r in exp.runs()}) == exp.n_runs  # every run its own seed
+    assert len({r.run_id for r in exp.runs()}) == exp.n_runs
+
+
+def test_runs_table_is_tidy_and_self_describing(serial):
+    runs = comparable(serial)
+    assert len(runs) == 48 and runs.run_id.is_unique
+    assert set(runs.status) == {"ok"}
+    # every parameter is a column; the factors vary as designed; seeds are the spawned ones
+    from ruralgov.params import REGISTRY
+
+    assert set(REGISTRY) <= set(runs.columns)
+    assert sorted(runs.coordination.unique()) == [0.0, 0.5, 1.0]
+    exp = load_experiment(SMOKE)
+    for r in runs.itertuples():
+        assert r.seed == run_seed(exp.root_seed, r.point, r.replicate)
+    series = read_series(serial)
+    assert list(series.columns) == ["run_id", "step", "compliance", "legitimacy_mean",
+                                    "petitions_new", "protesters"]
+    assert sorted(series.step.unique()) == [5, 10, 15, 20, 25]
+    import json
+
+    manifest = json.loads((serial / "manifest.json").read_text())
+    assert manifest["n_runs"] == 48 and manifest["root_seed"] == exp.root_seed
+    assert {"commit", "dirty"} <= set(manifest["git"]) and manifest["versions"]["numpy"]
+
+
+def test_process_pool_gives_identical_results(serial, tmp_path):
+    run_sweep(load_experiment(SMOKE), tmp_path, workers=2, progress=False)
+    pd.testing.assert_frame_equal(comparable(serial), comparable(tmp_path))
+    a = read_series(serial).sort_values(["run_id", "step"]).reset_index(drop=True)
+    b = read_series(tmp_path).sort_values(["run_id", "step"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_dask_cluster_gives_identical_results(serial, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        rep = run_sweep(load_experiment(SMOKE), tmp_path, scheduler=cluster.scheduler_address,
+                        progress=False)
+    assert rep.ran == 48
+    pd.testing.assert_frame_equal(comparable(serial), comparable(tmp_path))
+
+
+def test_shards_are_disjoint_and_together_equal_the_whole(serial, tmp_path):
+    exp = load_experiment(SMOKE)
+    a = run_sweep(exp, tmp_path, workers=1, shard=(1, 2), progress=False)
+    b = run_sweep(exp, tmp_path, workers=1, shard=(2, 2), progress=False)
+    assert a.ran + b.ran == 48 and abs(a.ran - b.ran) <= 1
+    pd.testing.assert_frame_equal(comparable(serial), comparable(tmp_path))
+    with pytest.raises(InputError, match="I/N"):
+        parse_shard("3")
+    with pytest.raises(InputError, match="1 <= I <= N"):
+        parse_shard("3/2")
+
+
+def test_sweep_killed_with_sigkill_resumes_to_the_same_result(serial, tmp_path):
+    exe = Path(sys.executable).with_name("ruralgov")
+    cmd = [str(exe), "sweep", str(SMOKE), "--workers", "1", "--out", str(tmp_path), "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list((tmp_path / "runs").glob("part-*.parquet")):
+        assert proc.poll() is None, "the sweep ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = read_runs(tmp_path)
+    assert 0 < len(partial) < 48  # killed part-way
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert f"({48 - len(partial)} now, {len(partial)} found done)" in res.stdout
+    pd.testing.assert_frame_equal(comparable(serial), comparable(tmp_path))
+    s = read_series(tmp_path)
+    assert not s.duplicated(["run_id", "step"]).any() and len(s) == 48 * 5
+    # a third invocation has nothing left to do
+    again = run_sweep(load_experiment(SMOKE), tmp_path, workers=1, progress=False)
+    assert again.ran == 0 and again.already == 48
+
+
+def test_a_lost_worker_is_survived(serial, tmp_path):
+    from ruralgov.sweep import _process_pool
+
+    pool = _process_pool(2)
+    killed = []
+
+    def kill_a_worker(done):
+        if not killed and pool._processes:
+            pid = next(iter(pool._processes))
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    rep = run_sweep(load_experiment(SMOKE), tmp_path, executor=pool, workers=2,
+                    progress=False, on_batch=kill_a_worker)
+    assert killed and rep.ran == 48
+    pd.testing.assert_frame_equal(comparable(serial), comparable(tmp_path))
+
+
+def test_changed_experiment_is_refused_on_resume(serial, tmp_path):
+    doc = yaml.safe_load(SMOKE.read_text())
+    doc["steps"] = 30
+    changed = tmp_path / "smoke.yaml"
+    changed.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match="different experiment definition"):
+        run_sweep(load_experiment(changed), serial, workers=1, progress=False)
+    exe = Path(sys.executable).with_name("ruralgov")
+    res = subprocess.run([str(exe), "sweep", str(changed), "--out", str(serial)],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "different experiment definition" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
+    import ruralgov.runner as runner
+
+    exp = load_experiment(SMOKE)
+    bad_seed = exp.runs()[5].seed
+    real = runner.run_scenario
+
+    def flaky(scenario, *, seed=None, **kw):
+        if seed == bad_seed:
+            raise RuntimeError("simulated failure")
+        return real(scenario, seed=seed, **kw)
+
+    monkeypatch.setattr(runner, "run_scenario", flaky)
+    rep = run_sweep(exp, tmp_path, workers=1, progress=False)
+    assert rep.ran == 48 and rep.failed == 1
+    runs = read_runs(tmp_path)
+    bad = runs[runs.status == "failed"]
+    assert list(bad.run_id) == [exp.runs()[5].run_id]
+    assert "RuntimeError: simulated failure" in bad.error.iloc[0]
+    assert np.isnan(bad.compliance_final.iloc[0]) and bad.coordination.notna().all()
+    # retried, it succeeds and takes the failed row's place
+    monkeypatch.setattr(runner, "run_scenario", real)
+    rep2 = run_sweep(exp, tmp_path, workers=1, progress=False, retry_failed=True)
+    assert rep2.ran == 1 and rep2.failed == 0
+    runs = read_runs(tmp_path)
+    assert len(runs) == 48 and set(runs.status) == {"ok"}
+
+
+def test_cli_exit_status_and_final_line_count_failures(tmp_path):
+    exe = Path(sys.executable).with_name("ruralgov")
+    doc = yaml.safe_load(SMOKE.read_text())
+    doc["replications"] = 1
+    doc["factors"] = {"enforcement": [0.1, 0.4]}
+    f = tmp_path / "tiny.yaml"
+    f.write_text(yaml.safe_dump(doc))
+    res = subprocess.run([str(exe), "sweep", str(f), "--workers", "1", "--out",
+                          str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "2/2 runs done" in res.stdout and "0 failed" in res.stdout
+    assert "runs/s" in res.stderr  # the progress bar
+
+
+BAD = [
+    ({"colour": 1}, "unknown key; allowed: title, description"),
+    ({"factors": {"coordinaton": [0.1]}}, "factors.coordinaton: unknown parameter (did you mean"),
+    ({"factors": {"coordination": [0.1, 2.0]}}, "factors.coordination"),
+    ({"factors": {"coordination": {"range": [0.0, 3.0], "levels": 3}}}, "outside the allowed"),
+    ({"factors": {"coordination": {"range": [0.5, 0.1], "levels": 3}}}, "low < high"),
+    ({"factors": {"coordination": {"range": [0.0, 1.0]}}}, "needs levels"),
+    ({"design": {"type": "sobol", "samples": 10},
+      "factors": {"coordination": {"range": [0.0, 1.0]}, "enforcement": {"range": [0.1, 0.5]}}},
+     "power of 2"),
+    ({"design": {"type": "latin", "samples": 8}, "factors": {"enforcement": [0.1, 0.4]}},
+     "needs a range"),
+    ({"design": {"type": "latin", "samples": 8}}, "levels is for factorial designs only"),
+    ({"design": {"type": "latin"}, "factors": {"coordination": {"range": [0.0, 1.0]}}},
+     "design.samples: required"),
+    ({"design": {"type": "grid"}}, "design.type"),
+    ({"replications": 0}, "replications"),
+    ({"root_seed": "abc"}, "root_seed"),
+    ({"scenario": "nowhere"}, "no such scenario"),
+    ({"parameters": {"n_villagers": 10}}, "fewer than the villages"),
+    ({"outputs": {"measures": ["complience"]}}, "unknown measure"),
+    ({"factors": {"mech_habit": {"range": [0, 1]}}}, "true/false parameter"),
+]
+
+
+@pytest.mark.parametrize("change,message", BAD)
+def test_bad_experiment_files_give_one_clear_message(tmp_path, change, message):
+    doc = yaml.safe_load(SMOKE.read_text())
+    doc.update(change)
+    f = tmp_path / "bad.yaml"
+    f.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    with pytest.raises(InputError) as err:
+        load_experiment(f)
+    assert message in str(err.value) and str(f) in str(err.value)
+    exe = Path(sys.executable).with_name("ruralgov")
+    res = subprocess.run([str(exe), "sweep", str(f), "--out", str(tmp_path / "o")],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert not (tmp_path / "o").exists()  # nothing written
+
+
+def test_missing_experiment_file_and_name():
+    with pytest.raises(InputError, match="no such experiment file"):
+        load_experiment("nowhere/at/all.yaml")
+    with pytest.raises(InputError, match="known experiments: .*smoke"):
+        load_experiment("no_such_experiment")
+
+
+def test_samplers_come_from_salib_and_are_reproducible(tmp_path):
+    doc = yaml.safe_load(SMOKE.read_text())
+    doc["factors"] = {"coordination": {"range": [0.0, 1.0]},
+                      "enforcement": {"range": [0.1, 0.5]},
+                      "n_departments": {"range": [1, 8]}}
+    for design, n_points in ((("sobol", 8), 8 * (2 * 3 + 2) // 2 * 1), (("latin", 10), 10),
+                             (("morris", 3), 3 * 4)):
+        doc["design"] = {"type": design[0], "samples": design[1]}
+        f = tmp_path / f"{design[0]}.yaml"
+        f.write_text(yaml.safe_dump(doc))
+        a, b = load_experiment(f), load_experiment(f)
+        pd.testing.assert_frame_equal(a.points, b.points)
+        assert a.points.n_departments.dtype.kind == "i"  # integer factor rounded
+        assert a.points.coordination.between(0, 1).all()
+        if design[0] == "sobol":
+            assert len(a.points) == 8 * (3 + 2)  # N (D + 2), first order
+        else:
+            assert len(a.points) == n_points
