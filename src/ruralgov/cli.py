@@ -142,6 +142,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if rep.failed else 0
 
 
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from .analysis import analyze
+
+    measures = [m.strip() for m in args.measures.split(",")] if args.measures else None
+    out = analyze(args.results, measures=measures, out=args.out)
+    print(f"analysis written to {out} (start with {out / 'SUMMARY.md'})")
+    return 0
+
+
 def _cmd_experiments(args: argparse.Namespace) -> int:
     from .experiment import experiment_dirs, load_experiment
 
@@ -223,6 +232,19 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--retry-failed", action="store_true", help="run failed runs again")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.set_defaults(func=_cmd_sweep)
+
+    an = sub.add_parser(
+        "analyze", help="tables, figures and sensitivity indices of a sweep",
+        description="Analyse a sweep folder: means and 95% confidence intervals per design "
+                    "point; main effects and interaction heatmaps (factorial); Sobol' indices "
+                    "(sobol); Morris mu*/sigma (morris); rank correlations (latin). Writes a "
+                    "new folder <results>/analysis with CSV tables, PNG figures and SUMMARY.md.")
+    an.add_argument("results", help="the folder `ruralgov sweep` wrote")
+    an.add_argument("--measures", default=None,
+                    help="comma-separated summary measures (default: compliance, legitimacy, "
+                         "grievance, petitions, protest, substitution)")
+    an.add_argument("--out", default=None, help="analysis folder (default <results>/analysis)")
+    an.set_defaults(func=_cmd_analyze)
 
     ex = sub.add_parser("experiments", help="list the experiments",
                         description="List the experiments found in ./experiments, the "

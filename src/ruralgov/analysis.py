@@ -1,0 +1,314 @@
+"""Analyse a sweep: tables of means with confidence intervals, main effects and interactions,
+Sobol' and Morris sensitivity indices (SALib), figures and a Markdown summary.
+
+``analyze(results_dir)`` reads the sweep's ``manifest.json`` and runs table and writes into a
+new folder ``<results>/analysis`` (``analysis-2``, ... if one exists: never overwritten):
+
+* ``point_means.csv`` — per design point and measure: mean, standard deviation, n and the 95 %
+  confidence interval of the mean over replications (Student t);
+* factorial designs: ``main_effects.csv`` and ``main_effects.png``; ``interaction_*.png``
+  heatmaps for each pair of factors;
+* Sobol' designs: ``sobol.csv`` (S1, ST with confidence intervals) and ``sobol_<measure>.png``;
+* Morris designs: ``morris.csv`` (mu*, sigma, mu* confidence) and ``morris_<measure>.png``;
+* Latin hypercube designs: ``correlations.csv`` (Spearman rank correlations);
+* ``SUMMARY.md`` — what was analysed and the main numbers.
+
+Analysis is downstream of the model and the sweep: nothing here runs a model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .schema import InputError
+
+__all__ = ["analyze", "DEFAULT_MEASURES", "point_means", "main_effects", "sobol_indices",
+           "morris_indices"]
+
+#: Per-run summary measures analysed unless ``measures`` says otherwise.
+DEFAULT_MEASURES = ("compliance_final", "voluntary_share_final", "legitimacy_mean_final",
+                    "grievance_mean_final", "petitions_new_final", "protesters_final",
+                    "substitution_index_final")
+
+_LABELS = {
+    "compliance_final": "compliance (share of live rules kept)",
+    "voluntary_share_final": "voluntary share of compliers",
+    "legitimacy_mean_final": "mean legitimacy (0-1)",
+    "grievance_mean_final": "mean grievance (0-1)",
+    "petitions_new_final": "new petitions per step",
+    "protesters_final": "protesters per step",
+    "substitution_index_final": "disputes settled by elders (share)",
+}
+
+
+def _label(m: str) -> str:
+    return _LABELS.get(m, m.replace("_", " "))
+
+
+def _t95(n: np.ndarray) -> np.ndarray:
+    from scipy import stats
+
+    n = np.asarray(n, dtype=float)
+    out = np.full(n.shape, np.nan)
+    ok = n > 1
+    out[ok] = stats.t.ppf(0.975, n[ok] - 1)
+    return out
+
+
+def point_means(runs: pd.DataFrame, factors: list[str], measures: list[str]) -> pd.DataFrame:
+    """Mean, sd, n and 95 % CI of each measure over the replications of each design point."""
+    ok = runs[runs.status == "ok"]
+    g = ok.groupby("point")
+    rows = []
+    first = ok.drop_duplicates("point").set_index("point")[factors]
+    for m in measures:
+        agg = g[m].agg(["mean", "std", "count"])
+        half = _t95(agg["count"].to_numpy()) * agg["std"].to_numpy() / np.sqrt(
+            np.maximum(agg["count"].to_numpy(), 1))
+        df = pd.DataFrame({"point": agg.index, "measure": m, "mean": agg["mean"].to_numpy(),
+                           "sd": agg["std"].to_numpy(), "n": agg["count"].to_numpy(),
+                           "ci_low": agg["mean"].to_numpy() - half,
+                           "ci_high": agg["mean"].to_numpy() + half})
+        rows.append(df.join(first, on="point"))
+    return pd.concat(rows, ignore_index=True)
+
+
+def main_effects(runs: pd.DataFrame, factors: list[str], measures: list[str]) -> pd.DataFrame:
+    """Mean of each measure at each level of each factor, over all other factors and
+    replications, with a 95 % CI over design points (factorial designs)."""
+    ok = runs[runs.status == "ok"]
+    per_point = ok.groupby("point")[measures].mean().join(
+        ok.drop_duplicates("point").set_index("point")[factors])
+    rows = []
+    for f in factors:
+        for level, sub in per_point.groupby(f):
+            for m in measures:
+                v = sub[m].dropna().to_numpy()
+                n = v.size
+                sd = v.std(ddof=1) if n > 1 else float("nan")
+                half = float(_t95(np.array([n]))[0] * sd / math.sqrt(n)) if n > 1 else np.nan
+                rows.append({"factor": f, "level": level, "measure": m,
+                             "mean": v.mean() if n else np.nan, "n_points": n,
+                             "ci_low": v.mean() - half if n else np.nan,
+                             "ci_high": v.mean() + half if n else np.nan})
+    return pd.DataFrame(rows)
+
+
+def sobol_indices(problem: dict[str, Any], y: np.ndarray, second_order: bool = False,
+                  seed: int = 0) -> pd.DataFrame:
+    """First-order and total Sobol' indices with 95 % confidence intervals (SALib)."""
+    from SALib.analyze import sobol
+
+    res = sobol.analyze(problem, np.asarray(y, dtype=float), calc_second_order=second_order,
+                        print_to_console=False, seed=seed)
+    return pd.DataFrame({"parameter": problem["names"], "S1": res["S1"],
+                         "S1_conf": res["S1_conf"], "ST": res["ST"], "ST_conf": res["ST_conf"]})
+
+
+def morris_indices(problem: dict[str, Any], x: np.ndarray, y: np.ndarray, levels: int = 4,
+                   seed: int = 0) -> pd.DataFrame:
+    """Morris elementary effects: mu*, mu*'s 95 % confidence, sigma (SALib)."""
+    from SALib.analyze import morris
+
+    res = morris.analyze(problem, np.asarray(x, dtype=float), np.asarray(y, dtype=float),
+                         num_levels=levels, print_to_console=False, seed=seed)
+    return pd.DataFrame({"parameter": problem["names"], "mu_star": res["mu_star"],
+                         "mu_star_conf": res["mu_star_conf"], "sigma": res["sigma"],
+                         "mu": res["mu"]})
+
+
+def _new_dir(base: Path) -> Path:
+    out, i = base, 1
+    while out.exists():
+        i += 1
+        out = base.with_name(f"{base.name}-{i}")
+    out.mkdir(parents=True)
+    return out
+
+
+def analyze(results: Path | str, measures: list[str] | None = None,
+            out: Path | str | None = None) -> Path:
+    """Analyse the sweep in ``results``; return the folder the analysis was written to."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .sweep import read_runs
+
+    results = Path(results)
+    mf = results / "manifest.json"
+    if not mf.is_file():
+        raise InputError(f"{results}: not a sweep folder (no manifest.json); give the folder "
+                         "`ruralgov sweep` wrote, e.g. results/sweeps/smoke")
+    manifest = json.loads(mf.read_text(encoding="utf-8"))
+    definition = manifest["definition"]
+    design = definition["design"]
+    factors = list(definition["factors"])
+    runs = read_runs(results)
+    if runs.empty:
+        raise InputError(f"{results}: no finished runs yet; run the sweep first")
+    measures = list(measures or [m for m in DEFAULT_MEASURES if m in runs.columns])
+    bad = [m for m in measures if m not in runs.columns]
+    if bad:
+        summary_cols = sorted(c for c in runs.columns if c.endswith(("_final", "_total",
+                                                                       "_peak")))
+        raise InputError(f"--measures: unknown {', '.join(bad)}; the runs table has "
+                         f"{', '.join(summary_cols)}")
+    out = _new_dir(Path(out) if out else results / "analysis")
+    n_failed = int((runs.status != "ok").sum())
+    expected = int(manifest.get("n_runs", len(runs)))
+    lines = [f"# Analysis of `{manifest['experiment']['name']}`", "",
+             f"{manifest['experiment']['title']}.", "",
+             manifest["experiment"].get("description", ""), "",
+             f"* design: **{design['type']}** over {', '.join(factors)}; "
+             f"{manifest['n_points']} design points x {definition['replications']} "
+             f"replications, {definition['steps']} steps each",
+             f"* runs: {len(runs)} of {expected} finished, {n_failed} failed "
+             "(failed runs are left out)",
+             f"* measures: last-quarter means of the per-step series ({', '.join(measures)})",
+             f"* ruralgov {manifest['ruralgov_version']}, git "
+             f"{(manifest['git'].get('commit') or 'unknown')[:10]}, root seed "
+             f"{manifest['root_seed']}", ""]
+    pm = point_means(runs, factors, measures)
+    pm.to_csv(out / "point_means.csv", index=False)
+    lines += ["## Tables", "", "* `point_means.csv`: mean, sd, n and 95 % CI per design point "
+              "and measure", ""]
+    kind = design["type"]
+    ok = runs[runs.status == "ok"]
+    if kind == "factorial":
+        me = main_effects(runs, factors, measures)
+        me.to_csv(out / "main_effects.csv", index=False)
+        _plot_main_effects(plt, me, factors, measures, out / "main_effects.png")
+        lines += ["## Main effects", "", "![main effects](main_effects.png)", "",
+                  "Range of the factor-level means (largest minus smallest), by measure:", "",
+                  "| measure | " + " | ".join(factors) + " |",
+                  "|---|" + "---:|" * len(factors)]
+        for m in measures:
+            cells = []
+            for f in factors:
+                sub = me[(me.factor == f) & (me.measure == m)]
+                cells.append(f"{sub['mean'].max() - sub['mean'].min():.3g}")
+            lines.append(f"| {m} | " + " | ".join(cells) + " |")
+        lines.append("")
+        for i, a in enumerate(factors):
+            for b in factors[i + 1:]:
+                name = f"interaction_{a}_x_{b}.png"
+                _plot_heatmaps(plt, ok, a, b, measures, out / name)
+                lines += [f"![{a} x {b}]({name})", ""]
+    elif kind in ("sobol", "morris"):
+        problem = {"num_vars": len(factors), "names": factors,
+                   "bounds": [definition["factors"][f]["range"] for f in factors]}
+        x = pd.DataFrame(definition["points"])[factors].to_numpy(dtype=float)
+        per_point = ok.groupby("point")[measures].mean().reindex(range(len(x)))
+        tables = []
+        for m in measures:
+            y = per_point[m].to_numpy()
+            if np.isnan(y).any():
+                lines += [f"* {m}: skipped — {int(np.isnan(y).sum())} design point(s) "
+                          "without a finished run", ""]
+                continue
+            if kind == "sobol":
+                t = sobol_indices(problem, y, design.get("second_order", False))
+            else:
+                t = morris_indices(problem, x, y, design.get("levels", 4))
+            t.insert(0, "measure", m)
+            tables.append(t)
+            _plot_indices(plt, t, kind, m, out / f"{kind}_{m}.png")
+            lines += [f"### {_label(m)}", "", f"![{m}]({kind}_{m}.png)", "",
+                      _markdown(t.drop(columns="measure")), ""]
+        if tables:
+            pd.concat(tables).to_csv(out / f"{kind}.csv", index=False)
+    elif kind == "latin":
+        rows = []
+        for f in factors:
+            for m in measures:
+                rho = ok[[f, m]].corr(method="spearman").iloc[0, 1]
+                rows.append({"factor": f, "measure": m, "spearman_rho": rho})
+        cor = pd.DataFrame(rows)
+        cor.to_csv(out / "correlations.csv", index=False)
+        lines += ["## Rank correlations (Spearman)", "",
+                  _markdown(cor.pivot(index="factor", columns="measure",
+                                      values="spearman_rho").reset_index()), ""]
+    lines += ["## Reading the results yourself", "",
+              "```python", "import pandas as pd",
+              f"runs = pd.read_parquet('{results}/runs')      # one row per run",
+              "```", "",
+              "or with DuckDB: `SELECT * FROM read_parquet('" f"{results}/runs/*.parquet')`.", ""]
+    (out / "SUMMARY.md").write_text("\n".join(lines), encoding="utf-8")
+    return out
+
+
+def _markdown(df: pd.DataFrame) -> str:
+    cols = list(df.columns)
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in df.itertuples(index=False):
+        out.append("| " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v)
+                                     for v in row) + " |")
+    return "\n".join(out)
+
+
+def _plot_main_effects(plt, me, factors, measures, path):
+    fig, axes = plt.subplots(len(measures), len(factors),
+                             figsize=(3.2 * len(factors), 2.4 * len(measures)), squeeze=False)
+    for i, m in enumerate(measures):
+        for j, f in enumerate(factors):
+            ax = axes[i][j]
+            sub = me[(me.factor == f) & (me.measure == m)].sort_values("level")
+            lv = sub["level"].astype(float)
+            ax.plot(lv, sub["mean"], marker="o", color="tab:blue")
+            ax.fill_between(lv, sub["ci_low"], sub["ci_high"], alpha=0.25, color="tab:blue")
+            if i == len(measures) - 1:
+                ax.set_xlabel(f)
+            if j == 0:
+                ax.set_ylabel(_label(m), fontsize=8)
+    fig.suptitle("Main effects (mean over the other factors; band: 95 % CI over points)")
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _plot_heatmaps(plt, ok, a, b, measures, path):
+    fig, axes = plt.subplots(1, len(measures), figsize=(3.3 * len(measures), 3.0),
+                             squeeze=False)
+    for ax, m in zip(axes[0], measures):
+        table = ok.groupby([a, b])[m].mean().unstack(b)
+        im = ax.imshow(table.to_numpy(dtype=float), origin="lower", aspect="auto",
+                       cmap="viridis")
+        ax.set_xticks(range(table.shape[1]), [f"{v:g}" for v in table.columns], fontsize=7)
+        ax.set_yticks(range(table.shape[0]), [f"{v:g}" for v in table.index], fontsize=7)
+        ax.set_xlabel(b)
+        ax.set_ylabel(a)
+        ax.set_title(_label(m), fontsize=8)
+        fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.suptitle(f"Interaction of {a} and {b} (mean over runs)")
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _plot_indices(plt, t, kind, measure, path):
+    fig, ax = plt.subplots(figsize=(max(5, 0.6 * len(t) + 2), 3.6))
+    if kind == "sobol":
+        x = np.arange(len(t))
+        ax.bar(x - 0.2, t.S1, 0.4, yerr=t.S1_conf, label="first order S1", capsize=2)
+        ax.bar(x + 0.2, t.ST, 0.4, yerr=t.ST_conf, label="total ST", capsize=2)
+        ax.set_xticks(x, t.parameter, rotation=45, ha="right", fontsize=8)
+        ax.set_ylabel("Sobol' index (share of variance)")
+        ax.legend(fontsize=8)
+    else:
+        ax.errorbar(t.mu_star, t.sigma, xerr=t.mu_star_conf, fmt="o")
+        for r in t.itertuples():
+            ax.annotate(r.parameter, (r.mu_star, r.sigma), fontsize=7)
+        ax.set_xlabel("mu* (mean absolute elementary effect)")
+        ax.set_ylabel("sigma (non-linearity / interactions)")
+    ax.set_title(_label(measure), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
