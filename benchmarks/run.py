@@ -159,17 +159,63 @@ def measure_reference(n: int, steps: int) -> dict:
 
 
 def measure_sweep(runs: int) -> dict:
-    """Serial runs of the default scenario (2,000 villagers, 200 steps), one core."""
+    """Sweep throughput for the standard run (default scenario: 2,000 villagers, 200 steps):
+    the model alone, then `ruralgov sweep` serially, on a process pool of all cores and on a
+    local Dask cluster of all cores. Overhead per run = (wall x workers) / runs - mean model
+    time of a run, as a share of the mean model time."""
+    import tempfile
+
     from ruralgov import RuralGovernanceModel
+    from ruralgov.experiment import load_experiment
+    from ruralgov.sweep import read_runs, run_sweep
 
     t0 = time.perf_counter()
-    for seed in range(runs):
+    for seed in range(min(runs, 10)):
         m = RuralGovernanceModel(seed=seed, collect_detail=False)
         for _ in range(200):
             m.step()
-    wall = time.perf_counter() - t0
-    return {"runs": runs, "villagers": 2000, "steps": 200, "executor": "serial, one core",
-            "runs_per_s": runs / wall, "run_s": wall / runs}
+    model_s = (time.perf_counter() - t0) / min(runs, 10)
+    out = {"runs": runs, "villagers": 2000, "steps": 200, "model_run_s": model_s,
+           "run_s": model_s, "runs_per_s": 1 / model_s, "executor": "model alone, one core",
+           "executors": []}
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as tmp:
+        f = Path(tmp) / "bench.yaml"
+        f.write_text("title: bench\ndescription: sweep throughput\nscenario: baseline\n"
+                     f"steps: 200\nreplications: {runs}\nroot_seed: 1\n"
+                     "design: {type: factorial}\nfactors: {coordination: [0.5]}\n")
+        exp = load_experiment(f)
+        setups = [("serial", dict(workers=1)), (f"process pool x{cores}", dict(workers=cores))]
+        cluster = None
+        try:
+            from distributed import LocalCluster
+
+            cluster = LocalCluster(n_workers=cores, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            setups.append((f"dask LocalCluster x{cores}",
+                           dict(scheduler=cluster.scheduler_address)))
+        except ImportError:
+            pass
+        try:
+            for name, kw in setups:
+                dest = Path(tmp) / name.replace(" ", "_")
+                t1 = time.perf_counter()
+                run_sweep(exp, dest, progress=False, **kw)
+                wall = time.perf_counter() - t1
+                workers = kw.get("workers", cores)
+                mean_run = float(read_runs(dest).wall_s.mean())
+                out["executors"].append({
+                    "executor": name, "workers": workers, "wall_s": wall,
+                    "runs_per_s": runs / wall, "speedup_vs_serial": None,
+                    "mean_run_s": mean_run,
+                    "overhead_share": (wall * workers / runs - mean_run) / mean_run})
+        finally:
+            if cluster is not None:
+                cluster.close()
+    serial = out["executors"][0]["runs_per_s"]
+    for e in out["executors"]:
+        e["speedup_vs_serial"] = e["runs_per_s"] / serial
+    return out
 
 
 # ------------------------------------------------------------------ driver
@@ -264,8 +310,9 @@ def main(argv: list[str] | None = None) -> int:
         r = _child("reference", n, 5 if n <= 1_000 else 2)
         result["reference"].append(r)
         print(f" ratio {r.get('ratio', float('nan')):,.0f}x", flush=True)
-    runs = a.sweep_runs or (4 if a.quick else 20)
-    print(f"  {runs} serial runs of the default scenario ...", end="", flush=True)
+    runs = a.sweep_runs or (8 if a.quick else 40)
+    print(f"  sweeps of {runs} standard runs (serial, process pool, Dask) ...", end="",
+          flush=True)
     result["sweep"] = _child("sweep", runs)
     print(f" {result['sweep'].get('run_s', float('nan')):.3f} s a run", flush=True)
     a.out.write_text(json.dumps(result, indent=2) + "\n")
@@ -312,8 +359,13 @@ def table(r: dict) -> str:
                          f"| {x['colours']} |")
     s = r["sweep"]
     if "run_s" in s:
-        lines += ["", f"Default scenario (2,000 villagers, 200 steps): {s['run_s']:.3f} s a run, "
-                  f"{s['runs_per_s']:.1f} runs/s on one core."]
+        lines += ["", f"Standard run (default scenario, 2,000 villagers, 200 steps): "
+                  f"{s['run_s']:.3f} s of model time.", "",
+                  "| sweep executor | workers | runs/s | speed-up | overhead per run |",
+                  "|---|---:|---:|---:|---:|"]
+        for e in s.get("executors", []):
+            lines.append(f"| {e['executor']} | {e['workers']} | {e['runs_per_s']:.2f} "
+                         f"| {e['speedup_vs_serial']:.2f}x | {e['overhead_share']:.1%} |")
     return "\n".join(lines)
 
 
