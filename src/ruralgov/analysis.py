@@ -11,6 +11,9 @@ new folder ``<results>/analysis`` (``analysis-2``, ... if one exists: never over
 * Sobol' designs: ``sobol.csv`` (S1, ST with confidence intervals) and ``sobol_<measure>.png``;
 * Morris designs: ``morris.csv`` (mu*, sigma, mu* confidence) and ``morris_<measure>.png``;
 * Latin hypercube designs: ``correlations.csv`` (Spearman rank correlations);
+* every design, if the optional ``ema-workbench`` is installed (``ruralgov[analysis]``):
+  ``prim.csv`` — scenario discovery with PRIM: the boxes of parameter space where conflict is
+  high (protesters in the top fifth of runs) or compliance low (bottom fifth);
 * ``SUMMARY.md`` — what was analysed and the main numbers.
 
 Analysis is downstream of the model and the sweep: nothing here runs a model.
@@ -29,7 +32,7 @@ import pandas as pd
 from .schema import InputError
 
 __all__ = ["analyze", "DEFAULT_MEASURES", "point_means", "main_effects", "sobol_indices",
-           "morris_indices"]
+           "morris_indices", "prim_boxes"]
 
 #: Per-run summary measures analysed unless ``measures`` says otherwise.
 DEFAULT_MEASURES = ("compliance_final", "voluntary_share_final", "legitimacy_mean_final",
@@ -121,6 +124,43 @@ def morris_indices(problem: dict[str, Any], x: np.ndarray, y: np.ndarray, levels
     return pd.DataFrame({"parameter": problem["names"], "mu_star": res["mu_star"],
                          "mu_star_conf": res["mu_star_conf"], "sigma": res["sigma"],
                          "mu": res["mu"]})
+
+
+def prim_boxes(x: pd.DataFrame, y: np.ndarray, threshold: float = 0.8
+               ) -> tuple[pd.DataFrame, dict[str, float]] | None:
+    """PRIM (Friedman & Fisher 1999, via ema-workbench): the box of ``x`` where the cases
+    ``y`` concentrate — of the peeled boxes with density >= ``threshold``, the one with the
+    highest coverage. Returns the restricted dimensions (low, high) and the box's coverage,
+    density and mass; None if ema-workbench is not installed."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from ema_workbench.analysis import prim
+    except ImportError:
+        return None
+    x = x.astype(float).reset_index(drop=True)
+    y = np.asarray(y, dtype=bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        box = prim.Prim(x, y, threshold=threshold).find_box()
+        # of the boxes on the peeling trajectory dense enough, the one covering most cases
+        # (fewest restricted dimensions on ties), not simply the last and densest
+        traj = box.peeling_trajectory
+        dense = traj[traj.density >= threshold]
+        if not dense.empty:
+            best = dense.sort_values(["coverage", "res_dim"], ascending=[False, True]).index[0]
+            box.select(int(best))
+    lim = box.box_lim
+    rows = []
+    for c in x.columns:
+        lo, hi = float(lim[c].iloc[0]), float(lim[c].iloc[1])
+        if lo > x[c].min() or hi < x[c].max():
+            rows.append({"parameter": c, "low": lo, "high": hi})
+    stats_ = {"coverage": float(box.coverage), "density": float(box.density),
+              "mass": float(box.mass), "base_rate": float(y.mean())}
+    return pd.DataFrame(rows), stats_
 
 
 def _new_dir(base: Path) -> Path:
@@ -236,6 +276,7 @@ def analyze(results: Path | str, measures: list[str] | None = None,
         lines += ["## Rank correlations (Spearman)", "",
                   _markdown(cor.pivot(index="factor", columns="measure",
                                       values="spearman_rho").reset_index()), ""]
+    lines += _scenario_discovery(ok, factors, out)
     lines += ["## Reading the results yourself", "",
               "```python", "import pandas as pd",
               f"runs = pd.read_parquet('{results}/runs')      # one row per run",
@@ -243,6 +284,42 @@ def analyze(results: Path | str, measures: list[str] | None = None,
               "or with DuckDB: `SELECT * FROM read_parquet('" f"{results}/runs/*.parquet')`.", ""]
     (out / "SUMMARY.md").write_text("\n".join(lines), encoding="utf-8")
     return out
+
+
+def _scenario_discovery(ok: pd.DataFrame, factors: list[str], out: Path) -> list[str]:
+    cases = []
+    if "protesters_final" in ok:
+        v = ok["protesters_final"]
+        cases.append(("high conflict: protesters in the top fifth of runs",
+                      (v > v.quantile(0.8)).to_numpy()))
+    if "compliance_final" in ok:
+        v = ok["compliance_final"]
+        cases.append(("low compliance: in the bottom fifth of runs",
+                      (v < v.quantile(0.2)).to_numpy()))
+    numeric = [f for f in factors if ok[f].nunique() > 1]
+    lines = ["## Scenario discovery (PRIM)", ""]
+    rows = []
+    for label, y in cases:
+        if not y.any() or not numeric:
+            continue
+        res = prim_boxes(ok[numeric], y)
+        if res is None:
+            return lines + ["Skipped: install the optional extra (`pip install "
+                            "'ruralgov[analysis]'`) for PRIM scenario discovery.", ""]
+        box, st = res
+        lines += [f"**{label}** — box with coverage {st['coverage']:.2f} (share of such runs "
+                  f"inside), density {st['density']:.2f} (share of runs inside that are such; "
+                  f"{st['base_rate']:.2f} overall), mass {st['mass']:.2f}:", ""]
+        if box.empty:
+            lines += ["(no restriction found)", ""]
+        for r in box.itertuples():
+            lines.append(f"* {r.parameter} in [{r.low:.3g}, {r.high:.3g}]")
+            rows.append({"case": label, "parameter": r.parameter, "low": r.low,
+                         "high": r.high, **st})
+        lines.append("")
+    if rows:
+        pd.DataFrame(rows).to_csv(out / "prim.csv", index=False)
+    return lines
 
 
 def _markdown(df: pd.DataFrame) -> str:
