@@ -570,7 +570,9 @@ class RuralGovernanceModel(mesa.Model):
         new_idx = np.flatnonzero(new)
         n_coll = 0
         if new_idx.size:
-            share = self.weights[new_idx] @ aggrieved.astype(F32)
+            a = aggrieved.astype(F32)
+            share = (self.weights[new_idx] @ a if new_idx.size * 16 < self.n_villagers
+                     and self.n_villagers > 50_000 else (self.weights @ a)[new_idx])
             coll = share >= p["collective_threshold"]
             n_coll = int(coll.sum())
             self.pet_age[new_idx] = 0

@@ -199,13 +199,19 @@ def threshold_cascade(weights: sp.csr_matrix, willing: np.ndarray, thresholds: n
     active = np.zeros(n, dtype=bool)
     if idx.size == 0:
         return active
-    rows = weights[idx]
+    # few willing villagers: take their rows once; many (or a small county): multiply all
+    # rows, which is cheaper than slicing the sparse matrix
+    rows = weights[idx] if idx.size * 16 < n and n > 50_000 else None
     th = thresholds[idx]
-    on = th <= rows @ np.asarray(start, dtype=np.float32)
+
+    def shares(x):
+        return rows @ x if rows is not None else (weights @ x)[idx]
+
+    on = th <= shares(np.asarray(start, dtype=np.float32))
     for _ in range(rounds - 1):
         x = np.zeros(n, dtype=np.float32)
         x[idx] = on
-        new = th <= rows @ x
+        new = th <= shares(x)
         if np.array_equal(new, on):
             break
         on = new
