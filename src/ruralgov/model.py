@@ -407,15 +407,17 @@ class RuralGovernanceModel(mesa.Model):
             for blk in self._blocks:
                 self._choose(blk, self.signal)
         else:
-            kept_now = self._kept_prev.copy()
+            # who keeps which rule as the sets decide, packed as network.Ties counts it
+            codes = self.ties.pack(self._kept_prev)
             self.voluntary = np.zeros((k, n), dtype=bool)
             self.colour_order = self.rng.permutation(len(self._colours))  # kept for inspection
             for c in self.colour_order:
                 cols, block = self._colours[c]
                 if p["mech_informal"]:
-                    self.signal[:, cols] = self._peer_signal(kept_now, cols, block)
+                    counted = self.ties.count_packed(codes, k, block)
+                    self.signal[:, cols] = self._signal_from(self.ties.unpack(counted), cols)
                 self._choose(cols, self.signal[:, cols])
-                kept_now[:, cols] = self.comply[:, cols] & self.live[:, cols]
+                self.ties.pack(self.comply[:, cols] & self.live[:, cols], cols, codes)
         self._kept = self.comply & self.live  # fixed for the rest of the step
         self._n_kept = self._kept.sum(axis=0, dtype=np.int32)
         del self._kept_prev, self._cost_scale

@@ -164,16 +164,32 @@ class Ties:
             raise ValueError(f"weighted degree {top} is too large to count in int32")
         self.per_word = 31 // self.bits
 
-    def _words(self, matrix: sp.csr_matrix, flags: np.ndarray) -> list[np.ndarray]:
-        """Packed int32 counts: one word per ``per_word`` flags, summed over matrix's rows."""
-        words = []
-        for w0 in range(0, flags.shape[0], self.per_word):
+    def pack(self, flags: np.ndarray, cols=slice(None), codes: list | None = None
+             ) -> list[np.ndarray]:
+        """Each villager's flags packed into int32 words, ``per_word`` flags a word (of the
+        villagers ``cols``; written into ``codes`` if given, e.g. to update a few)."""
+        flags = np.asarray(flags, dtype=bool)
+        k = flags.shape[0]
+        if codes is None:
+            codes = [np.zeros(flags.shape[1], dtype=np.int32)
+                     for _ in range(0, k, self.per_word)]
+        for w, w0 in enumerate(range(0, k, self.per_word)):
             group = flags[w0:w0 + self.per_word]
-            code = np.zeros(flags.shape[1], dtype=np.int32)
+            code = np.zeros(group.shape[1], dtype=np.int32)
             for j in range(group.shape[0]):
                 code += group[j].astype(np.int32) << np.int32(self.bits * j)
-            words.append(matrix @ code)
-        return words
+            codes[w][cols] = code
+        return codes
+
+    def count_packed(self, codes: list[np.ndarray], k: int,
+                     block: tuple[sp.csr_matrix, sp.csr_matrix | None] | None = None) -> tuple:
+        """The sparse products of packed flags (see :meth:`count_words`)."""
+        matrix, elder_ties = block if block is not None else (self._count_matrix,
+                                                               self._elder_ties)
+        words = [matrix @ c for c in codes]
+        extra = ([elder_ties @ c[self._elders] for c in codes] if elder_ties is not None
+                 else None)
+        return k, words, extra
 
     def _unpack(self, words: list[np.ndarray], k: int, cols) -> np.ndarray:
         out = np.empty((k, len(words[0][cols])), dtype=np.float32)
@@ -196,11 +212,7 @@ class Ties:
         flags = np.asarray(flags, dtype=bool)
         if flags.ndim != 2 or flags.shape[1] != self.adjacency.shape[0]:
             raise ValueError(f"flags must be K x {self.adjacency.shape[0]}, got {flags.shape}")
-        matrix, elder_ties = block if block is not None else (self._count_matrix,
-                                                               self._elder_ties)
-        extra = (self._words(elder_ties, flags[:, self._elders]) if elder_ties is not None
-                 else None)
-        return flags.shape[0], self._words(matrix, flags), extra
+        return self.count_packed(self.pack(flags), flags.shape[0], block)
 
     def unpack(self, counted: tuple, cols=slice(None)) -> np.ndarray:
         """Weighted counts (K x villagers in ``cols``, float32) from :meth:`count_words`."""
