@@ -62,6 +62,9 @@ def test_runs_table_is_tidy_and_self_describing(serial):
 
     manifest = json.loads((serial / "manifest.json").read_text())
     assert manifest["n_runs"] == 48 and manifest["root_seed"] == exp.root_seed
+    assert manifest["counts"] == {"runs": 48, "done": 48, "ok": 48, "failed": 0, "missing": 0}
+    assert manifest["created_utc"] <= manifest["updated_utc"]
+    assert manifest["last_invocation"]["executor"] == "serial"
     assert {"commit", "dirty"} <= set(manifest["git"]) and manifest["versions"]["numpy"]
 
 

@@ -389,6 +389,17 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
                    failed_in_scope=failed, seconds=round(time.monotonic() - t_start, 3))
         _atomic_json(log, out / "log" / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
                      f"-{tag}.json")
+        # the manifest's running account: over every run committed in the folder so far
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            manifest.update(updated_utc=log["ended_utc"], counts={
+                "runs": exp.n_runs, "done": len(done),
+                "ok": sum(1 for v in done.values() if v == "ok"),
+                "failed": sum(1 for v in done.values() if v != "ok"),
+                "missing": exp.n_runs - len(done)}, last_invocation=log)
+            _atomic_json(manifest, manifest_path)
+        except (OSError, ValueError):  # pragma: no cover - the log above has the record
+            pass
     return SweepReport(out=out, total=len(runs), already=already, ran=ran, failed=failed,
                        seconds=time.monotonic() - t_start)
 
