@@ -38,19 +38,17 @@ import itertools
 import json
 import math
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import pydantic
-import yaml
 from pydantic import ConfigDict, Field
 
 from .params import REGISTRY
-from .scenario import MAX_STEPS, Scenario, load_scenario
-from .schema import InputError, format_pydantic_error, validate_params
+from .scenario import MAX_STEPS, Scenario, data_dirs, find_named, load_scenario, read_spec
+from .schema import InputError, validate_params
 
 __all__ = ["Experiment", "RunSpec", "load_experiment", "find_experiment", "experiment_dirs",
            "run_seed"]
@@ -186,35 +184,12 @@ def _plain(v: Any) -> Any:
 def experiment_dirs() -> list[Path]:
     """Where experiments are looked up by name: ./experiments, the checkout's experiments/
     and the copy bundled in an installed wheel (sub-folders included, e.g. paper/)."""
-    dirs = [Path.cwd() / "experiments", Path(__file__).resolve().parents[2] / "experiments"]
-    try:
-        dirs.append(Path(str(resources.files("ruralgov") / "_data" / "experiments")))
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover
-        pass
-    seen, out = set(), []
-    for d in dirs:
-        if d.is_dir() and d.resolve() not in seen:
-            seen.add(d.resolve())
-            out.append(d)
-    return out
+    return data_dirs("experiments")
 
 
 def find_experiment(name_or_path: str | Path) -> Path:
     """The file of an experiment given by path or by name (``smoke``, ``paper/h1``)."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    if path.suffix in (".yaml", ".yml"):
-        raise InputError(f"{path}: no such experiment file")
-    for d in experiment_dirs():
-        for suffix in (".yaml", ".yml"):
-            cand = d / f"{name_or_path}{suffix}"
-            if cand.is_file():
-                return cand
-    names = sorted({str(f.relative_to(d).with_suffix("")) for d in experiment_dirs()
-                    for f in d.rglob("*.yaml")})
-    raise InputError(f"{name_or_path}: no such experiment; known experiments: "
-                     f"{', '.join(names) or '(none found)'}")
+    return find_named(name_or_path, "experiment", nested=True)
 
 
 # ------------------------------------------------------------------ loading
@@ -222,26 +197,9 @@ def load_experiment(name_or_path: str | Path) -> Experiment:
     """Load, validate and resolve an experiment file (by path or name)."""
     path = find_experiment(name_or_path)
     src = str(path)
-    try:
-        raw = path.read_bytes()
-        doc = yaml.safe_load(raw.decode("utf-8"))
-    except UnicodeDecodeError as err:
-        raise InputError(f"{src}: not UTF-8 text ({err.reason} at byte {err.start})") from None
-    except OSError as err:
-        raise InputError(f"{src}: cannot be read ({err.strerror})") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise InputError(f"{src}: malformed YAML{where}: {problem}") from None
-    if not isinstance(doc, dict):
-        raise InputError(f"{src}: an experiment must be a mapping with title, description, "
-                         f"scenario, root_seed, design and factors; got {type(doc).__name__}")
-    try:
-        spec = _ExperimentFile(**{str(k): v for k, v in doc.items()})
-    except pydantic.ValidationError as err:
-        raise InputError(format_pydantic_error(
-            err, src, allowed_keys=tuple(_ExperimentFile.model_fields))) from None
+    spec, raw = read_spec(path, _ExperimentFile,
+                          "an experiment must be a mapping with title, description, scenario, "
+                          "root_seed, design and factors")
 
     scenario_ref = spec.scenario
     rel = path.parent / scenario_ref

@@ -35,7 +35,7 @@ from .params import REGISTRY
 from .schema import InputError, format_pydantic_error, validate_params
 
 __all__ = ["Scenario", "load_scenario", "find_scenario", "list_scenarios", "parse_overrides",
-           "scenario_dirs"]
+           "scenario_dirs", "data_dirs", "find_named", "read_spec"]
 
 MAX_STEPS = 1_000_000
 
@@ -91,13 +91,12 @@ class Scenario:
         return first if first.endswith(".") else first + "."
 
 
-def scenario_dirs() -> list[Path]:
-    """Where scenarios are looked up by name: ./scenarios, the checkout's scenarios/, and the
-    copy bundled in an installed wheel."""
-    dirs = [Path.cwd() / "scenarios", Path(__file__).resolve().parents[2] / "scenarios"]
+def data_dirs(kind: str) -> list[Path]:
+    """Where files of a kind ("scenarios", "experiments") are looked up by name: ./<kind>, the
+    checkout's <kind>/, and the copy bundled in an installed wheel."""
+    dirs = [Path.cwd() / kind, Path(__file__).resolve().parents[2] / kind]
     try:
-        bundled = resources.files("ruralgov") / "_data" / "scenarios"
-        dirs.append(Path(str(bundled)))
+        dirs.append(Path(str(resources.files("ruralgov") / "_data" / kind)))
     except (ModuleNotFoundError, TypeError):  # pragma: no cover
         pass
     seen, out = set(), []
@@ -107,6 +106,31 @@ def scenario_dirs() -> list[Path]:
             seen.add(key)
             out.append(d)
     return out
+
+
+def scenario_dirs() -> list[Path]:
+    """Where scenarios are looked up by name (:func:`data_dirs`)."""
+    return data_dirs("scenarios")
+
+
+def find_named(name_or_path: str | Path, kind: str, nested: bool = False) -> Path:
+    """The YAML file of a scenario or experiment (``kind`` singular) given by path or by name;
+    ``nested`` names may contain a folder (``paper/h1``)."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    if path.suffix in (".yaml", ".yml") or (not nested and path.parent != Path(".")):
+        raise InputError(f"{path}: no such {kind} file")
+    dirs = data_dirs(f"{kind}s")
+    for d in dirs:
+        for suffix in (".yaml", ".yml"):
+            cand = d / f"{name_or_path}{suffix}"
+            if cand.is_file():
+                return cand
+    names = sorted({str(f.relative_to(d).with_suffix("")) for d in dirs
+                    for f in (d.rglob("*.yaml") if nested else d.glob("*.yaml"))})
+    raise InputError(f"{name_or_path}: no such {kind}; known {kind}s: "
+                     f"{', '.join(names) or '(none found)'}")
 
 
 def list_scenarios() -> list[Scenario]:
@@ -120,46 +144,44 @@ def list_scenarios() -> list[Scenario]:
 
 def find_scenario(name_or_path: str | Path) -> Path:
     """The file of a scenario given by path or by name (``baseline``)."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    if path.suffix in (".yaml", ".yml") or path.parent != Path("."):
-        raise InputError(f"{path}: no such scenario file")
-    for d in scenario_dirs():
-        for suffix in (".yaml", ".yml"):
-            cand = d / f"{name_or_path}{suffix}"
-            if cand.is_file():
-                return cand
-    names = sorted({f.stem for d in scenario_dirs() for f in d.glob("*.yaml")})
-    raise InputError(
-        f"{name_or_path}: no such scenario; known scenarios: {', '.join(names) or '(none found)'}")
+    return find_named(name_or_path, "scenario")
 
 
-def load_scenario(name_or_path: str | Path) -> Scenario:
-    """Load and validate a scenario file (by path or name)."""
-    path = find_scenario(name_or_path)
+def read_spec(path: Path, model: type[pydantic.BaseModel], what: str
+              ) -> tuple[pydantic.BaseModel, bytes]:
+    """Read a YAML file of the given kind (``what``, e.g. "a scenario must be a mapping with
+    title, story and parameters") into the pydantic ``model``; return it and the raw bytes.
+
+    Raises:
+        InputError: unreadable, not UTF-8, malformed YAML, not a mapping, or invalid fields —
+            naming the file, the field and what is allowed.
+    """
     try:
         raw = path.read_bytes()
-        text = raw.decode("utf-8")
+        doc = yaml.safe_load(raw.decode("utf-8"))
     except UnicodeDecodeError as err:
         raise InputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     except OSError as err:
         raise InputError(f"{path}: cannot be read ({err.strerror})") from None
-    try:
-        doc = yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise InputError(f"{path}: malformed YAML{where}: {problem}") from None
     if not isinstance(doc, dict):
-        raise InputError(f"{path}: a scenario must be a mapping with title, story and "
-                         f"parameters; got {type(doc).__name__}")
+        raise InputError(f"{path}: {what}; got {type(doc).__name__}")
     try:
-        spec = _ScenarioFile(**{str(k): v for k, v in doc.items()})
+        return model(**{str(k): v for k, v in doc.items()}), raw
     except pydantic.ValidationError as err:
         raise InputError(format_pydantic_error(
-            err, str(path), allowed_keys=tuple(_ScenarioFile.model_fields))) from None
+            err, str(path), allowed_keys=tuple(model.model_fields))) from None
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load and validate a scenario file (by path or name)."""
+    path = find_scenario(name_or_path)
+    spec, raw = read_spec(path, _ScenarioFile,
+                          "a scenario must be a mapping with title, story and parameters")
     params = {str(k): v for k, v in spec.parameters.items()}
     validate_params(params, source=str(path), prefix="parameters")
     network = None
