@@ -172,9 +172,17 @@ def compliance_utility(*, base: float, legitimacy: np.ndarray, w_legitimacy: flo
     return u, enforced
 
 
-def arrest_probability(force: np.ndarray, protesters: np.ndarray, k: float) -> np.ndarray:
-    """Epstein (2002): P = 1 - exp(-k * C / A) with A counting the would-be protester (A >= 1)."""
-    return 1.0 - np.exp(-k * force / (1.0 + protesters))
+def arrest_probability(force: np.ndarray, protesters: np.ndarray, k: float,
+                       floor: bool = False) -> np.ndarray:
+    """Epstein (2002): P = 1 - exp(-k * C / A) with A counting the would-be protester (A >= 1).
+
+    ``floor=True`` rounds C / A down to a whole number, as Epstein's published runs do (their
+    punctuated equilibrium depends on it); the governance model does not round.
+    """
+    ratio = force / (1.0 + protesters)
+    if floor:
+        ratio = np.floor(ratio)
+    return 1.0 - np.exp(-k * ratio)
 
 
 def net_protest_risk(grievance: np.ndarray, legitimacy: np.ndarray, risk_aversion: np.ndarray,

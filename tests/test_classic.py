@@ -1,0 +1,74 @@
+"""The classic models (ruralgov.classic) reproduce the published results they validate, over
+at least 30 seeds where they are stochastic (MODEL.md section 9)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ruralgov import classic
+from ruralgov.classic import EpsteinCivilViolence
+
+SEEDS = range(30)
+
+
+# ------------------------------------------------------------------ Granovetter (1978)
+def test_granovetter_uniform_thresholds_all_riot_and_one_change_stops_it():
+    t = np.arange(100)
+    assert classic.granovetter_rioters(t) == 100
+    t[1] = 2  # the person with threshold 1 now needs two others
+    assert classic.granovetter_rioters(t) == 1
+
+
+def test_granovetter_critical_standard_deviation_is_12_2():
+    sd = classic.granovetter_critical_sd(mean=25, n=100)
+    assert sd == pytest.approx(12.2, abs=0.1)
+    assert classic.granovetter_expected_equilibrium(25, sd - 0.2) < 10
+    assert classic.granovetter_expected_equilibrium(25, sd + 0.2) > 90
+
+
+def test_granovetter_sampled_crowds_switch_around_the_critical_spread():
+    rng = np.random.default_rng(0)
+
+    def full_riots(sd):
+        return np.mean([classic.granovetter_rioters(np.round(rng.normal(25, sd, 100))) > 50
+                        for _ in SEEDS])
+
+    assert full_riots(6) == 0 and full_riots(9) < 0.1
+    assert full_riots(18) > 0.8
+
+
+# ------------------------------------------------------------------ Epstein (2002), model I
+@pytest.fixture(scope="module")
+def fixed_legitimacy():
+    return [EpsteinCivilViolence(seed=s).run(150)[20:] for s in SEEDS]
+
+
+def test_epstein_punctuated_outbursts_at_fixed_legitimacy(fixed_legitimacy):
+    quiet_most_of_the_time = [np.median(a) <= 5 for a in fixed_legitimacy]
+    outbursts = [a.max() >= 40 for a in fixed_legitimacy]
+    repeated = [np.sum((a[1:] >= 20) & (a[:-1] < 20)) >= 2 for a in fixed_legitimacy]
+    assert np.mean(quiet_most_of_the_time) >= 0.9
+    assert np.mean(outbursts) >= 0.9 and np.mean(repeated) >= 0.8
+
+
+def test_epstein_fewer_cops_more_rebellion(fixed_legitimacy):
+    few = [EpsteinCivilViolence(seed=s, cop_density=0.02).run(150)[20:].mean() for s in SEEDS]
+    usual = [a.mean() for a in fixed_legitimacy]
+    assert np.median(few) > 2 * np.median(usual)
+
+
+def test_epstein_sudden_legitimacy_drop_gives_a_bigger_outburst_than_a_gradual_one():
+    sudden, gradual = [], []
+    for s in SEEDS:
+        a = EpsteinCivilViolence(seed=s, legitimacy=0.9).run(
+            150, lambda t: 0.9 if t <= 30 else 0.7)
+        b = EpsteinCivilViolence(seed=s, legitimacy=0.9).run(
+            150, lambda t: 0.9 if t <= 30 else max(0.7, 0.9 - 0.2 * (t - 30) / 100))
+        sudden.append(a[30:].max())
+        gradual.append(b[30:].max())
+    sudden, gradual = np.array(sudden), np.array(gradual)
+    assert np.mean(sudden > gradual) >= 0.8
+    # Known deviation (documented): the gradual drop still produces a sizeable outburst here,
+    # so the contrast is smaller than in Epstein's figures 9-10.
+    assert np.median(sudden) > 1.05 * np.median(gradual)
