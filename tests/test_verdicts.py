@@ -28,7 +28,7 @@ def hyp(kind, direction="positive", min_effect=0.02, **extra):
         test["direction"] = direction
     if "factors" not in extra:
         test.setdefault("factor", "x")
-    return Hypothesis(id="T1", claim="test", test=test)
+    return Hypothesis(id="T1", claim="test", tests=[test])
 
 
 @pytest.mark.parametrize("kind", ["slope", "difference"])
@@ -66,7 +66,21 @@ def test_interaction():
 
 def test_bad_hypothesis_blocks_are_refused():
     with pytest.raises(pydantic.ValidationError, match="direction"):
-        Hypothesis(id="H1", claim="c", test={"kind": "slope", "measure": "m", "factor": "x"})
+        Hypothesis(id="H1", claim="c", tests=[{"kind": "slope", "measure": "m", "factor": "x"}])
     with pytest.raises(pydantic.ValidationError, match="factors"):
-        Hypothesis(id="H1", claim="c", test={"kind": "interaction", "measure": "m",
-                                             "direction": "positive"})
+        Hypothesis(id="H1", claim="c", tests=[{"kind": "interaction", "measure": "m",
+                                               "direction": "positive"}])
+    with pytest.raises(pydantic.ValidationError, match="tests"):
+        Hypothesis(id="H1", claim="c", tests=[])
+
+
+def test_overall_verdict_of_several_tests():
+    from ruralgov.verdicts import Verdict, overall
+
+    def v(x):
+        return Verdict(x, 0.0, 0.0, 0.0, 10, {})
+
+    assert overall([v("supported"), v("supported")]) == "supported"
+    assert overall([v("not supported")] * 3) == "not supported"
+    assert overall([v("supported"), v("not supported")]) == "mixed"
+    assert overall([v("supported"), v("mixed")]) == "mixed"

@@ -151,6 +151,16 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from .reproduce import reproduce
+
+    only = args.only.split(",") if args.only else None
+    report = reproduce(args.profile, only=only, out=args.out, workers=args.workers,
+                       progress=not args.quiet)
+    print(f"report written to {report}")
+    return 0
+
+
 def _cmd_experiments(args: argparse.Namespace) -> int:
     from .experiment import experiment_dirs, load_experiment
 
@@ -245,6 +255,20 @@ def build_parser() -> argparse.ArgumentParser:
                          "grievance, petitions, protest, substitution)")
     an.add_argument("--out", default=None, help="analysis folder (default <results>/analysis)")
     an.set_defaults(func=_cmd_analyze)
+
+    rp = sub.add_parser(
+        "reproduce", help="test the paper's hypotheses and write a report",
+        description="Run every hypothesis experiment in experiments/paper through the sweep "
+                    "layer (parallel, resumable), apply its pre-registered tests and write "
+                    "REPORT.md with a figure, the numbers and the verdict per hypothesis.")
+    rp.add_argument("--profile", choices=("quick", "full"), default="quick",
+                    help="quick: small counties, minutes (default); full: as published")
+    rp.add_argument("--only", default=None, help="comma-separated ids, e.g. H1,H12")
+    rp.add_argument("--workers", type=int, default=None, help="local worker processes")
+    rp.add_argument("--out", default=None,
+                    help="folder (default results/paper-quick or results/paper)")
+    rp.add_argument("--quiet", action="store_true", help="no progress bars")
+    rp.set_defaults(func=_cmd_reproduce)
 
     ex = sub.add_parser("experiments", help="list the experiments",
                         description="List the experiments found in ./experiments, the "

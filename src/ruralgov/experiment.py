@@ -49,6 +49,7 @@ from pydantic import ConfigDict, Field
 from .params import REGISTRY
 from .scenario import MAX_STEPS, Scenario, data_dirs, find_named, load_scenario, read_spec
 from .schema import InputError, validate_params
+from .verdicts import Hypothesis
 
 __all__ = ["Experiment", "RunSpec", "load_experiment", "find_experiment", "experiment_dirs",
            "run_seed"]
@@ -83,6 +84,13 @@ class _Outputs(pydantic.BaseModel):
     measures: list[str] | None = None
 
 
+class _Profile(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    steps: pydantic.StrictInt | None = Field(default=None, ge=1, le=MAX_STEPS)
+    replications: pydantic.StrictInt | None = Field(default=None, ge=1, le=100_000)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
 class _ExperimentFile(pydantic.BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1)
@@ -95,6 +103,8 @@ class _ExperimentFile(pydantic.BaseModel):
     design: _Design
     factors: dict[str, list[Any] | _Range] = Field(min_length=1)
     outputs: _Outputs = Field(default_factory=_Outputs)
+    hypothesis: Hypothesis | None = None
+    profiles: dict[str, _Profile] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,8 @@ class Experiment:
     path: Path | None = None
     sha256: str | None = None
     base: dict[str, Any] = field(default_factory=dict)  # every parameter at the base point
+    hypothesis: Hypothesis | None = None
+    profile: str | None = None
 
     @property
     def n_runs(self) -> int:
@@ -163,6 +175,8 @@ class Experiment:
             "replications": self.replications, "root_seed": self.root_seed,
             "design": self.design, "factors": self.factors, "outputs": self.outputs,
             "points": self.points.to_dict("list"),
+            "hypothesis": self.hypothesis.model_dump() if self.hypothesis else None,
+            "profile": self.profile,
         }
 
     def definition_hash(self) -> str:
@@ -193,14 +207,26 @@ def find_experiment(name_or_path: str | Path) -> Path:
 
 
 # ------------------------------------------------------------------ loading
-def load_experiment(name_or_path: str | Path) -> Experiment:
-    """Load, validate and resolve an experiment file (by path or name)."""
+def load_experiment(name_or_path: str | Path, profile: str | None = None) -> Experiment:
+    """Load, validate and resolve an experiment file (by path or name).
+
+    ``profile`` applies one of the file's ``profiles`` (e.g. ``quick``: fewer steps,
+    replications or villagers), declared in the file like everything else."""
     path = find_experiment(name_or_path)
     src = str(path)
     spec, raw = read_spec(path, _ExperimentFile,
                           "an experiment must be a mapping with title, description, scenario, "
                           "root_seed, design and factors")
 
+    if profile is not None:
+        if profile not in spec.profiles:
+            raise InputError(f"{src}: profiles: no profile {profile!r}; the file has "
+                             f"{', '.join(spec.profiles) or 'none'}")
+        prof = spec.profiles[profile]
+        spec = spec.model_copy(update={
+            "steps": prof.steps or spec.steps,
+            "replications": prof.replications or spec.replications,
+            "parameters": {**spec.parameters, **prof.parameters}})
     scenario_ref = spec.scenario
     rel = path.parent / scenario_ref
     try:
@@ -222,12 +248,28 @@ def load_experiment(name_or_path: str | Path) -> Experiment:
             raise InputError(f"{src}: outputs.measures: unknown measure(s) {', '.join(bad)}; "
                              f"allowed: {', '.join(SERIES_MEASURES)}")
     _check_combinations(src, base, points)
+    if spec.hypothesis is not None:
+        from .measures import MEAN_MEASURES, PEAK_MEASURES, TOTAL_MEASURES
+
+        known = ({f"{m}_final" for m in MEAN_MEASURES} | {f"{m}_peak" for m in PEAK_MEASURES}
+                 | {f"{m}_total" for m in TOTAL_MEASURES} | {"first_collective_step",
+                                                              "compliance_campaign_mean"})
+        for i, t in enumerate(spec.hypothesis.tests):
+            where = f"{src}: hypothesis.tests.{i}"
+            for f in [t.factor] if t.factor else t.factors:
+                if f not in factors:
+                    raise InputError(f"{where}: factor {f!r} is not one of the experiment's "
+                                     f"factors ({', '.join(factors)})")
+            if t.measure not in known:
+                raise InputError(f"{where}: measure {t.measure!r} is not a per-run summary "
+                                 f"measure; allowed: {', '.join(sorted(known))}")
     return Experiment(
         name=path.stem, title=spec.title.strip(), description=" ".join(spec.description.split()),
         scenario=scenario, parameters=fixed, steps=spec.steps or scenario.steps,
         replications=spec.replications, root_seed=spec.root_seed, design=design,
         factors=factors, outputs=outputs, points=points, problem=problem, path=path,
-        sha256=hashlib.sha256(raw).hexdigest(), base=base)
+        sha256=hashlib.sha256(raw).hexdigest(), base=base, hypothesis=spec.hypothesis,
+        profile=profile)
 
 
 def _resolve_design(src: str, kind: str, spec: _ExperimentFile, base: dict[str, Any]):

@@ -7,12 +7,13 @@ A hypothesis block in an experiment file (``experiments/paper/*.yaml``)::
       id: H1
       claim: Stronger formal authority (enforcement) raises compliance.
       paper: 制度权威…表现为人们对制度的服从关系
-      test:
-        kind: slope            # slope | difference | inverted_u | interaction
-        factor: enforcement    # interaction: factors: [a, b]
-        measure: compliance_final
-        direction: positive    # positive | negative (slope, difference, interaction)
-        min_effect: 0.02       # smallest effect that counts, in the measure's units
+      tests:                   # one or more parts of the claim, each with its own verdict
+        - name: compliance rises with enforcement
+          kind: slope          # slope | difference | inverted_u | interaction
+          factor: enforcement  # interaction: factors: [a, b]
+          measure: compliance_final
+          direction: positive  # positive | negative (slope, difference, interaction)
+          min_effect: 0.02     # smallest effect that counts, in the measure's units
 
 Statistics (``effect``) and decision rules:
 
@@ -29,6 +30,8 @@ points (2,000 resamples, seeded). Verdict: **supported** if the interval lies wh
 predicted side and beyond ``min_effect`` (for ``inverted_u``: curvature interval below 0 and
 the vertex interval inside the range); **not supported** if the interval lies wholly on the
 other side, or wholly within ±``min_effect`` (no effect worth the name); **mixed** otherwise.
+The hypothesis as a whole is supported if every test is, not supported if every test is not,
+and mixed otherwise.
 """
 
 from __future__ import annotations
@@ -41,13 +44,14 @@ import pandas as pd
 import pydantic
 from pydantic import ConfigDict, Field
 
-__all__ = ["Hypothesis", "Verdict", "evaluate"]
+__all__ = ["Hypothesis", "Verdict", "evaluate", "evaluate_all", "overall"]
 
 N_BOOT = 2000
 
 
 class _Test(pydantic.BaseModel):
     model_config = ConfigDict(extra="forbid")
+    name: str = Field(default="", max_length=200)
     kind: Literal["slope", "difference", "inverted_u", "interaction"]
     measure: str = Field(min_length=1)
     factor: str | None = None
@@ -74,7 +78,7 @@ class Hypothesis(pydantic.BaseModel):
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
     claim: str = Field(min_length=1)
     paper: str = ""
-    test: _Test
+    tests: list[_Test] = Field(min_length=1)
 
 
 @dataclass
@@ -114,9 +118,22 @@ def _statistic(df: pd.DataFrame, t: _Test) -> tuple[float, dict[str, float]]:
     return float(c2), {"vertex": float(vertex)}
 
 
-def evaluate(runs: pd.DataFrame, hypothesis: Hypothesis, seed: int = 0) -> Verdict:
-    """Apply the hypothesis's pre-registered test to the finished runs of its experiment."""
-    t = hypothesis.test
+def overall(verdicts: list[Verdict]) -> str:
+    """supported if every test is, not supported if every test is not, else mixed."""
+    kinds = {v.verdict for v in verdicts}
+    return kinds.pop() if len(kinds) == 1 and kinds <= {"supported", "not supported"} \
+        else ("mixed" if verdicts else "mixed")
+
+
+def evaluate_all(runs: pd.DataFrame, hypothesis: Hypothesis, seed: int = 0) -> list[Verdict]:
+    """Every test of a hypothesis (seeded bootstrap, one seed per test)."""
+    return [evaluate(runs, hypothesis, seed + i, test=t) for i, t in enumerate(hypothesis.tests)]
+
+
+def evaluate(runs: pd.DataFrame, hypothesis: Hypothesis, seed: int = 0,
+             test: _Test | None = None) -> Verdict:
+    """Apply one pre-registered test (default: the hypothesis's first) to the finished runs."""
+    t = test or hypothesis.tests[0]
     df = runs[runs.status == "ok"] if "status" in runs else runs
     cols = [t.measure] + ([t.factor] if t.factor else []) + (t.factors or [])
     df = df.dropna(subset=cols).reset_index(drop=True)
@@ -134,7 +151,7 @@ def evaluate(runs: pd.DataFrame, hypothesis: Hypothesis, seed: int = 0) -> Verdi
         if "vertex" in ex:
             vertices.append(ex["vertex"])
     lo, hi = (float(v) for v in np.nanpercentile(boots, [2.5, 97.5]))
-    detail: dict[str, Any] = {"kind": t.kind, "measure": t.measure,
+    detail: dict[str, Any] = {"test": t.name, "kind": t.kind, "measure": t.measure,
                               "min_effect": t.min_effect, **extra}
     if t.kind == "inverted_u":
         x = df[t.factor]

@@ -1,0 +1,161 @@
+"""Reproduce the paper's arguments: run every hypothesis experiment (``experiments/paper``)
+through the sweep layer, apply its pre-registered tests (:mod:`ruralgov.verdicts`) and write a
+report with a figure, the numbers and the verdict per hypothesis.
+
+``reproduce(profile="quick")`` uses each file's ``quick`` profile (small county, few
+replications: minutes on two cores, what CI runs); ``profile="full"`` the files as written
+(the one to publish). Sweeps are resumable, so an interrupted reproduction continues where it
+stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .experiment import Experiment, experiment_dirs, load_experiment
+from .provenance import git_revision, utc_now, versions
+from .schema import InputError
+from .sweep import read_runs, run_sweep
+from .verdicts import evaluate_all, overall
+
+__all__ = ["reproduce", "paper_experiments"]
+
+
+def paper_experiments() -> list[Path]:
+    """The hypothesis experiment files, in order of hypothesis id (first folder wins)."""
+    found: dict[str, Path] = {}
+    for d in experiment_dirs():
+        for f in sorted((d / "paper").glob("*.yaml")):
+            found.setdefault(f.stem, f)
+    return [found[k] for k in sorted(found)]
+
+
+def reproduce(profile: str = "quick", only: list[str] | None = None,
+              out: Path | str | None = None, workers: int | None = None,
+              progress: bool = True) -> Path:
+    """Run and judge the hypotheses; return the report's path."""
+    if profile not in ("quick", "full"):
+        raise InputError(f"--profile {profile!r}: choose quick or full")
+    out = Path(out) if out else Path("results") / ("paper" if profile == "full"
+                                                     else "paper-quick")
+    exps: list[Experiment] = []
+    for f in paper_experiments():
+        exp = load_experiment(f, profile=None if profile == "full" else profile)
+        if exp.hypothesis is None:
+            raise InputError(f"{f}: an experiment under experiments/paper needs a hypothesis")
+        exps.append(exp)
+    if only:
+        wanted = {x.strip().upper() for x in only}
+        known = {e.hypothesis.id.upper() for e in exps}
+        bad = wanted - known
+        if bad:
+            raise InputError(f"--only {','.join(sorted(bad))}: unknown; the hypotheses are "
+                             f"{', '.join(e.hypothesis.id for e in exps)}")
+        exps = [e for e in exps if e.hypothesis.id.upper() in wanted]
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    sections, table = [], []
+    for exp in exps:
+        h = exp.hypothesis
+        folder = out / "sweeps" / exp.name
+        run_sweep(exp, folder, workers=workers, progress=progress)
+        runs = read_runs(folder)
+        verdicts = evaluate_all(runs, h, seed=exp.root_seed % (2**32))
+        verdict = overall(verdicts)
+        fig = _figure(runs, exp, out / "figures" / f"{h.id}.png")
+        table.append({"id": h.id, "claim": h.claim, "verdict": verdict,
+                      "tests": [v.as_dict() for v in verdicts], "experiment": exp.name,
+                      "runs": int((runs.status == "ok").sum())})
+        sections.append(_section(exp, verdicts, verdict, fig.relative_to(out)))
+    manifest = {"created_utc": utc_now(), "profile": profile, "versions": versions(),
+                "git": git_revision(), "hypotheses": table}
+    (out / "verdicts.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False,
+                                                  default=float) + "\n", encoding="utf-8")
+    report = out / "REPORT.md"
+    report.write_text(_report(profile, table, sections, manifest), encoding="utf-8")
+    return report
+
+
+def _figure(runs: pd.DataFrame, exp: Experiment, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tests = exp.hypothesis.tests
+    fig, axes = plt.subplots(1, len(tests), figsize=(4.2 * len(tests), 3.4), squeeze=False)
+    ok = runs[runs.status == "ok"]
+    for ax, t in zip(axes[0], tests):
+        x = t.factor or t.factors[0]
+        hue = t.factors[1] if t.factors else None
+        groups = [(None, ok)] if hue is None else list(ok.groupby(hue))
+        for level, g in groups:
+            stats = g.groupby(x)[t.measure].agg(["mean", "std", "count"])
+            half = 1.96 * stats["std"] / np.sqrt(stats["count"].clip(lower=1))
+            label = None if level is None else f"{hue} = {level:g}"
+            ax.errorbar(stats.index, stats["mean"], yerr=half, marker="o", capsize=3,
+                        label=label)
+        ax.set_xlabel(x)
+        ax.set_ylabel(t.measure.replace("_", " "))
+        ax.set_title(t.name or t.kind, fontsize=9)
+        if hue:
+            ax.legend(fontsize=7)
+    fig.suptitle(f"{exp.hypothesis.id}: mean ± 95 % CI over replications", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _section(exp: Experiment, verdicts, verdict: str, fig: Path) -> str:
+    h = exp.hypothesis
+    lines = [f"## {h.id}: {h.claim}", ""]
+    if h.paper:
+        lines += [f"Paper: {h.paper}", ""]
+    lines += [f"**Verdict: {verdict}.**", "",
+              f"Design: `experiments/paper/{exp.path.name}` — {exp.design['type']} over "
+              f"{', '.join(exp.factors)}; {len(exp.points)} design points × "
+              f"{exp.replications} replications, {exp.steps} steps, "
+              f"{exp.base['n_villagers']:,} villagers. {exp.description}", "",
+              f"![{h.id}]({fig.as_posix()})", "",
+              "| test | statistic | effect | 95 % CI | smallest effect that counts | verdict |",
+              "|---|---|---:|---:|---:|---|"]
+    for t, v in zip(h.tests, verdicts):
+        stat = {"slope": f"slope of {t.measure} on {t.factor} × range",
+                "difference": f"{t.measure}: highest minus lowest {t.factor}",
+                "interaction": f"{t.measure}: difference in differences over "
+                               f"{' × '.join(t.factors or [])}",
+                "inverted_u": f"curvature of {t.measure} in {t.factor}"}[t.kind]
+        if t.kind == "inverted_u":
+            stat += (f" (vertex {v.detail['vertex']:.3g}, CI {v.detail['vertex_ci_low']:.3g}"
+                     f"–{v.detail['vertex_ci_high']:.3g})")
+        pred = t.direction or "negative curvature, vertex inside"
+        lines.append(f"| {t.name or t.kind} (predicted {pred}) | {stat} | {v.effect:.4g} | "
+                     f"{v.ci_low:.4g} – {v.ci_high:.4g} | {t.min_effect:g} | {v.verdict} |")
+    return "\n".join(lines + [""])
+
+
+def _report(profile: str, table: list[dict], sections: list[str], manifest: dict) -> str:
+    git = manifest["git"]
+    head = [
+        "# Does the model support the paper's arguments?", "",
+        "Each hypothesis of Li (2015), as listed in the project's MODEL.md §7, is an experiment "
+        "in `experiments/paper/` with its tests and decision rules written down before it ran "
+        "(`ruralgov.verdicts`: effect, 95 % bootstrap confidence interval over runs, and "
+        "supported / not supported / mixed). The model was not tuned to make any claim come "
+        "out supported; where a claim is not supported the numbers say so.", "",
+        f"Profile: **{profile}**"
+        + (" — small counties and few replications, a quick check, not the published result."
+           if profile == "quick" else "."),
+        f"ruralgov {manifest['versions'].get('ruralgov')}, git "
+        f"{(git.get('commit') or 'unknown')[:10]}{' (dirty)' if git.get('dirty') else ''}, "
+        f"{manifest['created_utc']}.", "",
+        "Regenerate: `ruralgov reproduce --profile " + profile + "` (resumable; "
+        "`--only H1,H2` for some).", "",
+        "| hypothesis | claim | verdict | runs |", "|---|---|---|---:|"]
+    for r in table:
+        head.append(f"| {r['id']} | {r['claim']} | {r['verdict']} | {r['runs']} |")
+    return "\n".join(head + [""] + sections)

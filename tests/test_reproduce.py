@@ -1,0 +1,71 @@
+"""`ruralgov reproduce`: hypothesis experiments run through the sweep layer and a report with
+figure, numbers and verdict per hypothesis is written; hypothesis blocks are validated."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ruralgov.experiment import load_experiment
+from ruralgov.reproduce import paper_experiments, reproduce
+from ruralgov.schema import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_paper_experiment_has_a_hypothesis_and_a_quick_profile():
+    files = paper_experiments()
+    assert len(files) >= 3
+    for f in files:
+        full, quick = load_experiment(f), load_experiment(f, profile="quick")
+        assert full.hypothesis is not None and full.hypothesis.tests
+        assert quick.n_runs < full.n_runs and quick.base["n_villagers"] <= 600
+        assert quick.definition_hash() != full.definition_hash()
+
+
+def test_quick_reproduction_writes_report_figures_and_verdicts(tmp_path):
+    report = reproduce("quick", only=["H12"], out=tmp_path, workers=1, progress=False)
+    text = report.read_text()
+    assert "## H12:" in text and "**Verdict:" in text and "figures/H12.png" in text
+    assert (tmp_path / "figures" / "H12.png").stat().st_size > 0
+    data = json.loads((tmp_path / "verdicts.json").read_text())
+    (h,) = data["hypotheses"]
+    assert h["id"] == "H12" and h["verdict"] in ("supported", "not supported", "mixed")
+    assert all(t["ci_low"] <= t["effect"] <= t["ci_high"] for t in h["tests"])
+    # resumable: a second call runs nothing new and gives the same verdicts
+    reproduce("quick", only=["H12"], out=tmp_path, workers=1, progress=False)
+    again = json.loads((tmp_path / "verdicts.json").read_text())["hypotheses"][0]
+    assert again["tests"] == h["tests"]
+
+
+def test_unknown_hypothesis_and_profile_are_refused(tmp_path):
+    with pytest.raises(InputError, match="unknown; the hypotheses are"):
+        reproduce("quick", only=["H99"], out=tmp_path)
+    with pytest.raises(InputError, match="quick or full"):
+        reproduce("medium", out=tmp_path)
+    exe = Path(sys.executable).with_name("ruralgov")
+    res = subprocess.run([str(exe), "reproduce", "--only", "H99", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"factor": "coordination"}, "is not one of the experiment's factors"),
+    ({"measure": "compliance"}, "is not a per-run summary measure"),
+])
+def test_bad_hypothesis_blocks_are_one_clear_message(tmp_path, change, message):
+    doc = yaml.safe_load((ROOT / "experiments" / "paper" / "h12_responsiveness.yaml")
+                         .read_text(encoding="utf-8"))
+    doc["hypothesis"]["tests"][0].update(change)
+    f = tmp_path / "h.yaml"
+    f.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        load_experiment(f)
+    with pytest.raises(InputError, match="no profile 'slow'"):
+        load_experiment(ROOT / "experiments" / "paper" / "h12_responsiveness.yaml",
+                        profile="slow")
