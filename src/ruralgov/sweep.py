@@ -40,7 +40,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from . import __version__
-from .experiment import Experiment, RunSpec
+from .experiment import Experiment
 from .provenance import git_revision, utc_now, versions
 from .schema import InputError
 
