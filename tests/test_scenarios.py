@@ -191,3 +191,14 @@ def test_make_demo_runs_the_baseline(tmp_path, repo_root):
     assert res.returncode == 0, res.stderr
     assert (out / "series.parquet").is_file() and (out / "figure.png").is_file()
     assert json.loads((out / "manifest.json").read_text())["scenario"]["name"] == "baseline"
+
+
+def test_cli_output_into_a_closed_pipe_is_not_a_traceback():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("ruralgov")
+    res = subprocess.run(f"'{exe}' params | head -1", shell=True, capture_output=True,
+                         text=True, timeout=120)
+    assert res.stdout.count("\n") == 1 and "Traceback" not in res.stderr
