@@ -281,7 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows up here, inside the try, not at exit
+        return status
     except InputError as err:
         print(f"ruralgov: error: {err}", file=sys.stderr)
         return EXIT_INPUT
