@@ -251,12 +251,13 @@ def test_random_sequential_sets_see_the_choices_made_before_them():
     m.step()
     first, first_block = m._colours[m.colour_order[0]]
     last, last_block = m._colours[m.colour_order[-1]]
-    np.testing.assert_allclose(m.signal[:, first], m._peer_signal(prev, first, first_block),
-                               atol=1e-6)
-    np.testing.assert_allclose(m.signal[:, last], m._peer_signal(m._kept, last, last_block),
-                               atol=1e-6)
+    def signal(kept, cols, block):
+        return m._signal_from(m.ties.weighted_count(kept, block), cols)
+
+    np.testing.assert_allclose(m.signal[:, first], signal(prev, first, first_block), atol=1e-6)
+    np.testing.assert_allclose(m.signal[:, last], signal(m._kept, last, last_block), atol=1e-6)
     # and the two differ from what synchronous updating would have read
-    assert not np.allclose(m._peer_signal(prev, last, last_block), m.signal[:, last])
+    assert not np.allclose(signal(prev, last, last_block), m.signal[:, last])
 
 
 def test_random_sequential_is_reproducible_and_differs_from_synchronous():

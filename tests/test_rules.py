@@ -1,7 +1,6 @@
 """The pure decision rules (docs/ODD.md section 7), tested on hand-made arrays."""
 
 import numpy as np
-import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -76,8 +75,9 @@ def test_legitimacy_settles_where_gains_balance_losses():
 def test_threshold_cascade_granovetter_chain():
     # Complete graph of 10, thresholds 0, .1, .2, ...: each joiner tips the next one.
     n = 10
-    a = sp.csr_matrix(np.ones((n, n)) - np.eye(n))
-    w = rules.row_normalise(a)
+    from ruralgov.classic import complete_network
+
+    w = complete_network(n)
     thresholds = np.arange(n) / (n - 1)
     willing = np.ones(n, dtype=bool)
     none = np.zeros(n, dtype=bool)

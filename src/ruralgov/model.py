@@ -115,14 +115,12 @@ class RuralGovernanceModel(mesa.Model):
         self.ties = Ties(population.adjacency, self.elder, p["elder_weight"])
         population.adjacency = self.ties.adjacency  # canonical CSR, shares indices with W
         self.weights = self.ties.weights
-        self._has_neighbours = self.ties.has_neighbours
-        self._isolated = np.flatnonzero(~self._has_neighbours)
+        self._isolated = np.flatnonzero(~self.ties.has_neighbours)  # no ties: no social pull
         # Generated populations are ordered by township: per-township values then reach the
         # villagers by np.repeat instead of a gather.
         self._township_sorted = bool(np.all(np.diff(self.township) >= 0)
                                      and np.all(self.township_size > 0))
         self._township_start = np.concatenate([[0], np.cumsum(self.township_size)[:-1]])
-        self._elder_idx = np.flatnonzero(self.elder)
         self._blocks = [slice(a, min(a + BLOCK, n)) for a in range(0, n, BLOCK)]
         # Random-sequential updating: independent sets of a colouring, with their rows of the
         # counting matrices (network.Ties.row_block) prepared once.
@@ -374,10 +372,6 @@ class RuralGovernanceModel(mesa.Model):
         stance = np.take(self._stance_t, self.lineage[cols], axis=1)
         elders = np.flatnonzero(self.elder[cols])
         return rules.informal_signal(peer, stance, self.p["peer_weight"], elders)
-
-    def _peer_signal(self, kept: np.ndarray, cols: np.ndarray, block: Any) -> np.ndarray:
-        """The informal signal of the colour set ``cols`` given who keeps which rule now."""
-        return self._signal_from(self.ties.weighted_count(kept, block), cols)
 
     def compliance_decision(self) -> None:
         """Each villager decides, for each live rule, to comply or evade (logistic choice on

@@ -18,7 +18,7 @@ __all__ = [
     "logistic", "logit", "fragmentation_index", "any_event_probability", "conflict_matrix", "implementation_fidelity",
     "perceived_sanction", "informal_signal", "compliance_utility", "conflict_load",
     "arrest_probability", "net_protest_risk", "threshold_cascade", "legitimacy_step",
-    "report_compliance", "row_normalise",
+    "report_compliance",
 ]
 
 
@@ -244,10 +244,3 @@ def report_compliance(true_compliance: np.ndarray, self_interest: np.ndarray,
                       misreporting: float) -> np.ndarray:
     """What a township reports: true + self_interest * misreporting * (1 - true)."""
     return true_compliance + self_interest * misreporting * (1.0 - true_compliance)
-
-
-def row_normalise(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """Divide every row by its sum (rows summing to zero stay zero)."""
-    sums = np.asarray(matrix.sum(axis=1)).ravel()
-    inv = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
-    return (sp.diags(inv.astype(np.float32)) @ matrix).tocsr()

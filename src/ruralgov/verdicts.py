@@ -121,8 +121,9 @@ def _statistic(df: pd.DataFrame, t: _Test) -> tuple[float, dict[str, float]]:
 def overall(verdicts: list[Verdict]) -> str:
     """supported if every test is, not supported if every test is not, else mixed."""
     kinds = {v.verdict for v in verdicts}
-    return kinds.pop() if len(kinds) == 1 and kinds <= {"supported", "not supported"} \
-        else ("mixed" if verdicts else "mixed")
+    if len(kinds) == 1 and kinds <= {"supported", "not supported"}:
+        return kinds.pop()
+    return "mixed"
 
 
 def evaluate_all(runs: pd.DataFrame, hypothesis: Hypothesis, seed: int = 0) -> list[Verdict]:
