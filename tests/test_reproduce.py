@@ -37,6 +37,17 @@ def test_quick_reproduction_writes_report_figures_and_verdicts(tmp_path):
     (h,) = data["hypotheses"]
     assert h["id"] == "H12" and h["verdict"] in ("supported", "not supported", "mixed")
     assert all(t["ci_low"] <= t["effect"] <= t["ci_high"] for t in h["tests"])
+    # the update-scheme robustness check: the same design rerun with random-sequential
+    # updating, judged by the same tests, reported side by side
+    check = h["update_check"]
+    assert check["scheme"] == "random-sequential" and check["runs"] == h["runs"]
+    assert [t["test"] for t in check["tests"]] == [t["test"] for t in h["tests"]]
+    assert check["tests"] != h["tests"]  # different runs, so different effects
+    alt = json.loads((tmp_path / "sweeps" / "h12_responsiveness-random-sequential"
+                      / "manifest.json").read_text())
+    assert alt["definition"]["parameters"]["random_sequential"] is True
+    assert "## Robustness: does a verdict depend on the update scheme?" in text
+    assert "of 1 verdicts are the same under both schemes" in text
     # resumable: a second call runs nothing new and gives the same verdicts
     reproduce("quick", only=["H12"], out=tmp_path, workers=1, progress=False)
     again = json.loads((tmp_path / "verdicts.json").read_text())["hypotheses"][0]
@@ -69,3 +80,18 @@ def test_bad_hypothesis_blocks_are_one_clear_message(tmp_path, change, message):
     with pytest.raises(InputError, match="no profile 'slow'"):
         load_experiment(ROOT / "experiments" / "paper" / "h12_responsiveness.yaml",
                         profile="slow")
+
+
+def test_a_variant_changes_fixed_parameters_only():
+    exp = load_experiment(ROOT / "experiments" / "paper" / "h12_responsiveness.yaml",
+                          profile="quick")
+    alt = exp.variant("random-sequential", random_sequential=True)
+    assert alt.name == exp.name + "-random-sequential"
+    assert alt.base["random_sequential"] is True and exp.base["random_sequential"] is False
+    assert [r.seed for r in alt.runs()] == [r.seed for r in exp.runs()]
+    assert alt.definition_hash() != exp.definition_hash()
+    factor = next(iter(exp.factors))
+    with pytest.raises(InputError, match="is a factor of the design"):
+        exp.variant("x", **{factor: 0.5})
+    with pytest.raises(InputError, match="random_sequential"):
+        exp.variant("x", random_sequential="often")

@@ -131,3 +131,18 @@ def test_any_event_probability_is_one_minus_product_of_misses():
     exposed = np.array([[True, False, True], [True, True, False]])
     np.testing.assert_allclose(rules.any_event_probability(p, exposed), [0.75, 0.9, 0.0],
                                rtol=1e-6)
+
+
+def test_conflict_load_is_the_exact_share_of_conflicting_kept_rules():
+    rng = np.random.default_rng(5)
+    k, n = 7, 3000
+    upper = np.triu(rng.random((k, k)) < 0.5, 1)
+    conflicts = upper | upper.T
+    kept = rng.random((k, n)) < 0.6
+    load = rules.conflict_load(kept, conflicts)
+    # by hand: count the conflicting rules each villager keeps, one division
+    count = np.array([[sum(conflicts[r, j] and kept[j, i] for j in range(k))
+                       for i in range(n)] for r in range(k)], dtype=np.float32)
+    assert load.dtype == np.float32
+    assert np.array_equal(load, count / np.float32(k - 1))  # exact, not approximately
+    assert not rules.conflict_load(kept, np.zeros((k, k), dtype=bool)).any()

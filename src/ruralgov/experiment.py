@@ -37,7 +37,7 @@ import hashlib
 import itertools
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -165,6 +165,18 @@ class Experiment:
                                    point=point, replicate=rep,
                                    seed=run_seed(self.root_seed, point, rep), values=values))
         return out
+
+    def variant(self, suffix: str, **params: Any) -> Experiment:
+        """The same design and seeds with some fixed parameters changed: a robustness check
+        (e.g. ``variant("random-sequential", random_sequential=True)``), named
+        ``<name>-<suffix>``. A factor of the design cannot be fixed this way."""
+        clash = sorted(set(params) & set(self.factors))
+        if clash:
+            raise InputError(f"{self.path or self.name}: {', '.join(clash)} is a factor of "
+                             "the design and cannot be fixed in a variant")
+        base = validate_params({**self.base, **params}, source=f"{self.name}-{suffix}")
+        return replace(self, name=f"{self.name}-{suffix}",
+                       parameters={**self.parameters, **params}, base=base)
 
     def definition(self) -> dict[str, Any]:
         """What determines the results: a resumed sweep must have exactly this."""

@@ -131,8 +131,10 @@ def conflict_load(comply_prev: np.ndarray, conflicts: np.ndarray) -> np.ndarray:
     k = conflicts.shape[0]
     if k < 2 or not conflicts.any():
         return np.zeros(comply_prev.shape, dtype=np.float32)
-    c = conflicts.astype(np.float32) / np.float32(k - 1)
-    return c @ np.asarray(comply_prev, dtype=np.float32)
+    # the count of conflicting kept rules is a whole number, exact in float32 whatever order
+    # the matrix product adds in; one division then gives the share
+    count = conflicts.astype(np.float32) @ np.asarray(comply_prev, dtype=np.float32)
+    return np.divide(count, np.float32(k - 1), out=count)
 
 
 def compliance_utility(*, base: float, legitimacy: np.ndarray, w_legitimacy: float,
