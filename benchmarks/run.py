@@ -60,7 +60,7 @@ def _county(n: int) -> dict:
                 villages_per_township=max(1, villages // townships))
 
 
-SUBMODELS = ("campaign_schedule", "township_plan", "services", "informal_signal",
+SUBMODELS = ("schedule", "township_plan", "services", "informal_signal",
              "compliance_decision", "enforcement", "participation", "update_grievance",
              "petitions", "county_review", "protest", "disputes", "update_legitimacy",
              "township_report", "collect")

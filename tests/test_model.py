@@ -224,6 +224,33 @@ def test_official_misconduct_lowers_compliance():
         mean_summary("compliance_final", official_misconduct=0.0) - MARGIN
 
 
+def test_withdrawal_stops_routine_enforcement_from_the_next_step_and_keeps_the_campaign():
+    m = run_model(steps=5, withdrawal_step=5, campaign=True, campaign_start=0,
+                  campaign_duration=50)
+    assert m.t_detect[:, :-1].any() and not m.series().enforcement_withdrawn.any()
+    m.step()  # step 6: withdrawn
+    assert not m.t_detect[:, :-1].any()  # routine rules: no detection
+    assert (m.t_detect[:, -1] > 0).all()  # the campaign rule keeps its enforcement
+    assert m.series().enforcement_withdrawn.tolist() == [False] * 5 + [True]
+
+
+def test_withdrawal_lowers_compliance_that_enforcement_held_up():
+    drop = mean_summary("compliance_drop_withdrawal", steps=80, withdrawal_step=40,
+                        enforcement=0.6)
+    assert drop > MARGIN
+
+
+def test_a_scandal_changes_nothing_before_it_and_lowers_legitimacy_during_it():
+    calm = run_model(steps=40, seed=3).series()
+    shock = run_model(steps=40, seed=3, scandal=True, scandal_start=20, scandal_duration=10,
+                      scandal_misconduct=0.8).series()
+    pd.testing.assert_frame_equal(calm.iloc[:20].drop(columns="scandal_active"),
+                                  shock.iloc[:20].drop(columns="scandal_active"))
+    assert shock.scandal_active.tolist() == [False] * 20 + [True] * 10 + [False] * 10
+    assert shock.legitimacy_mean.iloc[29] < calm.legitimacy_mean.iloc[29] - 0.02
+    assert shock.compliance.iloc[25] < calm.compliance.iloc[25] - MARGIN
+
+
 def test_self_interested_townships_overreport():
     assert mean_summary("reporting_gap_final", self_interest=0.9) > \
         mean_summary("reporting_gap_final", self_interest=0.0) + MARGIN
@@ -266,3 +293,30 @@ def test_random_sequential_is_reproducible_and_differs_from_synchronous():
     c = run_model(30, 2).series()
     pd.testing.assert_frame_equal(a, b)
     assert not a.compliance.equals(c.compliance)
+
+
+def test_event_summaries_on_a_hand_made_series():
+    from ruralgov.measures import SUMMARY_MEASURES, summarise
+
+    n = 60
+    legit = np.full(n, 0.5)
+    legit[20:25] = [0.46, 0.42, 0.38, 0.34, 0.30]  # scandal steps 21-25: falls 0.2
+    legit[25:] = 0.30 + 0.005 * np.arange(1, n - 25 + 1)  # regains 0.005 a step
+    s = pd.DataFrame({"step": np.arange(1, n + 1), "legitimacy_mean": legit,
+                      "compliance": 0.7, "petitions_collective": 0, "protest_events": 0,
+                      "scandal_active": [20 <= i < 25 for i in range(n)],
+                      "enforcement_withdrawn": [i >= 40 for i in range(n)]})
+    s.loc[40:, "compliance"] = 0.5  # the last quarter (steps 46-60) all after it
+    out = summarise(s)
+    assert out["legitimacy_mean_scandal_drop"] == pytest.approx(0.2)
+    assert out["legitimacy_mean_fall_half_steps"] == 3  # 0.38 <= 0.40 at the third step
+    assert out["legitimacy_mean_recover_half_steps"] == 20  # 0.30 + 20 * 0.005 = 0.40
+    assert out["legitimacy_mean_hysteresis_steps"] == 17
+    assert out["legitimacy_mean_recovered"] == 1.0
+    assert out["compliance_before_withdrawal"] == pytest.approx(0.7)
+    assert out["compliance_drop_withdrawal"] == pytest.approx(0.2)
+    # never regained within the run: censored at the steps left, flagged
+    cut = summarise(s.iloc[:35])
+    assert cut["legitimacy_mean_recovered"] == 0.0
+    assert cut["legitimacy_mean_recover_half_steps"] == 11  # steps 25..35: a lower bound
+    assert set(out) - {"steps"} <= SUMMARY_MEASURES

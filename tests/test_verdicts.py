@@ -84,3 +84,28 @@ def test_overall_verdict_of_several_tests():
     assert overall([v("not supported")] * 3) == "not supported"
     assert overall([v("supported"), v("not supported")]) == "mixed"
     assert overall([v("supported"), v("mixed")]) == "mixed"
+
+
+def test_mean_threshold_and_contrast_tests():
+    # mean: no factor; the hysteresis of H8 is such a test
+    pos = runs(lambda x: 3.0, reps=10, noise=1.0)
+    assert evaluate(pos, Hypothesis(id="T", claim="c", tests=[
+        {"kind": "mean", "measure": "m", "direction": "positive", "min_effect": 1}])
+    ).verdict == "supported"
+    with pytest.raises(pydantic.ValidationError, match="takes no factor"):
+        Hypothesis(id="T", claim="c", tests=[{"kind": "mean", "measure": "m", "factor": "x",
+                                              "direction": "positive"}])
+    # threshold: a step between two adjacent levels vs a straight line
+    levels = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    step = runs(lambda x: 0.8 if x < 0.5 else 0.2, levels=levels, reps=20, noise=0.02)
+    v = evaluate(step, hyp("threshold", min_effect=0.5))
+    assert v.verdict == "supported" and v.detail["jump_from"] == 0.4
+    assert v.detail["jump_to"] == 0.6
+    line = runs(lambda x: 0.8 - 0.6 * x, levels=levels, reps=20, noise=0.02)
+    v = evaluate(line, hyp("threshold", min_effect=0.5))
+    assert v.verdict == "not supported" and v.effect < 0.35  # 1/5 for an exact line
+    # contrast: x moves m by 0.3, y by 0.05
+    both = runs(lambda x, y: 0.3 * x + 0.05 * y, levels=(0.0, 1.0), b=(0.0, 1.0), reps=20,
+                noise=0.02)
+    assert evaluate(both, hyp("contrast", factors=["x", "y"])).verdict == "supported"
+    assert evaluate(both, hyp("contrast", factors=["y", "x"])).verdict == "not supported"

@@ -261,14 +261,11 @@ def load_experiment(name_or_path: str | Path, profile: str | None = None) -> Exp
                              f"allowed: {', '.join(SERIES_MEASURES)}")
     _check_combinations(src, base, points)
     if spec.hypothesis is not None:
-        from .measures import MEAN_MEASURES, PEAK_MEASURES, TOTAL_MEASURES
+        from .measures import SUMMARY_MEASURES as known
 
-        known = ({f"{m}_final" for m in MEAN_MEASURES} | {f"{m}_peak" for m in PEAK_MEASURES}
-                 | {f"{m}_total" for m in TOTAL_MEASURES} | {"first_collective_step",
-                                                              "compliance_campaign_mean"})
         for i, t in enumerate(spec.hypothesis.tests):
             where = f"{src}: hypothesis.tests.{i}"
-            for f in [t.factor] if t.factor else t.factors:
+            for f in [t.factor] if t.factor else (t.factors or []):
                 if f not in factors:
                     raise InputError(f"{where}: factor {f!r} is not one of the experiment's "
                                      f"factors ({', '.join(factors)})")

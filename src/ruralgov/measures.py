@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["summarise", "SERIES_MEASURES", "MEAN_MEASURES", "PEAK_MEASURES", "TOTAL_MEASURES"]
+__all__ = ["summarise", "SERIES_MEASURES", "MEAN_MEASURES", "PEAK_MEASURES", "TOTAL_MEASURES",
+           "SUMMARY_MEASURES"]
 
 #: The columns of the per-step series (``model.series()``), besides ``step``; the last one
 #: only with a campaign. docs/ODD.md section 4 defines each.
@@ -22,7 +23,8 @@ SERIES_MEASURES = (
     "substitution_index", "conflict_exposure", "legitimacy_mean", "legitimacy_sd",
     "grievance_mean", "norm_attachment_mean", "implementation_fidelity", "capacity_use",
     "pressure_mean", "fragmentation_index", "conflicting_pairs", "campaign_active",
-    "enforced_share", "reporting_gap", "compliance_campaign",
+    "enforced_share", "reporting_gap", "enforcement_withdrawn", "scandal_active",
+    "compliance_campaign",
 )
 
 #: Averaged over the last quarter of the run ("<name>_final").
@@ -43,6 +45,17 @@ TOTAL_MEASURES = ("petitions_new", "petitions_collective", "petitions_escalated"
                   "persuasions", "warnings", "sanctions", "unfair_hits")
 
 
+#: Every per-run summary :func:`summarise` can give (some only when their event happens).
+SUMMARY_MEASURES = frozenset(
+    {f"{m}_final" for m in MEAN_MEASURES} | {f"{m}_peak" for m in PEAK_MEASURES}
+    | {f"{m}_total" for m in TOTAL_MEASURES}
+    | {"first_collective_step", "compliance_campaign_mean", "compliance_before_withdrawal",
+       "voluntary_share_before_withdrawal", "compliance_drop_withdrawal"}
+    | {f"{m}_{s}" for m in ("legitimacy_mean", "compliance")
+       for s in ("scandal_drop", "fall_half_steps", "recover_half_steps", "hysteresis_steps",
+                 "recovered")})
+
+
 def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, float]:
     """One row of run-level measures, fit for sweeps.
 
@@ -50,7 +63,17 @@ def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, floa
     * ``<m>_peak``: maximum; ``<m>_total``: sum over the run;
     * ``first_collective_step``: first step with a collective petition or a protest event
       (NaN if none);
-    * ``compliance_campaign_mean``: mean campaign compliance while it ran (if any).
+    * ``compliance_campaign_mean``: mean campaign compliance while it ran (if any);
+    * around a withdrawal of enforcement (``withdrawal_step``):
+      ``compliance_before_withdrawal`` and ``voluntary_share_before_withdrawal`` (means over
+      the :data:`EVENT_WINDOW` steps before it) and ``compliance_drop_withdrawal`` (before
+      minus final);
+    * around a scandal, for m in legitimacy_mean and compliance: ``<m>_scandal_drop`` (mean
+      over the :data:`EVENT_WINDOW` steps before it minus the lowest value from its start on),
+      ``<m>_fall_half_steps`` (steps from its start until half the drop is lost),
+      ``<m>_recover_half_steps`` (steps from the lowest point until half the drop is regained;
+      if it is not within the run, the steps left — a lower bound — and ``<m>_recovered`` is
+      0) and ``<m>_hysteresis_steps`` (recovery minus fall).
     """
     n = len(series)
     if n == 0:
@@ -74,4 +97,52 @@ def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, floa
         c = series["compliance_campaign"].astype(float)
         out["compliance_campaign_mean"] = float(np.nanmean(c)) if c.notna().any() else float(
             "nan")
+    out.update(_around_events(series))
     return out
+
+
+#: Steps before an event that give its "before" level.
+EVENT_WINDOW = 10
+
+
+def _around_events(series: pd.DataFrame) -> dict[str, float]:
+    out: dict[str, float] = {}
+    steps = series["step"].to_numpy()
+    if "enforcement_withdrawn" in series and series["enforcement_withdrawn"].any():
+        at = int(np.argmax(series["enforcement_withdrawn"].to_numpy(dtype=bool)))
+        before = series.iloc[max(0, at - EVENT_WINDOW):at]
+        for m in ("compliance", "voluntary_share"):
+            if m not in series:
+                continue
+            out[f"{m}_before_withdrawal"] = float(before[m].mean()) if len(before) else np.nan
+        out["compliance_drop_withdrawal"] = (out["compliance_before_withdrawal"]
+                                             - _tail_mean(series, "compliance"))
+    if "scandal_active" in series and series["scandal_active"].any():
+        at = int(np.argmax(series["scandal_active"].to_numpy(dtype=bool)))
+        for m in ("legitimacy_mean", "compliance"):
+            if m not in series:
+                continue
+            y = series[m].to_numpy(dtype=float)
+            level = float(np.nanmean(y[max(0, at - EVENT_WINDOW):at])) if at else np.nan
+            low_at = at + int(np.nanargmin(y[at:]))
+            drop = level - y[low_at]
+            fall = rec = np.nan
+            if drop > 0:
+                half = level - drop / 2
+                fall = float(steps[at + int(np.argmax(y[at:] <= half))] - steps[at] + 1)
+                back = np.flatnonzero(y[low_at:] >= half)
+                # not regained within the run: censored at the steps left (a lower bound,
+                # which understates the hysteresis, never overstates it)
+                rec = float(steps[low_at + back[0]] - steps[low_at] if back.size
+                            else steps[-1] - steps[low_at] + 1)
+                out[f"{m}_recovered"] = float(back.size > 0)
+            out[f"{m}_scandal_drop"] = float(drop)
+            out[f"{m}_fall_half_steps"] = fall
+            out[f"{m}_recover_half_steps"] = rec
+            out[f"{m}_hysteresis_steps"] = rec - fall
+    return out
+
+
+def _tail_mean(series: pd.DataFrame, m: str, final_share: float = 0.25) -> float:
+    n = len(series)
+    return float(series[m].iloc[n - max(1, math.ceil(n * final_share)):].mean())

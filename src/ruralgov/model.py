@@ -3,7 +3,7 @@
 ``RuralGovernanceModel.step()`` runs the submodels of docs/ODD.md section 3 in this order
 (each method is named after its submodel):
 
-1. campaign_schedule    6. enforcement       11. protest
+1. schedule             6. enforcement       11. protest
 2. township_plan        7. participation     12. disputes
 3. services             8. update_grievance  13. update_legitimacy
 4. informal_signal      9. petitions         14. township_report
@@ -188,6 +188,7 @@ class RuralGovernanceModel(mesa.Model):
         if p["campaign"]:
             self.applies[-1] = rng.random(n) < p["campaign_target_share"]
         self.active = np.array([kk == "routine" for kk in kind])
+        self.active_kind_routine = self.active.copy()  # which rules are routine (not campaign)
         self.live = self.applies & self.active[:, None]
         opportunist = rng.random(n) < p["opportunism"]
         self.comply = np.repeat(~opportunist[None, :], k, axis=0)
@@ -222,7 +223,7 @@ class RuralGovernanceModel(mesa.Model):
         self._losses.fill(0.0)
         self._g_in.fill(0.0)
         self._m = {}
-        self.campaign_schedule()
+        self.schedule()
         self.township_plan()
         self.services()
         self.informal_signal()
@@ -239,13 +240,25 @@ class RuralGovernanceModel(mesa.Model):
         self.collect()
 
     # ==================================================================== submodels
-    def campaign_schedule(self) -> None:
-        """Routine rules are always active; the campaign rule is active in steps
-        campaign_start + 1 .. campaign_start + campaign_duration."""
+    def schedule(self) -> None:
+        """Scheduled events. Routine rules are always active; the campaign rule is active in
+        steps campaign_start + 1 .. campaign_start + campaign_duration. From step
+        withdrawal_step + 1 on (if > 0) routine rules are no longer enforced. During a scandal
+        (steps scandal_start + 1 .. scandal_start + scandal_duration) officials' visible
+        misconduct is scandal_misconduct instead of official_misconduct."""
         p = self.p
+        step = self.steps
         if p["campaign"]:
-            on = p["campaign_start"] < self.steps <= p["campaign_start"] + p["campaign_duration"]
+            on = p["campaign_start"] < step <= p["campaign_start"] + p["campaign_duration"]
             self.active[-1] = on
+        self.withdrawn = 0 < p["withdrawal_step"] < step
+        self.rule_enforcement_now = np.where(
+            self.withdrawn & self.active_kind_routine, F32(0.0), self.rule_enforcement)
+        self.scandal_active = bool(
+            p["scandal"] and p["scandal_start"] < step <= p["scandal_start"]
+            + p["scandal_duration"])
+        self.misconduct = (p["scandal_misconduct"] if self.scandal_active
+                           else p["official_misconduct"])
         key = self.active.tobytes()
         if key != self._live_key:  # what depends only on which rules are live: cached
             self._live_key = key
@@ -290,7 +303,7 @@ class RuralGovernanceModel(mesa.Model):
         self.t_dispute_capacity = np.array([t.dispute_capacity for t in ts])
         self.t_suppress = np.array([t.suppress_probability for t in ts], dtype=F32)
         if self.p["mech_enforcement"]:
-            self.t_detect = (self.rule_enforcement[None, :]
+            self.t_detect = (self.rule_enforcement_now[None, :]
                              * (self.t_fidelity * self.t_effort)[:, None]).astype(F32)
         else:
             self.t_detect = np.zeros((self.n_townships, self.n_rules), dtype=F32)
@@ -443,7 +456,7 @@ class RuralGovernanceModel(mesa.Model):
             signal=sel(signal) if isinstance(cols, slice) else signal,
             w_norm=p["w_norm"], habit=habit, w_habit=p["w_habit"], cost=cost,
             w_cost=p["w_cost"], load=load, w_conflict=p["w_conflict"],
-            misconduct=p["official_misconduct"], w_misconduct=p["w_misconduct"])
+            misconduct=self.misconduct, w_misconduct=p["w_misconduct"])
         # u < logistic(U)  <=>  logit(u) < U: one logarithm per draw serves both comparisons
         z = rules.logit(self.rng.random(u_comply.shape, dtype=F32), out=None)
         comply = u_comply > z
@@ -766,7 +779,7 @@ class RuralGovernanceModel(mesa.Model):
         else:
             self._m["conflict_exposure"] = 0.0
         self._losses += F32(p["deviation_loss"]) * self._to_villagers(self.t_deviation)
-        self._losses += F32(p["misconduct_loss"] * p["official_misconduct"])
+        self._losses += F32(p["misconduct_loss"] * self.misconduct)
         if not p["mech_legitimacy"]:
             return
         neighbours = self.weights @ self.legitimacy
@@ -821,6 +834,8 @@ class RuralGovernanceModel(mesa.Model):
             if self.p["mech_fragmentation"] else 0.0,
             "conflicting_pairs": int(np.triu(self.conflicts).sum()),
             "campaign_active": bool(self.p["campaign"] and self.active[-1]),
+            "enforcement_withdrawn": bool(self.withdrawn),
+            "scandal_active": self.scandal_active,
         }
         row["enforced_share"] = (1.0 - row["voluntary_share"]) if n_kept else float("nan")
         row["reporting_gap"] = row["compliance_reported"] - row["compliance_inspected"]

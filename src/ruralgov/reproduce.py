@@ -114,7 +114,7 @@ def _figure(runs: pd.DataFrame, exp: Experiment, path: Path) -> Path:
     fig, axes = plt.subplots(1, len(tests), figsize=(4.2 * len(tests), 3.4), squeeze=False)
     ok = runs[runs.status == "ok"]
     for ax, t in zip(axes[0], tests):
-        x = t.factor or t.factors[0]
+        x = t.factor or (t.factors[0] if t.factors else next(iter(exp.factors)))
         hue = t.factors[1] if t.factors else None
         groups = [(None, ok)] if hue is None else list(ok.groupby(hue))
         for level, g in groups:
@@ -153,11 +153,19 @@ def _section(exp: Experiment, verdicts, verdict: str, fig: Path) -> str:
                 "difference": f"{t.measure}: highest minus lowest {t.factor}",
                 "interaction": f"{t.measure}: difference in differences over "
                                f"{' × '.join(t.factors or [])}",
-                "inverted_u": f"curvature of {t.measure} in {t.factor}"}[t.kind]
+                "inverted_u": f"curvature of {t.measure} in {t.factor}",
+                "mean": f"mean of {t.measure}",
+                "threshold": f"{t.measure}: largest step between adjacent {t.factor} "
+                             "levels, as a share of all steps",
+                "contrast": f"{t.measure}: |effect of {(t.factors or ['', ''])[0]}| − "
+                            f"|effect of {(t.factors or ['', ''])[1]}|"}[t.kind]
         if t.kind == "inverted_u":
             stat += (f" (vertex {v.detail['vertex']:.3g}, CI {v.detail['vertex_ci_low']:.3g}"
                      f"–{v.detail['vertex_ci_high']:.3g})")
-        pred = t.direction or "negative curvature, vertex inside"
+        if t.kind == "threshold" and "jump_from" in v.detail:
+            stat += f" (between {v.detail['jump_from']:g} and {v.detail['jump_to']:g})"
+        pred = t.direction or ("a share above the smallest effect" if t.kind == "threshold"
+                               else "negative curvature, vertex inside")
         lines.append(f"| {t.name or t.kind} (predicted {pred}) | {stat} | {v.effect:.4g} | "
                      f"{v.ci_low:.4g} – {v.ci_high:.4g} | {t.min_effect:g} | {v.verdict} |")
     return "\n".join(lines + [""])

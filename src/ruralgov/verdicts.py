@@ -9,7 +9,8 @@ A hypothesis block in an experiment file (``experiments/paper/*.yaml``)::
       paper: 制度权威…表现为人们对制度的服从关系
       tests:                   # one or more parts of the claim, each with its own verdict
         - name: compliance rises with enforcement
-          kind: slope          # slope | difference | inverted_u | interaction
+          kind: slope          # slope | difference | inverted_u | interaction | mean |
+                               # threshold | contrast
           factor: enforcement  # interaction: factors: [a, b]
           measure: compliance_final
           direction: positive  # positive | negative (slope, difference, interaction)
@@ -23,13 +24,21 @@ Statistics (``effect``) and decision rules:
 * ``interaction`` — difference in differences over the extreme values of two factors:
   (high a, high b) - (high a, low b) - (low a, high b) + (low a, low b);
 * ``inverted_u`` — quadratic fit; the effect is the curvature (negative for an inverted U),
-  and the vertex must lie inside the factor's range.
+  and the vertex must lie inside the factor's range;
+* ``mean`` — the mean of the measure over all runs (no factor; e.g. a hysteresis in steps);
+* ``threshold`` — the largest change between adjacent levels of the factor as a share of all
+  the change between adjacent levels (1 / (levels - 1) for a straight line, 1 for a single
+  step); the jump's location is reported;
+* ``contrast`` — factors [a, b]: |effect of a| - |effect of b|, each the mean at the factor's
+  highest value minus the mean at its lowest (does a matter more than b?).
 
 The 95 % confidence interval is a percentile bootstrap over runs, resampled within design
 points (2,000 resamples, seeded). Verdict: **supported** if the interval lies wholly on the
 predicted side and beyond ``min_effect`` (for ``inverted_u``: curvature interval below 0 and
-the vertex interval inside the range); **not supported** if the interval lies wholly on the
-other side, or wholly within ±``min_effect`` (no effect worth the name); **mixed** otherwise.
+the vertex interval inside the range; for ``threshold``: interval above ``min_effect``, the
+share that counts as a threshold); **not supported** if the interval lies wholly on the
+other side, or wholly within ±``min_effect`` (no effect worth the name; for ``threshold``:
+wholly below ``min_effect``); **mixed** otherwise.
 The hypothesis as a whole is supported if every test is, not supported if every test is not,
 and mixed otherwise.
 """
@@ -52,7 +61,8 @@ N_BOOT = 2000
 class _Test(pydantic.BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(default="", max_length=200)
-    kind: Literal["slope", "difference", "inverted_u", "interaction"]
+    kind: Literal["slope", "difference", "inverted_u", "interaction", "mean", "threshold",
+                  "contrast"]
     measure: str = Field(min_length=1)
     factor: str | None = None
     factors: list[str] | None = None
@@ -61,12 +71,15 @@ class _Test(pydantic.BaseModel):
 
     @pydantic.model_validator(mode="after")
     def _consistent(self):
-        if self.kind == "interaction":
+        if self.kind in ("interaction", "contrast"):
             if not self.factors or len(self.factors) != 2:
-                raise ValueError("an interaction test needs factors: [a, b]")
+                raise ValueError(f"a {self.kind} test needs factors: [a, b]")
+        elif self.kind == "mean":
+            if self.factor or self.factors:
+                raise ValueError("a mean test takes no factor")
         elif not self.factor:
             raise ValueError(f"a {self.kind} test needs factor")
-        if self.kind != "inverted_u" and self.direction is None:
+        if self.kind not in ("inverted_u", "threshold") and self.direction is None:
             raise ValueError(f"a {self.kind} test needs direction: positive or negative")
         return self
 
@@ -112,6 +125,25 @@ def _statistic(df: pd.DataFrame, t: _Test) -> tuple[float, dict[str, float]]:
             for kb, vb in (("lo", b.min()), ("hi", b.max())):
                 cell[ka + kb] = y[(a == va).to_numpy() & (b == vb).to_numpy()].mean()
         return float(cell["hihi"] - cell["hilo"] - cell["lohi"] + cell["lolo"]), {}
+    if t.kind == "mean":
+        return float(y.mean()), {}
+    if t.kind == "threshold":
+        means = df.groupby(t.factor)[t.measure].mean()  # sorted by level
+        steps = np.abs(np.diff(means.to_numpy(dtype=float)))
+        total = steps.sum()
+        if steps.size == 0 or total == 0:
+            return np.nan, {}
+        at = int(np.argmax(steps))
+        return float(steps[at] / total), {"jump_from": float(means.index[at]),
+                                          "jump_to": float(means.index[at + 1])}
+    if t.kind == "contrast":
+        sizes = []
+        for f in t.factors:
+            x = df[f]
+            sizes.append(abs(y[(x == x.max()).to_numpy()].mean()
+                             - y[(x == x.min()).to_numpy()].mean()))
+        return float(sizes[0] - sizes[1]), {f"effect_{f}": float(v)
+                                             for f, v in zip(t.factors, sizes)}
     x = df[t.factor].to_numpy(dtype=float)  # inverted_u
     c2, c1, _ = np.polyfit(x, y, 2)
     vertex = -c1 / (2 * c2) if c2 != 0 else np.nan
@@ -152,7 +184,7 @@ def evaluate(runs: pd.DataFrame, hypothesis: Hypothesis, seed: int = 0,
         if "vertex" in ex:
             vertices.append(ex["vertex"])
     lo, hi = (float(v) for v in np.nanpercentile(boots, [2.5, 97.5]))
-    detail: dict[str, Any] = {"test": t.name, "kind": t.kind, "measure": t.measure,
+    detail: dict[str, Any] = {"test": t.name or t.kind, "kind": t.kind, "measure": t.measure,
                               "min_effect": t.min_effect, **extra}
     if t.kind == "inverted_u":
         x = df[t.factor]
@@ -166,6 +198,9 @@ def evaluate(runs: pd.DataFrame, hypothesis: Hypothesis, seed: int = 0,
             verdict = "not supported"  # a U, or a monotone curve with its vertex outside
         else:
             verdict = "mixed"
+    elif t.kind == "threshold":
+        verdict = ("supported" if lo > t.min_effect else
+                   "not supported" if hi < t.min_effect else "mixed")
     else:
         sign = 1.0 if t.direction == "positive" else -1.0
         slo, shi = sorted((sign * lo, sign * hi))
