@@ -90,6 +90,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     failures = 0
     for f in args.files:
         try:
+            if _is_experiment(f):
+                from .experiment import load_experiment
+
+                exp = load_experiment(f)
+                for prof in exp.profiles:
+                    load_experiment(f, profile=prof)
+                print(f"{exp.path}: ok (experiment {exp.title}; {exp.n_runs} runs"
+                      + (f"; hypothesis {exp.hypothesis.id}" if exp.hypothesis else "")
+                      + (f"; profiles {', '.join(exp.profiles)}" if exp.profiles else "")
+                      + ")")
+                continue
             sc = load_scenario(f)
             sc.resolved()
             if sc.network:
@@ -101,6 +112,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(str(err), file=sys.stderr)
             failures += 1
     return EXIT_INPUT if failures else 0
+
+
+def _is_experiment(f: str) -> bool:
+    """An experiment file (it has factors or a design) rather than a scenario."""
+    import yaml
+
+    path = Path(f)
+    if not path.is_file():
+        return False
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return False  # the scenario reader says what is wrong
+    return isinstance(doc, dict) and ("factors" in doc or "design" in doc)
 
 
 def _cmd_params(args: argparse.Namespace) -> int:

@@ -148,7 +148,8 @@ class Experiment:
     sha256: str | None = None
     base: dict[str, Any] = field(default_factory=dict)  # every parameter at the base point
     hypothesis: Hypothesis | None = None
-    profile: str | None = None
+    profile: str | None = None  # the profile applied, if any
+    profiles: tuple[str, ...] = ()  # the profiles the file declares
 
     @property
     def n_runs(self) -> int:
@@ -278,7 +279,7 @@ def load_experiment(name_or_path: str | Path, profile: str | None = None) -> Exp
         replications=spec.replications, root_seed=spec.root_seed, design=design,
         factors=factors, outputs=outputs, points=points, problem=problem, path=path,
         sha256=hashlib.sha256(raw).hexdigest(), base=base, hypothesis=spec.hypothesis,
-        profile=profile)
+        profile=profile, profiles=tuple(spec.profiles))
 
 
 def _resolve_design(src: str, kind: str, spec: _ExperimentFile, base: dict[str, Any]):
