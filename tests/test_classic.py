@@ -72,3 +72,13 @@ def test_epstein_sudden_legitimacy_drop_gives_a_bigger_outburst_than_a_gradual_o
     # Known deviation (documented): the gradual drop still produces a sizeable outburst here,
     # so the contrast is smaller than in Epstein's figures 9-10.
     assert np.median(sudden) > 1.05 * np.median(gradual)
+
+
+@pytest.mark.parametrize("sd", [3.0, 8.0, 11.0, 14.0, 20.0])
+def test_granovetter_equilibrium_is_the_fixed_point_his_iteration_reaches(sd):
+    from scipy import stats
+
+    r = 0.0
+    for _ in range(20_000):  # Granovetter's iteration, where it converges in reasonable time
+        r = 100 * stats.norm.cdf(r, loc=25, scale=sd)
+    assert classic.granovetter_expected_equilibrium(25, sd) == pytest.approx(r, abs=1e-3)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy import stats
+from scipy import optimize, stats
 
 from . import rules
 
@@ -56,13 +56,20 @@ def granovetter_expected_equilibrium(mean: float, sd: float, n: int = 100) -> fl
     """Granovetter's equilibrium for normally distributed thresholds, computed as he did from
     the distribution itself: iterate r <- n * P(threshold <= r) from r = 0 to its fixed point
     (thresholds below 0 count as 0)."""
-    r = 0.0
-    for _ in range(10_000):
-        new = n * stats.norm.cdf(r, loc=mean, scale=sd)
-        if abs(new - r) < 1e-9:
-            break
-        r = new
-    return float(r)
+    # The iteration rises monotonically to the smallest fixed point of f(r) = n P(t <= r) - r
+    # (f(0) >= 0), which near the critical spread takes thousands of steps: find that point
+    # directly — the first sign change of f on a fine grid, then a root finder.
+    def f(r):
+        return n * stats.norm.cdf(r, loc=mean, scale=sd) - r
+
+    grid = np.linspace(0.0, float(n), 100 * n + 1)
+    below = np.flatnonzero(f(grid) < 0)
+    if below.size == 0:
+        return float(n)
+    i = below[0]
+    if i == 0:
+        return 0.0
+    return float(optimize.brentq(f, grid[i - 1], grid[i], xtol=1e-12))
 
 
 def granovetter_critical_sd(mean: float = 25.0, n: int = 100, lo: float = 1.0,

@@ -20,6 +20,7 @@ from .experiment import Experiment, experiment_dirs, load_experiment
 from .provenance import git_revision, utc_now, versions
 from .schema import InputError
 from .sweep import read_runs, run_sweep
+from .validation import Validation, load_validation, run_validation, validation_files, write_json
 from .verdicts import evaluate_all, overall
 
 __all__ = ["reproduce", "paper_experiments"]
@@ -60,11 +61,17 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
     if only:
         wanted = {x.strip().upper() for x in only}
         known = {e.hypothesis.id.upper() for e in exps}
-        bad = wanted - known
+        classic_names = {f.stem.upper() for f in validation_files()}
+        bad = wanted - known - classic_names
         if bad:
             raise InputError(f"--only {','.join(sorted(bad))}: unknown; the hypotheses are "
-                             f"{', '.join(e.hypothesis.id for e in exps)}")
+                             f"{', '.join(e.hypothesis.id for e in exps)} and the classic "
+                             f"models {', '.join(f.stem for f in validation_files())}")
         exps = [e for e in exps if e.hypothesis.id.upper() in wanted]
+    validations = validation_files()
+    if only:
+        names = {x.strip().lower() for x in only}
+        validations = [f for f in validations if f.stem.lower() in names]
     (out / "figures").mkdir(parents=True, exist_ok=True)
     sections, table = [], []
     for exp in exps:
@@ -90,8 +97,18 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
                 "runs": int((alt_runs.status == "ok").sum())}
         table.append(row)
         sections.append(_section(exp, verdicts, verdict, fig.relative_to(out)))
+    checked = []
+    for f in validations:
+        v = run_validation(load_validation(f, profile=None if profile == "full" else profile))
+        (out / "validation").mkdir(exist_ok=True)
+        write_json(v, out / "validation" / f"{v.name}.json")
+        fig = _validation_figure(v, out / "figures" / f"{v.name}.png")
+        checked.append({"name": v.name, "title": v.title, "seeds": v.seeds,
+                        "reproduced": sum(r["reproduced"] for r in v.results),
+                        "checks": len(v.results)})
+        sections.append(_validation_section(v, fig.relative_to(out)))
     manifest = {"created_utc": utc_now(), "profile": profile, "versions": versions(),
-                "git": git_revision(), "hypotheses": table}
+                "git": git_revision(), "hypotheses": table, "classic_models": checked}
     (out / "verdicts.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False,
                                                   default=float) + "\n", encoding="utf-8")
     report = out / "REPORT.md"
@@ -135,12 +152,77 @@ def _figure(runs: pd.DataFrame, exp: Experiment, path: Path) -> Path:
     return path
 
 
+def _validation_figure(v: Validation, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import classic
+
+    random = [r for r in v.results if r["samples"] is not None]
+    fig, axes = plt.subplots(1, len(random) + 1, figsize=(4.0 * (len(random) + 1), 3.3),
+                             squeeze=False)
+    ax = axes[0][0]
+    if v.model == "granovetter":
+        sds = np.linspace(2, 25, 200)
+        ax.plot(sds, [classic.granovetter_expected_equilibrium(25, s) for s in sds])
+        ax.axvline(12.2, color="grey", ls="--", label="published critical sd 12.2")
+        ax.set_xlabel("sd of thresholds (mean 25, N = 100)")
+        ax.set_ylabel("equilibrium rioters")
+        ax.legend(fontsize=7)
+    else:
+        a = classic.EpsteinCivilViolence(seed=v.root_seed).run(150)
+        ax.plot(np.arange(1, a.size + 1), a, lw=1)
+        ax.set_xlabel("step")
+        ax.set_ylabel("active agents")
+        ax.set_title(f"fixed legitimacy, seed {v.root_seed}", fontsize=9)
+    for ax, r in zip(axes[0][1:], random):
+        ax.hist(r["samples"], bins=20)
+        ax.set_title(r["name"][:55] + ("…" if len(r["name"]) > 55 else ""), fontsize=7)
+        ax.set_xlabel({"granovetter_full_riots": "full riot (1) or not (0)",
+                       "epstein_punctuated": "peak active agents",
+                       "epstein_cops": "mean active, few cops",
+                       "epstein_sudden": "peak ratio sudden / gradual"}.get(r["statistic"],
+                                                                            "value"))
+        ax.set_ylabel(f"seeds (of {r['seeds']})")
+    fig.suptitle(v.title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _validation_section(v: Validation, fig: Path) -> str:
+    n_ok = sum(r["reproduced"] for r in v.results)
+    lines = [f"## Classic model: {v.title}", "", f"Reference: {v.paper}", "",
+             f"**{n_ok} of {len(v.results)} published results reproduced.** "
+             f"`experiments/validation/{v.path.name}` — {v.description}", "",
+             f"![{v.name}]({fig.as_posix()})", "",
+             "| published result | statistic | expected range | model | seeds | reproduced |",
+             "|---|---|---|---:|---:|---|"]
+    for r in v.results:
+        lo, hi = r["expect_min"], r["expect_max"]
+        rng = (f"{lo:g}" if lo == hi else f"{lo:g} – {hi:g}").replace("inf", "∞")
+        lines.append(f"| {r['name']}: {r['published']} | `{r['statistic']}` | {rng} | "
+                     f"{r['value']:.4g} | {r['seeds'] or '—'} | "
+                     f"{'yes' if r['reproduced'] else '**no**'} |")
+    if v.deviations:
+        lines += ["", f"Known deviation: {v.deviations}"]
+    return "\n".join(lines + [""])
+
+
 def _section(exp: Experiment, verdicts, verdict: str, fig: Path) -> str:
     h = exp.hypothesis
     lines = [f"## {h.id}: {h.claim}", ""]
     if h.paper:
         lines += [f"Paper: {h.paper}", ""]
-    lines += [f"**Verdict: {verdict}.**", "",
+    lines += [f"**Verdict: {verdict}.**", ""]
+    if h.emergent:
+        lines += [f"*Emergent — what the model finds:* {h.emergent}", ""]
+    if h.built_in:
+        lines += [f"*Built in by construction:* {h.built_in}", ""]
+    lines += [
               f"Design: `experiments/paper/{exp.path.name}` — {exp.design['type']} over "
               f"{', '.join(exp.factors)}; {len(exp.points)} design points × "
               f"{exp.replications} replications, {exp.steps} steps, "
@@ -187,11 +269,43 @@ def _report(profile: str, table: list[dict], sections: list[str], manifest: dict
         f"{(git.get('commit') or 'unknown')[:10]}{' (dirty)' if git.get('dirty') else ''}, "
         f"{manifest['created_utc']}.", "",
         "Regenerate: `ruralgov reproduce --profile " + profile + "` (resumable; "
-        "`--only H1,H2` for some).", "",
-        "| hypothesis | claim | verdict | runs |", "|---|---|---|---:|"]
-    for r in table:
-        head.append(f"| {r['id']} | {r['claim']} | {r['verdict']} | {r['runs']} |")
-    return "\n".join(head + [""] + sections + _update_check(table))
+        "`--only H1,R2,epstein` for some). Each section says first what the model *finds* — "
+        "the part of the claim left to the interplay of mechanisms — and then what it builds "
+        "in by construction.", ""]
+    paper = [r for r in table if not r["id"].upper().startswith("R")]
+    realism = [r for r in table if r["id"].upper().startswith("R")]
+    for title, rows in (("The paper's hypotheses (MODEL.md §7)", paper),
+                        ("Realism patterns from outside the paper (pattern-oriented "
+                         "modelling)", realism)):
+        if not rows:
+            continue
+        counts = {k: sum(r["verdict"] == k for r in rows)
+                  for k in ("supported", "mixed", "not supported")}
+        head += [f"### {title}", "",
+                 f"{counts['supported']} supported, {counts['mixed']} mixed, "
+                 f"{counts['not supported']} not supported.", "",
+                 "| id | claim | verdict | runs |", "|---|---|---|---:|"]
+        for r in rows:
+            alt = r.get("update_check", {}).get("verdict")
+            flag = "" if alt in (None, r["verdict"]) else f" (random-sequential: {alt})"
+            head.append(f"| [{r['id']}](#{_anchor(r)}) | {r['claim']} | {r['verdict']}{flag} "
+                        f"| {r['runs']} |")
+        head.append("")
+    if manifest.get("classic_models"):
+        head += ["### Classic models the protest submodel stands on (MODEL.md §9)", "",
+                 "| model | published results reproduced | seeds |", "|---|---|---:|"]
+        for c in manifest["classic_models"]:
+            head.append(f"| {c['title']} | {c['reproduced']} of {c['checks']} | {c['seeds']} |")
+        head.append("")
+    return "\n".join(head + sections + _update_check(table))
+
+
+def _anchor(row: dict) -> str:
+    """The GitHub-style anchor of a hypothesis section's heading."""
+    import re
+
+    text = f"{row['id']}: {row['claim']}".lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
 
 
 def _update_check(table: list[dict]) -> list[str]:

@@ -7,6 +7,8 @@ A hypothesis block in an experiment file (``experiments/paper/*.yaml``)::
       id: H1
       claim: Stronger formal authority (enforcement) raises compliance.
       paper: 制度权威…表现为人们对制度的服从关系
+      built_in: The utility rises with the perceived sanction.   # by construction
+      emergent: Whether the effect survives the feedbacks.        # the model's finding
       tests:                   # one or more parts of the claim, each with its own verdict
         - name: compliance rises with enforcement
           kind: slope          # slope | difference | inverted_u | interaction | mean |
@@ -91,6 +93,10 @@ class Hypothesis(pydantic.BaseModel):
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
     claim: str = Field(min_length=1)
     paper: str = ""
+    #: What the model builds in by construction, and what is left to emerge from the interplay
+    #: of mechanisms (the model's real finding; MODEL.md section 7).
+    built_in: str = ""
+    emergent: str = ""
     tests: list[_Test] = Field(min_length=1)
 
 
