@@ -79,6 +79,7 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
         folder = out / "sweeps" / exp.name
         run_sweep(exp, folder, workers=workers, progress=progress)
         runs = read_runs(folder)
+        _tidy(runs, out / "data" / f"{exp.name}.parquet")
         verdicts = evaluate_all(runs, h, seed=exp.root_seed % (2**32))
         verdict = overall(verdicts)
         fig = _figure(runs, exp, out / "figures" / f"{h.id}.png")
@@ -90,6 +91,7 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
             alt = exp.variant(suffix, **params)
             run_sweep(alt, out / "sweeps" / alt.name, workers=workers, progress=progress)
             alt_runs = read_runs(out / "sweeps" / alt.name)
+            _tidy(alt_runs, out / "data" / f"{alt.name}.parquet")
             alt_verdicts = evaluate_all(alt_runs, h, seed=exp.root_seed % (2**32))
             row["update_check"] = {
                 "scheme": suffix, "experiment": alt.name, "verdict": overall(alt_verdicts),
@@ -114,6 +116,13 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
     report = out / "REPORT.md"
     report.write_text(_report(profile, table, sections, manifest), encoding="utf-8")
     return report
+
+
+def _tidy(runs: pd.DataFrame, path: Path) -> None:
+    """One table of every run of an experiment (factors, seed, summaries), for readers who
+    want to re-analyse without re-running; rewritten from the sweep's parts each time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    runs.sort_values("run_id").to_parquet(path, index=False)
 
 
 def _tests(h, verdicts) -> list[dict]:
@@ -268,6 +277,8 @@ def _report(profile: str, table: list[dict], sections: list[str], manifest: dict
         f"ruralgov {manifest['versions'].get('ruralgov')}, git "
         f"{(git.get('commit') or 'unknown')[:10]}{' (dirty)' if git.get('dirty') else ''}, "
         f"{manifest['created_utc']}.", "",
+        "Data: `data/<experiment>.parquet`, one row per run (factors, seed, per-run "
+        "summaries); `verdicts.json`, every number of this report.", "",
         "Regenerate: `ruralgov reproduce --profile " + profile + "` (resumable; "
         "`--only H1,R2,epstein` for some). Each section says first what the model *finds* — "
         "the part of the claim left to the interplay of mechanisms — and then what it builds "
