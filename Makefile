@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 DEMO_ARGS ?= --seed 1
 
-.PHONY: demo test bench venv dev clean-venv
+.PHONY: demo test bench paper-quick paper venv dev clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,15 @@ demo: $(STAMP)
 ## test: install with dev extras and run the whole test suite
 test: $(DEVSTAMP)
 	$(PY) -m pytest
+
+## paper-quick: the paper's hypotheses, realism patterns and classic models, quick profile
+## (small counties; a few minutes on two cores; run by CI) -> results/paper-quick/REPORT.md
+paper-quick: $(STAMP)
+	$(VENV)/bin/ruralgov reproduce --profile quick --quiet
+
+## paper: the same, full profile (about half an hour on two cores) -> results/paper/REPORT.md
+paper: $(STAMP)
+	$(VENV)/bin/ruralgov reproduce --profile full
 
 ## bench: speed and memory benchmarks (~10 min, ~6 GB); prints a table, writes benchmarks/latest.json
 BENCH_ARGS ?=

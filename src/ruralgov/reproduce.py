@@ -84,6 +84,8 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
         verdict = overall(verdicts)
         fig = _figure(runs, exp, out / "figures" / f"{h.id}.png")
         row = {"id": h.id, "claim": h.claim, "verdict": verdict,
+               "file": exp.path.name if exp.path else exp.name,
+               "definition_sha256": exp.definition_hash(), "root_seed": exp.root_seed,
                "tests": _tests(h, verdicts), "experiment": exp.name,
                "runs": int((runs.status == "ok").sum())}
         if update_check:
@@ -308,7 +310,27 @@ def _report(profile: str, table: list[dict], sections: list[str], manifest: dict
         for c in manifest["classic_models"]:
             head.append(f"| {c['title']} | {c['reproduced']} of {c['checks']} | {c['seeds']} |")
         head.append("")
-    return "\n".join(head + sections + _update_check(table))
+    return "\n".join(head + sections + _update_check(table) + _manifest(table, manifest))
+
+
+def _manifest(table: list[dict], manifest: dict) -> list[str]:
+    git = manifest["git"]
+    lines = ["## Manifest", "",
+             f"Created {manifest['created_utc']} from git "
+             f"{git.get('commit') or 'unknown'}{' (uncommitted changes)' if git.get('dirty') else ''}"
+             f", profile {manifest['profile']}. Versions: "
+             + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()) + ".", "",
+             "| id | experiment file | root seed | runs | definition (sha256, first 12) |",
+             "|---|---|---:|---:|---|"]
+    for r in table:
+        runs = str(r["runs"]) + (f" + {r['update_check']['runs']} random-sequential"
+                                 if "update_check" in r else "")
+        lines.append(f"| {r['id']} | `experiments/paper/{r['file']}` | {r['root_seed']} | "
+                     f"{runs} | `{r['definition_sha256'][:12]}` |")
+    lines += ["", "Every run's seed is spawned from the root seed by design point and "
+              "replicate; `sweeps/<experiment>/manifest.json` (not committed) and "
+              "`data/<experiment>.parquet` hold each run's parameters and seed."]
+    return lines + [""]
 
 
 def _anchor(row: dict) -> str:
