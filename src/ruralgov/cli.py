@@ -186,6 +186,39 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    import os
+    import subprocess
+
+    try:
+        import solara  # noqa: F401
+    except ImportError:
+        raise InputError("the dashboard needs its extra: pip install 'ruralgov[dashboard]' "
+                         "(or `make dashboard`)") from None
+    from .scenario import load_scenario
+
+    sc = load_scenario(args.scenario)  # a bad name or file: one message, before the server
+    if not 0 < args.port < 65536:
+        raise InputError(f"--port {args.port}: choose 1 to 65535")
+    scenario = str(sc.path) if Path(args.scenario).is_file() else sc.name
+    env = {**os.environ, "RURALGOV_DASHBOARD_SCENARIO": scenario,
+           "RURALGOV_DASHBOARD_LANG": args.lang,
+           "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # no usage reporting
+           "SOLARA_THEME_SHOW_BANNER": "False"}
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"ruralgov dashboard: serving on {args.host}, reachable from other machines",
+              file=sys.stderr)
+    print(f"ruralgov dashboard: http://{args.host}:{args.port}/  (Ctrl+C stops it)",
+          flush=True)
+    cmd = [sys.executable, "-m", "solara", "run", "ruralgov.dashboard.app", "--host",
+           args.host, "--port", str(args.port), "--production", "--no-open",
+           "--no-check-version"]  # no call to PyPI: nothing leaves the machine
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
 def _cmd_experiments(args: argparse.Namespace) -> int:
     from .experiment import experiment_dirs, load_experiment
 
@@ -297,6 +330,21 @@ def build_parser() -> argparse.ArgumentParser:
                     help="skip the robustness check that reruns every experiment with "
                          "random-sequential updating (halves the time)")
     rp.set_defaults(func=_cmd_reproduce)
+
+    db = sub.add_parser(
+        "dashboard", help="the browser dashboard for training sessions",
+        description="Serve the live dashboard (Solara, works offline): pick a scenario, move "
+                    "the levers, step or play, compare two settings on the same seed, download "
+                    "the data. Needs the dashboard extra: pip install 'ruralgov[dashboard]'.")
+    db.add_argument("scenario", nargs="?", default="baseline",
+                    help="scenario shown first, by name or file (default: baseline)")
+    db.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    db.add_argument("--host", default="127.0.0.1",
+                    help="address to serve on (default 127.0.0.1: this machine only; "
+                         "0.0.0.0 serves the whole network)")
+    db.add_argument("--lang", choices=("en", "zh"), default="en",
+                    help="labels in English (with Chinese terms) or in Chinese")
+    db.set_defaults(func=_cmd_dashboard)
 
     ex = sub.add_parser("experiments", help="list the experiments",
                         description="List the experiments found in ./experiments, the "

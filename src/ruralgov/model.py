@@ -907,9 +907,12 @@ class RuralGovernanceModel(mesa.Model):
         """County-level measures, one row per step (tidy: one column per variable)."""
         return pd.DataFrame(self._rows)
 
-    def detail(self, name: str) -> pd.DataFrame:
-        """Long tables per step: ``villages``, ``townships``, ``departments`` or ``rules``."""
+    def detail(self, name: str, latest: bool = False) -> pd.DataFrame:
+        """Long tables per step: ``villages``, ``townships``, ``departments`` or ``rules``
+        (``latest``: only the last step's rows)."""
         if name not in self._detail:
             raise KeyError(f"no detail table {name!r}; choose from {sorted(self._detail)}")
         frames = self._detail[name]
+        if latest:
+            return frames[-1].copy() if frames else pd.DataFrame()
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -1,0 +1,201 @@
+"""The dashboard page (Solara, with Mesa's model controller). Start it with
+``ruralgov dashboard``; the settings come from the environment that command sets:
+``RURALGOV_DASHBOARD_SCENARIO`` (the scenario shown first) and ``RURALGOV_DASHBOARD_LANG``
+(``en`` or ``zh``).
+
+A trainer picks a scenario, reads its story, moves the levers (bounded by the parameter
+registry), applies them and steps or plays; compare mode runs two settings side by side on the
+same seed. What is drawn is computed in :mod:`ruralgov.dashboard.session`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import traceback
+
+import solara
+from mesa.visualization.solara_viz import ModelController
+from mesa.visualization.utils import update_counter
+
+from ..params import REGISTRY
+from ..scenario import list_scenarios, load_scenario
+from . import session as S
+from .labels import CONTROL_GROUPS, control_label, t
+
+LANG = os.environ.get("RURALGOV_DASHBOARD_LANG", "en")
+FIRST_SCENARIO = os.environ.get("RURALGOV_DASHBOARD_SCENARIO", "baseline")
+CONTROLS = [name for _, items in CONTROL_GROUPS for name, _, _ in items] + ["n_villagers"]
+VILLAGERS_MAX = 20_000  # the slider's top (a step stays well under a second)
+
+
+def scenario_settings(name: str) -> dict:
+    """The controls' values as the scenario sets them."""
+    params = load_scenario(name).resolved()
+    return {k: params[k] for k in CONTROLS}
+
+
+def _changed(name: str, values: dict) -> dict:
+    """Only the controls that differ from the scenario: the rest stays the scenario's."""
+    base = scenario_settings(name)
+    return {k: v for k, v in values.items() if base[k] != v}
+
+
+@solara.component
+def Control(name: str, value, on_value):
+    p = REGISTRY[name]
+    label = control_label(name, LANG) if name != "n_villagers" else t("villagers", LANG)
+    if p.type == "bool":
+        solara.Checkbox(label=label, value=bool(value), on_value=on_value)
+    elif p.type == "int":
+        hi = min(int(p.hi), VILLAGERS_MAX) if name == "n_villagers" else int(p.hi)
+        lo = max(int(p.lo), 100) if name == "n_villagers" else int(p.lo)
+        step = 100 if name == "n_villagers" else 1
+        solara.SliderInt(label=label, value=int(value), min=lo, max=hi, step=step,
+                         on_value=on_value, thumb_label="always")
+    else:
+        solara.SliderFloat(label=label, value=float(value), min=float(p.lo), max=float(p.hi),
+                           step=(float(p.hi) - float(p.lo)) / 100, on_value=on_value,
+                           thumb_label="always")
+    solara.Text(p.doc, style={"font-size": "0.75em", "color": "#607d8b"})
+
+
+@solara.component
+def Settings(title: str, scenario: solara.Reactive, values: solara.Reactive):
+    names = [s.name for s in list_scenarios()]
+    if scenario.value not in names:  # a scenario file given by path
+        names = [scenario.value, *names]
+
+    def pick(name):
+        scenario.set(name)
+        values.set(scenario_settings(name))
+
+    with solara.Card(title):
+        solara.Select(label=t("scenario", LANG), value=scenario.value, values=names,
+                      on_value=pick)
+        Control("n_villagers", values.value["n_villagers"],
+                lambda v: values.set({**values.value, "n_villagers": v}))
+        for (en, zh), items in CONTROL_GROUPS:
+            with solara.Details(summary=f"{zh if LANG == 'zh' else en} {'' if LANG == 'zh' else zh}"):
+                for name, _, _ in items:
+                    Control(name, values.value[name],
+                            lambda v, name=name: values.set({**values.value, name: v}))
+
+
+@solara.component
+def Views(model, mode: str):
+    update_counter.get()
+    models = {"A": model.a, "B": model.b} if mode == "compare" else {"": model}
+    first = next(iter(models.values()))
+    layouts = solara.use_memo(lambda: {k: S.network_layout(m) for k, m in models.items()},
+                              [id(m) for m in models.values()])
+    log = solara.use_ref([])
+    seen = solara.use_ref(-1)
+    if first.steps != seen.current:  # one entry per step, newest first
+        if first.steps == 0:
+            log.current = []
+        for name, m in models.items():
+            log.current = [f"{name} {e}".strip() for e in S.events(m, LANG)] + log.current
+        log.current = log.current[:60]
+        seen.current = first.steps
+
+    solara.Markdown(f"**{t('step', LANG)} {first.steps}** · seed {first.seed}"
+                    + (f" · {first.n_villagers:,} villagers" if LANG != "zh"
+                       else f" · 村民{first.n_villagers:,}人"))
+    series = S.series_figure(models, LANG)
+    solara.FigureMatplotlib(series, format="png")
+    with solara.Row(style={"flex-wrap": "wrap"}):
+        for name, m in models.items():
+            solara.FigureMatplotlib(
+                S.network_figure(m, layouts[name], LANG,
+                                 title=None if not name else f"{t('network', LANG)} {name}"),
+                format="png")
+        solara.FigureMatplotlib(S.legitimacy_figure(models, LANG), format="png")
+    with solara.Card(t("events", LANG)):
+        solara.Markdown("\n".join(f"- {e}" for e in log.current[:15]) or "—")
+    for name, m in models.items():
+        with solara.Card(f"{t('townships', LANG)} {name}".strip()):
+            solara.DataFrame(S.township_table(m), items_per_page=10)
+        with solara.Card(f"{t('departments', LANG)} {name}".strip()):
+            solara.DataFrame(S.department_table(m), items_per_page=10)
+    with solara.Row():
+        for name, m in models.items():
+            stem = f"ruralgov-{m.scenario_name}-seed{m.seed}-step{m.steps}" + (
+                f"-{name}" if name else "")
+            solara.FileDownload(lambda m=m: S.series_csv(m).encode("utf-8"),
+                                filename=f"{stem}.csv",
+                                label=f"{t('download_csv', LANG)} {name}".strip())
+        solara.FileDownload(lambda: S.figure_png(S.series_figure(models, LANG)),
+                            filename=f"ruralgov-series-step{first.steps}.png",
+                            label=t("download_png", LANG))
+
+
+@solara.component
+def Page():
+    mode = solara.use_reactive("single")
+    scen_a = solara.use_reactive(FIRST_SCENARIO)
+    scen_b = solara.use_reactive(FIRST_SCENARIO)
+    vals_a = solara.use_reactive(scenario_settings(FIRST_SCENARIO))
+    vals_b = solara.use_reactive(scenario_settings(FIRST_SCENARIO))
+    seed = solara.use_reactive(int(load_scenario(FIRST_SCENARIO).seed or 1))
+    error = solara.use_reactive(None)
+    params = solara.use_reactive({"scenario": FIRST_SCENARIO, "seed": seed.value,
+                                  "overrides": {}})
+    model = solara.use_reactive(S.Run(**params.value))
+    play_interval = solara.use_reactive(200)
+    render_interval = solara.use_reactive(1)
+
+    def apply(new_seed=None):
+        if new_seed is not None:
+            seed.set(new_seed)
+        s = seed.value if new_seed is None else new_seed
+        a = {"scenario": scen_a.value, "overrides": _changed(scen_a.value, vals_a.value)}
+        try:
+            if mode.value == "compare":
+                b = {"scenario": scen_b.value,
+                     "overrides": _changed(scen_b.value, vals_b.value)}
+                new = {"seed": s, "a": a, "b": b}
+                built = S.Comparison(**new)
+            else:
+                new = {"seed": s, **a}
+                built = S.Run(**new)
+        except Exception as err:  # never crash the server: say what is wrong on the page
+            traceback.print_exc()
+            error.set(f"{t('error', LANG)}: {err}")
+            return
+        error.set(None)
+        params.set(new)
+        model.set(built)
+
+    def set_mode(m):
+        mode.set(m)
+        apply()
+
+    with solara.AppBar():
+        solara.AppBarTitle(t("title", LANG))
+    with solara.Sidebar():
+        solara.ToggleButtonsSingle(value=mode.value, values=["single", "compare"],
+                                   on_value=set_mode)
+        with solara.Card():
+            ModelController(model, model_parameters=params, play_interval=play_interval,
+                            render_interval=render_interval, use_threads=False)
+            solara.SliderInt(label="ms between steps", value=play_interval, min=0, max=2000,
+                             step=50)
+            solara.SliderInt(label="steps between pictures", value=render_interval, min=1,
+                             max=20)
+            with solara.Row():
+                solara.InputInt(label=t("seed", LANG), value=seed.value,
+                                on_value=lambda v: seed.set(int(v)))
+                solara.Button(t("new_seed", LANG),
+                              on_click=lambda: apply(random.randrange(1, 2**31)))
+            solara.Button(t("apply", LANG), color="primary", on_click=lambda: apply())
+            if error.value:
+                solara.Error(error.value)
+        Settings(t("left", LANG) if mode.value == "compare" else t("scenario", LANG),
+                 scen_a, vals_a)
+        if mode.value == "compare":
+            Settings(t("right", LANG), scen_b, vals_b)
+    story = load_scenario(scen_a.value)
+    with solara.Card(f"{story.title}"):
+        solara.Markdown(" ".join(story.story.split()) if story.story else "")
+    Views(model.value, mode.value)

@@ -1,0 +1,358 @@
+"""What the dashboard shows, computed from a running model: no Solara here, so every piece can
+be tested (and used in a notebook) without a browser.
+
+* :func:`build` — a model from a scenario, the controls' values and a seed;
+* :class:`Comparison` — two such models on the same seed, stepped together (compare mode);
+* :func:`network_layout` — fixed positions for (a sample of) the villagers, grouped by
+  township, village and lineage: computed once per population, never per frame;
+* :func:`network_state` — each drawn villager's behaviour now;
+* :func:`events` — this step in plain words ("Township 3 left 12 petitions unanswered");
+* the figures (matplotlib ``Figure`` objects, safe outside the main thread) and the CSV.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..model import RuralGovernanceModel
+from ..scenario import load_scenario
+from ..schema import InputError
+from .labels import t
+
+__all__ = ["resolve", "Run", "build", "Comparison", "Layout", "network_layout", "network_state", "events",
+           "series_figure", "legitimacy_figure", "network_figure", "series_csv",
+           "figure_png", "MAX_NODES", "MAX_EDGES", "MAX_VILLAGERS"]
+
+#: Villagers and ties drawn at most in the network view (a stratified sample beyond that).
+MAX_NODES = 1500
+MAX_EDGES = 4000
+#: The largest county the dashboard builds (a step must stay well under a second).
+MAX_VILLAGERS = 50_000
+
+
+def resolve(scenario: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every parameter of ``scenario`` with ``overrides`` (validated against the registry, so
+    a bad value raises :class:`~ruralgov.schema.InputError`)."""
+    params = load_scenario(scenario).resolved(dict(overrides or {}))
+    if params["n_villagers"] > MAX_VILLAGERS:
+        raise InputError(f"n_villagers = {params['n_villagers']}: the dashboard runs counties "
+                         f"of up to {MAX_VILLAGERS:,} villagers; use `ruralgov run` for more")
+    return params
+
+
+class Run(RuralGovernanceModel):
+    """The model of a scenario with the dashboard's settings — what Mesa's controller rebuilds
+    on reset (``Run(**parameters)``), so a reset replays the same seed."""
+
+    def __init__(self, scenario: str = "baseline", seed: int = 0,
+                 overrides: dict[str, Any] | None = None):
+        try:
+            params = resolve(scenario, overrides)
+            super().__init__(seed=int(seed), **params)
+        except ValueError as err:  # an impossible combination, e.g. more villages than people
+            if isinstance(err, InputError):
+                raise
+            raise InputError(f"{scenario}: {err}") from None
+        self.scenario_name = scenario
+        self.overrides = dict(overrides or {})
+
+
+def build(scenario: str, seed: int, overrides: dict[str, Any] | None = None) -> Run:
+    return Run(scenario=scenario, seed=seed, overrides=overrides)
+
+
+class Comparison(mesa.Model):
+    """Two settings (A and B) of a county on the same seed, stepped together (Mesa's controller
+    steps this model; each side is a full model)."""
+
+    def __init__(self, seed: int = 0, a: dict | None = None, b: dict | None = None):
+        super().__init__(seed=int(seed))
+        self.a = Run(seed=seed, **(a or {}))
+        self.b = Run(seed=seed, **(b or {}))
+
+    def step(self) -> None:
+        self.a.step()
+        self.b.step()
+        self.running = self.a.running and self.b.running
+
+
+# ------------------------------------------------------------------ network view
+@dataclass
+class Layout:
+    nodes: np.ndarray  # indices of the villagers drawn
+    xy: np.ndarray  # their positions (len(nodes) x 2)
+    edges: np.ndarray  # pairs of positions in ``nodes`` (E x 2)
+    township_xy: np.ndarray  # label positions of the townships
+    sampled: bool
+
+
+def network_layout(model: RuralGovernanceModel, max_nodes: int = MAX_NODES,
+                   max_edges: int = MAX_EDGES) -> Layout:
+    """Townships on a circle, each township's villages on a circle around it, each village's
+    villagers on a sunflower spiral ordered by lineage — deterministic, no randomness and no
+    force-directed layout. Beyond ``max_nodes`` villagers an evenly spaced sample (villagers
+    are ordered by township, village and lineage, so the sample is stratified) is drawn with
+    the ties among them."""
+    n = model.n_villagers
+    nodes = (np.unique(np.linspace(0, n - 1, max_nodes).round().astype(np.int64))
+             if n > max_nodes else np.arange(n))
+    n_t = model.n_townships
+    big = 1.0 if n_t > 1 else 0.0
+    t_angle = 2 * np.pi * np.arange(n_t) / max(n_t, 1)
+    township_xy = np.c_[big * np.cos(t_angle), big * np.sin(t_angle)]
+    vt = model.population.village_township
+    per_t = np.bincount(vt, minlength=n_t)
+    rank = np.zeros(len(vt), dtype=np.int64)  # a village's rank within its township
+    for k in range(n_t):
+        rank[vt == k] = np.arange(per_t[k])
+    r_t = 0.9 * math.sin(math.pi / max(n_t, 2)) if n_t > 1 else 1.0  # township radius
+    v_angle = 2 * np.pi * rank / np.maximum(per_t[vt], 1)
+    r_v = np.where(per_t[vt] > 1, 0.55 * r_t, 0.0)
+    village_xy = township_xy[vt] + np.c_[r_v * np.cos(v_angle), r_v * np.sin(v_angle)]
+    # villagers of a village on a sunflower spiral, in order (lineages are contiguous)
+    village = model.village[nodes]
+    order_in_village = np.zeros(nodes.size, dtype=np.int64)
+    starts = np.r_[0, np.flatnonzero(np.diff(village)) + 1]
+    lengths = np.diff(np.r_[starts, nodes.size])
+    for s, ln in zip(starts, lengths):
+        order_in_village[s:s + ln] = np.arange(ln)
+    size = np.bincount(village, minlength=model.n_villages)[village]
+    r_vil = 0.4 * r_t * math.sin(math.pi / max(per_t.max(), 2)) + 0.02
+    rad = r_vil * np.sqrt((order_in_village + 0.5) / np.maximum(size, 1))
+    ang = order_in_village * np.pi * (3 - math.sqrt(5))  # the golden angle
+    xy = village_xy[village] + np.c_[rad * np.cos(ang), rad * np.sin(ang)]
+    # ties among the drawn villagers
+    adj = model.population.adjacency
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[nodes] = np.arange(nodes.size)
+    sub = adj[nodes][:, nodes].tocoo()
+    keep = sub.row < sub.col
+    edges = np.c_[sub.row[keep], sub.col[keep]]
+    if len(edges) > max_edges:
+        edges = edges[np.linspace(0, len(edges) - 1, max_edges).round().astype(np.int64)]
+    return Layout(nodes=nodes, xy=xy, edges=edges, township_xy=township_xy,
+                  sampled=n > max_nodes)
+
+
+def network_state(model: RuralGovernanceModel, nodes: np.ndarray) -> np.ndarray:
+    """Behaviour of the villagers ``nodes`` now: 0 keeps every live rule, 1 evades one,
+    2 has a petition pending, 3 protests (the highest applies)."""
+    kept = (model.comply & model.live).sum(axis=0)[nodes]
+    live = model.live.sum(axis=0)[nodes]
+    state = np.where(kept < live, 1, 0)
+    state = np.where(model.pet_age[nodes] >= 0, 2, state)
+    return np.where(model.protesting[nodes], 3, state)
+
+
+# ------------------------------------------------------------------ text in figures
+_CJK = re.compile(r"\s*[(（][^()（）]*[\u4e00-\u9fff][^()（）]*[)）]|[\u4e00-\u9fff]+")
+
+
+@functools.lru_cache(maxsize=1)
+def cjk_font() -> str | None:
+    """A font with Chinese glyphs, if the machine has one (figures need it for --lang zh)."""
+    from matplotlib import font_manager
+
+    for f in font_manager.fontManager.ttflist:
+        if any(k in f.name for k in ("WenQuanYi", "Noto Sans CJK", "Noto Serif CJK",
+                                     "Source Han", "SimHei", "Microsoft YaHei", "PingFang",
+                                     "Heiti", "Droid Sans Fallback")):
+            return f.name
+    return None
+
+
+def ft(key: str, lang: str) -> str:
+    """Figure text: Chinese where a Chinese font exists and was asked for; otherwise English
+    without the Chinese terms (the page beside the figure shows them)."""
+    if lang == "zh" and cjk_font():
+        return t(key, "zh")
+    return _CJK.sub("", t(key, "en")).strip()
+
+
+def _figure(lang: str, **kw) -> Figure:
+    fig = Figure(**kw)
+    if lang == "zh" and cjk_font():
+        import matplotlib
+
+        matplotlib.rcParams["font.sans-serif"] = [cjk_font(), "DejaVu Sans"]
+    return fig
+
+
+STATE_COLOURS = ("#2e7d32", "#90a4ae", "#ef6c00", "#c62828")
+STATE_KEYS = ("net_keeps", "net_evades", "net_petition", "net_protest")
+
+
+def network_figure(model: RuralGovernanceModel, layout: Layout, lang: str = "en",
+                   title: str | None = None) -> Figure:
+    from matplotlib.collections import LineCollection
+
+    fig = _figure(lang, figsize=(5.2, 5.2))
+    ax = fig.subplots()
+    if len(layout.edges):
+        segs = layout.xy[layout.edges]
+        ax.add_collection(LineCollection(segs, colors="#cfd8dc", linewidths=0.3, zorder=1))
+    state = network_state(model, layout.nodes)
+    colours = np.array(STATE_COLOURS)[state]
+    ax.scatter(layout.xy[:, 0], layout.xy[:, 1], s=6 if len(layout.nodes) > 600 else 14,
+               c=colours, linewidths=0, zorder=2)
+    for k, (x, y) in enumerate(layout.township_xy):
+        ax.annotate(f"T{k + 1}", (x, y), ha="center", va="center", fontsize=8, alpha=0.6)
+    for colour, key in zip(STATE_COLOURS, STATE_KEYS):
+        ax.scatter([], [], c=colour, s=14, label=ft(key, lang))
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=7,
+              frameon=False)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    note = (f" ({len(layout.nodes):,} of {model.n_villagers:,})" if layout.sampled else "")
+    ax.set_title((title or ft("network", lang)) + note, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------ time series
+def series_figure(models: dict[str, RuralGovernanceModel], lang: str = "en") -> Figure:
+    """Compliance and evasion, petitions (individual, collective, escalated), protesters and
+    substitution over time; one line style per model (compare mode)."""
+    fig = _figure(lang, figsize=(9.5, 5.6))
+    axes = fig.subplots(2, 2).ravel()
+    styles = ["-", "--"]
+    few = max((len(m._rows) for m in models.values()), default=0) < 3  # dots, not lines
+    for (name, m), ls in zip(models.items(), styles):
+        s = m.series()
+        if s.empty:
+            continue
+        tag = f" {name}" if len(models) > 1 else ""
+        x = s["step"]
+        ls = ls + ("o" if few else "")
+        axes[0].plot(x, s["compliance"], ls, color="#2e7d32", label=ft("compliance", lang) + tag)
+        axes[0].plot(x, s["evasion"], ls, color="#90a4ae", label=ft("evasion", lang) + tag)
+        axes[1].plot(x, s["petitions_individual"], ls, color="#1565c0",
+                     label=ft("individual", lang) + tag)
+        axes[1].plot(x, s["petitions_collective"], ls, color="#6a1b9a",
+                     label=ft("collective", lang) + tag)
+        axes[1].plot(x, s["petitions_escalated"], ls, color="#ef6c00",
+                     label=ft("escalated", lang) + tag)
+        axes[2].plot(x, s["protesters"], ls, color="#c62828", label=ft("protesters", lang) + tag)
+        axes[3].plot(x, s["substitution_index"], ls, color="#795548",
+                     label=ft("substitution", lang) + tag)
+        if "campaign_active" in s and s["campaign_active"].any():
+            on = x[s["campaign_active"].astype(bool)]
+            for ax in axes:
+                ax.axvspan(on.min(), on.max(), color="#fff3e0", zorder=0)
+    titles = ["compliance", "petitions", "protesters", "substitution"]
+    for ax, key in zip(axes, titles):
+        ax.set_title(ft(key, lang), fontsize=9)
+        ax.set_xlabel(ft("time", lang), fontsize=8)
+        ax.tick_params(labelsize=7)
+        if ax.lines:
+            ax.legend(fontsize=6, frameon=False)
+    axes[0].set_ylim(0, 1)
+    axes[3].set_ylim(0, 1)
+    fig.tight_layout()
+    return fig
+
+
+def legitimacy_figure(models: dict[str, RuralGovernanceModel], lang: str = "en") -> Figure:
+    fig = _figure(lang, figsize=(4.6, 3.0))
+    ax = fig.subplots()
+    bins = np.linspace(0, 1, 26)
+    for (name, m), colour in zip(models.items(), ["#1565c0", "#ef6c00"]):
+        ax.hist(m.legitimacy, bins=bins, alpha=0.6 if len(models) > 1 else 0.9, color=colour,
+                label=name if len(models) > 1 else None, density=True)
+    ax.set_title(ft("legitimacy", lang), fontsize=9)
+    ax.tick_params(labelsize=7)
+    if len(models) > 1:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def figure_png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    return buf.getvalue()
+
+
+def series_csv(model: RuralGovernanceModel) -> str:
+    """The run's per-step series with its scenario and seed on every row (tidy, and it says
+    where it came from)."""
+    s = model.series()
+    s.insert(0, "seed", model.seed)
+    s.insert(0, "scenario", getattr(model, "scenario_name", ""))
+    return s.to_csv(index=False)
+
+
+# ------------------------------------------------------------------ events
+def events(model: RuralGovernanceModel, lang: str = "en", backlog_min: int = 5
+           ) -> list[str]:
+    """This step's notable events in plain words."""
+    if model.steps == 0 or not model._rows:
+        return []
+    zh = lang == "zh"
+    row = model._rows[-1]
+    out: list[str] = []
+    if model.collect_detail:
+        for r in model.detail("townships", latest=True).itertuples():
+            if r.backlog >= backlog_min:
+                out.append(f"乡镇{r.township + 1}有{int(r.backlog)}件信访未答复" if zh else
+                           f"Township {r.township + 1} left {int(r.backlog)} petitions "
+                           "unanswered")
+        vil = model.detail("villages", latest=True)
+        for r in vil[vil.protesters >= model.p["protest_event_min"]].itertuples():
+            out.append(f"乡镇{r.township + 1}村{r.village + 1}有{int(r.protesters)}名村民抗议"
+                       if zh else f"{int(r.protesters)} villagers of Village {r.village + 1} "
+                       f"(Township {r.township + 1}) protested")
+    county = (model.pet_age >= 0) & (model.pet_level == 1)
+    if county.any():
+        per_village = np.bincount(model.village[county], minlength=model.n_villages)
+        v = int(per_village.argmax())
+        if per_village[v] >= backlog_min:
+            out.append(f"村{v + 1}有{int(per_village[v])}名村民向县里上访" if zh else
+                       f"{int(per_village[v])} villagers of Village {v + 1} have petitioned "
+                       "the county")
+    if row.get("petitions_collective", 0):
+        n = int(row["petitions_collective"])
+        out.append(f"{n}起集体上访" if zh else f"{n} collective petitions (集体上访) filed")
+    if row.get("sanctions", 0):
+        out.append(f"劝阻{int(row['persuasions'])}起，警告{int(row['warnings'])}起，处罚"
+                   f"{int(row['sanctions'])}起" if zh else
+                   f"{int(row['persuasions'])} persuaded, {int(row['warnings'])} warned, "
+                   f"{int(row['sanctions'])} sanctioned (劝阻 → 警告 → 处罚)")
+    if row.get("campaign_active") and (len(model._rows) < 2
+                                       or not model._rows[-2].get("campaign_active")):
+        out.append("运动开始" if zh else "The campaign began")
+    return [f"[{model.steps}] {e}" for e in out]
+
+
+def township_table(model: RuralGovernanceModel) -> pd.DataFrame:
+    """The townships now: capacity use, backlog, enforcement effort, reprimand pressure."""
+    d = model.detail("townships", latest=True)
+    if d.empty:
+        return d
+    return pd.DataFrame({
+        "township": d.township + 1, "self-interest": d.self_interest.round(2),
+        "capacity use": d.capacity_use.round(2), "backlog": d.backlog.astype(int),
+        "escalations": d.escalations.astype(int), "enforcement effort": d.effort.round(2),
+        "reprimand pressure": d.pressure.round(2),
+        "true vs reported compliance": [f"{a:.2f} / {b:.2f}" for a, b in
+                                        zip(d.true_compliance, d.reported_compliance)]})
+
+
+def department_table(model: RuralGovernanceModel) -> pd.DataFrame:
+    d = model.detail("departments", latest=True)
+    if d.empty:
+        return d
+    return pd.DataFrame({
+        "department": d.department + 1, "compliance with its rules": d.compliance.round(2),
+        "escalations received": d.escalations_received.astype(int),
+        "answered": d.escalations_answered.astype(int), "backlog": d.backlog.astype(int)})
