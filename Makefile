@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 DEMO_ARGS ?= --seed 1
 
-.PHONY: demo test bench paper-quick paper venv dev clean-venv
+.PHONY: demo test bench paper-quick paper dashboard venv dev clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ $(STAMP): pyproject.toml | $(PY)
 
 $(DEVSTAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@ $(STAMP)
+
+DASHSTAMP := $(VENV)/.installed-dashboard
+$(DASHSTAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[dashboard]"
 	touch $@ $(STAMP)
 
 venv: $(STAMP)
@@ -39,6 +44,11 @@ paper-quick: $(STAMP)
 ## paper: the same, full profile (about half an hour on two cores) -> results/paper/REPORT.md
 paper: $(STAMP)
 	$(VENV)/bin/ruralgov reproduce --profile full
+
+## dashboard: the browser dashboard for training sessions, http://127.0.0.1:8765/ (offline)
+DASHBOARD_ARGS ?=
+dashboard: $(DASHSTAMP)
+	$(VENV)/bin/ruralgov dashboard $(DASHBOARD_ARGS)
 
 ## bench: speed and memory benchmarks (~10 min, ~6 GB); prints a table, writes benchmarks/latest.json
 BENCH_ARGS ?=

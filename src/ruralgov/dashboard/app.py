@@ -10,6 +10,7 @@ same seed. What is drawn is computed in :mod:`ruralgov.dashboard.session`.
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import traceback
@@ -47,22 +48,27 @@ def Control(name: str, value, on_value):
     label = control_label(name, LANG) if name != "n_villagers" else t("villagers", LANG)
     if p.type == "bool":
         solara.Checkbox(label=label, value=bool(value), on_value=on_value)
-    elif p.type == "int":
+        if LANG != "zh":
+            solara.Text(p.doc, style={"font-size": "0.75em", "color": "#607d8b"})
+        return
+    solara.Text(label, style={"font-size": "0.9em"})
+    if p.type == "int":
         hi = min(int(p.hi), VILLAGERS_MAX) if name == "n_villagers" else int(p.hi)
         lo = max(int(p.lo), 100) if name == "n_villagers" else int(p.lo)
         step = 100 if name == "n_villagers" else 1
-        solara.SliderInt(label=label, value=int(value), min=lo, max=hi, step=step,
-                         on_value=on_value, thumb_label="always")
+        solara.SliderInt(label="", value=int(value), min=lo, max=hi, step=step,
+                         on_value=on_value, thumb_label=True)
     else:
-        solara.SliderFloat(label=label, value=float(value), min=float(p.lo), max=float(p.hi),
+        solara.SliderFloat(label="", value=float(value), min=float(p.lo), max=float(p.hi),
                            step=(float(p.hi) - float(p.lo)) / 100, on_value=on_value,
-                           thumb_label="always")
-    solara.Text(p.doc, style={"font-size": "0.75em", "color": "#607d8b"})
+                           thumb_label=True)
+    if LANG != "zh":  # the registry's meaning (in English)
+        solara.Text(p.doc, style={"font-size": "0.75em", "color": "#607d8b"})
 
 
 @solara.component
 def Settings(title: str, scenario: solara.Reactive, values: solara.Reactive):
-    names = [s.name for s in list_scenarios()]
+    names = _scenario_names()
     if scenario.value not in names:  # a scenario file given by path
         names = [scenario.value, *names]
 
@@ -82,6 +88,43 @@ def Settings(title: str, scenario: solara.Reactive, values: solara.Reactive):
                             lambda v, name=name: values.set({**values.value, name: v}))
 
 
+@functools.lru_cache(maxsize=64)
+def _story(name: str) -> tuple[str, str]:
+    sc = load_scenario(name)
+    return sc.title, " ".join(sc.story.split())
+
+
+@functools.lru_cache(maxsize=1)
+def _scenario_names() -> list[str]:
+    return [s.name for s in list_scenarios()]
+
+
+@solara.component
+def Story(model, mode: str):
+    """The story of what is running (A and B in compare mode)."""
+    runs = [("A", model.a), ("B", model.b)] if mode == "compare" else [("", model)]
+    with solara.Columns([1] * len(runs)):
+        for name, m in runs:
+            title, story = _story(m.scenario_name)
+            with solara.Card(f"{name} {title}".strip()):
+                solara.Text(story)
+                if m.overrides:
+                    solara.Text(", ".join(f"{control_label(k, LANG)} = {v:g}"
+                                          if not isinstance(v, bool) else
+                                          f"{control_label(k, LANG)}: {v}"
+                                          for k, v in m.overrides.items()),
+                                style={"font-size": "0.85em", "color": "#1565c0"})
+
+
+def _figures(models: dict, layouts: dict) -> list:
+    out = [S.series_figure(models, LANG)]
+    for name, m in models.items():
+        out.append(S.network_figure(m, layouts[name], LANG,
+                                    title=None if not name else f"{t('network', LANG)} {name}"))
+    out.append(S.legitimacy_figure(models, LANG))
+    return out
+
+
 @solara.component
 def Views(model, mode: str):
     update_counter.get()
@@ -99,18 +142,18 @@ def Views(model, mode: str):
         log.current = log.current[:60]
         seen.current = first.steps
 
-    solara.Markdown(f"**{t('step', LANG)} {first.steps}** · seed {first.seed}"
-                    + (f" · {first.n_villagers:,} villagers" if LANG != "zh"
-                       else f" · 村民{first.n_villagers:,}人"))
-    series = S.series_figure(models, LANG)
-    solara.FigureMatplotlib(series, format="png")
+    solara.Text(f"{t('step', LANG)} {first.steps} · seed {first.seed}"
+                + (f" · {first.n_villagers:,} villagers" if LANG != "zh"
+                   else f" · 村民{first.n_villagers:,}人"),
+                style={"font-weight": "bold", "font-size": "1.1em"})
+    # figures are drawn once per step and model, not on every change of a control
+    key = (tuple(id(m) for m in models.values()), first.steps)
+    figures = solara.use_memo(lambda: _figures(models, layouts), [key])
+    for fig in figures[:1]:
+        solara.FigureMatplotlib(fig, dependencies=[key], format="png", dpi=72)
     with solara.Row(style={"flex-wrap": "wrap"}):
-        for name, m in models.items():
-            solara.FigureMatplotlib(
-                S.network_figure(m, layouts[name], LANG,
-                                 title=None if not name else f"{t('network', LANG)} {name}"),
-                format="png")
-        solara.FigureMatplotlib(S.legitimacy_figure(models, LANG), format="png")
+        for fig in figures[1:]:
+            solara.FigureMatplotlib(fig, dependencies=[key], format="png", dpi=72)
     with solara.Card(t("events", LANG)):
         solara.Markdown("\n".join(f"- {e}" for e in log.current[:15]) or "—")
     for name, m in models.items():
@@ -132,18 +175,24 @@ def Views(model, mode: str):
 
 @solara.component
 def Page():
+    # what a render must not redo (building a model, reading scenario files): computed once
+    first = solara.use_memo(lambda: {
+        "settings": scenario_settings(FIRST_SCENARIO),
+        "seed": int(load_scenario(FIRST_SCENARIO).seed or 1)}, [])
     mode = solara.use_reactive("single")
     scen_a = solara.use_reactive(FIRST_SCENARIO)
     scen_b = solara.use_reactive(FIRST_SCENARIO)
-    vals_a = solara.use_reactive(scenario_settings(FIRST_SCENARIO))
-    vals_b = solara.use_reactive(scenario_settings(FIRST_SCENARIO))
-    seed = solara.use_reactive(int(load_scenario(FIRST_SCENARIO).seed or 1))
+    vals_a = solara.use_reactive(first["settings"])
+    vals_b = solara.use_reactive(first["settings"])
+    seed = solara.use_reactive(first["seed"])
     error = solara.use_reactive(None)
-    params = solara.use_reactive({"scenario": FIRST_SCENARIO, "seed": seed.value,
+    params = solara.use_reactive({"scenario": FIRST_SCENARIO, "seed": first["seed"],
                                   "overrides": {}})
-    model = solara.use_reactive(S.Run(**params.value))
+    initial = solara.use_memo(lambda: S.Run(**params.value), [])
+    model = solara.use_reactive(initial)
     play_interval = solara.use_reactive(200)
     render_interval = solara.use_reactive(1)
+    use_threads = solara.use_reactive(False)  # Mesa's controller reads .value
 
     def apply(new_seed=None):
         if new_seed is not None:
@@ -178,10 +227,10 @@ def Page():
                                    on_value=set_mode)
         with solara.Card():
             ModelController(model, model_parameters=params, play_interval=play_interval,
-                            render_interval=render_interval, use_threads=False)
-            solara.SliderInt(label="ms between steps", value=play_interval, min=0, max=2000,
+                            render_interval=render_interval, use_threads=use_threads)
+            solara.SliderInt(label=t("play_ms", LANG), value=play_interval, min=0, max=2000,
                              step=50)
-            solara.SliderInt(label="steps between pictures", value=render_interval, min=1,
+            solara.SliderInt(label=t("render_every", LANG), value=render_interval, min=1,
                              max=20)
             with solara.Row():
                 solara.InputInt(label=t("seed", LANG), value=seed.value,
@@ -195,7 +244,5 @@ def Page():
                  scen_a, vals_a)
         if mode.value == "compare":
             Settings(t("right", LANG), scen_b, vals_b)
-    story = load_scenario(scen_a.value)
-    with solara.Card(f"{story.title}"):
-        solara.Markdown(" ".join(story.story.split()) if story.story else "")
+    Story(model.value, mode.value)
     Views(model.value, mode.value)

@@ -81,6 +81,8 @@ _TEXT = {
     "right": ("B", "B"),
     "error": ("Could not apply these settings", "无法应用这些设置"),
     "time": ("step", "期"),
+    "play_ms": ("ms between steps when playing", "播放时每期间隔（毫秒）"),
+    "render_every": ("steps between pictures", "每隔几期刷新图表"),
 }
 
 

@@ -196,7 +196,7 @@ def network_figure(model: RuralGovernanceModel, layout: Layout, lang: str = "en"
                    title: str | None = None) -> Figure:
     from matplotlib.collections import LineCollection
 
-    fig = _figure(lang, figsize=(5.2, 5.2))
+    fig = _figure(lang, figsize=(4.6, 4.6))
     ax = fig.subplots()
     if len(layout.edges):
         segs = layout.xy[layout.edges]
@@ -215,7 +215,7 @@ def network_figure(model: RuralGovernanceModel, layout: Layout, lang: str = "en"
     ax.axis("off")
     note = (f" ({len(layout.nodes):,} of {model.n_villagers:,})" if layout.sampled else "")
     ax.set_title((title or ft("network", lang)) + note, fontsize=9)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.08, top=0.94)
     return fig
 
 
@@ -223,7 +223,7 @@ def network_figure(model: RuralGovernanceModel, layout: Layout, lang: str = "en"
 def series_figure(models: dict[str, RuralGovernanceModel], lang: str = "en") -> Figure:
     """Compliance and evasion, petitions (individual, collective, escalated), protesters and
     substitution over time; one line style per model (compare mode)."""
-    fig = _figure(lang, figsize=(9.5, 5.6))
+    fig = _figure(lang, figsize=(9.0, 5.0))
     axes = fig.subplots(2, 2).ravel()
     styles = ["-", "--"]
     few = max((len(m._rows) for m in models.values()), default=0) < 3  # dots, not lines
@@ -258,8 +258,8 @@ def series_figure(models: dict[str, RuralGovernanceModel], lang: str = "en") -> 
             ax.legend(fontsize=6, frameon=False)
     axes[0].set_ylim(0, 1)
     axes[3].set_ylim(0, 1)
-    fig.tight_layout()
-    return fig
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.09, top=0.95, hspace=0.4, wspace=0.15)
+    return fig  # (fixed margins: tight_layout costs more than drawing the data)
 
 
 def legitimacy_figure(models: dict[str, RuralGovernanceModel], lang: str = "en") -> Figure:
@@ -273,7 +273,7 @@ def legitimacy_figure(models: dict[str, RuralGovernanceModel], lang: str = "en")
     ax.tick_params(labelsize=7)
     if len(models) > 1:
         ax.legend(fontsize=7)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.1, top=0.9)
     return fig
 
 

@@ -1,0 +1,257 @@
+"""The dashboard: its computations without a browser, and the real page end to end in headless
+Chromium (Debian's `chromium`, driven by Playwright): load, pick a scenario, move a control,
+step and play, compare mode, download — with no request leaving the machine."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("solara", reason="the dashboard extra is not installed")
+from ruralgov.dashboard import session as S  # noqa: E402
+from ruralgov.dashboard.labels import CONTROL_GROUPS, control_label  # noqa: E402
+from ruralgov.params import REGISTRY  # noqa: E402
+from ruralgov.schema import InputError  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTEFACTS = ROOT / "test-artifacts" / "dashboard"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+# ------------------------------------------------------------------ without a browser
+def test_the_model_never_imports_the_dashboard():
+    code = ("import sys, ruralgov, ruralgov.model, ruralgov.runner, ruralgov.sweep; "
+            "bad = [m for m in sys.modules if m.startswith(('ruralgov.dashboard', 'solara'))]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_controls_are_levers_of_the_registry_with_both_languages():
+    names = [n for _, items in CONTROL_GROUPS for n, _, _ in items]
+    assert len(names) == len(set(names)) >= 12
+    for n in names:
+        assert n in REGISTRY
+        assert control_label(n, "en") != control_label(n, "zh")
+    for key in ("coordination", "responsiveness", "self_interest", "discretion",
+                "norm_compatibility", "campaign", "enforcement"):
+        assert key in names
+
+
+def test_comparison_runs_both_settings_on_the_same_seed():
+    same = S.Comparison(seed=5, a={"scenario": "baseline"}, b={"scenario": "baseline"})
+    differ = S.Comparison(seed=5, a={"scenario": "baseline"},
+                          b={"scenario": "baseline", "overrides": {"coordination": 0.0}})
+    for _ in range(8):
+        same.step()
+        differ.step()
+    pd.testing.assert_frame_equal(same.a.series(), same.b.series())
+    assert not differ.a.series().equals(differ.b.series())
+    pd.testing.assert_frame_equal(same.a.series(), differ.a.series())
+
+
+def test_network_layout_is_fixed_sampled_and_draws_real_ties():
+    m = S.build("baseline", 1, {"n_villagers": 5000})
+    a, b = S.network_layout(m), S.network_layout(m)
+    assert np.array_equal(a.xy, b.xy) and a.sampled and len(a.nodes) <= S.MAX_NODES
+    assert 0 < len(a.edges) <= S.MAX_EDGES
+    i, j = a.nodes[a.edges[:, 0]], a.nodes[a.edges[:, 1]]
+    assert np.all(m.population.adjacency[i, j] != 0)  # every drawn tie exists
+    # a village's villagers sit together: distance to their village's centre is small
+    v = m.village[a.nodes]
+    centre = np.array([a.xy[v == k].mean(axis=0) for k in range(m.n_villages)])
+    spread = np.linalg.norm(a.xy - centre[v], axis=1).max()
+    gap = min(np.linalg.norm(centre[p] - centre[q]) for p in range(m.n_villages)
+              for q in range(p))
+    assert spread < gap
+
+
+def test_network_state_events_and_csv_describe_the_run():
+    m = S.build("baseline", 2, {"coordination": 0.0, "responsiveness": 0.05})
+    for _ in range(30):
+        m.step()
+    state = S.network_state(m, np.arange(m.n_villagers))
+    assert set(np.unique(state)) <= {0, 1, 2, 3}
+    assert np.array_equal(state == 3, m.protesting)
+    log = S.events(m)
+    assert log and all(e.startswith("[30] ") for e in log)
+    backlog = m.detail("townships", latest=True).backlog
+    assert sum("petitions unanswered" in e for e in log) == int((backlog >= 5).sum())
+    csv = pd.read_csv(__import__("io").StringIO(S.series_csv(m)))
+    assert (csv.scenario == "baseline").all() and (csv.seed == 2).all() and len(csv) == 30
+    assert any("条" in e or "乡镇" in e for e in S.events(m, "zh"))
+
+
+def test_impossible_settings_are_one_clear_message():
+    with pytest.raises(InputError, match="coordination"):
+        S.build("baseline", 1, {"coordination": 2.0})
+    with pytest.raises(InputError, match="up to"):
+        S.build("baseline", 1, {"n_villagers": S.MAX_VILLAGERS + 1})
+    with pytest.raises(InputError):
+        S.build("baseline", 1, {"n_villagers": 10})  # fewer villagers than villages
+
+
+def test_dashboard_command_refuses_a_bad_scenario_without_a_traceback():
+    exe = Path(sys.executable).with_name("ruralgov")
+    res = subprocess.run([str(exe), "dashboard", "no_such_scenario"], capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 2 and "no such scenario" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+# ------------------------------------------------------------------ in a real browser
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: .ci/run installs Debian's chromium")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+def _serve(*args):
+    port = _free_port()
+    exe = Path(sys.executable).with_name("ruralgov")
+    proc = subprocess.Popen([str(exe), "dashboard", *args, "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return proc, url
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stdout.read())
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("the dashboard did not start in 60 s")
+
+
+@pytest.fixture(scope="module")
+def server():
+    proc, url = _serve("baseline")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def _page(browser, url, outside):
+    page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+
+    def record(request):
+        if not request.url.startswith(("data:", "blob:")) and \
+                urlparse(request.url).hostname not in ("127.0.0.1", "localhost"):
+            outside.append(request.url)
+
+    page.on("request", record)
+    page.goto(url, wait_until="networkidle", timeout=90_000)
+    page.get_by_role("button", name="Step").wait_for(timeout=90_000)
+    return page
+
+
+def _shot(page, name):
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+
+
+def _images(page) -> list[str]:
+    return page.eval_on_selector_all("img", "els => els.map(e => e.src)")
+
+
+def test_page_scenario_control_step_play_offline(browser, server):
+    outside: list[str] = []
+    page = _page(browser, server, outside)
+    page.get_by_text("Baseline county").first.wait_for()
+    _shot(page, "1-single-baseline")
+    # pick a scenario, move a control, apply: the story and the change are shown
+    page.locator(".v-select").filter(has_text="Scenario").first.click()
+    page.locator(".v-menu__content .v-list-item").filter(has_text="fragmented").click()
+    page.get_by_text("Fragmentation 条块分割").click()
+    slider = page.get_by_text("Coordination between departments (部门协同)").first.locator(
+        "xpath=following::*[@role='slider'][1]")
+    before = slider.get_attribute("aria-valuenow")
+    slider.focus()
+    page.keyboard.press("End")
+    assert slider.get_attribute("aria-valuenow") != before
+    page.get_by_role("button", name="Apply and reset").click()
+    page.get_by_text("Fragmented departments").first.wait_for(timeout=60_000)
+    page.get_by_text("Coordination between departments (部门协同) = 1").wait_for(timeout=60_000)
+    _shot(page, "2-fragmented-coordinated")
+    # step: the counter and the pictures change
+    pics = _images(page)
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text("Step 1 · seed").wait_for(timeout=60_000)
+    page.wait_for_function("n => document.querySelectorAll('img').length >= n", arg=len(pics))
+    assert _images(page) != pics
+    # play, then pause: it moved on by itself
+    page.get_by_role("button", name="▶").click()
+    page.get_by_text(re.compile(r"Step ([3-9]|\d\d+) · seed")).wait_for(timeout=90_000)
+    page.get_by_role("button", name="❚❚").click()
+    _shot(page, "3-played")
+    assert outside == [], f"requests left the machine: {outside}"
+    page.close()
+
+
+def test_compare_mode_and_download(browser, server, tmp_path):
+    outside: list[str] = []
+    page = _page(browser, server, outside)
+    page.get_by_role("button", name="Compare").click()
+    page.get_by_text("Download data (CSV) B").wait_for(timeout=60_000)
+    assert page.get_by_text("B Baseline county").count() == 1
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text("Step 1 · seed").wait_for(timeout=60_000)
+    _shot(page, "4-compare")
+    with page.expect_download(timeout=60_000) as dl:
+        page.get_by_text("Download data (CSV) A").click()
+    path = tmp_path / "a.csv"
+    dl.value.save_as(path)
+    csv = pd.read_csv(path)
+    assert {"scenario", "seed", "compliance", "protesters"} <= set(csv.columns)
+    assert len(csv) == 1 and csv.scenario.iloc[0] == "baseline"
+    assert outside == [], f"requests left the machine: {outside}"
+    page.close()
+
+
+def test_chinese_labels(browser):
+    proc, url = _serve("baseline", "--lang", "zh")
+    try:
+        outside: list[str] = []
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).hostname not in
+                ("127.0.0.1", "localhost") and not r.url.startswith(("data:", "blob:"))
+                else None)
+        page.goto(url, wait_until="networkidle", timeout=90_000)
+        page.get_by_text("乡村治理模拟").first.wait_for(timeout=90_000)
+        page.get_by_text("制度权威").first.wait_for(timeout=60_000)
+        page.get_by_text("条块分割").first.click()
+        page.get_by_text("部门协同程度").first.wait_for(timeout=60_000)
+        assert "Coordination between departments" not in page.content()
+        _shot(page, "5-chinese")
+        assert outside == []
+        page.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
