@@ -211,6 +211,19 @@ def test_page_scenario_control_step_play_offline(browser, server):
     page.get_by_text(re.compile(r"Step ([3-9]|\d\d+) · seed")).wait_for(timeout=90_000)
     page.get_by_role("button", name="❚❚").click()
     _shot(page, "3-played")
+    # a new seed starts another run from step 0
+    page.get_by_role("button", name="New seed").click()
+    page.get_by_text("Step 0 · seed").wait_for(timeout=60_000)
+    assert page.get_by_text("Step 0 · seed 1 ·").count() == 0
+    # bad input from the page: one message on the page, and the server carries on
+    box = page.get_by_label("Seed (same seed, same run)")
+    box.fill("-5")
+    box.press("Enter")
+    page.get_by_role("button", name="Apply and reset").click()
+    page.get_by_text("Could not apply these settings").wait_for(timeout=60_000)
+    _shot(page, "3b-bad-seed")
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text("Step 1 · seed").wait_for(timeout=60_000)  # the last good run steps on
     assert outside == [], f"requests left the machine: {outside}"
     page.close()
 
