@@ -41,7 +41,7 @@ test: $(DEVSTAMP)
 paper-quick: $(STAMP)
 	$(VENV)/bin/ruralgov reproduce --profile quick --quiet
 
-## paper: the same, full profile (about half an hour on two cores) -> results/paper/REPORT.md
+## paper: the same, full profile (about 45 minutes on two cores) -> results/paper/REPORT.md
 paper: $(STAMP)
 	$(VENV)/bin/ruralgov reproduce --profile full
 

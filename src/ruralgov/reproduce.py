@@ -116,7 +116,8 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
     (out / "verdicts.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False,
                                                   default=float) + "\n", encoding="utf-8")
     report = out / "REPORT.md"
-    report.write_text(_report(profile, table, sections, manifest), encoding="utf-8")
+    report.write_text(_report(profile, table, sections, manifest,
+                              discussion=(out / "DISCUSSION.md").is_file()), encoding="utf-8")
     return report
 
 
@@ -264,7 +265,8 @@ def _section(exp: Experiment, verdicts, verdict: str, fig: Path) -> str:
     return "\n".join(lines + [""])
 
 
-def _report(profile: str, table: list[dict], sections: list[str], manifest: dict) -> str:
+def _report(profile: str, table: list[dict], sections: list[str], manifest: dict,
+            discussion: bool = False) -> str:
     git = manifest["git"]
     head = [
         "# Does the model support the paper's arguments?", "",
@@ -279,6 +281,9 @@ def _report(profile: str, table: list[dict], sections: list[str], manifest: dict
         f"ruralgov {manifest['versions'].get('ruralgov')}, git "
         f"{(git.get('commit') or 'unknown')[:10]}{' (dirty)' if git.get('dirty') else ''}, "
         f"{manifest['created_utc']}.", "",
+        *(["**Discussion** of the verdicts that are mixed or not supported, from the "
+           "mechanisms: [DISCUSSION.md](DISCUSSION.md) (written by the developers after the "
+           "run; it changes no verdict).", ""] if discussion else []),
         "Data: `data/<experiment>.parquet`, one row per run (factors, seed, per-run "
         "summaries); `verdicts.json`, every number of this report.", "",
         "Regenerate: `ruralgov reproduce --profile " + profile + "` (resumable; "
