@@ -244,6 +244,11 @@ def test_compare_mode_and_download(browser, server, tmp_path):
     csv = pd.read_csv(path)
     assert {"scenario", "seed", "compliance", "protesters"} <= set(csv.columns)
     assert len(csv) == 1 and csv.scenario.iloc[0] == "baseline"
+    with page.expect_download(timeout=60_000) as dl:
+        page.get_by_text("Download network (PNG) B").click()
+    png = tmp_path / "b.png"
+    dl.value.save_as(png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     assert outside == [], f"requests left the machine: {outside}"
     page.close()
 

@@ -171,6 +171,11 @@ def Views(model, mode: str):
         solara.FileDownload(lambda: S.figure_png(S.series_figure(models, LANG)),
                             filename=f"ruralgov-series-step{first.steps}.png",
                             label=t("download_png", LANG))
+        for name, m in models.items():
+            solara.FileDownload(
+                lambda m=m, name=name: S.figure_png(S.network_figure(m, layouts[name], LANG)),
+                filename=f"ruralgov-network-step{m.steps}{'-' + name if name else ''}.png",
+                label=f"{t('download_network', LANG)} {name}".strip())
 
 
 @solara.component

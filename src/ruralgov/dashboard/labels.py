@@ -75,6 +75,7 @@ _TEXT = {
     "events": ("What happened", "事件记录"),
     "download_csv": ("Download data (CSV)", "下载数据（CSV）"),
     "download_png": ("Download figure (PNG)", "下载图表（PNG）"),
+    "download_network": ("Download network (PNG)", "下载网络图（PNG）"),
     "single": ("One county", "单一情景"),
     "compare": ("Compare two settings (同一种子)", "对比两种设置（同一种子）"),
     "left": ("A", "A"),
