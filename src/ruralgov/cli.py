@@ -119,8 +119,14 @@ def _is_experiment(f: str) -> bool:
     import yaml
 
     path = Path(f)
-    if not path.is_file():
-        return False
+    if not path.is_file():  # a name: an experiment if one of that name exists
+        from .experiment import find_experiment
+
+        try:
+            find_experiment(f)
+            return True
+        except InputError:
+            return False
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError):
