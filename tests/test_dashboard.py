@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,8 @@ from ruralgov.dashboard import session as S  # noqa: E402
 from ruralgov.dashboard.labels import CONTROL_GROUPS, control_label  # noqa: E402
 from ruralgov.params import REGISTRY  # noqa: E402
 from ruralgov.schema import InputError  # noqa: E402
+
+from .conftest import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTEFACTS = ROOT / "test-artifacts" / "dashboard"
@@ -111,11 +112,6 @@ def test_dashboard_command_refuses_a_bad_scenario_without_a_traceback():
 
 
 # ------------------------------------------------------------------ in a real browser
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def browser():
@@ -133,7 +129,7 @@ def browser():
 
 
 def _serve(*args):
-    port = _free_port()
+    port = free_port()
     exe = Path(sys.executable).with_name("ruralgov")
     proc = subprocess.Popen([str(exe), "dashboard", *args, "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 import pytest
 
 import ruralgov
+
+from .conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,17 +72,12 @@ def test_core_commands_work_from_the_wheel(installed):
     assert "Traceback" not in res.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def test_dashboard_works_once_its_extra_is_installed(installed):
     py, exe, work = installed["py"], str(installed["exe"]), installed["work"]
     _run([str(py), "-m", "pip", "install", "--quiet", f"{installed['wheel']}[dashboard]"],
          work, timeout=900)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([exe, "dashboard", "--port", str(port)], cwd=work,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
