@@ -188,7 +188,7 @@ class RuralGovernanceModel(mesa.Model):
         if p["campaign"]:
             self.applies[-1] = rng.random(n) < p["campaign_target_share"]
         self.active = np.array([kk == "routine" for kk in kind])
-        self.active_kind_routine = self.active.copy()  # which rules are routine (not campaign)
+        self.routine = self.active.copy()  # which rules are routine (not the campaign)
         self.live = self.applies & self.active[:, None]
         opportunist = rng.random(n) < p["opportunism"]
         self.comply = np.repeat(~opportunist[None, :], k, axis=0)
@@ -253,7 +253,7 @@ class RuralGovernanceModel(mesa.Model):
             self.active[-1] = on
         self.withdrawn = 0 < p["withdrawal_step"] < step
         self.rule_enforcement_now = np.where(
-            self.withdrawn & self.active_kind_routine, F32(0.0), self.rule_enforcement)
+            self.withdrawn & self.routine, F32(0.0), self.rule_enforcement)
         self.scandal_active = bool(
             p["scandal"] and p["scandal_start"] < step <= p["scandal_start"]
             + p["scandal_duration"])

@@ -86,7 +86,7 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
         row = {"id": h.id, "claim": h.claim, "verdict": verdict,
                "file": exp.path.name if exp.path else exp.name,
                "definition_sha256": exp.definition_hash(), "root_seed": exp.root_seed,
-               "tests": _tests(h, verdicts), "experiment": exp.name,
+               "tests": [v.as_dict() for v in verdicts], "experiment": exp.name,
                "runs": int((runs.status == "ok").sum())}
         if update_check:
             suffix, params = UPDATE_CHECK
@@ -97,7 +97,7 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
             alt_verdicts = evaluate_all(alt_runs, h, seed=exp.root_seed % (2**32))
             row["update_check"] = {
                 "scheme": suffix, "experiment": alt.name, "verdict": overall(alt_verdicts),
-                "tests": _tests(h, alt_verdicts),
+                "tests": [v.as_dict() for v in alt_verdicts],
                 "runs": int((alt_runs.status == "ok").sum())}
         table.append(row)
         sections.append(_section(exp, verdicts, verdict, fig.relative_to(out)))
@@ -126,11 +126,6 @@ def _tidy(runs: pd.DataFrame, path: Path) -> None:
     want to re-analyse without re-running; rewritten from the sweep's parts each time."""
     path.parent.mkdir(parents=True, exist_ok=True)
     runs.sort_values("run_id").to_parquet(path, index=False)
-
-
-def _tests(h, verdicts) -> list[dict]:
-    return [{"test": t.name or t.kind, "measure": t.measure, **v.as_dict()}
-            for t, v in zip(h.tests, verdicts)]
 
 
 def _figure(runs: pd.DataFrame, exp: Experiment, path: Path) -> Path:

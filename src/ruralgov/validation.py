@@ -39,7 +39,8 @@ from . import classic
 from .scenario import data_dirs, find_named, read_spec
 from .schema import InputError
 
-__all__ = ["STATISTICS", "Validation", "load_validation", "validation_files", "run_validation"]
+__all__ = ["STATISTICS", "Validation", "load_validation", "validation_files", "run_validation",
+           "write_json"]
 
 
 # ------------------------------------------------------------------ statistics

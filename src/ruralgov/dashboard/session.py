@@ -133,8 +133,6 @@ def network_layout(model: RuralGovernanceModel, max_nodes: int = MAX_NODES,
     xy = village_xy[village] + np.c_[rad * np.cos(ang), rad * np.sin(ang)]
     # ties among the drawn villagers
     adj = model.population.adjacency
-    pos = np.full(n, -1, dtype=np.int64)
-    pos[nodes] = np.arange(nodes.size)
     sub = adj[nodes][:, nodes].tocoo()
     keep = sub.row < sub.col
     edges = np.c_[sub.row[keep], sub.col[keep]]
