@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 DEMO_ARGS ?= --seed 1
 
-.PHONY: demo test bench paper-quick paper dashboard venv dev clean-venv
+.PHONY: demo test bench paper-quick paper dashboard docs docs-serve venv dev clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,16 @@ paper: $(STAMP)
 DASHBOARD_ARGS ?=
 dashboard: $(DASHSTAMP)
 	$(VENV)/bin/ruralgov dashboard $(DASHBOARD_ARGS)
+
+## docs: build the documentation site into site/ (strict: a broken link fails; offline)
+## docs-serve: the same, served at http://127.0.0.1:8000/ and rebuilt as you edit
+export NO_MKDOCS_2_WARNING = 1
+export DISABLE_MKDOCS_2_WARNING = true
+docs: $(DEVSTAMP)
+	$(PY) -m mkdocs build --strict
+
+docs-serve: $(DEVSTAMP)
+	$(PY) -m mkdocs serve
 
 ## bench: speed and memory benchmarks (~10 min, ~6 GB); prints a table, writes benchmarks/latest.json
 BENCH_ARGS ?=

@@ -70,8 +70,10 @@ def block_partners(rng: np.random.Generator, owners: np.ndarray, block_start: np
     """Pick one partner uniformly inside each stub owner's block.
 
     Args:
+        rng: the model's generator.
         owners: block id of each stub's owner.
-        block_start, block_size: first index and size of every block.
+        block_start: first index of every block.
+        block_size: size of every block.
 
     Returns:
         Partner indices (int64), one per stub.

@@ -25,7 +25,8 @@ class Param:
         name: keyword name used in scenario files, ``--set`` and the model constructor.
         default: default value (the baseline county).
         type: ``"int"``, ``"float"`` or ``"bool"``.
-        lo, hi: inclusive bounds (``None`` for booleans).
+        lo: inclusive lower bound (``None`` for booleans).
+        hi: inclusive upper bound (``None`` for booleans).
         unit: unit or scale of the value.
         section: ODD submodel (section 7 of docs/ODD.md) the parameter belongs to.
         role: ``"lever"`` (what a county or township chooses), ``"uncertainty"`` (villager
