@@ -49,3 +49,48 @@ def test_odd_states_synchronous_updating_and_the_seven_elements():
     for element in ("purpose", "entities", "process overview", "design concepts",
                     "initialisation", "input data", "submodels"):
         assert element in text, element
+
+
+#: The ODD protocol's elements and design concepts (Grimm et al. 2020, supplement S1).
+ODD_2020_ELEMENTS = ("Purpose and patterns", "Entities, state variables and scales",
+                     "Process overview and scheduling", "Design concepts", "Initialisation",
+                     "Input data", "Submodels")
+ODD_2020_DESIGN_CONCEPTS = ("Basic principles", "Emergence", "Adaptation", "Objectives",
+                            "Learning", "Prediction", "Sensing", "Interaction", "Stochasticity",
+                            "Collectives", "Observation")
+
+
+def _sections(text: str) -> dict[str, str]:
+    """Each heading's GitHub/site anchor -> the text under it (up to the next heading)."""
+    from pymdownx.slugs import slugify
+
+    slug = slugify(case="lower")
+    parts = re.split(r"^(#{1,4}) (.+)$", text, flags=re.M)
+    out = {}
+    for i in range(1, len(parts) - 2, 3):
+        out[slug(parts[i + 1], "-")] = parts[i + 2]
+    return out
+
+
+def test_odd_2020_checklist_answers_every_element_with_a_real_section():
+    text = _text()
+    m = re.search(r"^## 11\. ODD 2020 checklist\n(.*?)(?=^## )", text, re.S | re.M)
+    assert m, "docs/ODD.md has no ODD 2020 checklist section"
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")]
+            for line in m.group(1).splitlines() if line.startswith("| ") and "---" not in line]
+    rows = rows[1:]  # the header
+    assert rows
+    sections = _sections(text)
+    for element in ODD_2020_ELEMENTS:
+        assert any(r[0].split(" ", 1)[1] == element for r in rows), f"no row for {element}"
+    concepts = [r[1].split(":")[0] for r in rows if r[0].endswith("Design concepts")]
+    assert sorted(concepts) == sorted(ODD_2020_DESIGN_CONCEPTS)
+    for element, question, answer in rows:
+        links = re.findall(r"\]\(#([^)]+)\)", answer)
+        if not links:
+            reason = re.match(r"not applicable: (.+)", answer)
+            assert reason and len(reason.group(1).split()) >= 5, (
+                f"{element} / {question}: neither a link to a section nor a reason why not")
+        for anchor in links:
+            assert anchor in sections, f"{question}: link #{anchor} matches no heading"
+            assert len(sections[anchor].split()) >= 20, f"section #{anchor} is (nearly) empty"
