@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 DEMO_ARGS ?= --seed 1
 
-.PHONY: demo test bench paper-quick paper dashboard docs docs-serve venv dev clean-venv
+.PHONY: demo test bench paper-quick paper dashboard docs docs-serve archive venv dev clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ docs: $(DEVSTAMP)
 
 docs-serve: $(DEVSTAMP)
 	$(PY) -m mkdocs serve
+
+## archive: the model archive for a model library such as CoMSES (code, ODD, pinned
+## dependencies, a runnable example and its expected output) -> dist/ruralgov-<version>-comses.zip
+archive: $(DEVSTAMP)
+	$(PY) tools/archive.py
 
 ## bench: speed and memory benchmarks (~10 min, ~6 GB); prints a table, writes benchmarks/latest.json
 BENCH_ARGS ?=
