@@ -66,6 +66,19 @@ def test_site_builds_strictly_without_warnings(site):
         assert (out / page).is_file(), page
 
 
+def test_site_loads_nothing_from_the_internet(site):
+    """Trainers open it in rooms without internet: no script, style sheet, font or image is
+    fetched from outside the site (links to other sites are fine)."""
+    out, _ = site
+    for page in out.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        external = re.findall(r'<(?:script|img|iframe)[^>]*\ssrc="(?:https?:)?//[^"]+"', html)
+        external += [tag for tag in re.findall(r"<link[^>]*>", html)
+                     if re.search(r'href="(?:https?:)?//', tag)
+                     and re.search(r'rel="(?:stylesheet|preconnect|preload|icon)"', tag)]
+        assert not external, (page, external[:3])
+
+
 def test_gallery_has_every_scenario_with_its_figure(site):
     out, _ = site
     html = (out / "gallery" / "index.html").read_text(encoding="utf-8")

@@ -1,8 +1,8 @@
 """Government actors: township governments and county departments, as Mesa agents.
 
-They are few (a handful to thousands), so each is a :class:`mesa.Agent` with its own state and
+They are few (a handful to thousands), so each is a ``mesa.Agent`` with its own state and
 methods named after the ODD submodels they run. Villagers are many and live in the model's
-numpy arrays (:mod:`ruralgov.model`).
+numpy arrays ([`ruralgov.model`][ruralgov.model]).
 """
 
 from __future__ import annotations

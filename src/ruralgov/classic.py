@@ -1,14 +1,14 @@
 """Classic models the governance model stands on, as small vectorised reference
-implementations that share its rule functions (:mod:`ruralgov.rules`).
+implementations that share its rule functions ([`ruralgov.rules`][ruralgov.rules]).
 
 * Granovetter (1978), "Threshold models of collective behavior": a crowd in which each person
   joins a riot once enough others have joined. The cascade is
-  :func:`ruralgov.rules.threshold_cascade` on a complete network — the same function that
-  runs the protest cascade of the governance model on the villagers' network.
+  [`ruralgov.rules.threshold_cascade`][ruralgov.rules.threshold_cascade] on a complete network —
+  the same function that runs the protest cascade of the governance model on the villagers' network.
 
 * Epstein (2002), "Modeling civil violence: an agent-based computational approach", model I:
   rebellion against a central authority on a torus, with the arrest probability and net risk
-  of :mod:`ruralgov.rules` that the governance model's protest submodel also uses.
+  of [`ruralgov.rules`][ruralgov.rules] that the governance model's protest submodel also uses.
 
 They validate the shared rules against published results (tests/test_classic.py; MODEL.md
 section 9).
@@ -40,9 +40,9 @@ def granovetter_rioters(thresholds: np.ndarray) -> int:
     """Equilibrium number of rioters in a crowd whose members riot once at least
     ``thresholds[i]`` *others* riot (Granovetter's thresholds as head counts).
 
-    Runs :func:`ruralgov.rules.threshold_cascade` to its fixed point from nobody rioting. A
-    count threshold t is the share (t - 0.5) / (n - 1) of the others, so float rounding cannot
-    move anyone across the boundary.
+    Runs [`ruralgov.rules.threshold_cascade`][ruralgov.rules.threshold_cascade] to its fixed point
+    from nobody rioting. A count threshold t is the share (t - 0.5) / (n - 1) of the others, so
+    float rounding cannot move anyone across the boundary.
     """
     t = np.asarray(thresholds, dtype=float)
     n = t.size
@@ -92,14 +92,14 @@ def granovetter_critical_sd(mean: float = 25.0, n: int = 100, lo: float = 1.0,
 
 # ------------------------------------------------------------------ Epstein (2002), model I
 class EpsteinCivilViolence:
-    """Epstein (2002) civil violence, model I (rebellion against a central authority), on an
-    L x L torus, vectorised. Agents: hardship H ~ U(0,1), risk aversion R ~ U(0,1), grievance
-    G = H (1 - legitimacy); an agent is active when G - R P > threshold, P = 1 - exp(-k
-    floor(C / A)) with C cops and A active agents (counting itself) within ``vision`` — the
-    package's :func:`ruralgov.rules.arrest_probability` (``floor=True``) and
-    :func:`ruralgov.rules.net_protest_risk`. Each cop arrests one random active agent within
-    its vision; the arrested go to jail for U{0..max_jail} steps, off the grid. Everyone free
-    moves to a random empty site within vision.
+    """Epstein (2002) civil violence, model I (rebellion against a central authority), on an L x L
+    torus, vectorised. Agents: hardship H ~ U(0,1), risk aversion R ~ U(0,1), grievance G = H (1 -
+    legitimacy); an agent is active when G - R P > threshold, P = 1 - exp(-k floor(C / A)) with C
+    cops and A active agents (counting itself) within ``vision`` — the package's
+    [`ruralgov.rules.arrest_probability`][ruralgov.rules.arrest_probability] (``floor=True``) and
+    [`ruralgov.rules.net_protest_risk`][ruralgov.rules.net_protest_risk]. Each cop arrests one
+    random active agent within its vision; the arrested go to jail for U{0..max_jail} steps, off the
+    grid. Everyone free moves to a random empty site within vision.
 
     Vectorised departures from Epstein's sequential activation: decisions are synchronous;
     moves are proposed by all at once in a random order and a proposal to a site already

@@ -1,6 +1,6 @@
 """Experiment files: which parameters vary, how, how often, for how long.
 
-An experiment is YAML (``experiments/*.yaml``), loaded with ``yaml.safe_load`` only::
+An experiment is YAML (``experiments/*.yaml``), loaded with ``yaml.safe_load`` only:
 
     title: Authority x fragmentation x responsiveness
     description: >
@@ -27,8 +27,8 @@ An experiment is YAML (``experiments/*.yaml``), loaded with ``yaml.safe_load`` o
       measures: [compliance, protesters]   # which series columns (default all)
 
 The design is sampled with SALib (Latin hypercube, Saltelli/Sobol', Morris), never
-re-implemented. Every problem is one :class:`~ruralgov.schema.InputError` naming the file, the
-field and what is allowed. Nothing here runs a model: see :mod:`ruralgov.sweep`.
+re-implemented. Every problem is one [`InputError`][ruralgov.schema.InputError] naming the file, the
+field and what is allowed. Nothing here runs a model: see [`ruralgov.sweep`][ruralgov.sweep].
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ village), ``elder`` (optional, 0/1 or true/false), and optional initial states i
 ``hardship``, ``risk_aversion``, ``legitimacy``, ``norm_attachment``. Edge columns:
 ``source``, ``target`` (villager ids). Ties are undirected and unweighted.
 
-Every problem raises one :class:`~ruralgov.schema.InputError` naming the file, the row or
+Every problem raises one [`InputError`][ruralgov.schema.InputError] naming the file, the row or
 column, and what is allowed.
 """
 
@@ -119,7 +119,7 @@ def _population(villagers: pd.DataFrame, edges: pd.DataFrame, vpath: Path, epath
 
 def load_population(villagers: str | Path | None = None, edges: str | Path | None = None,
                     graphml: str | Path | None = None) -> Population:
-    """Load field data as a :class:`~ruralgov.network.Population`."""
+    """Load field data as a [`Population`][ruralgov.network.Population]."""
     if graphml is not None:
         return _load_graphml(Path(graphml))
     if villagers is None or edges is None:

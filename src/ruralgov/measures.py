@@ -45,7 +45,7 @@ TOTAL_MEASURES = ("petitions_new", "petitions_collective", "petitions_escalated"
                   "persuasions", "warnings", "sanctions", "unfair_hits")
 
 
-#: Every per-run summary :func:`summarise` can give (some only when their event happens).
+#: Every per-run summary that summarise() can give (some only when their event happens).
 SUMMARY_MEASURES = frozenset(
     {f"{m}_final" for m in MEAN_MEASURES} | {f"{m}_peak" for m in PEAK_MEASURES}
     | {f"{m}_total" for m in TOTAL_MEASURES}
@@ -66,11 +66,12 @@ def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, floa
     * ``compliance_campaign_mean``: mean campaign compliance while it ran (if any);
     * around a withdrawal of enforcement (``withdrawal_step``):
       ``compliance_before_withdrawal`` and ``voluntary_share_before_withdrawal`` (means over
-      the :data:`EVENT_WINDOW` steps before it) and ``compliance_drop_withdrawal`` (before
-      minus final);
+      the [`EVENT_WINDOW`][ruralgov.measures.EVENT_WINDOW] steps before it) and
+      ``compliance_drop_withdrawal`` (before minus final);
     * around a scandal, for m in legitimacy_mean and compliance: ``<m>_scandal_drop`` (mean
-      over the :data:`EVENT_WINDOW` steps before it minus the lowest value from its start on),
-      ``<m>_fall_half_steps`` (steps from its start until half the drop is lost),
+      over the [`EVENT_WINDOW`][ruralgov.measures.EVENT_WINDOW] steps before it minus the
+      lowest value from its start on), ``<m>_fall_half_steps`` (steps from its start until
+      half the drop is lost),
       ``<m>_recover_half_steps`` (steps from the lowest point until half the drop is regained;
       if it is not within the run, the steps left — a lower bound — and ``<m>_recovered`` is
       0) and ``<m>_hysteresis_steps`` (recovery minus fall).
@@ -101,8 +102,8 @@ def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, floa
     return out
 
 
-#: Steps before an event that give its "before" level.
 EVENT_WINDOW = 10
+"""Steps before an event that give its "before" level."""
 
 
 def _around_events(series: pd.DataFrame) -> dict[str, float]:

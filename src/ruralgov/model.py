@@ -1,13 +1,10 @@
 """The rural governance model: villagers in numpy arrays, governments as Mesa agents.
 
 ``RuralGovernanceModel.step()`` runs the submodels of docs/ODD.md section 3 in this order
-(each method is named after its submodel):
-
-1. schedule             6. enforcement       11. protest
-2. township_plan        7. participation     12. disputes
-3. services             8. update_grievance  13. update_legitimacy
-4. informal_signal      9. petitions         14. township_report
-5. compliance_decision 10. county_review     15. collect
+(each method is named after its submodel): ``schedule``, ``township_plan``, ``services``,
+``informal_signal``, ``compliance_decision``, ``enforcement``, ``participation``,
+``update_grievance``, ``petitions``, ``county_review``, ``protest``, ``disputes``,
+``update_legitimacy``, ``township_report``, ``collect``.
 
 Villagers update *synchronously*: every villager decides from the state at the end of the last
 step (last step's behaviour, legitimacy, grievance), then the submodels apply their effects in
@@ -55,12 +52,13 @@ class RuralGovernanceModel(mesa.Model):
     Args:
         seed: integer seed of the model's random generator; ``None`` draws one from the
             operating system and stores it in ``self.seed`` so the run can be repeated.
-        population: a :class:`~ruralgov.network.Population` from field data; ``None``
+        population: a [`Population`][ruralgov.network.Population] from field data; ``None``
             generates one from the structure and network parameters.
         collect_detail: also collect per-village, per-township, per-department and per-rule
             tables each step (``False`` keeps only the county series; faster for sweeps).
-        **params: any parameter of :mod:`ruralgov.params` (``ruralgov params`` lists them);
-            unknown names and out-of-range values raise :class:`~ruralgov.schema.InputError`.
+        **params: any parameter of [`ruralgov.params`][ruralgov.params] (``ruralgov params``
+            lists them); unknown names and out-of-range values raise
+            [`InputError`][ruralgov.schema.InputError].
 
     Example:
         >>> m = RuralGovernanceModel(seed=1, n_villagers=500)
@@ -290,8 +288,8 @@ class RuralGovernanceModel(mesa.Model):
         return np.bincount(self.township, weights=values, minlength=self.n_townships)
 
     def township_plan(self) -> None:
-        """Each township sets its plan (:meth:`Township.plan`); detection per township and rule
-        is rule enforcement x fidelity x effort."""
+        """Each township sets its plan ([`Township.plan`][ruralgov.agents.Township.plan]);
+        detection per township and rule is rule enforcement x fidelity x effort."""
         for t in self.townships:
             t.plan()
         ts = self.townships
@@ -388,8 +386,8 @@ class RuralGovernanceModel(mesa.Model):
 
     def compliance_decision(self) -> None:
         """Each villager decides, for each live rule, to comply or evade (logistic choice on
-        :func:`ruralgov.rules.compliance_utility`). A complier is *voluntary* when the same
-        draw would have complied without the enforcement term.
+        [`ruralgov.rules.compliance_utility`][ruralgov.rules.compliance_utility]). A complier is
+        *voluntary* when the same draw would have complied without the enforcement term.
 
         Synchronous by default; with ``random_sequential`` the independent sets of a graph
         colouring decide one after another in a random order, each reading the peer norm from
@@ -760,10 +758,11 @@ class RuralGovernanceModel(mesa.Model):
         """Legitimacy is a stock: L' = L + gains - loss_weight * losses + social influence.
 
         Gains fill the gap to 1 and losses drain in proportion to the stock
-        (:func:`ruralgov.rules.legitimacy_step`). Gains: answered petitions, fair (graduated) enforcement, services, participation,
-        resolved disputes. Losses: conflicting directives one is exposed to, unfair hits,
-        waiting and suppressed petitions, detention, exclusion from assistance, the township's
-        deviation and officials' visible misconduct."""
+        ([`ruralgov.rules.legitimacy_step`][ruralgov.rules.legitimacy_step]). Gains: answered
+        petitions, fair (graduated) enforcement, services, participation, resolved disputes. Losses:
+        conflicting directives one is exposed to, unfair hits, waiting and suppressed petitions,
+        detention, exclusion from assistance, the township's deviation and officials' visible
+        misconduct."""
         p = self.p
         if p["mech_fragmentation"] and self.conflicts.any():
             if self._exposure is None:  # depends only on which rules are live
@@ -791,7 +790,7 @@ class RuralGovernanceModel(mesa.Model):
 
     def township_report(self) -> None:
         """Townships report compliance upward and feel the pressure of reprimands
-        (:meth:`Township.report`)."""
+        ([`Township.report`][ruralgov.agents.Township.report])."""
         num = self._township_sum(self._n_kept)
         den = self._township_sum(self._n_live)
         true = np.divide(num, den, out=np.full(self.n_townships, np.nan), where=den > 0)

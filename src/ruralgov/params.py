@@ -1,10 +1,10 @@
 """The parameter registry: the one home of every model parameter.
 
-Each :class:`Param` carries its default, type, bounds, unit, meaning, the ODD submodel it
-belongs to, its role (a policy *lever*, a behavioural *uncertainty*, a *structure* setting or a
-mechanism *switch*) and, where it implements a phrase of the source paper, that phrase.
+Each [`Param`][ruralgov.params.Param] carries its default, type, bounds, unit, meaning, the ODD
+submodel it belongs to, its role (a policy *lever*, a behavioural *uncertainty*, a *structure*
+setting or a mechanism *switch*) and, where it implements a phrase of the source paper, that phrase.
 
-Everything else reads from here: the scenario schema (:mod:`ruralgov.scenario`), the
+Everything else reads from here: the scenario schema ([`ruralgov.scenario`][ruralgov.scenario]), the
 ``--set`` overrides of the command line, the model's constructor and the ODD parameter table
 (``python -m ruralgov.params`` prints it as Markdown).
 """

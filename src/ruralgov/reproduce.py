@@ -1,6 +1,6 @@
 """Reproduce the paper's arguments: run every hypothesis experiment (``experiments/paper``)
-through the sweep layer, apply its pre-registered tests (:mod:`ruralgov.verdicts`) and write a
-report with a figure, the numbers and the verdict per hypothesis.
+through the sweep layer, apply its pre-registered tests ([`ruralgov.verdicts`][ruralgov.verdicts])
+and write a report with a figure, the numbers and the verdict per hypothesis.
 
 ``reproduce(profile="quick")`` uses each file's ``quick`` profile (small county, few
 replications: minutes on two cores, what CI runs); ``profile="full"`` the files as written

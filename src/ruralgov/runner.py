@@ -1,8 +1,9 @@
 """Run one scenario and write self-describing results.
 
 The model knows nothing of files or experiments; this module builds a model from a scenario,
-steps it, turns the run into tables (:func:`run_scenario`) and writes them atomically into a
-new folder that is never overwritten (:func:`write_run`).
+steps it, turns the run into tables ([`run_scenario`][ruralgov.runner.run_scenario]) and writes
+them atomically into a new folder that is never overwritten
+([`write_run`][ruralgov.runner.write_run]).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Scenario files: a title, a story a trainer can read out, and the parameters that differ
 from the defaults.
 
-A scenario is YAML, loaded with ``yaml.safe_load`` only (files are data)::
+A scenario is YAML, loaded with ``yaml.safe_load`` only (files are data):
 
     title: Fragmented departments (文件打架)
     story: >
@@ -15,7 +15,7 @@ A scenario is YAML, loaded with ``yaml.safe_load`` only (files are data)::
       villagers: villagers.csv   # paths relative to this file
       edges: edges.csv           # or  graphml: county.graphml
 
-Every problem is reported as one :class:`~ruralgov.schema.InputError` naming the file, the
+Every problem is reported as one [`InputError`][ruralgov.schema.InputError] naming the file, the
 field and what is allowed.
 """
 
@@ -109,7 +109,7 @@ def data_dirs(kind: str) -> list[Path]:
 
 
 def scenario_dirs() -> list[Path]:
-    """Where scenarios are looked up by name (:func:`data_dirs`)."""
+    """Where scenarios are looked up by name ([`data_dirs`][ruralgov.scenario.data_dirs])."""
     return data_dirs("scenarios")
 
 

@@ -1,7 +1,7 @@
 """Typed, bounded validation of parameter values, generated from the registry.
 
-One :class:`InputError` message names the source (file or ``--set``), the field path, the value
-given and what is allowed. The command line prints it and exits with status 2.
+One [`InputError`][ruralgov.schema.InputError] message names the source (file or ``--set``), the
+field path, the value given and what is allowed. The command line prints it and exits with status 2.
 """
 
 from __future__ import annotations

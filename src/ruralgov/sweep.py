@@ -14,8 +14,8 @@ Parts are written to a hidden temporary file and renamed into place, series firs
 second: a runs part is the commit record of its runs, so after any interruption the runs it
 lists are complete and everything else is simply run again (a series part without its runs
 part is an orphan and is removed). Each run's seed comes from the root seed and the run's
-design point and replicate (:func:`ruralgov.experiment.run_seed`), so results are identical
-whatever the executor, the number of workers, the shard or the order.
+design point and replicate ([`ruralgov.experiment.run_seed`][ruralgov.experiment.run_seed]), so
+results are identical whatever the executor, the number of workers, the shard or the order.
 
 Every executor is used through the ``concurrent.futures`` protocol. Runs are grouped into
 tasks of several runs so that per-task overhead stays small. The model knows nothing of any
@@ -290,7 +290,7 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         scheduler: address (``tcp://host:8786``) or scheduler file of a running Dask cluster.
         shard: (I, N): only runs whose index is I - 1 modulo N.
         retry_failed: run again the runs recorded as failed (a success then takes their
-            place in :func:`read_runs`).
+            place in [`read_runs`][ruralgov.sweep.read_runs]).
         executor: any ``concurrent.futures.Executor`` to use instead (tests, notebooks).
     """
     t_start = time.monotonic()

@@ -1,7 +1,7 @@
 """Pre-registered tests of the paper's hypotheses: a statistic, its bootstrap confidence
 interval, and a decision rule fixed in the experiment file before anything runs.
 
-A hypothesis block in an experiment file (``experiments/paper/*.yaml``)::
+A hypothesis block in an experiment file (``experiments/paper/*.yaml``):
 
     hypothesis:
       id: H1

@@ -5,7 +5,7 @@
 
 A trainer picks a scenario, reads its story, moves the levers (bounded by the parameter
 registry), applies them and steps or plays; compare mode runs two settings side by side on the
-same seed. What is drawn is computed in :mod:`ruralgov.dashboard.session`.
+same seed. What is drawn is computed in [`ruralgov.dashboard.session`][ruralgov.dashboard.session].
 """
 
 from __future__ import annotations

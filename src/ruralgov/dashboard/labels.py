@@ -1,8 +1,8 @@
 """The words on the dashboard, in English (with the Chinese term beside key concepts) and in
 Chinese (``--lang zh``).
 
-The controls are the model's levers as the registry (:mod:`ruralgov.params`) defines them —
-bounds, default, meaning — grouped and named here in the terms of the officials a trainer
+The controls are the model's levers as the registry ([`ruralgov.params`][ruralgov.params]) defines
+them — bounds, default, meaning — grouped and named here in the terms of the officials a trainer
 talks to. Only the label is the dashboard's; everything else comes from the registry.
 """
 

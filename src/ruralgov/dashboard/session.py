@@ -1,12 +1,17 @@
 """What the dashboard shows, computed from a running model: no Solara here, so every piece can
 be tested (and used in a notebook) without a browser.
 
-* :func:`build` — a model from a scenario, the controls' values and a seed;
-* :class:`Comparison` — two such models on the same seed, stepped together (compare mode);
-* :func:`network_layout` — fixed positions for (a sample of) the villagers, grouped by
-  township, village and lineage: computed once per population, never per frame;
-* :func:`network_state` — each drawn villager's behaviour now;
-* :func:`events` — this step in plain words ("Township 3 left 12 petitions unanswered");
+* [`build`][ruralgov.dashboard.session.build] — a model from a scenario, the controls' values
+  and a seed;
+* [`Comparison`][ruralgov.dashboard.session.Comparison] — two such models on the same seed,
+  stepped together (compare mode);
+* [`network_layout`][ruralgov.dashboard.session.network_layout] — fixed positions for (a sample
+  of) the villagers, grouped by township, village and lineage: computed once per population,
+  never per frame;
+* [`network_state`][ruralgov.dashboard.session.network_state] — each drawn villager's behaviour
+  now;
+* [`events`][ruralgov.dashboard.session.events] — this step in plain words ("Township 3 left 12
+  petitions unanswered");
 * the figures (matplotlib ``Figure`` objects, safe outside the main thread) and the CSV.
 """
 
@@ -42,7 +47,7 @@ MAX_VILLAGERS = 50_000
 
 def resolve(scenario: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every parameter of ``scenario`` with ``overrides`` (validated against the registry, so
-    a bad value raises :class:`~ruralgov.schema.InputError`)."""
+    a bad value raises [`InputError`][ruralgov.schema.InputError])."""
     params = load_scenario(scenario).resolved(dict(overrides or {}))
     if params["n_villagers"] > MAX_VILLAGERS:
         raise InputError(f"n_villagers = {params['n_villagers']}: the dashboard runs counties "
@@ -68,6 +73,7 @@ class Run(RuralGovernanceModel):
 
 
 def build(scenario: str, seed: int, overrides: dict[str, Any] | None = None) -> Run:
+    """The model of ``scenario`` with the controls' ``overrides`` and ``seed``, at step 0."""
     return Run(scenario=scenario, seed=seed, overrides=overrides)
 
 
