@@ -59,10 +59,9 @@ def site(tmp_path_factory):
 def test_site_builds_strictly_without_warnings(site):
     out, log = site
     assert "WARNING" not in log, log
-    for page in ("index.html", "getting-started/index.html", "ODD/index.html",
-                 "guides/researcher/index.html", "guides/trainer/index.html",
-                 "guides/student/index.html", "tutorial/index.html", "paper/REPORT/index.html",
-                 "changelog/index.html", "citation/index.html", "reference/index.html"):
+    for page in ("index.html", "getting-started.html", "ODD.html", "guides/researcher.html",
+                 "guides/trainer.html", "guides/student.html", "tutorial.html",
+                 "paper/REPORT.html", "changelog.html", "citation.html", "reference/index.html"):
         assert (out / page).is_file(), page
 
 
@@ -81,7 +80,7 @@ def test_site_loads_nothing_from_the_internet(site):
 
 def test_gallery_has_every_scenario_with_its_figure(site):
     out, _ = site
-    html = (out / "gallery" / "index.html").read_text(encoding="utf-8")
+    html = (out / "gallery.html").read_text(encoding="utf-8")
     from ruralgov.scenario import load_scenario
 
     files = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -101,16 +100,16 @@ def test_api_reference_covers_every_module_and_renders_docstrings(site):
                      for p in (ROOT / "src" / "ruralgov").rglob("*.py")
                      if not p.name.startswith("_"))  # __init__, __main__: no API
     for mod in modules:
-        page = out / "reference" / mod / "index.html"
+        page = (out / "reference" / mod).with_suffix(".html")
         assert page.is_file(), f"no API page for ruralgov.{'.'.join(mod.parts)}"
-    model = (out / "reference" / "model" / "index.html").read_text(encoding="utf-8")
+    model = (out / "reference" / "model.html").read_text(encoding="utf-8")
     assert "RuralGovernanceModel" in model and "detail" in model
 
 
 def test_paper_results_are_on_the_site(site):
     out, _ = site
     report = ROOT / "results" / "paper" / "REPORT.md"
-    html = (out / "paper" / "REPORT" / "index.html").read_text(encoding="utf-8")
+    html = (out / "paper" / "REPORT.html").read_text(encoding="utf-8")
     for hyp in re.findall(r"^\| \[(H\d+|R\d)\]", report.read_text(encoding="utf-8"), re.M):
         assert f">{hyp}<" in html, hyp
     for fig in re.findall(r"\]\((figures/[^)]+\.png)\)", report.read_text(encoding="utf-8")):
