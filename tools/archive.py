@@ -103,7 +103,7 @@ def _codemeta(version: str, pins: dict[str, str], git: dict) -> dict:
         "programmingLanguage": {"@type": "ComputerLanguage", "name": "Python",
                                 "version": platform.python_version()},
         "runtimePlatform": f"Python {platform.python_version()}",
-        "operatingSystem": ["Linux", "macOS", "Windows"],
+        "operatingSystem": ["Linux"],  # the only one the example is tested on
         "softwareRequirements": [f"{k}=={v}" for k, v in pins.items()],
         "author": [{"@type": "Organization", "name": "The ruralgov developers"}],
         "keywords": ["agent-based model", "rural governance", "institutional authority",
