@@ -65,6 +65,7 @@ def test_core_commands_work_from_the_wheel(installed):
     assert ": ok (experiment" in _run([exe, "validate", "paper/h13_example"], work).stdout
     listed = _run([exe, "experiments"], work).stdout
     assert "paper/h13_example" in listed and "smoke" in listed
+    assert "validation/granovetter" in listed and "INVALID" not in listed
     # the core has no dashboard: one clear message, no traceback
     res = _run([exe, "dashboard"], work, check=False)
     assert res.returncode == 2 and "ruralgov[dashboard]" in res.stderr

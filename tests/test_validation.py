@@ -69,3 +69,15 @@ def test_a_parameter_the_statistic_does_not_take_is_named(tmp_path):
                                   "expect": {"min": 1}}])
     with pytest.raises(InputError, match="checks.0.parameters"):
         run_validation(load_validation(f))
+
+
+def test_experiments_command_lists_every_shipped_file_as_valid(capsys):
+    """The validation files are listed as validations, not as invalid sweep experiments."""
+    from ruralgov.cli import main
+
+    assert main(["experiments"]) == 0
+    out = capsys.readouterr().out
+    assert "INVALID" not in out, out
+    for f in validation_files():
+        assert f"validation/{f.stem}" in out.split("validations of the classic models")[1]
+    assert "paper/h13_example" in out.split("validations of the classic models")[0]

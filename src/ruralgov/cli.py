@@ -227,17 +227,30 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
 def _cmd_experiments(args: argparse.Namespace) -> int:
     from .experiment import experiment_dirs, load_experiment
+    from .validation import load_validation
 
     seen = set()
+    validations = []
     for d in experiment_dirs():
         for f in sorted(d.rglob("*.yaml")):
             name = str(f.relative_to(d).with_suffix(""))
             if name in seen:
                 continue
             seen.add(name)
+            if f.parent.name == "validation":  # classic-model validations, not sweeps
+                validations.append((name, f))
+                continue
             try:
                 e = load_experiment(f)
                 print(f"{name:<40} {e.n_runs:>9,} runs  {e.design['type']:<9} {e.title}")
+            except InputError as err:
+                print(f"{name:<40} INVALID: {str(err).splitlines()[0]}")
+    if validations:
+        print("\nvalidations of the classic models (run by `ruralgov reproduce`):")
+        for name, f in validations:
+            try:
+                v = load_validation(f)
+                print(f"{name:<40} {len(v.checks):>3} checks  {v.title}")
             except InputError as err:
                 print(f"{name:<40} INVALID: {str(err).splitlines()[0]}")
     return 0
