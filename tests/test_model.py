@@ -93,6 +93,15 @@ def test_contention_off_no_petitions_no_protest():
     assert (s[["petitions_new", "protesters", "petitions_escalated"]] == 0).all().all()
 
 
+def test_participation_off_is_a_county_without_participation():
+    on = run_model(steps=30, participation=0.3).series()
+    off = run_model(steps=30, participation=0.3, mech_participation=False).series()
+    none = run_model(steps=30, participation=0.0).series()
+    assert (on["participants"] > 0).all() and (off["participants"] == 0).all()
+    assert off.equals(none)
+    assert not off.equals(on)
+
+
 def test_enforcement_off_no_encounters_and_all_compliance_voluntary():
     s = run_model(steps=30, mech_enforcement=False).series()
     assert (s[["persuasions", "warnings", "sanctions", "unfair_hits"]] == 0).all().all()

@@ -15,6 +15,29 @@ def test_logistic_matches_formula_and_is_in_place():
     np.testing.assert_allclose(res, 1 / (1 + np.exp(-np.array([-3.0, 0.0, 2.0]))), rtol=1e-6)
 
 
+def test_logit_inverts_logistic_and_orders_draws_like_it():
+    u = np.array([0.0, 0.1, 0.5, 0.9], dtype=np.float64)
+    x = rules.logit(u.copy(), out=None)
+    assert x[0] == -np.inf
+    np.testing.assert_allclose(x[1:], np.log(u[1:] / (1 - u[1:])), rtol=1e-12)
+    np.testing.assert_allclose(rules.logistic(x[1:].copy()), u[1:], rtol=1e-12)
+    # the choice rule: logit(u) < utility exactly when u < logistic(utility)
+    rng = np.random.default_rng(3)
+    draws, utility = rng.random(10_000), rng.normal(0, 2, 10_000)
+    assert np.array_equal(rules.logit(draws.copy()) < utility,
+                          draws < rules.logistic(utility.copy()))
+
+
+def test_perceived_sanction_matches_formula():
+    p = np.array([[0.0, 0.2, 1.0], [0.5, 0.5, 0.5]])
+    d = np.array([0.0, 0.5, 1.0])
+    r = np.array([0.0, 0.5, 1.0])
+    got = rules.perceived_sanction(p.copy(), d, 2.0, r)
+    want = (p + d * (1 - p)) * 2.0 * (0.5 + r)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert got[0, 2] == 2.0 * 1.5  # remembered enforcement makes the sanction feel certain
+
+
 def test_fragmentation_index_bounds():
     assert rules.fragmentation_index(1, 0.0) == 0.0
     assert rules.fragmentation_index(8, 1.0) == 0.0

@@ -8,7 +8,8 @@ Computational Model Library asks for, in its folder layout —
                            experiments/, tests/, Makefile, README)
       docs/ODD.md          the model description (ODD protocol) as its own document
       docs/...             getting started, the guides, the tutorial
-      requirements.txt     every dependency pinned to the version the expected output was made with
+      requirements.txt     every core dependency pinned to the version the expected output
+                           was made with
       environment.json     Python, platform, git revision and those versions, as data
       run_example.sh       fresh virtual environment -> install -> run the example -> compare
       check_example.py     run the example and compare it with results/expected/
@@ -125,7 +126,7 @@ follows the layout of the CoMSES Net Computational Model Library.
 | `code/` | the source: the Python package (`code/src/ruralgov`), scenarios, experiments, tests |
 | `docs/ODD.md` | the model description in the ODD protocol (Grimm et al. 2020), with the ODD 2020 checklist |
 | `docs/` | getting started, guides for researchers, trainers and students, the tutorial |
-| `requirements.txt` | the dependencies, each pinned to the version the expected output was made with |
+| `requirements.txt` | the core dependencies (not the optional extras), each pinned to the version the expected output was made with |
 | `environment.json` | Python version, platform, git revision and the same versions, as data |
 | `run_example.sh`, `check_example.py` | the runnable example and its check |
 | `results/expected/` | the example's expected output |
