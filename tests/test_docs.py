@@ -42,6 +42,7 @@ PRODUCES = {
     "getting-started.md": ["first-run/manifest.json", "my-county/series.parquet"],
     "guides/researcher.md": ["sweeps/local-analysis/SUMMARY.md", "sweeps/sharded/manifest.json"],
     "guides/trainer.md": ["handout/fragmented-vs-integrated.png"],
+    "guides/trainer.zh.md": ["讲义/对比.png", "讲义/条块分割/figure.png"],
     "guides/student.md": ["my-paper/REPORT.md"],
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import matplotlib
@@ -10,23 +11,48 @@ matplotlib.use("Agg")  # files only; no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-__all__ = ["plot_series"]
+__all__ = ["plot_series", "cjk_font"]
 
 
-def _has_cjk_font() -> bool:
+#: Families with Chinese glyphs, by the words in their names and in their file names.
+_CJK_NAMES = ("WenQuanYi", "Noto Sans CJK", "Noto Serif CJK", "Source Han", "SimHei",
+              "Microsoft YaHei", "PingFang", "Heiti", "Droid Sans Fallback")
+_CJK_FILES = ("wqy", "notosanscjk", "notoserifcjk", "sourcehan", "simhei", "msyh", "pingfang",
+              "droidsansfallback")
+
+
+@functools.lru_cache(maxsize=1)
+def cjk_font() -> str | None:
+    """The name of a font with Chinese glyphs, or ``None`` if the machine has none.
+
+    Matplotlib knows the fonts it found when it first built its font cache; a font installed
+    after that (e.g. ``apt install fonts-wqy-microhei`` for a Chinese training room) is looked
+    for among the system's font files and registered.
+    """
     from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return any(("CJK" in n) or ("Hei" in n) or ("Song" in n) or ("WenQuanYi" in n)
-               for n in names)
+    for f in font_manager.fontManager.ttflist:
+        if any(k in f.name for k in _CJK_NAMES):
+            return f.name
+    for path in sorted(font_manager.findSystemFonts()):
+        if any(k in Path(path).name.lower().replace("-", "") for k in _CJK_FILES):
+            try:
+                font_manager.fontManager.addfont(path)
+                return font_manager.FontProperties(fname=path).get_name()
+            except (OSError, RuntimeError, ValueError):  # an unreadable font file
+                continue
+    return None
 
 
-_CJK = _has_cjk_font()
+def _fonts() -> dict:
+    """rcParams that put the Chinese font first, where there is one."""
+    font = cjk_font()
+    return {"font.sans-serif": [font, "DejaVu Sans"]} if font else {}
 
 
 def _t(text: str) -> str:
     """Keep Chinese terms where a CJK font exists; drop them (and empty brackets) elsewhere."""
-    if _CJK:
+    if cjk_font():
         return text
     import re
 
@@ -44,6 +70,11 @@ def _shade_campaign(ax, series: pd.DataFrame) -> None:
 
 def plot_series(series: pd.DataFrame, title: str = "", path: str | Path | None = None):
     """Four panels: compliance, legitimacy and grievance, petitions, protest."""
+    with plt.rc_context(_fonts()):
+        return _plot_series(series, title, path)
+
+
+def _plot_series(series: pd.DataFrame, title: str, path: str | Path | None):
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True)
     s = series
     ax = axes[0, 0]

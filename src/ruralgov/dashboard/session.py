@@ -17,7 +17,6 @@ be tested (and used in a notebook) without a browser.
 
 from __future__ import annotations
 
-import functools
 import io
 import math
 import re
@@ -30,6 +29,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..model import RuralGovernanceModel
+from ..plotting import cjk_font
 from ..scenario import load_scenario
 from ..schema import InputError
 from .labels import t
@@ -160,19 +160,6 @@ def network_state(model: RuralGovernanceModel, nodes: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------ text in figures
 _CJK = re.compile(r"\s*[(（][^()（）]*[\u4e00-\u9fff][^()（）]*[)）]|[\u4e00-\u9fff]+")
-
-
-@functools.lru_cache(maxsize=1)
-def cjk_font() -> str | None:
-    """A font with Chinese glyphs, if the machine has one (figures need it for --lang zh)."""
-    from matplotlib import font_manager
-
-    for f in font_manager.fontManager.ttflist:
-        if any(k in f.name for k in ("WenQuanYi", "Noto Sans CJK", "Noto Serif CJK",
-                                     "Source Han", "SimHei", "Microsoft YaHei", "PingFang",
-                                     "Heiti", "Droid Sans Fallback")):
-            return f.name
-    return None
 
 
 def ft(key: str, lang: str) -> str:
