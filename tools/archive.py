@@ -35,6 +35,7 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
+import pandas as pd
 from packaging.requirements import Requirement
 
 import ruralgov
@@ -283,8 +284,6 @@ def build_archive(out: Path) -> Path:
         run = stage / "run_example.sh"
         run.write_text(RUN_EXAMPLE)
         run.chmod(0o755)
-        import pandas as pd
-
         series = pd.read_csv(expected / "series.csv")
         summary = pd.read_csv(expected / "summary.csv").iloc[0]
         manifest = json.loads((expected / "manifest.json").read_text())

@@ -11,7 +11,7 @@ matplotlib.use("Agg")  # files only; no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-__all__ = ["plot_series", "cjk_font"]
+__all__ = ["plot_series", "cjk_font", "cjk_rc"]
 
 
 #: Families with Chinese glyphs, by the words in their names and in their file names.
@@ -44,8 +44,8 @@ def cjk_font() -> str | None:
     return None
 
 
-def _fonts() -> dict:
-    """rcParams that put the Chinese font first, where there is one."""
+def cjk_rc() -> dict:
+    """rcParams that put the Chinese font first, where there is one (else none)."""
     font = cjk_font()
     return {"font.sans-serif": [font, "DejaVu Sans"]} if font else {}
 
@@ -70,7 +70,7 @@ def _shade_campaign(ax, series: pd.DataFrame) -> None:
 
 def plot_series(series: pd.DataFrame, title: str = "", path: str | Path | None = None):
     """Four panels: compliance, legitimacy and grievance, petitions, protest."""
-    with plt.rc_context(_fonts()):
+    with plt.rc_context(cjk_rc()):
         return _plot_series(series, title, path)
 
 

@@ -29,7 +29,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..model import RuralGovernanceModel
-from ..plotting import cjk_font
+from ..plotting import cjk_font, cjk_rc
 from ..scenario import load_scenario
 from ..schema import InputError
 from .labels import t
@@ -175,7 +175,7 @@ def _figure(lang: str, **kw) -> Figure:
     if lang == "zh" and cjk_font():
         import matplotlib
 
-        matplotlib.rcParams["font.sans-serif"] = [cjk_font(), "DejaVu Sans"]
+        matplotlib.rcParams.update(cjk_rc())
     return fig
 
 
