@@ -915,3 +915,23 @@ class RuralGovernanceModel(mesa.Model):
         if latest:
             return frames[-1].copy() if frames else pd.DataFrame()
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def state_arrays(model: RuralGovernanceModel) -> dict[str, np.ndarray]:
+    """The model's state variables (docs/ODD.md section 2) as named arrays: villagers, rules
+    (villager x rule), townships and departments. For regression checks and inspection."""
+    out = {name: getattr(model, name) for name in (
+        "hardship", "risk_aversion", "legitimacy", "attachment", "cost_multiplier",
+        "mobilisation", "grievance", "deterrence", "stage", "assisted", "effective_hardship",
+        "pet_age", "pet_level", "pet_dept", "protesting", "detained_for",
+        "rule_department", "rule_cost", "rule_enforcement", "stance", "pair_draws", "applies",
+        "active", "comply", "voluntary", "cost")}
+    for attr in ("self_interest", "pressure", "fidelity", "effort", "fit", "deviation",
+                 "petition_capacity", "dispute_capacity", "suppress_probability",
+                 "true_compliance", "reported_compliance", "escalations", "cases_handled"):
+        out[f"township_{attr}"] = np.array([getattr(t, attr) for t in model.townships],
+                                           dtype=np.float64)
+    for attr in ("received", "answered", "backlog"):
+        out[f"department_{attr}"] = np.array([getattr(d, attr) for d in model.departments],
+                                             dtype=np.float64)
+    return out
