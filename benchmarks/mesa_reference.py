@@ -26,8 +26,8 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from ruralgov import RuralGovernanceModel, rules
-from ruralgov.agents import Township
+from ruralgov.model import RuralGovernanceModel, equations
+from ruralgov.model.agents import Township
 
 #: The mechanisms both implementations share; everything else is switched off.
 REFERENCE_SCENARIO = dict(mech_contention=False, mech_services=False,
@@ -204,7 +204,7 @@ class MesaReference(mesa.Model):
             self.grid.place_agent(v, i)
             self.villagers.append(v)
         active = np.ones(self.n_rules, dtype=bool)
-        c = (rules.conflict_matrix(vec.pair_draws, vec.rule_department,
+        c = (equations.conflict_matrix(vec.pair_draws, vec.rule_department,
                                    p["conflict_probability"], p["coordination"], active)
              if p["mech_fragmentation"] else np.zeros((self.n_rules,) * 2, dtype=bool))
         self.conflicts = c.tolist()
@@ -214,7 +214,7 @@ class MesaReference(mesa.Model):
                                   if pairs and p["mech_fragmentation"] and c.any() else 0.0)
         arb = p["arbitrariness"]
         if p["mech_fragmentation"]:
-            arb += p["fragmentation_arbitrariness"] * rules.fragmentation_index(
+            arb += p["fragmentation_arbitrariness"] * equations.fragmentation_index(
                 p["n_departments"], p["coordination"])
         self.arbitrariness = min(arb, 1.0)
         self.rows: list[dict[str, float]] = []

@@ -115,8 +115,8 @@ def measure_model(n: int, steps: int, shares: bool, random_sequential: bool = Fa
 def measure_network(n: int) -> dict:
     import numpy as np
 
-    from ruralgov.network import generate_population
-    from ruralgov.params import defaults
+    from ruralgov.model.network import generate_population
+    from ruralgov.model.params import defaults
 
     p = defaults()
     c = _county(n)
@@ -167,8 +167,8 @@ def measure_sweep(runs: int) -> dict:
     import tempfile
 
     from ruralgov import RuralGovernanceModel
-    from ruralgov.experiment import load_experiment
-    from ruralgov.sweep import read_runs, run_sweep
+    from ruralgov.study.experiment import load_experiment
+    from ruralgov.study.sweep import read_runs, run_sweep
 
     t0 = time.perf_counter()
     for seed in range(min(runs, 10)):
@@ -188,7 +188,7 @@ def measure_sweep(runs: int) -> dict:
         exp = load_experiment(f)
         # Executors are started and warmed (each worker has imported ruralgov) before timing:
         # start-up is a fixed cost per sweep, reported apart from the per-run overhead.
-        from ruralgov.sweep import _process_pool, execute_batch
+        from ruralgov.study.sweep import _process_pool, execute_batch
 
         warm = {"scenario": exp.scenario, "base": {}, "steps": 1, "outputs": {},
                 "all_params": {}, "runs": []}
@@ -260,7 +260,7 @@ def machine() -> dict:
     import scipy
 
     import ruralgov
-    from ruralgov.provenance import git_revision
+    from ruralgov.io.provenance import git_revision
 
     return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
             "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

@@ -23,10 +23,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import mkdocs_gen_files  # noqa: E402
 
-from ruralgov.params import REGISTRY  # noqa: E402
-from ruralgov.plotting import plot_series  # noqa: E402
-from ruralgov.runner import run_scenario  # noqa: E402
-from ruralgov.scenario import load_scenario  # noqa: E402
+from ruralgov.model.params import REGISTRY  # noqa: E402
+from ruralgov.analysis.plotting import plot_series  # noqa: E402
+from ruralgov.study.runner import run_scenario  # noqa: E402
+from ruralgov.io.scenario import load_scenario  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,30 +40,30 @@ GALLERY_ORDER = ["baseline", "fragmented", "integrated", "suspended_township", "
 
 #: public modules with a page in the API reference, in reading order
 API_MODULES = [
-    ("ruralgov.model", "The model"),
-    ("ruralgov.rules", "Decision rules"),
-    ("ruralgov.agents", "Township and department agents"),
-    ("ruralgov.network", "Population and network"),
-    ("ruralgov.params", "Parameter registry"),
-    ("ruralgov.measures", "Measures"),
-    ("ruralgov.scenario", "Scenario files"),
-    ("ruralgov.runner", "Running a scenario"),
-    ("ruralgov.fielddata", "Field data"),
-    ("ruralgov.experiment", "Experiment files"),
-    ("ruralgov.sampling", "Designs and seeds"),
-    ("ruralgov.sweep", "Sweeps"),
-    ("ruralgov.analysis", "Analysis"),
-    ("ruralgov.verdicts", "Verdicts"),
-    ("ruralgov.reproduce", "Reproducing the paper"),
-    ("ruralgov.classic", "Classic models"),
-    ("ruralgov.validation", "Validation"),
-    ("ruralgov.plotting", "Plotting"),
-    ("ruralgov.provenance", "Provenance"),
-    ("ruralgov.schema", "Input validation"),
-    ("ruralgov.cli", "Command line"),
-    ("ruralgov.dashboard.session", "Dashboard computations"),
-    ("ruralgov.dashboard.labels", "Dashboard labels"),
-    ("ruralgov.dashboard.app", "Dashboard page"),
+    ("ruralgov.model.county", "The model"),
+    ("ruralgov.model.equations", "Decision rules"),
+    ("ruralgov.model.agents", "Township and department agents"),
+    ("ruralgov.model.network", "Population and network"),
+    ("ruralgov.model.params", "Parameter registry"),
+    ("ruralgov.model.measures", "Measures"),
+    ("ruralgov.io.scenario", "Scenario files"),
+    ("ruralgov.study.runner", "Running a scenario"),
+    ("ruralgov.io.fielddata", "Field data"),
+    ("ruralgov.study.experiment", "Experiment files"),
+    ("ruralgov.model.sampling", "Designs and seeds"),
+    ("ruralgov.study.sweep", "Sweeps"),
+    ("ruralgov.analysis.sensitivity", "Analysis"),
+    ("ruralgov.analysis.verdicts", "Verdicts"),
+    ("ruralgov.study.reproduce", "Reproducing the paper"),
+    ("ruralgov.model.classic", "Classic models"),
+    ("ruralgov.study.validation", "Validation"),
+    ("ruralgov.analysis.plotting", "Plotting"),
+    ("ruralgov.io.provenance", "Provenance"),
+    ("ruralgov.model.schema", "Input validation"),
+    ("ruralgov.app.cli", "Command line"),
+    ("ruralgov.app.dashboard.session", "Dashboard computations"),
+    ("ruralgov.app.dashboard.labels", "Dashboard labels"),
+    ("ruralgov.app.dashboard.app", "Dashboard page"),
 ]
 
 

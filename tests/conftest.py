@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ruralgov.measures import summarise
+from ruralgov.model.measures import summarise
 from ruralgov.model import RuralGovernanceModel
 
 #: A small county: fast enough for many runs, large enough for stable averages.

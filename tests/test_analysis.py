@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ruralgov.analysis import analyze, main_effects, morris_indices, point_means, sobol_indices
-from ruralgov.experiment import load_experiment
-from ruralgov.schema import InputError
-from ruralgov.sweep import read_runs, run_sweep
+from ruralgov.analysis.sensitivity import analyze, main_effects, morris_indices, point_means, sobol_indices
+from ruralgov.study.experiment import load_experiment
+from ruralgov.model.schema import InputError
+from ruralgov.study.sweep import read_runs, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,7 +110,7 @@ def test_prim_finds_a_known_box():
     rng = np.random.default_rng(0)
     x = pd.DataFrame({"a": rng.random(600), "b": rng.random(600), "c": rng.random(600)})
     y = ((x.a > 0.7) & (x.b < 0.4)).to_numpy()
-    from ruralgov.analysis import prim_boxes
+    from ruralgov.analysis.sensitivity import prim_boxes
 
     box, st = prim_boxes(x, y)
     lims = box.set_index("parameter")

@@ -1,13 +1,13 @@
-"""The classic models (ruralgov.classic) reproduce the published results they validate, over
-at least 30 seeds where they are stochastic (MODEL.md section 9)."""
+"""The classic models (ruralgov.model.classic) reproduce the published results they validate, over
+at least 30 seeds where they are stochastic (docs/hypotheses.md section 9)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from ruralgov import classic
-from ruralgov.classic import EpsteinCivilViolence
+from ruralgov.model import classic
+from ruralgov.model.classic import EpsteinCivilViolence
 
 SEEDS = range(30)
 

@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("solara", reason="the dashboard extra is not installed")
-from ruralgov.dashboard import session as S  # noqa: E402
-from ruralgov.dashboard.labels import CONTROL_GROUPS, control_label  # noqa: E402
-from ruralgov.params import REGISTRY  # noqa: E402
-from ruralgov.schema import InputError  # noqa: E402
+from ruralgov.app.dashboard import session as S  # noqa: E402
+from ruralgov.app.dashboard.labels import CONTROL_GROUPS, control_label  # noqa: E402
+from ruralgov.model.params import REGISTRY  # noqa: E402
+from ruralgov.model.schema import InputError  # noqa: E402
 
 from .conftest import free_port  # noqa: E402
 
@@ -33,8 +33,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 # ------------------------------------------------------------------ without a browser
 def test_the_model_never_imports_the_dashboard():
-    code = ("import sys, ruralgov, ruralgov.model, ruralgov.runner, ruralgov.sweep; "
-            "bad = [m for m in sys.modules if m.startswith(('ruralgov.dashboard', 'solara'))]; "
+    code = ("import sys, ruralgov, ruralgov.model.county, ruralgov.study.runner, ruralgov.study.sweep; "
+            "bad = [m for m in sys.modules if m.startswith(('ruralgov.app.dashboard', 'solara'))]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 

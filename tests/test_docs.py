@@ -60,9 +60,10 @@ def site(tmp_path_factory):
 def test_site_builds_strictly_without_warnings(site):
     out, log = site
     assert "WARNING" not in log, log
-    for page in ("index.html", "getting-started.html", "ODD.html", "guides/researcher.html",
-                 "guides/trainer.html", "guides/student.html", "tutorial.html",
-                 "paper/REPORT.html", "changelog.html", "citation.html", "reference/index.html"):
+    for page in ("index.html", "getting-started.html", "ODD.html", "hypotheses.html",
+                 "guides/researcher.html", "guides/trainer.html", "guides/student.html",
+                 "tutorial.html", "paper/REPORT.html", "changelog.html", "citation.html",
+                 "reference/index.html"):
         assert (out / page).is_file(), page
 
 
@@ -82,7 +83,7 @@ def test_site_loads_nothing_from_the_internet(site):
 def test_gallery_has_every_scenario_with_its_figure(site):
     out, _ = site
     html = (out / "gallery.html").read_text(encoding="utf-8")
-    from ruralgov.scenario import load_scenario
+    from ruralgov.io.scenario import load_scenario
 
     files = sorted((ROOT / "scenarios").glob("*.yaml"))
     assert files

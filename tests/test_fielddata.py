@@ -4,11 +4,11 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from ruralgov.fielddata import load_population
+from ruralgov.io.fielddata import load_population
 from ruralgov.model import RuralGovernanceModel
-from ruralgov.runner import run_scenario
-from ruralgov.scenario import load_scenario
-from ruralgov.schema import InputError
+from ruralgov.study.runner import run_scenario
+from ruralgov.io.scenario import load_scenario
+from ruralgov.model.schema import InputError
 
 VILLAGERS = """id,township,village,lineage,elder,hardship,legitimacy
 a,North,Li,Li,1,0.2,0.7

@@ -84,14 +84,14 @@ def array_digest(arrays: dict[str, np.ndarray]) -> str:
 
 def final_state(model) -> dict[str, np.ndarray]:
     """The state variables of ODD section 2 after the last step."""
-    from ruralgov.model import state_arrays
+    from ruralgov.model.county import state_arrays
 
     return state_arrays(model)
 
 
 # ------------------------------------------------------------------------- runs
 def _field_population(tmp: Path):
-    from ruralgov.fielddata import load_population
+    from ruralgov.io.fielddata import load_population
 
     rng = np.random.default_rng(2015)
     n = 240
@@ -115,7 +115,7 @@ def _field_population(tmp: Path):
 
 def _run(name: str, seed: int, tmp: Path) -> dict[str, str]:
     from ruralgov.model import RuralGovernanceModel
-    from ruralgov.scenario import load_scenario
+    from ruralgov.io.scenario import load_scenario
 
     scenario, params, steps = CONFIGS[name]
     population = None
@@ -159,8 +159,8 @@ def test_model_outputs_unchanged(name, seed, tmp_path):
 
 
 def test_smoke_sweep_runs_table_unchanged(tmp_path):
-    from ruralgov.experiment import load_experiment
-    from ruralgov.sweep import read_runs, read_series, run_sweep
+    from ruralgov.study.experiment import load_experiment
+    from ruralgov.study.sweep import read_runs, read_series, run_sweep
 
     out = tmp_path / "smoke"
     run_sweep(load_experiment(ROOT / "experiments" / "smoke.yaml"), out, workers=1,

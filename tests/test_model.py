@@ -1,17 +1,18 @@
 """The model as a whole: determinism, invariants, and each mechanism's direction in isolation.
 
 Direction tests compare means over a fixed set of seeds (conftest.SEEDS) with a margin, so a
-single lucky run cannot pass them. Each names the mechanism of MODEL.md section 5 it checks.
+single lucky run cannot pass them. Each names the mechanism of docs/hypotheses.md section 5 it
+checks.
 """
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from ruralgov.agents import Department, Township
+from ruralgov.model.agents import Department, Township
 from ruralgov.model import RuralGovernanceModel
-from ruralgov.params import MECHANISMS
-from ruralgov.schema import InputError
+from ruralgov.model.params import MECHANISMS
+from ruralgov.model.schema import InputError
 
 from .conftest import SMALL, mean_summary, run_model
 
@@ -305,7 +306,7 @@ def test_random_sequential_is_reproducible_and_differs_from_synchronous():
 
 
 def test_event_summaries_on_a_hand_made_series():
-    from ruralgov.measures import SUMMARY_MEASURES, summarise
+    from ruralgov.model.measures import SUMMARY_MEASURES, summarise
 
     n = 60
     legit = np.full(n, 0.5)

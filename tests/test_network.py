@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ruralgov.network import generate_population
+from ruralgov.model.network import generate_population
 
 KW = dict(n_townships=3, villages_per_township=4, lineages_per_village=3,
           ties_within_lineage=6.0, ties_within_village=2.0, ties_between_villages=1.0,
@@ -67,7 +67,7 @@ def test_fewer_villagers_than_villages_is_refused_with_values():
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_colour_classes_are_independent_sets_covering_everyone_once(seed):
-    from ruralgov.network import colour_classes
+    from ruralgov.model.network import colour_classes
 
     pop = make(seed)
     classes = colour_classes(pop.adjacency, np.random.default_rng(seed))
@@ -84,7 +84,7 @@ def test_colour_classes_are_independent_sets_covering_everyone_once(seed):
 def test_ties_weighted_count_is_exact_for_any_elder_weight():
     import scipy.sparse as sp
 
-    from ruralgov.network import Ties
+    from ruralgov.model.network import Ties
 
     pop = make(3)
     flags = np.random.default_rng(0).random((7, pop.n)) < 0.6  # 7 flags: two packed words

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from ruralgov.model import RuralGovernanceModel
-from ruralgov.params import MECHANISMS, markdown_table
+from ruralgov.model.params import MECHANISMS, markdown_table
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 

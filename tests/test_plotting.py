@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from matplotlib import font_manager
 
-from ruralgov.dashboard.session import build, figure_png, series_figure
-from ruralgov.plotting import _CJK_FILES, _t, cjk_font, plot_series
+from ruralgov.app.dashboard.session import build, figure_png, series_figure
+from ruralgov.analysis.plotting import _CJK_FILES, _t, cjk_font, plot_series
 
 from .conftest import run_model
 
@@ -44,7 +44,7 @@ def test_a_chinese_font_on_the_machine_is_found_and_used():
 
 
 def test_without_a_chinese_font_the_chinese_terms_are_dropped(monkeypatch):
-    import ruralgov.plotting as plotting
+    import ruralgov.analysis.plotting as plotting
 
     monkeypatch.setattr(plotting, "cjk_font", lambda: None)
     assert plotting._t("Compliance 制度遵从") == "Compliance"

@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ruralgov.model import RuralGovernanceModel
-from ruralgov.params import PARAMS, REGISTRY
-from ruralgov.scenario import load_scenario
-from ruralgov.schema import InputError
+from ruralgov.model.params import PARAMS, REGISTRY
+from ruralgov.io.scenario import load_scenario
+from ruralgov.model.schema import InputError
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
                     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20))

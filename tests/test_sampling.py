@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ruralgov.sampling import bernoulli_indices
+from ruralgov.model.sampling import bernoulli_indices
 
 
 @pytest.mark.parametrize("p", [0.0, 0.003, 0.05, 0.5, 0.97, 1.0])

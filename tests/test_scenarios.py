@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from ruralgov.cli import main
-from ruralgov.params import REGISTRY
-from ruralgov.runner import run_scenario
-from ruralgov.scenario import list_scenarios, load_scenario, parse_overrides
-from ruralgov.schema import InputError
+from ruralgov.app.cli import main
+from ruralgov.model.params import REGISTRY
+from ruralgov.study.runner import run_scenario
+from ruralgov.io.scenario import list_scenarios, load_scenario, parse_overrides
+from ruralgov.model.schema import InputError
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p.stem for p in (REPO / "scenarios").glob("*.yaml"))

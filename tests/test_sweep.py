@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from ruralgov.experiment import load_experiment, run_seed
-from ruralgov.schema import InputError
-from ruralgov.sweep import parse_shard, read_runs, read_series, run_sweep
+from ruralgov.study.experiment import load_experiment, run_seed
+from ruralgov.model.schema import InputError
+from ruralgov.study.sweep import parse_shard, read_runs, read_series, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "experiments" / "smoke.yaml"
@@ -47,7 +47,7 @@ def test_runs_table_is_tidy_and_self_describing(serial):
     assert len(runs) == 48 and runs.run_id.is_unique
     assert set(runs.status) == {"ok"}
     # every parameter is a column; the factors vary as designed; seeds are the spawned ones
-    from ruralgov.params import REGISTRY
+    from ruralgov.model.params import REGISTRY
 
     assert set(REGISTRY) <= set(runs.columns)
     assert sorted(runs.coordination.unique()) == [0.0, 0.5, 1.0]
@@ -123,7 +123,7 @@ def test_sweep_killed_with_sigkill_resumes_to_the_same_result(serial, tmp_path):
 
 
 def test_a_lost_worker_is_survived(serial, tmp_path):
-    from ruralgov.sweep import _process_pool
+    from ruralgov.study.sweep import _process_pool
 
     pool = _process_pool(2)
     killed = []
@@ -155,7 +155,7 @@ def test_changed_experiment_is_refused_on_resume(serial, tmp_path):
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
-    import ruralgov.runner as runner
+    import ruralgov.study.runner as runner
 
     exp = load_experiment(SMOKE)
     bad_seed = exp.runs()[5].seed

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ruralgov.schema import InputError
-from ruralgov.validation import load_validation, run_validation, validation_files
+from ruralgov.model.schema import InputError
+from ruralgov.study.validation import load_validation, run_validation, validation_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,7 +73,7 @@ def test_a_parameter_the_statistic_does_not_take_is_named(tmp_path):
 
 def test_experiments_command_lists_every_shipped_file_as_valid(capsys):
     """The validation files are listed as validations, not as invalid sweep experiments."""
-    from ruralgov.cli import main
+    from ruralgov.app.cli import main
 
     assert main(["experiments"]) == 0
     out = capsys.readouterr().out

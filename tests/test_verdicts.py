@@ -7,7 +7,7 @@ import pandas as pd
 import pydantic
 import pytest
 
-from ruralgov.verdicts import Hypothesis, evaluate
+from ruralgov.analysis.verdicts import Hypothesis, evaluate
 
 
 def runs(f, levels=(0.0, 0.25, 0.5, 0.75, 1.0), reps=10, noise=0.05, seed=0, b=None):
@@ -75,7 +75,7 @@ def test_bad_hypothesis_blocks_are_refused():
 
 
 def test_overall_verdict_of_several_tests():
-    from ruralgov.verdicts import Verdict, overall
+    from ruralgov.analysis.verdicts import Verdict, overall
 
     def v(x):
         return Verdict(x, 0.0, 0.0, 0.0, 10, {})

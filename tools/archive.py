@@ -39,7 +39,7 @@ import pandas as pd
 from packaging.requirements import Requirement
 
 import ruralgov
-from ruralgov.provenance import git_revision, utc_now
+from ruralgov.io.provenance import git_revision, utc_now
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,14 +1,14 @@
 """The words on the dashboard, in English (with the Chinese term beside key concepts) and in
 Chinese (``--lang zh``).
 
-The controls are the model's levers as the registry ([`ruralgov.params`][ruralgov.params]) defines
+The controls are the model's levers as the registry ([`ruralgov.model.params`][ruralgov.model.params]) defines
 them — bounds, default, meaning — grouped and named here in the terms of the officials a trainer
 talks to. Only the label is the dashboard's; everything else comes from the registry.
 """
 
 from __future__ import annotations
 
-from ..params import REGISTRY
+from ruralgov.model.params import REGISTRY
 
 __all__ = ["CONTROL_GROUPS", "control_label", "t", "LANGS"]
 

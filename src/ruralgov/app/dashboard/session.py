@@ -1,16 +1,16 @@
 """What the dashboard shows, computed from a running model: no Solara here, so every piece can
 be tested (and used in a notebook) without a browser.
 
-* [`build`][ruralgov.dashboard.session.build] — a model from a scenario, the controls' values
+* [`build`][ruralgov.app.dashboard.session.build] — a model from a scenario, the controls' values
   and a seed;
-* [`Comparison`][ruralgov.dashboard.session.Comparison] — two such models on the same seed,
+* [`Comparison`][ruralgov.app.dashboard.session.Comparison] — two such models on the same seed,
   stepped together (compare mode);
-* [`network_layout`][ruralgov.dashboard.session.network_layout] — fixed positions for (a sample
+* [`network_layout`][ruralgov.app.dashboard.session.network_layout] — fixed positions for (a sample
   of) the villagers, grouped by township, village and lineage: computed once per population,
   never per frame;
-* [`network_state`][ruralgov.dashboard.session.network_state] — each drawn villager's behaviour
+* [`network_state`][ruralgov.app.dashboard.session.network_state] — each drawn villager's behaviour
   now;
-* [`events`][ruralgov.dashboard.session.events] — this step in plain words ("Township 3 left 12
+* [`events`][ruralgov.app.dashboard.session.events] — this step in plain words ("Township 3 left 12
   petitions unanswered");
 * the figures (matplotlib ``Figure`` objects, safe outside the main thread) and the CSV.
 """
@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..model import RuralGovernanceModel
-from ..plotting import cjk_font, cjk_rc
-from ..scenario import load_scenario
-from ..schema import InputError
-from .labels import t
+from ruralgov.model import RuralGovernanceModel
+from ruralgov.analysis.plotting import cjk_font, cjk_rc
+from ruralgov.io.scenario import load_scenario
+from ruralgov.model.schema import InputError
+from ruralgov.app.dashboard.labels import t
 
 __all__ = ["resolve", "Run", "build", "Comparison", "Layout", "network_layout", "network_state", "events",
            "series_figure", "legitimacy_figure", "network_figure", "series_csv",
@@ -47,7 +47,7 @@ MAX_VILLAGERS = 50_000
 
 def resolve(scenario: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every parameter of ``scenario`` with ``overrides`` (validated against the registry, so
-    a bad value raises [`InputError`][ruralgov.schema.InputError])."""
+    a bad value raises [`InputError`][ruralgov.model.schema.InputError])."""
     params = load_scenario(scenario).resolved(dict(overrides or {}))
     if params["n_villagers"] > MAX_VILLAGERS:
         raise InputError(f"n_villagers = {params['n_villagers']}: the dashboard runs counties "

@@ -1,9 +1,9 @@
 """Run one scenario and write self-describing results.
 
 The model knows nothing of files or experiments; this module builds a model from a scenario,
-steps it, turns the run into tables ([`run_scenario`][ruralgov.runner.run_scenario]) and writes
+steps it, turns the run into tables ([`run_scenario`][ruralgov.study.runner.run_scenario]) and writes
 them atomically into a new folder that is never overwritten
-([`write_run`][ruralgov.runner.write_run]).
+([`write_run`][ruralgov.study.runner.write_run]).
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .measures import summarise
-from .model import RuralGovernanceModel, new_seed
-from .provenance import git_revision, utc_now, versions
-from .scenario import Scenario, load_scenario
-from .schema import InputError
+from ruralgov import __version__
+from ruralgov.model.measures import summarise
+from ruralgov.model.county import RuralGovernanceModel, new_seed
+from ruralgov.io.provenance import git_revision, utc_now, versions
+from ruralgov.io.scenario import Scenario, load_scenario
+from ruralgov.model.schema import InputError
 
 __all__ = ["RunResult", "run_scenario", "write_run", "default_out_dir"]
 
@@ -89,7 +89,7 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None,
     seed = new_seed() if seed is None else int(seed)
     population = None
     if scenario.network:
-        from .fielddata import load_population
+        from ruralgov.io.fielddata import load_population
 
         population = load_population(**scenario.network)
     t0 = time.perf_counter()
@@ -164,7 +164,7 @@ def write_run(result: RunResult, out_dir: Path | str, *, csv: bool = False,
                 df.to_csv(tmp / f"{name}.csv", index=False)
                 files.append(f"{name}.csv")
         if figure:
-            from .plotting import plot_series
+            from ruralgov.analysis.plotting import plot_series
 
             plot_series(result.series, title=f"{result.scenario.title} — seed {result.seed}",
                         path=tmp / "figure.png")

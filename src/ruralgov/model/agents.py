@@ -2,7 +2,7 @@
 
 They are few (a handful to thousands), so each is a ``mesa.Agent`` with its own state and
 methods named after the ODD submodels they run. Villagers are many and live in the model's
-numpy arrays ([`ruralgov.model`][ruralgov.model]).
+numpy arrays ([`ruralgov.model.county`][ruralgov.model.county]).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from . import rules
+from ruralgov.model import equations
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import RuralGovernanceModel
+    from ruralgov.model import RuralGovernanceModel
 
 __all__ = ["Township", "Department"]
 
@@ -71,7 +71,7 @@ class Township(mesa.Agent):
             self.deviation = 0.0
             self.fit = 0.0
         levels = p["transmission_levels"] if p["mech_transmission"] else 0
-        self.fidelity = float(rules.implementation_fidelity(
+        self.fidelity = float(equations.implementation_fidelity(
             p["transmission_fidelity"], levels, self.deviation))
         self.effort = (1.0 - s) + s * self.pressure
         welfare = (1.0 - s) * self.capacity
@@ -88,7 +88,7 @@ class Township(mesa.Agent):
         """
         p = self.model.p
         self.true_compliance = true_compliance
-        self.reported_compliance = float(rules.report_compliance(
+        self.reported_compliance = float(equations.report_compliance(
             true_compliance, self.self_interest, p["misreporting"]))
         self.escalations = int(escalations)
         per100 = escalations / max(self.n_villagers / 100.0, 1e-9)

@@ -32,7 +32,7 @@ def logistic(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 def logit(p: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """log(p / (1 - p)), the inverse of [`logistic`][ruralgov.rules.logistic]; computed in place
+    """log(p / (1 - p)), the inverse of [`logistic`][ruralgov.model.equations.logistic]; computed in place
     when ``out`` is p.
 
     For a uniform draw u, ``logit(u) < x`` exactly when ``u < logistic(x)``: a logistic choice

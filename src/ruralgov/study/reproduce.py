@@ -1,5 +1,5 @@
 """Reproduce the paper's arguments: run every hypothesis experiment (``experiments/paper``)
-through the sweep layer, apply its pre-registered tests ([`ruralgov.verdicts`][ruralgov.verdicts])
+through the sweep layer, apply its pre-registered tests ([`ruralgov.analysis.verdicts`][ruralgov.analysis.verdicts])
 and write a report with a figure, the numbers and the verdict per hypothesis.
 
 ``reproduce(profile="quick")`` uses each file's ``quick`` profile (small county, few
@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .experiment import Experiment, experiment_dirs, load_experiment
-from .provenance import git_revision, utc_now, versions
-from .schema import InputError
-from .sweep import read_runs, run_sweep
-from .validation import Validation, load_validation, run_validation, validation_files, write_json
-from .verdicts import evaluate_all, overall
+from ruralgov.study.experiment import Experiment, experiment_dirs, load_experiment
+from ruralgov.io.provenance import git_revision, utc_now, versions
+from ruralgov.model.schema import InputError
+from ruralgov.study.sweep import read_runs, run_sweep
+from ruralgov.study.validation import Validation, load_validation, run_validation, validation_files, write_json
+from ruralgov.analysis.verdicts import evaluate_all, overall
 
 __all__ = ["reproduce", "paper_experiments"]
 
@@ -165,7 +165,7 @@ def _validation_figure(v: Validation, path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from . import classic
+    from ruralgov.model import classic
 
     random = [r for r in v.results if r["samples"] is not None]
     fig, axes = plt.subplots(1, len(random) + 1, figsize=(4.0 * (len(random) + 1), 3.3),
@@ -260,14 +260,25 @@ def _section(exp: Experiment, verdicts, verdict: str, fig: Path) -> str:
     return "\n".join(lines + [""])
 
 
+#: The project's description of what the model tests (docs/hypotheses.md), linked from the report
+#: as the documentation site serves both: the report at paper/REPORT.md, the page at the top.
+_CONCEPT = "../hypotheses.md"
+
+
+def _concept(section: str, anchor: str) -> str:
+    """A link to a section of docs/hypotheses.md that names the file in plain text."""
+    return f"[docs/hypotheses.md §{section}]({_CONCEPT}#{anchor})"
+
+
 def _report(profile: str, table: list[dict], sections: list[str], manifest: dict,
             discussion: bool = False) -> str:
     git = manifest["git"]
     head = [
         "# Does the model support the paper's arguments?", "",
-        "Each hypothesis of Li (2015), as listed in the project's MODEL.md §7, is an experiment "
+        "Each hypothesis of Li (2015), as listed in the project's "
+        + _concept("7", "7-hypotheses-and-realism-patterns") + ", is an experiment "
         "in `experiments/paper/` with its tests and decision rules written down before it ran "
-        "(`ruralgov.verdicts`: effect, 95 % bootstrap confidence interval over runs, and "
+        "(`ruralgov.analysis.verdicts`: effect, 95 % bootstrap confidence interval over runs, and "
         "supported / not supported / mixed). The model was not tuned to make any claim come "
         "out supported; where a claim is not supported the numbers say so.", "",
         f"Profile: **{profile}**"
@@ -287,7 +298,8 @@ def _report(profile: str, table: list[dict], sections: list[str], manifest: dict
         "in by construction.", ""]
     paper = [r for r in table if not r["id"].upper().startswith("R")]
     realism = [r for r in table if r["id"].upper().startswith("R")]
-    for title, rows in (("The paper's hypotheses (MODEL.md §7)", paper),
+    for title, rows in (("The paper's hypotheses ("
+                         + _concept("7", "7-hypotheses-and-realism-patterns") + ")", paper),
                         ("Realism patterns from outside the paper (pattern-oriented "
                          "modelling)", realism)):
         if not rows:
@@ -305,7 +317,8 @@ def _report(profile: str, table: list[dict], sections: list[str], manifest: dict
                         f"| {r['runs']} |")
         head.append("")
     if manifest.get("classic_models"):
-        head += ["### Classic models the protest submodel stands on (MODEL.md §9)", "",
+        head += ["### Classic models the protest submodel stands on ("
+                 + _concept("9", "9-classic-models") + ")", "",
                  "| model | published results reproduced | seeds |", "|---|---|---:|"]
         for c in manifest["classic_models"]:
             head.append(f"| {c['title']} | {c['reproduced']} of {c['checks']} | {c['seeds']} |")

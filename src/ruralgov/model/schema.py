@@ -1,6 +1,6 @@
 """Typed, bounded validation of parameter values, generated from the registry.
 
-One [`InputError`][ruralgov.schema.InputError] message names the source (file or ``--set``), the
+One [`InputError`][ruralgov.model.schema.InputError] message names the source (file or ``--set``), the
 field path, the value given and what is allowed. The command line prints it and exits with status 2.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 import pydantic
 from pydantic import ConfigDict, Field
 
-from .params import PARAMS, REGISTRY
+from ruralgov.model.params import PARAMS, REGISTRY
 
 __all__ = ["InputError", "ParamsModel", "validate_params", "format_pydantic_error"]
 

@@ -14,7 +14,7 @@ Parts are written to a hidden temporary file and renamed into place, series firs
 second: a runs part is the commit record of its runs, so after any interruption the runs it
 lists are complete and everything else is simply run again (a series part without its runs
 part is an orphan and is removed). Each run's seed comes from the root seed and the run's
-design point and replicate ([`ruralgov.experiment.run_seed`][ruralgov.experiment.run_seed]), so
+design point and replicate ([`ruralgov.study.experiment.run_seed`][ruralgov.study.experiment.run_seed]), so
 results are identical whatever the executor, the number of workers, the shard or the order.
 
 Every executor is used through the ``concurrent.futures`` protocol. Runs are grouped into
@@ -39,10 +39,10 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from . import __version__
-from .experiment import Experiment
-from .provenance import git_revision, utc_now, versions
-from .schema import InputError
+from ruralgov import __version__
+from ruralgov.study.experiment import Experiment
+from ruralgov.io.provenance import git_revision, utc_now, versions
+from ruralgov.model.schema import InputError
 
 __all__ = ["run_sweep", "SweepReport", "default_sweep_dir", "read_runs", "read_series",
            "parse_shard", "execute_batch"]
@@ -79,8 +79,8 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 # ------------------------------------------------------------------ the work of one task
 def execute_batch(payload: dict[str, Any]) -> list[dict[str, Any]]:
     """Run a batch of runs; never raises for a failing run (it is recorded as failed)."""
-    from .measures import summarise
-    from .runner import run_scenario
+    from ruralgov.model.measures import summarise
+    from ruralgov.study.runner import run_scenario
 
     scenario = payload["scenario"]
     base, steps, outputs = payload["base"], payload["steps"], payload["outputs"]
@@ -290,7 +290,7 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         scheduler: address (``tcp://host:8786``) or scheduler file of a running Dask cluster.
         shard: (I, N): only runs whose index is I - 1 modulo N.
         retry_failed: run again the runs recorded as failed (a success then takes their
-            place in [`read_runs`][ruralgov.sweep.read_runs]).
+            place in [`read_runs`][ruralgov.study.sweep.read_runs]).
         executor: any ``concurrent.futures.Executor`` to use instead (tests, notebooks).
     """
     t_start = time.monotonic()

@@ -11,7 +11,7 @@ village), ``elder`` (optional, 0/1 or true/false), and optional initial states i
 ``hardship``, ``risk_aversion``, ``legitimacy``, ``norm_attachment``. Edge columns:
 ``source``, ``target`` (villager ids). Ties are undirected and unweighted.
 
-Every problem raises one [`InputError`][ruralgov.schema.InputError] naming the file, the row or
+Every problem raises one [`InputError`][ruralgov.model.schema.InputError] naming the file, the row or
 column, and what is allowed.
 """
 
@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .network import Population, symmetric_adjacency
-from .schema import InputError
+from ruralgov.model.network import Population, symmetric_adjacency
+from ruralgov.model.schema import InputError
 
 __all__ = ["load_population", "VILLAGER_COLUMNS", "STATE_COLUMNS"]
 
@@ -119,7 +119,7 @@ def _population(villagers: pd.DataFrame, edges: pd.DataFrame, vpath: Path, epath
 
 def load_population(villagers: str | Path | None = None, edges: str | Path | None = None,
                     graphml: str | Path | None = None) -> Population:
-    """Load field data as a [`Population`][ruralgov.network.Population]."""
+    """Load field data as a [`Population`][ruralgov.model.network.Population]."""
     if graphml is not None:
         return _load_graphml(Path(graphml))
     if villagers is None or edges is None:

@@ -1,14 +1,14 @@
 """Classic models the governance model stands on, as small vectorised reference
-implementations that share its rule functions ([`ruralgov.rules`][ruralgov.rules]).
+implementations that share its rule functions ([`ruralgov.model.equations`][ruralgov.model.equations]).
 
 * Granovetter (1978), "Threshold models of collective behavior": a crowd in which each person
   joins a riot once enough others have joined. The cascade is
-  [`ruralgov.rules.threshold_cascade`][ruralgov.rules.threshold_cascade] on a complete network —
+  [`ruralgov.model.equations.threshold_cascade`][ruralgov.model.equations.threshold_cascade] on a complete network —
   the same function that runs the protest cascade of the governance model on the villagers' network.
 
 * Epstein (2002), "Modeling civil violence: an agent-based computational approach", model I:
   rebellion against a central authority on a torus, with the arrest probability and net risk
-  of [`ruralgov.rules`][ruralgov.rules] that the governance model's protest submodel also uses.
+  of [`ruralgov.model.equations`][ruralgov.model.equations] that the governance model's protest submodel also uses.
 
 They validate the shared rules against published results (tests/test_classic.py; MODEL.md
 section 9).
@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import optimize, stats
 
-from . import rules
+from ruralgov.model import equations
 
 __all__ = ["complete_network", "granovetter_rioters", "granovetter_expected_equilibrium",
            "granovetter_critical_sd", "EpsteinCivilViolence"]
@@ -40,14 +40,14 @@ def granovetter_rioters(thresholds: np.ndarray) -> int:
     """Equilibrium number of rioters in a crowd whose members riot once at least
     ``thresholds[i]`` *others* riot (Granovetter's thresholds as head counts).
 
-    Runs [`ruralgov.rules.threshold_cascade`][ruralgov.rules.threshold_cascade] to its fixed point
+    Runs [`ruralgov.model.equations.threshold_cascade`][ruralgov.model.equations.threshold_cascade] to its fixed point
     from nobody rioting. A count threshold t is the share (t - 0.5) / (n - 1) of the others, so
     float rounding cannot move anyone across the boundary.
     """
     t = np.asarray(thresholds, dtype=float)
     n = t.size
     share = ((t - 0.5) / (n - 1)).astype(np.float32)
-    active = rules.threshold_cascade(complete_network(n), np.ones(n, dtype=bool), share,
+    active = equations.threshold_cascade(complete_network(n), np.ones(n, dtype=bool), share,
                                      np.zeros(n, dtype=bool), rounds=n + 1)
     return int(active.sum())
 
@@ -96,8 +96,8 @@ class EpsteinCivilViolence:
     torus, vectorised. Agents: hardship H ~ U(0,1), risk aversion R ~ U(0,1), grievance G = H (1 -
     legitimacy); an agent is active when G - R P > threshold, P = 1 - exp(-k floor(C / A)) with C
     cops and A active agents (counting itself) within ``vision`` — the package's
-    [`ruralgov.rules.arrest_probability`][ruralgov.rules.arrest_probability] (``floor=True``) and
-    [`ruralgov.rules.net_protest_risk`][ruralgov.rules.net_protest_risk]. Each cop arrests one
+    [`ruralgov.model.equations.arrest_probability`][ruralgov.model.equations.arrest_probability] (``floor=True``) and
+    [`ruralgov.model.equations.net_protest_risk`][ruralgov.model.equations.net_protest_risk]. Each cop arrests one
     random active agent within its vision; the arrested go to jail for U{0..max_jail} steps, off the
     grid. Everyone free moves to a random empty site within vision.
 
@@ -180,8 +180,8 @@ class EpsteinCivilViolence:
         active_seen = self._in_vision(act.reshape(self.size, self.size)).ravel()
         site = self.agent_pos[free]
         others = active_seen[site] - act[site]  # visible actives besides oneself
-        p = rules.arrest_probability(cops_seen[site], others, self.k, floor=True)
-        net = rules.net_protest_risk(self.hardship[free], self.legitimacy,
+        p = equations.arrest_probability(cops_seen[site], others, self.k, floor=True)
+        net = equations.net_protest_risk(self.hardship[free], self.legitimacy,
                                      self.risk_aversion[free], p)
         self.active[free] = net > self.threshold
         # arrest: cops one by one, in a random order, each takes one active agent in vision

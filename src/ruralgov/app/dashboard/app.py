@@ -5,7 +5,7 @@
 
 A trainer picks a scenario, reads its story, moves the levers (bounded by the parameter
 registry), applies them and steps or plays; compare mode runs two settings side by side on the
-same seed. What is drawn is computed in [`ruralgov.dashboard.session`][ruralgov.dashboard.session].
+same seed. What is drawn is computed in [`ruralgov.app.dashboard.session`][ruralgov.app.dashboard.session].
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import solara
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
-from ..params import REGISTRY
-from ..scenario import list_scenarios, load_scenario
-from . import session as S
-from .labels import CONTROL_GROUPS, control_label, t
+from ruralgov.model.params import REGISTRY
+from ruralgov.io.scenario import list_scenarios, load_scenario
+from ruralgov.app.dashboard import session as S
+from ruralgov.app.dashboard.labels import CONTROL_GROUPS, control_label, t
 
 LANG = os.environ.get("RURALGOV_DASHBOARD_LANG", "en")
 FIRST_SCENARIO = os.environ.get("RURALGOV_DASHBOARD_SCENARIO", "baseline")

@@ -23,11 +23,11 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import rules
-from .agents import Department, Township
-from .network import Population, Ties, generate_population
-from .sampling import bernoulli_indices
-from .schema import validate_params
+from ruralgov.model import equations
+from ruralgov.model.agents import Department, Township
+from ruralgov.model.network import Population, Ties, generate_population
+from ruralgov.model.sampling import bernoulli_indices
+from ruralgov.model.schema import validate_params
 
 __all__ = ["RuralGovernanceModel", "new_seed"]
 
@@ -52,13 +52,13 @@ class RuralGovernanceModel(mesa.Model):
     Args:
         seed: integer seed of the model's random generator; ``None`` draws one from the
             operating system and stores it in ``self.seed`` so the run can be repeated.
-        population: a [`Population`][ruralgov.network.Population] from field data; ``None``
+        population: a [`Population`][ruralgov.model.network.Population] from field data; ``None``
             generates one from the structure and network parameters.
         collect_detail: also collect per-village, per-township, per-department and per-rule
             tables each step (``False`` keeps only the county series; faster for sweeps).
-        **params: any parameter of [`ruralgov.params`][ruralgov.params] (``ruralgov params``
+        **params: any parameter of [`ruralgov.model.params`][ruralgov.model.params] (``ruralgov params``
             lists them); unknown names and out-of-range values raise
-            [`InputError`][ruralgov.schema.InputError].
+            [`InputError`][ruralgov.model.schema.InputError].
 
     Example:
         >>> m = RuralGovernanceModel(seed=1, n_villagers=500)
@@ -124,7 +124,7 @@ class RuralGovernanceModel(mesa.Model):
         # counting matrices (network.Ties.row_block) prepared once.
         self._colours: list[tuple[np.ndarray, Any]] = []
         if p["random_sequential"]:
-            from .network import colour_classes
+            from ruralgov.model.network import colour_classes
 
             self._colours = [(c, self.ties.row_block(c))
                              for c in colour_classes(self.ties.adjacency, rng)]
@@ -288,7 +288,7 @@ class RuralGovernanceModel(mesa.Model):
         return np.bincount(self.township, weights=values, minlength=self.n_townships)
 
     def township_plan(self) -> None:
-        """Each township sets its plan ([`Township.plan`][ruralgov.agents.Township.plan]);
+        """Each township sets its plan ([`Township.plan`][ruralgov.model.agents.Township.plan]);
         detection per township and rule is rule enforcement x fidelity x effort."""
         for t in self.townships:
             t.plan()
@@ -382,11 +382,11 @@ class RuralGovernanceModel(mesa.Model):
         peer[subject <= 0] = 0.5
         stance = np.take(self._stance_t, self.lineage[cols], axis=1)
         elders = np.flatnonzero(self.elder[cols])
-        return rules.informal_signal(peer, stance, self.p["peer_weight"], elders)
+        return equations.informal_signal(peer, stance, self.p["peer_weight"], elders)
 
     def compliance_decision(self) -> None:
         """Each villager decides, for each live rule, to comply or evade (logistic choice on
-        [`ruralgov.rules.compliance_utility`][ruralgov.rules.compliance_utility]). A complier is
+        [`ruralgov.model.equations.compliance_utility`][ruralgov.model.equations.compliance_utility]). A complier is
         *voluntary* when the same draw would have complied without the enforcement term.
 
         Synchronous by default; with ``random_sequential`` the independent sets of a graph
@@ -399,7 +399,7 @@ class RuralGovernanceModel(mesa.Model):
                             * (0.5 + self.effective_hardship))
         if self._conflicts is None:  # depends only on which rules are active
             if p["mech_fragmentation"]:
-                self._conflicts = rules.conflict_matrix(
+                self._conflicts = equations.conflict_matrix(
                     self.pair_draws, self.rule_department, p["conflict_probability"],
                     p["coordination"], self.active)
             else:
@@ -437,17 +437,17 @@ class RuralGovernanceModel(mesa.Model):
 
         k = self.n_rules
         if p["mech_enforcement"]:
-            sanction = rules.perceived_sanction(sel(self._p_detect), sel(self.deterrence),
+            sanction = equations.perceived_sanction(sel(self._p_detect), sel(self.deterrence),
                                                 p["sanction_severity"], sel(self.risk_aversion))
         else:
             sanction = np.zeros((k, len(sel(self.deterrence))), dtype=F32)
         cost = np.multiply(self.rule_cost[:, None], sel(self._cost_scale), dtype=F32)
         np.minimum(cost, F32(2.0), out=cost)
         self.cost[:, cols] = cost
-        load = (rules.conflict_load(sel(self._kept_prev), self.conflicts)
+        load = (equations.conflict_load(sel(self._kept_prev), self.conflicts)
                 if self.conflicts.any() else None)
         habit = sel(self.comply) if p["mech_habit"] else 0.5
-        u_comply, enforced = rules.compliance_utility(
+        u_comply, enforced = equations.compliance_utility(
             base=p["base_compliance"], legitimacy=sel(self.legitimacy),
             w_legitimacy=p["w_legitimacy"], sanction=sanction,
             w_enforcement=p["w_enforcement"], attachment=sel(self.attachment),
@@ -456,7 +456,7 @@ class RuralGovernanceModel(mesa.Model):
             w_cost=p["w_cost"], load=load, w_conflict=p["w_conflict"],
             misconduct=self.misconduct, w_misconduct=p["w_misconduct"])
         # u < logistic(U)  <=>  logit(u) < U: one logarithm per draw serves both comparisons
-        z = rules.logit(self.rng.random(u_comply.shape, dtype=F32), out=None)
+        z = equations.logit(self.rng.random(u_comply.shape, dtype=F32), out=None)
         comply = u_comply > z
         u_comply -= enforced
         voluntary = u_comply > z  # implies comply, because the enforced part is >= 0
@@ -480,7 +480,7 @@ class RuralGovernanceModel(mesa.Model):
             return
         arb = p["arbitrariness"]
         if p["mech_fragmentation"]:
-            arb += p["fragmentation_arbitrariness"] * rules.fragmentation_index(
+            arb += p["fragmentation_arbitrariness"] * equations.fragmentation_index(
                 p["n_departments"], p["coordination"])
         arb = min(arb, 1.0)
         # each broken rule is detected with its probability, each kept one hit arbitrarily
@@ -491,8 +491,8 @@ class RuralGovernanceModel(mesa.Model):
         for blk in self._blocks:
             p = self._p_detect[:, blk]
             evading = self.live[:, blk] & ~self._kept[:, blk]
-            p_detected[blk] = rules.any_event_probability(p, evading)
-            p_hit[blk] = rules.any_event_probability(p * F32(arb), self._kept[:, blk])
+            p_detected[blk] = equations.any_event_probability(p, evading)
+            p_hit[blk] = equations.any_event_probability(p * F32(arb), self._kept[:, blk])
         p = self.p
         detected = self.rng.random(n, dtype=F32) < p_detected
         hit = self.rng.random(n, dtype=F32) < p_hit
@@ -681,14 +681,14 @@ class RuralGovernanceModel(mesa.Model):
         prev = np.bincount(self.village[np.flatnonzero(self.protesting)],
                            minlength=self.n_villages)
         force = p["suppression_force"] * self.village_size / 100.0
-        arrest_v = rules.arrest_probability(force, prev, p["arrest_k"]).astype(F32)
+        arrest_v = equations.arrest_probability(force, prev, p["arrest_k"]).astype(F32)
         arrest = arrest_v[self.village]
-        net = rules.net_protest_risk(self.grievance, self.legitimacy, self.risk_aversion, arrest,
+        net = equations.net_protest_risk(self.grievance, self.legitimacy, self.risk_aversion, arrest,
                                      self.deterrence)
         excess = net - F32(p["protest_threshold"])
         free = self.detained_for == 0
         willing = (excess > 0) & free
-        protesting = rules.threshold_cascade(
+        protesting = equations.threshold_cascade(
             self.weights, willing, self.mobilisation - excess, self.protesting,
             p["cascade_rounds"])
         idx = np.flatnonzero(protesting)
@@ -726,7 +726,7 @@ class RuralGovernanceModel(mesa.Model):
             x = (p["w_formal_legitimacy"] * (2.0 * self.legitimacy[idx] - 1.0)
                  - p["w_formal_attachment"] * (2.0 * self.attachment[idx] - 1.0)
                  + p["w_formal_stance"] * active_stance[self.lineage[idx]])
-            formal = self.rng.random(idx.size) < rules.logistic(x.astype(F32))
+            formal = self.rng.random(idx.size) < equations.logistic(x.astype(F32))
         else:
             formal = np.ones(idx.size, dtype=bool)
         f_idx = idx[formal]
@@ -758,7 +758,7 @@ class RuralGovernanceModel(mesa.Model):
         """Legitimacy is a stock: L' = L + gains - loss_weight * losses + social influence.
 
         Gains fill the gap to 1 and losses drain in proportion to the stock
-        ([`ruralgov.rules.legitimacy_step`][ruralgov.rules.legitimacy_step]). Gains: answered
+        ([`ruralgov.model.equations.legitimacy_step`][ruralgov.model.equations.legitimacy_step]). Gains: answered
         petitions, fair (graduated) enforcement, services, participation, resolved disputes. Losses:
         conflicting directives one is exposed to, unfair hits, waiting and suppressed petitions,
         detention, exclusion from assistance, the township's deviation and officials' visible
@@ -784,13 +784,13 @@ class RuralGovernanceModel(mesa.Model):
         neighbours = self.weights @ self.legitimacy
         alone = self._isolated  # no ties: their own view, no pull
         neighbours[alone] = self.legitimacy[alone]
-        self.legitimacy = rules.legitimacy_step(
+        self.legitimacy = equations.legitimacy_step(
             self.legitimacy, self._gains, self._losses, p["loss_weight"], p["social_influence"],
             neighbours).astype(F32)
 
     def township_report(self) -> None:
         """Townships report compliance upward and feel the pressure of reprimands
-        ([`Township.report`][ruralgov.agents.Township.report])."""
+        ([`Township.report`][ruralgov.model.agents.Township.report])."""
         num = self._township_sum(self._n_kept)
         den = self._township_sum(self._n_live)
         true = np.divide(num, den, out=np.full(self.n_townships, np.nan), where=den > 0)
@@ -828,7 +828,7 @@ class RuralGovernanceModel(mesa.Model):
             "implementation_fidelity": float(np.average(self.t_fidelity, weights=sizes)),
             "capacity_use": float(self._t_handled.sum() / cap_total) if cap_total > 0 else 0.0,
             "pressure_mean": float(np.mean([t.pressure for t in ts])),
-            "fragmentation_index": rules.fragmentation_index(
+            "fragmentation_index": equations.fragmentation_index(
                 self.p["n_departments"], self.p["coordination"])
             if self.p["mech_fragmentation"] else 0.0,
             "conflicting_pairs": int(np.triu(self.conflicts).sum()),

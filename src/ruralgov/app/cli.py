@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__
-from .schema import InputError
+from ruralgov import __version__
+from ruralgov.model.schema import InputError
 
 EXIT_INPUT = 2
 
@@ -43,8 +43,8 @@ class _Progress:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .runner import default_out_dir, run_scenario, write_run
-    from .scenario import load_scenario, parse_overrides
+    from ruralgov.study.runner import default_out_dir, run_scenario, write_run
+    from ruralgov.io.scenario import load_scenario, parse_overrides
 
     scenario = load_scenario(args.scenario)
     overrides = parse_overrides(args.set)
@@ -71,7 +71,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
-    from .scenario import list_scenarios
+    from ruralgov.io.scenario import list_scenarios
 
     for sc in list_scenarios():
         print(f"{sc.name:<24} {sc.title}")
@@ -85,13 +85,13 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .scenario import load_scenario
+    from ruralgov.io.scenario import load_scenario
 
     failures = 0
     for f in args.files:
         try:
             if _is_experiment(f):
-                from .experiment import load_experiment
+                from ruralgov.study.experiment import load_experiment
 
                 exp = load_experiment(f)
                 for prof in exp.profiles:
@@ -104,7 +104,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             sc = load_scenario(f)
             sc.resolved()
             if sc.network:
-                from .fielddata import load_population
+                from ruralgov.io.fielddata import load_population
 
                 load_population(**sc.network)
             print(f"{sc.path}: ok ({sc.title}; {len(sc.parameters)} parameter(s) changed)")
@@ -120,7 +120,7 @@ def _is_experiment(f: str) -> bool:
 
     path = Path(f)
     if not path.is_file():  # a name: an experiment if one of that name exists
-        from .experiment import find_experiment
+        from ruralgov.study.experiment import find_experiment
 
         try:
             find_experiment(f)
@@ -135,7 +135,7 @@ def _is_experiment(f: str) -> bool:
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
-    from .params import PARAMS, markdown_table
+    from ruralgov.model.params import PARAMS, markdown_table
 
     if args.markdown:
         print(markdown_table())
@@ -149,8 +149,8 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from .experiment import load_experiment
-    from .sweep import parse_shard, run_sweep
+    from ruralgov.study.experiment import load_experiment
+    from ruralgov.study.sweep import parse_shard, run_sweep
 
     exp = load_experiment(args.experiment)
     shard = parse_shard(args.shard)
@@ -174,7 +174,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from .analysis import analyze
+    from ruralgov.analysis.sensitivity import analyze
 
     measures = [m.strip() for m in args.measures.split(",")] if args.measures else None
     out = analyze(args.results, measures=measures, out=args.out)
@@ -183,7 +183,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from .reproduce import reproduce
+    from ruralgov.study.reproduce import reproduce
 
     only = args.only.split(",") if args.only else None
     report = reproduce(args.profile, only=only, out=args.out, workers=args.workers,
@@ -201,7 +201,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     except ImportError:
         raise InputError("the dashboard needs its extra: pip install 'ruralgov[dashboard]' "
                          "(or `make dashboard`)") from None
-    from .scenario import load_scenario
+    from ruralgov.io.scenario import load_scenario
 
     sc = load_scenario(args.scenario)  # a bad name or file: one message, before the server
     if not 0 < args.port < 65536:
@@ -216,7 +216,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
               file=sys.stderr)
     print(f"ruralgov dashboard: http://{args.host}:{args.port}/  (Ctrl+C stops it)",
           flush=True)
-    cmd = [sys.executable, "-m", "solara", "run", "ruralgov.dashboard.app", "--host",
+    cmd = [sys.executable, "-m", "solara", "run", "ruralgov.app.dashboard.app", "--host",
            args.host, "--port", str(args.port), "--production", "--no-open",
            "--no-check-version"]  # no call to PyPI: nothing leaves the machine
     try:
@@ -226,8 +226,8 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def _cmd_experiments(args: argparse.Namespace) -> int:
-    from .experiment import experiment_dirs, load_experiment
-    from .validation import load_validation
+    from ruralgov.study.experiment import experiment_dirs, load_experiment
+    from ruralgov.study.validation import load_validation
 
     seen = set()
     validations = []

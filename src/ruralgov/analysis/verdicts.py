@@ -94,7 +94,7 @@ class Hypothesis(pydantic.BaseModel):
     claim: str = Field(min_length=1)
     paper: str = ""
     #: What the model builds in by construction, and what is left to emerge from the interplay
-    #: of mechanisms (the model's real finding; MODEL.md section 7).
+    #: of mechanisms (the model's real finding; docs/hypotheses.md section 7).
     built_in: str = ""
     emergent: str = ""
     tests: list[_Test] = Field(min_length=1)

@@ -6,7 +6,7 @@ Poisson number of stubs of each kind and each stub picks a partner uniformly ins
 matching block (own lineage, own village, own township or the whole county). Drawing a
 partner is one multiply-add on arrays, so a million villagers take well under a second and no
 networkx graph is ever built. The undirected, unweighted adjacency matrix is returned in CSR
-form; [`Ties`][ruralgov.network.Ties] turns it into what the model reads each step (influence
+form; [`Ties`][ruralgov.model.network.Ties] turns it into what the model reads each step (influence
 weights with elders weighted, and exact weighted counts of neighbours with a given behaviour).
 
 See docs/ODD.md, section 7 "network".
@@ -123,7 +123,7 @@ class Ties:
     ``weights`` is the row-normalised influence matrix W (float32, sharing the adjacency's index
     arrays): W_ij = A_ij c_j / sum_l A_il c_l with c_j = ``elder_weight`` for elders, 1 otherwise.
 
-    [`weighted_count`][ruralgov.network.Ties.weighted_count] gives, for K binary flags per villager
+    [`weighted_count`][ruralgov.model.network.Ties.weighted_count] gives, for K binary flags per villager
     (say "kept rule k last step"), sum_j A_ij c_j flag_kj for every villager i and flag k. The
     counts are computed *exactly* in integer arithmetic, several flags per sparse product: each flag
     gets a field of ``bits`` = bit length of the largest weighted degree, so the count of one flag never
@@ -186,7 +186,7 @@ class Ties:
     def count_packed(self, codes: list[np.ndarray], k: int,
                      block: tuple[sp.csr_matrix, sp.csr_matrix | None] | None = None) -> tuple:
         """The sparse products of packed flags (see
-        [`count_words`][ruralgov.network.Ties.count_words])."""
+        [`count_words`][ruralgov.model.network.Ties.count_words])."""
         matrix, elder_ties = block if block is not None else (self._count_matrix,
                                                                self._elder_ties)
         words = [matrix @ c for c in codes]
@@ -210,9 +210,9 @@ class Ties:
     def count_words(self, flags: np.ndarray,
                     block: tuple[sp.csr_matrix, sp.csr_matrix | None] | None = None
                     ) -> tuple[int, list[np.ndarray], list[np.ndarray] | None]:
-        """The sparse products behind [`weighted_count`][ruralgov.network.Ties.weighted_count],
+        """The sparse products behind [`weighted_count`][ruralgov.model.network.Ties.weighted_count],
         still packed; read a slice of villagers out of them with
-        [`unpack`][ruralgov.network.Ties.unpack] (so the unpacking can run block by block)."""
+        [`unpack`][ruralgov.model.network.Ties.unpack] (so the unpacking can run block by block)."""
         flags = np.asarray(flags, dtype=bool)
         if flags.ndim != 2 or flags.shape[1] != self.adjacency.shape[0]:
             raise ValueError(f"flags must be K x {self.adjacency.shape[0]}, got {flags.shape}")
@@ -220,7 +220,7 @@ class Ties:
 
     def unpack(self, counted: tuple, cols=slice(None)) -> np.ndarray:
         """Weighted counts (K x villagers in ``cols``, float32) from
-        [`count_words`][ruralgov.network.Ties.count_words]."""
+        [`count_words`][ruralgov.model.network.Ties.count_words]."""
         k, words, extra = counted
         out = self._unpack(words, k, cols)
         if extra is not None:
@@ -232,7 +232,7 @@ class Ties:
                        ) -> np.ndarray:
         """sum_j A_ij c_j flags[k, j] for every flag k and villager i (K x N, float32).
 
-        With ``block`` (from [`row_block`][ruralgov.network.Ties.row_block]), only for that block's
+        With ``block`` (from [`row_block`][ruralgov.model.network.Ties.row_block]), only for that block's
         villagers (K x rows).
         """
         return self.unpack(self.count_words(flags, block))

@@ -66,10 +66,10 @@ def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, floa
     * ``compliance_campaign_mean``: mean campaign compliance while it ran (if any);
     * around a withdrawal of enforcement (``withdrawal_step``):
       ``compliance_before_withdrawal`` and ``voluntary_share_before_withdrawal`` (means over
-      the [`EVENT_WINDOW`][ruralgov.measures.EVENT_WINDOW] steps before it) and
+      the [`EVENT_WINDOW`][ruralgov.model.measures.EVENT_WINDOW] steps before it) and
       ``compliance_drop_withdrawal`` (before minus final);
     * around a scandal, for m in legitimacy_mean and compliance: ``<m>_scandal_drop`` (mean
-      over the [`EVENT_WINDOW`][ruralgov.measures.EVENT_WINDOW] steps before it minus the
+      over the [`EVENT_WINDOW`][ruralgov.model.measures.EVENT_WINDOW] steps before it minus the
       lowest value from its start on), ``<m>_fall_half_steps`` (steps from its start until
       half the drop is lost),
       ``<m>_recover_half_steps`` (steps from the lowest point until half the drop is regained;

@@ -1,9 +1,9 @@
 """Validation experiments for the classic models (``experiments/validation/*.yaml``).
 
 Each file names published results of Granovetter (1978) or Epstein (2002) and, for each, a statistic
-the reference implementation in [`ruralgov.classic`][ruralgov.classic] computes, over many seeds
+the reference implementation in [`ruralgov.model.classic`][ruralgov.model.classic] computes, over many seeds
 where it is random, and the range that counts as reproducing it — fixed in the file before anything
-runs. [`run_validation`][ruralgov.validation.run_validation] computes them; ``ruralgov reproduce``
+runs. [`run_validation`][ruralgov.study.validation.run_validation] computes them; ``ruralgov reproduce``
 puts the results, with a figure per model, in its report. A validation file:
 
     title: "Granovetter (1978): threshold models of collective behaviour"
@@ -35,9 +35,9 @@ import numpy as np
 import pydantic
 from pydantic import ConfigDict, Field
 
-from . import classic
-from .scenario import data_dirs, find_named, read_spec
-from .schema import InputError
+from ruralgov.model import classic
+from ruralgov.io.scenario import data_dirs, find_named, read_spec
+from ruralgov.model.schema import InputError
 
 __all__ = ["STATISTICS", "Validation", "load_validation", "validation_files", "run_validation",
            "write_json"]

@@ -27,8 +27,8 @@ An experiment is YAML (``experiments/*.yaml``), loaded with ``yaml.safe_load`` o
       measures: [compliance, protesters]   # which series columns (default all)
 
 The design is sampled with SALib (Latin hypercube, Saltelli/Sobol', Morris), never
-re-implemented. Every problem is one [`InputError`][ruralgov.schema.InputError] naming the file, the
-field and what is allowed. Nothing here runs a model: see [`ruralgov.sweep`][ruralgov.sweep].
+re-implemented. Every problem is one [`InputError`][ruralgov.model.schema.InputError] naming the file, the
+field and what is allowed. Nothing here runs a model: see [`ruralgov.study.sweep`][ruralgov.study.sweep].
 """
 
 from __future__ import annotations
@@ -46,10 +46,10 @@ import pandas as pd
 import pydantic
 from pydantic import ConfigDict, Field
 
-from .params import REGISTRY
-from .scenario import MAX_STEPS, Scenario, data_dirs, find_named, load_scenario, read_spec
-from .schema import InputError, validate_params
-from .verdicts import Hypothesis
+from ruralgov.model.params import REGISTRY
+from ruralgov.io.scenario import MAX_STEPS, Scenario, data_dirs, find_named, load_scenario, read_spec
+from ruralgov.model.schema import InputError, validate_params
+from ruralgov.analysis.verdicts import Hypothesis
 
 __all__ = ["Experiment", "RunSpec", "load_experiment", "find_experiment", "experiment_dirs",
            "run_seed"]
@@ -254,7 +254,7 @@ def load_experiment(name_or_path: str | Path, profile: str | None = None) -> Exp
     factors, points, problem = _resolve_design(src, kind, spec, base)
     outputs = spec.outputs.model_dump()
     if outputs["measures"] is not None:
-        from .measures import SERIES_MEASURES
+        from ruralgov.model.measures import SERIES_MEASURES
 
         bad = [m for m in outputs["measures"] if m not in SERIES_MEASURES]
         if bad:
@@ -262,7 +262,7 @@ def load_experiment(name_or_path: str | Path, profile: str | None = None) -> Exp
                              f"allowed: {', '.join(SERIES_MEASURES)}")
     _check_combinations(src, base, points)
     if spec.hypothesis is not None:
-        from .measures import SUMMARY_MEASURES as known
+        from ruralgov.model.measures import SUMMARY_MEASURES as known
 
         for i, t in enumerate(spec.hypothesis.tests):
             where = f"{src}: hypothesis.tests.{i}"

@@ -15,7 +15,7 @@ A scenario is YAML, loaded with ``yaml.safe_load`` only (files are data):
       villagers: villagers.csv   # paths relative to this file
       edges: edges.csv           # or  graphml: county.graphml
 
-Every problem is reported as one [`InputError`][ruralgov.schema.InputError] naming the file, the
+Every problem is reported as one [`InputError`][ruralgov.model.schema.InputError] naming the file, the
 field and what is allowed.
 """
 
@@ -31,8 +31,8 @@ import pydantic
 import yaml
 from pydantic import ConfigDict, Field
 
-from .params import REGISTRY
-from .schema import InputError, format_pydantic_error, validate_params
+from ruralgov.model.params import REGISTRY
+from ruralgov.model.schema import InputError, format_pydantic_error, validate_params
 
 __all__ = ["Scenario", "load_scenario", "find_scenario", "list_scenarios", "parse_overrides",
            "scenario_dirs", "data_dirs", "find_named", "read_spec"]
@@ -94,7 +94,7 @@ class Scenario:
 def data_dirs(kind: str) -> list[Path]:
     """Where files of a kind ("scenarios", "experiments") are looked up by name: ./<kind>, the
     checkout's <kind>/, and the copy bundled in an installed wheel."""
-    dirs = [Path.cwd() / kind, Path(__file__).resolve().parents[2] / kind]
+    dirs = [Path.cwd() / kind, Path(__file__).resolve().parents[3] / kind]
     try:
         dirs.append(Path(str(resources.files("ruralgov") / "_data" / kind)))
     except (ModuleNotFoundError, TypeError):  # pragma: no cover
@@ -109,7 +109,7 @@ def data_dirs(kind: str) -> list[Path]:
 
 
 def scenario_dirs() -> list[Path]:
-    """Where scenarios are looked up by name ([`data_dirs`][ruralgov.scenario.data_dirs])."""
+    """Where scenarios are looked up by name ([`data_dirs`][ruralgov.io.scenario.data_dirs])."""
     return data_dirs("scenarios")
 
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .schema import InputError
+from ruralgov.model.schema import InputError
 
 __all__ = ["analyze", "DEFAULT_MEASURES", "point_means", "main_effects", "sobol_indices",
            "morris_indices", "prim_boxes"]
@@ -180,7 +180,7 @@ def analyze(results: Path | str, measures: list[str] | None = None,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .sweep import read_runs
+    from ruralgov.study.sweep import read_runs
 
     results = Path(results)
     mf = results / "manifest.json"

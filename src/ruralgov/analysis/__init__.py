@@ -1,0 +1,1 @@
+"""Reporting and analysis of results: verdicts, sensitivity analysis and figures."""

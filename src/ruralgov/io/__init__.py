@@ -1,0 +1,1 @@
+"""Reading and writing files: scenarios, field data, result folders and provenance."""

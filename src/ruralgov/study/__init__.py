@@ -1,0 +1,1 @@
+"""Experiments, single runs, sweeps and the reproduction of the paper."""
