@@ -47,19 +47,19 @@ class Villager(mesa.Agent):
     def __init__(self, model: MesaReference, i: int, vec: RuralGovernanceModel):
         super().__init__(model)
         self.i = i
-        self.township = int(vec.township[i])
-        self.lineage = int(vec.lineage[i])
-        self.elder = bool(vec.elder[i])
-        self.hardship = float(vec.hardship[i])
-        self.risk_aversion = float(vec.risk_aversion[i])
-        self.legitimacy = float(vec.legitimacy[i])
-        self.attachment = float(vec.attachment[i])
-        self.cost_multiplier = float(vec.cost_multiplier[i])
-        self.grievance = float(vec.grievance[i])
-        self.deterrence = float(vec.deterrence[i])
-        self.stage = int(vec.stage[i])
+        self.township = int(vec.structure.township[i])
+        self.lineage = int(vec.structure.lineage[i])
+        self.elder = bool(vec.structure.elder[i])
+        self.hardship = float(vec.villagers.hardship[i])
+        self.risk_aversion = float(vec.villagers.risk_aversion[i])
+        self.legitimacy = float(vec.villagers.legitimacy[i])
+        self.attachment = float(vec.villagers.attachment[i])
+        self.cost_multiplier = float(vec.villagers.cost_multiplier[i])
+        self.grievance = float(vec.villagers.grievance[i])
+        self.deterrence = float(vec.villagers.deterrence[i])
+        self.stage = int(vec.villagers.stage[i])
         self.influence = model.p["elder_weight"] if self.elder else 1.0
-        self.comply = [bool(x) for x in vec.comply[:, i]]
+        self.comply = [bool(x) for x in vec.rules.comply[:, i]]
         self.kept_prev = list(self.comply)  # all rules are live in the reference scenario
         self.voluntary = [False] * len(self.comply)
         self.next_legitimacy = self.legitimacy
@@ -188,9 +188,9 @@ class MesaReference(mesa.Model):
         self.p = vec.p
         p = self.p
         self.n_rules = vec.n_rules
-        self.rule_cost = [float(c) for c in vec.rule_cost]
-        self.rule_enforcement = [float(e) for e in vec.rule_enforcement]
-        self.stance = [[float(x) for x in row] for row in vec.stance]
+        self.rule_cost = [float(c) for c in vec.rules.cost]
+        self.rule_enforcement = [float(e) for e in vec.rules.enforcement]
+        self.stance = [[float(x) for x in row] for row in vec.rules.stance]
         graph = nx.Graph()
         graph.add_nodes_from(range(vec.n_villagers))
         a = vec.population.adjacency.tocoo()
@@ -204,7 +204,7 @@ class MesaReference(mesa.Model):
             self.grid.place_agent(v, i)
             self.villagers.append(v)
         active = np.ones(self.n_rules, dtype=bool)
-        c = (equations.conflict_matrix(vec.pair_draws, vec.rule_department,
+        c = (equations.conflict_matrix(vec.rules.pair_draws, vec.rules.department,
                                    p["conflict_probability"], p["coordination"], active)
              if p["mech_fragmentation"] else np.zeros((self.n_rules,) * 2, dtype=bool))
         self.conflicts = c.tolist()

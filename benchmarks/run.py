@@ -60,31 +60,26 @@ def _county(n: int) -> dict:
                 villages_per_township=max(1, villages // townships))
 
 
-SUBMODELS = ("schedule", "township_plan", "services", "informal_signal",
-             "compliance_decision", "enforcement", "participation", "update_grievance",
-             "petitions", "county_review", "protest", "disputes", "update_legitimacy",
-             "township_report", "collect")
-
-
 def measure_model(n: int, steps: int, shares: bool, random_sequential: bool = False) -> dict:
     import numpy as np  # noqa: F401  (imports count in the baseline)
 
     from ruralgov import RuralGovernanceModel
+    from ruralgov.model.schedule import SCHEDULE
 
     base = _rss()
     t0 = time.perf_counter()
     model = RuralGovernanceModel(seed=1, collect_detail=False,
                                  random_sequential=random_sequential, **_county(n))
     build = time.perf_counter() - t0
-    timings = {name: 0.0 for name in SUBMODELS}
-    for name in SUBMODELS:  # time each submodel (instance attributes shadow the methods)
-        method = getattr(model, name)
+    timings = {f.__name__: 0.0 for f in SCHEDULE}
 
-        def timed(method=method, name=name):
+    def timed(submodel):
+        def run(m, scratch):
             t = time.perf_counter()
-            method()
-            timings[name] += time.perf_counter() - t
-        setattr(model, name, timed)
+            submodel(m, scratch)
+            timings[submodel.__name__] += time.perf_counter() - t
+        return run
+    model.submodels = tuple(timed(f) for f in SCHEDULE)  # time each submodel
     model.step()  # warm-up
     for name in timings:
         timings[name] = 0.0
@@ -100,13 +95,12 @@ def measure_model(n: int, steps: int, shares: bool, random_sequential: bool = Fa
            "peak_bytes_per_villager": (_peak() - base) / n,
            "collect_share": timings["collect"] / total, "steps_timed": steps,
            "rules": int(model.n_rules), "ties": int(model.population.adjacency.nnz),
-           "random_sequential": random_sequential, "colours": len(model._colours)}
+           "random_sequential": random_sequential, "colours": len(model.structure.colours)}
     if shares:
         out["submodel_share"] = {k: v / total for k, v in timings.items()}
     # the cost of also collecting the per-village/township/department/rule tables
-    model.collect_detail = True
     t2 = time.perf_counter()
-    model._collect_detail(model._kept)
+    model.observer.collect_details(model, model.scratch)
     out["collect_detail_s"] = time.perf_counter() - t2
     out["collect_detail_share"] = out["collect_detail_s"] / (step_s + out["collect_detail_s"])
     return out
@@ -168,7 +162,8 @@ def measure_sweep(runs: int) -> dict:
 
     from ruralgov import RuralGovernanceModel
     from ruralgov.study.experiment import load_experiment
-    from ruralgov.study.sweep import read_runs, run_sweep
+    from ruralgov.io.results import read_runs
+    from ruralgov.study.sweep import run_sweep
 
     t0 = time.perf_counter()
     for seed in range(min(runs, 10)):
@@ -332,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
     result["sweep"] = _child("sweep", runs)
     print(f" {result['sweep'].get('run_s', float('nan')):.3f} s a run", flush=True)
-    a.out.write_text(json.dumps(result, indent=2) + "\n")
+    from ruralgov.io.files import write_json
+
+    write_json(result, a.out)
     print(table(result))
     print(f"written {a.out}")
     return 0

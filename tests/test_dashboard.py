@@ -70,7 +70,7 @@ def test_network_layout_is_fixed_sampled_and_draws_real_ties():
     i, j = a.nodes[a.edges[:, 0]], a.nodes[a.edges[:, 1]]
     assert np.all(m.population.adjacency[i, j] != 0)  # every drawn tie exists
     # a village's villagers sit together: distance to their village's centre is small
-    v = m.village[a.nodes]
+    v = m.structure.village[a.nodes]
     centre = np.array([a.xy[v == k].mean(axis=0) for k in range(m.n_villages)])
     spread = np.linalg.norm(a.xy - centre[v], axis=1).max()
     gap = min(np.linalg.norm(centre[p] - centre[q]) for p in range(m.n_villages)
@@ -84,7 +84,7 @@ def test_network_state_events_and_csv_describe_the_run():
         m.step()
     state = S.network_state(m, np.arange(m.n_villagers))
     assert set(np.unique(state)) <= {0, 1, 2, 3}
-    assert np.array_equal(state == 3, m.protesting)
+    assert np.array_equal(state == 3, m.villagers.protesting)
     log = S.events(m)
     assert log and all(e.startswith("[30] ") for e in log)
     backlog = m.detail("townships", latest=True).backlog

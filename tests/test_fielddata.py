@@ -52,8 +52,8 @@ def test_csv_population_structure_and_attributes(files):
 def test_model_uses_field_data(files):
     pop = load_population(*files)
     m = RuralGovernanceModel(seed=1, population=pop)
-    np.testing.assert_allclose(m.hardship, pop.attributes["hardship"])
-    np.testing.assert_allclose(m.legitimacy, pop.attributes["legitimacy"], rtol=1e-6)
+    np.testing.assert_allclose(m.villagers.hardship, pop.attributes["hardship"])
+    np.testing.assert_allclose(m.villagers.legitimacy, pop.attributes["legitimacy"], rtol=1e-6)
     m.step()
     assert m.p["n_villagers"] == 6 and len(m.townships) == 2
 

@@ -70,8 +70,8 @@ def test_invariants_on_a_campaign_run():
     assert s["campaign_active"].sum() == 30
     assert s.loc[s.campaign_active, "compliance_campaign"].notna().all()
     assert s.loc[~s.campaign_active, "compliance_campaign"].isna().all()
-    assert m.village_size.sum() == m.n_villagers == SMALL["n_villagers"]
-    for arr in (m.legitimacy, m.grievance, m.attachment):
+    assert m.structure.village_size.sum() == m.n_villagers == SMALL["n_villagers"]
+    for arr in (m.villagers.legitimacy, m.villagers.grievance, m.villagers.attachment):
         assert arr.dtype == np.float32 and (arr >= 0).all() and (arr <= 1).all()
 
 
@@ -137,10 +137,10 @@ def test_graduated_off_no_persuasion_or_warning():
 
 def test_services_off_no_assistance_no_relief():
     m = run_model(steps=5, mech_services=False, service_coverage=1.0)
-    assert not m.assisted.any()
-    np.testing.assert_array_equal(m.effective_hardship, m.hardship)
+    assert not m.villagers.assisted.any()
+    np.testing.assert_array_equal(m.villagers.effective_hardship, m.villagers.hardship)
     on = run_model(steps=5, service_coverage=1.0)
-    assert on.assisted.any() and (on.effective_hardship < on.hardship).all()
+    assert on.villagers.assisted.any() and (on.villagers.effective_hardship < on.villagers.hardship).all()
 
 
 # ------------------------------------------------------------------ mechanism directions
@@ -237,10 +237,10 @@ def test_official_misconduct_lowers_compliance():
 def test_withdrawal_stops_routine_enforcement_from_the_next_step_and_keeps_the_campaign():
     m = run_model(steps=5, withdrawal_step=5, campaign=True, campaign_start=0,
                   campaign_duration=50)
-    assert m.t_detect[:, :-1].any() and not m.series().enforcement_withdrawn.any()
+    assert m.scratch.detect[:, :-1].any() and not m.series().enforcement_withdrawn.any()
     m.step()  # step 6: withdrawn
-    assert not m.t_detect[:, :-1].any()  # routine rules: no detection
-    assert (m.t_detect[:, -1] > 0).all()  # the campaign rule keeps its enforcement
+    assert not m.scratch.detect[:, :-1].any()  # routine rules: no detection
+    assert (m.scratch.detect[:, -1] > 0).all()  # the campaign rule keeps its enforcement
     assert m.series().enforcement_withdrawn.tolist() == [False] * 5 + [True]
 
 
@@ -280,21 +280,24 @@ def test_detail_tables_are_tidy():
 
 
 def test_random_sequential_sets_see_the_choices_made_before_them():
+    from ruralgov.model.submodels.compliance import signal_from
+
     m = RuralGovernanceModel(seed=4, random_sequential=True, collect_detail=False, **SMALL)
     m.step()
-    prev = m.comply.copy() & m.live
+    prev = m.rules.comply.copy() & m.rules.live
     # the next step: the first set reads last step's behaviour, the last set reads this step's
-    m._gains.fill(0)
     m.step()
-    first, first_block = m._colours[m.colour_order[0]]
-    last, last_block = m._colours[m.colour_order[-1]]
-    def signal(kept, cols, block):
-        return m._signal_from(m.ties.weighted_count(kept, block), cols)
+    s, colours, ties = m.scratch, m.structure.colours, m.structure.ties
+    first, first_block = colours[s.colour_order[0]]
+    last, last_block = colours[s.colour_order[-1]]
 
-    np.testing.assert_allclose(m.signal[:, first], signal(prev, first, first_block), atol=1e-6)
-    np.testing.assert_allclose(m.signal[:, last], signal(m._kept, last, last_block), atol=1e-6)
+    def signal(kept, cols, block):
+        return signal_from(m, s, ties.weighted_count(kept, block), cols)
+
+    np.testing.assert_allclose(s.signal[:, first], signal(prev, first, first_block), atol=1e-6)
+    np.testing.assert_allclose(s.signal[:, last], signal(s.kept, last, last_block), atol=1e-6)
     # and the two differ from what synchronous updating would have read
-    assert not np.allclose(signal(prev, last, last_block), m.signal[:, last])
+    assert not np.allclose(signal(prev, last, last_block), s.signal[:, last])
 
 
 def test_random_sequential_is_reproducible_and_differs_from_synchronous():

@@ -24,17 +24,32 @@ def test_parameter_table_is_generated_from_the_registry():
         "the ODD parameter table differs from the registry: paste `ruralgov params --markdown`")
 
 
-def test_every_submodel_of_step_has_a_section_in_schedule_order():
-    src = inspect.getsource(RuralGovernanceModel.step)
-    submodels = re.findall(r"self\.(\w+)\(\)", src)
-    assert len(submodels) == 15
+def test_every_submodel_of_the_schedule_has_a_section_in_schedule_order():
+    from ruralgov.model.schedule import SCHEDULE
+
+    names = [f.__name__ for f in SCHEDULE]
+    assert len(names) == len(set(names)) == 15
     text = _text()
     positions = []
-    for name in submodels:
-        m = re.search(rf"^#+ .*\b{name}\b", text, re.M)
-        assert m, f"docs/ODD.md has no heading for submodel {name}"
+    for name in names:
+        m = re.search(rf"^### 7\.\d+ `{name}`", text, re.M)
+        assert m, f"docs/ODD.md has no section 7 heading for submodel {name}"
         positions.append(m.start())
-    assert positions == sorted(positions), "ODD submodel sections are not in step() order"
+    assert positions == sorted(positions), "ODD submodel sections are not in schedule order"
+
+
+def test_the_step_runs_the_schedule_and_nothing_else():
+    """step() is a loop over the schedule: the order exists once."""
+    from ruralgov.model.schedule import SCHEDULE
+
+    calls = []
+    m = RuralGovernanceModel(seed=0, n_villagers=200, n_townships=1, villages_per_township=2)
+    m.submodels = tuple((lambda f: lambda model, s: (calls.append(f.__name__), f(model, s)))(f)
+                        for f in SCHEDULE)
+    m.step()
+    assert calls == [f.__name__ for f in SCHEDULE]
+    src = inspect.getsource(RuralGovernanceModel.step)
+    assert not any(f"{f.__name__}(" in src for f in SCHEDULE)
 
 
 def test_every_mechanism_switch_is_described():

@@ -84,11 +84,12 @@ def test_random_valid_parameters_keep_the_model_sane(params, seed):
         assert ((v >= -1e-9) & (v <= 1 + 1e-9)).all(), col
     for col in ("compliance", "legitimacy_mean", "grievance_mean", "norm_attachment_mean"):
         assert not s[col].isna().any(), col
-    for arr in (m.legitimacy, m.grievance, m.attachment, m.deterrence):
+    v = m.villagers
+    for arr in (v.legitimacy, v.grievance, v.attachment, v.deterrence):
         assert np.isfinite(arr).all() and (arr >= 0).all() and (arr <= 1).all()
-    assert m.village_size.sum() == m.n_villagers == 300
+    assert m.structure.village_size.sum() == m.n_villagers == 300
     assert (s["protesters"] <= 300).all() and (s["petition_backlog"] >= 0).all()
-    assert (m.pet_age >= -1).all()
+    assert (v.pet_age >= -1).all()
 
 
 def test_registry_defaults_are_valid():

@@ -8,10 +8,11 @@ implementations that share its rule functions ([`ruralgov.model.equations`][rura
 
 * Epstein (2002), "Modeling civil violence: an agent-based computational approach", model I:
   rebellion against a central authority on a torus, with the arrest probability and net risk
-  of [`ruralgov.model.equations`][ruralgov.model.equations] that the governance model's protest submodel also uses.
+  of [`ruralgov.model.equations`][ruralgov.model.equations] that the governance model's
+  protest submodel also uses.
 
-They validate the shared rules against published results (tests/test_classic.py; MODEL.md
-section 9).
+They validate the shared rules against published results (tests/test_classic.py;
+docs/hypotheses.md section 9).
 """
 
 from __future__ import annotations

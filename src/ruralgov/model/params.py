@@ -404,7 +404,7 @@ PARAMS: tuple[Param, ...] = (
 
 REGISTRY: dict[str, Param] = {p.name: p for p in PARAMS}
 
-#: The mechanism switches of MODEL.md section 5, in ODD order.
+#: The mechanism switches of docs/hypotheses.md section 5, in ODD order.
 MECHANISMS: tuple[str, ...] = tuple(p.name for p in PARAMS if p.role == "switch")
 
 

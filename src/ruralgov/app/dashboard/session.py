@@ -126,7 +126,7 @@ def network_layout(model: RuralGovernanceModel, max_nodes: int = MAX_NODES,
     r_v = np.where(per_t[vt] > 1, 0.55 * r_t, 0.0)
     village_xy = township_xy[vt] + np.c_[r_v * np.cos(v_angle), r_v * np.sin(v_angle)]
     # villagers of a village on a sunflower spiral, in order (lineages are contiguous)
-    village = model.village[nodes]
+    village = model.structure.village[nodes]
     order_in_village = np.zeros(nodes.size, dtype=np.int64)
     starts = np.r_[0, np.flatnonzero(np.diff(village)) + 1]
     lengths = np.diff(np.r_[starts, nodes.size])
@@ -151,11 +151,12 @@ def network_layout(model: RuralGovernanceModel, max_nodes: int = MAX_NODES,
 def network_state(model: RuralGovernanceModel, nodes: np.ndarray) -> np.ndarray:
     """Behaviour of the villagers ``nodes`` now: 0 keeps every live rule, 1 evades one,
     2 has a petition pending, 3 protests (the highest applies)."""
-    kept = (model.comply & model.live).sum(axis=0)[nodes]
-    live = model.live.sum(axis=0)[nodes]
+    rules, villagers = model.rules, model.villagers
+    kept = (rules.comply & rules.live).sum(axis=0)[nodes]
+    live = rules.live.sum(axis=0)[nodes]
     state = np.where(kept < live, 1, 0)
-    state = np.where(model.pet_age[nodes] >= 0, 2, state)
-    return np.where(model.protesting[nodes], 3, state)
+    state = np.where(villagers.pet_age[nodes] >= 0, 2, state)
+    return np.where(villagers.protesting[nodes], 3, state)
 
 
 # ------------------------------------------------------------------ text in figures
@@ -217,7 +218,7 @@ def series_figure(models: dict[str, RuralGovernanceModel], lang: str = "en") -> 
     fig = _figure(lang, figsize=(9.0, 5.0))
     axes = fig.subplots(2, 2).ravel()
     styles = ["-", "--"]
-    few = max((len(m._rows) for m in models.values()), default=0) < 3  # dots, not lines
+    few = max((m.steps for m in models.values()), default=0) < 3  # dots, not lines
     for (name, m), ls in zip(models.items(), styles):
         s = m.series()
         if s.empty:
@@ -258,7 +259,7 @@ def legitimacy_figure(models: dict[str, RuralGovernanceModel], lang: str = "en")
     ax = fig.subplots()
     bins = np.linspace(0, 1, 26)
     for (name, m), colour in zip(models.items(), ["#1565c0", "#ef6c00"]):
-        ax.hist(m.legitimacy, bins=bins, alpha=0.6 if len(models) > 1 else 0.9, color=colour,
+        ax.hist(m.villagers.legitimacy, bins=bins, alpha=0.6 if len(models) > 1 else 0.9, color=colour,
                 label=name if len(models) > 1 else None, density=True)
     ax.set_title(ft("legitimacy", lang), fontsize=9)
     ax.tick_params(labelsize=7)
@@ -287,10 +288,11 @@ def series_csv(model: RuralGovernanceModel) -> str:
 def events(model: RuralGovernanceModel, lang: str = "en", backlog_min: int = 5
            ) -> list[str]:
     """This step's notable events in plain words."""
-    if model.steps == 0 or not model._rows:
+    series = model.observer.rows  # public: the observer's recorded rows
+    if model.steps == 0 or not series:
         return []
     zh = lang == "zh"
-    row = model._rows[-1]
+    row = series[-1]
     out: list[str] = []
     if model.collect_detail:
         for r in model.detail("townships", latest=True).itertuples():
@@ -303,9 +305,10 @@ def events(model: RuralGovernanceModel, lang: str = "en", backlog_min: int = 5
             out.append(f"乡镇{r.township + 1}村{r.village + 1}有{int(r.protesters)}名村民抗议"
                        if zh else f"{int(r.protesters)} villagers of Village {r.village + 1} "
                        f"(Township {r.township + 1}) protested")
-    county = (model.pet_age >= 0) & (model.pet_level == 1)
+    v_state = model.villagers
+    county = (v_state.pet_age >= 0) & (v_state.pet_level == 1)
     if county.any():
-        per_village = np.bincount(model.village[county], minlength=model.n_villages)
+        per_village = np.bincount(model.structure.village[county], minlength=model.n_villages)
         v = int(per_village.argmax())
         if per_village[v] >= backlog_min:
             out.append(f"村{v + 1}有{int(per_village[v])}名村民向县里上访" if zh else
@@ -319,8 +322,8 @@ def events(model: RuralGovernanceModel, lang: str = "en", backlog_min: int = 5
                    f"{int(row['sanctions'])}起" if zh else
                    f"{int(row['persuasions'])} persuaded, {int(row['warnings'])} warned, "
                    f"{int(row['sanctions'])} sanctioned (劝阻 → 警告 → 处罚)")
-    if row.get("campaign_active") and (len(model._rows) < 2
-                                       or not model._rows[-2].get("campaign_active")):
+    if row.get("campaign_active") and (len(series) < 2
+                                       or not series[-2].get("campaign_active")):
         out.append("运动开始" if zh else "The campaign began")
     return [f"[{model.steps}] {e}" for e in out]
 

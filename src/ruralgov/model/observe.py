@@ -1,0 +1,288 @@
+"""Observation, apart from the dynamics: what is recorded each step and how it is computed
+(docs/ODD.md, design concept "observation", and section 7.15 ``collect``).
+
+Like Mesa's ``DataCollector``, the observer is a table of *reporters*: each names a column and
+says how its value is computed from the model's state and the step's
+[`Scratch`][ruralgov.model.state.Scratch]. Counts of events (petitions, sanctions, ...) are
+tallied by the submodel where they happen (``scratch.tally``); their reporters say so. The
+county series has one row per step; with ``collect_detail`` four long tables (villages,
+townships, departments, rules) have one row per unit and step. The series, the detail
+tables, the dashboard and the benchmarks all read the model through this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from ruralgov.model import equations
+from ruralgov.model.state import Scratch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ruralgov.model.county import RuralGovernanceModel
+
+__all__ = ["Reporter", "Observer", "SERIES", "TALLIED", "DETAIL", "collect"]
+
+NAN = float("nan")
+#: Returned by a reporter whose column does not exist in this run (the campaign's).
+OMIT = object()
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """One column: its name, meaning and how it is computed. ``compute(model, scratch, row)``
+    gets the row so far (for columns derived from others); ``None``: the value the submodels
+    tallied under this name."""
+
+    name: str
+    doc: str
+    compute: Callable[[Any, Scratch, dict], Any] | None = None
+
+
+def _share(num: float, den: float) -> float:
+    return num / den if den else NAN
+
+
+def _kept_live(model, s):
+    return int(s.n_kept.sum()), int(model.rules.n_live.sum())
+
+
+def _reported(model, s, row):
+    reported = np.array([t.reported_compliance for t in model.townships])
+    ok = ~np.isnan(reported)
+    return (float(np.average(reported[ok], weights=model.structure.township_size[ok]))
+            if ok.any() else NAN)
+
+
+def _capacity_use(model, s, row):
+    cap = sum(t.petition_capacity + t.dispute_capacity for t in model.townships)
+    return float(s.handled.sum() / cap) if cap > 0 else 0.0
+
+
+def _campaign_compliance(model, s, row):
+    if not model.p["campaign"]:
+        return OMIT
+    nl = int(np.count_nonzero(model.rules.live[-1]))
+    return (float(np.count_nonzero(s.kept[-1])) / nl if nl and model.rules.active[-1]
+            else NAN)
+
+
+#: Columns computed before the tallied ones, in order.
+HEAD = (
+    Reporter("step", "step number (1 = the first step)", lambda m, s, r: m.steps),
+    Reporter("compliance", "share of live villager-rule pairs kept",
+             lambda m, s, r: _share(*_kept_live(m, s))),
+    Reporter("evasion", "1 - compliance", lambda m, s, r: 1.0 - r["compliance"]),
+    Reporter("voluntary_share", "share of kept rules kept voluntarily",
+             lambda m, s, r: _share(int(np.count_nonzero(m.rules.voluntary)),
+                                    _kept_live(m, s)[0])),
+    Reporter("compliance_reported", "compliance the townships report (size-weighted)",
+             _reported),
+)
+
+#: Columns the submodels tally as events happen (scratch.tally), by submodel.
+TALLIED = (
+    Reporter("assisted_share", "share of villagers on the assistance rolls (services)"),
+    Reporter("inclusion_error", "share of the assisted who are not eligible (services)"),
+    Reporter("exclusion_error", "share of the eligible who are not assisted (services)"),
+    Reporter("persuasions", "detected evaders persuaded (enforcement)"),
+    Reporter("warnings", "detected evaders warned (enforcement)"),
+    Reporter("sanctions", "detected evaders sanctioned (enforcement)"),
+    Reporter("unfair_hits", "compliers hit arbitrarily (enforcement)"),
+    Reporter("participants", "villagers taking part in deliberation (participation)"),
+    Reporter("petitions_new", "new petitions to the township (petitions)"),
+    Reporter("petitions_collective", "new petitions that are collective (petitions)"),
+    Reporter("petitions_individual", "new petitions that are individual (petitions)"),
+    Reporter("response_time", "mean steps an answered petition waited (petitions)"),
+    Reporter("petitions_answered", "petitions the townships answered (petitions)"),
+    Reporter("petitions_suppressed", "petitions suppressed, 劝返 (petitions)"),
+    Reporter("petitions_escalated", "petitions escalated to the county (petitions)"),
+    Reporter("petition_backlog", "petitions left waiting at townships (petitions)"),
+    Reporter("petitions_abandoned", "escalated petitions given up (county_review)"),
+    Reporter("county_answered", "escalated petitions the county answered (county_review)"),
+    Reporter("county_backlog", "escalated petitions left waiting (county_review)"),
+    Reporter("compliance_inspected", "compliance in the county's random inspection sample "
+             "(county_review)"),
+    Reporter("protesters", "villagers protesting (protest)"),
+    Reporter("protest_events", "villages with at least protest_event_min protesters "
+             "(protest)"),
+    Reporter("protest_max_size", "protesters in the largest village protest (protest)"),
+    Reporter("detained", "protesters detained (protest)"),
+    Reporter("disputes", "disputes arising (disputes)"),
+    Reporter("disputes_formal", "disputes taken to the township (disputes)"),
+    Reporter("disputes_resolved_formally", "disputes the township resolved (disputes)"),
+    Reporter("disputes_resolved_informally", "disputes the elders resolved (disputes)"),
+    Reporter("substitution_index", "share of resolved disputes resolved by elders "
+             "(disputes)"),
+    Reporter("conflict_exposure", "mean share of a villager's live rule pairs that "
+             "conflict (update_legitimacy)"),
+)
+
+#: Columns computed after the tallied ones, in order.
+TAIL = (
+    Reporter("legitimacy_mean", "mean legitimacy",
+             lambda m, s, r: float(m.villagers.legitimacy.mean())),
+    Reporter("legitimacy_sd", "standard deviation of legitimacy",
+             lambda m, s, r: float(m.villagers.legitimacy.std())),
+    Reporter("grievance_mean", "mean grievance",
+             lambda m, s, r: float(m.villagers.grievance.mean())),
+    Reporter("norm_attachment_mean", "mean attachment to informal norms",
+             lambda m, s, r: float(m.villagers.attachment.mean())),
+    Reporter("implementation_fidelity", "mean implementation fidelity (size-weighted)",
+             lambda m, s, r: float(np.average(s.fidelity,
+                                              weights=m.structure.township_size))),
+    Reporter("capacity_use", "cases handled per unit of township capacity", _capacity_use),
+    Reporter("pressure_mean", "mean county pressure on townships",
+             lambda m, s, r: float(np.mean([t.pressure for t in m.townships]))),
+    Reporter("fragmentation_index", "(1 - coordination)(1 - 1/departments); 0 when "
+             "mech_fragmentation is off",
+             lambda m, s, r: equations.fragmentation_index(
+                 m.p["n_departments"], m.p["coordination"])
+             if m.p["mech_fragmentation"] else 0.0),
+    Reporter("conflicting_pairs", "pairs of active rules that conflict",
+             lambda m, s, r: int(np.triu(s.conflicts).sum())),
+    Reporter("campaign_active", "the campaign rule is in force",
+             lambda m, s, r: bool(m.p["campaign"] and m.rules.active[-1])),
+    Reporter("enforcement_withdrawn", "routine enforcement withdrawn",
+             lambda m, s, r: bool(s.withdrawn)),
+    Reporter("scandal_active", "a misconduct scandal is under way",
+             lambda m, s, r: s.scandal_active),
+    Reporter("enforced_share", "1 - voluntary_share",
+             lambda m, s, r: (1.0 - r["voluntary_share"]) if _kept_live(m, s)[0] else NAN),
+    Reporter("reporting_gap", "compliance_reported - compliance_inspected",
+             lambda m, s, r: r["compliance_reported"] - r["compliance_inspected"]),
+    Reporter("compliance_campaign", "compliance with the campaign rule while it is in force "
+             "(only with a campaign)", _campaign_compliance),
+)
+
+#: Every column of the county series, in order (tallied ones where the submodels write them).
+SERIES = HEAD + TALLIED + TAIL
+
+
+# ---------------------------------------------------------------- detail tables
+def _villages(model, s) -> dict[str, Any]:
+    st, v = model.structure, model.villagers
+    nv, village, size = st.n_villages, st.village, st.village_size
+    vk = np.bincount(village, weights=s.n_kept, minlength=nv)
+    vl = np.bincount(village, weights=model.rules.n_live, minlength=nv)
+    return {
+        "step": model.steps, "village": np.arange(nv),
+        "township": st.population.village_township,
+        "compliance": np.divide(vk, vl, out=np.full(nv, np.nan), where=vl > 0),
+        "legitimacy": np.bincount(village, weights=v.legitimacy, minlength=nv) / size,
+        "grievance": np.bincount(village, weights=v.grievance, minlength=nv) / size,
+        "protesters": s.village_protesters,
+        "petitions_pending": np.bincount(village, weights=v.pet_age >= 0, minlength=nv),
+    }
+
+
+def _townships(model, s) -> dict[str, Any]:
+    ts = model.townships
+    return {
+        "step": model.steps, "township": [t.index for t in ts],
+        "self_interest": [t.self_interest for t in ts],
+        "true_compliance": [t.true_compliance for t in ts],
+        "reported_compliance": [t.reported_compliance for t in ts],
+        "fidelity": [t.fidelity for t in ts], "effort": [t.effort for t in ts],
+        "pressure": [t.pressure for t in ts],
+        "petition_capacity": [t.petition_capacity for t in ts],
+        "cases_handled": [t.cases_handled for t in ts],
+        "capacity_use": [t.cases_handled / c if (c := t.petition_capacity
+                                                 + t.dispute_capacity) > 0 else 0.0
+                         for t in ts],
+        "backlog": s.backlog, "escalations": [t.escalations for t in ts],
+    }
+
+
+def _rule_compliance(model, s) -> tuple[np.ndarray, np.ndarray]:
+    r = model.rules
+    rule_kept = s.kept.sum(axis=1)
+    rule_live = r.live.sum(axis=1)
+    return rule_kept, np.divide(rule_kept, rule_live, out=np.full(r.k, np.nan),
+                                where=rule_live > 0)
+
+
+def _departments(model, s) -> dict[str, Any]:
+    ds = model.departments
+    _, comp = _rule_compliance(model, s)
+    return {
+        "step": model.steps, "department": [d.index for d in ds],
+        "escalations_received": [d.received for d in ds],
+        "escalations_answered": [d.answered for d in ds],
+        "backlog": [d.backlog for d in ds],
+        "compliance": [float(np.nanmean(comp[d.rules_issued])) if d.rules_issued
+                       and not np.all(np.isnan(comp[d.rules_issued])) else np.nan
+                       for d in ds],
+    }
+
+
+def _rules(model, s) -> dict[str, Any]:
+    r = model.rules
+    kept, comp = _rule_compliance(model, s)
+    rv = r.voluntary.sum(axis=1)
+    return {
+        "step": model.steps, "rule": np.arange(r.k), "kind": r.kind,
+        "department": r.department.astype(int), "active": r.active.copy(),
+        "compliance": comp,
+        "voluntary_share": np.divide(rv, kept, out=np.full(r.k, np.nan), where=kept > 0),
+    }
+
+
+#: The detail tables: name -> the columns of one step's rows.
+DETAIL: dict[str, Callable[[Any, Scratch], dict[str, Any]]] = {
+    "villages": _villages, "townships": _townships, "departments": _departments,
+    "rules": _rules}
+
+
+class Observer:
+    """Records the reporters' values every step; gives the series and the detail tables."""
+
+    def __init__(self, detail: bool = True):
+        self.detail_on = detail
+        self.rows: list[dict[str, Any]] = []
+        self.tables: dict[str, list[pd.DataFrame]] = {name: [] for name in DETAIL}
+
+    def collect(self, model: RuralGovernanceModel, s: Scratch) -> None:
+        """Record this step."""
+        row: dict[str, Any] = {}
+        for rep in HEAD:
+            row[rep.name] = rep.compute(model, s, row)
+        row.update(s.tally)  # in the order the submodels tallied them
+        for rep in TAIL:
+            value = rep.compute(model, s, row)
+            if value is not OMIT:
+                row[rep.name] = value
+        self.rows.append(row)
+        if self.detail_on:
+            self.collect_details(model, s)
+
+    def collect_details(self, model: RuralGovernanceModel, s: Scratch) -> None:
+        """Record this step's rows of the detail tables."""
+        for name, table in DETAIL.items():
+            self.tables[name].append(pd.DataFrame(table(model, s)))
+
+    def series(self) -> pd.DataFrame:
+        """County-level measures, one row per step (tidy: one column per variable)."""
+        return pd.DataFrame(self.rows)
+
+    def detail(self, name: str, latest: bool = False) -> pd.DataFrame:
+        """Long tables per step: ``villages``, ``townships``, ``departments`` or ``rules``
+        (``latest``: only the last step's rows)."""
+        if name not in self.tables:
+            raise KeyError(f"no detail table {name!r}; choose from {sorted(self.tables)}")
+        frames = self.tables[name]
+        if latest:
+            return frames[-1].copy() if frames else pd.DataFrame()
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def latest(self) -> dict[str, Any]:
+        """The last step's row of the series ({} before the first step)."""
+        return dict(self.rows[-1]) if self.rows else {}
+
+
+def collect(model: RuralGovernanceModel, s: Scratch) -> None:
+    """Record this step's measures (ODD 7.15): the observer's reporters."""
+    model.observer.collect(model, s)

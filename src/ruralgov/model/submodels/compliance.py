@@ -1,0 +1,206 @@
+"""Compliance submodels: the informal norm, each villager's decision toward each rule, and
+enforcement of the rules.
+
+Each function is one submodel of docs/ODD.md section 7 and has its name; it takes the model
+and this step's [`Scratch`][ruralgov.model.state.Scratch]. The equations themselves are small
+pure functions in [`ruralgov.model.equations`][ruralgov.model.equations].
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ruralgov.model import equations
+from ruralgov.model.state import F32, Scratch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ruralgov.model.county import RuralGovernanceModel
+
+__all__ = ["informal_signal", "compliance_decision", "enforcement", "signal_from"]
+
+
+def informal_signal(model: RuralGovernanceModel, s: Scratch) -> None:
+    """Informal norm towards each rule: neighbours' compliance (elders weighted) and the
+    lineage elders' stance. Co-optation turns elders' stance towards support and raises
+    everyone's attachment to informal rules (正式权力的非正式运作…消极的扩散; ODD 7.4).
+
+    Reads: scratch ``kept_prev``; ``rules.live``. Writes: ``rules.stance``, ``attachment``;
+    scratch ``signal``, ``stance_t``."""
+    p, r, st = model.p, model.rules, model.structure
+    if not p["mech_informal"]:
+        s.signal = np.zeros((r.k, st.n), dtype=F32)
+        return
+    c = p["cooptation"]
+    if c > 0:
+        r.stance += F32(p["cooptation_rate"] * c) * (F32(1.0) - r.stance)
+        model.villagers.attachment += F32(p["cooptation_spread"] * c)
+        np.clip(model.villagers.attachment, 0.0, 1.0, out=model.villagers.attachment)
+    s.stance_t = np.ascontiguousarray(r.stance.T)  # K x lineages
+    if model.cache.subject is None:
+        model.cache.subject = st.ties.weighted_count(r.live)
+    counted = st.ties.count_words(s.kept_prev)  # the sparse product, once
+    s.signal = np.empty((r.k, st.n), dtype=F32)
+    for blk in st.blocks:  # the arithmetic, block by block (in cache)
+        s.signal[:, blk] = signal_from(model, s, st.ties.unpack(counted, blk), blk)
+
+
+def signal_from(model: RuralGovernanceModel, s: Scratch, peer: np.ndarray,
+                cols: slice | np.ndarray) -> np.ndarray:
+    """The informal signal of villagers ``cols`` from their weighted counts of neighbours
+    keeping each rule (K x len(cols); overwritten)."""
+    # share of the (weighted) neighbours *to whom the rule applies* who keep it; 0.5
+    # (neutral) where no neighbour is subject to it, e.g. isolated villagers. Both are
+    # exact weighted counts (network.Ties); the row normalisation of W cancels.
+    st = model.structure
+    subject = model.cache.subject[:, cols]
+    np.divide(peer, subject, out=peer, where=subject > 0)
+    peer[subject <= 0] = 0.5
+    stance = np.take(s.stance_t, st.lineage[cols], axis=1)
+    elders = np.flatnonzero(st.elder[cols])
+    return equations.informal_signal(peer, stance, model.p["peer_weight"], elders)
+
+
+def compliance_decision(model: RuralGovernanceModel, s: Scratch) -> None:
+    """Each villager decides, for each live rule, to comply or evade (logistic choice on
+    [`compliance_utility`][ruralgov.model.equations.compliance_utility]). A complier is
+    *voluntary* when the same draw would have complied without the enforcement term
+    (ODD 7.5).
+
+    Synchronous by default; with ``random_sequential`` the independent sets of a graph
+    colouring decide one after another in a random order, each reading the peer norm from
+    its neighbours' choices as they stand (made this step if their set went first).
+
+    Reads: scratch ``detect``, ``fit``, ``signal``, ``kept_prev``; ``effective_hardship``,
+    ``legitimacy``, ``attachment``, ``deterrence``, ``risk_aversion``. Writes:
+    ``rules.comply``, ``rules.voluntary``; scratch ``p_detect``, ``conflicts``, ``cost``,
+    ``kept``, ``n_kept``."""
+    p, r, st, v = model.p, model.rules, model.structure, model.villagers
+    n, k = st.n, r.k
+    s.p_detect = st.to_villagers(s.detect)  # K x N; read by enforcement too
+    s.cost_scale = (v.cost_multiplier * (1.0 - st.to_villagers(s.fit))
+                    * (0.5 + v.effective_hardship))
+    if model.cache.conflicts is None:  # depends only on which rules are active
+        if p["mech_fragmentation"]:
+            model.cache.conflicts = equations.conflict_matrix(
+                r.pair_draws, r.department, p["conflict_probability"], p["coordination"],
+                r.active)
+        else:
+            model.cache.conflicts = np.zeros((k, k), dtype=bool)
+    s.conflicts = model.cache.conflicts
+    s.cost = np.zeros((k, n), dtype=F32)
+    if not st.colours:
+        # synchronous: everyone at once, in blocks of villagers small enough for the
+        # temporaries to stay in the processor's cache
+        r.voluntary = np.empty((k, n), dtype=bool)
+        for blk in st.blocks:
+            _choose(model, s, blk, s.signal)
+    else:
+        # who keeps which rule as the sets decide, packed as network.Ties counts it
+        codes = st.ties.pack(s.kept_prev)
+        r.voluntary = np.zeros((k, n), dtype=bool)
+        s.colour_order = model.rng.permutation(len(st.colours))
+        for c in s.colour_order:
+            cols, block = st.colours[c]
+            if p["mech_informal"]:
+                counted = st.ties.count_packed(codes, k, block)
+                s.signal[:, cols] = signal_from(model, s, st.ties.unpack(counted), cols)
+            _choose(model, s, cols, s.signal[:, cols])
+            st.ties.pack(r.comply[:, cols] & r.live[:, cols], cols, codes)
+    s.kept = r.comply & r.live  # fixed for the rest of the step
+    s.n_kept = s.kept.sum(axis=0, dtype=np.int32)
+
+
+def _choose(model: RuralGovernanceModel, s: Scratch, cols: slice | np.ndarray,
+            signal: np.ndarray) -> None:
+    """Logistic choice of the villagers ``cols`` (a block or a colour set), given their
+    informal signal; writes their ``comply``, ``voluntary`` and ``cost``."""
+    p, r, v = model.p, model.rules, model.villagers
+
+    def sel(a):
+        return a[..., cols]
+
+    if p["mech_enforcement"]:
+        sanction = equations.perceived_sanction(sel(s.p_detect), sel(v.deterrence),
+                                                p["sanction_severity"], sel(v.risk_aversion))
+    else:
+        sanction = np.zeros((r.k, len(sel(v.deterrence))), dtype=F32)
+    cost = np.multiply(r.cost[:, None], sel(s.cost_scale), dtype=F32)
+    np.minimum(cost, F32(2.0), out=cost)
+    s.cost[:, cols] = cost
+    load = (equations.conflict_load(sel(s.kept_prev), s.conflicts)
+            if s.conflicts.any() else None)
+    habit = sel(r.comply) if p["mech_habit"] else 0.5
+    u_comply, enforced = equations.compliance_utility(
+        base=p["base_compliance"], legitimacy=sel(v.legitimacy),
+        w_legitimacy=p["w_legitimacy"], sanction=sanction,
+        w_enforcement=p["w_enforcement"], attachment=sel(v.attachment),
+        signal=sel(signal) if isinstance(cols, slice) else signal,
+        w_norm=p["w_norm"], habit=habit, w_habit=p["w_habit"], cost=cost,
+        w_cost=p["w_cost"], load=load, w_conflict=p["w_conflict"],
+        misconduct=s.misconduct, w_misconduct=p["w_misconduct"])
+    # u < logistic(U)  <=>  logit(u) < U: one logarithm per draw serves both comparisons
+    z = equations.logit(model.rng.random(u_comply.shape, dtype=F32), out=None)
+    comply = u_comply > z
+    u_comply -= enforced
+    voluntary = u_comply > z  # implies comply, because the enforced part is >= 0
+    live = sel(r.live)
+    now = sel(r.comply)
+    np.copyto(now, comply, where=live)
+    r.comply[:, cols] = now
+    r.voluntary[:, cols] = voluntary & live
+
+
+#: How strongly each outcome of graduated enforcement is remembered (deterrence), by stage.
+FELT = np.array([0.0, 0.3, 0.6, 1.0], dtype=F32)
+
+
+def enforcement(model: RuralGovernanceModel, s: Scratch) -> None:
+    """Detection of evaders, arbitrary hits on compliers, and graduated responses:
+    persuade → warn → sanction (劝阻 → 警告 → 处罚; ODD 7.6). A villager who keeps every live
+    rule this step has their record cleared; a detected evader moves one stage up.
+
+    Reads: scratch ``p_detect``, ``kept``, ``n_kept``; ``rules.live``. Writes: ``stage``,
+    ``deterrence``; scratch ``gains``, ``losses``, ``grievance_in``, ``tally``."""
+    p, v, st = model.p, model.villagers, model.structure
+    n = st.n
+    v.deterrence *= F32(1.0 - p["deterrence_decay"])
+    v.stage *= s.n_kept != model.rules.n_live  # kept every live rule: record cleared
+    if not p["mech_enforcement"]:
+        s.tally.update({"persuasions": 0, "warnings": 0, "sanctions": 0, "unfair_hits": 0})
+        return
+    arb = p["arbitrariness"]
+    if p["mech_fragmentation"]:
+        arb += p["fragmentation_arbitrariness"] * equations.fragmentation_index(
+            p["n_departments"], p["coordination"])
+    arb = min(arb, 1.0)
+    # each broken rule is detected with its probability, each kept one hit arbitrarily
+    # with arb times it; broken and kept rules are disjoint, so "detected" and "hit" are
+    # independent: one draw each per villager has the distribution of one per rule
+    p_detected = np.empty(n, dtype=F32)
+    p_hit = np.empty(n, dtype=F32)
+    live = model.rules.live
+    for blk in st.blocks:
+        detect = s.p_detect[:, blk]
+        evading = live[:, blk] & ~s.kept[:, blk]
+        p_detected[blk] = equations.any_event_probability(detect, evading)
+        p_hit[blk] = equations.any_event_probability(detect * F32(arb), s.kept[:, blk])
+    detected = model.rng.random(n, dtype=F32) < p_detected
+    hit = model.rng.random(n, dtype=F32) < p_hit
+    unfair = np.flatnonzero(hit & ~detected)
+    det = np.flatnonzero(detected)  # detections are few: work on their indices
+    if p["mech_graduated"]:
+        v.stage[det] = np.minimum(v.stage[det] + 1, 3)
+        outcome = v.stage[det]
+    else:
+        outcome = np.full(det.size, 3, dtype=np.int8)
+    persuaded, warned, sanctioned = det[outcome == 1], det[outcome == 2], det[outcome == 3]
+    s.gains[det[outcome <= 2]] += F32(p["fair_gain"])
+    s.grievance_in[sanctioned] += F32(p["sanction_grievance"])
+    v.deterrence[det] = np.maximum(v.deterrence[det], FELT[outcome])
+    s.losses[unfair] += F32(p["unfair_loss"])
+    s.grievance_in[unfair] += F32(p["unfair_grievance"])
+    v.deterrence[unfair] = np.maximum(v.deterrence[unfair], F32(0.6))
+    s.tally.update({"persuasions": int(persuaded.size), "warnings": int(warned.size),
+                    "sanctions": int(sanctioned.size), "unfair_hits": int(unfair.size)})

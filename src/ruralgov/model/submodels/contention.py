@@ -1,0 +1,200 @@
+"""Contention submodels: petitions to the township, their review by the county, and protest.
+
+Each function is one submodel of docs/ODD.md section 7 and has its name; it takes the model
+and this step's [`Scratch`][ruralgov.model.state.Scratch].
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ruralgov.model import equations
+from ruralgov.model.sampling import bernoulli_indices
+from ruralgov.model.state import F32, Scratch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ruralgov.model.county import RuralGovernanceModel
+
+__all__ = ["petitions", "county_review", "protest"]
+
+
+def _answer(model: RuralGovernanceModel, s: Scratch, idx: np.ndarray, relief: float) -> None:
+    """Petitions of villagers ``idx`` are answered: grievance relieved, legitimacy gained."""
+    v = model.villagers
+    v.grievance[idx] *= F32(1.0 - relief)
+    s.gains[idx] += F32(model.p["answer_gain"])
+    v.pet_age[idx] = -1
+
+
+def _wait(model: RuralGovernanceModel, s: Scratch, idx: np.ndarray) -> None:
+    """Petitions of villagers ``idx`` wait another step: legitimacy lost, grievance added."""
+    v = model.villagers
+    v.pet_age[idx] += 1
+    s.losses[idx] += F32(model.p["wait_loss"])
+    v.grievance[idx] += F32(model.p["wait_grievance"])
+
+
+def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
+    """Aggrieved villagers who still trust the channel petition the township (上访); a
+    petition is collective when enough weighted neighbours share the grievance. Each
+    township answers pending petitions up to its petition capacity, suppresses some under
+    pressure (劝返), and petitions left waiting escalation_wait steps go to the county, where
+    a petitioner gives up after petition_patience more steps unanswered (ODD 7.9).
+
+    Reads: ``grievance``, ``legitimacy``, ``protesting``, ``detained_for``; scratch
+    ``petition_capacity``, ``suppress``. Writes: ``pet_age``, ``pet_level``, ``pet_dept``,
+    ``grievance``, ``deterrence``; scratch ``gains``, ``losses``, ``handled``, ``escalated``,
+    ``backlog``, ``new_escalations``, ``tally``."""
+    p, v, st, m = model.p, model.villagers, model.structure, s.tally
+    nt = st.n_townships
+    if not p["mech_contention"]:
+        m.update(dict.fromkeys(("petitions_new", "petitions_individual",
+                                "petitions_collective", "petitions_answered",
+                                "petitions_suppressed", "petitions_escalated",
+                                "petition_backlog"), 0))
+        m["response_time"] = float("nan")
+        s.handled = np.zeros(nt)
+        s.escalated = np.zeros(nt, dtype=np.int64)
+        s.backlog = np.zeros(nt, dtype=np.int64)
+        return
+    aggrieved = v.grievance > p["petition_threshold"]
+    new = (aggrieved & (v.pet_age < 0) & (v.legitimacy >= p["petition_trust"])
+           & ~v.protesting & (v.detained_for == 0))
+    new_idx = np.flatnonzero(new)
+    n_coll = 0
+    if new_idx.size:
+        a = aggrieved.astype(F32)
+        share = (st.weights[new_idx] @ a if new_idx.size * 16 < st.n and st.n > 50_000
+                 else (st.weights @ a)[new_idx])
+        n_coll = int((share >= p["collective_threshold"]).sum())
+        v.pet_age[new_idx] = 0
+        v.pet_level[new_idx] = 0
+    m["petitions_new"] = int(new_idx.size)
+    m["petitions_collective"] = n_coll
+    m["petitions_individual"] = int(new_idx.size) - n_coll
+
+    pending = np.flatnonzero((v.pet_age >= 0) & (v.pet_level == 0))
+    tw = st.township[pending]
+    waiting_here = np.bincount(tw, minlength=nt)
+    answer_p = np.divide(s.petition_capacity, waiting_here, out=np.zeros(nt),
+                         where=waiting_here > 0)
+    np.minimum(answer_p, 1.0, out=answer_p)
+    answered = model.rng.random(pending.size) < answer_p[tw]
+    suppressed = ~answered & (model.rng.random(pending.size) < s.suppress[tw])
+    relief = p["answer_relief"]
+    if p["mech_discretion"]:
+        relief *= 1.0 - p["rigidity_penalty"] * (1.0 - p["discretion"])
+    a_idx = pending[answered]
+    m["response_time"] = float(v.pet_age[a_idx].mean() + 1) if a_idx.size else float("nan")
+    _answer(model, s, a_idx, relief)
+    s_idx = pending[suppressed]
+    v.grievance[s_idx] += F32(p["suppression_grievance"])
+    s.losses[s_idx] += F32(p["suppression_loss"])
+    v.deterrence[s_idx] = 1.0
+    v.pet_age[s_idx] = -1
+    w_idx = pending[~answered & ~suppressed]
+    _wait(model, s, w_idx)
+    esc = w_idx[v.pet_age[w_idx] == p["escalation_wait"]]
+    v.pet_level[esc] = 1
+    v.pet_dept[esc] = model.rng.integers(0, len(model.departments), size=esc.size)
+    s.escalated = np.bincount(st.township[esc], minlength=nt)
+    s.handled = (np.bincount(tw[answered], minlength=nt)
+                 + np.bincount(tw[suppressed], minlength=nt))
+    s.backlog = np.bincount(st.township[w_idx], minlength=nt) - s.escalated
+    s.new_escalations = esc
+    np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
+    m["petitions_answered"] = int(a_idx.size)
+    m["petitions_suppressed"] = int(s_idx.size)
+    m["petitions_escalated"] = int(esc.size)
+    m["petition_backlog"] = int(w_idx.size - esc.size)
+
+
+def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
+    """County departments answer escalated petitions up to their capacity and inspect a
+    random sample of villagers (inspected compliance, 隐患排查; ODD 7.10).
+
+    Reads: ``pet_level``, ``pet_age``, ``pet_dept``; scratch ``new_escalations``,
+    ``n_kept``. Writes: the departments' tallies, ``pet_age``, ``grievance``; scratch
+    ``gains``, ``losses``, ``tally``."""
+    p, v, m = model.p, model.villagers, s.tally
+    n_dep = len(model.departments)
+    if p["mech_contention"]:
+        # petitions escalated in this step reach the county next step
+        pending = np.flatnonzero((v.pet_level == 1) & (v.pet_age > p["escalation_wait"]))
+        dep = v.pet_dept[pending]
+        waiting_here = np.bincount(dep, minlength=n_dep)
+        cap = np.array([d.capacity for d in model.departments])
+        answer_p = np.minimum(np.divide(cap, waiting_here, out=np.zeros(n_dep),
+                                        where=waiting_here > 0), 1.0)
+        answered = model.rng.random(pending.size) < answer_p[dep]
+        _answer(model, s, pending[answered], p["answer_relief"])
+        waiting = pending[~answered]
+        _wait(model, s, waiting)
+        gave_up = waiting[v.pet_age[waiting] >= p["escalation_wait"] + p["petition_patience"]]
+        v.pet_age[gave_up] = -1
+        np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
+        m["petitions_abandoned"] = int(gave_up.size)
+        received = np.bincount(v.pet_dept[s.new_escalations], minlength=n_dep)
+        ans = np.bincount(dep[answered], minlength=n_dep)
+        left = np.bincount(dep[~answered], minlength=n_dep)
+        for d in model.departments:
+            d.received, d.answered, d.backlog = (int(received[d.index]), int(ans[d.index]),
+                                                 int(left[d.index]))
+        m["county_answered"] = int(answered.sum())
+        m["county_backlog"] = int((~answered).sum()) - int(gave_up.size)
+    else:
+        m["petitions_abandoned"] = 0
+        m["county_answered"] = 0
+        m["county_backlog"] = 0
+    sample = bernoulli_indices(model.rng, model.structure.n, p["inspection_rate"])
+    n_live = int(model.rules.n_live[sample].sum())
+    m["compliance_inspected"] = (float(s.n_kept[sample].sum()) / n_live if n_live
+                                 else float("nan"))
+
+
+def protest(model: RuralGovernanceModel, s: Scratch) -> None:
+    """Epstein-style willingness (net grievance above protest_threshold, with an arrest
+    probability from the village's stability force and last step's protesters) and a
+    Granovetter cascade on the network: a willing villager joins when the weighted share of
+    protesting neighbours reaches their mobilisation threshold, lowered by their excess
+    net grievance. Protesters may be detained for 1..detention_term steps, during which
+    they neither protest nor petition: quiet now, aggrieved later (ODD 7.11).
+
+    Reads: ``grievance``, ``legitimacy``, ``risk_aversion``, ``deterrence``,
+    ``mobilisation``, ``protesting``. Writes: ``protesting``, ``detained_for``,
+    ``grievance``, ``deterrence``; scratch ``losses``, ``village_protesters``, ``tally``."""
+    p, v, st = model.p, model.villagers, model.structure
+    if not p["mech_contention"]:
+        v.protesting[:] = False
+        s.tally.update({"protesters": 0, "protest_events": 0, "protest_max_size": 0,
+                        "detained": 0})
+        s.village_protesters = np.zeros(st.n_villages, dtype=np.int64)
+        return
+    prev = np.bincount(st.village[np.flatnonzero(v.protesting)], minlength=st.n_villages)
+    force = p["suppression_force"] * st.village_size / 100.0
+    arrest = equations.arrest_probability(force, prev, p["arrest_k"]).astype(F32)[st.village]
+    net = equations.net_protest_risk(v.grievance, v.legitimacy, v.risk_aversion, arrest,
+                                     v.deterrence)
+    excess = net - F32(p["protest_threshold"])
+    willing = (excess > 0) & (v.detained_for == 0)
+    protesting = equations.threshold_cascade(
+        st.weights, willing, v.mobilisation - excess, v.protesting, p["cascade_rounds"])
+    idx = np.flatnonzero(protesting)
+    detained = idx[model.rng.random(idx.size) < arrest[idx]]
+    np.maximum(v.detained_for - 1, 0, out=v.detained_for)
+    if p["detention_term"] > 0:
+        v.detained_for[detained] = model.rng.integers(1, p["detention_term"] + 1,
+                                                      size=detained.size)
+    v.grievance[detained] += F32(p["suppression_grievance"])
+    np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
+    s.losses[detained] += F32(p["suppression_loss"])
+    v.deterrence[detained] = 1.0
+    v.protesting = protesting
+    per_village = np.bincount(st.village[idx], minlength=st.n_villages)
+    s.village_protesters = per_village
+    s.tally.update({"protesters": int(idx.size),
+                    "protest_events": int((per_village >= p["protest_event_min"]).sum()),
+                    "protest_max_size": int(per_village.max()) if idx.size else 0,
+                    "detained": int(detained.size)})

@@ -1,0 +1,70 @@
+"""The disputes submodel: everyday disputes go to the township or to the lineage elders.
+
+One function, one submodel of docs/ODD.md section 7; it takes the model and this step's
+[`Scratch`][ruralgov.model.state.Scratch].
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ruralgov.model import equations
+from ruralgov.model.sampling import bernoulli_indices
+from ruralgov.model.state import F32, Scratch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ruralgov.model.county import RuralGovernanceModel
+
+__all__ = ["disputes"]
+
+
+def disputes(model: RuralGovernanceModel, s: Scratch) -> None:
+    """Everyday disputes go to the township or to the elders (substitution, 制度权威替代;
+    ODD 7.12).
+
+    P(formal) = logistic(wL(2L - 1) - wA(2a - 1) + wS * elders' mean stance). The township
+    resolves formal disputes up to its dispute capacity; unresolved ones fall back to the
+    elders. Informal resolution strengthens norm attachment, formal resolution weakens it.
+
+    Reads: ``effective_hardship``, ``legitimacy``, ``attachment``, ``rules.stance``,
+    ``rules.active``; scratch ``dispute_capacity``. Writes: ``attachment``; scratch ``gains``,
+    ``losses``, ``handled``, ``tally``."""
+    p, v, st, r = model.p, model.villagers, model.structure, model.rules
+    rng = model.rng
+    rate = np.minimum(F32(p["dispute_rate"]) * (F32(0.5) + v.effective_hardship), F32(1.0))
+    idx = bernoulli_indices(rng, st.n, rate)
+    if p["mech_informal"]:
+        active_stance = (r.stance[:, r.active].mean(axis=1) if r.active.any()
+                         else np.zeros(r.stance.shape[0], dtype=F32))
+        x = (p["w_formal_legitimacy"] * (2.0 * v.legitimacy[idx] - 1.0)
+             - p["w_formal_attachment"] * (2.0 * v.attachment[idx] - 1.0)
+             + p["w_formal_stance"] * active_stance[st.lineage[idx]])
+        formal = rng.random(idx.size) < equations.logistic(x.astype(F32))
+    else:
+        formal = np.ones(idx.size, dtype=bool)
+    f_idx = idx[formal]
+    tw = st.township[f_idx]
+    count = np.bincount(tw, minlength=st.n_townships)
+    resolve_p = np.minimum(np.divide(s.dispute_capacity, count, out=np.zeros(st.n_townships),
+                                     where=count > 0), 1.0)
+    resolved = rng.random(f_idx.size) < resolve_p[tw]
+    fr = f_idx[resolved]
+    s.gains[fr] += F32(p["dispute_gain"])
+    unresolved = f_idx[~resolved]
+    s.losses[unresolved] += F32(p["dispute_gain"])
+    s.handled = s.handled + np.bincount(tw[resolved], minlength=st.n_townships)
+    if p["mech_informal"]:
+        informal = np.concatenate([idx[~formal], unresolved])
+        ir = informal[rng.random(informal.size) < p["elder_resolution"]]
+        v.attachment[ir] += F32(p["attachment_rate"])
+        v.attachment[fr] -= F32(p["attachment_rate"])
+        np.clip(v.attachment, 0.0, 1.0, out=v.attachment)
+    else:
+        ir = np.empty(0, dtype=np.int64)
+    total = fr.size + ir.size
+    s.tally.update({"disputes": int(idx.size), "disputes_formal": int(f_idx.size),
+                    "disputes_resolved_formally": int(fr.size),
+                    "disputes_resolved_informally": int(ir.size),
+                    "substitution_index": ir.size / total if total else float("nan")})

@@ -1,0 +1,82 @@
+"""Government submodels: scheduled events, the townships' plans and their reports upward.
+
+Each function is one submodel of docs/ODD.md section 7 and has its name; it takes the model
+and this step's [`Scratch`][ruralgov.model.state.Scratch].
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ruralgov.model.state import F32, Scratch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ruralgov.model.county import RuralGovernanceModel
+
+__all__ = ["schedule", "township_plan", "township_report"]
+
+
+def schedule(model: RuralGovernanceModel, s: Scratch) -> None:
+    """Scheduled events (ODD 7.1). Routine rules are always active; the campaign rule is active
+    in steps campaign_start + 1 .. campaign_start + campaign_duration. From step
+    withdrawal_step + 1 on (if > 0) routine rules are no longer enforced. During a scandal
+    (steps scandal_start + 1 .. scandal_start + scandal_duration) officials' visible misconduct
+    is scandal_misconduct instead of official_misconduct.
+
+    Reads: ``rules.active``, ``rules.applies``, ``rules.comply``. Writes: ``rules.active``,
+    ``rules.live``, ``rules.n_live``, the cache; scratch ``withdrawn``, ``enforcement_now``,
+    ``scandal_active``, ``misconduct``, ``kept_prev``."""
+    p, r = model.p, model.rules
+    step = model.steps
+    if p["campaign"]:
+        r.active[-1] = p["campaign_start"] < step <= p["campaign_start"] + p["campaign_duration"]
+    s.withdrawn = 0 < p["withdrawal_step"] < step
+    s.enforcement_now = np.where(s.withdrawn & r.routine, F32(0.0), r.enforcement)
+    s.scandal_active = bool(p["scandal"] and p["scandal_start"] < step
+                            <= p["scandal_start"] + p["scandal_duration"])
+    s.misconduct = p["scandal_misconduct"] if s.scandal_active else p["official_misconduct"]
+    key = r.active.tobytes()
+    if key != model.cache.live_key:  # what depends only on which rules are live: cached
+        model.cache.invalidate_rules(key)
+        r.live = r.applies & r.active[:, None]
+        r.n_live = r.live.sum(axis=0, dtype=np.int32)
+    s.kept_prev = r.comply & r.live
+
+
+def township_plan(model: RuralGovernanceModel, s: Scratch) -> None:
+    """Each township sets its plan ([`Township.plan`][ruralgov.model.agents.Township.plan]);
+    detection per township and rule is rule enforcement x fidelity x effort (ODD 7.2).
+
+    Writes: the townships' plans; scratch ``fidelity``, ``effort``, ``fit``, ``deviation``,
+    ``petition_capacity``, ``dispute_capacity``, ``suppress``, ``detect``."""
+    ts = model.townships
+    for t in ts:
+        t.plan()
+    s.fidelity = np.array([t.fidelity for t in ts], dtype=F32)
+    s.effort = np.array([t.effort for t in ts], dtype=F32)
+    s.fit = np.array([t.fit for t in ts], dtype=F32)
+    s.deviation = np.array([t.deviation for t in ts], dtype=F32)
+    s.petition_capacity = np.array([t.petition_capacity for t in ts])
+    s.dispute_capacity = np.array([t.dispute_capacity for t in ts])
+    s.suppress = np.array([t.suppress_probability for t in ts], dtype=F32)
+    if model.p["mech_enforcement"]:
+        s.detect = (s.enforcement_now[None, :] * (s.fidelity * s.effort)[:, None]).astype(F32)
+    else:
+        s.detect = np.zeros((len(ts), model.rules.k), dtype=F32)
+
+
+def township_report(model: RuralGovernanceModel, s: Scratch) -> None:
+    """Townships report compliance upward and feel the pressure of reprimands
+    ([`Township.report`][ruralgov.model.agents.Township.report], ODD 7.14).
+
+    Reads: scratch ``n_kept``, ``handled``, ``escalated``; ``rules.n_live``."""
+    st = model.structure
+    num = st.township_sum(s.n_kept)
+    den = st.township_sum(model.rules.n_live)
+    true = np.divide(num, den, out=np.full(st.n_townships, np.nan), where=den > 0)
+    handled, escalated = s.handled.tolist(), s.escalated.tolist()
+    for t, tc in zip(model.townships, true.tolist()):
+        t.cases_handled = int(handled[t.index])
+        t.report(tc, int(escalated[t.index]))

@@ -1,0 +1,88 @@
+"""Welfare submodels: public services and minimum-income assistance, and participation.
+
+Each function is one submodel of docs/ODD.md section 7 and has its name; it takes the model
+and this step's [`Scratch`][ruralgov.model.state.Scratch].
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ruralgov.model.sampling import bernoulli_indices
+from ruralgov.model.state import F32, Scratch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ruralgov.model.county import RuralGovernanceModel
+
+__all__ = ["services", "participation"]
+
+
+def services(model: RuralGovernanceModel, s: Scratch) -> None:
+    """Public services and minimum-income assistance relieve hardship (低保动态管理, ODD 7.3).
+
+    The rolls are reviewed at step 1 and then every ``assistance_review`` steps: each
+    eligible villager (hardship above the poverty line) is kept on the rolls with
+    probability a = targeting_accuracy x (1 - s), s the township's self-interest
+    (relationship-based allocation), and an ineligible one is put on them with probability
+    (1 - a) x e / (1 - e), e the eligible share, so that the rolls keep about the size of the
+    eligible population while errors of inclusion and exclusion grow with (1 - a).
+
+    Reads: ``hardship``, the townships' self-interest. Writes: ``assisted``,
+    ``effective_hardship``; scratch ``gains``, ``losses``, ``tally``."""
+    p, v = model.p, model.villagers
+    if not p["mech_services"]:
+        v.effective_hardship = v.hardship
+        v.assisted[:] = False
+        return
+    review = p["assistance_review"]
+    if model.steps == 1 or (review > 0 and (model.steps - 1) % review == 0):
+        eligible = v.hardship > p["poverty_line"]
+        self_interest = model.structure.to_villagers(model.township_self_interest)
+        accuracy = p["targeting_accuracy"] * (1.0 - self_interest)
+        e = min(float(eligible.mean()), 0.5)
+        leak = (1.0 - accuracy) * e / (1.0 - e)
+        u = model.rng.random(model.structure.n)
+        v.assisted = np.where(eligible, u < accuracy, u < leak)
+        model.cache.services = None
+    if model.cache.services is None:  # fixed between reviews
+        model.cache.services = _assistance(model)
+    excluded, measures = model.cache.services
+    base = F32(p["service_gain"] * p["service_coverage"])
+    s.gains += base
+    s.gains += np.multiply(v.assisted, F32(p["service_gain"]), dtype=F32)
+    s.losses[excluded] += F32(p["exclusion_loss"])
+    s.tally.update(measures)
+
+
+def _assistance(model: RuralGovernanceModel) -> tuple[np.ndarray, dict[str, float]]:
+    """Effective hardship under the current rolls; the excluded eligible villagers and the
+    targeting measures."""
+    p, v = model.p, model.villagers
+    eligible = v.hardship > p["poverty_line"]
+    relief = F32(1.0 - p["service_coverage"] * p["service_relief"])
+    v.effective_hardship = v.hardship * relief * np.where(
+        v.assisted, F32(1.0 - p["assistance_relief"]), F32(1.0))
+    excluded = np.flatnonzero(eligible & ~v.assisted)
+    n_elig = int(eligible.sum())
+    n_ass = int(v.assisted.sum())
+    return excluded, {
+        "assisted_share": n_ass / model.structure.n,
+        "inclusion_error": int((v.assisted & ~eligible).sum()) / n_ass if n_ass else 0.0,
+        "exclusion_error": excluded.size / n_elig if n_elig else 0.0}
+
+
+def participation(model: RuralGovernanceModel, s: Scratch) -> None:
+    """A share of villagers takes part in deliberation (民主参与): legitimacy rises and
+    grievance is talked down (疏导情绪; ODD 7.7).
+
+    Writes: ``grievance``; scratch ``gains``, ``tally``."""
+    p = model.p
+    if not p["mech_participation"] or p["participation"] <= 0:
+        s.tally["participants"] = 0
+        return
+    part = bernoulli_indices(model.rng, model.structure.n, p["participation"])
+    s.gains[part] += F32(p["participation_gain"])
+    model.villagers.grievance[part] *= F32(1.0 - p["participation_relief"])
+    s.tally["participants"] = int(part.size)
