@@ -109,3 +109,29 @@ def test_odd_2020_checklist_answers_every_element_with_a_real_section():
         for anchor in links:
             assert anchor in sections, f"{question}: link #{anchor} matches no heading"
             assert len(sections[anchor].split()) >= 20, f"section #{anchor} is (nearly) empty"
+
+
+def _section(text: str, start: str, end: str) -> str:
+    return text[text.index(start):text.index(end)]
+
+
+def test_section_2_names_every_declared_villager_and_rule_variable():
+    from dataclasses import fields
+
+    from ruralgov.model.state import Rules, Villagers
+
+    section = _section(_text(), "## 2. Entities", "## 3. Process overview")
+    missing = [f"{cls.__name__}.{f.name}" for cls in (Villagers, Rules) for f in fields(cls)
+               if f"`{f.name}`" not in section]
+    assert not missing, f"docs/ODD.md section 2 does not describe {missing}"
+
+
+def test_section_3_table_is_the_schedule_with_each_submodels_module():
+    from ruralgov.model.schedule import SCHEDULE
+
+    section = _section(_text(), "## 3. Process overview", "## 4. Design concepts")
+    rows = re.findall(r"^\| (\d+) \| `(\w+)` \| `(\w+)` \|", section, re.M)
+    assert [(int(i), name) for i, name, _ in rows] == [
+        (i, f.__name__) for i, f in enumerate(SCHEDULE, 1)]
+    for (_, name, module), f in zip(rows, SCHEDULE):
+        assert f.__module__.rsplit(".", 1)[-1] == module, (name, f.__module__)

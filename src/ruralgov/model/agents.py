@@ -2,19 +2,15 @@
 
 They are few (a handful to thousands), so each is a ``mesa.Agent`` with its own state and
 methods named after the ODD submodels they run. Villagers are many and live in the model's
-numpy arrays ([`ruralgov.model.county`][ruralgov.model.county]).
+numpy arrays ([`ruralgov.model.state`][ruralgov.model.state]). As in Mesa's examples, an agent
+reaches its model as ``self.model`` and does not import the model module.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 
 from ruralgov.model import equations
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ruralgov.model import RuralGovernanceModel
 
 __all__ = ["Township", "Department"]
 
@@ -28,7 +24,7 @@ class Township(mesa.Agent):
     cost removed by fitting rules to need (``fit``) and ``deviation``.
     """
 
-    def __init__(self, model: RuralGovernanceModel, index: int, n_villagers: int,
+    def __init__(self, model: mesa.Model, index: int, n_villagers: int,
                  self_interest: float):
         super().__init__(model)
         self.index = index
@@ -99,7 +95,7 @@ class Township(mesa.Agent):
 class Department(mesa.Agent):
     """A county department (县级部门) that issues rules and answers escalated petitions."""
 
-    def __init__(self, model: RuralGovernanceModel, index: int, rules_issued: list[int]):
+    def __init__(self, model: mesa.Model, index: int, rules_issued: list[int]):
         super().__init__(model)
         self.index = index
         self.rules_issued = list(rules_issued)

@@ -1,4 +1,7 @@
-"""Per-run summaries of the per-step series (docs/ODD.md, design concept "observation")."""
+"""Per-run summaries of the per-step series (docs/ODD.md, design concept "observation").
+
+[`summarise`][ruralgov.model.measures.summarise] turns one run's series into one row of
+run-level measures: means over the final quarter, peaks, totals and summaries around events."""
 
 from __future__ import annotations
 
@@ -7,25 +10,15 @@ import math
 import numpy as np
 import pandas as pd
 
+from ruralgov.model.observe import SERIES
+
 __all__ = ["summarise", "SERIES_MEASURES", "MEAN_MEASURES", "PEAK_MEASURES", "TOTAL_MEASURES",
            "SUMMARY_MEASURES"]
 
-#: The columns of the per-step series (``model.series()``), besides ``step``; the last one
-#: only with a campaign. docs/ODD.md section 4 defines each.
-SERIES_MEASURES = (
-    "compliance", "evasion", "voluntary_share", "compliance_reported", "assisted_share",
-    "inclusion_error", "exclusion_error", "persuasions", "warnings", "sanctions", "unfair_hits",
-    "participants", "petitions_new", "petitions_collective", "petitions_individual",
-    "response_time", "petitions_answered", "petitions_suppressed", "petitions_escalated",
-    "petition_backlog", "petitions_abandoned", "county_answered", "county_backlog",
-    "compliance_inspected", "protesters", "protest_events", "protest_max_size", "detained",
-    "disputes", "disputes_formal", "disputes_resolved_formally", "disputes_resolved_informally",
-    "substitution_index", "conflict_exposure", "legitimacy_mean", "legitimacy_sd",
-    "grievance_mean", "norm_attachment_mean", "implementation_fidelity", "capacity_use",
-    "pressure_mean", "fragmentation_index", "conflicting_pairs", "campaign_active",
-    "enforced_share", "reporting_gap", "enforcement_withdrawn", "scandal_active",
-    "compliance_campaign",
-)
+#: The columns of the per-step series (``model.series()``), besides ``step``: the observer's
+#: reporters ([`SERIES`][ruralgov.model.observe.SERIES]), which say how each is computed; the
+#: last one only with a campaign.
+SERIES_MEASURES = tuple(r.name for r in SERIES if r.name != "step")
 
 #: Averaged over the last quarter of the run ("<name>_final").
 MEAN_MEASURES = (

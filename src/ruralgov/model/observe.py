@@ -35,11 +35,13 @@ OMIT = object()
 class Reporter:
     """One column: its name, meaning and how it is computed. ``compute(model, scratch, row)``
     gets the row so far (for columns derived from others); ``None``: the value the submodels
-    tallied under this name."""
+    tallied under this name this step, or ``off`` if none did (its mechanism is switched
+    off)."""
 
     name: str
     doc: str
     compute: Callable[[Any, Scratch, dict], Any] | None = None
+    off: Any = 0
 
 
 def _share(num: float, den: float) -> float:
@@ -70,7 +72,7 @@ def _campaign_compliance(model, s, row):
             else NAN)
 
 
-#: Columns computed before the tallied ones, in order.
+#: Columns computed from the state, in order.
 HEAD = (
     Reporter("step", "step number (1 = the first step)", lambda m, s, r: m.steps),
     Reporter("compliance", "share of live villager-rule pairs kept",
@@ -85,9 +87,12 @@ HEAD = (
 
 #: Columns the submodels tally as events happen (scratch.tally), by submodel.
 TALLIED = (
-    Reporter("assisted_share", "share of villagers on the assistance rolls (services)"),
-    Reporter("inclusion_error", "share of the assisted who are not eligible (services)"),
-    Reporter("exclusion_error", "share of the eligible who are not assisted (services)"),
+    Reporter("assisted_share", "share of villagers on the assistance rolls (services)",
+             off=0.0),
+    Reporter("inclusion_error", "share of the assisted who are not eligible (services)",
+             off=NAN),
+    Reporter("exclusion_error", "share of the eligible who are not assisted (services)",
+             off=NAN),
     Reporter("persuasions", "detected evaders persuaded (enforcement)"),
     Reporter("warnings", "detected evaders warned (enforcement)"),
     Reporter("sanctions", "detected evaders sanctioned (enforcement)"),
@@ -96,7 +101,8 @@ TALLIED = (
     Reporter("petitions_new", "new petitions to the township (petitions)"),
     Reporter("petitions_collective", "new petitions that are collective (petitions)"),
     Reporter("petitions_individual", "new petitions that are individual (petitions)"),
-    Reporter("response_time", "mean steps an answered petition waited (petitions)"),
+    Reporter("response_time", "mean steps an answered petition waited (petitions)",
+             off=NAN),
     Reporter("petitions_answered", "petitions the townships answered (petitions)"),
     Reporter("petitions_suppressed", "petitions suppressed, 劝返 (petitions)"),
     Reporter("petitions_escalated", "petitions escalated to the county (petitions)"),
@@ -118,10 +124,10 @@ TALLIED = (
     Reporter("substitution_index", "share of resolved disputes resolved by elders "
              "(disputes)"),
     Reporter("conflict_exposure", "mean share of a villager's live rule pairs that "
-             "conflict (update_legitimacy)"),
+             "conflict (update_legitimacy)", off=0.0),
 )
 
-#: Columns computed after the tallied ones, in order.
+#: Columns computed from the state and the row so far, in order.
 TAIL = (
     Reporter("legitimacy_mean", "mean legitimacy",
              lambda m, s, r: float(m.villagers.legitimacy.mean())),
@@ -158,7 +164,7 @@ TAIL = (
              "(only with a campaign)", _campaign_compliance),
 )
 
-#: Every column of the county series, in order (tallied ones where the submodels write them).
+#: Every column of the county series, in order.
 SERIES = HEAD + TALLIED + TAIL
 
 
@@ -248,11 +254,9 @@ class Observer:
     def collect(self, model: RuralGovernanceModel, s: Scratch) -> None:
         """Record this step."""
         row: dict[str, Any] = {}
-        for rep in HEAD:
-            row[rep.name] = rep.compute(model, s, row)
-        row.update(s.tally)  # in the order the submodels tallied them
-        for rep in TAIL:
-            value = rep.compute(model, s, row)
+        for rep in SERIES:
+            value = (s.tally.get(rep.name, rep.off) if rep.compute is None
+                     else rep.compute(model, s, row))
             if value is not OMIT:
                 row[rep.name] = value
         self.rows.append(row)

@@ -59,8 +59,6 @@ def update_legitimacy(model: RuralGovernanceModel, s: Scratch) -> None:
             cache.exposure_mean = float(cache.exposure.mean())
         s.losses += F32(p["conflict_loss"]) * cache.exposure
         s.tally["conflict_exposure"] = cache.exposure_mean
-    else:
-        s.tally["conflict_exposure"] = 0.0
     s.losses += F32(p["deviation_loss"]) * st.to_villagers(s.deviation)
     s.losses += F32(p["misconduct_loss"] * s.misconduct)
     if not p["mech_legitimacy"]:

@@ -168,7 +168,6 @@ def enforcement(model: RuralGovernanceModel, s: Scratch) -> None:
     v.deterrence *= F32(1.0 - p["deterrence_decay"])
     v.stage *= s.n_kept != model.rules.n_live  # kept every live rule: record cleared
     if not p["mech_enforcement"]:
-        s.tally.update({"persuasions": 0, "warnings": 0, "sanctions": 0, "unfair_hits": 0})
         return
     arb = p["arbitrariness"]
     if p["mech_fragmentation"]:

@@ -50,11 +50,6 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
     p, v, st, m = model.p, model.villagers, model.structure, s.tally
     nt = st.n_townships
     if not p["mech_contention"]:
-        m.update(dict.fromkeys(("petitions_new", "petitions_individual",
-                                "petitions_collective", "petitions_answered",
-                                "petitions_suppressed", "petitions_escalated",
-                                "petition_backlog"), 0))
-        m["response_time"] = float("nan")
         s.handled = np.zeros(nt)
         s.escalated = np.zeros(nt, dtype=np.int64)
         s.backlog = np.zeros(nt, dtype=np.int64)
@@ -144,10 +139,6 @@ def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
                                                  int(left[d.index]))
         m["county_answered"] = int(answered.sum())
         m["county_backlog"] = int((~answered).sum()) - int(gave_up.size)
-    else:
-        m["petitions_abandoned"] = 0
-        m["county_answered"] = 0
-        m["county_backlog"] = 0
     sample = bernoulli_indices(model.rng, model.structure.n, p["inspection_rate"])
     n_live = int(model.rules.n_live[sample].sum())
     m["compliance_inspected"] = (float(s.n_kept[sample].sum()) / n_live if n_live
@@ -168,8 +159,6 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
     p, v, st = model.p, model.villagers, model.structure
     if not p["mech_contention"]:
         v.protesting[:] = False
-        s.tally.update({"protesters": 0, "protest_events": 0, "protest_max_size": 0,
-                        "detained": 0})
         s.village_protesters = np.zeros(st.n_villages, dtype=np.int64)
         return
     prev = np.bincount(st.village[np.flatnonzero(v.protesting)], minlength=st.n_villages)

@@ -80,7 +80,6 @@ def participation(model: RuralGovernanceModel, s: Scratch) -> None:
     Writes: ``grievance``; scratch ``gains``, ``tally``."""
     p = model.p
     if not p["mech_participation"] or p["participation"] <= 0:
-        s.tally["participants"] = 0
         return
     part = bernoulli_indices(model.rng, model.structure.n, p["participation"])
     s.gains[part] += F32(p["participation_gain"])
