@@ -47,7 +47,7 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
     ``petition_capacity``, ``suppress``. Writes: ``pet_age``, ``pet_level``, ``pet_dept``,
     ``grievance``, ``deterrence``; scratch ``gains``, ``losses``, ``handled``, ``escalated``,
     ``backlog``, ``new_escalations``, ``tally``."""
-    p, v, st, m = model.p, model.villagers, model.structure, s.tally
+    p, v, st, tally = model.p, model.villagers, model.structure, s.tally
     nt = st.n_townships
     if not p["mech_contention"]:
         s.handled = np.zeros(nt)
@@ -66,9 +66,9 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
         n_coll = int((share >= p["collective_threshold"]).sum())
         v.pet_age[new_idx] = 0
         v.pet_level[new_idx] = 0
-    m["petitions_new"] = int(new_idx.size)
-    m["petitions_collective"] = n_coll
-    m["petitions_individual"] = int(new_idx.size) - n_coll
+    tally["petitions_new"] = int(new_idx.size)
+    tally["petitions_collective"] = n_coll
+    tally["petitions_individual"] = int(new_idx.size) - n_coll
 
     pending = np.flatnonzero((v.pet_age >= 0) & (v.pet_level == 0))
     tw = st.township[pending]
@@ -82,7 +82,7 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
     if p["mech_discretion"]:
         relief *= 1.0 - p["rigidity_penalty"] * (1.0 - p["discretion"])
     a_idx = pending[answered]
-    m["response_time"] = float(v.pet_age[a_idx].mean() + 1) if a_idx.size else float("nan")
+    tally["response_time"] = float(v.pet_age[a_idx].mean() + 1) if a_idx.size else float("nan")
     _answer(model, s, a_idx, relief)
     s_idx = pending[suppressed]
     v.grievance[s_idx] += F32(p["suppression_grievance"])
@@ -100,10 +100,10 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
     s.backlog = np.bincount(st.township[w_idx], minlength=nt) - s.escalated
     s.new_escalations = esc
     np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
-    m["petitions_answered"] = int(a_idx.size)
-    m["petitions_suppressed"] = int(s_idx.size)
-    m["petitions_escalated"] = int(esc.size)
-    m["petition_backlog"] = int(w_idx.size - esc.size)
+    tally["petitions_answered"] = int(a_idx.size)
+    tally["petitions_suppressed"] = int(s_idx.size)
+    tally["petitions_escalated"] = int(esc.size)
+    tally["petition_backlog"] = int(w_idx.size - esc.size)
 
 
 def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
@@ -113,7 +113,7 @@ def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
     Reads: ``pet_level``, ``pet_age``, ``pet_dept``; scratch ``new_escalations``,
     ``n_kept``. Writes: the departments' tallies, ``pet_age``, ``grievance``; scratch
     ``gains``, ``losses``, ``tally``."""
-    p, v, m = model.p, model.villagers, s.tally
+    p, v, tally = model.p, model.villagers, s.tally
     n_dep = len(model.departments)
     if p["mech_contention"]:
         # petitions escalated in this step reach the county next step
@@ -130,18 +130,18 @@ def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
         gave_up = waiting[v.pet_age[waiting] >= p["escalation_wait"] + p["petition_patience"]]
         v.pet_age[gave_up] = -1
         np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
-        m["petitions_abandoned"] = int(gave_up.size)
+        tally["petitions_abandoned"] = int(gave_up.size)
         received = np.bincount(v.pet_dept[s.new_escalations], minlength=n_dep)
         ans = np.bincount(dep[answered], minlength=n_dep)
         left = np.bincount(dep[~answered], minlength=n_dep)
         for d in model.departments:
             d.received, d.answered, d.backlog = (int(received[d.index]), int(ans[d.index]),
                                                  int(left[d.index]))
-        m["county_answered"] = int(answered.sum())
-        m["county_backlog"] = int((~answered).sum()) - int(gave_up.size)
+        tally["county_answered"] = int(answered.sum())
+        tally["county_backlog"] = int((~answered).sum()) - int(gave_up.size)
     sample = bernoulli_indices(model.rng, model.structure.n, p["inspection_rate"])
     n_live = int(model.rules.n_live[sample].sum())
-    m["compliance_inspected"] = (float(s.n_kept[sample].sum()) / n_live if n_live
+    tally["compliance_inspected"] = (float(s.n_kept[sample].sum()) / n_live if n_live
                                  else float("nan"))
 
 
