@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 DEMO_ARGS ?= --seed 1
 
-.PHONY: demo test bench paper-quick paper dashboard docs docs-serve archive venv dev clean-venv
+.PHONY: demo test lint bench paper-quick paper dashboard docs docs-serve archive venv dev clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,14 @@ dev: $(DEVSTAMP)
 demo: $(STAMP)
 	$(VENV)/bin/ruralgov run baseline $(DEMO_ARGS)
 
-## test: install with dev extras and run the whole test suite
+## test: install with dev extras, lint (ruff) and run the whole test suite
 test: $(DEVSTAMP)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+## lint: ruff over the whole tree (configured in pyproject.toml)
+lint: $(DEVSTAMP)
+	$(VENV)/bin/ruff check .
 
 ## paper-quick: the paper's hypotheses, realism patterns and classic models, quick profile
 ## (small counties; a few minutes on two cores; run by CI) -> results/paper-quick/REPORT.md

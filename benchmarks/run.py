@@ -161,8 +161,8 @@ def measure_sweep(runs: int) -> dict:
     import tempfile
 
     from ruralgov import RuralGovernanceModel
-    from ruralgov.study.experiment import load_experiment
     from ruralgov.io.results import read_runs
+    from ruralgov.study.experiment import load_experiment
     from ruralgov.study.sweep import run_sweep
 
     t0 = time.perf_counter()
@@ -263,7 +263,7 @@ def machine() -> dict:
             "python": platform.python_version(), "numpy": numpy.__version__,
             "scipy": scipy.__version__, "mesa": mesa.__version__,
             "ruralgov": ruralgov.__version__, "git_revision": git_revision(),
-            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+            "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -363,7 +363,8 @@ def table(r: dict) -> str:
         lines.append(f"| {x['villagers']:,} | {x['per_agent_villager_steps_per_s']:,.0f} "
                      f"| {x['vectorised_villager_steps_per_s']:,.0f} | {x['ratio']:,.0f}x |")
     if r.get("update_schemes"):
-        lines += ["", "| villagers | synchronous step (s) | random-sequential step (s) | cost | colours |",
+        lines += ["", "| villagers | synchronous step (s) | random-sequential step (s) | cost "
+                      "| colours |",
                   "|---:|---:|---:|---:|---:|"]
         for x in r["update_schemes"]:
             if "error" in x:

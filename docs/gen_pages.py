@@ -12,6 +12,7 @@ every build, so they cannot drift from what they describe):
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 from pathlib import Path
@@ -23,10 +24,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import mkdocs_gen_files  # noqa: E402
 
-from ruralgov.model.params import REGISTRY  # noqa: E402
 from ruralgov.analysis.plotting import plot_series  # noqa: E402
-from ruralgov.study.runner import run_scenario  # noqa: E402
 from ruralgov.io.scenario import load_scenario  # noqa: E402
+from ruralgov.model.params import REGISTRY  # noqa: E402
+from ruralgov.study.runner import run_scenario  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,33 +39,36 @@ GALLERY_ORDER = ["baseline", "fragmented", "integrated", "suspended_township", "
                  "lineage_stronghold", "rigid_topdown", "flexible_discretion",
                  "demolition_campaign"]
 
-#: public modules with a page in the API reference, in reading order
-API_MODULES = [
-    ("ruralgov.model.county", "The model"),
-    ("ruralgov.model.equations", "Decision rules"),
-    ("ruralgov.model.agents", "Township and department agents"),
-    ("ruralgov.model.network", "Population and network"),
-    ("ruralgov.model.params", "Parameter registry"),
-    ("ruralgov.model.measures", "Measures"),
-    ("ruralgov.io.scenario", "Scenario files"),
-    ("ruralgov.study.runner", "Running a scenario"),
-    ("ruralgov.io.fielddata", "Field data"),
-    ("ruralgov.study.experiment", "Experiment files"),
-    ("ruralgov.model.sampling", "Designs and seeds"),
-    ("ruralgov.study.sweep", "Sweeps"),
-    ("ruralgov.analysis.sensitivity", "Analysis"),
-    ("ruralgov.analysis.verdicts", "Verdicts"),
-    ("ruralgov.study.reproduce", "Reproducing the paper"),
-    ("ruralgov.model.classic", "Classic models"),
-    ("ruralgov.study.validation", "Validation"),
-    ("ruralgov.analysis.plotting", "Plotting"),
-    ("ruralgov.io.provenance", "Provenance"),
-    ("ruralgov.model.schema", "Input validation"),
-    ("ruralgov.app.cli", "Command line"),
-    ("ruralgov.app.dashboard.session", "Dashboard computations"),
-    ("ruralgov.app.dashboard.labels", "Dashboard labels"),
-    ("ruralgov.app.dashboard.app", "Dashboard page"),
-]
+#: the package's layers, lowest first (ruralgov/__init__.py), with their titles in the reference
+LAYERS = {"model": "The model", "io": "Files", "analysis": "Analysis and reporting",
+          "study": "Experiments, runs and sweeps", "app": "Command line and dashboard"}
+
+
+def _title(doc: str) -> str:
+    """A short title from a docstring's first line: up to the first bracket, colon, dash or
+    full stop, links and literals plain."""
+    line = re.sub(r"\[`([^`]+)`\]\[[^\]]+\]", r"\1", doc.split("\n")[0])
+    line = re.split(r" \(|: | — |\. |\.$", line.replace("``", ""))[0].strip()
+    return line[:1].upper() + line[1:]
+
+
+def api_modules() -> list[tuple[str, str]]:
+    """Every public module of the package (none starting with ``_``), layer by layer, with the
+    first line of its docstring as title: a new module gets its page without being listed."""
+    src = ROOT / "src" / "ruralgov"
+    found = []
+    for path in src.rglob("*.py"):
+        parts = path.relative_to(src).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if not parts or any(p.startswith("_") for p in parts):
+            continue
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        found.append((parts, "ruralgov." + ".".join(parts), _title(doc) or parts[-1]))
+    order = list(LAYERS)
+    found.sort(key=lambda f: (order.index(f[0][0]) if f[0][0] in order else len(order),
+                              len(f[0]) > 1, f[0]))
+    return [(module, title) for _, module, title in found]
 
 
 def _value(v) -> str:
@@ -113,16 +117,20 @@ def gallery() -> None:
 
 def reference() -> None:
     summary = []
-    for module, title in API_MODULES:
-        page = f"{module.removeprefix('ruralgov.').replace('.', '/')}.md"
+    for module, title in api_modules():
+        path = module.removeprefix("ruralgov.").replace(".", "/")
+        is_package = (ROOT / "src" / "ruralgov" / path / "__init__.py").is_file()
+        page = f"{path}/index.md" if is_package else f"{path}.md"
         with mkdocs_gen_files.open(f"reference/{page}", "w") as f:
             f.write(f"# {title}: `{module}`\n\n::: {module}\n")
-        summary.append(f"* [{title}]({page})")
+        depth = module.count(".") - 1 - (0 if is_package else 0)
+        summary.append("    " * depth + f"* [{title}]({page})")
     with mkdocs_gen_files.open("reference/index.md", "w") as f:
         f.write("# API reference\n\nGenerated from the docstrings. Start with "
-                "[the model](model.md) and [the parameter registry](params.md); the command "
-                "line (`ruralgov --help`) is a thin layer over [running a scenario](runner.md), "
-                "[sweeps](sweep.md) and [reproducing the paper](reproduce.md).\n")
+                "[the model](model/county.md) and [the parameter registry](model/params.md); "
+                "the command line (`ruralgov --help`) is a thin layer over [running a "
+                "scenario](study/runner.md), [sweeps](study/sweep.md) and [reproducing the "
+                "paper](study/reproduce.md).\n")
     with mkdocs_gen_files.open("reference/SUMMARY.md", "w") as f:
         f.write("* [Overview](index.md)\n" + "\n".join(summary) + "\n")
 

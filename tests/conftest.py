@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ruralgov.model.measures import summarise
 from ruralgov.model import RuralGovernanceModel
+from ruralgov.model.measures import summarise
 
 #: A small county: fast enough for many runs, large enough for stable averages.
 SMALL = dict(n_villagers=600, n_townships=2, villages_per_township=3)

@@ -11,10 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ruralgov.analysis.sensitivity import analyze, main_effects, morris_indices, point_means, sobol_indices
-from ruralgov.study.experiment import load_experiment
+from ruralgov.analysis.sensitivity import (
+    analyze,
+    main_effects,
+    morris_indices,
+    point_means,
+    sobol_indices,
+)
+from ruralgov.io.results import read_runs
 from ruralgov.model.schema import InputError
-from ruralgov.study.sweep import read_runs, run_sweep
+from ruralgov.study.experiment import load_experiment
+from ruralgov.study.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 

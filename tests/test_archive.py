@@ -43,7 +43,7 @@ def test_archive_has_code_odd_pinned_dependencies_example_and_expected_output(ar
         names = set(z.namelist())
         for need in ("README.md", "LICENSE", "CITATION.cff", "codemeta.json", "requirements.txt",
                      "environment.json", "run_example.sh", "check_example.py",
-                     "code/pyproject.toml", "code/src/ruralgov/model.py",
+                     "code/pyproject.toml", "code/src/ruralgov/model/county.py",
                      "code/scenarios/baseline.yaml", "docs/ODD.md",
                      "results/expected/series.csv", "results/expected/summary.csv",
                      "results/expected/manifest.json", "results/expected/figure.png"):

@@ -33,7 +33,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 # ------------------------------------------------------------------ without a browser
 def test_the_model_never_imports_the_dashboard():
-    code = ("import sys, ruralgov, ruralgov.model.county, ruralgov.study.runner, ruralgov.study.sweep; "
+    code = ("import sys, ruralgov, ruralgov.model.county, ruralgov.study.runner, "
+            "ruralgov.study.sweep; "
             "bad = [m for m in sys.modules if m.startswith(('ruralgov.app.dashboard', 'solara'))]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
@@ -140,7 +141,7 @@ def _serve(*args):
             return proc, url
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read())
+                raise RuntimeError(proc.stdout.read()) from None
             time.sleep(0.5)
     proc.kill()
     raise RuntimeError("the dashboard did not start in 60 s")

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from ruralgov.io.fielddata import load_population
-from ruralgov.model import RuralGovernanceModel
-from ruralgov.study.runner import run_scenario
 from ruralgov.io.scenario import load_scenario
+from ruralgov.model import RuralGovernanceModel
 from ruralgov.model.schema import InputError
+from ruralgov.study.runner import run_scenario
 
 VILLAGERS = """id,township,village,lineage,elder,hardship,legitimacy
 a,North,Li,Li,1,0.2,0.7

@@ -114,8 +114,8 @@ def _field_population(tmp: Path):
 
 
 def _run(name: str, seed: int, tmp: Path) -> dict[str, str]:
-    from ruralgov.model import RuralGovernanceModel
     from ruralgov.io.scenario import load_scenario
+    from ruralgov.model import RuralGovernanceModel
 
     scenario, params, steps = CONFIGS[name]
     population = None
@@ -159,8 +159,9 @@ def test_model_outputs_unchanged(name, seed, tmp_path):
 
 
 def test_smoke_sweep_runs_table_unchanged(tmp_path):
+    from ruralgov.io.results import read_runs, read_series
     from ruralgov.study.experiment import load_experiment
-    from ruralgov.study.sweep import read_runs, read_series, run_sweep
+    from ruralgov.study.sweep import run_sweep
 
     out = tmp_path / "smoke"
     run_sweep(load_experiment(ROOT / "experiments" / "smoke.yaml"), out, workers=1,

@@ -102,3 +102,34 @@ def test_the_checks_see_a_violation():
     names = [n for n, _ in _imports(MODULES["ruralgov.app.cli"])]
     assert any(_layer(_resolve(n)) == LAYERS.index("study") for n in names)
     assert _resolve("ruralgov.model.state.F32") == "ruralgov.model.state"
+
+
+def test_old_module_paths_still_import_the_moved_modules():
+    import importlib
+
+    import ruralgov
+
+    for old, new in ruralgov.MOVED.items():
+        assert importlib.import_module(f"ruralgov.{old}") is importlib.import_module(
+            f"ruralgov.{new}"), old
+    from ruralgov.analysis import analyze
+    from ruralgov.analysis.sensitivity import analyze as analyze_moved
+    from ruralgov.model import RuralGovernanceModel
+    from ruralgov.model.county import RuralGovernanceModel as model_moved
+    from ruralgov.runner import run_scenario
+    from ruralgov.study.runner import run_scenario as moved
+
+    assert run_scenario is moved and analyze is analyze_moved
+    assert RuralGovernanceModel is model_moved
+
+
+def test_import_ruralgov_is_light():
+    """``import ruralgov`` (and the parameter registry) do not import Mesa or pandas."""
+    import subprocess
+    import sys
+
+    code = ("import sys, ruralgov, ruralgov.model.params; "
+            "heavy = [m for m in ('mesa', 'pandas', 'scipy') if m in sys.modules]; "
+            "assert not heavy, heavy; "
+            "from ruralgov import RuralGovernanceModel; assert 'mesa' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

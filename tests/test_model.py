@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ruralgov.model.agents import Department, Township
 from ruralgov.model import RuralGovernanceModel
+from ruralgov.model.agents import Department, Township
 from ruralgov.model.params import MECHANISMS
 from ruralgov.model.schema import InputError
 
@@ -140,7 +140,8 @@ def test_services_off_no_assistance_no_relief():
     assert not m.villagers.assisted.any()
     np.testing.assert_array_equal(m.villagers.effective_hardship, m.villagers.hardship)
     on = run_model(steps=5, service_coverage=1.0)
-    assert on.villagers.assisted.any() and (on.villagers.effective_hardship < on.villagers.hardship).all()
+    v = on.villagers
+    assert v.assisted.any() and (v.effective_hardship < v.hardship).all()
 
 
 # ------------------------------------------------------------------ mechanism directions

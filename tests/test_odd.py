@@ -44,8 +44,13 @@ def test_the_step_runs_the_schedule_and_nothing_else():
 
     calls = []
     m = RuralGovernanceModel(seed=0, n_villagers=200, n_townships=1, villages_per_township=2)
-    m.submodels = tuple((lambda f: lambda model, s: (calls.append(f.__name__), f(model, s)))(f)
-                        for f in SCHEDULE)
+    def logged(f):
+        def run(model, s):
+            calls.append(f.__name__)
+            f(model, s)
+        return run
+
+    m.submodels = tuple(logged(f) for f in SCHEDULE)
     m.step()
     assert calls == [f.__name__ for f in SCHEDULE]
     src = inspect.getsource(RuralGovernanceModel.step)

@@ -49,7 +49,7 @@ def test_sdist_holds_the_source_not_the_results(installed):
     import tarfile
 
     names = tarfile.open(installed["sdist"]).getnames()
-    assert any(n.endswith("src/ruralgov/model.py") for n in names)
+    assert any(n.endswith("src/ruralgov/model/county.py") for n in names)
     assert any(n.endswith("docs/ODD.md") for n in names)
     assert not any("/results/" in n or "test-artifacts" in n for n in names)
 
@@ -87,7 +87,7 @@ def test_dashboard_works_once_its_extra_is_installed(installed):
                 break
             except OSError:
                 if proc.poll() is not None:
-                    raise AssertionError(proc.stdout.read())
+                    raise AssertionError(proc.stdout.read()) from None
                 time.sleep(0.5)
         else:
             raise AssertionError("the dashboard did not start")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from matplotlib import font_manager
 
-from ruralgov.app.dashboard.session import build, figure_png, series_figure
 from ruralgov.analysis.plotting import _CJK_FILES, _t, cjk_font, plot_series
+from ruralgov.app.dashboard.session import build, figure_png, series_figure
 
 from .conftest import run_model
 

@@ -6,9 +6,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ruralgov.io.scenario import load_scenario
 from ruralgov.model import RuralGovernanceModel
 from ruralgov.model.params import PARAMS, REGISTRY
-from ruralgov.io.scenario import load_scenario
 from ruralgov.model.schema import InputError
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),

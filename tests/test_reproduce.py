@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ruralgov.model.schema import InputError
 from ruralgov.study.experiment import load_experiment
 from ruralgov.study.reproduce import paper_experiments, reproduce
-from ruralgov.model.schema import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 

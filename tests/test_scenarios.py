@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from ruralgov.app.cli import main
-from ruralgov.model.params import REGISTRY
-from ruralgov.study.runner import run_scenario
 from ruralgov.io.scenario import list_scenarios, load_scenario, parse_overrides
+from ruralgov.model.params import REGISTRY
 from ruralgov.model.schema import InputError
+from ruralgov.study.runner import run_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p.stem for p in (REPO / "scenarios").glob("*.yaml"))

@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from ruralgov.study.experiment import load_experiment, run_seed
+from ruralgov.io.results import read_runs, read_series
 from ruralgov.model.schema import InputError
-from ruralgov.study.sweep import parse_shard, read_runs, read_series, run_sweep
+from ruralgov.study.experiment import load_experiment, run_seed
+from ruralgov.study.sweep import parse_shard, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "experiments" / "smoke.yaml"

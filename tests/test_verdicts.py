@@ -15,7 +15,7 @@ def runs(f, levels=(0.0, 0.25, 0.5, 0.75, 1.0), reps=10, noise=0.05, seed=0, b=N
     rows = []
     grid = [(x, None) for x in levels] if b is None else [(x, y) for x in levels for y in b]
     for p, (x, y) in enumerate(grid):
-        for r in range(reps):
+        for _ in range(reps):
             val = f(x) if y is None else f(x, y)
             rows.append({"point": p, "x": x, "y": y, "status": "ok",
                          "m": val + rng.normal(0, noise)})

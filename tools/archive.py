@@ -39,7 +39,9 @@ import pandas as pd
 from packaging.requirements import Requirement
 
 import ruralgov
+from ruralgov.io.files import atomic_path, require_empty, write_json
 from ruralgov.io.provenance import git_revision, utc_now
+from ruralgov.model.schema import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -150,7 +152,8 @@ and the model, runs the baseline county for 200 monthly steps with seed 1
 with
 
 ```
-example reproduced: series.csv ({rows} steps x {cols} measures) and summary.csv match results/expected/
+example reproduced: series.csv ({rows} steps x {cols} measures) and summary.csv match
+results/expected/
 ```
 
 and exit status 0; any difference is listed and the exit status is 1. With another Python
@@ -277,9 +280,8 @@ def build_archive(out: Path) -> Path:
         env = {"python": platform.python_version(), "platform": platform.platform(),
                "ruralgov": version, "git": git, "created_utc": utc_now(), "packages": pins,
                "example": ["ruralgov", "run", *EXAMPLE]}
-        (stage / "environment.json").write_text(json.dumps(env, indent=2) + "\n")
-        (stage / "codemeta.json").write_text(
-            json.dumps(_codemeta(version, pins, git), indent=2, ensure_ascii=False) + "\n")
+        write_json(env, stage / "environment.json")
+        write_json(_codemeta(version, pins, git), stage / "codemeta.json")
         (stage / "check_example.py").write_text(CHECK_EXAMPLE.format(example=EXAMPLE))
         run = stage / "run_example.sh"
         run.write_text(RUN_EXAMPLE)
@@ -298,12 +300,11 @@ def build_archive(out: Path) -> Path:
             events=int(summary["protest_events_total"]),
             deps=", ".join(f"{k} {v}" for k, v in pins.items())), encoding="utf-8")
         out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_suffix(".zip.partial")
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
+        require_empty(out, "--out")  # made meanwhile by someone else?
+        with atomic_path(out) as partial, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
             for path in sorted(stage.rglob("*")):
                 if path.is_file():
                     z.write(path, path.relative_to(stage.parent).as_posix())
-        partial.rename(out)
     return out
 
 
@@ -312,9 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path,
                         default=ROOT / "dist" / f"ruralgov-{ruralgov.__version__}-comses.zip")
     args = parser.parse_args(argv)
-    if args.out.exists():
-        print(f"archive: {args.out} exists; it is never overwritten — remove it or give "
-              "another --out", file=sys.stderr)
+    try:
+        require_empty(args.out, "--out")
+    except InputError as err:
+        print(f"archive: {err}", file=sys.stderr)
         return 2
     out = build_archive(args.out)
     with zipfile.ZipFile(out) as z:

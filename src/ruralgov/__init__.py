@@ -27,9 +27,10 @@ __version__ = "0.1.0"
 __all__ = ["RuralGovernanceModel", "PARAMS", "defaults", "__version__"]
 
 #: Module paths of ruralgov 0.1 before the layers, still importable (scripts written against
-#: them keep working); new code uses the layered paths.
+#: them keep working); new code uses the layered paths. (``ruralgov.model`` and
+#: ``ruralgov.analysis`` are now packages that give what the old modules gave.)
 MOVED = {
-    "model": "model.county", "agents": "model.agents", "rules": "model.equations",
+    "agents": "model.agents", "rules": "model.equations",
     "network": "model.network", "sampling": "model.sampling", "params": "model.params",
     "schema": "model.schema", "measures": "model.measures", "classic": "model.classic",
     "scenario": "io.scenario", "fielddata": "io.fielddata", "provenance": "io.provenance",
@@ -65,4 +66,4 @@ class _MovedFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         pass
 
 
-sys.meta_path.append(_MovedFinder())
+sys.meta_path.insert(0, _MovedFinder())  # before the path finder: one module, not a copy

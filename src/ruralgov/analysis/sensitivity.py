@@ -1,8 +1,10 @@
 """Analyse a sweep: tables of means with confidence intervals, main effects and interactions,
 Sobol' and Morris sensitivity indices (SALib), figures and a Markdown summary.
 
-``analyze(results_dir)`` reads the sweep's ``manifest.json`` and runs table and writes into a
-new folder ``<results>/analysis`` (``analysis-2``, ... if one exists: never overwritten):
+``analyze(results_dir)`` reads the sweep's ``manifest.json`` and runs table
+([`ruralgov.io.results`][ruralgov.io.results]) and writes into a new folder
+``<results>/analysis`` (``analysis-2``, ... if one exists: never overwritten), which appears
+complete or not at all:
 
 * ``point_means.csv`` — per design point and measure: mean, standard deviation, n and the 95 %
   confidence interval of the mean over replications (Student t);
@@ -21,7 +23,6 @@ Analysis is downstream of the model and the sweep: nothing here runs a model.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ruralgov.io.files import atomic_dir, new_dir, write_text
+from ruralgov.io.results import read_manifest, read_runs
 from ruralgov.model.schema import InputError
 
 __all__ = ["analyze", "DEFAULT_MEASURES", "point_means", "main_effects", "sobol_indices",
@@ -163,15 +166,6 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, threshold: float = 0.8
     return pd.DataFrame(rows), stats_
 
 
-def _new_dir(base: Path) -> Path:
-    out, i = base, 1
-    while out.exists():
-        i += 1
-        out = base.with_name(f"{base.name}-{i}")
-    out.mkdir(parents=True)
-    return out
-
-
 def analyze(results: Path | str, measures: list[str] | None = None,
             out: Path | str | None = None) -> Path:
     """Analyse the sweep in ``results``; return the folder the analysis was written to."""
@@ -180,17 +174,9 @@ def analyze(results: Path | str, measures: list[str] | None = None,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ruralgov.study.sweep import read_runs
-
     results = Path(results)
-    mf = results / "manifest.json"
-    if not mf.is_file():
-        raise InputError(f"{results}: not a sweep folder (no manifest.json); give the folder "
-                         "`ruralgov sweep` wrote, e.g. results/sweeps/smoke")
-    manifest = json.loads(mf.read_text(encoding="utf-8"))
-    definition = manifest["definition"]
-    design = definition["design"]
-    factors = list(definition["factors"])
+    manifest = read_manifest(results)
+    factors = list(manifest["definition"]["factors"])
     runs = read_runs(results)
     if runs.empty:
         raise InputError(f"{results}: no finished runs yet; run the sweep first")
@@ -201,7 +187,20 @@ def analyze(results: Path | str, measures: list[str] | None = None,
                                                                        "_peak")))
         raise InputError(f"--measures: unknown {', '.join(bad)}; the runs table has "
                          f"{', '.join(summary_cols)}")
-    out = _new_dir(Path(out) if out else results / "analysis")
+    folder = new_dir(Path(out) if out else results / "analysis")  # claims the name
+    try:
+        with atomic_dir(folder) as tmp:
+            _write_analysis(plt, tmp, results, manifest, runs, factors, measures)
+    except BaseException:
+        folder.rmdir()  # the empty folder that claimed the name
+        raise
+    return folder
+
+
+def _write_analysis(plt, out: Path, results: Path, manifest: dict[str, Any], runs: pd.DataFrame,
+                    factors: list[str], measures: list[str]) -> None:
+    definition = manifest["definition"]
+    design = definition["design"]
     n_failed = int((runs.status != "ok").sum())
     expected = int(manifest.get("n_runs", len(runs)))
     lines = [f"# Analysis of `{manifest['experiment']['name']}`", "",
@@ -282,8 +281,7 @@ def analyze(results: Path | str, measures: list[str] | None = None,
               f"runs = pd.read_parquet('{results}/runs')      # one row per run",
               "```", "",
               "or with DuckDB: `SELECT * FROM read_parquet('" f"{results}/runs/*.parquet')`.", ""]
-    (out / "SUMMARY.md").write_text("\n".join(lines), encoding="utf-8")
-    return out
+    write_text("\n".join(lines), out / "SUMMARY.md")
 
 
 def _scenario_discovery(ok: pd.DataFrame, factors: list[str], out: Path) -> list[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from ruralgov import __version__
@@ -17,46 +16,21 @@ from ruralgov.model.schema import InputError
 EXIT_INPUT = 2
 
 
-class _Progress:
-    """A one-line progress report on stderr for runs that take a while."""
-
-    def __init__(self, label: str, enabled: bool = True):
-        self.label = label
-        self.enabled = enabled
-        self.t0 = time.perf_counter()
-        self.last = 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if done < total and now - self.last < 0.5:
-            return
-        self.last = now
-        elapsed = now - self.t0
-        rate = done / elapsed if elapsed > 0 else 0.0
-        left = (total - done) / rate if rate > 0 else 0.0
-        end = "\n" if done == total else ""
-        sys.stderr.write(f"\r{self.label}: step {done}/{total}  {rate:,.1f} steps/s  "
-                         f"~{left:,.0f} s left   {end}")
-        sys.stderr.flush()
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ruralgov.study.runner import default_out_dir, run_scenario, write_run
+    from ruralgov.io.files import require_empty
     from ruralgov.io.scenario import load_scenario, parse_overrides
+    from ruralgov.study.progress import Progress
+    from ruralgov.study.runner import default_out_dir, run_scenario, write_run
 
     scenario = load_scenario(args.scenario)
     overrides = parse_overrides(args.set)
     scenario.resolved(overrides)  # validate the combination before running
     if args.out is not None:
-        out = Path(args.out)
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise InputError(f"--out {out}: already exists and is not empty; results are never "
-                             "overwritten — choose another folder or remove it")
-    progress = _Progress(f"ruralgov run {scenario.name}", enabled=not args.quiet)
-    result = run_scenario(scenario, seed=args.seed, steps=args.steps, overrides=overrides,
-                          collect_detail=not args.no_detail, progress=progress)
+        require_empty(args.out, "--out")  # refuse before running, not after
+    with Progress(f"ruralgov run {scenario.name}", args.steps or scenario.steps, unit="steps",
+                  enabled=not args.quiet) as progress:
+        result = run_scenario(scenario, seed=args.seed, steps=args.steps, overrides=overrides,
+                              collect_detail=not args.no_detail, progress=progress)
     out = Path(args.out) if args.out is not None else default_out_dir(result)
     written = write_run(result, out, csv=args.csv, figure=not args.no_figure)
     s = result.summary
@@ -226,25 +200,20 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def _cmd_experiments(args: argparse.Namespace) -> int:
-    from ruralgov.study.experiment import experiment_dirs, load_experiment
+    from ruralgov.io.finder import named_files
+    from ruralgov.study.experiment import load_experiment
     from ruralgov.study.validation import load_validation
 
-    seen = set()
     validations = []
-    for d in experiment_dirs():
-        for f in sorted(d.rglob("*.yaml")):
-            name = str(f.relative_to(d).with_suffix(""))
-            if name in seen:
-                continue
-            seen.add(name)
-            if f.parent.name == "validation":  # classic-model validations, not sweeps
-                validations.append((name, f))
-                continue
-            try:
-                e = load_experiment(f)
-                print(f"{name:<40} {e.n_runs:>9,} runs  {e.design['type']:<9} {e.title}")
-            except InputError as err:
-                print(f"{name:<40} INVALID: {str(err).splitlines()[0]}")
+    for name, f in named_files("experiment", nested=True).items():
+        if f.parent.name == "validation":  # classic-model validations, not sweeps
+            validations.append((name, f))
+            continue
+        try:
+            e = load_experiment(f)
+            print(f"{name:<40} {e.n_runs:>9,} runs  {e.design['type']:<9} {e.title}")
+        except InputError as err:
+            print(f"{name:<40} INVALID: {str(err).splitlines()[0]}")
     if validations:
         print("\nvalidations of the classic models (run by `ruralgov reproduce`):")
         for name, f in validations:

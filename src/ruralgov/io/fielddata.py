@@ -11,7 +11,8 @@ village), ``elder`` (optional, 0/1 or true/false), and optional initial states i
 ``hardship``, ``risk_aversion``, ``legitimacy``, ``norm_attachment``. Edge columns:
 ``source``, ``target`` (villager ids). Ties are undirected and unweighted.
 
-Every problem raises one [`InputError`][ruralgov.model.schema.InputError] naming the file, the row or
+Every problem raises one [`InputError`][ruralgov.model.schema.InputError] naming the file, the row
+or
 column, and what is allowed.
 """
 

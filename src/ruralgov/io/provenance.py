@@ -1,4 +1,4 @@
-"""What every result carries: package versions, git revision, time and machine."""
+"""What every result carries: package versions, git revision and time."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["versions", "git_revision", "utc_now", "machine"]
+__all__ = ["versions", "git_revision", "utc_now"]
 
 _PACKAGES = ("ruralgov", "mesa", "numpy", "scipy", "pandas", "networkx", "pyarrow",
              "pydantic", "PyYAML", "matplotlib")
@@ -42,11 +42,4 @@ def git_revision(path: Path | None = None) -> dict[str, object]:
 
 
 def utc_now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def machine() -> dict[str, object]:
-    import os
-
-    return {"platform": platform.platform(), "processor": platform.processor() or None,
-            "cpus": os.cpu_count()}
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")

@@ -15,15 +15,16 @@ A scenario is YAML, loaded with ``yaml.safe_load`` only (files are data):
       villagers: villagers.csv   # paths relative to this file
       edges: edges.csv           # or  graphml: county.graphml
 
-Every problem is reported as one [`InputError`][ruralgov.model.schema.InputError] naming the file, the
-field and what is allowed.
+Every problem is reported as one [`InputError`][ruralgov.model.schema.InputError] naming the file,
+the
+field and what is allowed. A scenario given by name is looked up as
+[`ruralgov.io.finder`][ruralgov.io.finder] says.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +32,12 @@ import pydantic
 import yaml
 from pydantic import ConfigDict, Field
 
+from ruralgov.io.finder import data_dirs, find_named, named_files
 from ruralgov.model.params import REGISTRY
-from ruralgov.model.schema import InputError, format_pydantic_error, validate_params
+from ruralgov.model.schema import InputError, close_names, format_pydantic_error, validate_params
 
 __all__ = ["Scenario", "load_scenario", "find_scenario", "list_scenarios", "parse_overrides",
-           "scenario_dirs", "data_dirs", "find_named", "read_spec"]
+           "data_dirs", "find_named", "read_spec"]
 
 MAX_STEPS = 1_000_000
 
@@ -91,55 +93,9 @@ class Scenario:
         return first if first.endswith(".") else first + "."
 
 
-def data_dirs(kind: str) -> list[Path]:
-    """Where files of a kind ("scenarios", "experiments") are looked up by name: ./<kind>, the
-    checkout's <kind>/, and the copy bundled in an installed wheel."""
-    dirs = [Path.cwd() / kind, Path(__file__).resolve().parents[3] / kind]
-    try:
-        dirs.append(Path(str(resources.files("ruralgov") / "_data" / kind)))
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover
-        pass
-    seen, out = set(), []
-    for d in dirs:
-        key = d.resolve() if d.exists() else d
-        if d.is_dir() and key not in seen:
-            seen.add(key)
-            out.append(d)
-    return out
-
-
-def scenario_dirs() -> list[Path]:
-    """Where scenarios are looked up by name ([`data_dirs`][ruralgov.io.scenario.data_dirs])."""
-    return data_dirs("scenarios")
-
-
-def find_named(name_or_path: str | Path, kind: str, nested: bool = False) -> Path:
-    """The YAML file of a scenario or experiment (``kind`` singular) given by path or by name;
-    ``nested`` names may contain a folder (``paper/h1``)."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    if path.suffix in (".yaml", ".yml") or (not nested and path.parent != Path(".")):
-        raise InputError(f"{path}: no such {kind} file")
-    dirs = data_dirs(f"{kind}s")
-    for d in dirs:
-        for suffix in (".yaml", ".yml"):
-            cand = d / f"{name_or_path}{suffix}"
-            if cand.is_file():
-                return cand
-    names = sorted({str(f.relative_to(d).with_suffix("")) for d in dirs
-                    for f in (d.rglob("*.yaml") if nested else d.glob("*.yaml"))})
-    raise InputError(f"{name_or_path}: no such {kind}; known {kind}s: "
-                     f"{', '.join(names) or '(none found)'}")
-
-
 def list_scenarios() -> list[Scenario]:
     """Every scenario found by name, first occurrence wins, sorted by name."""
-    found: dict[str, Path] = {}
-    for d in scenario_dirs():
-        for f in sorted(d.glob("*.yaml")):
-            found.setdefault(f.stem, f)
-    return [load_scenario(found[name]) for name in sorted(found)]
+    return [load_scenario(f) for f in named_files("scenario").values()]
 
 
 def find_scenario(name_or_path: str | Path) -> Path:
@@ -212,9 +168,8 @@ def parse_overrides(items: list[str] | None, source: str = "--set") -> dict[str,
         except yaml.YAMLError:
             parsed = value
         if key not in REGISTRY:
-            import difflib
-            near = difflib.get_close_matches(key, list(REGISTRY), n=3, cutoff=0.6)
-            hint = f" (did you mean {', '.join(near)}?)" if near else ""
+            near = close_names(key)
+            hint = f" (did you mean {near}?)" if near else ""
             raise InputError(f"{source} {key}: unknown parameter{hint}; `ruralgov params` lists "
                              "the allowed names")
         out[key] = parsed

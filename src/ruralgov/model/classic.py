@@ -1,9 +1,11 @@
 """Classic models the governance model stands on, as small vectorised reference
-implementations that share its rule functions ([`ruralgov.model.equations`][ruralgov.model.equations]).
+implementations that share its rule functions
+([`ruralgov.model.equations`][ruralgov.model.equations]).
 
 * Granovetter (1978), "Threshold models of collective behavior": a crowd in which each person
   joins a riot once enough others have joined. The cascade is
-  [`ruralgov.model.equations.threshold_cascade`][ruralgov.model.equations.threshold_cascade] on a complete network —
+  [`ruralgov.model.equations.threshold_cascade`][ruralgov.model.equations.threshold_cascade] on a
+  complete network —
   the same function that runs the protest cascade of the governance model on the villagers' network.
 
 * Epstein (2002), "Modeling civil violence: an agent-based computational approach", model I:
@@ -41,7 +43,8 @@ def granovetter_rioters(thresholds: np.ndarray) -> int:
     """Equilibrium number of rioters in a crowd whose members riot once at least
     ``thresholds[i]`` *others* riot (Granovetter's thresholds as head counts).
 
-    Runs [`ruralgov.model.equations.threshold_cascade`][ruralgov.model.equations.threshold_cascade] to its fixed point
+    Runs [`ruralgov.model.equations.threshold_cascade`][ruralgov.model.equations.threshold_cascade]
+    to its fixed point
     from nobody rioting. A count threshold t is the share (t - 0.5) / (n - 1) of the others, so
     float rounding cannot move anyone across the boundary.
     """
@@ -97,8 +100,10 @@ class EpsteinCivilViolence:
     torus, vectorised. Agents: hardship H ~ U(0,1), risk aversion R ~ U(0,1), grievance G = H (1 -
     legitimacy); an agent is active when G - R P > threshold, P = 1 - exp(-k floor(C / A)) with C
     cops and A active agents (counting itself) within ``vision`` — the package's
-    [`ruralgov.model.equations.arrest_probability`][ruralgov.model.equations.arrest_probability] (``floor=True``) and
-    [`ruralgov.model.equations.net_protest_risk`][ruralgov.model.equations.net_protest_risk]. Each cop arrests one
+    [`ruralgov.model.equations.arrest_probability`][ruralgov.model.equations.arrest_probability]
+    (``floor=True``) and
+    [`ruralgov.model.equations.net_protest_risk`][ruralgov.model.equations.net_protest_risk]. Each
+    cop arrests one
     random active agent within its vision; the arrested go to jail for U{0..max_jail} steps, off the
     grid. Everyone free moves to a random empty site within vision.
 
@@ -214,7 +219,7 @@ class EpsteinCivilViolence:
                              "jailed": int((self.jail > 0).sum()), "arrests": arrests,
                              "legitimacy": self.legitimacy})
 
-    def run(self, steps: int, legitimacy=None) -> "np.ndarray":
+    def run(self, steps: int, legitimacy=None) -> np.ndarray:
         """Run ``steps`` steps; ``legitimacy`` may be a function of the step number (1, 2, …)
         giving the legitimacy in force. Returns the number of active agents per step."""
         for t in range(1, steps + 1):

@@ -15,7 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
-    "logistic", "logit", "fragmentation_index", "any_event_probability", "conflict_matrix", "implementation_fidelity",
+    "logistic", "logit", "fragmentation_index", "any_event_probability", "conflict_matrix",
+    "implementation_fidelity",
     "perceived_sanction", "informal_signal", "compliance_utility", "conflict_load",
     "arrest_probability", "net_protest_risk", "threshold_cascade", "legitimacy_step",
     "report_compliance",
@@ -32,8 +33,8 @@ def logistic(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 def logit(p: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """log(p / (1 - p)), the inverse of [`logistic`][ruralgov.model.equations.logistic]; computed in place
-    when ``out`` is p.
+    """log(p / (1 - p)), the inverse of [`logistic`][ruralgov.model.equations.logistic];
+    computed in place when ``out`` is p.
 
     For a uniform draw u, ``logit(u) < x`` exactly when ``u < logistic(x)``: a logistic choice
     needs one logarithm per draw, however many utilities are compared with it.

@@ -123,10 +123,12 @@ class Ties:
     ``weights`` is the row-normalised influence matrix W (float32, sharing the adjacency's index
     arrays): W_ij = A_ij c_j / sum_l A_il c_l with c_j = ``elder_weight`` for elders, 1 otherwise.
 
-    [`weighted_count`][ruralgov.model.network.Ties.weighted_count] gives, for K binary flags per villager
+    [`weighted_count`][ruralgov.model.network.Ties.weighted_count] gives, for K binary flags per
+    villager
     (say "kept rule k last step"), sum_j A_ij c_j flag_kj for every villager i and flag k. The
     counts are computed *exactly* in integer arithmetic, several flags per sparse product: each flag
-    gets a field of ``bits`` = bit length of the largest weighted degree, so the count of one flag never
+    gets a field of ``bits`` = bit length of the largest weighted degree, so the count of one flag
+    never
     carries into the next, and ``31 // bits`` flags share one int32 word. A whole-number
     ``elder_weight`` (the default, 4) is put into the integer matrix itself; any other comes
     from a second product over the columns of elders only. At the default county this is one
@@ -210,9 +212,10 @@ class Ties:
     def count_words(self, flags: np.ndarray,
                     block: tuple[sp.csr_matrix, sp.csr_matrix | None] | None = None
                     ) -> tuple[int, list[np.ndarray], list[np.ndarray] | None]:
-        """The sparse products behind [`weighted_count`][ruralgov.model.network.Ties.weighted_count],
-        still packed; read a slice of villagers out of them with
-        [`unpack`][ruralgov.model.network.Ties.unpack] (so the unpacking can run block by block)."""
+        """The sparse products behind
+        [`weighted_count`][ruralgov.model.network.Ties.weighted_count], still packed; read a
+        slice of villagers out of them with [`unpack`][ruralgov.model.network.Ties.unpack] (so
+        the unpacking can run block by block)."""
         flags = np.asarray(flags, dtype=bool)
         if flags.ndim != 2 or flags.shape[1] != self.adjacency.shape[0]:
             raise ValueError(f"flags must be K x {self.adjacency.shape[0]}, got {flags.shape}")
@@ -232,7 +235,8 @@ class Ties:
                        ) -> np.ndarray:
         """sum_j A_ij c_j flags[k, j] for every flag k and villager i (K x N, float32).
 
-        With ``block`` (from [`row_block`][ruralgov.model.network.Ties.row_block]), only for that block's
+        With ``block`` (from [`row_block`][ruralgov.model.network.Ties.row_block]), only for that
+        block's
         villagers (K x rows).
         """
         return self.unpack(self.count_words(flags, block))

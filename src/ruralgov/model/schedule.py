@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from ruralgov.model.observe import collect
 from ruralgov.model.submodels.attitudes import update_grievance, update_legitimacy
-from ruralgov.model.submodels.compliance import (compliance_decision, enforcement,
-                                                 informal_signal)
+from ruralgov.model.submodels.compliance import compliance_decision, enforcement, informal_signal
 from ruralgov.model.submodels.contention import county_review, petitions, protest
 from ruralgov.model.submodels.disputes import disputes
 from ruralgov.model.submodels.government import schedule, township_plan, township_report
@@ -37,3 +36,4 @@ SCHEDULE = (
     township_report,      # 7.14 reports upward, county pressure
     collect,              # 7.15 observation
 )
+"""The submodels of one step, in order: the only copy of the schedule (ODD section 3)."""

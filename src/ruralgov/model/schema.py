@@ -1,11 +1,13 @@
 """Typed, bounded validation of parameter values, generated from the registry.
 
-One [`InputError`][ruralgov.model.schema.InputError] message names the source (file or ``--set``), the
+One [`InputError`][ruralgov.model.schema.InputError] message names the source (file or ``--set``),
+the
 field path, the value given and what is allowed. The command line prints it and exits with status 2.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pydantic
@@ -13,7 +15,7 @@ from pydantic import ConfigDict, Field
 
 from ruralgov.model.params import PARAMS, REGISTRY
 
-__all__ = ["InputError", "ParamsModel", "validate_params", "format_pydantic_error"]
+__all__ = ["InputError", "ParamsModel", "validate_params", "format_pydantic_error", "close_names"]
 
 
 class InputError(ValueError):
@@ -66,7 +68,7 @@ def format_pydantic_error(err: pydantic.ValidationError, source: str, prefix: st
         if e["type"] == "extra_forbidden" and allowed_keys is not None and len(loc) == 1:
             msg = f"unknown key; allowed: {', '.join(allowed_keys)}"
         elif e["type"] == "extra_forbidden":
-            near = _close_names(str(loc[-1])) if loc else ""
+            near = close_names(str(loc[-1])) if loc else ""
             msg = "unknown parameter" + (f" (did you mean {near}?)" if near else "")
             if not prefix or prefix == "parameters":
                 msg += "; `ruralgov params` lists the allowed names"
@@ -81,11 +83,13 @@ def format_pydantic_error(err: pydantic.ValidationError, source: str, prefix: st
     return "\n".join(lines)
 
 
-def _close_names(name: str) -> str:
+def close_names(name: str, choices: Iterable[str] | None = None) -> str:
+    """The names among ``choices`` (default: every parameter) that look like ``name``, for a
+    "did you mean" in an error message; empty if none does."""
     import difflib
 
-    close = difflib.get_close_matches(name, list(REGISTRY), n=3, cutoff=0.6)
-    return ", ".join(close)
+    pool = list(REGISTRY) if choices is None else list(choices)
+    return ", ".join(difflib.get_close_matches(name, pool, n=3, cutoff=0.6))
 
 
 def validate_params(values: dict[str, Any], source: str = "parameters",

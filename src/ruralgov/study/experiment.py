@@ -27,8 +27,10 @@ An experiment is YAML (``experiments/*.yaml``), loaded with ``yaml.safe_load`` o
       measures: [compliance, protesters]   # which series columns (default all)
 
 The design is sampled with SALib (Latin hypercube, Saltelli/Sobol', Morris), never
-re-implemented. Every problem is one [`InputError`][ruralgov.model.schema.InputError] naming the file, the
-field and what is allowed. Nothing here runs a model: see [`ruralgov.study.sweep`][ruralgov.study.sweep].
+re-implemented. Every problem is one [`InputError`][ruralgov.model.schema.InputError] naming the
+file, the
+field and what is allowed. Nothing here runs a model: see
+[`ruralgov.study.sweep`][ruralgov.study.sweep].
 """
 
 from __future__ import annotations
@@ -46,15 +48,14 @@ import pandas as pd
 import pydantic
 from pydantic import ConfigDict, Field
 
-from ruralgov.model.params import REGISTRY
-from ruralgov.io.scenario import MAX_STEPS, Scenario, data_dirs, find_named, load_scenario, read_spec
-from ruralgov.model.schema import InputError, validate_params
 from ruralgov.analysis.verdicts import Hypothesis
+from ruralgov.io.files import plain
+from ruralgov.io.finder import find_named
+from ruralgov.io.scenario import MAX_STEPS, Scenario, load_scenario, read_spec
+from ruralgov.model.params import REGISTRY
+from ruralgov.model.schema import InputError, close_names, validate_params
 
-__all__ = ["Experiment", "RunSpec", "load_experiment", "find_experiment", "experiment_dirs",
-           "run_seed"]
-
-DESIGNS = ("factorial", "latin", "sobol", "morris")
+__all__ = ["Experiment", "RunSpec", "load_experiment", "find_experiment", "run_seed"]
 
 
 class _Range(pydantic.BaseModel):
@@ -160,7 +161,7 @@ class Experiment:
         out = []
         records = self.points.to_dict("records")
         for point, values in enumerate(records):
-            values = {k: _plain(v) for k, v in values.items()}
+            values = {k: plain(v) for k, v in values.items()}
             for rep in range(self.replications):
                 out.append(RunSpec(index=len(out), run_id=f"p{point:05d}-r{rep:03d}",
                                    point=point, replicate=rep,
@@ -193,29 +194,14 @@ class Experiment:
         }
 
     def definition_hash(self) -> str:
-        text = json.dumps(self.definition(), sort_keys=True, default=_plain)
+        text = json.dumps(plain(self.definition()), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return float(v)
-    return v
-
-
 # ------------------------------------------------------------------ finding files
-def experiment_dirs() -> list[Path]:
-    """Where experiments are looked up by name: ./experiments, the checkout's experiments/
-    and the copy bundled in an installed wheel (sub-folders included, e.g. paper/)."""
-    return data_dirs("experiments")
-
-
 def find_experiment(name_or_path: str | Path) -> Path:
-    """The file of an experiment given by path or by name (``smoke``, ``paper/h1``)."""
+    """The file of an experiment given by path or by name (``smoke``, ``paper/h1``), looked up
+    as [`find_named`][ruralgov.io.finder.find_named] says (sub-folders included)."""
     return find_named(name_or_path, "experiment", nested=True)
 
 
@@ -288,10 +274,8 @@ def _resolve_design(src: str, kind: str, spec: _ExperimentFile, base: dict[str, 
         p = REGISTRY.get(name)
         where = f"{src}: factors.{name}"
         if p is None:
-            import difflib
-
-            near = difflib.get_close_matches(name, list(REGISTRY), n=3, cutoff=0.6)
-            hint = f" (did you mean {', '.join(near)}?)" if near else ""
+            near = close_names(name)
+            hint = f" (did you mean {near}?)" if near else ""
             raise InputError(f"{where}: unknown parameter{hint}; `ruralgov params` lists them")
         if isinstance(f, list):
             if kind != "factorial":

@@ -1,38 +1,53 @@
 """Reproduce the paper's arguments: run every hypothesis experiment (``experiments/paper``)
-through the sweep layer, apply its pre-registered tests ([`ruralgov.analysis.verdicts`][ruralgov.analysis.verdicts])
-and write a report with a figure, the numbers and the verdict per hypothesis.
+through the sweep layer, apply its pre-registered tests
+([`ruralgov.analysis.verdicts`][ruralgov.analysis.verdicts]) and write a report with a figure,
+the numbers and the verdict per hypothesis.
 
 ``reproduce(profile="quick")`` uses each file's ``quick`` profile (small county, few
 replications: minutes on two cores, what CI runs); ``profile="full"`` the files as written
 (the one to publish). Sweeps are resumable, so an interrupted reproduction continues where it
-stopped.
+stopped. The output folder must be empty or hold an earlier reproduction
+([`REPRODUCTION_FILES`][ruralgov.study.reproduce.REPRODUCTION_FILES]), whose files are renewed.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ruralgov.study.experiment import Experiment, experiment_dirs, load_experiment
-from ruralgov.io.provenance import git_revision, utc_now, versions
-from ruralgov.model.schema import InputError
-from ruralgov.study.sweep import read_runs, run_sweep
-from ruralgov.study.validation import Validation, load_validation, run_validation, validation_files, write_json
 from ruralgov.analysis.verdicts import evaluate_all, overall
+from ruralgov.io.files import (
+    RESULTS,
+    atomic_path,
+    require_empty,
+    write_json,
+    write_parquet,
+    write_text,
+)
+from ruralgov.io.finder import named_files
+from ruralgov.io.provenance import git_revision, utc_now, versions
+from ruralgov.io.results import read_runs
+from ruralgov.model.schema import InputError
+from ruralgov.study import validation as _validation
+from ruralgov.study.experiment import Experiment, load_experiment
+from ruralgov.study.sweep import run_sweep
+from ruralgov.study.validation import Validation, load_validation, run_validation, validation_files
 
-__all__ = ["reproduce", "paper_experiments"]
+__all__ = ["reproduce", "paper_experiments", "REPRODUCTION_FILES"]
+
+REPRODUCTION_FILES = ("REPORT.md", "DISCUSSION.md", "verdicts.json", "sweeps", "data", "figures",
+                      "validation")
+"""What a reproduction folder holds: another reproduction into it renews these (resuming its
+sweeps); a folder holding anything else is refused. DISCUSSION.md is the developers' text
+beside a published report, kept as it is."""
 
 
 def paper_experiments() -> list[Path]:
-    """The hypothesis experiment files, in order of hypothesis id (first folder wins)."""
-    found: dict[str, Path] = {}
-    for d in experiment_dirs():
-        for f in sorted((d / "paper").glob("*.yaml")):
-            found.setdefault(f.stem, f)
-    return [found[k] for k in sorted(found)]
+    """The hypothesis experiment files (``experiments/paper/*.yaml``), in order of hypothesis
+    id, found as [`named_files`][ruralgov.io.finder.named_files] says (first folder wins)."""
+    return list(named_files("experiment", under="paper").values())
 
 
 #: The robustness check of the update scheme: each experiment again, with villagers deciding
@@ -50,8 +65,7 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
     the update scheme."""
     if profile not in ("quick", "full"):
         raise InputError(f"--profile {profile!r}: choose quick or full")
-    out = Path(out) if out else Path("results") / ("paper" if profile == "full"
-                                                     else "paper-quick")
+    out = Path(out) if out else RESULTS / ("paper" if profile == "full" else "paper-quick")
     exps: list[Experiment] = []
     for f in paper_experiments():
         exp = load_experiment(f, profile=None if profile == "full" else profile)
@@ -72,6 +86,7 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
     if only:
         names = {x.strip().lower() for x in only}
         validations = [f for f in validations if f.stem.lower() in names]
+    require_empty(out, "--out", allow=REPRODUCTION_FILES)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     sections, table = [], []
     for exp in exps:
@@ -105,7 +120,7 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
     for f in validations:
         v = run_validation(load_validation(f, profile=None if profile == "full" else profile))
         (out / "validation").mkdir(exist_ok=True)
-        write_json(v, out / "validation" / f"{v.name}.json")
+        _validation.write_json(v, out / "validation" / f"{v.name}.json")
         fig = _validation_figure(v, out / "figures" / f"{v.name}.png")
         checked.append({"name": v.name, "title": v.title, "seeds": v.seeds,
                         "reproduced": sum(r["reproduced"] for r in v.results),
@@ -113,19 +128,16 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
         sections.append(_validation_section(v, fig.relative_to(out)))
     manifest = {"created_utc": utc_now(), "profile": profile, "versions": versions(),
                 "git": git_revision(), "hypotheses": table, "classic_models": checked}
-    (out / "verdicts.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False,
-                                                  default=float) + "\n", encoding="utf-8")
-    report = out / "REPORT.md"
-    report.write_text(_report(profile, table, sections, manifest,
-                              discussion=(out / "DISCUSSION.md").is_file()), encoding="utf-8")
-    return report
+    write_json(manifest, out / "verdicts.json")
+    return write_text(_report(profile, table, sections, manifest,
+                              discussion=(out / "DISCUSSION.md").is_file()), out / "REPORT.md")
 
 
 def _tidy(runs: pd.DataFrame, path: Path) -> None:
     """One table of every run of an experiment (factors, seed, summaries), for readers who
     want to re-analyse without re-running; rewritten from the sweep's parts each time."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    runs.sort_values("run_id").to_parquet(path, index=False)
+    write_parquet(runs.sort_values("run_id"), path)
 
 
 def _figure(runs: pd.DataFrame, exp: Experiment, path: Path) -> Path:
@@ -154,7 +166,8 @@ def _figure(runs: pd.DataFrame, exp: Experiment, path: Path) -> Path:
             ax.legend(fontsize=7)
     fig.suptitle(f"{exp.hypothesis.id}: mean ± 95 % CI over replications", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
     return path
 
@@ -195,7 +208,8 @@ def _validation_figure(v: Validation, path: Path) -> Path:
         ax.set_ylabel(f"seeds (of {r['seeds']})")
     fig.suptitle(v.title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
     return path
 
@@ -330,7 +344,8 @@ def _manifest(table: list[dict], manifest: dict) -> list[str]:
     git = manifest["git"]
     lines = ["## Manifest", "",
              f"Created {manifest['created_utc']} from git "
-             f"{git.get('commit') or 'unknown'}{' (uncommitted changes)' if git.get('dirty') else ''}"
+             f"{git.get('commit') or 'unknown'}"
+             f"{' (uncommitted changes)' if git.get('dirty') else ''}"
              f", profile {manifest['profile']}. Versions: "
              + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()) + ".", "",
              "| id | experiment file | root seed | runs | definition (sha256, first 12) |",

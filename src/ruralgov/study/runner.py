@@ -1,31 +1,29 @@
 """Run one scenario and write self-describing results.
 
 The model knows nothing of files or experiments; this module builds a model from a scenario,
-steps it, turns the run into tables ([`run_scenario`][ruralgov.study.runner.run_scenario]) and writes
+steps it, turns the run into tables ([`run_scenario`][ruralgov.study.runner.run_scenario]) and
+writes
 them atomically into a new folder that is never overwritten
 ([`write_run`][ruralgov.study.runner.write_run]).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ruralgov import __version__
-from ruralgov.model.measures import summarise
-from ruralgov.model.county import RuralGovernanceModel, new_seed
+from ruralgov.io.files import RESULTS, atomic_dir, new_dir, utc_stamp, write_json
 from ruralgov.io.provenance import git_revision, utc_now, versions
 from ruralgov.io.scenario import Scenario, load_scenario
+from ruralgov.model.county import RuralGovernanceModel, new_seed
+from ruralgov.model.measures import summarise
 from ruralgov.model.schema import InputError
 
 __all__ = ["RunResult", "run_scenario", "write_run", "default_out_dir"]
@@ -116,27 +114,11 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None,
                      timings=timings, population_source=model.population.source)
 
 
-def default_out_dir(result: RunResult, root: Path = Path("results") / "runs") -> Path:
-    """results/runs/<scenario>/<UTC time>-seed<seed>: a new folder for every run."""
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    base = root / result.scenario.name / f"{stamp}-seed{result.seed}"
-    out, i = base, 1
-    while out.exists():
-        i += 1
-        out = base.with_name(f"{base.name}-{i}")
-    return out
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+def default_out_dir(result: RunResult, root: Path = RESULTS / "runs") -> Path:
+    """results/runs/<scenario>/<UTC time>-seed<seed>: a new folder for every run (numbered
+    ``-2``, ``-3``, ... if that name is taken)."""
+    return new_dir(root / result.scenario.name / f"{utc_stamp()}-seed{result.seed}",
+                   create=False)
 
 
 def write_run(result: RunResult, out_dir: Path | str, *, csv: bool = False,
@@ -145,15 +127,9 @@ def write_run(result: RunResult, out_dir: Path | str, *, csv: bool = False,
 
     The folder must not exist yet (or be empty): results are never overwritten. Files are
     written into a temporary folder beside it and renamed into place in one step, so a
-    half-written result is never visible.
+    half-written result is never visible ([`atomic_dir`][ruralgov.io.files.atomic_dir]).
     """
-    out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(f"--out {out}: already exists and is not empty; results are never "
-                         "overwritten — choose another folder or remove it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_dir(out_dir) as tmp:
         files = []
         tables = {"series": result.series, "summary": pd.DataFrame([result.summary]),
                   **result.details}
@@ -171,13 +147,5 @@ def write_run(result: RunResult, out_dir: Path | str, *, csv: bool = False,
             files.append("figure.png")
         manifest = result.manifest()
         manifest["files"] = files + ["manifest.json"]
-        (tmp / "manifest.json").write_text(
-            json.dumps(manifest, indent=2, ensure_ascii=False, default=_json_default) + "\n",
-            encoding="utf-8")
-        if out.exists():
-            out.rmdir()  # empty, checked above
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+        write_json(manifest, tmp / "manifest.json")
+    return Path(out_dir)

@@ -10,12 +10,16 @@ and streams the results there:
 * ``manifest.json`` — the experiment (file, hash, resolved design), root seed, versions, git
   revision; ``log/*.json`` — one record per invocation (executor, start, end, counts).
 
-Parts are written to a hidden temporary file and renamed into place, series first and runs
+Parts are written atomically ([`ruralgov.io.files`][ruralgov.io.files]), series first and runs
 second: a runs part is the commit record of its runs, so after any interruption the runs it
 lists are complete and everything else is simply run again (a series part without its runs
-part is an orphan and is removed). Each run's seed comes from the root seed and the run's
-design point and replicate ([`ruralgov.study.experiment.run_seed`][ruralgov.study.experiment.run_seed]), so
-results are identical whatever the executor, the number of workers, the shard or the order.
+part is an orphan: never read, and removed once it is old). The folder is read with
+[`ruralgov.io.results`][ruralgov.io.results]. Each run's seed comes from the root seed and the
+run's design point and replicate
+([`ruralgov.study.experiment.run_seed`][ruralgov.study.experiment.run_seed]), so results are
+identical whatever the executor, the number of workers, the shard or the order. A new sweep is
+written only into an empty folder; an existing sweep folder is resumed, and only by the same
+experiment definition.
 
 Every executor is used through the ``concurrent.futures`` protocol. Runs are grouped into
 tasks of several runs so that per-task overhead stays small. The model knows nothing of any
@@ -25,7 +29,6 @@ of this.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import json
 import math
 import multiprocessing
 import os
@@ -33,16 +36,27 @@ import sys
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
 from ruralgov import __version__
-from ruralgov.study.experiment import Experiment
+from ruralgov.io.files import (
+    RESULTS,
+    remove_stale_temporaries,
+    require_empty,
+    utc_stamp,
+    write_json,
+    write_parquet,
+)
 from ruralgov.io.provenance import git_revision, utc_now, versions
+from ruralgov.io.results import read_manifest, read_runs, read_series, run_status
 from ruralgov.model.schema import InputError
+from ruralgov.study.experiment import Experiment
+from ruralgov.study.progress import Progress
 
 __all__ = ["run_sweep", "SweepReport", "default_sweep_dir", "read_runs", "read_series",
            "parse_shard", "execute_batch"]
@@ -60,7 +74,11 @@ class SweepReport:
 
 def default_sweep_dir(experiment: Experiment) -> Path:
     """results/sweeps/<experiment>: the same folder every time, so rerunning resumes."""
-    return Path("results") / "sweeps" / experiment.name
+    return RESULTS / "sweeps" / experiment.name
+
+
+SWEEP_FILES = ("manifest.json", "runs", "series", "log")
+"""What a sweep folder holds; a folder holding anything else and no manifest is refused."""
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -121,57 +139,24 @@ def _thin(series: pd.DataFrame, outputs: dict[str, Any]) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ storage
-def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".tmp-{path.name}")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
-
-
-def _atomic_json(obj: Any, path: Path) -> None:
-    tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n",
-                   encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def read_runs(out: Path | str) -> pd.DataFrame:
-    """The runs table of a sweep folder (all parts), one row per run, sorted by run id; empty
-    if none yet. A run that failed and succeeded when retried (``--retry-failed``) appears
-    once, with its successful row."""
-    parts = sorted((Path(out) / "runs").glob("part-*.parquet"))
-    if not parts:
-        return pd.DataFrame()
-    df = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-    df = df.sort_values(["run_id", "status"], key=lambda c: c.map({"ok": 0}).fillna(1)
-                        if c.name == "status" else c, kind="stable")
-    return df.drop_duplicates("run_id", keep="first").reset_index(drop=True)
-
-
-def read_series(out: Path | str) -> pd.DataFrame:
-    """The per-step series table of a sweep folder (all parts); empty if none kept."""
-    parts = sorted((Path(out) / "series").glob("part-*.parquet"))
-    if not parts:
-        return pd.DataFrame()
-    return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-
-
-def _done_runs(out: Path) -> tuple[dict[str, str], set[Path]]:
-    """run id -> status for committed runs; and the committed part stems."""
-    done: dict[str, str] = {}
-    stems = set()
-    for part in sorted((out / "runs").glob("part-*.parquet")):
-        df = pd.read_parquet(part, columns=["run_id", "status"])
-        for rid, status in zip(df.run_id, df.status):
-            if done.get(rid) != "ok":
-                done[rid] = status
-        stems.add(part.name)
-    # orphans: series parts whose runs part was never committed (interrupted write)
+def _done_runs(out: Path) -> dict[str, str]:
+    """run id -> status for committed runs; tidies what interrupted writes left behind."""
+    done = run_status(out)
+    # orphans: series parts whose runs part was never committed (an interrupted write). They
+    # are never read; removed once old, so that a part another shard is committing right now
+    # (series written, runs not yet) is never touched.
+    stems = {p.name for p in (out / "runs").glob("part-*.parquet")}
+    now = time.time()
     for part in (out / "series").glob("part-*.parquet"):
-        if part.name not in stems:
-            part.unlink()
-    for tmp in list((out / "runs").glob(".tmp-*")) + list((out / "series").glob(".tmp-*")):
-        tmp.unlink(missing_ok=True)
-    return done, stems
+        try:
+            if part.name not in stems and now - part.stat().st_mtime > 3600:
+                part.unlink()
+        except FileNotFoundError:  # pragma: no cover - removed meanwhile
+            pass
+    for sub in ("runs", "series", "log"):
+        remove_stale_temporaries(out / sub)
+    remove_stale_temporaries(out)
+    return done
 
 
 class _Writer:
@@ -198,51 +183,11 @@ class _Writer:
             return
         name = f"part-{self.tag}-{self.seq:05d}-{uuid.uuid4().hex[:8]}.parquet"
         if self.series:
-            _atomic_parquet(pd.concat(self.series, ignore_index=True), self.out / "series" / name)
-        _atomic_parquet(pd.DataFrame(self.rows), self.out / "runs" / name)  # the commit
+            write_parquet(pd.concat(self.series, ignore_index=True), self.out / "series" / name)
+        write_parquet(pd.DataFrame(self.rows), self.out / "runs" / name)  # the commit
         self.rows, self.series = [], []
         self.seq += 1
         self.last = time.monotonic()
-
-
-# ------------------------------------------------------------------ progress
-class _Progress:
-    def __init__(self, label: str, total: int, done: int, stream=sys.stderr):
-        self.label, self.total, self.done0 = label, total, done
-        self.done, self.failed = done, 0
-        self.t0 = time.monotonic()
-        self.stream = stream
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-        self.last_print = 0.0
-
-    def update(self, n: int, failed: int) -> None:
-        self.done += n
-        self.failed += failed
-        now = time.monotonic()
-        if self.tty and now - self.last_print < 0.2 and self.done < self.total:
-            return
-        if not self.tty and now - self.last_print < 5.0 and self.done < self.total:
-            return
-        self.last_print = now
-        self.stream.write(("\r" if self.tty else "") + self.line() + ("" if self.tty else "\n"))
-        self.stream.flush()
-
-    def line(self) -> str:
-        elapsed = time.monotonic() - self.t0
-        ran = self.done - self.done0
-        rate = ran / elapsed if elapsed > 0 else 0.0
-        left = (self.total - self.done) / rate if rate > 0 else float("nan")
-        left_s = f"{left:,.0f} s left" if math.isfinite(left) else "-- s left"
-        width = 24
-        filled = int(width * self.done / self.total) if self.total else width
-        bar = "#" * filled + "." * (width - filled)
-        return (f"{self.label} [{bar}] {self.done:,}/{self.total:,} runs · {rate:,.1f} runs/s · "
-                f"{left_s} · {self.failed} failed")
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 # ------------------------------------------------------------------ executors
@@ -290,21 +235,15 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         scheduler: address (``tcp://host:8786``) or scheduler file of a running Dask cluster.
         shard: (I, N): only runs whose index is I - 1 modulo N.
         retry_failed: run again the runs recorded as failed (a success then takes their
-            place in [`read_runs`][ruralgov.study.sweep.read_runs]).
+            place in [`read_runs`][ruralgov.io.results.read_runs]).
         executor: any ``concurrent.futures.Executor`` to use instead (tests, notebooks).
     """
     t_start = time.monotonic()
     out = Path(out) if out is not None else default_sweep_dir(exp)
-    (out / "runs").mkdir(parents=True, exist_ok=True)
-    (out / "series").mkdir(parents=True, exist_ok=True)
-    (out / "log").mkdir(parents=True, exist_ok=True)
     manifest_path = out / "manifest.json"
     digest = exp.definition_hash()
     if manifest_path.exists():
-        try:
-            old = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise InputError(f"{manifest_path}: unreadable; not a sweep folder?") from None
+        old = read_manifest(out)
         if old.get("definition_sha256") != digest:
             raise InputError(
                 f"--out {out}: holds results of a different experiment definition "
@@ -322,13 +261,18 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
             "versions": versions(), "git": git_revision(),
             "tables": {"runs": "runs/part-*.parquet", "series": "series/part-*.parquet"},
         }
-        _atomic_json(manifest, manifest_path)
+        # a new sweep: only into an empty folder (or one another shard is just starting)
+        require_empty(out, "--out", allow=SWEEP_FILES)
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(manifest, manifest_path)
+    for sub in ("runs", "series", "log"):
+        (out / sub).mkdir(exist_ok=True)
 
     runs = exp.runs()
     if shard is not None:
         i, n = shard
         runs = [r for r in runs if r.index % n == i - 1]
-    done, _ = _done_runs(out)
+    done = _done_runs(out)
     if retry_failed:
         pending = [r for r in runs if done.get(r.run_id) != "ok"]
     else:
@@ -356,7 +300,8 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
            "shard": list(shard) if shard else None, "runs_in_scope": len(runs),
            "already_done": already, "to_run": len(pending), "command": sys.argv}
     label = f"sweep {exp.name}" + (f" shard {shard[0]}/{shard[1]}" if shard else "")
-    bar = _Progress(label, len(runs), already) if progress else None
+    bar = Progress(label, len(runs), unit="runs", initial=already, failures=True,
+                   enabled=progress)
     batch = _batch_size(exp, len(pending), n_workers)
     writer = _Writer(out, tag, every_runs=max(batch, 20))
     payload_base = {"scenario": exp.scenario, "base": exp.parameters, "steps": exp.steps,
@@ -376,28 +321,26 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
                                       n_workers=n_workers)
     finally:
         writer.flush()
-        if bar:
-            bar.close()
+        bar.close()
         if own_client is not None:
             own_client.close()
         elif executor is not None and kind.startswith("process pool"):
             executor.shutdown(cancel_futures=True)
-        done, _ = _done_runs(out)
+        done = _done_runs(out)
         failed = sum(1 for r in runs if done.get(r.run_id) == "failed")
         log.update(ended_utc=utc_now(), ran=ran, failed_this_time=failed_now,
                    done_in_scope=sum(1 for r in runs if r.run_id in done),
                    failed_in_scope=failed, seconds=round(time.monotonic() - t_start, 3))
-        _atomic_json(log, out / "log" / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
-                     f"-{tag}.json")
+        write_json(log, out / "log" / f"{utc_stamp()}-{tag}.json")
         # the manifest's running account: over every run committed in the folder so far
         try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            manifest = read_manifest(out)
             manifest.update(updated_utc=log["ended_utc"], counts={
                 "runs": exp.n_runs, "done": len(done),
                 "ok": sum(1 for v in done.values() if v == "ok"),
                 "failed": sum(1 for v in done.values() if v != "ok"),
                 "missing": exp.n_runs - len(done)}, last_invocation=log)
-            _atomic_json(manifest, manifest_path)
+            write_json(manifest, manifest_path)
         except (OSError, ValueError):  # pragma: no cover - the log above has the record
             pass
     return SweepReport(out=out, total=len(runs), already=already, ran=ran, failed=failed,
@@ -409,7 +352,7 @@ def _take(res, writer, bar, ran, failed_now, on_batch):
     f = sum(1 for r in res if r["row"]["status"] != "ok")
     ran += len(res)
     failed_now += f
-    if bar:
+    if bar is not None:
         bar.update(len(res), f)
     if on_batch:
         on_batch(ran)

@@ -1,9 +1,11 @@
 """Validation experiments for the classic models (``experiments/validation/*.yaml``).
 
 Each file names published results of Granovetter (1978) or Epstein (2002) and, for each, a statistic
-the reference implementation in [`ruralgov.model.classic`][ruralgov.model.classic] computes, over many seeds
+the reference implementation in [`ruralgov.model.classic`][ruralgov.model.classic] computes, over
+many seeds
 where it is random, and the range that counts as reproducing it — fixed in the file before anything
-runs. [`run_validation`][ruralgov.study.validation.run_validation] computes them; ``ruralgov reproduce``
+runs. [`run_validation`][ruralgov.study.validation.run_validation] computes them; ``ruralgov
+reproduce``
 puts the results, with a figure per model, in its report. A validation file:
 
     title: "Granovetter (1978): threshold models of collective behaviour"
@@ -26,17 +28,19 @@ values it summarises, which the report shows as a distribution.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pydantic
 from pydantic import ConfigDict, Field
 
+from ruralgov.io import files
+from ruralgov.io.finder import find_named, named_files
+from ruralgov.io.scenario import read_spec
 from ruralgov.model import classic
-from ruralgov.io.scenario import data_dirs, find_named, read_spec
 from ruralgov.model.schema import InputError
 
 __all__ = ["STATISTICS", "Validation", "load_validation", "validation_files", "run_validation",
@@ -175,12 +179,9 @@ class Validation:
 
 
 def validation_files() -> list[Path]:
-    """The validation experiment files, by name (first folder wins)."""
-    found: dict[str, Path] = {}
-    for d in data_dirs("experiments"):
-        for f in sorted((d / "validation").glob("*.yaml")):
-            found.setdefault(f.stem, f)
-    return [found[k] for k in sorted(found)]
+    """The validation experiment files (``experiments/validation/*.yaml``), sorted by name,
+    found as [`named_files`][ruralgov.io.finder.named_files] says (first folder wins)."""
+    return list(named_files("experiment", under="validation").values())
 
 
 def load_validation(name_or_path: str | Path, profile: str | None = None) -> Validation:
@@ -227,8 +228,10 @@ def run_validation(v: Validation) -> Validation:
 
 
 def write_json(v: Validation, path: Path) -> None:
+    """Write a computed validation (its checks' results) to ``path`` as plain JSON, atomically
+    ([`ruralgov.io.files.write_json`][ruralgov.io.files.write_json]: an unbounded expected
+    range, ``-inf`` or ``inf``, is ``null``)."""
     doc = {"name": v.name, "title": v.title, "paper": v.paper, "model": v.model,
            "seeds": v.seeds, "root_seed": v.root_seed, "profile": v.profile,
            "results": v.results}
-    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=float) + "\n",
-                    encoding="utf-8")
+    files.write_json(doc, path)

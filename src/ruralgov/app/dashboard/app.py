@@ -5,7 +5,8 @@
 
 A trainer picks a scenario, reads its story, moves the levers (bounded by the parameter
 registry), applies them and steps or plays; compare mode runs two settings side by side on the
-same seed. What is drawn is computed in [`ruralgov.app.dashboard.session`][ruralgov.app.dashboard.session].
+same seed. What is drawn is computed in
+[`ruralgov.app.dashboard.session`][ruralgov.app.dashboard.session].
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ import solara
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
-from ruralgov.model.params import REGISTRY
-from ruralgov.io.scenario import list_scenarios, load_scenario
 from ruralgov.app.dashboard import session as S
 from ruralgov.app.dashboard.labels import CONTROL_GROUPS, control_label, t
+from ruralgov.io.scenario import list_scenarios, load_scenario
+from ruralgov.model.params import REGISTRY
 
 LANG = os.environ.get("RURALGOV_DASHBOARD_LANG", "en")
 FIRST_SCENARIO = os.environ.get("RURALGOV_DASHBOARD_SCENARIO", "baseline")
@@ -82,7 +83,8 @@ def Settings(title: str, scenario: solara.Reactive, values: solara.Reactive):
         Control("n_villagers", values.value["n_villagers"],
                 lambda v: values.set({**values.value, "n_villagers": v}))
         for (en, zh), items in CONTROL_GROUPS:
-            with solara.Details(summary=f"{zh if LANG == 'zh' else en} {'' if LANG == 'zh' else zh}"):
+            title = zh if LANG == "zh" else f"{en} {zh}"
+            with solara.Details(summary=title):
                 for name, _, _ in items:
                     Control(name, values.value[name],
                             lambda v, name=name: values.set({**values.value, name: v}))

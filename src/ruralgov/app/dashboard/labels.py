@@ -1,7 +1,8 @@
 """The words on the dashboard, in English (with the Chinese term beside key concepts) and in
 Chinese (``--lang zh``).
 
-The controls are the model's levers as the registry ([`ruralgov.model.params`][ruralgov.model.params]) defines
+The controls are the model's levers as the registry
+([`ruralgov.model.params`][ruralgov.model.params]) defines
 them — bounds, default, meaning — grouped and named here in the terms of the officials a trainer
 talks to. Only the label is the dashboard's; everything else comes from the registry.
 """
@@ -18,7 +19,8 @@ LANGS = ("en", "zh")
 CONTROL_GROUPS: list[tuple[tuple[str, str], list[tuple[str, str, str]]]] = [
     (("Institutional authority", "制度权威"), [
         ("enforcement", "Formal power: chance that evasion is detected (执法力度)", "执法力度"),
-        ("legitimacy_initial", "Trust: initial legitimacy of government (合法性)", "初始政府信任（合法性）"),
+        ("legitimacy_initial", "Trust: initial legitimacy of government (合法性)",
+         "初始政府信任（合法性）"),
         ("official_misconduct", "Officials' visible misconduct (政府行为失范)", "政府行为失范"),
     ]),
     (("Fragmentation", "条块分割"), [
@@ -34,7 +36,8 @@ CONTROL_GROUPS: list[tuple[tuple[str, str], list[tuple[str, str, str]]]] = [
     (("Informal institutions", "非正式制度"), [
         ("norm_compatibility", "Fit of rules with local custom (相容性)", "正式与非正式制度相容性"),
         ("village_compact", "Rules embedded in village compacts (村规民约)", "村规民约嵌入"),
-        ("cooptation", "Co-opting elders (正式权力的非正式运作)", "吸纳乡贤（正式权力的非正式运作）"),
+        ("cooptation", "Co-opting elders (正式权力的非正式运作)",
+         "吸纳乡贤（正式权力的非正式运作）"),
     ]),
     (("Services and participation", "服务与参与"), [
         ("service_coverage", "Equal public services (公共服务均等化)", "公共服务均等化覆盖"),

@@ -28,14 +28,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ruralgov.model import RuralGovernanceModel
 from ruralgov.analysis.plotting import cjk_font, cjk_rc
-from ruralgov.io.scenario import load_scenario
-from ruralgov.model.schema import InputError
 from ruralgov.app.dashboard.labels import t
+from ruralgov.io.scenario import load_scenario
+from ruralgov.model import RuralGovernanceModel
+from ruralgov.model.schema import InputError
 
-__all__ = ["resolve", "Run", "build", "Comparison", "Layout", "network_layout", "network_state", "events",
-           "series_figure", "legitimacy_figure", "network_figure", "series_csv",
+__all__ = ["resolve", "Run", "build", "Comparison", "Layout", "network_layout", "network_state",
+           "events", "series_figure", "legitimacy_figure", "network_figure", "series_csv",
            "figure_png", "MAX_NODES", "MAX_EDGES", "MAX_VILLAGERS"]
 
 #: Villagers and ties drawn at most in the network view (a stratified sample beyond that).
@@ -259,8 +259,8 @@ def legitimacy_figure(models: dict[str, RuralGovernanceModel], lang: str = "en")
     ax = fig.subplots()
     bins = np.linspace(0, 1, 26)
     for (name, m), colour in zip(models.items(), ["#1565c0", "#ef6c00"]):
-        ax.hist(m.villagers.legitimacy, bins=bins, alpha=0.6 if len(models) > 1 else 0.9, color=colour,
-                label=name if len(models) > 1 else None, density=True)
+        ax.hist(m.villagers.legitimacy, bins=bins, alpha=0.6 if len(models) > 1 else 0.9,
+                color=colour, label=name if len(models) > 1 else None, density=True)
     ax.set_title(ft("legitimacy", lang), fontsize=9)
     ax.tick_params(labelsize=7)
     if len(models) > 1:
