@@ -222,59 +222,11 @@ def _write_analysis(plt, out: Path, results: Path, manifest: dict[str, Any], run
     kind = design["type"]
     ok = runs[runs.status == "ok"]
     if kind == "factorial":
-        me = main_effects(runs, factors, measures)
-        me.to_csv(out / "main_effects.csv", index=False)
-        _plot_main_effects(plt, me, factors, measures, out / "main_effects.png")
-        lines += ["## Main effects", "", "![main effects](main_effects.png)", "",
-                  "Range of the factor-level means (largest minus smallest), by measure:", "",
-                  "| measure | " + " | ".join(factors) + " |",
-                  "|---|" + "---:|" * len(factors)]
-        for m in measures:
-            cells = []
-            for f in factors:
-                sub = me[(me.factor == f) & (me.measure == m)]
-                cells.append(f"{sub['mean'].max() - sub['mean'].min():.3g}")
-            lines.append(f"| {m} | " + " | ".join(cells) + " |")
-        lines.append("")
-        for i, a in enumerate(factors):
-            for b in factors[i + 1:]:
-                name = f"interaction_{a}_x_{b}.png"
-                _plot_heatmaps(plt, ok, a, b, measures, out / name)
-                lines += [f"![{a} x {b}]({name})", ""]
+        lines += _factorial_section(plt, out, runs, ok, factors, measures)
     elif kind in ("sobol", "morris"):
-        problem = {"num_vars": len(factors), "names": factors,
-                   "bounds": [definition["factors"][f]["range"] for f in factors]}
-        x = pd.DataFrame(definition["points"])[factors].to_numpy(dtype=float)
-        per_point = ok.groupby("point")[measures].mean().reindex(range(len(x)))
-        tables = []
-        for m in measures:
-            y = per_point[m].to_numpy()
-            if np.isnan(y).any():
-                lines += [f"* {m}: skipped — {int(np.isnan(y).sum())} design point(s) "
-                          "without a finished run", ""]
-                continue
-            if kind == "sobol":
-                t = sobol_indices(problem, y, design.get("second_order", False))
-            else:
-                t = morris_indices(problem, x, y, design.get("levels", 4))
-            t.insert(0, "measure", m)
-            tables.append(t)
-            _plot_indices(plt, t, kind, m, out / f"{kind}_{m}.png")
-            lines += [f"### {_label(m)}", "", f"![{m}]({kind}_{m}.png)", "",
-                      _markdown(t.drop(columns="measure")), ""]
-        if tables:
-            pd.concat(tables).to_csv(out / f"{kind}.csv", index=False)
+        lines += _indices_section(plt, out, definition, ok, kind, factors, measures)
     elif kind == "latin":
-        rows = []
-        for f in factors:
-            for m in measures:
-                rho = ok[[f, m]].corr(method="spearman").iloc[0, 1]
-                rows.append({"factor": f, "measure": m, "spearman_rho": rho})
-        cor = pd.DataFrame(rows)
-        cor.to_csv(out / "correlations.csv", index=False)
-        lines += ["## Rank correlations (Spearman)", "",
-                  _markdown(cor.pivot(index="factor", columns="measure",
-                                      values="spearman_rho").reset_index()), ""]
+        lines += _correlation_section(out, ok, factors, measures)
     lines += _scenario_discovery(ok, factors, out)
     lines += ["## Reading the results yourself", "",
               "```python", "import pandas as pd",
@@ -282,6 +234,79 @@ def _write_analysis(plt, out: Path, results: Path, manifest: dict[str, Any], run
               "```", "",
               "or with DuckDB: `SELECT * FROM read_parquet('" f"{results}/runs/*.parquet')`.", ""]
     write_text("\n".join(lines), out / "SUMMARY.md")
+
+
+def _factorial_section(plt, out: Path, runs: pd.DataFrame, ok: pd.DataFrame,
+                       factors: list[str], measures: list[str]) -> list[str]:
+    """Main effects (table, figure) and two-way interaction heatmaps."""
+    lines: list[str] = []
+    me = main_effects(runs, factors, measures)
+    me.to_csv(out / "main_effects.csv", index=False)
+    _plot_main_effects(plt, me, factors, measures, out / "main_effects.png")
+    lines += ["## Main effects", "", "![main effects](main_effects.png)", "",
+              "Range of the factor-level means (largest minus smallest), by measure:", "",
+              "| measure | " + " | ".join(factors) + " |",
+              "|---|" + "---:|" * len(factors)]
+    for m in measures:
+        cells = []
+        for f in factors:
+            sub = me[(me.factor == f) & (me.measure == m)]
+            cells.append(f"{sub['mean'].max() - sub['mean'].min():.3g}")
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for i, a in enumerate(factors):
+        for b in factors[i + 1:]:
+            name = f"interaction_{a}_x_{b}.png"
+            _plot_heatmaps(plt, ok, a, b, measures, out / name)
+            lines += [f"![{a} x {b}]({name})", ""]
+    return lines
+
+
+def _indices_section(plt, out: Path, definition: dict[str, Any], ok: pd.DataFrame, kind: str,
+                     factors: list[str], measures: list[str]) -> list[str]:
+    """Sobol' or Morris indices per measure (table, figure)."""
+    lines: list[str] = []
+    design = definition["design"]
+    problem = {"num_vars": len(factors), "names": factors,
+               "bounds": [definition["factors"][f]["range"] for f in factors]}
+    x = pd.DataFrame(definition["points"])[factors].to_numpy(dtype=float)
+    per_point = ok.groupby("point")[measures].mean().reindex(range(len(x)))
+    tables = []
+    for m in measures:
+        y = per_point[m].to_numpy()
+        if np.isnan(y).any():
+            lines += [f"* {m}: skipped — {int(np.isnan(y).sum())} design point(s) "
+                      "without a finished run", ""]
+            continue
+        if kind == "sobol":
+            t = sobol_indices(problem, y, design.get("second_order", False))
+        else:
+            t = morris_indices(problem, x, y, design.get("levels", 4))
+        t.insert(0, "measure", m)
+        tables.append(t)
+        _plot_indices(plt, t, kind, m, out / f"{kind}_{m}.png")
+        lines += [f"### {_label(m)}", "", f"![{m}]({kind}_{m}.png)", "",
+                  _markdown(t.drop(columns="measure")), ""]
+    if tables:
+        pd.concat(tables).to_csv(out / f"{kind}.csv", index=False)
+    return lines
+
+
+def _correlation_section(out: Path, ok: pd.DataFrame, factors: list[str],
+                         measures: list[str]) -> list[str]:
+    """Spearman rank correlations of each factor with each measure (Latin hypercube)."""
+    lines: list[str] = []
+    rows = []
+    for f in factors:
+        for m in measures:
+            rho = ok[[f, m]].corr(method="spearman").iloc[0, 1]
+            rows.append({"factor": f, "measure": m, "spearman_rho": rho})
+    cor = pd.DataFrame(rows)
+    cor.to_csv(out / "correlations.csv", index=False)
+    lines += ["## Rank correlations (Spearman)", "",
+              _markdown(cor.pivot(index="factor", columns="measure",
+                                  values="spearman_rho").reset_index()), ""]
+    return lines
 
 
 def _scenario_discovery(ok: pd.DataFrame, factors: list[str], out: Path) -> list[str]:

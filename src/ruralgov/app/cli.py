@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from ruralgov import __version__
-from ruralgov.model.schema import InputError
+from ruralgov.model.schema import DiskFull, InputError
 
 EXIT_INPUT = 2
 
@@ -134,7 +134,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         raise InputError("--workers and --scheduler exclude each other: the cluster decides")
     try:
         rep = run_sweep(exp, args.out, workers=args.workers, scheduler=args.scheduler,
-                        shard=shard, retry_failed=args.retry_failed, progress=not args.quiet)
+                        shard=shard, retry_failed=args.retry_failed, progress=not args.quiet,
+                        wait=True if args.wait == "forever" else args.wait)
     except KeyboardInterrupt:
         print("\nruralgov: interrupted; finished runs are saved — rerun the same command to "
               "go on", file=sys.stderr)
@@ -232,7 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "responsiveness in rural governance.")
     parser.add_argument("--version", action="version", version=f"ruralgov {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_run, _add_listings, _add_sweep, _add_analyze, _add_reproduce,
+                _add_dashboard):
+        add(sub)
+    return parser
 
+
+def _add_run(sub) -> None:
     run = sub.add_parser("run", help="run a scenario and write its results",
                          description="Run a scenario; write series and summary (Parquet), "
                                      "detail tables, manifest.json and figure.png into a new "
@@ -252,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress line")
     run.set_defaults(func=_cmd_run)
 
+def _add_listings(sub) -> None:
+    """scenarios, validate, params, experiments: what is there and whether it is valid."""
     sc = sub.add_parser("scenarios", help="list the scenarios with their stories",
                         description="List the scenarios found in ./scenarios, the checkout's "
                                     "scenarios/ and the installed package.")
@@ -270,6 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--section", default=None, help="only this ODD submodel")
     pa.set_defaults(func=_cmd_params)
 
+    ex = sub.add_parser("experiments", help="list the experiments",
+                        description="List the experiments found in ./experiments, the "
+                                    "checkout's experiments/ and the installed package.")
+    ex.set_defaults(func=_cmd_experiments)
+
+
+def _add_sweep(sub) -> None:
     sw = sub.add_parser(
         "sweep", help="run an experiment (parameter sweep); resumable",
         description="Run every run of an experiment that the output folder does not hold yet, "
@@ -286,9 +302,15 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", default=None,
                     help="results folder (default results/sweeps/<experiment>)")
     sw.add_argument("--retry-failed", action="store_true", help="run failed runs again")
+    sw.add_argument("--wait", nargs="?", const="forever", default=False, type=_seconds,
+                    metavar="SECONDS",
+                    help="if another sweep is writing the same runs into the folder, wait for "
+                         "it (at most SECONDS, if given) instead of stopping")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.set_defaults(func=_cmd_sweep)
 
+
+def _add_analyze(sub) -> None:
     an = sub.add_parser(
         "analyze", help="tables, figures and sensitivity indices of a sweep",
         description="Analyse a sweep folder: means and 95% confidence intervals per design "
@@ -302,6 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--out", default=None, help="analysis folder (default <results>/analysis)")
     an.set_defaults(func=_cmd_analyze)
 
+
+def _add_reproduce(sub) -> None:
     rp = sub.add_parser(
         "reproduce", help="test the paper's hypotheses and write a report",
         description="Run every hypothesis experiment in experiments/paper through the sweep "
@@ -319,6 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "random-sequential updating (halves the time)")
     rp.set_defaults(func=_cmd_reproduce)
 
+
+def _add_dashboard(sub) -> None:
     db = sub.add_parser(
         "dashboard", help="the browser dashboard for training sessions",
         description="Serve the live dashboard (Solara, works offline): pick a scenario, move "
@@ -334,11 +360,17 @@ def build_parser() -> argparse.ArgumentParser:
                     help="labels in English (with Chinese terms) or in Chinese")
     db.set_defaults(func=_cmd_dashboard)
 
-    ex = sub.add_parser("experiments", help="list the experiments",
-                        description="List the experiments found in ./experiments, the "
-                                    "checkout's experiments/ and the installed package.")
-    ex.set_defaults(func=_cmd_experiments)
-    return parser
+
+def _seconds(text: str) -> float | str:
+    if text == "forever":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: a number of seconds") from None
+    if not 0 <= value <= 7 * 86400:
+        raise argparse.ArgumentTypeError(f"{text}: 0 to 604800 seconds (a week)")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -351,6 +383,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         print(f"ruralgov: error: {err}", file=sys.stderr)
         return EXIT_INPUT
+    except DiskFull as err:
+        print(f"ruralgov: error: {err.strerror}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\nruralgov: interrupted; nothing was written", file=sys.stderr)
         return 130

@@ -27,6 +27,7 @@ folders, used by everything in ruralgov that writes a file.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import json
 import math
 import os
@@ -41,11 +42,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ruralgov.model.schema import InputError
+from ruralgov.model.schema import DiskFull, InputError
 
 __all__ = ["RESULTS", "TMP_PREFIX", "temporary_name", "atomic_path", "atomic_dir", "write_text",
-           "write_json", "write_parquet", "remove_stale_temporaries", "plain", "dumps",
-           "require_empty", "new_dir", "utc_stamp"]
+           "write_json", "write_json_new", "write_parquet", "remove_stale_temporaries", "plain",
+           "dumps", "require_empty", "ensure_writable", "new_dir", "utc_stamp", "DiskFull"]
 
 RESULTS = Path("results")
 """Where results go unless a command is told otherwise (relative to the working directory):
@@ -64,11 +65,19 @@ def temporary_name(path: Path | str) -> Path:
     return path.with_name(f"{TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex}-{path.name}")
 
 
+def _disk_full(err: OSError, path: Path) -> OSError:
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull(err.errno, f"{path.parent}: no space left on the device (or quota "
+                        "exceeded) while writing results; nothing partial was kept — free "
+                        "space and run the same command again to go on")
+    return err
+
+
 @contextmanager
 def atomic_path(path: Path | str) -> Iterator[Path]:
     """Write ``path`` atomically: the block writes the yielded temporary path, which then
     replaces ``path`` in one step; if the block raises, the temporary file is removed and
-    ``path`` is left as it was.
+    ``path`` is left as it was (a full disk raises [`DiskFull`][ruralgov.io.files.DiskFull]).
 
         with atomic_path(out / "figure.png") as tmp:
             fig.savefig(tmp)
@@ -78,9 +87,31 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise _disk_full(err, path) from err
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_json_new(obj: Any, path: Path | str) -> Path:
+    """Write ``obj`` as JSON to ``path`` only if ``path`` does not exist, atomically: the
+    complete file appears under its name (a hard link of a finished temporary file), or
+    ``FileExistsError`` is raised and nothing changes. For a file several processes may try to
+    create at once, such as a sweep's manifest."""
+    path = Path(path)
+    tmp = temporary_name(path)
+    try:
+        tmp.write_text(dumps(obj), encoding="utf-8")
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as err:
+        raise _disk_full(err, path) from err
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 @contextmanager
@@ -219,6 +250,32 @@ def require_empty(path: Path | str, option: str | None = "--out", *,
     name = f"{option} {path}" if option else str(path)
     raise InputError(f"{name}: {what}; results are never overwritten — choose another "
                      f"{'folder' if path.is_dir() else 'name'} or remove it")
+
+
+def ensure_writable(folder: Path | str, option: str | None = "--out") -> Path:
+    """Create ``folder`` (and its parents) if needed and check that files can be written in
+    it — before any work is done, so that a bad output folder costs nothing.
+
+    Raises:
+        InputError: it is a file, a dangling link, under a file, read-only or full, naming it
+            and why.
+    """
+    folder = Path(folder)
+    name = f"{option} {folder}" if option else str(folder)
+    if folder.is_symlink() and not folder.exists():
+        raise InputError(f"{name}: a link to {os.readlink(folder)}, which does not exist")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{name}: is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = temporary_name(folder / "write-check")
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as err:
+        reason = ("no space left on the device" if err.errno in (errno.ENOSPC, errno.EDQUOT)
+                  else err.strerror or type(err).__name__)
+        raise InputError(f"{name}: cannot write there ({reason})") from None
+    return folder
 
 
 def new_dir(base: Path | str, *, create: bool = True) -> Path:

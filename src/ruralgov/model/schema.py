@@ -15,11 +15,18 @@ from pydantic import ConfigDict, Field
 
 from ruralgov.model.params import PARAMS, REGISTRY
 
-__all__ = ["InputError", "ParamsModel", "validate_params", "format_pydantic_error", "close_names"]
+__all__ = ["InputError", "DiskFull", "ParamsModel", "validate_params", "format_pydantic_error",
+           "close_names"]
 
 
 class InputError(ValueError):
     """Bad input: a file, a field or a value that is not allowed. The message says which."""
+
+
+class DiskFull(OSError):
+    """The disk (or the user's quota) filled while results were written: nothing partial was
+    kept; free space and run the same command again to go on (the command line: one line,
+    exit status 1)."""
 
 
 def _field(p):

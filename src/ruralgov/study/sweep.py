@@ -12,14 +12,23 @@ and streams the results there:
 
 Parts are written atomically ([`ruralgov.io.files`][ruralgov.io.files]), series first and runs
 second: a runs part is the commit record of its runs, so after any interruption the runs it
-lists are complete and everything else is simply run again (a series part without its runs
-part is an orphan: never read, and removed once it is old). The folder is read with
+lists are complete and everything else is simply run again. The folder is read with
 [`ruralgov.io.results`][ruralgov.io.results]. Each run's seed comes from the root seed and the
 run's design point and replicate
 ([`ruralgov.study.experiment.run_seed`][ruralgov.study.experiment.run_seed]), so results are
 identical whatever the executor, the number of workers, the shard or the order. A new sweep is
 written only into an empty folder; an existing sweep folder is resumed, and only by the same
-experiment definition.
+experiment definition (which includes a hash of every input file).
+
+**Concurrent writers** (SLURM array shards, requeued jobs, a command started twice) are safe:
+each invocation holds a lock on its runs ([`FolderLock`][ruralgov.io.locks.FolderLock]; a
+second invocation over the same or overlapping runs exits naming the holder, or waits with
+``wait``), names its files with its own tag and touches no file of another live invocation.
+Before running, the lock holder puts the folder right: a series part whose runs part never
+came (its writer died) is removed, unreadable parts are moved to ``quarantine/`` and their
+runs rerun, and of a run recorded twice (a retried failure) only the best row is kept — so the
+raw ``runs/`` and ``series/`` datasets, read with ``pd.read_parquet(folder / "runs")`` or a
+DuckDB glob, hold each run once.
 
 Every executor is used through the ``concurrent.futures`` protocol. Runs are grouped into
 tasks of several runs so that per-task overhead stays small. The model knows nothing of any
@@ -32,10 +41,10 @@ import concurrent.futures as cf
 import math
 import multiprocessing
 import os
+import re
 import sys
 import time
 import traceback
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,12 +55,16 @@ import pandas as pd
 from ruralgov import __version__
 from ruralgov.io.files import (
     RESULTS,
+    TMP_PREFIX,
+    ensure_writable,
     remove_stale_temporaries,
     require_empty,
     utc_stamp,
     write_json,
+    write_json_new,
     write_parquet,
 )
+from ruralgov.io.locks import FolderLock, live_tags
 from ruralgov.io.provenance import git_revision, utc_now, versions
 from ruralgov.io.results import read_manifest, read_runs, read_series, run_status
 from ruralgov.model.schema import InputError
@@ -77,7 +90,7 @@ def default_sweep_dir(experiment: Experiment) -> Path:
     return RESULTS / "sweeps" / experiment.name
 
 
-SWEEP_FILES = ("manifest.json", "runs", "series", "log")
+SWEEP_FILES = ("manifest.json", "runs", "series", "log", "locks", "quarantine")
 """What a sweep folder holds; a folder holding anything else and no manifest is refused."""
 
 
@@ -139,28 +152,108 @@ def _thin(series: pd.DataFrame, outputs: dict[str, Any]) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ storage
-def _done_runs(out: Path) -> dict[str, str]:
-    """run id -> status for committed runs; tidies what interrupted writes left behind."""
-    done = run_status(out)
-    # orphans: series parts whose runs part was never committed (an interrupted write). They
-    # are never read; removed once old, so that a part another shard is committing right now
-    # (series written, runs not yet) is never touched.
-    stems = {p.name for p in (out / "runs").glob("part-*.parquet")}
-    now = time.time()
+PART = re.compile(r"^part-(?P<tag>.+)-(?P<seq>\d{5})\.parquet$")
+"""A part's name: ``part-<tag>-<seq>.parquet``, ``tag`` the lock tag of the invocation that
+wrote it ([`FolderLock`][ruralgov.io.locks.FolderLock])."""
+
+
+def _tag_of(name: str) -> str | None:
+    """The writer's tag in a part's (or a part's temporary file's) name."""
+    m = PART.match(name.split("-", 3)[-1] if name.startswith(TMP_PREFIX) else name)
+    return m.group("tag") if m else None
+
+
+def _recover(out: Path, live: set[str], scope: Callable[[str], bool]) -> list[str]:
+    """Put the folder right before running, while holding the lock of ``scope``: what dead
+    invocations left half-done is removed, corrupt parts are set aside, and rows of runs in
+    ``scope`` that a later row superseded are dropped. Files of live invocations (tags in
+    ``live``) are never touched. Returns one line per thing done, for the log."""
+    notes = _quarantine_corrupt(out, live)
+    committed = {p.name for p in (out / "runs").glob("part-*.parquet")}
     for part in (out / "series").glob("part-*.parquet"):
-        try:
-            if part.name not in stems and now - part.stat().st_mtime > 3600:
-                part.unlink()
-        except FileNotFoundError:  # pragma: no cover - removed meanwhile
-            pass
-    for sub in ("runs", "series", "log"):
+        # a series part whose runs part never came (its writer died between the two renames)
+        if part.name not in committed and _tag_of(part.name) not in live:
+            part.unlink(missing_ok=True)
+            notes.append(f"removed {part.name}: series of runs that were never committed")
+    for sub in ("runs", "series"):
+        for tmp in (out / sub).glob(f"{TMP_PREFIX}*"):
+            tag = _tag_of(tmp.name)
+            if tag is not None and tag not in live:
+                tmp.unlink(missing_ok=True)
         remove_stale_temporaries(out / sub)
     remove_stale_temporaries(out)
-    return done
+    notes += _compact(out, live, scope)
+    return notes
+
+
+def _quarantine_corrupt(out: Path, live: set[str]) -> list[str]:
+    """Move every committed part that cannot be read (truncated, garbage) — with its partner
+    of the same name — into ``quarantine/``; its runs are then simply run again."""
+    import pyarrow.parquet as pq
+
+    notes = []
+    for sub in ("runs", "series"):
+        for part in sorted((out / sub).glob("part-*.parquet")):
+            if _tag_of(part.name) in live:
+                continue
+            try:
+                pq.read_metadata(part)
+                continue
+            except FileNotFoundError:
+                continue
+            except Exception as err:  # pyarrow raises several kinds for a broken file
+                reason = f"{type(err).__name__}: {err}"[:200]
+            q = out / "quarantine" / utc_stamp()
+            q.mkdir(parents=True, exist_ok=True)
+            for partner in ("runs", "series"):
+                src = out / partner / part.name
+                if src.exists():
+                    os.replace(src, q / f"{partner}-{part.name}")
+            notes.append(f"quarantined {sub}/{part.name} ({reason}); its runs will be rerun")
+            sys.stderr.write(f"ruralgov: {out}/{sub}/{part.name} is unreadable ({reason}); "
+                             f"moved to {q} and its runs will be run again\n")
+    return notes
+
+
+def _compact(out: Path, live: set[str], scope: Callable[[str], bool]) -> list[str]:
+    """Keep one row per run in the raw runs dataset: for each run in ``scope`` the best row
+    (``ok`` over ``failed``, then the latest) stays, older rows of that run are removed from
+    their parts (each part rewritten atomically, or removed when nothing is left; a run's
+    series part is never affected, since failed runs have no series)."""
+    parts = [p for p in sorted((out / "runs").glob("part-*.parquet"))
+             if _tag_of(p.name) not in live]
+    if not parts:
+        return []
+    tables = {p: pd.read_parquet(p, columns=["run_id", "status"]) for p in parts}
+    rows = pd.concat([t.assign(_part=str(p), _mtime=p.stat().st_mtime, _row=range(len(t)))
+                      for p, t in tables.items()], ignore_index=True)
+    rows = rows[rows.run_id.map(scope)]
+    dup = rows[rows.run_id.duplicated(keep=False)]
+    if dup.empty:
+        return []
+    dup = dup.assign(_ok=(dup.status == "ok").astype(int))
+    best = dup.sort_values(["_ok", "_mtime", "_part", "_row"]).groupby("run_id").tail(1)
+    drop = dup.drop(best.index)
+    notes = []
+    for part, gone in drop.groupby("_part"):
+        path = Path(part)
+        table = pd.read_parquet(path)
+        keep = table.drop(index=gone["_row"].to_numpy())
+        if keep.empty and not (out / "series" / path.name).exists():
+            path.unlink()
+        else:
+            write_parquet(keep.reset_index(drop=True), path)
+        notes.append(f"{path.name}: dropped {len(gone)} superseded row(s) of "
+                     f"{', '.join(sorted(gone.run_id))[:120]}")
+    return notes
 
 
 class _Writer:
-    """Buffers finished runs and commits them as parts, every ``every`` runs or seconds."""
+    """Buffers finished runs and commits them as parts, every ``every`` runs or seconds.
+
+    A commit writes the series part and the runs part under temporary names, then renames the
+    series part into place and then the runs part: the runs part is the commit record, so a
+    series part without its runs part is never read, and is removed by the next invocation."""
 
     def __init__(self, out: Path, tag: str, every_runs: int, every_s: float = 10.0):
         self.out, self.tag = out, tag
@@ -181,7 +274,7 @@ class _Writer:
     def flush(self) -> None:
         if not self.rows:
             return
-        name = f"part-{self.tag}-{self.seq:05d}-{uuid.uuid4().hex[:8]}.parquet"
+        name = f"part-{self.tag}-{self.seq:05d}.parquet"
         if self.series:
             write_parquet(pd.concat(self.series, ignore_index=True), self.out / "series" / name)
         write_parquet(pd.DataFrame(self.rows), self.out / "runs" / name)  # the commit
@@ -226,7 +319,7 @@ def _batch_size(exp: Experiment, pending: int, workers: int) -> int:
 def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | None = None,
               scheduler: str | None = None, shard: tuple[int, int] | None = None,
               retry_failed: bool = False, progress: bool = True,
-              executor: cf.Executor | None = None,
+              executor: cf.Executor | None = None, wait: bool | float = False,
               on_batch: Callable[[int], None] | None = None) -> SweepReport:
     """Run what ``out`` does not hold yet of experiment ``exp`` (or of one shard of it).
 
@@ -234,15 +327,63 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         workers: local processes (default: all cores); 1 runs in this process.
         scheduler: address (``tcp://host:8786``) or scheduler file of a running Dask cluster.
         shard: (I, N): only runs whose index is I - 1 modulo N.
-        retry_failed: run again the runs recorded as failed (a success then takes their
-            place in [`read_runs`][ruralgov.io.results.read_runs]).
+        retry_failed: run again the runs recorded as failed (the new row replaces the old).
         executor: any ``concurrent.futures.Executor`` to use instead (tests, notebooks).
+        wait: if another live invocation is writing the same or overlapping runs into
+            ``out``, wait for it (``True``, or at most this many seconds) instead of refusing
+            with [`LockHeld`][ruralgov.io.locks.LockHeld].
     """
     t_start = time.monotonic()
-    out = Path(out) if out is not None else default_sweep_dir(exp)
-    manifest_path = out / "manifest.json"
+    out = _open_folder(exp, Path(out) if out is not None else default_sweep_dir(exp))
+    scope = shard or (1, 1)
+    runs = [r for r in exp.runs() if r.index % scope[1] == scope[0] - 1]
+    in_scope = {r.run_id for r in runs}
+    with FolderLock(out, scope, wait=wait) as lock:
+        notes = _recover(out, live_tags(out) - {lock.tag}, in_scope.__contains__)
+        done = run_status(out)
+        pending = [r for r in runs if (done.get(r.run_id) != "ok" if retry_failed
+                                       else r.run_id not in done)]
+        already = len(runs) - len(pending)
+        executor, own, kind, n_workers = _executor(executor, workers, scheduler, len(pending))
+        log = {"started_utc": utc_now(), "executor": kind, "workers": n_workers,
+               "shard": list(shard) if shard else None, "tag": lock.tag,
+               "runs_in_scope": len(runs), "already_done": already, "to_run": len(pending),
+               "recovered": notes, "command": sys.argv}
+        label = f"sweep {exp.name}" + (f" shard {shard[0]}/{shard[1]}" if shard else "")
+        bar = Progress(label, len(runs), unit="runs", initial=already, failures=True,
+                       enabled=progress)
+        batch = _batch_size(exp, len(pending), n_workers)
+        writer = _Writer(out, lock.tag, every_runs=max(batch, 20))
+        payload_base = {"scenario": exp.scenario, "base": exp.parameters, "steps": exp.steps,
+                        "outputs": exp.outputs, "all_params": exp.base}
+        batches = [pending[k:k + batch] for k in range(0, len(pending), batch)]
+        ran = failed_now = 0
+        try:
+            if executor is None:
+                for b in batches:
+                    res = execute_batch({**payload_base, "runs": b})
+                    ran, failed_now = _take(res, writer, bar, ran, failed_now, on_batch)
+            else:
+                ran, failed_now = _run_on(executor, batches, payload_base, writer, bar, ran,
+                                          failed_now, on_batch, n_workers=n_workers,
+                                          restartable=isinstance(executor, cf.ProcessPoolExecutor)
+                                          and own in (None, "pool"))
+        finally:
+            writer.flush()
+            bar.close()
+            _close(executor, own)
+            _compact(out, live_tags(out) - {lock.tag}, in_scope.__contains__)
+            failed = _finish(exp, out, runs, log, ran, failed_now, t_start)
+    return SweepReport(out=out, total=len(runs), already=already, ran=ran, failed=failed,
+                       seconds=time.monotonic() - t_start)
+
+
+def _open_folder(exp: Experiment, out: Path) -> Path:
+    """The sweep folder, checked: an existing sweep of the same definition is resumed, a new
+    one is created only where nothing would be overwritten, and the folder must be writable
+    (checked before anything runs)."""
     digest = exp.definition_hash()
-    if manifest_path.exists():
+    if (out / "manifest.json").exists():
         old = read_manifest(out)
         if old.get("definition_sha256") != digest:
             raise InputError(
@@ -251,6 +392,8 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
                 f"{str(old.get('definition_sha256'))[:12]}…; now {digest[:12]}…). Results are "
                 "never mixed or overwritten: choose another --out, or remove that folder")
     else:
+        require_empty(out, "--out", allow=SWEEP_FILES)  # before creating anything
+        ensure_writable(out, "--out")
         manifest = {
             "ruralgov_version": __version__, "created_utc": utc_now(),
             "experiment": {"name": exp.name, "title": exp.title, "description": exp.description,
@@ -261,90 +404,59 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
             "versions": versions(), "git": git_revision(),
             "tables": {"runs": "runs/part-*.parquet", "series": "series/part-*.parquet"},
         }
-        # a new sweep: only into an empty folder (or one another shard is just starting)
-        require_empty(out, "--out", allow=SWEEP_FILES)
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(manifest, manifest_path)
-    for sub in ("runs", "series", "log"):
+        try:  # shards starting together: the first one's manifest stands
+            write_json_new(manifest, out / "manifest.json")
+        except FileExistsError:
+            return _open_folder(exp, out)
+    ensure_writable(out, "--out")
+    for sub in ("runs", "series", "log", "locks"):
         (out / sub).mkdir(exist_ok=True)
+    return out
 
-    runs = exp.runs()
-    if shard is not None:
-        i, n = shard
-        runs = [r for r in runs if r.index % n == i - 1]
-    done = _done_runs(out)
-    if retry_failed:
-        pending = [r for r in runs if done.get(r.run_id) != "ok"]
-    else:
-        pending = [r for r in runs if r.run_id not in done]
-    already = len(runs) - len(pending)
 
-    own_client = None
-    kind = "serial"
-    n_workers = 1
+def _executor(executor: cf.Executor | None, workers: int | None, scheduler: str | None,
+              pending: int) -> tuple[cf.Executor | None, Any, str, int]:
+    """(executor, what this call owns and must close: None, "pool" or a Dask client, a name
+    for the log, the number of workers)."""
     if executor is not None:
-        kind = type(executor).__name__
-        n_workers = workers or os.cpu_count() or 1
-    elif scheduler:
-        executor, own_client = _dask_executor(scheduler)
-        kind = f"dask {scheduler}"
-        n_workers = max(1, sum(own_client.nthreads().values()))
-    else:
-        n_workers = workers or os.cpu_count() or 1
-        if n_workers > 1 and len(pending) > 1:
-            executor = _process_pool(n_workers)
-            kind = f"process pool x{n_workers}"
+        return executor, None, type(executor).__name__, workers or os.cpu_count() or 1
+    if scheduler:
+        executor, client = _dask_executor(scheduler)
+        return executor, client, f"dask {scheduler}", max(1, sum(client.nthreads().values()))
+    n_workers = workers or os.cpu_count() or 1
+    if n_workers > 1 and pending > 1:
+        return _process_pool(n_workers), "pool", f"process pool x{n_workers}", n_workers
+    return None, None, "serial", 1
 
-    tag = (f"s{shard[0]}of{shard[1]}" if shard else "all") + f"-{uuid.uuid4().hex[:6]}"
-    log = {"started_utc": utc_now(), "executor": kind, "workers": n_workers,
-           "shard": list(shard) if shard else None, "runs_in_scope": len(runs),
-           "already_done": already, "to_run": len(pending), "command": sys.argv}
-    label = f"sweep {exp.name}" + (f" shard {shard[0]}/{shard[1]}" if shard else "")
-    bar = Progress(label, len(runs), unit="runs", initial=already, failures=True,
-                   enabled=progress)
-    batch = _batch_size(exp, len(pending), n_workers)
-    writer = _Writer(out, tag, every_runs=max(batch, 20))
-    payload_base = {"scenario": exp.scenario, "base": exp.parameters, "steps": exp.steps,
-                    "outputs": exp.outputs, "all_params": exp.base}
-    batches = [pending[k:k + batch] for k in range(0, len(pending), batch)]
-    ran = 0
-    failed_now = 0
-    try:
-        if executor is None:
-            for b in batches:
-                res = execute_batch({**payload_base, "runs": b})
-                ran, failed_now = _take(res, writer, bar, ran, failed_now, on_batch)
-        else:
-            ran, failed_now = _run_on(executor, batches, payload_base, writer, bar, ran,
-                                      failed_now, on_batch, restartable=own_client is None
-                                      and isinstance(executor, cf.ProcessPoolExecutor),
-                                      n_workers=n_workers)
-    finally:
-        writer.flush()
-        bar.close()
-        if own_client is not None:
-            own_client.close()
-        elif executor is not None and kind.startswith("process pool"):
-            executor.shutdown(cancel_futures=True)
-        done = _done_runs(out)
-        failed = sum(1 for r in runs if done.get(r.run_id) == "failed")
-        log.update(ended_utc=utc_now(), ran=ran, failed_this_time=failed_now,
-                   done_in_scope=sum(1 for r in runs if r.run_id in done),
-                   failed_in_scope=failed, seconds=round(time.monotonic() - t_start, 3))
-        write_json(log, out / "log" / f"{utc_stamp()}-{tag}.json")
-        # the manifest's running account: over every run committed in the folder so far
-        try:
-            manifest = read_manifest(out)
-            manifest.update(updated_utc=log["ended_utc"], counts={
-                "runs": exp.n_runs, "done": len(done),
-                "ok": sum(1 for v in done.values() if v == "ok"),
-                "failed": sum(1 for v in done.values() if v != "ok"),
-                "missing": exp.n_runs - len(done)}, last_invocation=log)
-            write_json(manifest, manifest_path)
-        except (OSError, ValueError):  # pragma: no cover - the log above has the record
-            pass
-    return SweepReport(out=out, total=len(runs), already=already, ran=ran, failed=failed,
-                       seconds=time.monotonic() - t_start)
+
+def _close(executor: cf.Executor | None, own: Any) -> None:
+    if own == "pool":
+        executor.shutdown(cancel_futures=True)
+    elif own is not None:
+        own.close()
+
+
+def _finish(exp: Experiment, out: Path, runs: list, log: dict[str, Any], ran: int,
+            failed_now: int, t_start: float) -> int:
+    """Write this invocation's log record and the manifest's running account; return how many
+    runs in scope are recorded as failed."""
+    done = run_status(out)
+    failed = sum(1 for r in runs if done.get(r.run_id) == "failed")
+    log.update(ended_utc=utc_now(), ran=ran, failed_this_time=failed_now,
+               done_in_scope=sum(1 for r in runs if r.run_id in done), failed_in_scope=failed,
+               seconds=round(time.monotonic() - t_start, 3))
+    write_json(log, out / "log" / f"{utc_stamp()}-{log['tag']}.json")
+    try:  # the running account over every run committed in the folder so far
+        manifest = read_manifest(out)
+        manifest.update(updated_utc=log["ended_utc"], counts={
+            "runs": exp.n_runs, "done": len(done),
+            "ok": sum(1 for v in done.values() if v == "ok"),
+            "failed": sum(1 for v in done.values() if v != "ok"),
+            "missing": exp.n_runs - len(done)}, last_invocation=log)
+        write_json(manifest, out / "manifest.json")
+    except (OSError, ValueError, InputError):  # pragma: no cover - the log has the record
+        pass
+    return failed
 
 
 def _take(res, writer, bar, ran, failed_now, on_batch):

@@ -1,0 +1,208 @@
+"""Sweep folders under concurrent writers (SLURM array shards, requeued jobs, a command started
+twice): nothing is lost, nothing is run twice, the raw datasets hold each run once.
+
+The acceptance test of the data-integrity issue: four shards and a duplicate invocation start
+at once into one folder, one shard is killed mid-way, the sweep is resumed, and the runs and
+series equal a serial sweep's row for row with no duplicates — read both through
+``read_runs``/``read_series`` and as raw Parquet datasets (what ``pd.read_parquet(folder)`` and
+DuckDB globs see).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from ruralgov.io.locks import FolderLock, LockHeld, scopes_overlap
+from ruralgov.io.results import read_runs, read_series
+from ruralgov.study.experiment import load_experiment
+from ruralgov.study.sweep import run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+EXE = Path(sys.executable).with_name("ruralgov")
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory) -> Path:
+    """240 short runs of a small county, keeping the series (the issue's reproduction)."""
+    doc = yaml.safe_load((ROOT / "experiments" / "smoke.yaml").read_text())
+    doc["parameters"] = {"n_villagers": 100, "n_townships": 2, "villages_per_township": 2}
+    doc["steps"] = 30
+    doc["replications"] = 20
+    doc["outputs"] = {"series": True, "measures": ["compliance", "petitions_new"]}
+    path = tmp_path_factory.mktemp("exp") / "shards.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+@pytest.fixture(scope="module")
+def serial(experiment, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("serial") / "out"
+    run_sweep(load_experiment(experiment), out, workers=1, progress=False)
+    return out
+
+
+def _runs(df: pd.DataFrame) -> pd.DataFrame:
+    return df.drop(columns=["wall_s"]).sort_values("run_id").reset_index(drop=True)
+
+
+def _series(df: pd.DataFrame) -> pd.DataFrame:
+    return df.sort_values(["run_id", "step"]).reset_index(drop=True)
+
+
+def _raw(folder: Path, table: str) -> pd.DataFrame:
+    return pd.read_parquet(folder / table)
+
+
+def _sweep(experiment: Path, out: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([str(EXE), "sweep", str(experiment), "--out", str(out),
+                             "--workers", "1", "--quiet", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_four_shards_a_duplicate_and_a_kill_then_resume_equal_a_serial_sweep(
+        experiment, serial, tmp_path):
+    out = tmp_path / "sweep"
+    procs = {f"{j}/4": _sweep(experiment, out, "--shard", f"{j}/4") for j in range(1, 5)}
+    procs["1/4 again"] = _sweep(experiment, out, "--shard", "1/4")
+    # kill shard 3 once it has committed something
+    deadline = time.monotonic() + 120
+    while not list((out / "runs").glob("part-s3of4-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert procs["3/4"].poll() is None, "shard 3 finished before it could be killed"
+    os.kill(procs["3/4"].pid, signal.SIGKILL)
+    results = {k: (p.wait(timeout=300), p.stderr.read()) for k, p in procs.items()}
+    for k, (code, err) in results.items():
+        if k == "3/4":
+            assert code == -signal.SIGKILL
+        else:
+            assert code in (0, 2), (k, code, err)
+            assert "Traceback" not in err, err
+    refused = [k for k, (code, _) in results.items() if code == 2]
+    assert set(refused) <= {"1/4", "1/4 again"} and len(refused) <= 1
+    for k in refused:
+        assert "another sweep is writing these runs" in results[k][1]
+        assert "PID" in results[k][1] and len(results[k][1].strip().splitlines()) == 1
+    # resume every shard at once: what the kill left is cleaned, what is missing is run
+    again = [_sweep(experiment, out, "--shard", f"{j}/4") for j in range(1, 5)]
+    assert [p.wait(timeout=300) for p in again] == [0, 0, 0, 0], [p.stderr.read() for p in again]
+
+    pd.testing.assert_frame_equal(_runs(read_runs(out)), _runs(read_runs(serial)))
+    pd.testing.assert_frame_equal(_series(read_series(out)), _series(read_series(serial)))
+    raw_runs, raw_series = _raw(out, "runs"), _raw(out, "series")
+    assert not raw_runs.run_id.duplicated().any()
+    assert not raw_series.duplicated(["run_id", "step"]).any()
+    pd.testing.assert_frame_equal(_runs(raw_runs), _runs(read_runs(serial)),
+                                  check_dtype=False)
+    pd.testing.assert_frame_equal(_series(raw_series), _series(read_series(serial)),
+                                  check_dtype=False)
+    assert not list((out / "locks").glob("*.lock")), "a lock outlived its holder's exit"
+
+
+def test_a_second_identical_sweep_is_refused_naming_the_holder(experiment, tmp_path):
+    out = tmp_path / "sweep"
+    first = _sweep(experiment, out)
+    deadline = time.monotonic() + 60
+    while not list((out / "locks").glob("*.lock")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    second = subprocess.run([str(EXE), "sweep", str(experiment), "--out", str(out),
+                             "--workers", "1", "--quiet"], capture_output=True, text=True,
+                            timeout=120)
+    first.kill()
+    first.wait()
+    assert second.returncode == 2, second.stderr
+    assert "another sweep is writing these runs" in second.stderr
+    assert f"PID {first.pid}" in second.stderr
+    # the holder is gone: the lock is stale and taken over, and the sweep completes
+    third = subprocess.run([str(EXE), "sweep", str(experiment), "--out", str(out),
+                            "--workers", "1", "--quiet"], capture_output=True, text=True,
+                           timeout=300)
+    assert third.returncode == 0, third.stderr
+    assert len(read_runs(out)) == 240 and not _raw(out, "runs").run_id.duplicated().any()
+
+
+def test_wait_queues_behind_the_holder(tmp_path):
+    folder = tmp_path / "f"
+    with FolderLock(folder, (1, 2)):
+        with pytest.raises(LockHeld, match="shard 1/2 held by PID"):
+            FolderLock(folder, (1, 4)).acquire()  # overlaps: runs 0, 4, 8, ...
+        FolderLock(folder, (2, 2)).acquire().release()  # disjoint: fine
+        t0 = time.monotonic()
+        with pytest.raises(LockHeld):
+            FolderLock(folder, (1, 1), wait=0.5).acquire()
+        assert time.monotonic() - t0 >= 0.5
+    with FolderLock(folder, (1, 1), wait=1.0):  # free again
+        pass
+
+
+def test_a_dead_holders_lock_is_taken_over(tmp_path):
+    folder = tmp_path / "f"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    (folder / "locks").mkdir(parents=True)
+    import json
+    import socket
+
+    (folder / "locks" / "s1of1-x.lock").write_text(json.dumps(
+        {"scope": [1, 1], "host": socket.gethostname(), "pid": int(dead.stdout),
+         "started_utc": "2026-01-01T00:00:00Z", "tag": "s1of1-x"}))
+    with FolderLock(folder, (1, 1)):
+        assert not (folder / "locks" / "s1of1-x.lock").exists()
+
+
+@pytest.mark.parametrize(("a", "b", "overlap"), [
+    ((1, 1), (3, 7), True), ((1, 2), (2, 2), False), ((1, 2), (1, 4), True),
+    ((2, 4), (1, 2), False), ((2, 4), (2, 6), True), ((1, 3), (2, 5), True)])
+def test_shard_overlap_is_exact(a, b, overlap):
+    assert scopes_overlap(a, b) is overlap
+    n = 2 * a[1] * b[1]  # enough runs to show every residue pair
+    brute = any(x % a[1] == a[0] - 1 and x % b[1] == b[0] - 1 for x in range(n))
+    assert brute is overlap
+
+
+def test_retried_failures_leave_one_row_per_run_in_the_raw_dataset(tmp_path, monkeypatch):
+    import ruralgov.study.runner as runner
+
+    exp = load_experiment(ROOT / "experiments" / "smoke.yaml")
+    bad = {exp.runs()[5].seed, exp.runs()[9].seed}
+    real = runner.run_scenario
+
+    def flaky(scenario, *, seed=None, **kw):
+        if seed in bad:
+            raise RuntimeError("simulated failure")
+        return real(scenario, seed=seed, **kw)
+
+    monkeypatch.setattr(runner, "run_scenario", flaky)
+    run_sweep(exp, tmp_path, workers=1, progress=False)
+    bad.discard(exp.runs()[9].seed)  # one succeeds when retried, one fails again
+    run_sweep(exp, tmp_path, workers=1, progress=False, retry_failed=True)
+    raw = _raw(tmp_path, "runs")
+    assert len(raw) == 48 and not raw.run_id.duplicated().any()
+    assert raw.set_index("run_id").status[exp.runs()[9].run_id] == "ok"
+    assert raw.set_index("run_id").status[exp.runs()[5].run_id] == "failed"
+    assert (raw.status == "failed").sum() == 1
+
+
+def test_a_corrupt_part_is_quarantined_and_its_runs_rerun(experiment, serial, tmp_path):
+    out = tmp_path / "sweep"
+    exp = load_experiment(experiment)
+    run_sweep(exp, out, workers=1, progress=False)
+    part = sorted((out / "runs").glob("part-*.parquet"))[1]
+    part.write_bytes(part.read_bytes()[:100])  # truncated
+    series = sorted((out / "series").glob("part-*.parquet"))[0]
+    series.write_bytes(b"garbage")
+    rep = run_sweep(exp, out, workers=1, progress=False)
+    assert rep.ran > 0
+    assert len(list((out / "quarantine").rglob("*.parquet"))) == 4  # both parts, both pairs
+    pd.testing.assert_frame_equal(_runs(_raw(out, "runs")), _runs(read_runs(serial)),
+                                  check_dtype=False)
+    pd.testing.assert_frame_equal(_series(_raw(out, "series")), _series(read_series(serial)),
+                                  check_dtype=False)
