@@ -133,3 +133,23 @@ def test_import_ruralgov_is_light():
             "assert not heavy, heavy; "
             "from ruralgov import RuralGovernanceModel; assert 'mesa' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_no_function_is_longer_than_80_lines():
+    """A function a newcomer can read at once (docstring included)."""
+    long = []
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                if n > 80:
+                    long.append(f"{path.relative_to(SRC)}:{node.lineno} {node.name} ({n} lines)")
+    assert not long, long
+
+
+def test_the_model_class_stays_small():
+    lines = (SRC / "model" / "county.py").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("class RuralGovernanceModel"))
+    end = next((i for i, line in enumerate(lines[start + 1:], start + 1)
+                if line and not line.startswith((" ", "#"))), len(lines))
+    assert end - start <= 200, f"RuralGovernanceModel is {end - start} lines"
