@@ -12,8 +12,7 @@ village), ``elder`` (optional, 0/1 or true/false), and optional initial states i
 ``source``, ``target`` (villager ids). Ties are undirected and unweighted.
 
 Every problem raises one [`InputError`][ruralgov.model.schema.InputError] naming the file, the row
-or
-column, and what is allowed.
+or column, and what is allowed.
 """
 
 from __future__ import annotations

@@ -16,8 +16,7 @@ A scenario is YAML, loaded with ``yaml.safe_load`` only (files are data):
       edges: edges.csv           # or  graphml: county.graphml
 
 Every problem is reported as one [`InputError`][ruralgov.model.schema.InputError] naming the file,
-the
-field and what is allowed. A scenario given by name is looked up as
+the field and what is allowed. A scenario given by name is looked up as
 [`ruralgov.io.finder`][ruralgov.io.finder] says.
 """
 

@@ -5,8 +5,8 @@ implementations that share its rule functions
 * Granovetter (1978), "Threshold models of collective behavior": a crowd in which each person
   joins a riot once enough others have joined. The cascade is
   [`ruralgov.model.equations.threshold_cascade`][ruralgov.model.equations.threshold_cascade] on a
-  complete network —
-  the same function that runs the protest cascade of the governance model on the villagers' network.
+  complete network — the same function that runs the protest cascade of the governance model on the
+  villagers' network.
 
 * Epstein (2002), "Modeling civil violence: an agent-based computational approach", model I:
   rebellion against a central authority on a torus, with the arrest probability and net risk
@@ -44,9 +44,8 @@ def granovetter_rioters(thresholds: np.ndarray) -> int:
     ``thresholds[i]`` *others* riot (Granovetter's thresholds as head counts).
 
     Runs [`ruralgov.model.equations.threshold_cascade`][ruralgov.model.equations.threshold_cascade]
-    to its fixed point
-    from nobody rioting. A count threshold t is the share (t - 0.5) / (n - 1) of the others, so
-    float rounding cannot move anyone across the boundary.
+    to its fixed point from nobody rioting. A count threshold t is the share (t - 0.5) / (n - 1) of
+    the others, so float rounding cannot move anyone across the boundary.
     """
     t = np.asarray(thresholds, dtype=float)
     n = t.size
@@ -103,9 +102,8 @@ class EpsteinCivilViolence:
     [`ruralgov.model.equations.arrest_probability`][ruralgov.model.equations.arrest_probability]
     (``floor=True``) and
     [`ruralgov.model.equations.net_protest_risk`][ruralgov.model.equations.net_protest_risk]. Each
-    cop arrests one
-    random active agent within its vision; the arrested go to jail for U{0..max_jail} steps, off the
-    grid. Everyone free moves to a random empty site within vision.
+    cop arrests one random active agent within its vision; the arrested go to jail for
+    U{0..max_jail} steps, off the grid. Everyone free moves to a random empty site within vision.
 
     Vectorised departures from Epstein's sequential activation: decisions are synchronous;
     moves are proposed by all at once in a random order and a proposal to a site already

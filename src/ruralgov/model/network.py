@@ -124,15 +124,13 @@ class Ties:
     arrays): W_ij = A_ij c_j / sum_l A_il c_l with c_j = ``elder_weight`` for elders, 1 otherwise.
 
     [`weighted_count`][ruralgov.model.network.Ties.weighted_count] gives, for K binary flags per
-    villager
-    (say "kept rule k last step"), sum_j A_ij c_j flag_kj for every villager i and flag k. The
-    counts are computed *exactly* in integer arithmetic, several flags per sparse product: each flag
-    gets a field of ``bits`` = bit length of the largest weighted degree, so the count of one flag
-    never
-    carries into the next, and ``31 // bits`` flags share one int32 word. A whole-number
-    ``elder_weight`` (the default, 4) is put into the integer matrix itself; any other comes
-    from a second product over the columns of elders only. At the default county this is one
-    sparse matrix-vector product for all rules instead of one per rule.
+    villager (say "kept rule k last step"), sum_j A_ij c_j flag_kj for every villager i and flag k.
+    The counts are computed *exactly* in integer arithmetic, several flags per sparse product: each
+    flag gets a field of ``bits`` = bit length of the largest weighted degree, so the count of one
+    flag never carries into the next, and ``31 // bits`` flags share one int32 word. A whole-number
+    ``elder_weight`` (the default, 4) is put into the integer matrix itself; any other comes from a
+    second product over the columns of elders only. At the default county this is one sparse
+    matrix-vector product for all rules instead of one per rule.
     """
 
     def __init__(self, adjacency: sp.csr_matrix, elder: np.ndarray, elder_weight: float):
@@ -236,8 +234,7 @@ class Ties:
         """sum_j A_ij c_j flags[k, j] for every flag k and villager i (K x N, float32).
 
         With ``block`` (from [`row_block`][ruralgov.model.network.Ties.row_block]), only for that
-        block's
-        villagers (K x rows).
+        block's villagers (K x rows).
         """
         return self.unpack(self.count_words(flags, block))
 

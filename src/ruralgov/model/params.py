@@ -1,14 +1,14 @@
 """The parameter registry: the one home of every model parameter.
 
 Each [`Param`][ruralgov.model.params.Param] carries its default, type, bounds, unit, meaning, the
-ODD
-submodel it belongs to, its role (a policy *lever*, a behavioural *uncertainty*, a *structure*
-setting or a mechanism *switch*) and, where it implements a phrase of the source paper, that phrase.
+ODD submodel it belongs to, its role (a policy *lever*, a behavioural *uncertainty*, a *structure*
+setting or a mechanism *switch*) and, where it implements a phrase of the source paper, that
+phrase.
 
 Everything else reads from here: the scenario schema
-([`ruralgov.io.scenario`][ruralgov.io.scenario]), the
-``--set`` overrides of the command line, the model's constructor and the ODD parameter table
-(``python -m ruralgov.model.params`` prints it as Markdown).
+([`ruralgov.io.scenario`][ruralgov.io.scenario]), the ``--set`` overrides of the command line, the
+model's constructor and the ODD parameter table (``python -m ruralgov.model.params`` prints it as
+Markdown).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Typed, bounded validation of parameter values, generated from the registry.
 
 One [`InputError`][ruralgov.model.schema.InputError] message names the source (file or ``--set``),
-the
-field path, the value given and what is allowed. The command line prints it and exits with status 2.
+the field path, the value given and what is allowed. The command line prints it and exits with
+status 2.
 """
 
 from __future__ import annotations

@@ -26,11 +26,9 @@ An experiment is YAML (``experiments/*.yaml``), loaded with ``yaml.safe_load`` o
       series_every: 5           # keep every 5th step (and the last)
       measures: [compliance, protesters]   # which series columns (default all)
 
-The design is sampled with SALib (Latin hypercube, Saltelli/Sobol', Morris), never
-re-implemented. Every problem is one [`InputError`][ruralgov.model.schema.InputError] naming the
-file, the
-field and what is allowed. Nothing here runs a model: see
-[`ruralgov.study.sweep`][ruralgov.study.sweep].
+The design is sampled with SALib (Latin hypercube, Saltelli/Sobol', Morris), never re-implemented.
+Every problem is one [`InputError`][ruralgov.model.schema.InputError] naming the file, the field
+and what is allowed. Nothing here runs a model: see [`ruralgov.study.sweep`][ruralgov.study.sweep].
 """
 
 from __future__ import annotations

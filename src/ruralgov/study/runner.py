@@ -1,8 +1,7 @@
 """Run one scenario and write self-describing results.
 
-The model knows nothing of files or experiments; this module builds a model from a scenario,
-steps it, turns the run into tables ([`run_scenario`][ruralgov.study.runner.run_scenario]) and
-writes
+The model knows nothing of files or experiments; this module builds a model from a scenario, steps
+it, turns the run into tables ([`run_scenario`][ruralgov.study.runner.run_scenario]) and writes
 them atomically into a new folder that is never overwritten
 ([`write_run`][ruralgov.study.runner.write_run]).
 """

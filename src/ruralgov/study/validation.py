@@ -1,12 +1,11 @@
 """Validation experiments for the classic models (``experiments/validation/*.yaml``).
 
-Each file names published results of Granovetter (1978) or Epstein (2002) and, for each, a statistic
-the reference implementation in [`ruralgov.model.classic`][ruralgov.model.classic] computes, over
-many seeds
-where it is random, and the range that counts as reproducing it — fixed in the file before anything
-runs. [`run_validation`][ruralgov.study.validation.run_validation] computes them; ``ruralgov
-reproduce``
-puts the results, with a figure per model, in its report. A validation file:
+Each file names published results of Granovetter (1978) or Epstein (2002) and, for each, a
+statistic the reference implementation in [`ruralgov.model.classic`][ruralgov.model.classic]
+computes, over many seeds where it is random, and the range that counts as reproducing it — fixed
+in the file before anything runs. [`run_validation`][ruralgov.study.validation.run_validation]
+computes them; ``ruralgov reproduce`` puts the results, with a figure per model, in its report. A
+validation file:
 
     title: "Granovetter (1978): threshold models of collective behaviour"
     paper: "Granovetter, M. (1978). American Journal of Sociology 83(6), 1420-1443."

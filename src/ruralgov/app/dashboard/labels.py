@@ -2,9 +2,9 @@
 Chinese (``--lang zh``).
 
 The controls are the model's levers as the registry
-([`ruralgov.model.params`][ruralgov.model.params]) defines
-them — bounds, default, meaning — grouped and named here in the terms of the officials a trainer
-talks to. Only the label is the dashboard's; everything else comes from the registry.
+([`ruralgov.model.params`][ruralgov.model.params]) defines them — bounds, default, meaning —
+grouped and named here in the terms of the officials a trainer talks to. Only the label is the
+dashboard's; everything else comes from the registry.
 """
 
 from __future__ import annotations
