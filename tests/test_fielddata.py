@@ -110,3 +110,59 @@ def test_missing_or_broken_files(tmp_path):
     bad.write_text("<graphml><oops")
     with pytest.raises(InputError, match="not a readable GraphML"):
         load_population(graphml=bad)
+
+
+# ------------------------------------------------------------------ hostile field data
+def test_villagers_without_ties_anywhere_work_even_the_last(tmp_path):
+    v = tmp_path / "v.csv"
+    e = tmp_path / "e.csv"
+    v.write_text(VILLAGERS + "g,South,Zhou,Zhou,0,0.5,0.5\n")  # g: the last, no ties
+    e.write_text("source,target\na,b\n")  # most villagers have no ties either
+    pop = load_population(v, e)
+    m = RuralGovernanceModel(seed=1, population=pop)
+    for _ in range(5):
+        m.step()
+    assert m.structure.weights[-1].nnz == 0 and len(m.series()) == 5
+
+
+def test_a_generated_county_whose_last_villager_has_no_ties_runs():
+    m = RuralGovernanceModel(seed=0, n_villagers=400, ties_within_lineage=0.0,
+                             ties_within_village=0.5, ties_between_villages=0.0,
+                             elder_share=0.0)
+    assert not m.structure.ties.has_neighbours.all()
+    for _ in range(3):
+        m.step()
+
+
+def test_ids_that_differ_only_by_spaces_are_one_id(tmp_path):
+    v = tmp_path / "v.csv"
+    e = tmp_path / "e.csv"
+    v.write_text("id,township,village\na,T,V\n a ,T,V\n")
+    e.write_text("source,target\na,a \n")
+    with pytest.raises(InputError, match=r"row 3, column id: duplicate id 'a' \(also at row 2"):
+        load_population(v, e)
+
+
+def test_a_row_longer_or_shorter_than_the_header_is_refused_with_its_row(tmp_path, files):
+    vpath, epath = files
+    for extra in ("h,North,Li,Li,0,0.5,0.5,surplus\n", "h,North,Li\n"):
+        bad = tmp_path / "ragged.csv"
+        bad.write_text(VILLAGERS + extra)
+        with pytest.raises(InputError, match=r"ragged.csv: row 8 has \d+ fields, the header 7"):
+            load_population(bad, epath)
+    shifted = tmp_path / "shifted.csv"
+    shifted.write_text("source,target\na,b,c\n")
+    with pytest.raises(InputError, match="row 2 has 3 fields"):
+        load_population(vpath, shifted)
+
+
+def test_graphml_problems_name_the_node_not_a_row(tmp_path):
+    g = nx.Graph()
+    g.add_node("a", township="T", village="V", elder="maybe")
+    g.add_node("b", township="T", village="V")
+    g.add_edge("a", "b")
+    path = tmp_path / "county.graphml"
+    nx.write_graphml(g, path)
+    with pytest.raises(InputError, match=r"node 'a', attribute elder: 'maybe'") as err:
+        load_population(graphml=path)
+    assert "row" not in str(err.value)

@@ -142,8 +142,10 @@ class Ties:
         degree = np.diff(a.indptr)
         self.has_neighbours = degree > 0
         col = np.where(elder, np.float32(elder_weight), np.float32(1.0)).astype(np.float32)
-        total = np.add.reduceat(col[a.indices], a.indptr[:-1]) if a.nnz else np.zeros(n)
-        total = np.where(self.has_neighbours, total, 0.0).astype(np.float32)  # reduceat quirk
+        # weighted degree; a padding 0 keeps reduceat's start indices in range when the last
+        # villagers have no ties (reduceat gives an empty row the next value: masked below)
+        total = np.add.reduceat(np.append(col[a.indices], np.float32(0.0)), a.indptr[:-1])
+        total = np.where(self.has_neighbours, total, 0.0).astype(np.float32)
         inv = np.divide(np.float32(1.0), total, out=np.zeros(n, np.float32), where=total > 0)
         data = col[a.indices] * np.repeat(inv, degree)
         self.weights = sp.csr_matrix((data.astype(np.float32), a.indices, a.indptr),
