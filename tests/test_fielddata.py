@@ -166,3 +166,49 @@ def test_graphml_problems_name_the_node_not_a_row(tmp_path):
     with pytest.raises(InputError, match=r"node 'a', attribute elder: 'maybe'") as err:
         load_population(graphml=path)
     assert "row" not in str(err.value)
+
+
+def _field_experiment(tmp_path, files):
+    import yaml
+
+    vpath, epath = files
+    (tmp_path / "county.yaml").write_text(yaml.safe_dump({
+        "title": "A county", "story": "Field data.", "steps": 5,
+        "network": {"villagers": vpath.name, "edges": epath.name}}))
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump({
+        "title": "t", "description": "d", "scenario": "county.yaml", "steps": 5,
+        "replications": 2, "root_seed": 1, "design": {"type": "factorial"},
+        "factors": {"enforcement": [0.1, 0.4]}}))
+    return tmp_path / "exp.yaml"
+
+
+def test_field_data_are_hashed_and_a_changed_file_is_refused_on_resume(tmp_path, files):
+    from ruralgov.study.experiment import load_experiment
+    from ruralgov.study.sweep import run_sweep
+
+    exp_file = _field_experiment(tmp_path, files)
+    exp = load_experiment(exp_file)
+    assert set(exp.definition()["scenario"]["field_data_sha256"]) == {"villagers", "edges"}
+    out = tmp_path / "out"
+    run_sweep(exp, out, workers=1, progress=False)
+    vpath, _ = files
+    vpath.write_text(VILLAGERS.replace("0.2,0.7", "0.9,0.1"))  # another county now
+    with pytest.raises(InputError, match="different experiment definition"):
+        run_sweep(load_experiment(exp_file), out, workers=1, progress=False)
+    # and a run of the scenario loaded before the edit refuses to mix the two
+    with pytest.raises(InputError, match="changed since the scenario was loaded"):
+        run_scenario(exp.scenario, seed=1, steps=2)
+
+
+def test_a_runs_manifest_records_its_field_data_hashes(tmp_path, files):
+    import hashlib
+    import json
+
+    from ruralgov.study.runner import write_run
+
+    exp_file = _field_experiment(tmp_path, files)
+    res = run_scenario(load_scenario(exp_file.with_name("county.yaml")), seed=1, steps=2)
+    folder = write_run(res, tmp_path / "run", figure=False)
+    field = json.loads((folder / "manifest.json").read_text())["scenario"]["field_data"]
+    vpath, _ = files
+    assert field["villagers"]["sha256"] == hashlib.sha256(vpath.read_bytes()).hexdigest()

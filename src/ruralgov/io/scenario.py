@@ -79,6 +79,19 @@ class Scenario:
     path: Path | None = None
     sha256: str | None = None
     network: dict[str, Path] | None = None
+    #: sha256 of each field-data file when the scenario was loaded ("villagers", "edges",
+    #: "graphml"): part of an experiment's definition and of every run's manifest
+    network_sha256: dict[str, str] = field(default_factory=dict)
+
+    def check_inputs(self) -> None:
+        """Raise [`InputError`][ruralgov.model.schema.InputError] if a field-data file has
+        changed since the scenario was loaded (results would mix two counties)."""
+        for key, file in (self.network or {}).items():
+            now = file_sha256(file) if file.is_file() else "missing"
+            if now != self.network_sha256.get(key):
+                raise InputError(f"{self.path or self.name}: network.{key}: {file} changed "
+                                 "since the scenario was loaded (its sha256 differs); results "
+                                 "from two versions of a file are never mixed")
 
     def resolved(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Every parameter's value: defaults, then the scenario's, then ``overrides``."""
@@ -151,7 +164,17 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
                 network[key] = file
     return Scenario(name=path.stem, title=spec.title.strip(), story=" ".join(spec.story.split()),
                     steps=spec.steps, seed=spec.seed, parameters=params, path=path,
-                    sha256=hashlib.sha256(raw).hexdigest(), network=network)
+                    sha256=hashlib.sha256(raw).hexdigest(), network=network,
+                    network_sha256={k: file_sha256(f) for k, f in (network or {}).items()})
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes (read in chunks: field data can be large)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def parse_overrides(items: list[str] | None, source: str = "--set") -> dict[str, Any]:

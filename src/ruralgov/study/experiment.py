@@ -180,9 +180,12 @@ class Experiment:
 
     def definition(self) -> dict[str, Any]:
         """What determines the results: a resumed sweep must have exactly this."""
+        scenario = {"name": self.scenario.name, "sha256": self.scenario.sha256,
+                    "changed_parameters": self.scenario.parameters}
+        if self.scenario.network_sha256:  # field data shape the results: their bytes count
+            scenario["field_data_sha256"] = dict(sorted(self.scenario.network_sha256.items()))
         return {
-            "scenario": {"name": self.scenario.name, "sha256": self.scenario.sha256,
-                         "changed_parameters": self.scenario.parameters},
+            "scenario": scenario,
             "parameters": self.parameters, "steps": self.steps,
             "replications": self.replications, "root_seed": self.root_seed,
             "design": self.design, "factors": self.factors, "outputs": self.outputs,

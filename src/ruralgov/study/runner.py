@@ -53,7 +53,9 @@ class RunResult:
             "created_utc": utc_now(),
             "scenario": {"name": sc.name, "title": sc.title, "story": sc.story,
                          "file": str(sc.path) if sc.path else None, "sha256": sc.sha256,
-                         "changed_parameters": sc.parameters},
+                         "changed_parameters": sc.parameters,
+                         "field_data": {k: {"file": str(sc.network[k]), "sha256": v}
+                                        for k, v in sc.network_sha256.items()}},
             "overrides": self.overrides,
             "seed": self.seed,
             "steps": self.steps,
@@ -86,6 +88,7 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None,
     seed = new_seed() if seed is None else int(seed)
     population = None
     if scenario.network:
+        scenario.check_inputs()  # the files are still those the scenario was loaded with
         from ruralgov.io.fielddata import load_population
 
         population = load_population(**scenario.network)
