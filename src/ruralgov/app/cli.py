@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from ruralgov import __version__
-from ruralgov.model.schema import DiskFull, InputError
+from ruralgov.model.schema import MAX_STEPS, DiskFull, InputError
 
 EXIT_INPUT = 2
 
@@ -245,9 +245,9 @@ def _add_run(sub) -> None:
                                      "detail tables, manifest.json and figure.png into a new "
                                      "folder (default results/runs/<scenario>/<time>-seed<N>).")
     run.add_argument("scenario", help="scenario name (see `ruralgov scenarios`) or YAML file")
-    run.add_argument("--seed", type=int, default=None,
+    run.add_argument("--seed", type=_bounded("--seed", 0, 2**63 - 1), default=None,
                      help="random seed (default: the scenario's, else a fresh one, recorded)")
-    run.add_argument("--steps", type=int, default=None,
+    run.add_argument("--steps", type=_bounded("--steps", 1, MAX_STEPS), default=None,
                      help="number of steps (default: the scenario's, 200 if it has none)")
     run.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="override a parameter, e.g. --set coordination=0.8 (repeatable)")
@@ -359,6 +359,19 @@ def _add_dashboard(sub) -> None:
     db.add_argument("--lang", choices=("en", "zh"), default="en",
                     help="labels in English (with Chinese terms) or in Chinese")
     db.set_defaults(func=_cmd_dashboard)
+
+
+def _bounded(option: str, lo: int, hi: int):
+    """An argparse type: a whole number from ``lo`` to ``hi``, refused with the bounds."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r}: a whole number") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value}: allowed {lo:,} to {hi:,}")
+        return value
+    return parse
 
 
 def _seconds(text: str) -> float | str:

@@ -23,6 +23,7 @@ the field and what is allowed. A scenario given by name is looked up as
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,12 +34,17 @@ from pydantic import ConfigDict, Field
 
 from ruralgov.io.finder import data_dirs, find_named, named_files
 from ruralgov.model.params import REGISTRY
-from ruralgov.model.schema import InputError, close_names, format_pydantic_error, validate_params
+from ruralgov.model.schema import (
+    MAX_STEPS,
+    InputError,
+    close_names,
+    format_pydantic_error,
+    validate_params,
+)
 
 __all__ = ["Scenario", "load_scenario", "find_scenario", "list_scenarios", "parse_overrides",
            "data_dirs", "find_named", "read_spec"]
 
-MAX_STEPS = 1_000_000
 
 
 class _Network(pydantic.BaseModel):
@@ -115,6 +121,87 @@ def find_scenario(name_or_path: str | Path) -> Path:
     return find_named(name_or_path, "scenario")
 
 
+MAX_YAML_VALUES = 100_000
+"""The most values (scalars, lists, mappings) a YAML file may expand to, aliases counted as
+often as they are used; a scenario or experiment file has a few hundred."""
+
+MAX_YAML_DEPTH = 32
+"""The deepest nesting a YAML file may have."""
+
+_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, stricter: a key given twice is an error (not "last wins"), and
+    ``1e-1`` is a number (YAML 1.1 wants ``1.0e-1``; people write ``1e-1``)."""
+
+    yaml_implicit_resolvers = {k: list(v) for k, v in
+                               yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                mark = key_node.start_mark
+                raise InputError(f"{mark.name}: line {mark.line + 1}: key {str(key)[:80]!r} "
+                                 f"is given twice (first at line {seen[key] + 1}); give each "
+                                 "key once")
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789"))
+
+
+def _expanded_size(root: yaml.Node, path: Path) -> None:
+    """Refuse a document that expands, through aliases, to more than MAX_YAML_VALUES values or
+    nests deeper than MAX_YAML_DEPTH (a few hundred bytes of nested aliases can stand for
+    billions of values), or that refers to itself."""
+    size: dict[int, int] = {}
+
+    def count(node: yaml.Node, depth: int, stack: set[int]) -> int:
+        if depth > MAX_YAML_DEPTH:
+            raise InputError(f"{path}: nested more than {MAX_YAML_DEPTH} levels deep (line "
+                             f"{node.start_mark.line + 1})")
+        key = id(node)
+        if key in stack:
+            raise InputError(f"{path}: an alias refers to itself (line "
+                             f"{node.start_mark.line + 1})")
+        if key not in size:
+            stack.add(key)
+            if isinstance(node, yaml.MappingNode):
+                children = [n for pair in node.value for n in pair]
+            elif isinstance(node, yaml.SequenceNode):
+                children = node.value
+            else:
+                children = []
+            size[key] = 1 + sum(count(c, depth + 1, stack) for c in children)
+            stack.discard(key)
+            if size[key] > MAX_YAML_VALUES:
+                raise InputError(f"{path}: expands to more than {MAX_YAML_VALUES:,} values "
+                                 "(through aliases); scenario and experiment files are small")
+        return size[key]
+
+    count(root, 0, set())
+
+
+def load_yaml(text: str, path: Path | str = "<text>") -> Any:
+    """A YAML document as Python values, read safely and with bounds: no key twice, bounded
+    expansion of aliases and nesting ([`MAX_YAML_VALUES`][ruralgov.io.scenario.MAX_YAML_VALUES],
+    [`MAX_YAML_DEPTH`][ruralgov.io.scenario.MAX_YAML_DEPTH]), ``1e-1`` a number."""
+    loader = _StrictLoader(text)
+    loader.name = str(path)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, Path(path))
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def read_spec(path: Path, model: type[pydantic.BaseModel], what: str
               ) -> tuple[pydantic.BaseModel, bytes]:
     """Read a YAML file of the given kind (``what``, e.g. "a scenario must be a mapping with
@@ -126,7 +213,7 @@ def read_spec(path: Path, model: type[pydantic.BaseModel], what: str
     """
     try:
         raw = path.read_bytes()
-        doc = yaml.safe_load(raw.decode("utf-8"))
+        doc = load_yaml(raw.decode("utf-8"), path)
     except UnicodeDecodeError as err:
         raise InputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     except OSError as err:

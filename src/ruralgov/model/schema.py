@@ -15,8 +15,12 @@ from pydantic import ConfigDict, Field
 
 from ruralgov.model.params import PARAMS, REGISTRY
 
-__all__ = ["InputError", "DiskFull", "ParamsModel", "validate_params", "format_pydantic_error",
-           "close_names"]
+__all__ = ["InputError", "DiskFull", "MAX_STEPS", "ParamsModel", "validate_params",
+           "format_pydantic_error", "close_names", "short_repr"]
+
+
+MAX_STEPS = 1_000_000
+"""The most steps a run may have (a scenario file, an experiment, ``--steps``)."""
 
 
 class InputError(ValueError):
@@ -85,9 +89,16 @@ def format_pydantic_error(err: pydantic.ValidationError, source: str, prefix: st
             if allowed and allowed not in msg:
                 msg += f"; allowed: {allowed}"
             if "input" in e and e["type"] != "missing" and "got " not in msg:
-                msg += f" (got {e['input']!r})"
+                msg += f" (got {short_repr(e['input'])})"
         lines.append(f"{source}: {path}: {msg}")
     return "\n".join(lines)
+
+
+def short_repr(value: Any, limit: int = 200) -> str:
+    """``repr(value)``, cut to ``limit`` characters with a note of the full length: an error
+    message never echoes a huge value."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def close_names(name: str, choices: Iterable[str] | None = None) -> str:

@@ -306,10 +306,13 @@ def _resolve_design(src: str, kind: str, spec: _ExperimentFile, base: dict[str, 
             else:
                 if f.levels is not None:
                     raise InputError(f"{where}: levels is for factorial designs only")
+                if kind == "morris" and p.type == "int":
+                    _check_morris_integer(where, lo, hi, spec.design.levels)
                 factors[name] = {"range": [float(lo), float(hi)]}
     names = list(factors)
     problem = None
     samples = spec.design.samples
+    _check_size(src, kind, spec, factors)  # arithmetically, before anything is built
     if kind == "factorial":
         if samples is not None:
             raise InputError(f"{src}: design.samples: not used by a factorial design (its "
@@ -344,10 +347,52 @@ def _resolve_design(src: str, kind: str, spec: _ExperimentFile, base: dict[str, 
         for n in names:
             if REGISTRY[n].type == "int":
                 points[n] = points[n].round().astype(int)
-    if len(points) * spec.replications > 10_000_000:
-        raise InputError(f"{src}: {len(points)} design points x {spec.replications} "
-                         "replications is more than 10,000,000 runs")
     return factors, points, problem
+
+
+MAX_RUNS = 1_000_000
+"""The most runs one experiment may have (design points x replications): a million runs is
+already weeks of one core at the default county; larger studies are several experiments."""
+
+
+def design_points(kind: str, factors: dict[str, Any], samples: int | None,
+                  second_order: bool = False) -> int:
+    """How many design points a design has, computed without building it: the product of the
+    factors' numbers of values (factorial), ``samples`` (latin), ``samples`` x (D + 2) or
+    (2D + 2) with second-order indices (Sobol', Saltelli's scheme), ``samples`` x (D + 1)
+    (Morris trajectories); D the number of factors."""
+    d = len(factors)
+    if kind == "factorial":
+        return math.prod(len(f["values"]) for f in factors.values())
+    if kind == "latin":
+        return int(samples)
+    if kind == "sobol":
+        return int(samples) * (2 * d + 2 if second_order else d + 2)
+    return int(samples) * (d + 1)
+
+
+def _check_size(src: str, kind: str, spec: _ExperimentFile, factors: dict[str, Any]) -> None:
+    if kind != "factorial" and spec.design.samples is None:
+        return  # reported where the design is built
+    points = design_points(kind, factors, spec.design.samples, spec.design.second_order)
+    runs = points * spec.replications
+    if runs > MAX_RUNS:
+        raise InputError(f"{src}: the design has {points:,} points x {spec.replications:,} "
+                         f"replications = {runs:,} runs, more than the {MAX_RUNS:,} allowed "
+                         "(split the study into several experiments)")
+
+
+def _check_morris_integer(where: str, lo: float, hi: float, levels: int) -> None:
+    """A Morris design puts an integer factor on ``levels`` equally spaced values; unless they
+    are whole numbers they would be rounded, which biases the elementary effects (a linear
+    response on [1, 3] with 4 levels gives mu* 1.5 instead of 2). Refused unless exact."""
+    step = (hi - lo) / (levels - 1)
+    if not (float(lo).is_integer() and float(hi).is_integer() and float(step).is_integer()):
+        ok = lo + (levels - 1) * max(1, math.ceil(step))
+        raise InputError(f"{where}: an integer parameter in a Morris design needs a grid of "
+                         f"whole numbers: with {levels} levels the range [{lo:g}, {hi:g}] "
+                         f"steps by {step:.3g}; use e.g. [{lo:g}, {ok:g}] (a multiple of "
+                         f"{levels - 1} wide) or another number of levels")
 
 
 def _check_combinations(src: str, base: dict[str, Any], points: pd.DataFrame) -> None:

@@ -20,7 +20,7 @@ import pandas as pd
 from ruralgov import __version__
 from ruralgov.io.files import RESULTS, atomic_dir, new_dir, utc_stamp, write_json
 from ruralgov.io.provenance import git_revision, utc_now, versions
-from ruralgov.io.scenario import Scenario, load_scenario
+from ruralgov.io.scenario import MAX_STEPS, Scenario, load_scenario
 from ruralgov.model.county import RuralGovernanceModel, new_seed
 from ruralgov.model.measures import summarise
 from ruralgov.model.schema import InputError
@@ -82,10 +82,12 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None,
     overrides = dict(overrides or {})
     params = scenario.resolved(overrides)
     n_steps = int(steps if steps is not None else scenario.steps)
-    if n_steps < 1:
-        raise InputError(f"--steps {n_steps}: must be at least 1")
+    if not 1 <= n_steps <= MAX_STEPS:
+        raise InputError(f"steps = {n_steps}: allowed 1 to {MAX_STEPS:,}")
     seed = seed if seed is not None else scenario.seed
     seed = new_seed() if seed is None else int(seed)
+    if not 0 <= seed < 2**63:
+        raise InputError(f"seed = {seed}: allowed 0 to 2**63 - 1 (a whole number)")
     population = None
     if scenario.network:
         scenario.check_inputs()  # the files are still those the scenario was loaded with

@@ -1,0 +1,207 @@
+"""Hostile input: every bad scenario, experiment or field-data file and every bad command-line
+argument gets one clear line naming what is wrong, exit status 2, no traceback, nothing
+written — quickly, whatever the file asks for (bounded work before allocation).
+
+A corpus of hand-made hostile files, then property-based mutations of valid files
+(hypothesis).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ruralgov.io.scenario import load_scenario, load_yaml
+from ruralgov.model.schema import InputError
+from ruralgov.study.experiment import MAX_RUNS, load_experiment
+
+ROOT = Path(__file__).resolve().parents[1]
+EXE = Path(sys.executable).with_name("ruralgov")
+SMOKE = yaml.safe_load((ROOT / "experiments" / "smoke.yaml").read_text())
+BASELINE = yaml.safe_load((ROOT / "scenarios" / "baseline.yaml").read_text())
+
+
+def _bomb(levels: int = 9) -> str:
+    """A few hundred bytes that stand for 10**levels values through nested aliases."""
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, levels):
+        prev, cur = chr(96 + i), chr(97 + i)
+        lines.append(f"{cur}: &{cur} [{', '.join(['*' + prev] * 10)}]")
+    return "\n".join(lines) + "\n"
+
+
+def _experiment(**changes) -> str:
+    return yaml.safe_dump({**SMOKE, **changes})
+
+
+#: name -> (file name, text, what the one line must say)
+CORPUS = {
+    "alias bomb": ("bomb.yaml", "title: t\nstory: s\n" + _bomb(), "expands to more than"),
+    "self-referring alias": ("loop.yaml", "title: &t [*t]\nstory: s\n", "refers to itself"),
+    "deep nesting": ("deep.yaml", "title: t\nstory: s\nparameters: " + "[" * 60 + "]" * 60,
+                     "nested more than"),
+    "duplicate key": ("dup.yaml", "title: t\nstory: s\ntitle: u\n", "given twice"),
+    "huge value echoed": ("long.yaml", "title: t\nstory: s\nsteps: " + str(list(range(5000))),
+                          "steps"),
+    "unknown key": ("typo.yaml", "title: t\nstory: s\nparamters: {}\n", "unknown key"),
+    "wrong type": ("type.yaml", "title: t\nstory: s\nparameters: {coordination: high}\n",
+                   "coordination"),
+    "out of range": ("range.yaml", "title: t\nstory: s\nparameters: {coordination: 7}\n",
+                     "coordination"),
+    "not a mapping": ("list.yaml", "- a\n- b\n", "must be a mapping"),
+    "not UTF-8": ("latin1.yaml", "title: caf\xe9\nstory: s\n", "not UTF-8"),
+    "missing field-data file": ("field.yaml", "title: t\nstory: s\nnetwork: {villagers: "
+                                "nope.csv, edges: nope.csv}\n", "no such file"),
+    "giant factorial": ("fact.yaml", _experiment(factors={
+        "coordination": {"range": [0, 1], "levels": 1000},
+        "enforcement": {"range": [0, 1], "levels": 1000},
+        "responsiveness": {"range": [0, 1], "levels": 1000}}), "1,000,000,000 points"),
+    "giant Sobol": ("sobol.yaml", _experiment(
+        design={"type": "sobol", "samples": 8388608},
+        factors={"coordination": {"range": [0, 1]}, "enforcement": {"range": [0, 1]}}),
+        "33,554,432 points"),
+    "biased Morris": ("morris.yaml", _experiment(
+        design={"type": "morris", "samples": 4, "levels": 4},
+        factors={"coordination": {"range": [0, 1]}, "n_departments": {"range": [1, 3]}}),
+        "whole numbers"),
+}
+
+
+def _validate(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(EXE), "validate", str(path)], capture_output=True, text=True,
+                          timeout=60, cwd=path.parent)
+
+
+@pytest.mark.parametrize("case", sorted(CORPUS))
+def test_hostile_file_gets_one_line_exit_2_and_nothing_written(case, tmp_path):
+    name, text, says = CORPUS[case]
+    path = tmp_path / name
+    path.write_bytes(text.encode("latin-1") if case == "not UTF-8" else text.encode())
+    before = sorted(tmp_path.rglob("*"))
+    t0 = time.monotonic()
+    res = _validate(path)
+    elapsed = time.monotonic() - t0
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    err = res.stderr.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert says in err and name in err, err
+    assert len(err) < 700, f"the message echoes too much ({len(err)} characters)"
+    assert elapsed < 20, f"{case}: {elapsed:.1f} s before refusing"
+    assert sorted(tmp_path.rglob("*")) == before, "something was written"
+
+
+def test_a_design_at_the_limit_is_accepted_quickly(tmp_path):
+    path = tmp_path / "limit.yaml"
+    path.write_text(_experiment(factors={"coordination": {"range": [0, 1], "levels": 10}},
+                                replications=MAX_RUNS // 10))
+    t0 = time.monotonic()
+    assert load_experiment(path).n_runs == MAX_RUNS
+    assert time.monotonic() - t0 < 10
+    path.write_text(_experiment(factors={"coordination": {"range": [0, 1], "levels": 11}},
+                                replications=MAX_RUNS // 10))
+    with pytest.raises(InputError, match="1,100,000 runs, more than the 1,000,000 allowed"):
+        load_experiment(path)
+
+
+def test_yaml_numbers_as_people_write_them():
+    assert load_yaml("a: 1e-1\nb: 2E3\nc: 1.5\nd: 7\ne: '1e-1'\n") == {
+        "a": 0.1, "b": 2000.0, "c": 1.5, "d": 7, "e": "1e-1"}
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["run", "baseline", "--seed", "-1"], "--seed: -1: allowed 0"),
+    (["run", "baseline", "--seed", str(2**64)], "--seed"),
+    (["run", "baseline", "--steps", "0"], "--steps: 0: allowed 1"),
+    (["run", "baseline", "--steps", "99999999"], "--steps: 99999999: allowed 1"),
+    (["run", "baseline", "--set", "coordination=high"], "coordination"),
+    (["run", "no_such_scenario"], "no_such_scenario"),
+    (["sweep", "smoke", "--shard", "5/4"], "--shard"),
+    (["sweep", "smoke", "--wait", "soon"], "--wait"),
+])
+def test_hostile_arguments_get_one_line_and_exit_2(args, says, tmp_path):
+    res = subprocess.run([str(EXE), *args], capture_output=True, text=True, timeout=60,
+                         cwd=tmp_path)
+    err = res.stderr.strip()
+    assert res.returncode == 2, (res.stdout, err)
+    assert "Traceback" not in err and says in err, err
+    assert not list(tmp_path.iterdir()), "something was written"
+
+
+def test_an_unusable_out_is_refused_before_the_model_runs(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    for out in (blocker / "sub", tmp_path / "dangling"):
+        if out.name == "dangling":
+            out.symlink_to(tmp_path / "nowhere")
+        t0 = time.monotonic()
+        res = subprocess.run([str(EXE), "sweep", "smoke", "--out", str(out), "--workers", "1"],
+                             capture_output=True, text=True, timeout=60)
+        assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+        assert "--out" in res.stderr and time.monotonic() - t0 < 20
+
+
+def test_morris_on_a_whole_number_grid_is_unbiased():
+    """A linear response has the same mu* for an integer factor as for a float one."""
+    from ruralgov.analysis.sensitivity import morris_indices
+
+    doc = _experiment(design={"type": "morris", "samples": 6, "levels": 4},
+                      factors={"coordination": {"range": [0, 1]},
+                               "n_departments": {"range": [1, 4]}})
+    path = Path(__import__("tempfile").mkdtemp()) / "m.yaml"
+    path.write_text(doc)
+    exp = load_experiment(path)
+    x = exp.points[["coordination", "n_departments"]].to_numpy(dtype=float)
+    assert np.array_equal(x[:, 1], np.round(x[:, 1])), "the grid is whole numbers already"
+    y = 2.0 * x[:, 1]  # slope 2 over a range of 3
+    t = morris_indices(exp.problem, x, y, 4).set_index("parameter")
+    assert t.loc["n_departments", "mu_star"] == pytest.approx(6.0)
+
+
+# ------------------------------------------------------------------ property-based
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
+                     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
+                     st.lists(st.integers(), max_size=5))
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.sampled_from(["title", "story", "steps", "seed", "parameters", "network",
+                            "coordination", "n_villagers", "extra"]), value=_SCALARS)
+def test_any_mutation_of_a_scenario_is_loaded_or_refused_cleanly(key, value, tmp_path):
+    doc = dict(BASELINE)
+    if key in ("coordination", "n_villagers"):
+        doc["parameters"] = {key: value}
+    else:
+        doc[key] = value
+    path = tmp_path / "mutant.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    try:
+        sc = load_scenario(path)
+        sc.resolved()
+    except InputError as err:
+        message = str(err)
+        assert "mutant.yaml" in message and len(message) < 2000
+        assert "Traceback" not in message
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(["steps", "replications", "root_seed", "design", "factors",
+                              "outputs", "scenario", "parameters"]), value=_SCALARS)
+def test_any_mutation_of_an_experiment_is_loaded_or_refused_cleanly(field, value, tmp_path):
+    path = tmp_path / "mutant.yaml"
+    path.write_text(yaml.safe_dump({**SMOKE, field: value}, allow_unicode=True))
+    t0 = time.monotonic()
+    try:
+        load_experiment(path)
+    except InputError as err:
+        assert "mutant.yaml" in str(err) or "scenario" in str(err), str(err)
+    assert time.monotonic() - t0 < 10
