@@ -212,3 +212,19 @@ def test_a_runs_manifest_records_its_field_data_hashes(tmp_path, files):
     field = json.loads((folder / "manifest.json").read_text())["scenario"]["field_data"]
     vpath, _ = files
     assert field["villagers"]["sha256"] == hashlib.sha256(vpath.read_bytes()).hexdigest()
+
+
+def test_generator_parameters_with_field_data_are_refused_not_ignored(tmp_path, files):
+    from ruralgov.study.experiment import load_experiment
+
+    exp_file = _field_experiment(tmp_path, files)
+    scenario = load_scenario(exp_file.with_name("county.yaml"))
+    with pytest.raises(InputError, match="n_villagers has no effect with field data"):
+        run_scenario(scenario, seed=1, steps=2, overrides={"n_villagers": 5000})
+    import yaml
+
+    doc = yaml.safe_load(exp_file.read_text())
+    doc["factors"] = {"ties_within_village": [1.0, 2.0]}
+    exp_file.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match="ties_within_village has no effect with field data"):
+        load_experiment(exp_file)

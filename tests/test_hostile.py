@@ -205,3 +205,47 @@ def test_any_mutation_of_an_experiment_is_loaded_or_refused_cleanly(field, value
     except InputError as err:
         assert "mutant.yaml" in str(err) or "scenario" in str(err), str(err)
     assert time.monotonic() - t0 < 10
+
+
+# ------------------------------------------------------------------ analyze
+def _analyze(folder: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(EXE), "analyze", str(folder)], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_analyze_refuses_the_wrong_folder_in_one_line_leaving_nothing(tmp_path):
+    run = tmp_path / "run"
+    subprocess.run([str(EXE), "run", "baseline", "--steps", "2", "--seed", "1", "--out",
+                    str(run), "--quiet", "--no-figure"], check=True, capture_output=True,
+                   timeout=120)
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    (garbage / "manifest.json").write_text("{not json")
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    (edited / "manifest.json").write_text('{"experiment": {"name": "x"}}')
+    for folder, says in ((run, "single run"), (garbage, "unreadable"),
+                         (edited, "not a sweep manifest"), (tmp_path / "none", "not a sweep")):
+        before = sorted(tmp_path.rglob("*"))
+        res = _analyze(folder)
+        err = res.stderr.strip()
+        assert res.returncode == 2 and says in err, err
+        assert "Traceback" not in err and len(err.splitlines()) == 1, err
+        assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_analyze_of_a_sweep_where_every_run_failed_is_refused(tmp_path, monkeypatch):
+    import ruralgov.study.runner as runner
+    from ruralgov.analysis.sensitivity import analyze
+    from ruralgov.study.sweep import run_sweep
+
+    def broken(*a, **kw):
+        raise RuntimeError("simulated")
+
+    monkeypatch.setattr(runner, "run_scenario", broken)
+    exp = tmp_path / "tiny.yaml"
+    exp.write_text(_experiment(factors={"coordination": [0.0, 1.0]}, replications=1))
+    run_sweep(load_experiment(exp), tmp_path / "out", workers=1, progress=False)
+    with pytest.raises(InputError, match="every one of its 2 runs failed"):
+        analyze(tmp_path / "out")
+    assert not (tmp_path / "out" / "analysis").exists()

@@ -180,6 +180,10 @@ def analyze(results: Path | str, measures: list[str] | None = None,
     runs = read_runs(results)
     if runs.empty:
         raise InputError(f"{results}: no finished runs yet; run the sweep first")
+    if not (runs.status == "ok").any():
+        raise InputError(f"{results}: every one of its {len(runs)} runs failed, nothing to "
+                         "analyse; the runs table's error column says why (rerun with "
+                         "`ruralgov sweep … --retry-failed` once fixed)")
     measures = list(measures or [m for m in DEFAULT_MEASURES if m in runs.columns])
     bad = [m for m in measures if m not in runs.columns]
     if bad:

@@ -31,9 +31,20 @@ def read_manifest(out: Path | str) -> dict[str, Any]:
         raise InputError(f"{out}: not a sweep folder (no manifest.json); give the folder "
                          "`ruralgov sweep` wrote, e.g. results/sweeps/smoke")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise InputError(f"{path}: unreadable; not a sweep folder?") from None
+    if not isinstance(manifest, dict):
+        raise InputError(f"{path}: not a sweep manifest (a JSON object is expected)")
+    if "definition" not in manifest and "seed" in manifest and "scenario" in manifest:
+        raise InputError(f"{out}: the folder of a single run (`ruralgov run`), not of a "
+                         "sweep; give the folder `ruralgov sweep` wrote")
+    definition = manifest.get("definition")
+    if (not isinstance(definition, dict) or not isinstance(definition.get("factors"), dict)
+            or "definition_sha256" not in manifest):
+        raise InputError(f"{path}: not a sweep manifest (no experiment definition); was it "
+                         "edited or written by another program?")
+    return manifest
 
 
 def _runs_parts(out: Path | str) -> list[Path]:

@@ -33,7 +33,7 @@ import yaml
 from pydantic import ConfigDict, Field
 
 from ruralgov.io.finder import data_dirs, find_named, named_files
-from ruralgov.model.params import REGISTRY
+from ruralgov.model.params import GENERATOR, REGISTRY
 from ruralgov.model.schema import (
     MAX_STEPS,
     InputError,
@@ -102,7 +102,20 @@ class Scenario:
     def resolved(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Every parameter's value: defaults, then the scenario's, then ``overrides``."""
         values = {**self.parameters, **(overrides or {})}
+        self.check_structure(values)
         return validate_params(values, source=str(self.path or self.name), prefix="parameters")
+
+    def check_structure(self, values: dict[str, Any], where: str = "parameters") -> None:
+        """With field data the files give the county: setting a parameter of the population
+        generator would do nothing while the manifest recorded it. Refused, naming it."""
+        if not self.network:
+            return
+        clash = sorted(set(values) & set(GENERATOR))
+        if clash:
+            raise InputError(f"{self.path or self.name}: {where}: {', '.join(clash)} "
+                             "has no effect with field data (the network files give the "
+                             "villagers, townships, villages and ties); remove it, or edit the "
+                             "files")
 
     @property
     def summary_line(self) -> str:

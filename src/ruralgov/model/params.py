@@ -406,6 +406,13 @@ PARAMS: tuple[Param, ...] = (
 
 REGISTRY: dict[str, Param] = {p.name: p for p in PARAMS}
 
+#: The parameters of the population generator (ODD 7.16): field data (ODD 6) give the county
+#: itself, so with field data these have no effect and may not be set.
+GENERATOR: tuple[str, ...] = (
+    "n_villagers", "n_townships", "villages_per_township", "lineages_per_village",
+    "ties_within_lineage", "ties_within_village", "ties_between_villages",
+    "cross_township_share", "elder_share", "elder_extra_ties")
+
 #: The mechanism switches of docs/hypotheses.md section 5, in ODD order.
 MECHANISMS: tuple[str, ...] = tuple(p.name for p in PARAMS if p.role == "switch")
 

@@ -234,6 +234,7 @@ def load_experiment(name_or_path: str | Path, profile: str | None = None) -> Exp
     except InputError as err:
         raise InputError(f"{src}: scenario: {err}") from None
     fixed = {str(k): v for k, v in spec.parameters.items()}
+    scenario.check_structure({**fixed, **spec.factors}, where=f"{src}: parameters/factors")
     base = scenario.resolved(fixed) if not fixed else validate_params(
         {**scenario.parameters, **fixed}, source=src, prefix="parameters")
     design = spec.design.model_dump()
