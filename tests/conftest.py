@@ -40,3 +40,26 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The suite leaves nothing running: every process a test started (servers, pools,
+    browsers, sweeps) must be gone by the end. Leftovers are listed, killed, and fail the
+    run."""
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    if alive:
+        listing = "\n".join(f"  {p.pid}: {' '.join(p.cmdline())[:200]}" for p in alive
+                            if p.is_running())
+        for p in alive:
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"processes left running by the tests (now killed):\n{listing}",
+                                red=True)
+        session.exitstatus = 1

@@ -206,3 +206,25 @@ def test_a_corrupt_part_is_quarantined_and_its_runs_rerun(experiment, serial, tm
                                   check_dtype=False)
     pd.testing.assert_frame_equal(_series(_raw(out, "series")), _series(read_series(serial)),
                                   check_dtype=False)
+
+
+def test_pool_workers_die_with_a_killed_sweep(experiment, tmp_path):
+    import psutil
+
+    proc = subprocess.Popen([str(EXE), "sweep", str(experiment), "--out", str(tmp_path / "o"),
+                             "--workers", "2", "--quiet"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    workers: list = []
+    while time.monotonic() < deadline:
+        workers = [p for p in psutil.Process(proc.pid).children(recursive=True)
+                   if "spawn_main" in " ".join(p.cmdline())]
+        if len(workers) >= 2:
+            break
+        time.sleep(0.1)
+    assert len(workers) >= 2, "the pool did not start"
+    tree = psutil.Process(proc.pid).children(recursive=True)  # workers and resource tracker
+    proc.kill()
+    proc.wait(timeout=30)
+    gone, alive = psutil.wait_procs(tree, timeout=20)
+    assert not alive, [p.cmdline() for p in alive]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -270,3 +271,37 @@ def test_chinese_labels(browser):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def _descendants(pid: int) -> list:
+    import psutil
+
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def test_sigterm_stops_the_dashboard_and_its_server():
+    import psutil
+
+    proc, url = _serve("baseline")
+    children = _descendants(proc.pid)
+    assert children, "the dashboard runs its server as a child process"
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    gone, alive = psutil.wait_procs(children, timeout=15)
+    assert not alive, [p.cmdline() for p in alive]
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url, timeout=2)
+
+
+def test_sigkill_of_the_dashboard_still_stops_its_server():
+    import psutil
+
+    proc, url = _serve("baseline")
+    children = _descendants(proc.pid)
+    proc.kill()
+    proc.wait(timeout=30)
+    gone, alive = psutil.wait_procs(children, timeout=15)
+    assert not alive, [p.cmdline() for p in alive]

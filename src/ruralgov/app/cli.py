@@ -169,7 +169,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
     import os
-    import subprocess
+    import signal
 
     try:
         import solara  # noqa: F401
@@ -194,10 +194,10 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     cmd = [sys.executable, "-m", "solara", "run", "ruralgov.app.dashboard.app", "--host",
            args.host, "--port", str(args.port), "--production", "--no-open",
            "--no-check-version"]  # no call to PyPI: nothing leaves the machine
-    try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
-        return 0
+    from ruralgov.study.processes import run_child
+
+    status = run_child(cmd, env=env)  # SIGTERM, SIGHUP, Ctrl+C: the server stops with us
+    return 0 if status in (0, -signal.SIGTERM, -signal.SIGINT, 130, 143) else status
 
 
 def _cmd_experiments(args: argparse.Namespace) -> int:

@@ -69,6 +69,7 @@ from ruralgov.io.provenance import git_revision, utc_now, versions
 from ruralgov.io.results import read_manifest, read_runs, read_series, run_status
 from ruralgov.model.schema import InputError
 from ruralgov.study.experiment import Experiment
+from ruralgov.study.processes import die_with_parent
 from ruralgov.study.progress import Progress
 
 __all__ = ["run_sweep", "SweepReport", "default_sweep_dir", "read_runs", "read_series",
@@ -287,8 +288,10 @@ class _Writer:
 def _process_pool(workers: int) -> cf.Executor:
     # Mesa 3.3 sets the 'spawn' start method when imported; say so explicitly, so the pool
     # behaves the same whether or not mesa was imported first.
+    # Workers die with the sweep, even when it is killed (no orphaned workers holding cores).
     return cf.ProcessPoolExecutor(max_workers=workers,
-                                  mp_context=multiprocessing.get_context("spawn"))
+                                  mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=die_with_parent)
 
 
 def _dask_executor(address: str) -> tuple[cf.Executor, Any]:
