@@ -48,7 +48,13 @@ def pytest_sessionfinish(session, exitstatus):
     run."""
     import psutil
 
-    children = psutil.Process().children(recursive=True)
+    def ours(p: psutil.Process) -> bool:
+        try:  # multiprocessing's resource tracker lives as long as this process, by design
+            return "resource_tracker" not in " ".join(p.cmdline())
+        except psutil.Error:
+            return False
+
+    children = [p for p in psutil.Process().children(recursive=True) if ours(p)]
     gone, alive = psutil.wait_procs(children, timeout=10)
     if alive:
         listing = "\n".join(f"  {p.pid}: {' '.join(p.cmdline())[:200]}" for p in alive

@@ -249,3 +249,69 @@ def test_analyze_of_a_sweep_where_every_run_failed_is_refused(tmp_path, monkeypa
     with pytest.raises(InputError, match="every one of its 2 runs failed"):
         analyze(tmp_path / "out")
     assert not (tmp_path / "out" / "analysis").exists()
+
+
+# ------------------------------------------------------------------ output folders
+def test_sweep_into_a_run_folder_is_refused_without_touching_it(tmp_path):
+    run = tmp_path / "run"
+    subprocess.run([str(EXE), "run", "baseline", "--steps", "2", "--seed", "1", "--out",
+                    str(run), "--quiet", "--no-figure"], check=True, capture_output=True,
+                   timeout=120)
+    before = sorted(run.rglob("*"))
+    res = subprocess.run([str(EXE), "sweep", "smoke", "--out", str(run), "--workers", "1"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "single run" in res.stderr, res.stderr
+    assert sorted(run.rglob("*")) == before
+
+
+def test_result_folders_follow_the_umask(tmp_path):
+    import os
+
+    from ruralgov.study.runner import run_scenario, write_run
+
+    old = os.umask(0o022)
+    try:
+        folder = write_run(run_scenario("baseline", seed=1, steps=2), tmp_path / "r",
+                           figure=False)
+    finally:
+        os.umask(old)
+    assert folder.stat().st_mode & 0o777 == 0o755
+
+
+def test_a_full_disk_is_one_line_exit_1_and_the_sweep_resumes_exactly(tmp_path, monkeypatch,
+                                                                       capsys):
+    import errno
+
+    import ruralgov.io.files as files
+    from ruralgov.app.cli import main
+    from ruralgov.io.results import read_runs
+
+    real = files.write_parquet
+    calls = {"n": 0}
+
+    def filling(df, path):
+        calls["n"] += 1
+        if calls["n"] > 2:  # the disk fills after the first part (its series and runs)
+            with files.atomic_path(path) as tmp:
+                raise OSError(errno.ENOSPC, "No space left on device", str(tmp))
+        return real(df, path)
+
+    exp = tmp_path / "tiny.yaml"
+    exp.write_text(_experiment(replications=10))  # 120 runs: several parts
+    monkeypatch.setattr("ruralgov.study.sweep.write_parquet", filling)
+    code = main(["sweep", str(exp), "--out", str(tmp_path / "o"), "--workers", "1",
+                 "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "no space left" in err[0], err
+    done = len(read_runs(tmp_path / "o"))
+    assert 0 < done < 120
+    monkeypatch.setattr("ruralgov.study.sweep.write_parquet", real)
+    assert main(["sweep", str(exp), "--out", str(tmp_path / "o"), "--workers", "1",
+                 "--quiet"]) == 0
+    ref = tmp_path / "ref"
+    assert main(["sweep", str(exp), "--out", str(ref), "--workers", "1", "--quiet"]) == 0
+    cols = lambda d: read_runs(d).drop(columns="wall_s").sort_values("run_id")  # noqa: E731
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(cols(tmp_path / "o").reset_index(drop=True),
+                                  cols(ref).reset_index(drop=True))
