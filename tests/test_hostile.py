@@ -138,6 +138,12 @@ def test_hostile_arguments_get_one_line_and_exit_2(args, says, tmp_path):
 def test_an_unusable_out_is_refused_before_the_model_runs(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
+    t0 = time.monotonic()
+    res = subprocess.run([str(EXE), "run", "baseline", "--steps", "1000000", "--out",
+                          str(blocker / "sub" / "run")], capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode == 2 and "--out" in res.stderr and "Traceback" not in res.stderr
+    assert time.monotonic() - t0 < 20, "the model ran before the folder was checked"
     for out in (blocker / "sub", tmp_path / "dangling"):
         if out.name == "dangling":
             out.symlink_to(tmp_path / "nowhere")

@@ -17,7 +17,7 @@ EXIT_INPUT = 2
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ruralgov.io.files import require_empty
+    from ruralgov.io.files import RESULTS, ensure_writable, require_empty
     from ruralgov.io.scenario import load_scenario, parse_overrides
     from ruralgov.study.progress import Progress
     from ruralgov.study.runner import default_out_dir, run_scenario, write_run
@@ -25,8 +25,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     overrides = parse_overrides(args.set)
     scenario.resolved(overrides)  # validate the combination before running
+    # refuse an unusable output folder before running, not after
     if args.out is not None:
-        require_empty(args.out, "--out")  # refuse before running, not after
+        require_empty(args.out, "--out")
+        ensure_writable(Path(args.out).parent, "--out")
+    else:
+        ensure_writable(RESULTS / "runs" / scenario.name, None)
     with Progress(f"ruralgov run {scenario.name}", args.steps or scenario.steps, unit="steps",
                   enabled=not args.quiet) as progress:
         result = run_scenario(scenario, seed=args.seed, steps=args.steps, overrides=overrides,
