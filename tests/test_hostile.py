@@ -321,3 +321,18 @@ def test_a_full_disk_is_one_line_exit_1_and_the_sweep_resumes_exactly(tmp_path, 
 
     pd.testing.assert_frame_equal(cols(tmp_path / "o").reset_index(drop=True),
                                   cols(ref).reset_index(drop=True))
+
+
+def test_analyze_of_a_sweep_with_a_corrupt_part_says_how_to_repair(tmp_path):
+    from ruralgov.analysis.sensitivity import analyze
+    from ruralgov.study.sweep import run_sweep
+
+    exp = tmp_path / "tiny.yaml"
+    exp.write_text(_experiment(factors={"coordination": [0.0, 1.0]}, replications=2))
+    run_sweep(load_experiment(exp), tmp_path / "out", workers=1, progress=False)
+    part = next((tmp_path / "out" / "runs").glob("part-*.parquet"))
+    part.write_bytes(b"PAR1 garbage")
+    with pytest.raises(InputError, match="unreadable.*run the same `ruralgov sweep` again"):
+        analyze(tmp_path / "out")
+    run_sweep(load_experiment(exp), tmp_path / "out", workers=1, progress=False)  # repairs
+    assert analyze(tmp_path / "out").is_dir()

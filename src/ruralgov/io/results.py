@@ -51,6 +51,17 @@ def _runs_parts(out: Path | str) -> list[Path]:
     return sorted((Path(out) / "runs").glob("part-*.parquet"))
 
 
+def _read_part(part: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(part, columns=columns)
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # pyarrow raises several kinds for a broken file
+        raise InputError(f"{part}: unreadable ({type(err).__name__}: {str(err)[:120]}); run "
+                         "the same `ruralgov sweep` again: it sets unreadable parts aside "
+                         "(quarantine/) and reruns their runs") from None
+
+
 def read_runs(out: Path | str) -> pd.DataFrame:
     """The runs table of a sweep folder (all parts), one row per run, sorted by run id; empty
     if none yet. A run that failed and succeeded when retried (``--retry-failed``) appears
@@ -58,7 +69,7 @@ def read_runs(out: Path | str) -> pd.DataFrame:
     parts = _runs_parts(out)
     if not parts:
         return pd.DataFrame()
-    df = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    df = pd.concat([_read_part(p) for p in parts], ignore_index=True)
     df = df.sort_values(["run_id", "status"], key=lambda c: c.map({"ok": 0}).fillna(1)
                         if c.name == "status" else c, kind="stable")
     return df.drop_duplicates("run_id", keep="first").reset_index(drop=True)
@@ -72,7 +83,7 @@ def read_series(out: Path | str) -> pd.DataFrame:
              if p.name in committed]
     if not parts:
         return pd.DataFrame()
-    return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    return pd.concat([_read_part(p) for p in parts], ignore_index=True)
 
 
 def run_status(out: Path | str) -> dict[str, str]:
@@ -80,7 +91,7 @@ def run_status(out: Path | str) -> dict[str, str]:
     that ever succeeded is ``ok``."""
     done: dict[str, str] = {}
     for part in _runs_parts(out):
-        df = pd.read_parquet(part, columns=["run_id", "status"])
+        df = _read_part(part, columns=["run_id", "status"])
         for rid, status in zip(df.run_id, df.status):
             if done.get(rid) != "ok":
                 done[rid] = status
