@@ -169,3 +169,14 @@ def test_conflict_load_is_the_exact_share_of_conflicting_kept_rules():
     assert load.dtype == np.float32
     assert np.array_equal(load, count / np.float32(k - 1))  # exact, not approximately
     assert not equations.conflict_load(kept, np.zeros((k, k), dtype=bool)).any()
+
+
+def test_conflict_count_equals_the_matrix_product():
+    rng = np.random.default_rng(3)
+    for k in (1, 2, 5, 12):
+        c = rng.random((k, k)) < 0.4
+        c = np.triu(c, 1)
+        c = c | c.T
+        flags = rng.random((k, 50)) < 0.6
+        expected = c.astype(np.int64) @ flags.astype(np.int64)
+        np.testing.assert_array_equal(equations.conflict_count(flags, c), expected)

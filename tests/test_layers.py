@@ -153,3 +153,23 @@ def test_the_model_class_stays_small():
     end = next((i for i, line in enumerate(lines[start + 1:], start + 1)
                 if line and not line.startswith((" ", "#"))), len(lines))
     assert end - start <= 200, f"RuralGovernanceModel is {end - start} lines"
+
+
+def test_a_step_makes_no_dense_matrix_product():
+    """Dense products go to a multi-threaded BLAS whose threads fight other processes for the
+    cores (two large runs at once, a sweep's workers); every product in the model's step is a
+    sparse one (the network), which runs on one thread."""
+    sparse = ("weights", "matrix", "elder_ties", "rows")
+    dense = []
+    for path in (SRC / "model").rglob("*.py"):
+        if path.name == "classic.py":  # the reference models, not the step
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+                left = ast.unparse(node.left)
+                if not any(name in left for name in sparse):
+                    dense.append(f"{path.relative_to(SRC)}:{node.lineno}: {ast.unparse(node)}")
+            if isinstance(node, ast.Call) and ast.unparse(node.func) in (
+                    "np.dot", "np.matmul", "np.einsum", "np.inner", "np.tensordot"):
+                dense.append(f"{path.relative_to(SRC)}:{node.lineno}: {ast.unparse(node)}")
+    assert not dense, dense

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 __all__ = [
     "logistic", "logit", "fragmentation_index", "any_event_probability", "conflict_matrix",
-    "implementation_fidelity",
+    "implementation_fidelity", "conflict_count",
     "perceived_sanction", "informal_signal", "compliance_utility", "conflict_load",
     "arrest_probability", "net_protest_risk", "threshold_cascade", "legitimacy_step",
     "report_compliance",
@@ -133,10 +133,23 @@ def conflict_load(comply_prev: np.ndarray, conflicts: np.ndarray) -> np.ndarray:
     k = conflicts.shape[0]
     if k < 2 or not conflicts.any():
         return np.zeros(comply_prev.shape, dtype=np.float32)
-    # the count of conflicting kept rules is a whole number, exact in float32 whatever order
-    # the matrix product adds in; one division then gives the share
-    count = conflicts.astype(np.float32) @ np.asarray(comply_prev, dtype=np.float32)
+    # the count of conflicting kept rules, by adding rows (no dense matrix product: BLAS would
+    # start threads that fight other processes for the cores); a whole number, so exact in
+    # float32; one division then gives the share
+    count = conflict_count(comply_prev, conflicts).astype(np.float32)
     return np.divide(count, np.float32(k - 1), out=count)
+
+
+def conflict_count(flags: np.ndarray, conflicts: np.ndarray) -> np.ndarray:
+    """For each rule k and villager, how many of the rules conflicting with k the villager's
+    ``flags`` (K x N, 0/1) mark: the product ``conflicts @ flags`` computed by adding rows, in
+    integers (exact, single-threaded)."""
+    flags = np.asarray(flags)
+    count = np.zeros(flags.shape, dtype=np.int32)
+    for k in range(conflicts.shape[0]):
+        for j in np.flatnonzero(conflicts[k]):
+            count[k] += flags[j]
+    return count
 
 
 def compliance_utility(*, base: float, legitimacy: np.ndarray, w_legitimacy: float,

@@ -73,8 +73,8 @@ def update_legitimacy(model: RuralGovernanceModel, s: Scratch) -> None:
 
 def conflict_exposure(live: np.ndarray, n_live: np.ndarray, conflicts: np.ndarray) -> np.ndarray:
     """Each villager's share of pairs of their live rules that conflict (float32, N)."""
-    live_f = live.astype(F32)
     n_live = n_live.astype(F32)
     pairs = n_live * (n_live - 1) / 2
-    conflicting = ((conflicts.astype(F32) @ live_f) * live_f).sum(axis=0) / 2
+    # pairs of live rules that conflict, counted in integers (exact; no dense matrix product)
+    conflicting = (equations.conflict_count(live, conflicts) * live).sum(axis=0).astype(F32) / 2
     return np.divide(conflicting, pairs, out=np.zeros_like(pairs), where=pairs > 0)
