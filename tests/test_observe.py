@@ -31,3 +31,25 @@ def test_the_campaign_column_exists_only_with_a_campaign():
     assert "compliance_campaign" not in run_model(steps=2).series()
     assert "compliance_campaign" in run_model(steps=2, campaign=True).series()
     assert [r.name for r in SERIES][-1] == "compliance_campaign"
+
+
+def test_mesa_batch_run_works_and_agrees_with_a_direct_run():
+    import mesa
+    import pandas as pd
+
+    from ruralgov.model import RuralGovernanceModel
+
+    small = dict(n_villagers=300, n_townships=1, villages_per_township=3, collect_detail=False)
+    rows = pd.DataFrame(mesa.batch_run(
+        RuralGovernanceModel, {"coordination": [0.0, 1.0], "seed": [4], **small},
+        max_steps=6, number_processes=1, data_collection_period=1, display_progress=False))
+    assert sorted(rows.RunId.unique()) == [0, 1]
+    later = rows[rows.Step > 0]
+    assert (later.Step == later.step).all()  # Mesa's Step t is the record after step t
+    assert rows[rows.Step == 0].compliance.isna().all()  # nothing recorded before step 1
+    direct = RuralGovernanceModel(seed=4, coordination=1.0, **small)
+    for _ in range(6):
+        direct.step()
+    got = later[later.coordination == 1.0].set_index("Step").compliance
+    expected = direct.series().set_index("step").compliance.loc[got.index]
+    pd.testing.assert_series_equal(got, expected, check_names=False)

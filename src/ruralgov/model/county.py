@@ -18,7 +18,7 @@ import pandas as pd
 
 from ruralgov.model import initialise
 from ruralgov.model.network import Population
-from ruralgov.model.observe import Observer
+from ruralgov.model.observe import DataCollectorView, Observer
 from ruralgov.model.schedule import SCHEDULE
 from ruralgov.model.schema import validate_params
 from ruralgov.model.state import Cache, Scratch
@@ -100,6 +100,12 @@ class RuralGovernanceModel(mesa.Model):
     @collect_detail.setter
     def collect_detail(self, on: bool) -> None:
         self.observer.detail_on = bool(on)
+
+    @property
+    def datacollector(self) -> DataCollectorView:
+        """The observer in the shape of Mesa's ``DataCollector`` (so ``mesa.batch_run``
+        works): see [`DataCollectorView`][ruralgov.model.observe.DataCollectorView]."""
+        return DataCollectorView(self.observer)
 
     @property
     def n_villagers(self) -> int:

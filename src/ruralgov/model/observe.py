@@ -25,7 +25,8 @@ from ruralgov.model.state import Scratch
 if TYPE_CHECKING:  # pragma: no cover
     from ruralgov.model.county import RuralGovernanceModel
 
-__all__ = ["Reporter", "Observer", "SERIES", "TALLIED", "DETAIL", "collect"]
+__all__ = ["Reporter", "Observer", "SERIES", "TALLIED", "DETAIL", "collect",
+           "DataCollectorView"]
 
 NAN = float("nan")
 #: Returned by a reporter whose column does not exist in this run (the campaign's).
@@ -286,6 +287,45 @@ class Observer:
     def latest(self) -> dict[str, Any]:
         """The last step's row of the series ({} before the first step)."""
         return dict(self.rows[-1]) if self.rows else {}
+
+
+class DataCollectorView:
+    """The observer as Mesa's ``DataCollector`` shows itself (``model.datacollector``), so that
+    Mesa's tools work on this model — ``mesa.batch_run`` among them.
+
+    ``model_vars`` maps each series column to its values by step, Mesa's way: index 0 is the
+    model before its first step — for which this model records nothing, so those are NaN
+    (``step`` 0) — and index t the record made at the end of step t. There are no agent
+    reporters (villagers live in arrays; use ``model.detail``). ``collect`` does nothing: the
+    observer records every step itself.
+    """
+
+    agent_reporters: dict[str, Any] = {}
+    _agent_records: dict[int, list] = {}
+
+    def __init__(self, observer: Observer):
+        self._observer = observer
+
+    @property
+    def model_reporters(self) -> dict[str, Reporter]:
+        return {r.name: r for r in SERIES}
+
+    @property
+    def model_vars(self) -> dict[str, list[Any]]:
+        rows = self._observer.rows
+        names = list(dict.fromkeys(k for row in rows for k in row)) or [r.name for r in SERIES]
+        return {name: [0 if name == "step" else NAN] + [row.get(name, NAN) for row in rows]
+                for name in names}
+
+    def collect(self, model: Any) -> None:
+        """Nothing to do: the model's schedule ends with the observer's own collect."""
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """The county series, one row per step (as ``model.series()``)."""
+        return self._observer.series()
+
+    def get_agent_vars_dataframe(self) -> pd.DataFrame:
+        return pd.DataFrame()
 
 
 def collect(model: RuralGovernanceModel, s: Scratch) -> None:
