@@ -3,6 +3,8 @@ one list of measures; every configuration records the same columns in the same o
 
 from __future__ import annotations
 
+import pytest
+
 from ruralgov.model.measures import SERIES_MEASURES
 from ruralgov.model.observe import SERIES, TALLIED
 from ruralgov.model.params import MECHANISMS
@@ -53,3 +55,58 @@ def test_mesa_batch_run_works_and_agrees_with_a_direct_run():
     got = later[later.coordination == 1.0].set_index("Step").compliance
     expected = direct.series().set_index("step").compliance.loc[got.index]
     pd.testing.assert_series_equal(got, expected, check_names=False)
+
+
+def final_grievance_sd(model) -> float:
+    """A custom output: the spread of grievance after the last step."""
+    return float(model.villagers.grievance.std())
+
+
+def test_an_experiment_from_a_dict_with_custom_reporters_runs_to_a_dataframe(tmp_path):
+    import numpy as np
+
+    from ruralgov.study.experiment import Experiment
+
+    doc = {"title": "t", "description": "d", "scenario": "baseline", "root_seed": 7,
+           "steps": 5, "replications": 2, "design": {"type": "factorial"},
+           "parameters": {"n_villagers": 300, "n_townships": 1, "villages_per_township": 3},
+           "factors": {"coordination": [0.0, 1.0]},
+           "reporters": {"grievance_sd_by_name": "tests.test_observe:final_grievance_sd"}}
+    exp = Experiment.from_dict(doc, name="notebook",
+                               reporters={"grievance_sd": final_grievance_sd})
+    runs = exp.run(tmp_path / "out", workers=1, progress=False)
+    assert len(runs) == 4 and set(runs.status) == {"ok"}
+    assert np.allclose(runs.grievance_sd, runs.grievance_sd_by_name)
+    assert (runs.grievance_sd > 0).all() and "compliance_final" in runs
+    assert "reporters" in exp.definition()
+    # the same dict gives the same results (seeds from the root seed), resumed or not
+    again = Experiment.from_dict(doc, name="notebook",
+                                 reporters={"grievance_sd": final_grievance_sd})
+    assert again.definition_hash() == exp.definition_hash()
+
+
+@pytest.mark.parametrize(("reporters", "says"), [
+    ({"x": "no_such_module:f"}, "cannot be imported"),
+    ({"compliance_final": "tests.test_observe:final_grievance_sd"}, "built-in column"),
+    ({"x": "tests.test_observe:SERIES"}, "not 'module:function'"),
+])
+def test_bad_reporters_are_refused_at_load(reporters, says):
+    from ruralgov.model.schema import InputError
+    from ruralgov.study.experiment import Experiment
+
+    doc = {"title": "t", "description": "d", "scenario": "baseline", "root_seed": 7,
+           "design": {"type": "factorial"}, "factors": {"coordination": [0.0]},
+           "reporters": reporters}
+    with pytest.raises(InputError, match=says):
+        Experiment.from_dict(doc)
+
+
+def test_from_dict_names_bad_fields_like_a_file():
+    from ruralgov.model.schema import InputError
+    from ruralgov.study.experiment import Experiment
+
+    with pytest.raises(InputError, match=r"<mine>: replications"):
+        Experiment.from_dict({"title": "t", "description": "d", "scenario": "baseline",
+                              "root_seed": 1, "design": {"type": "factorial"},
+                              "factors": {"coordination": [0.0]}, "replications": 0},
+                             name="mine")

@@ -34,9 +34,11 @@ and what is allowed. Nothing here runs a model: see [`ruralgov.study.sweep`][rur
 from __future__ import annotations
 
 import hashlib
+import importlib
 import itertools
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -51,7 +53,12 @@ from ruralgov.io.files import plain
 from ruralgov.io.finder import find_named
 from ruralgov.io.scenario import MAX_STEPS, Scenario, load_scenario, read_spec
 from ruralgov.model.params import REGISTRY
-from ruralgov.model.schema import InputError, close_names, validate_params
+from ruralgov.model.schema import (
+    InputError,
+    close_names,
+    format_pydantic_error,
+    validate_params,
+)
 
 __all__ = ["Experiment", "RunSpec", "load_experiment", "find_experiment", "run_seed"]
 
@@ -104,6 +111,7 @@ class _ExperimentFile(pydantic.BaseModel):
     outputs: _Outputs = Field(default_factory=_Outputs)
     hypothesis: Hypothesis | None = None
     profiles: dict[str, _Profile] = Field(default_factory=dict)
+    reporters: dict[str, str] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -149,6 +157,48 @@ class Experiment:
     hypothesis: Hypothesis | None = None
     profile: str | None = None  # the profile applied, if any
     profiles: tuple[str, ...] = ()  # the profiles the file declares
+    #: custom per-run outputs: name -> function of the model after its last step (or its
+    #: ``"module:function"`` name), stored in the runs table beside the built-in measures
+    reporters: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any], name: str = "experiment",
+                  reporters: dict[str, Callable[[Any], float]] | None = None,
+                  base_dir: Path | str | None = None,
+                  profile: str | None = None) -> Experiment:
+        """An experiment from a dictionary with the keys of an experiment file (a notebook's
+        way: no file needed), validated like one. ``reporters`` adds custom per-run outputs
+        as Python functions of the model (for a process pool or a cluster they must be
+        importable, i.e. defined in a module, not in the notebook). A scenario named by a
+        relative path is looked up in ``base_dir`` (default: the working directory).
+
+            exp = Experiment.from_dict({"title": "t", "description": "d",
+                                        "scenario": "baseline", "root_seed": 1,
+                                        "design": {"type": "factorial"},
+                                        "factors": {"coordination": [0.0, 1.0]}})
+            runs = exp.run(workers=1)   # a DataFrame, one row per run
+        """
+        src = f"<{name}>"
+        if not isinstance(doc, dict):
+            raise InputError(f"{src}: an experiment is a dict, got {type(doc).__name__}")
+        try:
+            spec = _ExperimentFile(**{str(k): v for k, v in doc.items()})
+        except pydantic.ValidationError as err:
+            raise InputError(format_pydantic_error(
+                err, src, allowed_keys=tuple(_ExperimentFile.model_fields))) from None
+        raw = json.dumps(doc, sort_keys=True, default=repr).encode()
+        return _build(spec, raw, src, name, Path(base_dir or Path.cwd()), None, profile,
+                      dict(reporters or {}))
+
+    def run(self, out: Path | str | None = None, **sweep: Any) -> pd.DataFrame:
+        """Run the experiment (resumably, into ``out``: default ``results/sweeps/<name>``)
+        and return its runs table; keyword arguments go to
+        [`run_sweep`][ruralgov.study.sweep.run_sweep] (``workers``, ``progress`` …)."""
+        from ruralgov.io.results import read_runs
+        from ruralgov.study.sweep import run_sweep
+
+        report = run_sweep(self, out, **sweep)
+        return read_runs(report.out)
 
     @property
     def n_runs(self) -> int:
@@ -192,6 +242,10 @@ class Experiment:
             "points": self.points.to_dict("list"),
             "hypothesis": self.hypothesis.model_dump() if self.hypothesis else None,
             "profile": self.profile,
+            **({"reporters": {k: v if isinstance(v, str)
+                              else f"{v.__module__}:{v.__qualname__}"
+                              for k, v in sorted(self.reporters.items())}}
+               if self.reporters else {}),
         }
 
     def definition_hash(self) -> str:
@@ -213,24 +267,27 @@ def load_experiment(name_or_path: str | Path, profile: str | None = None) -> Exp
     ``profile`` applies one of the file's ``profiles`` (e.g. ``quick``: fewer steps,
     replications or villagers), declared in the file like everything else."""
     path = find_experiment(name_or_path)
-    src = str(path)
     spec, raw = read_spec(path, _ExperimentFile,
                           "an experiment must be a mapping with title, description, scenario, "
                           "root_seed, design and factors")
+    return _build(spec, raw, str(path), path.stem, path.parent, path, profile, {})
 
+
+def _build(spec: _ExperimentFile, raw: bytes, src: str, name: str, base_dir: Path,
+           path: Path | None, profile: str | None, functions: dict[str, Any]) -> Experiment:
+    """An experiment from its validated spec (from a file or a dict)."""
     if profile is not None:
         if profile not in spec.profiles:
-            raise InputError(f"{src}: profiles: no profile {profile!r}; the file has "
+            raise InputError(f"{src}: profiles: no profile {profile!r}; it has "
                              f"{', '.join(spec.profiles) or 'none'}")
         prof = spec.profiles[profile]
         spec = spec.model_copy(update={
             "steps": prof.steps or spec.steps,
             "replications": prof.replications or spec.replications,
             "parameters": {**spec.parameters, **prof.parameters}})
-    scenario_ref = spec.scenario
-    rel = path.parent / scenario_ref
+    rel = base_dir / spec.scenario
     try:
-        scenario = load_scenario(rel if rel.is_file() else scenario_ref)
+        scenario = load_scenario(rel if rel.is_file() else spec.scenario)
     except InputError as err:
         raise InputError(f"{src}: scenario: {err}") from None
     fixed = {str(k): v for k, v in spec.parameters.items()}
@@ -238,36 +295,75 @@ def load_experiment(name_or_path: str | Path, profile: str | None = None) -> Exp
     base = scenario.resolved(fixed) if not fixed else validate_params(
         {**scenario.parameters, **fixed}, source=src, prefix="parameters")
     design = spec.design.model_dump()
-    kind = design["type"]
-    factors, points, problem = _resolve_design(src, kind, spec, base)
+    factors, points, problem = _resolve_design(src, design["type"], spec, base)
     outputs = spec.outputs.model_dump()
-    if outputs["measures"] is not None:
-        from ruralgov.model.measures import SERIES_MEASURES
-
-        bad = [m for m in outputs["measures"] if m not in SERIES_MEASURES]
-        if bad:
-            raise InputError(f"{src}: outputs.measures: unknown measure(s) {', '.join(bad)}; "
-                             f"allowed: {', '.join(SERIES_MEASURES)}")
+    _check_outputs(src, outputs, spec.hypothesis, factors)
     _check_combinations(src, base, points)
-    if spec.hypothesis is not None:
-        from ruralgov.model.measures import SUMMARY_MEASURES as known
-
-        for i, t in enumerate(spec.hypothesis.tests):
-            where = f"{src}: hypothesis.tests.{i}"
-            for f in [t.factor] if t.factor else (t.factors or []):
-                if f not in factors:
-                    raise InputError(f"{where}: factor {f!r} is not one of the experiment's "
-                                     f"factors ({', '.join(factors)})")
-            if t.measure not in known:
-                raise InputError(f"{where}: measure {t.measure!r} is not a per-run summary "
-                                 f"measure; allowed: {', '.join(sorted(known))}")
+    reporters = _resolve_reporters(src, {**spec.reporters, **functions})
     return Experiment(
-        name=path.stem, title=spec.title.strip(), description=" ".join(spec.description.split()),
+        name=name, title=spec.title.strip(), description=" ".join(spec.description.split()),
         scenario=scenario, parameters=fixed, steps=spec.steps or scenario.steps,
         replications=spec.replications, root_seed=spec.root_seed, design=design,
         factors=factors, outputs=outputs, points=points, problem=problem, path=path,
         sha256=hashlib.sha256(raw).hexdigest(), base=base, hypothesis=spec.hypothesis,
-        profile=profile, profiles=tuple(spec.profiles))
+        profile=profile, profiles=tuple(spec.profiles), reporters=reporters)
+
+
+def _check_outputs(src: str, outputs: dict[str, Any], hypothesis: Hypothesis | None,
+                   factors: dict[str, Any]) -> None:
+    from ruralgov.model.measures import SERIES_MEASURES, SUMMARY_MEASURES
+
+    if outputs["measures"] is not None:
+        bad = [m for m in outputs["measures"] if m not in SERIES_MEASURES]
+        if bad:
+            raise InputError(f"{src}: outputs.measures: unknown measure(s) {', '.join(bad)}; "
+                             f"allowed: {', '.join(SERIES_MEASURES)}")
+    if hypothesis is None:
+        return
+    for i, t in enumerate(hypothesis.tests):
+        where = f"{src}: hypothesis.tests.{i}"
+        for f in [t.factor] if t.factor else (t.factors or []):
+            if f not in factors:
+                raise InputError(f"{where}: factor {f!r} is not one of the experiment's "
+                                 f"factors ({', '.join(factors)})")
+        if t.measure not in SUMMARY_MEASURES:
+            raise InputError(f"{where}: measure {t.measure!r} is not a per-run summary "
+                             f"measure; allowed: {', '.join(sorted(SUMMARY_MEASURES))}")
+
+
+def _resolve_reporters(src: str, reporters: dict[str, Any]) -> dict[str, Any]:
+    """Check each custom reporter: a name that is not a built-in column, and a function (or the
+    ``module:function`` name of one that imports)."""
+    from ruralgov.model.measures import SUMMARY_MEASURES
+
+    reserved = set(SUMMARY_MEASURES) | set(REGISTRY) | {
+        "run_id", "point", "replicate", "seed", "status", "error", "wall_s", "steps",
+        "scenario"}
+    for name, fn in reporters.items():
+        where = f"{src}: reporters.{name}"
+        if not name.isidentifier() or name in reserved:
+            raise InputError(f"{where}: choose a name that is an identifier and not a "
+                             "built-in column or parameter")
+        if isinstance(fn, str):
+            resolve_reporter(fn, where)
+        elif not callable(fn):
+            raise InputError(f"{where}: a function of the model, or 'module:function'")
+    return dict(reporters)
+
+
+def resolve_reporter(ref: str | Callable[[Any], Any], where: str = "reporter"
+                     ) -> Callable[[Any], Any]:
+    """The function a reporter names (``"package.module:function"``), imported."""
+    if callable(ref):
+        return ref
+    module, _, attr = str(ref).partition(":")
+    try:
+        fn = getattr(importlib.import_module(module), attr) if attr else None
+    except (ImportError, AttributeError) as err:
+        raise InputError(f"{where}: {ref!r} cannot be imported ({err})") from None
+    if not callable(fn):
+        raise InputError(f"{where}: {ref!r} is not 'module:function' naming a function")
+    return fn
 
 
 def _resolve_design(src: str, kind: str, spec: _ExperimentFile, base: dict[str, Any]):

@@ -71,7 +71,8 @@ class RunResult:
 def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None,
                  steps: int | None = None, overrides: dict[str, Any] | None = None,
                  collect_detail: bool = True,
-                 progress: Callable[[int, int], None] | None = None) -> RunResult:
+                 progress: Callable[[int, int], None] | None = None,
+                 reporters: dict[str, Any] | None = None) -> RunResult:
     """Build the model of a scenario, run it and return its tables.
 
     The seed is, in order: ``seed``, the scenario's own, or a fresh one from the operating
@@ -111,6 +112,10 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None,
     series = model.series()
     details = {name: model.detail(name) for name in DETAIL_TABLES} if collect_detail else {}
     summary = {"scenario": scenario.name, "seed": seed, **summarise(series)}
+    for name, ref in (reporters or {}).items():  # custom outputs: functions of the model
+        from ruralgov.study.experiment import resolve_reporter
+
+        summary[name] = resolve_reporter(ref, f"reporters.{name}")(model)
     timings = {"init": round(t1 - t0, 6), "run": round(t2 - t1, 6),
                "per_step": round((t2 - t1) / n_steps, 6)}
     return RunResult(scenario=scenario, seed=seed, steps=n_steps, parameters=model.p,

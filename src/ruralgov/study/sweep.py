@@ -111,7 +111,6 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 # ------------------------------------------------------------------ the work of one task
 def execute_batch(payload: dict[str, Any]) -> list[dict[str, Any]]:
     """Run a batch of runs; never raises for a failing run (it is recorded as failed)."""
-    from ruralgov.model.measures import summarise
     from ruralgov.study.runner import run_scenario
 
     scenario = payload["scenario"]
@@ -124,8 +123,10 @@ def execute_batch(payload: dict[str, Any]) -> list[dict[str, Any]]:
         series = None
         try:
             res = run_scenario(scenario, seed=spec.seed, steps=steps,
-                               overrides={**base, **spec.values}, collect_detail=False)
-            summary = {k: v for k, v in summarise(res.series).items()}
+                               overrides={**base, **spec.values}, collect_detail=False,
+                               reporters=payload.get("reporters"))
+            # the run's summary measures and custom reporters (scenario and seed are in the row)
+            summary = {k: v for k, v in res.summary.items() if k not in ("scenario", "seed")}
             row.update(status="ok", error="")
             params = res.parameters
             if outputs.get("series"):
@@ -358,7 +359,8 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         batch = _batch_size(exp, len(pending), n_workers)
         writer = _Writer(out, lock.tag, every_runs=max(batch, 20))
         payload_base = {"scenario": exp.scenario, "base": exp.parameters, "steps": exp.steps,
-                        "outputs": exp.outputs, "all_params": exp.base}
+                        "outputs": exp.outputs, "all_params": exp.base,
+                        "reporters": exp.reporters}
         batches = [pending[k:k + batch] for k in range(0, len(pending), batch)]
         ran = failed_now = 0
         try:
