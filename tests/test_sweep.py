@@ -265,3 +265,27 @@ def test_samplers_come_from_salib_and_are_reproducible(tmp_path):
             assert len(a.points) == 8 * (3 + 2)  # N (D + 2), first order
         else:
             assert len(a.points) == n_points
+
+
+def test_a_small_sweep_runs_serially_by_default_a_large_one_on_a_pool(tmp_path, monkeypatch):
+    import ruralgov.study.sweep as sweep
+
+    seen = []
+    real = sweep._executor
+
+    def spy(executor, workers, scheduler, pending):
+        out = real(executor, workers, scheduler, pending)
+        seen.append(out[2])
+        if out[1] == "pool":
+            out[0].shutdown()
+            return None, None, "serial", 1
+        return out
+
+    monkeypatch.setattr(sweep, "_executor", spy)
+    exp = load_experiment(SMOKE)  # 48 tiny runs: well under SERIAL_BELOW_S
+    run_sweep(exp, tmp_path / "small", progress=False)
+    assert seen == ["serial"]
+    monkeypatch.setattr(sweep, "SERIAL_BELOW_S", 0.0)  # as if the runs were long
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    run_sweep(exp, tmp_path / "large", progress=False)
+    assert seen[-1] == "process pool x2"

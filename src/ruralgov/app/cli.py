@@ -298,7 +298,8 @@ def _add_sweep(sub) -> None:
                     "failed (recorded with its error), 2 for bad input.")
     sw.add_argument("experiment", help="experiment name (see `ruralgov experiments`) or file")
     sw.add_argument("--workers", type=int, default=None,
-                    help="local worker processes (default: all cores; 1 = in this process)")
+                    help="local worker processes (default: all cores, or 1 for a sweep of "
+                         "under ~10 s of work; 1 = in this process)")
     sw.add_argument("--scheduler", default=None, metavar="ADDRESS",
                     help="a running Dask cluster: tcp://host:8786 or a scheduler JSON file")
     sw.add_argument("--shard", default=None, metavar="I/N",

@@ -310,10 +310,21 @@ def _dask_executor(address: str) -> tuple[cf.Executor, Any]:
     return client.get_executor(), client
 
 
+def _run_seconds(exp: Experiment) -> float:
+    """A rough estimate of one run's time on one core: the default run (2,000 villagers, 200
+    steps) takes about 0.35 s."""
+    return 0.35 * (exp.base.get("n_villagers", 2000) * exp.steps) / (2000 * 200)
+
+
+SERIAL_BELOW_S = 10.0
+"""A sweep whose estimated work is less than this (seconds on one core) runs in this process
+when no number of workers is asked for: starting a process pool (each worker imports ruralgov,
+about a second and a half) would cost more than it saves."""
+
+
 def _batch_size(exp: Experiment, pending: int, workers: int) -> int:
     """Runs per task: about 2 s of work a task, but at least 4 tasks per worker."""
-    n = exp.base.get("n_villagers", 2000)
-    est = 0.35 * (n * exp.steps) / (2000 * 200)  # seconds: the default run takes ~0.35 s
+    est = _run_seconds(exp)
     by_time = max(1, int(2.0 / max(est, 1e-3)))
     by_spread = max(1, math.ceil(pending / (4 * max(workers, 1))))
     return max(1, min(by_time, by_spread, 200))
@@ -328,7 +339,9 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
     """Run what ``out`` does not hold yet of experiment ``exp`` (or of one shard of it).
 
     Args:
-        workers: local processes (default: all cores); 1 runs in this process.
+        workers: local processes (default: all cores, or 1 — this process — when the
+            estimated work is under [`SERIAL_BELOW_S`][ruralgov.study.sweep.SERIAL_BELOW_S]);
+            1 runs in this process.
         scheduler: address (``tcp://host:8786``) or scheduler file of a running Dask cluster.
         shard: (I, N): only runs whose index is I - 1 modulo N.
         retry_failed: run again the runs recorded as failed (the new row replaces the old).
@@ -348,6 +361,9 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         pending = [r for r in runs if (done.get(r.run_id) != "ok" if retry_failed
                                        else r.run_id not in done)]
         already = len(runs) - len(pending)
+        if workers is None and executor is None and not scheduler and \
+                len(pending) * _run_seconds(exp) < SERIAL_BELOW_S:
+            workers = 1  # small: serial beats starting a pool
         executor, own, kind, n_workers = _executor(executor, workers, scheduler, len(pending))
         log = {"started_utc": utc_now(), "executor": kind, "workers": n_workers,
                "shard": list(shard) if shard else None, "tag": lock.tag,
