@@ -84,8 +84,12 @@ def measure_model(n: int, steps: int, shares: bool, random_sequential: bool = Fa
     for name in timings:
         timings[name] = 0.0
     t1 = time.perf_counter()
+    walls, cpus = [], []
     for _ in range(steps):
+        w, c = time.perf_counter(), time.process_time()
         model.step()
+        walls.append(time.perf_counter() - w)
+        cpus.append(time.process_time() - c)
     step_s = (time.perf_counter() - t1) / steps
     _trim()
     steady = _rss() - base
@@ -95,7 +99,9 @@ def measure_model(n: int, steps: int, shares: bool, random_sequential: bool = Fa
            "peak_bytes_per_villager": (_peak() - base) / n,
            "collect_share": timings["collect"] / total, "steps_timed": steps,
            "rules": int(model.n_rules), "ties": int(model.population.adjacency.nnz),
-           "random_sequential": random_sequential, "colours": len(model.structure.colours)}
+           "random_sequential": random_sequential, "colours": len(model.structure.colours),
+           **_repeats("step", walls, cpus)}
+    out["villager_steps_per_cpu_s"] = n / out["step_cpu_median_s"]
     if shares:
         out["submodel_share"] = {k: v / total for k, v in timings.items()}
     # the cost of also collecting the per-village/township/department/rule tables
@@ -103,6 +109,63 @@ def measure_model(n: int, steps: int, shares: bool, random_sequential: bool = Fa
     model.observer.collect_details(model, model.scratch)
     out["collect_detail_s"] = time.perf_counter() - t2
     out["collect_detail_share"] = out["collect_detail_s"] / (step_s + out["collect_detail_s"])
+    return out
+
+
+def _repeats(name: str, walls: list[float], cpus: list[float]) -> dict:
+    """Min and median of repeated wall and process-CPU times, and their ratio: on a shared
+    machine wall time is inflated by other processes, CPU time much less."""
+    import statistics
+
+    return {f"{name}_wall_min_s": min(walls), f"{name}_wall_median_s": statistics.median(walls),
+            f"{name}_cpu_min_s": min(cpus), f"{name}_cpu_median_s": statistics.median(cpus),
+            f"{name}_wall_cpu_ratio": statistics.median(walls) / max(statistics.median(cpus),
+                                                                      1e-9),
+            f"{name}_repeats": len(walls)}
+
+
+FIT_SIZES = (500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000)
+
+
+def measure_fit(steps: int) -> dict:
+    """The step's fixed cost and per-villager cost: step CPU = a + b N, fitted by least
+    squares over FIT_SIZES (median CPU time of ``steps`` steps at each size)."""
+    import statistics
+
+    import numpy as np
+
+    from ruralgov import RuralGovernanceModel
+
+    cpu = []
+    for n in FIT_SIZES:
+        model = RuralGovernanceModel(seed=1, collect_detail=False, **_county(n))
+        model.step()
+        times = []
+        for _ in range(steps):
+            c = time.process_time()
+            model.step()
+            times.append(time.process_time() - c)
+        cpu.append(statistics.median(times))
+    b, a = np.polyfit(np.asarray(FIT_SIZES, dtype=float), np.asarray(cpu), 1)
+    return {"sizes": list(FIT_SIZES), "step_cpu_median_s": cpu, "constant_s": float(a),
+            "per_villager_s": float(b), "steps_each": steps}
+
+
+def measure_startup(repeats: int) -> dict:
+    """Start-up: ``import ruralgov`` and ``ruralgov --help`` in fresh interpreters, wall and CPU
+    time (the children's rusage)."""
+    out = {}
+    for name, cmd in (("import", [sys.executable, "-c", "import ruralgov"]),
+                      ("help", [sys.executable, "-m", "ruralgov", "--help"])):
+        walls, cpus = [], []
+        for _ in range(repeats):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            walls.append(time.perf_counter() - t)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        out.update(_repeats(name, walls, cpus))
     return out
 
 
@@ -283,7 +346,9 @@ def main(argv: list[str] | None = None) -> int:
                                                               rs == "1"),
               "network": lambda n: measure_network(int(n)),
               "reference": lambda n, s: measure_reference(int(n), int(s)),
-              "sweep": lambda r: measure_sweep(int(r))}[kind]
+              "sweep": lambda r: measure_sweep(int(r)),
+              "fit": lambda s: measure_fit(int(s)),
+              "startup": lambda r: measure_startup(int(r))}[kind]
         print(json.dumps(fn(*args)))
         return 0
     if a.quick:
@@ -322,6 +387,15 @@ def main(argv: list[str] | None = None) -> int:
         r = _child("reference", n, 5 if n <= 1_000 else 2)
         result["reference"].append(r)
         print(f" ratio {r.get('ratio', float('nan')):,.0f}x", flush=True)
+    print("  per-step constant and per-villager slope ...", end="", flush=True)
+    result["fit"] = _child("fit", 5 if a.quick else 20)
+    print(f" {result['fit'].get('constant_s', float('nan')) * 1e6:,.0f} us + "
+          f"{result['fit'].get('per_villager_s', float('nan')) * 1e9:,.1f} ns x N", flush=True)
+    print("  start-up ...", end="", flush=True)
+    result["startup"] = _child("startup", 3 if a.quick else 7)
+    print(f" import {result['startup'].get('import_cpu_median_s', float('nan')):.2f} s CPU, "
+          f"--help {result['startup'].get('help_cpu_median_s', float('nan')):.2f} s CPU",
+          flush=True)
     runs = a.sweep_runs or (8 if a.quick else 60)
     print(f"  sweeps of {runs} standard runs (serial, process pool, Dask) ...", end="",
           flush=True)
@@ -336,15 +410,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def table(r: dict) -> str:
-    lines = ["", "| villagers | M villager-steps/s | step (s) | build (s) | steady B/villager "
-             "| peak B/villager | collect share | network build (s) | network peak (MiB) |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["", "| villagers | M villager-steps/s | step (s) | step CPU min / median (s) "
+             "| wall/CPU | build (s) | steady B/villager | peak B/villager | collect share "
+             "| network build (s) | network peak (MiB) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for m, w in zip(r["model"], r["network"]):
         if "error" in m or "error" in w:
             lines.append(f"| {m.get('args')} | error: {m.get('error') or w.get('error')} |")
             continue
         lines.append(
             f"| {m['villagers']:,} | {m['villager_steps_per_s'] / 1e6:.1f} | {m['step_s']:.4f} "
+            f"| {m.get('step_cpu_min_s', float('nan')):.4f} / "
+            f"{m.get('step_cpu_median_s', float('nan')):.4f} "
+            f"| {m.get('step_wall_cpu_ratio', float('nan')):.2f} "
             f"| {m['build_s']:.2f} | {m['steady_bytes_per_villager']:.0f} "
             f"| {m['peak_bytes_per_villager']:.0f} | {m['collect_share']:.1%} "
             f"| {w['build_s']:.2f} | {w['peak_bytes'] / 2**20:.0f} |")
@@ -372,6 +450,15 @@ def table(r: dict) -> str:
             lines.append(f"| {x['villagers']:,} | {x['synchronous_step_s']:.4f} "
                          f"| {x['random_sequential_step_s']:.4f} | {x['cost_ratio']:.1f}x "
                          f"| {x['colours']} |")
+    f = r.get("fit", {})
+    if "constant_s" in f:
+        lines += ["", f"Step CPU time = {f['constant_s'] * 1e6:,.0f} us + "
+                  f"{f['per_villager_s'] * 1e9:,.1f} ns x villagers (least squares over "
+                  f"{', '.join(f'{n:,}' for n in f['sizes'])} villagers)."]
+    st = r.get("startup", {})
+    if "import_cpu_median_s" in st:
+        lines += ["", f"Start-up (median CPU): import ruralgov {st['import_cpu_median_s']:.2f} s, "
+                  f"ruralgov --help {st['help_cpu_median_s']:.2f} s."]
     s = r["sweep"]
     if "run_s" in s:
         lines += ["", f"Standard run (default scenario, 2,000 villagers, 200 steps): "

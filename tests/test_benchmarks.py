@@ -26,6 +26,15 @@ def test_benchmark_script_writes_the_stable_shape(tmp_path):
                 "peak_bytes_per_villager", "collect_share"):
         assert m[key] > 0, key
     assert abs(sum(m["submodel_share"].values()) - 1) < 1e-9
+    # CPU time beside wall time, min and median of repeats (a shared machine inflates wall)
+    for key in ("step_cpu_min_s", "step_cpu_median_s", "step_wall_min_s",
+                "step_wall_median_s", "step_wall_cpu_ratio", "villager_steps_per_cpu_s"):
+        assert m[key] > 0, key
+    assert m["step_cpu_min_s"] <= m["step_cpu_median_s"] and m["step_repeats"] == 20
+    f = r["fit"]  # step = a + b N
+    assert f["per_villager_s"] > 0 and len(f["step_cpu_median_s"]) == len(f["sizes"])
+    st = r["startup"]
+    assert 0 < st["import_cpu_median_s"] and 0 < st["help_cpu_median_s"]
     (w,) = r["network"]
     assert w["villagers"] == 3000 and w["build_s"] > 0 and w["peak_bytes"] >= 0
     (x,) = r["reference"]
