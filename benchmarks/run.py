@@ -303,6 +303,26 @@ def _child(kind: str, *args) -> dict:
     return json.loads(res.stdout)
 
 
+def measure_threads(n: int, steps: int) -> dict:
+    """Two runs of ``n`` villagers at once, as a two-worker sweep or a busy laptop has them:
+    in the default environment (BLAS free to start threads) and with one thread each. With no
+    multi-threaded BLAS inside a step the two are alike (ratio about 1)."""
+    def pair(env: dict) -> float:
+        cmd = [sys.executable, __file__, "--child", "model", str(n), str(steps), "0"]
+        procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+                 for _ in range(2)]
+        outs = [json.loads(p.communicate()[0]) for p in procs]
+        return max(o["step_wall_median_s"] for o in outs)
+
+    default = {k: v for k, v in os.environ.items()
+               if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    one = {**default, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1"}
+    d, o = pair(default), pair(one)
+    return {"villagers": n, "two_at_once_default_step_s": d,
+            "two_at_once_one_thread_step_s": o, "ratio": d / o}
+
+
 def machine() -> dict:
     cpu = platform.processor()
     try:
@@ -391,6 +411,13 @@ def main(argv: list[str] | None = None) -> int:
     result["fit"] = _child("fit", 5 if a.quick else 20)
     print(f" {result['fit'].get('constant_s', float('nan')) * 1e6:,.0f} us + "
           f"{result['fit'].get('per_villager_s', float('nan')) * 1e9:,.1f} ns x N", flush=True)
+    n_threads = 20_000 if a.quick else 100_000
+    print(f"  two runs of {n_threads:,} at once, default vs one thread ...", end="", flush=True)
+    try:
+        result["threads"] = measure_threads(n_threads, 5 if a.quick else 10)
+        print(f" ratio {result['threads']['ratio']:.2f}", flush=True)
+    except (OSError, ValueError, KeyError) as err:  # pragma: no cover - reported, not fatal
+        result["threads"] = {"error": str(err)}
     print("  start-up ...", end="", flush=True)
     result["startup"] = _child("startup", 3 if a.quick else 7)
     print(f" import {result['startup'].get('import_cpu_median_s', float('nan')):.2f} s CPU, "
@@ -455,6 +482,12 @@ def table(r: dict) -> str:
         lines += ["", f"Step CPU time = {f['constant_s'] * 1e6:,.0f} us + "
                   f"{f['per_villager_s'] * 1e9:,.1f} ns x villagers (least squares over "
                   f"{', '.join(f'{n:,}' for n in f['sizes'])} villagers)."]
+    th = r.get("threads", {})
+    if "ratio" in th:
+        lines += ["", f"Two runs of {th['villagers']:,} villagers at once: step "
+                  f"{th['two_at_once_default_step_s']:.4f} s with default threading, "
+                  f"{th['two_at_once_one_thread_step_s']:.4f} s with one thread each "
+                  f"(ratio {th['ratio']:.2f})."]
     st = r.get("startup", {})
     if "import_cpu_median_s" in st:
         lines += ["", f"Start-up (median CPU): import ruralgov {st['import_cpu_median_s']:.2f} s, "

@@ -33,6 +33,8 @@ def test_benchmark_script_writes_the_stable_shape(tmp_path):
     assert m["step_cpu_min_s"] <= m["step_cpu_median_s"] and m["step_repeats"] == 20
     f = r["fit"]  # step = a + b N
     assert f["per_villager_s"] > 0 and len(f["step_cpu_median_s"]) == len(f["sizes"])
+    th = r["threads"]  # two runs at once: default threading vs one thread each
+    assert th["two_at_once_default_step_s"] > 0 and th["ratio"] > 0
     st = r["startup"]
     assert 0 < st["import_cpu_median_s"] and 0 < st["help_cpu_median_s"]
     (w,) = r["network"]
