@@ -305,3 +305,25 @@ def test_sigkill_of_the_dashboard_still_stops_its_server():
     proc.wait(timeout=30)
     gone, alive = psutil.wait_procs(children, timeout=15)
     assert not alive, [p.cmdline() for p in alive]
+
+
+def test_the_dashboard_starts_without_warnings(tmp_path):
+    port = free_port()
+    log = tmp_path / "out.txt"
+    exe = Path(sys.executable).with_name("ruralgov")
+    with log.open("w") as f:
+        proc = subprocess.Popen([str(exe), "dashboard", "--port", str(port)], stdout=f,
+                                stderr=subprocess.STDOUT, text=True)
+        try:
+            for _ in range(120):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            time.sleep(2)  # what the server prints once the page is served
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    text = log.read_text()
+    assert "Warning" not in text and "warn" not in text.lower(), text

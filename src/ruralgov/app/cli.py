@@ -189,7 +189,15 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     env = {**os.environ, "RURALGOV_DASHBOARD_SCENARIO": scenario,
            "RURALGOV_DASHBOARD_LANG": args.lang,
            "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # no usage reporting
-           "SOLARA_THEME_SHOW_BANNER": "False"}
+           "SOLARA_THEME_SHOW_BANNER": "False",
+           # a development check that warns about Mesa's own components at every start: not
+           # for a trainer's terminal
+           "SOLARA_CHECK_HOOKS": "off",
+           # served over plain http on this machine, the session cookie is SameSite=Lax, as it
+           # should be; Solara warns about it at every page load
+           "PYTHONWARNINGS": ",".join(filter(None, [
+               os.environ.get("PYTHONWARNINGS"),
+               "ignore:Cookies with samesite=none require https:UserWarning"]))}
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"ruralgov dashboard: serving on {args.host}, reachable from other machines",
               file=sys.stderr)
