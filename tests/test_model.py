@@ -334,3 +334,22 @@ def test_event_summaries_on_a_hand_made_series():
     assert cut["legitimacy_mean_recovered"] == 0.0
     assert cut["legitimacy_mean_recover_half_steps"] == 11  # steps 25..35: a lower bound
     assert set(out) - {"steps"} <= SUMMARY_MEASURES
+
+
+def test_parameters_changed_between_steps_take_effect_next_step():
+    """ODD 5.3: parameters are read every step, so changing one between steps (the dashboard's
+    interventions) acts from the next step, cached quantities included."""
+    m = run_model(steps=3, n_departments=8, coordination=0.0)
+    assert m.series().conflicting_pairs.iloc[-1] > 0
+    m.p["coordination"] = 1.0
+    m.step()
+    assert m.series().conflicting_pairs.iloc[-1] == 0
+    m.p["mech_services"] = False
+    m.step()
+    assert m.series().assisted_share.iloc[-1] == 0
+    m.p["mech_services"] = True
+    m.p["service_coverage"] = 1.0
+    m.step()
+    v = m.villagers
+    assert m.series().assisted_share.iloc[-1] == v.assisted.mean()
+    assert (v.effective_hardship < v.hardship).all()  # full coverage relieves everyone

@@ -85,8 +85,7 @@ class RuralGovernanceModel(mesa.Model):
         self.villagers = initialise.villagers(rng, population, p)
         self.rules = initialise.rules(rng, population, p)
         self.cache = Cache()
-        self.townships, self.departments, self.township_self_interest = (
-            initialise.governments(self))
+        self.townships, self.departments = initialise.governments(self)
         self.observer = Observer(detail=collect_detail)
         self.scratch: Scratch | None = None
         self.submodels = SCHEDULE

@@ -131,8 +131,7 @@ def rules(rng: np.random.Generator, pop: Population, p: dict[str, Any]) -> Rules
         voluntary=comply.copy())
 
 
-def governments(model: RuralGovernanceModel) -> tuple[list[Township], list[Department],
-                                                       np.ndarray]:
+def governments(model: RuralGovernanceModel) -> tuple[list[Township], list[Department]]:
     """One Township agent per township (self-interest drawn around ``self_interest``) and one
     Department agent per county department, with the rules it issues."""
     p, rng, st = model.p, model.rng, model.structure
@@ -147,4 +146,4 @@ def governments(model: RuralGovernanceModel) -> tuple[list[Township], list[Depar
     departments = [Department(model, j, [kk for kk in range(model.rules.k)
                                         if department[kk] == j])
                    for j in range(p["n_departments"])]
-    return townships, departments, si.astype(F32)
+    return townships, departments

@@ -147,13 +147,18 @@ class Cache:
     exposure: np.ndarray | None = _doc("float32, N: share of a villager's live rule pairs "
                                        "that conflict", default=None)
     exposure_mean: float = _doc("mean of exposure", default=0.0)
+    conflict_key: tuple | None = _doc("the active rules and fragmentation parameters the "
+                                      "conflicts were made with", default=None)
     services: tuple | None = _doc("(excluded villagers, assistance measures), fixed between "
                                   "reviews of the rolls", default=None)
+    services_key: tuple | None = _doc("the service parameters ``services`` was made with",
+                                      default=None)
 
     def invalidate_rules(self, key: bytes) -> None:
         """The set of active rules changed: forget what depended on it."""
         self.live_key = key
         self.subject = self.conflicts = self.exposure = None
+        self.conflict_key = None
 
 
 @dataclass

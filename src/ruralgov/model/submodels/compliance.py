@@ -81,7 +81,10 @@ def compliance_decision(model: RuralGovernanceModel, s: Scratch) -> None:
     s.p_detect = st.to_villagers(s.detect)  # K x N; read by enforcement too
     s.cost_scale = (v.cost_multiplier * (1.0 - st.to_villagers(s.fit))
                     * (0.5 + v.effective_hardship))
-    if model.cache.conflicts is None:  # depends only on which rules are active
+    key = (r.active.tobytes(), p["mech_fragmentation"], p["coordination"],
+           p["conflict_probability"])
+    if model.cache.conflict_key != key:  # parameters may change between steps (ODD 5.3)
+        model.cache.conflict_key, model.cache.exposure = key, None
         if p["mech_fragmentation"]:
             model.cache.conflicts = equations.conflict_matrix(
                 r.pair_draws, r.department, p["conflict_probability"], p["coordination"],

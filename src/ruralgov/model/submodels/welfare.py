@@ -35,19 +35,23 @@ def services(model: RuralGovernanceModel, s: Scratch) -> None:
     if not p["mech_services"]:
         v.effective_hardship = v.hardship
         v.assisted[:] = False
+        model.cache.services = None
         return
     review = p["assistance_review"]
     if model.steps == 1 or (review > 0 and (model.steps - 1) % review == 0):
         eligible = v.hardship > p["poverty_line"]
-        self_interest = model.structure.to_villagers(model.township_self_interest)
+        self_interest = model.structure.to_villagers(
+            np.array([t.self_interest for t in model.townships], dtype=F32))
         accuracy = p["targeting_accuracy"] * (1.0 - self_interest)
         e = min(float(eligible.mean()), 0.5)
         leak = (1.0 - accuracy) * e / (1.0 - e)
         u = model.rng.random(model.structure.n)
         v.assisted = np.where(eligible, u < accuracy, u < leak)
         model.cache.services = None
-    if model.cache.services is None:  # fixed between reviews
-        model.cache.services = _assistance(model)
+    key = tuple(p[k] for k in ("service_coverage", "service_relief", "assistance_relief",
+                               "poverty_line"))
+    if model.cache.services is None or model.cache.services_key != key:  # between reviews
+        model.cache.services, model.cache.services_key = _assistance(model), key
     excluded, measures = model.cache.services
     base = F32(p["service_gain"] * p["service_coverage"])
     s.gains += base
