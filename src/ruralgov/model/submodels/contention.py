@@ -116,8 +116,12 @@ def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
     p, v, tally = model.p, model.villagers, s.tally
     n_dep = len(model.departments)
     if p["mech_contention"]:
-        # petitions escalated in this step reach the county next step
-        pending = np.flatnonzero((v.pet_level == 1) & (v.pet_age > p["escalation_wait"]))
+        # escalated petitions still open, except those escalated in this step's petitions:
+        # they reach the county next step
+        at_county = (v.pet_level == 1) & (v.pet_age >= 0)
+        if s.new_escalations is not None:
+            at_county[s.new_escalations] = False
+        pending = np.flatnonzero(at_county)
         dep = v.pet_dept[pending]
         waiting_here = np.bincount(dep, minlength=n_dep)
         cap = np.array([d.capacity for d in model.departments])
