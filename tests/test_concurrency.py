@@ -153,7 +153,8 @@ def test_a_dead_holders_lock_is_taken_over(tmp_path):
 
     (folder / "locks" / "s1of1-x.lock").write_text(json.dumps(
         {"scope": [1, 1], "host": socket.gethostname(), "pid": int(dead.stdout),
-         "started_utc": "2026-01-01T00:00:00Z", "tag": "s1of1-x"}))
+         "pidns": os.readlink("/proc/self/ns/pid"), "started_utc": "2026-01-01T00:00:00Z",
+         "tag": "s1of1-x"}))
     with FolderLock(folder, (1, 1)):
         assert not (folder / "locks" / "s1of1-x.lock").exists()
 
@@ -228,3 +229,72 @@ def test_pool_workers_die_with_a_killed_sweep(experiment, tmp_path):
     proc.wait(timeout=30)
     gone, alive = psutil.wait_procs(tree, timeout=20)
     assert not alive, [p.cmdline() for p in alive]
+
+
+# ------------------------------------------------------------------ from a review
+def test_sigterm_saves_finished_runs_and_releases_the_lock(experiment, serial, tmp_path):
+    out = tmp_path / "o"
+    proc = _sweep(experiment, out)
+    deadline = time.monotonic() + 120
+    while not list((out / "runs").glob("part-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)  # a cluster's time limit, scancel
+    assert proc.wait(timeout=60) == 143, proc.stderr.read()
+    assert "finished runs are saved" in proc.stderr.read()
+    assert not list((out / "locks").glob("*.lock"))  # released: a requeue starts at once
+    assert read_runs(out).shape[0] > 0
+    assert _sweep(experiment, out).wait(timeout=300) == 0
+    pd.testing.assert_frame_equal(_runs(read_runs(out)), _runs(read_runs(serial)))
+
+
+def test_temporaries_never_block_a_new_sweep_folder(experiment, tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / ".tmp-999999-deadbeef-write-check").write_text("left by a killed start")
+    exp = load_experiment(experiment)
+    rep = run_sweep(exp, out, workers=1, progress=False)
+    assert rep.ran == exp.n_runs
+
+
+def test_a_garbled_guard_left_by_a_killed_process_is_broken(tmp_path):
+    folder = tmp_path / "f"
+    (folder / "locks").mkdir(parents=True)
+    guard = folder / "locks" / "guard"
+    guard.write_text("")  # killed between creating and writing it
+    old = time.time() - 30
+    os.utime(guard, (old, old))
+    t0 = time.monotonic()
+    with FolderLock(folder, (1, 1)):
+        pass
+    assert time.monotonic() - t0 < 10
+
+
+def test_a_lock_with_a_stopped_heartbeat_is_stale_even_if_its_pid_lives(tmp_path):
+    import json
+    import socket
+
+    from ruralgov.io.locks import STALE_S
+
+    folder = tmp_path / "f"
+    (folder / "locks").mkdir(parents=True)
+    lock = folder / "locks" / "s1of1-reused.lock"
+    lock.write_text(json.dumps(  # our own PID: alive, as a reused PID would be
+        {"scope": [1, 1], "host": socket.gethostname(), "pid": os.getpid(),
+         "pidns": os.readlink("/proc/self/ns/pid"), "started_utc": "2026-01-01T00:00:00Z",
+         "tag": "s1of1-reused"}))
+    with pytest.raises(LockHeld):
+        FolderLock(folder, (1, 1)).acquire()
+    old = time.time() - STALE_S - 60
+    os.utime(lock, (old, old))
+    with FolderLock(folder, (1, 1)):
+        assert not lock.exists()
+
+
+def test_a_writer_that_lost_its_lock_stops_writing(tmp_path):
+    from ruralgov.io.locks import LockLost
+
+    lock = FolderLock(tmp_path / "f", (1, 1)).acquire()
+    lock.path.unlink()  # removed by hand, or taken over
+    with pytest.raises(LockLost, match="lock .* is gone"):
+        lock.check()
+    lock.release()

@@ -7,7 +7,9 @@ status 2, writing nothing.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from ruralgov import __version__
@@ -140,10 +142,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         rep = run_sweep(exp, args.out, workers=args.workers, scheduler=args.scheduler,
                         shard=shard, retry_failed=args.retry_failed, progress=not args.quiet,
                         wait=True if args.wait == "forever" else args.wait)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:  # Ctrl+C, or SIGTERM (a cluster's time limit, scancel)
         print("\nruralgov: interrupted; finished runs are saved — rerun the same command to "
               "go on", file=sys.stderr)
-        return 130
+        return 143 if isinstance(stop, Terminated) else 130
     done = rep.already + rep.ran
     what = f"shard {shard[0]}/{shard[1]} of " if shard else ""
     print(f"{what}{exp.name}: {done:,}/{rep.total:,} runs done ({rep.ran:,} now, "
@@ -399,9 +401,30 @@ def _seconds(text: str) -> float | str:
     return value
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived (a service manager, a cluster's time limit or ``scancel``): unwound like
+    Ctrl+C, so that finished work is saved and locks are released."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = None
+    if args.command != "dashboard" and threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _dispatch(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the command; every expected failure is one line on stderr and an exit status."""
     try:
         status = args.func(args)
         sys.stdout.flush()  # a closed pipe shows up here, inside the try, not at exit
@@ -412,9 +435,9 @@ def main(argv: list[str] | None = None) -> int:
     except DiskFull as err:
         print(f"ruralgov: error: {err.strerror}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         print("\nruralgov: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        return 143 if isinstance(stop, Terminated) else 130
     except BrokenPipeError:  # e.g. `ruralgov params | head`: the reader has had enough
         import os
 

@@ -104,7 +104,17 @@ def write_json_new(obj: Any, path: Path | str) -> Path:
     tmp = temporary_name(path)
     try:
         tmp.write_text(dumps(obj), encoding="utf-8")
-        os.link(tmp, path)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError as err:  # a file system without hard links: create exclusively
+            if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV,
+                                 errno.EMLINK, errno.ENOSYS):
+                raise
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(dumps(obj))
     except FileExistsError:
         raise
     except OSError as err:
@@ -241,7 +251,10 @@ def require_empty(path: Path | str, option: str | None = "--out", *,
         return path
     if path.is_dir():
         allowed = set(allow)
-        extra = sorted(p.name for p in path.iterdir() if p.name not in allowed)
+        # temporary files are never results (another process's write in progress, or left
+        # by one that was killed)
+        extra = sorted(p.name for p in path.iterdir()
+                       if p.name not in allowed and not p.name.startswith(TMP_PREFIX))
         if not extra:
             return path
         what = "already exists and is not empty"

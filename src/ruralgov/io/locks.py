@@ -28,8 +28,8 @@ from typing import Any
 
 from ruralgov.model.schema import InputError
 
-__all__ = ["FolderLock", "LockHeld", "Holder", "HEARTBEAT_S", "STALE_S", "scopes_overlap",
-           "live_tags"]
+__all__ = ["FolderLock", "LockHeld", "LockLost", "Holder", "Guard", "HEARTBEAT_S", "STALE_S",
+           "GUARD", "MAINTENANCE", "scopes_overlap", "live_tags"]
 
 HEARTBEAT_S = 30.0
 """How often a held lock is refreshed (seconds)."""
@@ -56,10 +56,16 @@ class Holder:
     started_utc: str
     tag: str
     path: Path
+    pidns: str = ""
 
     def describe(self) -> str:
         return (f"shard {self.scope[0]}/{self.scope[1]} held by PID {self.pid} on {self.host} "
                 f"since {self.started_utc} ({self.path})")
+
+
+class LockLost(InputError):
+    """This invocation's lock file is gone (removed by hand, or taken over after the heartbeat
+    stopped): it must stop writing."""
 
 
 class LockHeld(InputError):
@@ -68,8 +74,9 @@ class LockHeld(InputError):
     def __init__(self, folder: Path, holder: Holder):
         super().__init__(
             f"{folder}: another sweep is writing these runs: {holder.describe()}. Wait for it "
-            "(or add --wait to queue behind it); if that process is gone, its lock is taken "
-            "over automatically")
+            "(or add --wait to queue behind it). The lock of a process that has ended on this "
+            f"machine is taken over at once; one from another machine after {STALE_S:.0f} s "
+            "without its heartbeat")
         self.holder = holder
 
 
@@ -85,31 +92,73 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _pid_namespace() -> str:
+    """Which PID namespace this process lives in: PIDs can only be checked within one
+    (containers on one host may share its name but not its PIDs)."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+
+
+def _here() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pidns": _pid_namespace(), "pid": os.getpid()}
+
+
+def _server_now(folder: Path) -> float:
+    """The file system's idea of "now" (a probe file's modification time): on a network file
+    system it is the server's clock, the one that also stamps the lock files, so ages compare
+    like with like whatever the skew between hosts."""
+    probe = folder / f".probe-{os.getpid()}-{uuid.uuid4().hex}"
+    try:
+        probe.touch()
+        return probe.stat().st_mtime
+    except OSError:
+        return time.time()
+    finally:
+        probe.unlink(missing_ok=True)
+
+
 def _read(path: Path) -> Holder | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Holder(scope=tuple(data["scope"]), host=data["host"], pid=int(data["pid"]),
-                      started_utc=data["started_utc"], tag=data["tag"], path=path)
+                      started_utc=data["started_utc"], tag=data["tag"], path=path,
+                      pidns=data.get("pidns", ""))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):
-        # a lock file being written right now, or garbage: judge it by its age alone
+        # garbage (a writer killed mid-write): judged by its age alone
         return Holder(scope=(1, 1), host="?", pid=-1, started_utc="?", tag="?", path=path)
 
 
-def _stale(holder: Holder) -> bool:
+def _stale(holder: Holder, now: float) -> bool:
+    """Whether a lock's holder is gone: on this machine (same PID namespace) when its process
+    has ended; anywhere when its heartbeat is older than STALE_S (which also covers a reused
+    PID); a lock file that cannot be read, after a minute."""
     try:
-        age = time.time() - holder.path.stat().st_mtime
+        age = now - holder.path.stat().st_mtime
     except FileNotFoundError:
         return True
-    if holder.host == socket.gethostname() and holder.pid > 0:
-        return not _pid_alive(holder.pid)
+    if holder.pid < 0:
+        return age > 60
+    here = _here()
+    if (holder.host, holder.pidns) == (here["host"], here["pidns"]) and \
+            not _pid_alive(holder.pid):
+        return True
     return age > STALE_S
 
 
 GUARD = "guard"
 """The short-lived lock (``locks/guard``) a newcomer holds while it checks the holders and
 writes its own lock file, so that two newcomers never both go ahead."""
+
+MAINTENANCE = "maintenance"
+"""The short-lived lock (``locks/maintenance``) under which one invocation at a time puts the
+folder right (removing, quarantining or rewriting files of dead writers)."""
+
+GUARD_WAIT_S = 120.0
+"""The longest a guard is waited for before giving up with an error."""
 
 
 def _write_new(path: Path, record: dict[str, Any]) -> None:
@@ -118,35 +167,61 @@ def _write_new(path: Path, record: dict[str, Any]) -> None:
         json.dump(record, f)
 
 
-class _Guard:
-    """Mutual exclusion for the moment of taking a lock (milliseconds). A guard left by a
-    process that died inside it is removed: same host, its PID is gone; otherwise after
-    60 seconds."""
+class Guard:
+    """Mutual exclusion for a moment (taking a lock; tidying a folder), by a file created with
+    ``O_EXCL``. A guard whose holder died inside it is broken — same machine: its process is
+    gone; anywhere: it is older than a minute or unreadable and old — by renaming it away first
+    (so that of two breakers only one succeeds); a holder removes only its own guard."""
 
     def __init__(self, path: Path):
         self.path = path
+        self.record = {**_here(), "token": uuid.uuid4().hex}
 
-    def __enter__(self) -> None:
-        record = {"host": socket.gethostname(), "pid": os.getpid()}
+    def __enter__(self) -> Guard:
+        deadline = time.monotonic() + GUARD_WAIT_S
+        delay = 0.005
         while True:
             try:
-                _write_new(self.path, record)
-                return
+                _write_new(self.path, self.record)
+                return self
             except FileExistsError:
+                pass
+            if self._dead():
+                broken = self.path.with_name(f"{self.path.name}.broken-{uuid.uuid4().hex}")
                 try:
-                    data = json.loads(self.path.read_text(encoding="utf-8"))
-                    age = time.time() - self.path.stat().st_mtime
-                except (OSError, ValueError):
-                    data, age = {}, 0.0
-                dead = (data.get("host") == socket.gethostname()
-                        and not _pid_alive(int(data.get("pid", -1))))
-                if dead or age > 60:
-                    self.path.unlink(missing_ok=True)
-                else:
-                    time.sleep(0.01)
+                    os.replace(self.path, broken)  # atomic: one breaker wins
+                    broken.unlink(missing_ok=True)
+                except FileNotFoundError:
+                    pass
+                continue
+            if time.monotonic() > deadline:
+                raise InputError(f"{self.path}: held for more than {GUARD_WAIT_S:.0f} s by "
+                                 "another process; if none is running, remove that file")
+            time.sleep(delay * (0.5 + uuid.uuid4().int % 1000 / 1000))
+            delay = min(delay * 2, 0.25)
+
+    def _dead(self) -> bool:
+        try:
+            age = _server_now(self.path.parent) - self.path.stat().st_mtime
+        except FileNotFoundError:
+            return False
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return age > 10  # garbage left by a writer killed between create and write
+        here = _here()
+        if (data.get("host"), data.get("pidns")) == (here["host"], here["pidns"]) and \
+                not _pid_alive(int(data.get("pid", -1))):
+            return True
+        return age > 60
 
     def __exit__(self, *exc: Any) -> None:
-        self.path.unlink(missing_ok=True)
+        try:
+            if json.loads(self.path.read_text(encoding="utf-8")).get("token") == \
+                    self.record["token"]:
+                self.path.unlink(missing_ok=True)
+        except (OSError, ValueError):
+            pass
 
 
 def _holders(folder: Path) -> list[Holder]:
@@ -155,7 +230,9 @@ def _holders(folder: Path) -> list[Holder]:
 
 def live_tags(folder: Path | str) -> set[str]:
     """The tags of every live lock holder of ``folder`` (their files must not be touched)."""
-    return {h.tag for h in _holders(Path(folder)) if not _stale(h)}
+    folder = Path(folder)
+    now = _server_now(folder / "locks") if (folder / "locks").is_dir() else time.time()
+    return {h.tag for h in _holders(folder) if not _stale(h, now)}
 
 
 class FolderLock:
@@ -178,13 +255,15 @@ class FolderLock:
         self.path = self.folder / "locks" / f"{self.tag}.lock"
         self._stop = threading.Event()
         self._beat: threading.Thread | None = None
+        self.lost = False
 
     # -------------------------------------------------------------- taking and releasing
     def _conflict(self) -> Holder | None:
+        now = _server_now(self.folder / "locks")
         for h in _holders(self.folder):
             if h.path == self.path or not scopes_overlap(self.scope, h.scope):
                 continue
-            if _stale(h):
+            if _stale(h, now):
                 h.path.unlink(missing_ok=True)  # its holder is gone: taken over
                 continue
             return h
@@ -192,13 +271,13 @@ class FolderLock:
 
     def acquire(self) -> FolderLock:
         (self.folder / "locks").mkdir(parents=True, exist_ok=True)
-        record = {"scope": list(self.scope), "host": socket.gethostname(), "pid": os.getpid(),
+        record = {"scope": list(self.scope), **_here(),
                   "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                   "tag": self.tag}
         deadline = None if self.wait is True else time.monotonic() + float(self.wait or 0)
         delay = 0.2
         while True:
-            with _Guard(self.folder / "locks" / GUARD):  # one newcomer at a time
+            with Guard(self.folder / "locks" / GUARD):  # one newcomer at a time
                 holder = self._conflict()
                 if holder is None:
                     _write_new(self.path, record)
@@ -216,8 +295,20 @@ class FolderLock:
         while not self._stop.wait(HEARTBEAT_S):
             try:
                 os.utime(self.path)
-            except FileNotFoundError:  # pragma: no cover - removed by hand
+            except FileNotFoundError:  # removed: the lock is lost (check() says so)
+                self.lost = True
                 return
+            except OSError:  # a passing network file system error: try again next beat
+                continue
+
+    def check(self) -> None:
+        """Raise [`LockLost`][ruralgov.io.locks.LockLost] unless this lock is still held
+        (called before every commit, so a writer that lost its lock never writes again)."""
+        holder = None if self.lost else _read(self.path)
+        if holder is None or holder.tag != self.tag:
+            raise LockLost(f"{self.folder}: this sweep's lock ({self.path.name}) is gone — "
+                           "removed, or taken over after its heartbeat stopped; stopping. "
+                           "Finished runs are saved: run the same command again to go on")
 
     def release(self) -> None:
         self._stop.set()

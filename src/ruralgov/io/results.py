@@ -51,11 +51,13 @@ def _runs_parts(out: Path | str) -> list[Path]:
     return sorted((Path(out) / "runs").glob("part-*.parquet"))
 
 
-def _read_part(part: Path, columns: list[str] | None = None) -> pd.DataFrame:
+def _read_part(part: Path, columns: list[str] | None = None) -> pd.DataFrame | None:
+    """A part's table; None if it vanished meanwhile (set aside or rewritten empty by a sweep
+    tidying the folder)."""
     try:
         return pd.read_parquet(part, columns=columns)
     except FileNotFoundError:
-        raise
+        return None
     except Exception as err:  # pyarrow raises several kinds for a broken file
         raise InputError(f"{part}: unreadable ({type(err).__name__}: {str(err)[:120]}); run "
                          "the same `ruralgov sweep` again: it sets unreadable parts aside "
@@ -69,7 +71,10 @@ def read_runs(out: Path | str) -> pd.DataFrame:
     parts = _runs_parts(out)
     if not parts:
         return pd.DataFrame()
-    df = pd.concat([_read_part(p) for p in parts], ignore_index=True)
+    tables = [t for p in parts if (t := _read_part(p)) is not None]
+    if not tables:
+        return pd.DataFrame()
+    df = pd.concat(tables, ignore_index=True)
     df = df.sort_values(["run_id", "status"], key=lambda c: c.map({"ok": 0}).fillna(1)
                         if c.name == "status" else c, kind="stable")
     return df.drop_duplicates("run_id", keep="first").reset_index(drop=True)
@@ -83,7 +88,8 @@ def read_series(out: Path | str) -> pd.DataFrame:
              if p.name in committed]
     if not parts:
         return pd.DataFrame()
-    return pd.concat([_read_part(p) for p in parts], ignore_index=True)
+    tables = [t for p in parts if (t := _read_part(p)) is not None]
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 
 def run_status(out: Path | str) -> dict[str, str]:
@@ -92,6 +98,8 @@ def run_status(out: Path | str) -> dict[str, str]:
     done: dict[str, str] = {}
     for part in _runs_parts(out):
         df = _read_part(part, columns=["run_id", "status"])
+        if df is None:
+            continue
         for rid, status in zip(df.run_id, df.status):
             if done.get(rid) != "ok":
                 done[rid] = status

@@ -64,7 +64,7 @@ from ruralgov.io.files import (
     write_json_new,
     write_parquet,
 )
-from ruralgov.io.locks import FolderLock, live_tags
+from ruralgov.io.locks import MAINTENANCE, FolderLock, Guard, live_tags
 from ruralgov.io.provenance import git_revision, utc_now, versions
 from ruralgov.io.results import read_manifest, read_runs, read_series, run_status
 from ruralgov.model.schema import InputError
@@ -165,26 +165,33 @@ def _tag_of(name: str) -> str | None:
     return m.group("tag") if m else None
 
 
-def _recover(out: Path, live: set[str], scope: Callable[[str], bool]) -> list[str]:
-    """Put the folder right before running, while holding the lock of ``scope``: what dead
-    invocations left half-done is removed, corrupt parts are set aside, and rows of runs in
-    ``scope`` that a later row superseded are dropped. Files of live invocations (tags in
-    ``live``) are never touched. Returns one line per thing done, for the log."""
-    notes = _quarantine_corrupt(out, live)
-    committed = {p.name for p in (out / "runs").glob("part-*.parquet")}
-    for part in (out / "series").glob("part-*.parquet"):
-        # a series part whose runs part never came (its writer died between the two renames)
-        if part.name not in committed and _tag_of(part.name) not in live:
-            part.unlink(missing_ok=True)
-            notes.append(f"removed {part.name}: series of runs that were never committed")
-    for sub in ("runs", "series"):
-        for tmp in (out / sub).glob(f"{TMP_PREFIX}*"):
+def _recover(out: Path, own: str, scope: Callable[[str], bool]) -> list[str]:
+    """Put the folder right before running, while holding the lock of ``scope`` and, so that
+    one invocation at a time does this, the folder's maintenance guard: what dead invocations
+    left half-done is removed, unreadable parts are set aside, and rows of runs in ``scope``
+    that a later row superseded are dropped. A file is removed only if its writer is dead when
+    it is looked at: the candidates are listed first and the live writers read after (a writer
+    takes its lock before writing its first file). Returns one line per thing done."""
+    with Guard(out / "locks" / MAINTENANCE):
+        notes = _quarantine_corrupt(out, live_tags(out) - {own})
+        orphans = [p for p in (out / "series").glob("part-*.parquet")
+                   if not (out / "runs" / p.name).exists()]
+        temporaries = [t for sub in ("runs", "series", "log")
+                       for t in (out / sub).glob(f"{TMP_PREFIX}*")]
+        live = live_tags(out) - {own}
+        for part in orphans:
+            # a series part whose runs part never came (its writer died between the renames)
+            if _tag_of(part.name) not in live and not (out / "runs" / part.name).exists():
+                part.unlink(missing_ok=True)
+                notes.append(f"removed {part.name}: series of runs that were never committed")
+        for tmp in temporaries:
             tag = _tag_of(tmp.name)
             if tag is not None and tag not in live:
                 tmp.unlink(missing_ok=True)
-        remove_stale_temporaries(out / sub)
-    remove_stale_temporaries(out)
-    notes += _compact(out, live, scope)
+        for sub in ("runs", "series", "log"):
+            remove_stale_temporaries(out / sub)
+        remove_stale_temporaries(out)
+        notes += _compact(out, live, scope)
     return notes
 
 
@@ -201,8 +208,10 @@ def _quarantine_corrupt(out: Path, live: set[str]) -> list[str]:
             try:
                 pq.read_metadata(part)
                 continue
-            except FileNotFoundError:
-                continue
+            except OSError as err:
+                if err.errno is not None:  # gone, or a passing file-system error: not corrupt
+                    continue
+                reason = f"{type(err).__name__}: {err}"[:200]
             except Exception as err:  # pyarrow raises several kinds for a broken file
                 reason = f"{type(err).__name__}: {err}"[:200]
             q = out / "quarantine" / utc_stamp()
@@ -218,10 +227,11 @@ def _quarantine_corrupt(out: Path, live: set[str]) -> list[str]:
 
 
 def _compact(out: Path, live: set[str], scope: Callable[[str], bool]) -> list[str]:
-    """Keep one row per run in the raw runs dataset: for each run in ``scope`` the best row
-    (``ok`` over ``failed``, then the latest) stays, older rows of that run are removed from
-    their parts (each part rewritten atomically, or removed when nothing is left; a run's
-    series part is never affected, since failed runs have no series)."""
+    """Keep one row per run in the raw runs and series datasets: for each run in ``scope`` the
+    best row (``ok`` over ``failed``, then the latest) stays; older rows of that run are
+    removed from their parts, and a superseded ``ok`` row's series rows from the series part
+    of the same name (each part rewritten atomically, or removed when nothing is left). Run
+    under the folder's maintenance guard."""
     parts = [p for p in sorted((out / "runs").glob("part-*.parquet"))
              if _tag_of(p.name) not in live]
     if not parts:
@@ -239,9 +249,15 @@ def _compact(out: Path, live: set[str], scope: Callable[[str], bool]) -> list[st
     notes = []
     for part, gone in drop.groupby("_part"):
         path = Path(part)
+        series = out / "series" / path.name
+        superseded_ok = set(gone.run_id[gone.status == "ok"])
+        if superseded_ok and series.exists():  # a run committed twice: its older series go
+            rows_s = pd.read_parquet(series)
+            write_parquet(rows_s[~rows_s.run_id.isin(superseded_ok)].reset_index(drop=True),
+                          series)
         table = pd.read_parquet(path)
         keep = table.drop(index=gone["_row"].to_numpy())
-        if keep.empty and not (out / "series" / path.name).exists():
+        if keep.empty and not series.exists():
             path.unlink()
         else:
             write_parquet(keep.reset_index(drop=True), path)
@@ -257,8 +273,9 @@ class _Writer:
     series part into place and then the runs part: the runs part is the commit record, so a
     series part without its runs part is never read, and is removed by the next invocation."""
 
-    def __init__(self, out: Path, tag: str, every_runs: int, every_s: float = 10.0):
-        self.out, self.tag = out, tag
+    def __init__(self, out: Path, tag: str, every_runs: int, every_s: float = 10.0,
+                 lock: FolderLock | None = None):
+        self.out, self.tag, self.lock = out, tag, lock
         self.every_runs, self.every_s = every_runs, every_s
         self.rows: list[dict] = []
         self.series: list[pd.DataFrame] = []
@@ -276,6 +293,8 @@ class _Writer:
     def flush(self) -> None:
         if not self.rows:
             return
+        if self.lock is not None:
+            self.lock.check()  # a writer that lost its lock never writes again
         name = f"part-{self.tag}-{self.seq:05d}.parquet"
         if self.series:
             write_parquet(pd.concat(self.series, ignore_index=True), self.out / "series" / name)
@@ -356,7 +375,7 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
     runs = [r for r in exp.runs() if r.index % scope[1] == scope[0] - 1]
     in_scope = {r.run_id for r in runs}
     with FolderLock(out, scope, wait=wait) as lock:
-        notes = _recover(out, live_tags(out) - {lock.tag}, in_scope.__contains__)
+        notes = _recover(out, lock.tag, in_scope.__contains__)
         done = run_status(out)
         pending = [r for r in runs if (done.get(r.run_id) != "ok" if retry_failed
                                        else r.run_id not in done)]
@@ -373,7 +392,7 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         bar = Progress(label, len(runs), unit="runs", initial=already, failures=True,
                        enabled=progress)
         batch = _batch_size(exp, len(pending), n_workers)
-        writer = _Writer(out, lock.tag, every_runs=max(batch, 20))
+        writer = _Writer(out, lock.tag, every_runs=max(batch, 20), lock=lock)
         payload_base = {"scenario": exp.scenario, "base": exp.parameters, "steps": exp.steps,
                         "outputs": exp.outputs, "all_params": exp.base,
                         "reporters": exp.reporters}
@@ -393,7 +412,8 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
             writer.flush()
             bar.close()
             _close(executor, own)
-            _compact(out, live_tags(out) - {lock.tag}, in_scope.__contains__)
+            with Guard(out / "locks" / MAINTENANCE):
+                _compact(out, live_tags(out) - {lock.tag}, in_scope.__contains__)
             failed = _finish(exp, out, runs, log, ran, failed_now, t_start)
     return SweepReport(out=out, total=len(runs), already=already, ran=ran, failed=failed,
                        seconds=time.monotonic() - t_start)
