@@ -142,7 +142,8 @@ TAIL = (
     Reporter("implementation_fidelity", "mean implementation fidelity (size-weighted)",
              lambda m, s, r: float(np.average(s.fidelity,
                                               weights=m.structure.township_size))),
-    Reporter("capacity_use", "cases handled per unit of township capacity", _capacity_use),
+    Reporter("capacity_use", "cases handled per unit of the townships' capacity left for "
+             "villagers' cases (petition + dispute capacity)", _capacity_use),
     Reporter("pressure_mean", "mean county pressure on townships",
              lambda m, s, r: float(np.mean([t.pressure for t in m.townships]))),
     Reporter("fragmentation_index", "(1 - coordination)(1 - 1/departments); 0 when "

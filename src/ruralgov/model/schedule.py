@@ -1,10 +1,11 @@
 """The schedule: the one ordered tuple of submodels that makes a step (docs/ODD.md section 3).
 
-``RuralGovernanceModel.step()`` runs these functions in this order, each with the model and a
-fresh [`Scratch`][ruralgov.model.state.Scratch]; ODD section 3, the benchmark's per-submodel
-shares and the tests read this tuple. Villagers update *synchronously*: every villager decides
-from the state at the end of the last step, then the submodels apply their effects in order
-(``random_sequential`` changes only ``compliance_decision``).
+``RuralGovernanceModel.step()`` runs these functions in this order, each with the model and the
+step's [`Scratch`][ruralgov.model.state.Scratch] (one, made fresh at the start of the step); ODD
+section 3, the benchmark's per-submodel shares and the tests read this tuple. Villagers update
+*synchronously*: every villager decides from the state at the end of the last step, then the
+submodels apply their effects in order (``random_sequential`` changes only
+``compliance_decision``).
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@
 Township governments and county departments are Mesa agents and hold their own state
 ([`ruralgov.model.agents`][ruralgov.model.agents]).
 
-Every field says what it holds; a submodel reads or writes nothing else. All per-county
+Every field says what it holds; a submodel reads or writes nothing else besides the parameters
+``model.p``, the generator ``model.rng`` and the government agents. All per-county
 parameters are read from ``model.p`` each step (ODD §5.3: they may change between steps).
 """
 
@@ -166,7 +167,6 @@ class Scratch:
     """Per-step temporaries, made fresh at the start of each step (``model.scratch`` keeps the
     last step's for inspection). Written by the submodel named, read by later ones."""
 
-    n: int = _doc("villagers")
     gains: np.ndarray = _doc("float32, N: this step's legitimacy gains (all submodels)")
     losses: np.ndarray = _doc("float32, N: this step's legitimacy losses (all submodels)")
     grievance_in: np.ndarray = _doc("float32, N: grievance from enforcement (enforcement → "
@@ -189,7 +189,7 @@ class Scratch:
     suppress: np.ndarray | None = _doc("float32, T: chance of suppressing a petition",
                                        default=None)
     detect: np.ndarray | None = _doc("float32, T x K: detection probability", default=None)
-    # informal_signal / compliance_decision / enforcement
+    # informal_signal / compliance_decision (read by enforcement, update_grievance, observer)
     signal: np.ndarray | None = _doc("float32, K x N: informal norm toward each rule",
                                      default=None)
     stance_t: np.ndarray | None = _doc("float32, K x lineages: stance, transposed",
@@ -219,7 +219,7 @@ class Scratch:
 
     @classmethod
     def fresh(cls, n: int) -> Scratch:
-        return cls(n=n, gains=np.zeros(n, dtype=F32), losses=np.zeros(n, dtype=F32),
+        return cls(gains=np.zeros(n, dtype=F32), losses=np.zeros(n, dtype=F32),
                    grievance_in=np.zeros(n, dtype=F32), tally={})
 
 

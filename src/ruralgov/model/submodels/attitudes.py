@@ -46,11 +46,12 @@ def update_legitimacy(model: RuralGovernanceModel, s: Scratch) -> None:
     ([`legitimacy_step`][ruralgov.model.equations.legitimacy_step]). Gains: answered
     petitions, fair (graduated) enforcement, services, participation, resolved disputes.
     Losses: conflicting directives one is exposed to, unfair hits, waiting and suppressed
-    petitions, detention, exclusion from assistance, the township's deviation and officials'
-    visible misconduct.
+    petitions, detention, exclusion from assistance, unresolved formal disputes, the
+    township's deviation and officials' visible misconduct.
 
     Reads: scratch ``gains``, ``losses``, ``conflicts``, ``deviation``, ``misconduct``;
-    ``rules.live``. Writes: ``legitimacy``; scratch ``losses``, ``tally``."""
+    ``rules.live``, ``rules.n_live``, ``cache.exposure``. Writes: ``legitimacy``,
+    ``cache.exposure``; scratch ``losses``, ``tally``."""
     p, v, st, cache = model.p, model.villagers, model.structure, model.cache
     if p["mech_fragmentation"] and s.conflicts.any():
         if cache.exposure is None:  # depends only on which rules are live

@@ -26,8 +26,9 @@ def informal_signal(model: RuralGovernanceModel, s: Scratch) -> None:
     lineage elders' stance. Co-optation turns elders' stance towards support and raises
     everyone's attachment to informal rules (正式权力的非正式运作…消极的扩散; ODD 7.4).
 
-    Reads: scratch ``kept_prev``; ``rules.live``. Writes: ``rules.stance``, ``attachment``;
-    scratch ``signal``, ``stance_t``."""
+    Reads: scratch ``kept_prev``; ``rules.live``, ``rules.stance``, ``attachment``,
+    ``cache.subject``. Writes: ``rules.stance``, ``attachment``, ``cache.subject``; scratch
+    ``signal``, ``stance_t``."""
     p, r, st = model.p, model.rules, model.structure
     if not p["mech_informal"]:
         s.signal = np.zeros((r.k, st.n), dtype=F32)
@@ -72,10 +73,13 @@ def compliance_decision(model: RuralGovernanceModel, s: Scratch) -> None:
     colouring decide one after another in a random order, each reading the peer norm from
     its neighbours' choices as they stand (made this step if their set went first).
 
-    Reads: scratch ``detect``, ``fit``, ``signal``, ``kept_prev``; ``effective_hardship``,
-    ``legitimacy``, ``attachment``, ``deterrence``, ``risk_aversion``. Writes:
-    ``rules.comply``, ``rules.voluntary``; scratch ``p_detect``, ``conflicts``, ``cost``,
-    ``kept``, ``n_kept``."""
+    Reads: scratch ``detect``, ``fit``, ``signal``, ``kept_prev``, ``misconduct`` (and, with
+    random-sequential updating, ``stance_t``); ``effective_hardship``, ``legitimacy``,
+    ``attachment``, ``deterrence``, ``risk_aversion``, ``cost_multiplier``; ``rules.cost``,
+    ``rules.live``, ``rules.comply`` (habit), ``rules.pair_draws``, ``rules.department``,
+    ``rules.active``; ``cache.conflicts`` (and ``cache.subject``). Writes: ``rules.comply``,
+    ``rules.voluntary``, ``cache.conflicts``; scratch ``p_detect``, ``cost_scale``,
+    ``conflicts``, ``cost``, ``kept``, ``n_kept`` (and ``colour_order``, ``signal``)."""
     p, r, st, v = model.p, model.rules, model.structure, model.villagers
     n, k = st.n, r.k
     s.p_detect = st.to_villagers(s.detect)  # K x N; read by enforcement too
@@ -164,8 +168,9 @@ def enforcement(model: RuralGovernanceModel, s: Scratch) -> None:
     persuade → warn → sanction (劝阻 → 警告 → 处罚; ODD 7.6). A villager who keeps every live
     rule this step has their record cleared; a detected evader moves one stage up.
 
-    Reads: scratch ``p_detect``, ``kept``, ``n_kept``; ``rules.live``. Writes: ``stage``,
-    ``deterrence``; scratch ``gains``, ``losses``, ``grievance_in``, ``tally``."""
+    Reads: scratch ``p_detect``, ``kept``, ``n_kept``; ``rules.live``, ``rules.n_live``.
+    Writes: ``stage``, ``deterrence``; scratch ``gains``, ``losses``, ``grievance_in``,
+    ``tally``."""
     p, v, st = model.p, model.villagers, model.structure
     n = st.n
     v.deterrence *= F32(1.0 - p["deterrence_decay"])

@@ -43,10 +43,10 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
     pressure (劝返), and petitions left waiting escalation_wait steps go to the county, where
     a petitioner gives up after petition_patience more steps unanswered (ODD 7.9).
 
-    Reads: ``grievance``, ``legitimacy``, ``protesting``, ``detained_for``; scratch
-    ``petition_capacity``, ``suppress``. Writes: ``pet_age``, ``pet_level``, ``pet_dept``,
-    ``grievance``, ``deterrence``; scratch ``gains``, ``losses``, ``handled``, ``escalated``,
-    ``backlog``, ``new_escalations``, ``tally``."""
+    Reads: ``grievance``, ``legitimacy``, ``protesting``, ``detained_for``, ``pet_age``,
+    ``pet_level``; scratch ``petition_capacity``, ``suppress``. Writes: ``pet_age``, ``pet_level``,
+    ``pet_dept``, ``grievance``, ``deterrence``; scratch ``gains``, ``losses``, ``handled``,
+    ``escalated``, ``backlog``, ``new_escalations``, ``tally``."""
     p, v, st, tally = model.p, model.villagers, model.structure, s.tally
     nt = st.n_townships
     if not p["mech_contention"]:
@@ -110,9 +110,9 @@ def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
     """County departments answer escalated petitions up to their capacity and inspect a
     random sample of villagers (inspected compliance, 隐患排查; ODD 7.10).
 
-    Reads: ``pet_level``, ``pet_age``, ``pet_dept``; scratch ``new_escalations``,
-    ``n_kept``. Writes: the departments' tallies, ``pet_age``, ``grievance``; scratch
-    ``gains``, ``losses``, ``tally``."""
+    Reads: ``pet_level``, ``pet_age``, ``pet_dept``, ``rules.n_live``; scratch ``new_escalations``,
+    ``n_kept``. Writes: the departments' tallies, ``pet_age``, ``grievance``; scratch ``gains``,
+    ``losses``, ``tally``."""
     p, v, tally = model.p, model.villagers, s.tally
     n_dep = len(model.departments)
     if p["mech_contention"]:
@@ -158,7 +158,7 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
     they neither protest nor petition: quiet now, aggrieved later (ODD 7.11).
 
     Reads: ``grievance``, ``legitimacy``, ``risk_aversion``, ``deterrence``,
-    ``mobilisation``, ``protesting``. Writes: ``protesting``, ``detained_for``,
+    ``mobilisation``, ``protesting``, ``detained_for``. Writes: ``protesting``, ``detained_for``,
     ``grievance``, ``deterrence``; scratch ``losses``, ``village_protesters``, ``tally``."""
     p, v, st = model.p, model.villagers, model.structure
     if not p["mech_contention"]:

@@ -29,8 +29,8 @@ def disputes(model: RuralGovernanceModel, s: Scratch) -> None:
     elders. Informal resolution strengthens norm attachment, formal resolution weakens it.
 
     Reads: ``effective_hardship``, ``legitimacy``, ``attachment``, ``rules.stance``,
-    ``rules.active``; scratch ``dispute_capacity``. Writes: ``attachment``; scratch ``gains``,
-    ``losses``, ``handled``, ``tally``."""
+    ``rules.active``; scratch ``dispute_capacity``, ``handled``. Writes: ``attachment``; scratch
+    ``gains``, ``losses``, ``handled``, ``tally``."""
     p, v, st, r = model.p, model.villagers, model.structure, model.rules
     rng = model.rng
     rate = np.minimum(F32(p["dispute_rate"]) * (F32(0.5) + v.effective_hardship), F32(1.0))

@@ -25,8 +25,9 @@ def schedule(model: RuralGovernanceModel, s: Scratch) -> None:
     (steps scandal_start + 1 .. scandal_start + scandal_duration) officials' visible misconduct
     is scandal_misconduct instead of official_misconduct.
 
-    Reads: ``rules.active``, ``rules.applies``, ``rules.comply``. Writes: ``rules.active``,
-    ``rules.live``, ``rules.n_live``, the cache; scratch ``withdrawn``, ``enforcement_now``,
+    Reads: ``rules.active``, ``rules.routine``, ``rules.enforcement``, ``rules.applies``,
+    ``rules.live``, ``rules.comply``. Writes: ``rules.active``, ``rules.live``,
+    ``rules.n_live``, the cache; scratch ``withdrawn``, ``enforcement_now``,
     ``scandal_active``, ``misconduct``, ``kept_prev``."""
     p, r = model.p, model.rules
     step = model.steps
@@ -49,6 +50,7 @@ def township_plan(model: RuralGovernanceModel, s: Scratch) -> None:
     """Each township sets its plan ([`Township.plan`][ruralgov.model.agents.Township.plan]);
     detection per township and rule is rule enforcement x fidelity x effort (ODD 7.2).
 
+    Reads: the townships' ``self_interest`` and ``pressure``; scratch ``enforcement_now``.
     Writes: the townships' plans; scratch ``fidelity``, ``effort``, ``fit``, ``deviation``,
     ``petition_capacity``, ``dispute_capacity``, ``suppress``, ``detect``."""
     ts = model.townships
@@ -71,7 +73,9 @@ def township_report(model: RuralGovernanceModel, s: Scratch) -> None:
     """Townships report compliance upward and feel the pressure of reprimands
     ([`Township.report`][ruralgov.model.agents.Township.report], ODD 7.14).
 
-    Reads: scratch ``n_kept``, ``handled``, ``escalated``; ``rules.n_live``."""
+    Reads: scratch ``n_kept``, ``handled``, ``escalated``; ``rules.n_live``. Writes: the
+    townships' ``true_compliance``, ``reported_compliance``, ``escalations``,
+    ``cases_handled`` and ``pressure``."""
     st = model.structure
     num = st.township_sum(s.n_kept)
     den = st.township_sum(model.rules.n_live)

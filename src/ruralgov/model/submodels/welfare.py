@@ -29,8 +29,9 @@ def services(model: RuralGovernanceModel, s: Scratch) -> None:
     (1 - a) x e / (1 - e), e the eligible share, so that the rolls keep about the size of the
     eligible population while errors of inclusion and exclusion grow with (1 - a).
 
-    Reads: ``hardship``, the townships' self-interest. Writes: ``assisted``,
-    ``effective_hardship``; scratch ``gains``, ``losses``, ``tally``."""
+    Reads: ``hardship``, ``assisted``, the townships' ``self_interest``, ``cache.services``.
+    Writes: ``assisted`` (at reviews), ``effective_hardship``, ``cache.services``; scratch
+    ``gains``, ``losses``, ``tally``."""
     p, v = model.p, model.villagers
     if not p["mech_services"]:
         v.effective_hardship = v.hardship
@@ -81,7 +82,7 @@ def participation(model: RuralGovernanceModel, s: Scratch) -> None:
     """A share of villagers takes part in deliberation (民主参与): legitimacy rises and
     grievance is talked down (疏导情绪; ODD 7.7).
 
-    Writes: ``grievance``; scratch ``gains``, ``tally``."""
+    Reads: ``grievance``. Writes: ``grievance``; scratch ``gains``, ``tally``."""
     p = model.p
     if not p["mech_participation"] or p["participation"] <= 0:
         return
