@@ -34,7 +34,6 @@ and what is allowed. Nothing here runs a model: see [`ruralgov.study.sweep`][rur
 from __future__ import annotations
 
 import hashlib
-import importlib
 import itertools
 import json
 import math
@@ -335,6 +334,7 @@ def _resolve_reporters(src: str, reporters: dict[str, Any]) -> dict[str, Any]:
     """Check each custom reporter: a name that is not a built-in column, and a function (or the
     ``module:function`` name of one that imports)."""
     from ruralgov.model.measures import SUMMARY_MEASURES
+    from ruralgov.study.runner import resolve_reporter
 
     reserved = set(SUMMARY_MEASURES) | set(REGISTRY) | {
         "run_id", "point", "replicate", "seed", "status", "error", "wall_s", "steps",
@@ -349,21 +349,6 @@ def _resolve_reporters(src: str, reporters: dict[str, Any]) -> dict[str, Any]:
         elif not callable(fn):
             raise InputError(f"{where}: a function of the model, or 'module:function'")
     return dict(reporters)
-
-
-def resolve_reporter(ref: str | Callable[[Any], Any], where: str = "reporter"
-                     ) -> Callable[[Any], Any]:
-    """The function a reporter names (``"package.module:function"``), imported."""
-    if callable(ref):
-        return ref
-    module, _, attr = str(ref).partition(":")
-    try:
-        fn = getattr(importlib.import_module(module), attr) if attr else None
-    except (ImportError, AttributeError) as err:
-        raise InputError(f"{where}: {ref!r} cannot be imported ({err})") from None
-    if not callable(fn):
-        raise InputError(f"{where}: {ref!r} is not 'module:function' naming a function")
-    return fn
 
 
 def _resolve_design(src: str, kind: str, spec: _ExperimentFile, base: dict[str, Any]):

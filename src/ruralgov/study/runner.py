@@ -8,6 +8,7 @@ them atomically into a new folder that is never overwritten
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from collections.abc import Callable
@@ -113,8 +114,6 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None,
     details = {name: model.detail(name) for name in DETAIL_TABLES} if collect_detail else {}
     summary = {"scenario": scenario.name, "seed": seed, **summarise(series)}
     for name, ref in (reporters or {}).items():  # custom outputs: functions of the model
-        from ruralgov.study.experiment import resolve_reporter
-
         summary[name] = resolve_reporter(ref, f"reporters.{name}")(model)
     timings = {"init": round(t1 - t0, 6), "run": round(t2 - t1, 6),
                "per_step": round((t2 - t1) / n_steps, 6)}
@@ -158,3 +157,18 @@ def write_run(result: RunResult, out_dir: Path | str, *, csv: bool = False,
         manifest["files"] = files + ["manifest.json"]
         write_json(manifest, tmp / "manifest.json")
     return Path(out_dir)
+
+
+def resolve_reporter(ref: str | Callable[[Any], Any], where: str = "reporter"
+                     ) -> Callable[[Any], Any]:
+    """The function a reporter names (``"package.module:function"``), imported."""
+    if callable(ref):
+        return ref
+    module, _, attr = str(ref).partition(":")
+    try:
+        fn = getattr(importlib.import_module(module), attr) if attr else None
+    except (ImportError, AttributeError) as err:
+        raise InputError(f"{where}: {ref!r} cannot be imported ({err})") from None
+    if not callable(fn):
+        raise InputError(f"{where}: {ref!r} is not 'module:function' naming a function")
+    return fn

@@ -48,7 +48,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -68,9 +68,11 @@ from ruralgov.io.locks import MAINTENANCE, FolderLock, Guard, live_tags
 from ruralgov.io.provenance import git_revision, utc_now, versions
 from ruralgov.io.results import read_manifest, read_runs, read_series, run_status
 from ruralgov.model.schema import InputError
-from ruralgov.study.experiment import Experiment
 from ruralgov.study.processes import die_with_parent
 from ruralgov.study.progress import Progress
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only (experiment.py runs sweeps)
+    from ruralgov.study.experiment import Experiment
 
 __all__ = ["run_sweep", "SweepReport", "default_sweep_dir", "read_runs", "read_series",
            "parse_shard", "execute_batch"]
