@@ -154,14 +154,14 @@ def test_an_unusable_out_is_refused_before_the_model_runs(tmp_path):
         assert "--out" in res.stderr and time.monotonic() - t0 < 20
 
 
-def test_morris_on_a_whole_number_grid_is_unbiased():
+def test_morris_on_a_whole_number_grid_is_unbiased(tmp_path):
     """A linear response has the same mu* for an integer factor as for a float one."""
     from ruralgov.analysis.sensitivity import morris_indices
 
     doc = _experiment(design={"type": "morris", "samples": 6, "levels": 4},
                       factors={"coordination": {"range": [0, 1]},
                                "n_departments": {"range": [1, 4]}})
-    path = Path(__import__("tempfile").mkdtemp()) / "m.yaml"
+    path = tmp_path / "m.yaml"
     path.write_text(doc)
     exp = load_experiment(path)
     x = exp.points[["coordination", "n_departments"]].to_numpy(dtype=float)

@@ -53,6 +53,8 @@ class RuralGovernanceModel(mesa.Model):
             ([`Rules`][ruralgov.model.state.Rules]).
         townships, departments: the government agents.
         observer: what is recorded ([`Observer`][ruralgov.model.observe.Observer]).
+        datacollector: the observer in the shape of Mesa's ``DataCollector``
+            ([`DataCollectorView`][ruralgov.model.observe.DataCollectorView]).
         scratch: the last step's temporaries.
         submodels: the functions ``step()`` runs, in order (default
             [`SCHEDULE`][ruralgov.model.schedule.SCHEDULE]; a benchmark may wrap them).
@@ -87,6 +89,7 @@ class RuralGovernanceModel(mesa.Model):
         self.cache = Cache()
         self.townships, self.departments = initialise.governments(self)
         self.observer = Observer(detail=collect_detail)
+        self.datacollector = DataCollectorView(self.observer)  # Mesa's shape: batch_run works
         self.scratch: Scratch | None = None
         self.submodels = SCHEDULE
         self.running = True
@@ -99,12 +102,6 @@ class RuralGovernanceModel(mesa.Model):
     @collect_detail.setter
     def collect_detail(self, on: bool) -> None:
         self.observer.detail_on = bool(on)
-
-    @property
-    def datacollector(self) -> DataCollectorView:
-        """The observer in the shape of Mesa's ``DataCollector`` (so ``mesa.batch_run``
-        works): see [`DataCollectorView`][ruralgov.model.observe.DataCollectorView]."""
-        return DataCollectorView(self.observer)
 
     @property
     def n_villagers(self) -> int:

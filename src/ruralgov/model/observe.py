@@ -159,8 +159,8 @@ TAIL = (
              lambda m, s, r: bool(s.withdrawn)),
     Reporter("scandal_active", "a misconduct scandal is under way",
              lambda m, s, r: s.scandal_active),
-    Reporter("enforced_share", "1 - voluntary_share",
-             lambda m, s, r: (1.0 - r["voluntary_share"]) if _kept_live(m, s)[0] else NAN),
+    Reporter("enforced_share", "1 - voluntary_share (NaN where no rule is kept)",
+             lambda m, s, r: 1.0 - r["voluntary_share"]),
     Reporter("reporting_gap", "compliance_reported - compliance_inspected",
              lambda m, s, r: r["compliance_reported"] - r["compliance_inspected"]),
     Reporter("compliance_campaign", "compliance with the campaign rule while it is in force "
@@ -285,10 +285,6 @@ class Observer:
             return frames[-1].copy() if frames else pd.DataFrame()
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    def latest(self) -> dict[str, Any]:
-        """The last step's row of the series ({} before the first step)."""
-        return dict(self.rows[-1]) if self.rows else {}
-
 
 class DataCollectorView:
     """The observer as Mesa's ``DataCollector`` shows itself (``model.datacollector``), so that
@@ -306,6 +302,7 @@ class DataCollectorView:
 
     def __init__(self, observer: Observer):
         self._observer = observer
+        self._vars: tuple[int, dict[str, list[Any]]] = (-1, {})
 
     @property
     def model_reporters(self) -> dict[str, Reporter]:
@@ -314,9 +311,13 @@ class DataCollectorView:
     @property
     def model_vars(self) -> dict[str, list[Any]]:
         rows = self._observer.rows
-        names = list(dict.fromkeys(k for row in rows for k in row)) or [r.name for r in SERIES]
-        return {name: [0 if name == "step" else NAN] + [row.get(name, NAN) for row in rows]
-                for name in names}
+        if self._vars[0] != len(rows):  # Mesa's batch_run reads this once per kept step
+            names = (list(dict.fromkeys(k for row in rows for k in row))
+                     or [r.name for r in SERIES])
+            self._vars = (len(rows), {
+                name: [0 if name == "step" else NAN] + [row.get(name, NAN) for row in rows]
+                for name in names})
+        return self._vars[1]
 
     def collect(self, model: Any) -> None:
         """Nothing to do: the model's schedule ends with the observer's own collect."""

@@ -21,7 +21,7 @@ parameters are read from ``model.p`` each step (ODD §5.3: they may change betwe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from ruralgov.model.network import Population, Ties
 
-__all__ = ["F32", "Structure", "Villagers", "Rules", "Cache", "Scratch", "declared"]
+__all__ = ["F32", "Structure", "Villagers", "Rules", "Cache", "Scratch"]
 
 F32 = np.float32
 
@@ -221,10 +221,3 @@ class Scratch:
     def fresh(cls, n: int) -> Scratch:
         return cls(gains=np.zeros(n, dtype=F32), losses=np.zeros(n, dtype=F32),
                    grievance_in=np.zeros(n, dtype=F32), tally={})
-
-
-def declared() -> list[tuple[str, str, str]]:
-    """(entity, variable, meaning) for every declared state variable and temporary, for the
-    ODD and its tests."""
-    return [(cls.__name__, f.name, f.metadata.get("doc", ""))
-            for cls in (Structure, Villagers, Rules, Cache, Scratch) for f in fields(cls)]
