@@ -196,3 +196,29 @@ def verdicts_digest(path: Path) -> str:
                            "paper-quick, with RURALGOV_GOLDEN_VERDICTS set)")
 def test_quick_profile_verdicts_unchanged():
     _check("paper-quick/verdicts", verdicts_digest(Path(os.environ["RURALGOV_GOLDEN_VERDICTS"])))
+
+
+# ------------------------------------------------------------------------- first forms
+FIRST = Path(__file__).with_name("golden") / "first_forms.json"
+
+
+@pytest.mark.parametrize("name", sorted(json.loads(FIRST.read_text())))
+def test_first_forms_reproduce_the_first_generation(name):
+    """With ``FIRST_FORMS`` (every structural change of the second model generation turned back
+    into the first form), the model reproduces, bit for bit, the first generation's results on
+    every column, table and state array the first generation had. Pinned in
+    ``tests/golden/first_forms.json`` when the first generation was current; never
+    regenerated."""
+    from ruralgov.model import RuralGovernanceModel
+    from ruralgov.model.params import FIRST_FORMS
+
+    want = json.loads(FIRST.read_text())[name]
+    model = RuralGovernanceModel(seed=want["seed"], **{**want["params"], **FIRST_FORMS})
+    for _ in range(want["steps"]):
+        model.step()
+    assert frame_digest(model.series()[want["series_columns"]]) == want["series"], "series"
+    for table in ("villages", "townships", "departments", "rules"):
+        got = frame_digest(model.detail(table)[want[f"{table}_columns"]])
+        assert got == want[table], table
+    state = final_state(model)
+    assert array_digest({k: state[k] for k in want["state_arrays"]}) == want["state"], "state"

@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Param", "PARAMS", "REGISTRY", "defaults", "markdown_table", "MECHANISMS"]
+__all__ = ["Param", "PARAMS", "REGISTRY", "defaults", "markdown_table", "MECHANISMS",
+           "FIRST_FORMS"]
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,40 @@ PARAMS: tuple[Param, ...] = (
        "enforcement) even with full coordination."),
     _p("fragmentation_arbitrariness", 0.1, "float", 0, 1, "probability", "fragmentation",
        "uncertainty", "Extra arbitrariness of enforcement at full fragmentation."),
+    _p("mech_pairwise_conflict", True, "bool", None, None, "on/off", "fragmentation",
+       "switch", "Conflict between departments, pair by pair: each pair of rules from "
+       "different departments (bureaus) conflicts with chance conflict_probability x "
+       "(1 - coordination), and a villager's exposure is the share of their live rules that "
+       "contradict another of them, so it grows with the number of departments. Off: the "
+       "first form (a fixed share of the pairs conflicts; exposure is the share of pairs).",
+       "文件打架"),
+    _p("department_reach", 1.0, "float", 0.01, 1, "share", "fragmentation", "structure",
+       "Share of villagers each department's routine rules reach (drawn once per villager "
+       "and department): departments are separate levers from rules per department."),
+    _p("burden_total", False, "bool", None, None, "on/off", "grievance", "structure",
+       "Burden grievance from the total cost of the rules a villager keeps (more rules, more "
+       "burden); off: from their mean cost, so the number of departments leaves the burden "
+       "per villager unchanged."),
+    _p("bureaus", 0, "int", 0, 20, "bureaus", "fragmentation", "lever",
+       "Big-department reform (大部门体制): departments merged into this many bureaus "
+       "(department j into bureau j mod bureaus); conflicts inside a bureau are settled "
+       "inside. The rules stay. 0: no merger.", "大部门体制"),
+    _p("joint_enforcement", 0.0, "float", 0, 1, "share", "fragmentation", "lever",
+       "Joint enforcement (联合执法): share of fragmentation's extra arbitrariness removed "
+       "(enforcement consistent across departments).", "联合执法"),
+    _p("grid_management", 0.0, "float", 0, 1, "share", "fragmentation", "lever",
+       "Grid management (网格化管理, 一张网): grid workers see grievances before they "
+       "become petitions (cases opened at grievance down to petition_threshold x "
+       "(1 - grid_early x grid_management)) and inspections are targeted (arbitrary hits on "
+       "compliers x (1 - grid_management)).", "网格化管理"),
+    _p("grid_early", 0.5, "float", 0, 1, "share", "fragmentation", "uncertainty",
+       "How far below the petition threshold a full grid sees grievances."),
+    _p("one_window", 0.0, "float", 0, 1, "share", "fragmentation", "lever",
+       "One-window acceptance (一门受理, 协同办理): share of misrouting removed, so "
+       "fragmentation no longer wastes township case capacity.", "一门受理，协同办理"),
+    _p("misrouting", 0.2, "float", 0, 1, "share", "fragmentation", "uncertainty",
+       "Share of township case capacity lost to requests sent to the wrong desk at full "
+       "fragmentation (scaled by the fragmentation index)."),
     # ---------------------------------------------------------------- transmission
     _p("mech_transmission", True, "bool", None, None, "on/off", "transmission", "switch",
        "Level-by-level loss of rule content and resources (层层过滤)."),
@@ -221,6 +256,33 @@ PARAMS: tuple[Param, ...] = (
     _p("suppression", 0.2, "float", 0, 1, "probability", "petitions", "lever",
        "Chance per step, at full pressure, that a township suppresses a pending petition "
        "instead of answering it (维稳, 劝返); protest is policed by suppression_force."),
+    _p("mech_interception", True, "bool", None, None, "on/off", "petitions", "switch",
+       "Suppression intercepts petitions before they are answered (截访, 劝返), at a routine "
+       "rate even without county pressure, and silences the petitioner for "
+       "suppression_quiet steps: fewer visible petitions now, a hidden backlog later. Off: "
+       "the first form (only petitions left unanswered are suppressed, in proportion to "
+       "pressure)."),
+    _p("suppression_routine", 0.5, "float", 0, 1, "share", "petitions", "uncertainty",
+       "Share of the suppression rate applied without county pressure (the rest scales with "
+       "pressure)."),
+    _p("suppression_quiet", 6, "int", 0, 1000, "steps", "petitions", "uncertainty",
+       "Steps a suppressed petitioner stays silent (cannot petition) while the claim waits "
+       "unseen."),
+    _p("responsiveness_budget", False, "bool", None, None, "on/off", "township_plan",
+       "structure", "Responsiveness as a split of fixed capacity between petitions and "
+       "disputes (the first form). Off: responsiveness adds petition capacity (welfare "
+       "capacity x responsiveness) and disputes keep half the welfare capacity."),
+    _p("priority_handling", 0.0, "float", 0, 1, "share", "petitions", "lever",
+       "Leaders take personal charge of cases (领导包案): share of petition capacity given "
+       "first to the longest-waiting petitions, at the township and at the county.",
+       "领导包案"),
+    _p("mech_state_response", True, "bool", None, None, "on/off", "protest", "switch",
+       "The state answers each protest event: concession (grievance relieved, legitimacy "
+       "gained) with chance 1 - exp(-concession_k x protesters / (1 + force)), likelier as "
+       "the protest is larger and costlier to repress; repression otherwise (every "
+       "protester suffers suppression)."),
+    _p("concession_k", 0.5, "float", 0, 100, "-", "protest", "uncertainty",
+       "Steepness of the chance of concession in protesters per unit of stability force."),
     _p("suppression_force", 1.0, "float", 0, 100, "officers/100 villagers", "protest", "lever",
        "Stability-maintenance force a township can deploy against protest, per 100 villagers."),
     _p("misreporting", 0.5, "float", 0, 1, "share", "township_report", "uncertainty",
@@ -412,6 +474,14 @@ GENERATOR: tuple[str, ...] = (
     "n_villagers", "n_townships", "villages_per_township", "lineages_per_village",
     "ties_within_lineage", "ties_within_village", "ties_between_villages",
     "cross_township_share", "elder_share", "elder_extra_ties")
+
+#: The first forms (ODD section 7, "first forms"): the values that turn every structural change
+#: of the second model generation back into the first model's rules. With these settings the
+#: model reproduces the first generation's results exactly (tests/test_golden.py).
+FIRST_FORMS: dict[str, Any] = {
+    "mech_pairwise_conflict": False, "misrouting": 0.0, "mech_interception": False,
+    "responsiveness_budget": True, "mech_state_response": False,
+}
 
 #: The mechanism switches of docs/hypotheses.md section 5, in ODD order.
 MECHANISMS: tuple[str, ...] = tuple(p.name for p in PARAMS if p.role == "switch")
