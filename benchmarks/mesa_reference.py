@@ -28,6 +28,7 @@ import numpy as np
 
 from ruralgov.model import RuralGovernanceModel, equations
 from ruralgov.model.agents import Township
+from ruralgov.model.submodels.compliance import conflicts
 
 #: The mechanisms both implementations share; everything else is switched off.
 REFERENCE_SCENARIO = dict(mech_contention=False, mech_services=False,
@@ -48,6 +49,7 @@ class Villager(mesa.Agent):
         super().__init__(model)
         self.i = i
         self.township = int(vec.structure.township[i])
+        self.village = int(vec.structure.village[i])
         self.lineage = int(vec.structure.lineage[i])
         self.elder = bool(vec.structure.elder[i])
         self.hardship = float(vec.villagers.hardship[i])
@@ -100,12 +102,16 @@ class Villager(mesa.Agent):
         rng = m.rng
         self.cost = []
         self.kept = []
+        conflicts = m.conflicts_of(self)
         for r in range(k):
             pdet = m.detect[self.township][r] if p["mech_enforcement"] else 0.0
             sanction = (pdet + d * (1.0 - pdet)) * s_scale if p["mech_enforcement"] else 0.0
             cost = min(m.rule_cost[r] * cost_scale, 2.0)
-            load = sum(1.0 for j in range(k) if self.kept_prev[j] and m.conflicts[j][r])
-            load = load / (k - 1) if k > 1 else 0.0
+            load = sum(1.0 for j in range(k) if self.kept_prev[j] and conflicts[j][r])
+            if p["mech_pairwise_conflict"]:
+                load = min(load, 1.0)  # keeping the rule breaks at least one kept rule
+            else:
+                load = load / (k - 1) if k > 1 else 0.0
             habit = (1.0 if self.comply[r] else 0.0) if p["mech_habit"] else 0.5
             enforced = p["w_enforcement"] * sanction
             u = (base + p["w_norm"] * self.attachment * signal[r]
@@ -157,7 +163,7 @@ class Villager(mesa.Agent):
         self.grievance = min(max(g, 0.0), 1.0)
 
         # legitimacy (neighbours' current views; applied in advance())
-        losses += m.conflict_exposure * p["conflict_loss"]
+        losses += m.exposure_of(self) * p["conflict_loss"]
         losses += p["deviation_loss"] * town.deviation
         losses += p["misconduct_loss"] * p["official_misconduct"]
         if p["mech_legitimacy"]:
@@ -203,21 +209,50 @@ class MesaReference(mesa.Model):
             v = Villager(self, i, vec)
             self.grid.place_agent(v, i)
             self.villagers.append(v)
-        active = np.ones(self.n_rules, dtype=bool)
-        c = (equations.conflict_matrix(vec.rules.pair_draws, vec.rules.department,
-                                   p["conflict_probability"], p["coordination"], active)
-             if p["mech_fragmentation"] else np.zeros((self.n_rules,) * 2, dtype=bool))
-        self.conflicts = c.tolist()
-        k = self.n_rules
-        pairs = k * (k - 1) / 2
-        self.conflict_exposure = (float(np.triu(c).sum()) / pairs
-                                  if pairs and p["mech_fragmentation"] and c.any() else 0.0)
+        self._conflicts(vec)
         arb = p["arbitrariness"]
         if p["mech_fragmentation"]:
             arb += p["fragmentation_arbitrariness"] * equations.fragmentation_index(
                 p["n_departments"], p["coordination"])
         self.arbitrariness = min(arb, 1.0)
         self.rows: list[dict[str, float]] = []
+
+    def _conflicts(self, vec) -> None:
+        """Which rules conflict for each villager, and their exposure (every rule is live).
+        Second form: a pair of rules of different departments conflicts in a village when its
+        place draw there is below q (the draws are data, taken from the vectorised model);
+        exposure is the share of one's rules that contradict another. First form: one K x K
+        set for all, exposure the share of pairs."""
+        p, k = self.p, self.n_rules
+        dept = vec.rules.department.tolist()
+        q = p["conflict_probability"] * (1.0 - p["coordination"])
+        none = [[False] * k for _ in range(k)]
+        if not p["mech_fragmentation"]:
+            self.conflicts_of = lambda v: none
+            self.exposure_of = lambda v: 0.0
+        elif p["mech_pairwise_conflict"]:
+            conflicts(vec)  # makes the place draws (a generator spawned from the seed's)
+            draws = vec.rules.place_draws
+            table = {}
+            for village in range(draws.shape[1]):
+                c = [[False] * k for _ in range(k)]
+                pair = 0
+                for j in range(k):
+                    for r in range(j + 1, k):
+                        if dept[j] != dept[r] and draws[pair, village] < np.float32(q):
+                            c[j][r] = c[r][j] = True
+                        pair += 1
+                table[village] = (c, sum(any(row) for row in c) / k)
+            self.conflicts_of = lambda v: table[v.village][0]
+            self.exposure_of = lambda v: table[v.village][1]
+        else:
+            active = np.ones(k, dtype=bool)
+            c = equations.conflict_matrix(vec.rules.pair_draws, vec.rules.department,
+                                          p["conflict_probability"], p["coordination"], active)
+            pairs = k * (k - 1) / 2
+            exposure = float(np.triu(c).sum()) / pairs if pairs and c.any() else 0.0
+            self.conflicts_of = lambda v: c.tolist()
+            self.exposure_of = lambda v: exposure
 
     def step(self) -> None:
         for t in self.townships:

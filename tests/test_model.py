@@ -80,7 +80,8 @@ def test_every_mechanism_has_a_switch():
     assert set(MECHANISMS) == {
         "mech_fragmentation", "mech_transmission", "mech_discretion", "mech_enforcement",
         "mech_graduated", "mech_informal", "mech_habit", "mech_legitimacy", "mech_contention",
-        "mech_services", "mech_participation"}
+        "mech_services", "mech_participation", "mech_pairwise_conflict", "mech_interception",
+        "mech_state_response"}
 
 
 def test_legitimacy_off_keeps_it_fixed():
@@ -203,7 +204,9 @@ def test_5_8_answering_petitions_lowers_escalation():
 
 
 def test_5_8_suppression_quiets_now_and_aggrieves_later():
-    base = dict(hardship_mean=0.6, legitimacy_initial=0.3, suppression_force=0.0)
+    # detention alone (the state's answer to protest events is tested apart)
+    base = dict(hardship_mean=0.6, legitimacy_initial=0.3, suppression_force=0.0,
+                mech_state_response=False)
     strong = dict(base, suppression_force=5.0)
     assert mean_summary("protesters_final", **strong) < mean_summary("protesters_final", **base)
     assert mean_summary("grievance_mean_final", **strong) > \

@@ -54,9 +54,14 @@ class Township(mesa.Agent):
         """ODD submodel *township_plan*: split capacity and set implementation for this step.
 
         Self-interest diverts capacity from villagers' cases to the township's own ends and
-        lowers enforcement effort unless county pressure forces it (压力型体制). Discretion fits
-        rules to need in proportion to (1 - self-interest) and becomes deviation in proportion
-        to self-interest (弹性 vs 制度偏离).
+        lowers enforcement effort unless county pressure forces it (压力型体制). Fragmentation
+        wastes a share misrouting x F x (1 - one_window) of the rest on requests sent to the
+        wrong desk. Responsiveness r gives petitions a capacity of r x welfare capacity while
+        disputes keep half of it (with ``responsiveness_budget``: r and 1 - r of one
+        capacity). Discretion fits rules to need in proportion to (1 - self-interest) and
+        becomes deviation in proportion to self-interest (弹性 vs 制度偏离). Suppression is
+        suppression x (routine + (1 - routine) x pressure) with ``mech_interception``, else
+        suppression x pressure.
         """
         p = self.model.p
         s = self.self_interest
@@ -71,9 +76,21 @@ class Township(mesa.Agent):
             p["transmission_fidelity"], levels, self.deviation))
         self.effort = (1.0 - s) + s * self.pressure
         welfare = (1.0 - s) * self.capacity
-        self.petition_capacity = welfare * p["responsiveness"]
-        self.dispute_capacity = welfare * (1.0 - p["responsiveness"])
-        self.suppress_probability = p["suppression"] * self.pressure
+        if p["mech_fragmentation"] and p["misrouting"] > 0:  # requests at the wrong desk
+            frag = equations.fragmentation_index(
+                equations.issuing_units(p["n_departments"], p["bureaus"]), p["coordination"])
+            welfare *= 1.0 - p["misrouting"] * frag * (1.0 - p["one_window"])
+        r = p["responsiveness"]
+        if p["responsiveness_budget"]:  # first form: one capacity split
+            self.petition_capacity, self.dispute_capacity = welfare * r, welfare * (1.0 - r)
+        else:  # responsiveness adds capacity for petitions; disputes keep half
+            self.petition_capacity, self.dispute_capacity = welfare * r, welfare * 0.5
+        if p["mech_interception"]:
+            routine = p["suppression_routine"]
+            self.suppress_probability = p["suppression"] * (
+                routine + (1.0 - routine) * self.pressure)
+        else:
+            self.suppress_probability = p["suppression"] * self.pressure
 
     def report(self, true_compliance: float, escalations: int) -> None:
         """ODD submodel *township_report*: report compliance upward and feel county pressure.

@@ -142,7 +142,8 @@ def state_arrays(model: RuralGovernanceModel) -> dict[str, np.ndarray]:
     out = {name: getattr(v, name) for name in (
         "hardship", "risk_aversion", "legitimacy", "attachment", "cost_multiplier",
         "mobilisation", "grievance", "deterrence", "stage", "assisted", "effective_hardship",
-        "pet_age", "pet_level", "pet_dept", "protesting", "detained_for")}
+        "pet_age", "pet_level", "pet_dept", "protesting", "detained_for",
+        "silenced_for")}
     out.update({f"rule_{name}": getattr(r, name) for name in
                 ("department", "cost", "enforcement")})
     out.update({name: getattr(r, name) for name in

@@ -16,7 +16,8 @@ import scipy.sparse as sp
 
 __all__ = [
     "logistic", "logit", "fragmentation_index", "any_event_probability", "conflict_matrix",
-    "implementation_fidelity", "conflict_count",
+    "implementation_fidelity", "conflict_count", "issuing_units", "conflict_exposure",
+    "allocate_capacity", "concession_probability", "local_conflicts", "local_conflict_count",
     "perceived_sanction", "informal_signal", "compliance_utility", "conflict_load",
     "arrest_probability", "net_protest_risk", "threshold_cascade", "legitimacy_step",
     "report_compliance",
@@ -63,15 +64,112 @@ def fragmentation_index(n_departments: int, coordination: float) -> float:
     return (n_departments - 1) / n_departments * (1.0 - coordination)
 
 
+def local_conflicts(place_draws: np.ndarray, department: np.ndarray, conflict_probability: float,
+                    coordination: float, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which pairs of active rules conflict in which place (second form of 文件打架).
+
+    ``place_draws`` holds fixed uniform draws, one per pair of rules (the K(K - 1)/2 pairs
+    j < k in ``np.triu_indices`` order) and place (village): P x V. A pair of active rules
+    issued by *different* departments conflicts in a place when its draw there is below
+    q = conflict_probability * (1 - coordination): directives clash where local circumstances
+    make them clash. Each such pair conflicts somewhere with chance 1 - (1 - q)^V, and a rule
+    contradicts at least one of the r(D - 1) rules of the other departments in a place with
+    chance 1 - (1 - q)^(r(D - 1)), so exposure grows with the number of departments and is
+    possible with two. Raising coordination only removes conflicts.
+
+    Returns:
+        (pairs, masks): the M pairs that conflict somewhere (M x 2, j < k) and where (M x V
+        bool).
+    """
+    k = department.shape[0]
+    j, kk = np.triu_indices(k, 1)
+    eligible = (department[j] != department[kk]) & active[j] & active[kk]
+    q = conflict_probability * (1.0 - coordination)
+    masks = place_draws < np.float32(q)
+    masks &= eligible[:, None]
+    somewhere = masks.any(axis=1)
+    return np.stack([j[somewhere], kk[somewhere]], axis=1), masks[somewhere]
+
+
+def local_conflict_count(flags: np.ndarray, pairs: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """For each rule k and villager, how many of the rules that conflict with k *where the
+    villager lives* their ``flags`` (K x N, 0/1) mark; ``masks`` (M x N bool) says where each
+    of the conflicting ``pairs`` (M x 2) conflicts. Exact integers (row additions)."""
+    flags = np.asarray(flags, dtype=bool)
+    count = np.zeros(flags.shape, dtype=np.int32)
+    for (j, k), where in zip(pairs.tolist(), masks):
+        count[k] += flags[j] & where
+        count[j] += flags[k] & where
+    return count
+
+
+def issuing_units(n_departments: int, bureaus: int) -> int:
+    """Departments that issue rules independently: after a big-department reform (大部门体制)
+    merging them into ``bureaus`` (> 0), min(departments, bureaus); else all of them."""
+    return min(n_departments, bureaus) if bureaus > 0 else n_departments
+
+
+def conflict_exposure(live: np.ndarray, n_live: np.ndarray, conflicts: np.ndarray,
+                      local: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Each villager's exposure to contradictory demands (float32, N), from their live rules
+    (K x N bool).
+
+    Second form (``local`` = the conflicting pairs and, per villager, where they conflict, as
+    from [`local_conflicts`][ruralgov.model.equations.local_conflicts] with the masks taken at
+    each villager's village): the share of their live rules that contradict at least one other
+    of their live rules. First form (``conflicts``, K x K): the share of pairs of their live
+    rules that conflict (which does not grow with the number of departments).
+    """
+    if local is not None:
+        count = local_conflict_count(live, *local)
+        n = n_live.astype(np.float32)
+        hit = ((count > 0) & live).sum(axis=0).astype(np.float32)
+        return np.divide(hit, n, out=np.zeros_like(n), where=n > 0)
+    count = conflict_count(live, conflicts)  # exact integers; no dense matrix product
+    n_live = n_live.astype(np.float32)
+    pairs = n_live * (n_live - 1) / 2
+    conflicting = (count * live).sum(axis=0).astype(np.float32) / 2
+    return np.divide(conflicting, pairs, out=np.zeros_like(pairs), where=pairs > 0)
+
+
+def allocate_capacity(u: np.ndarray, group: np.ndarray, age: np.ndarray, capacity: np.ndarray,
+                      priority: float, tie: np.ndarray | None = None) -> np.ndarray:
+    """Which waiting cases an office answers this step (bool, one per case).
+
+    ``group`` is each case's office (township or department), ``capacity`` each office's
+    cases per step and ``u`` a uniform draw per case. Without priority every case waiting at
+    an office with capacity c and w cases is answered with chance min(1, c / w). With
+    ``priority`` (领导包案) the round(priority * min(c, w)) longest-waiting cases (larger
+    ``age``; ties broken by the draws ``tie``) are answered first and the rest of the capacity
+    is spread over the others at random. Expected cases answered: min(c, w) either way.
+    """
+    n_groups = capacity.shape[0]
+    waiting = np.bincount(group, minlength=n_groups).astype(np.float64)
+    if priority <= 0 or group.size == 0:
+        p = np.divide(capacity, waiting, out=np.zeros(n_groups), where=waiting > 0)
+        return u < np.minimum(p, 1.0)[group]
+    first = np.round(priority * np.minimum(capacity, waiting))
+    tie = u if tie is None else tie
+    order = np.lexsort((tie, -age, group))  # by office, oldest first
+    start = np.concatenate([[0], np.cumsum(waiting)[:-1]])
+    rank = np.empty(group.size, dtype=np.int64)
+    rank[order] = np.arange(group.size) - start[group[order]].astype(np.int64)
+    chosen = rank < first[group]
+    rest = np.divide(capacity - first, waiting - first, out=np.zeros(n_groups),
+                     where=waiting > first)
+    return chosen | (u < np.clip(rest, 0.0, 1.0)[group])
+
+
 def conflict_matrix(pair_draws: np.ndarray, department: np.ndarray, conflict_probability: float,
                     coordination: float, active: np.ndarray | None = None) -> np.ndarray:
-    """Which pairs of live rules conflict (文件打架).
+    """Which pairs of live rules conflict, in the first form of fragmentation (文件打架).
 
     Among the pairs of active rules issued by *different* departments, the
     ``round(conflict_probability * (1 - coordination) * pairs)`` pairs with the lowest fixed
     pair draws conflict. Rules of the same department never conflict. The count is exact, so
     runs differ in *which* rules conflict but not in how many; because the draws are fixed,
-    raising coordination removes conflicts and never creates one.
+    raising coordination removes conflicts and never creates one. (The second form is
+    [`local_conflicts`][ruralgov.model.equations.local_conflicts].)
 
     Returns:
         Symmetric K x K bool matrix with a False diagonal.
@@ -81,8 +179,9 @@ def conflict_matrix(pair_draws: np.ndarray, department: np.ndarray, conflict_pro
         active = np.ones(k, dtype=bool)
     eligible = np.triu(department[:, None] != department[None, :], 1)
     eligible &= active[:, None] & active[None, :]
+    q = conflict_probability * (1.0 - coordination)
     iu = np.flatnonzero(eligible.ravel())
-    n_conflicts = int(round(conflict_probability * (1.0 - coordination) * iu.size))
+    n_conflicts = int(round(q * iu.size))
     out = np.zeros(k * k, dtype=bool)
     if n_conflicts > 0:
         order = np.argsort(pair_draws.ravel()[iu], kind="stable")
@@ -125,11 +224,18 @@ def informal_signal(peer_share: np.ndarray, elder_stance: np.ndarray, peer_weigh
     return signal
 
 
-def conflict_load(comply_prev: np.ndarray, conflicts: np.ndarray) -> np.ndarray:
-    """Share of the other rules a villager keeps that conflict with each rule.
+def conflict_load(comply_prev: np.ndarray, conflicts: np.ndarray,
+                  local: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """How much keeping each rule breaks the other rules a villager keeps.
 
-    ``comply_prev`` is K x N (0/1), ``conflicts`` K x K bool. Returns K x N in [0, 1].
+    ``comply_prev`` is K x N (0/1). Returns K x N in [0, 1]. Second form (``local``, as in
+    [`conflict_exposure`][ruralgov.model.equations.conflict_exposure]): 1 where the villager
+    keeps at least one rule that conflicts with the rule where they live, else 0. First form
+    (``conflicts``, K x K bool): the share of the K - 1 other rules that the villager keeps
+    and that conflict with it.
     """
+    if local is not None:
+        return (local_conflict_count(comply_prev, *local) > 0).astype(np.float32)
     k = conflicts.shape[0]
     if k < 2 or not conflicts.any():
         return np.zeros(comply_prev.shape, dtype=np.float32)
@@ -200,6 +306,13 @@ def arrest_probability(force: np.ndarray, protesters: np.ndarray, k: float,
     if floor:
         ratio = np.floor(ratio)
     return 1.0 - np.exp(-k * ratio)
+
+
+def concession_probability(protesters: np.ndarray, force: np.ndarray, k: float) -> np.ndarray:
+    """Chance the state concedes to a protest event: 1 - exp(-k * protesters / (1 + force)),
+    likelier the larger the protest and the costlier it is to repress with the force at hand
+    (Cai 2010: concession when repression is costly; otherwise repression)."""
+    return 1.0 - np.exp(-k * np.asarray(protesters, dtype=np.float64) / (1.0 + force))
 
 
 def net_protest_risk(grievance: np.ndarray, legitimacy: np.ndarray, risk_aversion: np.ndarray,

@@ -87,13 +87,15 @@ def villagers(rng: np.random.Generator, pop: Population, p: dict[str, Any]) -> V
         stage=np.zeros(n, dtype=np.int8), assisted=np.zeros(n, dtype=bool),
         effective_hardship=hardship.copy(), pet_age=np.full(n, -1, dtype=np.int32),
         pet_level=np.zeros(n, dtype=np.int8), pet_dept=np.zeros(n, dtype=np.int16),
-        protesting=np.zeros(n, dtype=bool), detained_for=np.zeros(n, dtype=np.int16))
+        protesting=np.zeros(n, dtype=bool), detained_for=np.zeros(n, dtype=np.int16),
+        silenced_for=np.zeros(n, dtype=np.int16))
 
 
 def rules(rng: np.random.Generator, pop: Population, p: dict[str, Any]) -> Rules:
     """n_departments x rules_per_department routine rules and, with ``campaign``, one campaign
     rule (ODD 5.2): costs, enforcement, the lineages' stance, which pairs may conflict, whom
-    the campaign targets, and the opportunists who start out evading."""
+    the campaign targets, the opportunists who start out evading and, with
+    ``department_reach`` below 1, which villagers each department's rules reach."""
     n = pop.n
     d, per = p["n_departments"], p["rules_per_department"]
     k_routine = d * per
@@ -119,6 +121,9 @@ def rules(rng: np.random.Generator, pop: Population, p: dict[str, Any]) -> Rules
         applies[-1] = rng.random(n) < p["campaign_target_share"]
     routine = np.array([kk == "routine" for kk in kind])
     opportunist = rng.random(n) < p["opportunism"]
+    if p["department_reach"] < 1:  # each department reaches a share of the villagers
+        reached = rng.random((d, n)) < p["department_reach"]
+        applies[:k_routine] = np.repeat(reached, per, axis=0)
     comply = np.repeat(~opportunist[None, :], k, axis=0)
     live = applies & routine[:, None]
     return Rules(
@@ -127,6 +132,7 @@ def rules(rng: np.random.Generator, pop: Population, p: dict[str, Any]) -> Rules
         enforcement=np.asarray(enforcement, dtype=F32), kind=kind, routine=routine,
         active=routine.copy(), stance=stance.astype(F32),
         pair_draws=(u + u.T + np.eye(k)).astype(F32),  # the diagonal never conflicts
+        place_draws=None,
         applies=applies, live=live, n_live=live.sum(axis=0, dtype=np.int32), comply=comply,
         voluntary=comply.copy())
 

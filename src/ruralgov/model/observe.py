@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ruralgov.model import equations
 from ruralgov.model.state import Scratch
+from ruralgov.model.submodels.compliance import fragmentation
 
 if TYPE_CHECKING:  # pragma: no cover
     from ruralgov.model.county import RuralGovernanceModel
@@ -107,6 +107,8 @@ TALLIED = (
              off=NAN),
     Reporter("petitions_answered", "petitions the townships answered (petitions)"),
     Reporter("petitions_suppressed", "petitions suppressed, 劝返 (petitions)"),
+    Reporter("hidden_backlog", "suppressed petitioners still silenced, their claims unseen "
+             "(petitions, mech_interception)"),
     Reporter("petitions_escalated", "petitions escalated to the county (petitions)"),
     Reporter("petition_backlog", "petitions left waiting at townships (petitions)"),
     Reporter("petitions_abandoned", "escalated petitions given up (county_review)"),
@@ -119,14 +121,19 @@ TALLIED = (
              "(protest)"),
     Reporter("protest_max_size", "protesters in the largest village protest (protest)"),
     Reporter("detained", "protesters detained (protest)"),
+    Reporter("concessions", "protest events answered by concession (protest, "
+             "mech_state_response)"),
+    Reporter("repressions", "protest events answered by repression (protest, "
+             "mech_state_response)"),
     Reporter("disputes", "disputes arising (disputes)"),
     Reporter("disputes_formal", "disputes taken to the township (disputes)"),
     Reporter("disputes_resolved_formally", "disputes the township resolved (disputes)"),
     Reporter("disputes_resolved_informally", "disputes the elders resolved (disputes)"),
     Reporter("substitution_index", "share of resolved disputes resolved by elders "
              "(disputes)"),
-    Reporter("conflict_exposure", "mean share of a villager's live rule pairs that "
-             "conflict (update_legitimacy)", off=0.0),
+    Reporter("conflict_exposure", "mean exposure to contradictory demands: the share of a "
+             "villager's live rules that contradict another of them (first form: of their "
+             "live rule pairs that conflict) (update_legitimacy)", off=0.0),
 )
 
 #: Columns computed from the state and the row so far, in order.
@@ -137,6 +144,9 @@ TAIL = (
              lambda m, s, r: float(m.villagers.legitimacy.std())),
     Reporter("grievance_mean", "mean grievance",
              lambda m, s, r: float(m.villagers.grievance.mean())),
+    Reporter("burden_mean", "mean burden of the rules kept, as it feeds grievance (mean "
+             "cost per live rule, or total cost with burden_total)",
+             lambda m, s, r: float(s.burden.mean())),
     Reporter("norm_attachment_mean", "mean attachment to informal norms",
              lambda m, s, r: float(m.villagers.attachment.mean())),
     Reporter("implementation_fidelity", "mean implementation fidelity (size-weighted)",
@@ -146,11 +156,9 @@ TAIL = (
              "villagers' cases (petition + dispute capacity)", _capacity_use),
     Reporter("pressure_mean", "mean county pressure on townships",
              lambda m, s, r: float(np.mean([t.pressure for t in m.townships]))),
-    Reporter("fragmentation_index", "(1 - coordination)(1 - 1/departments); 0 when "
-             "mech_fragmentation is off",
-             lambda m, s, r: equations.fragmentation_index(
-                 m.p["n_departments"], m.p["coordination"])
-             if m.p["mech_fragmentation"] else 0.0),
+    Reporter("fragmentation_index", "(1 - coordination)(1 - 1/departments), counting "
+             "bureaus after a merger; 0 when mech_fragmentation is off",
+             lambda m, s, r: fragmentation(m.p) if m.p["mech_fragmentation"] else 0.0),
     Reporter("conflicting_pairs", "pairs of active rules that conflict",
              lambda m, s, r: int(np.triu(s.conflicts).sum())),
     Reporter("campaign_active", "the campaign rule is in force",

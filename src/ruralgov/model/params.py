@@ -281,8 +281,9 @@ PARAMS: tuple[Param, ...] = (
        "gained) with chance 1 - exp(-concession_k x protesters / (1 + force)), likelier as "
        "the protest is larger and costlier to repress; repression otherwise (every "
        "protester suffers suppression)."),
-    _p("concession_k", 0.5, "float", 0, 100, "-", "protest", "uncertainty",
-       "Steepness of the chance of concession in protesters per unit of stability force."),
+    _p("concession_k", 0.1, "float", 0, 100, "-", "protest", "uncertainty",
+       "Steepness of the chance of concession in protesters per (1 + stability force): an "
+       "event ten times (1 + force) strong is conceded with chance 1 - 1/e = 0.63."),
     _p("suppression_force", 1.0, "float", 0, 100, "officers/100 villagers", "protest", "lever",
        "Stability-maintenance force a township can deploy against protest, per 100 villagers."),
     _p("misreporting", 0.5, "float", 0, 1, "share", "township_report", "uncertainty",

@@ -105,6 +105,8 @@ class Villagers:
     pet_dept: np.ndarray = _doc("int16: county department an escalated petition went to")
     protesting: np.ndarray = _doc("bool: protesting this step")
     detained_for: np.ndarray = _doc("int16: steps of detention left")
+    silenced_for: np.ndarray = _doc("int16: steps a suppressed petitioner stays silent "
+                                    "(mech_interception; the hidden backlog)")
 
 
 @dataclass
@@ -123,6 +125,9 @@ class Rules:
                               "-1 opposed .. 1 supportive")
     pair_draws: np.ndarray = _doc("float32, K x K: fixed uniform draws deciding which rule "
                                   "pairs conflict (diagonal 1: never)")
+    place_draws: np.ndarray | None = _doc("float32, K(K-1)/2 x villages: fixed uniform draws "
+                                          "deciding where each pair of rules conflicts "
+                                          "(second form; made when first needed)")
     applies: np.ndarray = _doc("bool, K x N: the rule applies to the villager")
     live: np.ndarray = _doc("bool, K x N: applies and active")
     n_live: np.ndarray = _doc("int32, N: live rules per villager")
@@ -145,8 +150,11 @@ class Cache:
                                       "live rule", default=None)
     conflicts: np.ndarray | None = _doc("bool, K x K: conflicting pairs of active rules",
                                         default=None)
-    exposure: np.ndarray | None = _doc("float32, N: share of a villager's live rule pairs "
-                                       "that conflict", default=None)
+    local: tuple | None = _doc("second form: the pairs of rules that conflict somewhere and, "
+                               "per villager, whether each conflicts in their village",
+                               default=None)
+    exposure: np.ndarray | None = _doc("float32, N: a villager's exposure to contradictory "
+                                       "demands", default=None)
     exposure_mean: float = _doc("mean of exposure", default=0.0)
     conflict_key: tuple | None = _doc("the active rules and fragmentation parameters the "
                                       "conflicts were made with", default=None)
@@ -158,7 +166,7 @@ class Cache:
     def invalidate_rules(self, key: bytes) -> None:
         """The set of active rules changed: forget what depended on it."""
         self.live_key = key
-        self.subject = self.conflicts = self.exposure = None
+        self.subject = self.conflicts = self.local = self.exposure = None
         self.conflict_key = None
 
 
@@ -198,13 +206,18 @@ class Scratch:
                                        default=None)
     cost_scale: np.ndarray | None = _doc("float32, N: villager's factor on rule costs",
                                          default=None)
-    conflicts: np.ndarray | None = _doc("bool, K x K: conflicting rule pairs", default=None)
+    conflicts: np.ndarray | None = _doc("bool, K x K: conflicting rule pairs (second form: "
+                                        "conflicting in some village)", default=None)
+    local: tuple | None = _doc("second form: conflicting pairs and where (cache.local)",
+                               default=None)
     cost: np.ndarray | None = _doc("float32, K x N: cost of each rule to each villager",
                                    default=None)
     kept: np.ndarray | None = _doc("bool, K x N: live rules kept this step", default=None)
     n_kept: np.ndarray | None = _doc("int32, N: live rules kept", default=None)
     colour_order: np.ndarray | None = _doc("random-sequential: the order of the colour sets",
                                            default=None)
+    burden: np.ndarray | None = _doc("float32, N: cost of the rules kept, as it feeds "
+                                     "grievance (update_grievance)", default=None)
     # petitions / county_review / disputes / protest
     handled: np.ndarray | None = _doc("T: cases a township handled (petitions, disputes)",
                                       default=None)

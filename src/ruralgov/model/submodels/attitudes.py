@@ -21,15 +21,19 @@ __all__ = ["update_grievance", "update_legitimacy"]
 
 def update_grievance(model: RuralGovernanceModel, s: Scratch) -> None:
     """G' = (1 - decay) G + hardship_grievance * h (1 - L) + burden_grievance * burden
-    + this step's enforcement grievances, clipped to [0, 1] (ODD 7.8).
+    + this step's enforcement grievances, clipped to [0, 1] (ODD 7.8). The burden is the mean
+    cost of the live rules a villager keeps (per live rule), or with ``burden_total`` their
+    total cost.
 
     Reads: scratch ``cost``, ``kept``, ``grievance_in``; ``effective_hardship``,
-    ``legitimacy``, ``rules.n_live``. Writes: ``grievance``."""
+    ``legitimacy``, ``rules.n_live``. Writes: ``grievance``; scratch ``burden``."""
     p, v, st = model.p, model.villagers, model.structure
     burden = np.empty(st.n, dtype=F32)
     for blk in st.blocks:
         burden[blk] = np.multiply(s.cost[:, blk], s.kept[:, blk]).sum(axis=0)
-    burden /= np.maximum(model.rules.n_live, 1)
+    if not p["burden_total"]:
+        burden /= np.maximum(model.rules.n_live, 1)
+    s.burden = burden
     g = v.grievance
     g *= F32(1.0 - p["grievance_decay"])
     g += F32(p["hardship_grievance"]) * v.effective_hardship * (1.0 - v.legitimacy)
@@ -55,8 +59,8 @@ def update_legitimacy(model: RuralGovernanceModel, s: Scratch) -> None:
     p, v, st, cache = model.p, model.villagers, model.structure, model.cache
     if p["mech_fragmentation"] and s.conflicts.any():
         if cache.exposure is None:  # depends only on which rules are live
-            cache.exposure = conflict_exposure(model.rules.live, model.rules.n_live,
-                                               s.conflicts)
+            cache.exposure = equations.conflict_exposure(
+                model.rules.live, model.rules.n_live, s.conflicts, s.local)
             cache.exposure_mean = float(cache.exposure.mean())
         s.losses += F32(p["conflict_loss"]) * cache.exposure
         s.tally["conflict_exposure"] = cache.exposure_mean
@@ -70,12 +74,3 @@ def update_legitimacy(model: RuralGovernanceModel, s: Scratch) -> None:
     v.legitimacy = equations.legitimacy_step(
         v.legitimacy, s.gains, s.losses, p["loss_weight"], p["social_influence"],
         neighbours).astype(F32)
-
-
-def conflict_exposure(live: np.ndarray, n_live: np.ndarray, conflicts: np.ndarray) -> np.ndarray:
-    """Each villager's share of pairs of their live rules that conflict (float32, N)."""
-    n_live = n_live.astype(F32)
-    pairs = n_live * (n_live - 1) / 2
-    # pairs of live rules that conflict, counted in integers (exact; no dense matrix product)
-    conflicting = (equations.conflict_count(live, conflicts) * live).sum(axis=0).astype(F32) / 2
-    return np.divide(conflicting, pairs, out=np.zeros_like(pairs), where=pairs > 0)

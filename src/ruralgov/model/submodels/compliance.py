@@ -18,7 +18,8 @@ from ruralgov.model.state import F32, Scratch
 if TYPE_CHECKING:  # pragma: no cover
     from ruralgov.model.county import RuralGovernanceModel
 
-__all__ = ["informal_signal", "compliance_decision", "enforcement", "signal_from"]
+__all__ = ["informal_signal", "compliance_decision", "enforcement", "signal_from", "conflicts",
+           "fragmentation"]
 
 
 def informal_signal(model: RuralGovernanceModel, s: Scratch) -> None:
@@ -86,16 +87,11 @@ def compliance_decision(model: RuralGovernanceModel, s: Scratch) -> None:
     s.cost_scale = (v.cost_multiplier * (1.0 - st.to_villagers(s.fit))
                     * (0.5 + v.effective_hardship))
     key = (r.active.tobytes(), p["mech_fragmentation"], p["coordination"],
-           p["conflict_probability"])
+           p["conflict_probability"], p["mech_pairwise_conflict"], p["bureaus"])
     if model.cache.conflict_key != key:  # parameters may change between steps (ODD 5.3)
         model.cache.conflict_key, model.cache.exposure = key, None
-        if p["mech_fragmentation"]:
-            model.cache.conflicts = equations.conflict_matrix(
-                r.pair_draws, r.department, p["conflict_probability"], p["coordination"],
-                r.active)
-        else:
-            model.cache.conflicts = np.zeros((k, k), dtype=bool)
-    s.conflicts = model.cache.conflicts
+        model.cache.conflicts, model.cache.local = conflicts(model)
+    s.conflicts, s.local = model.cache.conflicts, model.cache.local
     s.cost = np.zeros((k, n), dtype=F32)
     if not st.colours:
         # synchronous: everyone at once, in blocks of villagers small enough for the
@@ -119,6 +115,30 @@ def compliance_decision(model: RuralGovernanceModel, s: Scratch) -> None:
     s.n_kept = s.kept.sum(axis=0, dtype=np.int32)
 
 
+def conflicts(model: RuralGovernanceModel) -> tuple[np.ndarray, tuple | None]:
+    """The conflicting pairs of active rules under the current parameters: (K x K, pairs
+    conflicting anywhere; in the second form also the pairs and, per villager, whether each
+    conflicts in their village). Rules of the same bureau (after a big-department reform) or
+    department never conflict. The second form's place draws (one per pair of rules and
+    village) are made once, when first needed, from a generator spawned from the model's
+    (spawning leaves the model's own stream of draws untouched)."""
+    p, r, st = model.p, model.rules, model.structure
+    if not p["mech_fragmentation"]:
+        return np.zeros((r.k, r.k), dtype=bool), None
+    issuer = r.department % p["bureaus"] if p["bureaus"] > 0 else r.department
+    if not p["mech_pairwise_conflict"]:
+        return equations.conflict_matrix(r.pair_draws, issuer, p["conflict_probability"],
+                                         p["coordination"], r.active), None
+    if r.place_draws is None:
+        r.place_draws = model.rng.spawn(1)[0].random((r.k * (r.k - 1) // 2, st.n_villages),
+                                                     dtype=F32)
+    pairs, masks = equations.local_conflicts(r.place_draws, issuer, p["conflict_probability"],
+                                             p["coordination"], r.active)
+    matrix = np.zeros((r.k, r.k), dtype=bool)
+    matrix[pairs[:, 0], pairs[:, 1]] = True
+    return matrix | matrix.T, (pairs, np.take(masks, st.village, axis=1))
+
+
 def _choose(model: RuralGovernanceModel, s: Scratch, cols: slice | np.ndarray,
             signal: np.ndarray) -> None:
     """Logistic choice of the villagers ``cols`` (a block or a colour set), given their
@@ -136,7 +156,8 @@ def _choose(model: RuralGovernanceModel, s: Scratch, cols: slice | np.ndarray,
     cost = np.multiply(r.cost[:, None], sel(s.cost_scale), dtype=F32)
     np.minimum(cost, F32(2.0), out=cost)
     s.cost[:, cols] = cost
-    load = (equations.conflict_load(sel(s.kept_prev), s.conflicts)
+    local = None if s.local is None else (s.local[0], s.local[1][:, cols])
+    load = (equations.conflict_load(sel(s.kept_prev), s.conflicts, local)
             if s.conflicts.any() else None)
     habit = sel(r.comply) if p["mech_habit"] else 0.5
     u_comply, enforced = equations.compliance_utility(
@@ -159,6 +180,12 @@ def _choose(model: RuralGovernanceModel, s: Scratch, cols: slice | np.ndarray,
     r.voluntary[:, cols] = voluntary & live
 
 
+def fragmentation(p: dict) -> float:
+    """The fragmentation index of the issuing departments (bureaus after a merger)."""
+    return equations.fragmentation_index(
+        equations.issuing_units(p["n_departments"], p["bureaus"]), p["coordination"])
+
+
 #: How strongly each outcome of graduated enforcement is remembered (deterrence), by stage.
 FELT = np.array([0.0, 0.3, 0.6, 1.0], dtype=F32)
 
@@ -179,9 +206,9 @@ def enforcement(model: RuralGovernanceModel, s: Scratch) -> None:
         return
     arb = p["arbitrariness"]
     if p["mech_fragmentation"]:
-        arb += p["fragmentation_arbitrariness"] * equations.fragmentation_index(
-            p["n_departments"], p["coordination"])
-    arb = min(arb, 1.0)
+        arb += (p["fragmentation_arbitrariness"] * fragmentation(p)
+                * (1.0 - p["joint_enforcement"]))
+    arb = min(arb, 1.0) * (1.0 - p["grid_management"])
     # each broken rule is detected with its probability, each kept one hit arbitrarily
     # with arb times it; broken and kept rules are disjoint, so "detected" and "hit" are
     # independent: one draw each per villager has the distribution of one per rule

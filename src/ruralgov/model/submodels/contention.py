@@ -36,6 +36,14 @@ def _wait(model: RuralGovernanceModel, s: Scratch, idx: np.ndarray) -> None:
     v.grievance[idx] += F32(model.p["wait_grievance"])
 
 
+def _allocate(model: RuralGovernanceModel, u: np.ndarray, office: np.ndarray,
+              age: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Which of the waiting cases their offices answer (priority_handling: oldest first)."""
+    priority = model.p["priority_handling"]
+    tie = model.rng.random(u.size) if priority > 0 else None
+    return equations.allocate_capacity(u, office, age, capacity, priority, tie)
+
+
 def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
     """Aggrieved villagers who still trust the channel petition the township (上访); a
     petition is collective when enough weighted neighbours share the grievance. Each
@@ -54,9 +62,13 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
         s.escalated = np.zeros(nt, dtype=np.int64)
         s.backlog = np.zeros(nt, dtype=np.int64)
         return
-    aggrieved = v.grievance > p["petition_threshold"]
+    threshold = p["petition_threshold"] * (1.0 - p["grid_early"] * p["grid_management"])
+    aggrieved = v.grievance > threshold
     new = (aggrieved & (v.pet_age < 0) & (v.legitimacy >= p["petition_trust"])
            & ~v.protesting & (v.detained_for == 0))
+    if p["mech_interception"]:
+        new &= v.silenced_for == 0
+        np.maximum(v.silenced_for - 1, 0, out=v.silenced_for)
     new_idx = np.flatnonzero(new)
     n_coll = 0
     if new_idx.size:
@@ -72,12 +84,16 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
 
     pending = np.flatnonzero((v.pet_age >= 0) & (v.pet_level == 0))
     tw = st.township[pending]
-    waiting_here = np.bincount(tw, minlength=nt)
-    answer_p = np.divide(s.petition_capacity, waiting_here, out=np.zeros(nt),
-                         where=waiting_here > 0)
-    np.minimum(answer_p, 1.0, out=answer_p)
-    answered = model.rng.random(pending.size) < answer_p[tw]
-    suppressed = ~answered & (model.rng.random(pending.size) < s.suppress[tw])
+    u = model.rng.random(pending.size)
+    if p["mech_interception"]:  # intercepted first (截访, 劝返), the rest compete for answers
+        suppressed = model.rng.random(pending.size) < s.suppress[tw]
+        answered = np.zeros(pending.size, dtype=bool)
+        keep = np.flatnonzero(~suppressed)
+        answered[keep] = _allocate(model, u[keep], tw[keep], v.pet_age[pending[keep]],
+                                   s.petition_capacity)
+    else:  # first form: suppressed only if left unanswered
+        answered = _allocate(model, u, tw, v.pet_age[pending], s.petition_capacity)
+        suppressed = ~answered & (model.rng.random(pending.size) < s.suppress[tw])
     relief = p["answer_relief"]
     if p["mech_discretion"]:
         relief *= 1.0 - p["rigidity_penalty"] * (1.0 - p["discretion"])
@@ -89,6 +105,9 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
     s.losses[s_idx] += F32(p["suppression_loss"])
     v.deterrence[s_idx] = 1.0
     v.pet_age[s_idx] = -1
+    if p["mech_interception"]:
+        v.silenced_for[s_idx] = p["suppression_quiet"]
+        tally["hidden_backlog"] = int(np.count_nonzero(v.silenced_for))
     w_idx = pending[~answered & ~suppressed]
     _wait(model, s, w_idx)
     esc = w_idx[v.pet_age[w_idx] == p["escalation_wait"]]
@@ -123,11 +142,9 @@ def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
             at_county[s.new_escalations] = False
         pending = np.flatnonzero(at_county)
         dep = v.pet_dept[pending]
-        waiting_here = np.bincount(dep, minlength=n_dep)
         cap = np.array([d.capacity for d in model.departments])
-        answer_p = np.minimum(np.divide(cap, waiting_here, out=np.zeros(n_dep),
-                                        where=waiting_here > 0), 1.0)
-        answered = model.rng.random(pending.size) < answer_p[dep]
+        answered = _allocate(model, model.rng.random(pending.size), dep.astype(np.intp),
+                             v.pet_age[pending], cap)
         _answer(model, s, pending[answered], p["answer_relief"])
         waiting = pending[~answered]
         _wait(model, s, waiting)
@@ -187,7 +204,38 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
     v.protesting = protesting
     per_village = np.bincount(st.village[idx], minlength=st.n_villages)
     s.village_protesters = per_village
+    if p["mech_state_response"]:
+        _state_response(model, s, idx, per_village, force, detained)
     s.tally.update({"protesters": int(idx.size),
                     "protest_events": int((per_village >= p["protest_event_min"]).sum()),
                     "protest_max_size": int(per_village.max()) if idx.size else 0,
                     "detained": int(detained.size)})
+
+
+def _state_response(model: RuralGovernanceModel, s: Scratch, protesters: np.ndarray,
+                    per_village: np.ndarray, force: np.ndarray, detained: np.ndarray) -> None:
+    """The state answers each protest event (a village with at least protest_event_min
+    protesters; Cai 2010): concession with chance
+    [`concession_probability`][ruralgov.model.equations.concession_probability] — the
+    protesters' grievance is relieved by answer_relief and they gain answer_gain legitimacy —
+    otherwise repression: every protester not already detained suffers as if suppressed
+    (suppression_grievance, suppression_loss, full deterrence)."""
+    p, v, st = model.p, model.villagers, model.structure
+    events = np.flatnonzero(per_village >= p["protest_event_min"])
+    concede = model.rng.random(events.size) < equations.concession_probability(
+        per_village[events], force[events], p["concession_k"])
+    outcome = np.zeros(st.n_villages, dtype=np.int8)  # 0 no event, 1 concession, 2 repression
+    outcome[events] = np.where(concede, 1, 2)
+    where = outcome[st.village[protesters]]
+    won = protesters[where == 1]
+    v.grievance[won] *= F32(1.0 - p["answer_relief"])
+    s.gains[won] += F32(p["answer_gain"])
+    free = np.ones(protesters.size, dtype=bool)
+    free[np.isin(protesters, detained)] = False
+    hit = protesters[(where == 2) & free]
+    v.grievance[hit] += F32(p["suppression_grievance"])
+    np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
+    s.losses[hit] += F32(p["suppression_loss"])
+    v.deterrence[hit] = 1.0
+    s.tally.update({"concessions": int(concede.sum()),
+                    "repressions": int(events.size - concede.sum())})
