@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 DEMO_ARGS ?= --seed 1
 
-.PHONY: demo test lint bench paper-quick paper dashboard docs docs-serve archive venv dev clean-venv
+.PHONY: demo test lint bench paper-quick paper stories dashboard docs docs-serve archive venv dev clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ paper-quick: $(STAMP)
 ## paper: the same, full profile (about 45 minutes on two cores) -> results/paper/REPORT.md
 paper: $(STAMP)
 	$(VENV)/bin/ruralgov reproduce --profile full
+
+## stories: check every scenario story's claims over 10 seeds (a minute or two)
+## -> docs/stories.md; exit status 1 if a story claims what the model does not do
+stories: $(STAMP)
+	$(VENV)/bin/ruralgov stories --out docs/stories.md
 
 ## dashboard: the browser dashboard for training sessions, http://127.0.0.1:8765/ (offline)
 DASHBOARD_ARGS ?=

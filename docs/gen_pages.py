@@ -107,6 +107,10 @@ def gallery() -> None:
                 out.append(f"| `{key}` | {_value(p.default)} | **{_value(value)}** | {p.doc} |")
         else:
             out.append("Every setting at its default (the registry's values).")
+        if s.watch:
+            out += ["", "What to watch (each claim checked over 10 seeds: "
+                    "[do the stories hold?](stories.md)):", ""]
+            out += [f"* {w.describe()}" for w in s.watch]
         out += ["", "In this run: final compliance "
                 f"{sm['compliance_final']:.2f}, mean legitimacy {sm['legitimacy_mean_final']:.2f}, "
                 f"{int(sm['petitions_new_total'])} petitions, {int(sm['protest_events_total'])} "

@@ -64,6 +64,28 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_stories(args: argparse.Namespace) -> int:
+    from ruralgov.study import stories
+
+    names = args.names or None
+    results = stories.check_stories(names, seeds=range(args.seeds),
+                                    agree=max(1, round(args.seeds * stories.AGREE
+                                                       / len(stories.SEEDS))))
+    table = stories.markdown(results)
+    if args.out:
+        from ruralgov.io.files import write_text
+
+        write_text(stories.document(table, args.seeds), Path(args.out))
+        print(f"written to {args.out}")
+    else:
+        print(table)
+    failed = [r for r in results if not r.holds]
+    for r in failed:
+        print(f"does not hold: {r.scenario}: {r.claim} ({r.agree} of {r.seeds} seeds)",
+              file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from ruralgov.io.scenario import load_scenario
 
@@ -280,6 +302,16 @@ def _add_listings(sub) -> None:
                                     "scenarios/ and the installed package.")
     sc.add_argument("--long", action="store_true", help="whole story and changed parameters")
     sc.set_defaults(func=_cmd_scenarios)
+
+    st = sub.add_parser("stories", help="check what the scenarios' stories claim",
+                        description="Run each scenario (and the scenario it is compared "
+                                    "with) on the same seeds and check every claim of its "
+                                    "watch list; exit status 1 if one does not hold.")
+    st.add_argument("names", nargs="*", help="scenarios (default: all)")
+    st.add_argument("--seeds", type=int, default=10, choices=range(2, 101),
+                    metavar="N", help="seeds 0..N-1 (default 10; 2 to 100)")
+    st.add_argument("--out", default=None, help="write the table as Markdown to this file")
+    st.set_defaults(func=_cmd_stories)
 
     va = sub.add_parser("validate", help="check scenario files",
                         description="Check scenario files (keys, types, ranges, field-data "

@@ -14,6 +14,9 @@ A scenario is YAML, loaded with ``yaml.safe_load`` only (files are data):
     network:              # optional field data instead of the generated county
       villagers: villagers.csv   # paths relative to this file
       edges: edges.csv           # or  graphml: county.graphml
+    watch:                # optional: what the story claims, checked by `ruralgov stories`
+      - {measure: compliance, expect: lower, than: baseline, steps: [1, 12]}
+      - {measure: legitimacy_mean, expect: falls, from: [1, 12], steps: [85, 96]}
 
 Every problem is reported as one [`InputError`][ruralgov.model.schema.InputError] naming the file,
 the field and what is allowed. A scenario given by name is looked up as
@@ -26,7 +29,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 import yaml
@@ -42,8 +45,8 @@ from ruralgov.model.schema import (
     validate_params,
 )
 
-__all__ = ["Scenario", "load_scenario", "find_scenario", "list_scenarios", "parse_overrides",
-           "data_dirs", "find_named", "read_spec"]
+__all__ = ["Scenario", "Watch", "load_scenario", "find_scenario", "list_scenarios",
+           "parse_overrides", "data_dirs", "find_named", "read_spec"]
 
 
 
@@ -62,6 +65,33 @@ class _Network(pydantic.BaseModel):
         return self
 
 
+_Window = tuple[pydantic.StrictInt, pydantic.StrictInt]
+EXPECT = ("higher", "lower", "rises", "falls")
+
+
+class _WatchFile(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    measure: str = Field(min_length=1)
+    expect: Literal["higher", "lower", "rises", "falls"]
+    steps: _Window
+    than: str | None = Field(default=None, min_length=1)
+    start: _Window | None = Field(default=None, alias="from")
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self):
+        for name, w in (("steps", self.steps), ("from", self.start)):
+            if w is not None and not 1 <= w[0] <= w[1]:
+                raise ValueError(f"{name} must be [first, last] with 1 <= first <= last; got "
+                                 f"{list(w)}")
+        if self.expect in ("higher", "lower") and (self.than is None or self.start):
+            raise ValueError(f"expect: {self.expect} compares with another scenario: give "
+                             "than (a scenario name), not from")
+        if self.expect in ("rises", "falls") and (self.start is None or self.than):
+            raise ValueError(f"expect: {self.expect} compares two windows of this scenario: "
+                             "give from ([first, last] steps), not than")
+        return self
+
+
 class _ScenarioFile(pydantic.BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1)
@@ -70,6 +100,38 @@ class _ScenarioFile(pydantic.BaseModel):
     seed: pydantic.StrictInt | None = Field(default=None, ge=0, lt=2**63)
     parameters: dict[str, Any] = Field(default_factory=dict)
     network: _Network | None = None
+    watch: list[_WatchFile] = Field(default_factory=list, max_length=50)
+
+
+@dataclass(frozen=True)
+class Watch:
+    """One claim of a scenario's story, in a form that can be checked
+    ([`ruralgov.study.stories`][ruralgov.study.stories]): the mean of ``measure`` (a column of
+    the series) over the steps ``steps`` is ``higher``/``lower`` than in the scenario
+    ``than`` on the same seed, or ``rises``/``falls`` from the window ``start`` (``from:`` in
+    the file) to ``steps``."""
+
+    measure: str
+    expect: str
+    steps: tuple[int, int]
+    than: str | None = None
+    start: tuple[int, int] | None = None
+
+    @property
+    def sign(self) -> int:
+        """+1 if the claim is that the measure is higher (or rises), -1 if lower (falls)."""
+        return 1 if self.expect in ("higher", "rises") else -1
+
+    @property
+    def last_step(self) -> int:
+        return max(self.steps[1], self.start[1] if self.start else 0)
+
+    def describe(self) -> str:
+        a, b = self.steps
+        if self.than:
+            return f"`{self.measure}` {self.expect} than in `{self.than}`, steps {a}–{b}"
+        s0, s1 = self.start
+        return f"`{self.measure}` {self.expect} from steps {s0}–{s1} to steps {a}–{b}"
 
 
 @dataclass
@@ -88,6 +150,8 @@ class Scenario:
     #: sha256 of each field-data file when the scenario was loaded ("villagers", "edges",
     #: "graphml"): part of an experiment's definition and of every run's manifest
     network_sha256: dict[str, str] = field(default_factory=dict)
+    #: what the story claims, checked over seeds by ``ruralgov stories``
+    watch: list[Watch] = field(default_factory=list)
 
     def check_inputs(self) -> None:
         """Raise [`InputError`][ruralgov.model.schema.InputError] if a field-data file has
@@ -265,7 +329,37 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     return Scenario(name=path.stem, title=spec.title.strip(), story=" ".join(spec.story.split()),
                     steps=spec.steps, seed=spec.seed, parameters=params, path=path,
                     sha256=hashlib.sha256(raw).hexdigest(), network=network,
-                    network_sha256={k: file_sha256(f) for k, f in (network or {}).items()})
+                    network_sha256={k: file_sha256(f) for k, f in (network or {}).items()},
+                    watch=_watch(spec, path))
+
+
+def _watch(spec: _ScenarioFile, path: Path) -> list[Watch]:
+    """The story's claims, checked against the series' columns, the scenario's length and the
+    scenarios it is compared with."""
+    from ruralgov.model.observe import SERIES
+
+    columns = [r.name for r in SERIES]
+    out = []
+    for i, w in enumerate(spec.watch):
+        where = f"{path}: watch[{i}]"
+        if w.measure not in columns:
+            near = close_names(w.measure, columns)
+            hint = f" (did you mean {near}?)" if near else ""
+            raise InputError(f"{where}.measure: {w.measure!r} is not a measure of the series"
+                             f"{hint}; allowed: the columns of docs/ODD.md §4.11")
+        last = max(w.steps[1], w.start[1] if w.start else 0)
+        if last > spec.steps:
+            raise InputError(f"{where}: the claim reaches step {last}, but the scenario runs "
+                             f"{spec.steps} steps; allowed: windows within 1..{spec.steps}")
+        if w.than is not None:
+            try:
+                find_scenario(w.than)
+            except InputError:
+                raise InputError(f"{where}.than: no scenario named {w.than!r}; `ruralgov "
+                                 "scenarios` lists them") from None
+        out.append(Watch(w.measure, w.expect, tuple(w.steps), w.than,
+                         tuple(w.start) if w.start else None))
+    return out
 
 
 def file_sha256(path: Path) -> str:
