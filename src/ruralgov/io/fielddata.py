@@ -8,7 +8,8 @@ Two forms are accepted (see docs/ODD.md section 6 "input data"):
 Villager columns: ``id``, ``township``, ``village`` (required; any labels; a village is
 identified by its township and its own label), ``lineage`` (optional, default one lineage per
 village), ``elder`` (optional, 0/1 or true/false), and optional initial states in [0, 1]:
-``hardship``, ``risk_aversion``, ``legitimacy``, ``norm_attachment``. Edge columns:
+``hardship``, ``risk_aversion``, ``legitimacy``, ``norm_attachment``, ``trust_local``,
+``trust_upper`` (trust in the township and in higher levels, e.g. from a survey). Edge columns:
 ``source``, ``target`` (villager ids). Ties are undirected and unweighted.
 
 Every problem raises one [`InputError`][ruralgov.model.schema.InputError] naming the file, the row
@@ -28,7 +29,8 @@ from ruralgov.model.schema import InputError
 
 __all__ = ["load_population", "VILLAGER_COLUMNS", "STATE_COLUMNS"]
 
-STATE_COLUMNS = ("hardship", "risk_aversion", "legitimacy", "norm_attachment")
+STATE_COLUMNS = ("hardship", "risk_aversion", "legitimacy", "norm_attachment", "trust_local",
+                 "trust_upper")
 VILLAGER_COLUMNS = ("id", "township", "village", "lineage", "elder") + STATE_COLUMNS
 EDGE_COLUMNS = ("source", "target")
 

@@ -61,7 +61,9 @@ class Township(mesa.Agent):
         capacity). Discretion fits rules to need in proportion to (1 - self-interest) and
         becomes deviation in proportion to self-interest (弹性 vs 制度偏离). Suppression is
         suppression x (routine + (1 - routine) x pressure) with ``mech_interception``, else
-        suppression x pressure.
+        suppression x pressure. Evaluation weights move effort (selective implementation):
+        petition capacity and suppression x (0.5 + w), enforcement effort x (1.5 - w), w the
+        weight of the stability target. Fiscal dependence cuts case capacity by up to half.
         """
         p = self.model.p
         s = self.self_interest
@@ -74,8 +76,9 @@ class Township(mesa.Agent):
         levels = p["transmission_levels"] if p["mech_transmission"] else 0
         self.fidelity = float(equations.implementation_fidelity(
             p["transmission_fidelity"], levels, self.deviation))
-        self.effort = (1.0 - s) + s * self.pressure
-        welfare = (1.0 - s) * self.capacity
+        w = p["evaluation_stability"]  # effort where evaluation weighs (0.5: both alike)
+        self.effort = ((1.0 - s) + s * self.pressure) * (1.5 - w)
+        welfare = (1.0 - s) * self.capacity * (1.0 - 0.5 * p["fiscal_dependence"])
         if p["mech_fragmentation"] and p["misrouting"] > 0:  # requests at the wrong desk
             frag = equations.fragmentation_index(
                 equations.issuing_units(p["n_departments"], p["bureaus"]), p["coordination"])
@@ -85,12 +88,14 @@ class Township(mesa.Agent):
             self.petition_capacity, self.dispute_capacity = welfare * r, welfare * (1.0 - r)
         else:  # responsiveness adds capacity for petitions; disputes keep half
             self.petition_capacity, self.dispute_capacity = welfare * r, welfare * 0.5
+        self.petition_capacity *= 0.5 + w
         if p["mech_interception"]:
             routine = p["suppression_routine"]
             self.suppress_probability = p["suppression"] * (
                 routine + (1.0 - routine) * self.pressure)
         else:
             self.suppress_probability = p["suppression"] * self.pressure
+        self.suppress_probability = min(self.suppress_probability * (0.5 + w), 1.0)
 
     def report(self, true_compliance: float, escalations: int) -> None:
         """ODD submodel *township_report*: report compliance upward and feel county pressure.

@@ -65,7 +65,9 @@ def structure(rng: np.random.Generator, pop: Population, p: dict[str, Any]) -> S
 
 def villagers(rng: np.random.Generator, pop: Population, p: dict[str, Any]) -> Villagers:
     """Villager attributes from field data where given, else drawn (ODD 5.1); grievance starts
-    at the steady state of the hardship inflow."""
+    at the steady state of the hardship inflow. Trust in the township and in higher levels
+    (with ``mech_trust_levels``) are drawn from a generator spawned from the model's, so the
+    other draws are the same with or without them."""
     n, attrs = pop.n, pop.attributes
     # the draws are made whether or not field data supply the attribute, so that the
     # villagers' other draws do not depend on which attributes the data have
@@ -78,17 +80,30 @@ def villagers(rng: np.random.Generator, pop: Population, p: dict[str, Any]) -> V
     sd = p["cost_heterogeneity"]
     cost_multiplier = rng.lognormal(-sd * sd / 2.0, sd, size=n).astype(F32)
     mobilisation = (rng.random(n) * p["mobilisation_max"]).astype(F32)
+    if p["mech_trust_levels"]:  # drawn from a spawned generator: the model's own stream of
+        extra = rng.spawn(1)[0]  # draws is the same with or without these
+        trust_local = attrs.get("trust_local", _beta(extra, p["trust_local_initial"], 10.0, n))
+        trust_upper = attrs.get("trust_upper", _beta(extra, p["trust_upper_initial"], 10.0, n))
+        trust_local, trust_upper = trust_local.astype(F32), trust_upper.astype(F32)
+    else:
+        trust_local, trust_upper = legitimacy.copy(), legitimacy.copy()
     grievance = np.clip(hardship * (1.0 - legitimacy) * p["hardship_grievance"]
                         / max(p["grievance_decay"], 0.01), 0.0, 1.0).astype(F32)
+    if p["lineage_strength_sd"] > 0:  # lineages stronger in some villages than in others
+        strength = np.clip(rng.spawn(1)[0].normal(1.0, p["lineage_strength_sd"],
+                                                  pop.n_villages), 0.0, 2.0)
+        attachment = np.clip(attachment * strength[pop.village], 0.0, 1.0).astype(F32)
     return Villagers(
-        hardship=hardship, risk_aversion=risk, cost_multiplier=cost_multiplier,
+        hardship=hardship, hardship_base=hardship.copy(), risk_aversion=risk,
+        cost_multiplier=cost_multiplier,
         mobilisation=mobilisation, legitimacy=legitimacy, attachment=attachment,
         grievance=grievance, deterrence=np.zeros(n, dtype=F32),
         stage=np.zeros(n, dtype=np.int8), assisted=np.zeros(n, dtype=bool),
         effective_hardship=hardship.copy(), pet_age=np.full(n, -1, dtype=np.int32),
         pet_level=np.zeros(n, dtype=np.int8), pet_dept=np.zeros(n, dtype=np.int16),
         protesting=np.zeros(n, dtype=bool), detained_for=np.zeros(n, dtype=np.int16),
-        silenced_for=np.zeros(n, dtype=np.int16))
+        silenced_for=np.zeros(n, dtype=np.int16), trust_local=trust_local,
+        trust_upper=trust_upper)
 
 
 def rules(rng: np.random.Generator, pop: Population, p: dict[str, Any]) -> Rules:

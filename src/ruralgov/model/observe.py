@@ -100,11 +100,15 @@ TALLIED = (
     Reporter("sanctions", "detected evaders sanctioned (enforcement)"),
     Reporter("unfair_hits", "compliers hit arbitrarily (enforcement)"),
     Reporter("participants", "villagers taking part in deliberation (participation)"),
+    Reporter("hardship_shocks", "villagers hit by a hardship shock (services)"),
+    Reporter("key_persons", "villagers labelled key persons, 四色管理 (protest)"),
     Reporter("petitions_new", "new petitions to the township (petitions)"),
     Reporter("petitions_collective", "new petitions that are collective (petitions)"),
     Reporter("petitions_individual", "new petitions that are individual (petitions)"),
     Reporter("response_time", "mean steps an answered petition waited (petitions)",
              off=NAN),
+    Reporter("petitions_over_head", "new petitions taken straight to the county, over the "
+             "township's head (petitions, mech_trust_levels)"),
     Reporter("petitions_answered", "petitions the townships answered (petitions)"),
     Reporter("petitions_suppressed", "petitions suppressed, 劝返 (petitions)"),
     Reporter("hidden_backlog", "suppressed petitioners still silenced, their claims unseen "
@@ -142,6 +146,15 @@ TAIL = (
              lambda m, s, r: float(m.villagers.legitimacy.mean())),
     Reporter("legitimacy_sd", "standard deviation of legitimacy",
              lambda m, s, r: float(m.villagers.legitimacy.std())),
+    Reporter("trust_local_mean", "mean trust in the township (the legitimacy stock without "
+             "mech_trust_levels)", lambda m, s, r: float(m.villagers.trust_local.mean())
+             if m.p["mech_trust_levels"] else r["legitimacy_mean"]),
+    Reporter("trust_upper_mean", "mean trust in the county and above (the legitimacy stock "
+             "without mech_trust_levels)",
+             lambda m, s, r: float(m.villagers.trust_upper.mean())
+             if m.p["mech_trust_levels"] else r["legitimacy_mean"]),
+    Reporter("hardship_mean", "mean hardship (before services and assistance)",
+             lambda m, s, r: float(m.villagers.hardship.mean())),
     Reporter("grievance_mean", "mean grievance",
              lambda m, s, r: float(m.villagers.grievance.mean())),
     Reporter("burden_mean", "mean burden of the rules kept, as it feeds grievance (mean "

@@ -238,6 +238,19 @@ PARAMS: tuple[Param, ...] = (
        "乡镇政府的自利行为选择"),
     _p("self_interest_sd", 0.0, "float", 0, 0.5, "0-1", "township_plan", "uncertainty",
        "Spread of self-interest across townships."),
+    _p("evaluation_stability", 0.5, "float", 0, 1, "share", "township_plan", "lever",
+       "Weight of the stability target (petitions reaching the county; with veto power, "
+       "一票否决) in cadre evaluation, against implementing the county's rules (O'Brien & Li "
+       "1999; Zhou Xueguang 2010). Townships put effort where evaluation weighs: petition "
+       "capacity and suppression x (0.5 + w), enforcement effort x (1.5 - w); 0.5 weighs both "
+       "alike.", "压力型体制; 一票否决"),
+    _p("fiscal_dependence", 0.0, "float", 0, 1, "share", "township_plan", "lever",
+       "Fiscal marginalisation of townships after the tax-fee reform (周飞舟 2006: 悬浮): "
+       "dependence on transfers; case capacity x (1 - f/2) and deliberation x (1 - f) (less "
+       "means and less reason to engage villagers), apart from self-interest.", "悬浮"),
+    _p("campaign_draw", 0.3, "float", 0, 1, "share", "schedule", "uncertainty",
+       "Share of routine enforcement effort a running campaign draws away (运动式治理 "
+       "crowds out routine work)."),
     _p("mech_discretion", True, "bool", None, None, "on/off", "discretion", "switch",
        "Discretion fits rules to need (aligned townships) or becomes deviation "
        "(self-interested ones)."),
@@ -256,6 +269,22 @@ PARAMS: tuple[Param, ...] = (
     _p("suppression", 0.2, "float", 0, 1, "probability", "petitions", "lever",
        "Chance per step, at full pressure, that a township suppresses a pending petition "
        "instead of answering it (维稳, 劝返); protest is policed by suppression_force."),
+    _p("mech_trust_levels", True, "bool", None, None, "on/off", "petitions", "switch",
+       "Hierarchical trust (Li Lianjiang 2004): trust in the township and in higher levels "
+       "are separate stocks, each moved by that level's own actions; a petition goes to the "
+       "township when local trust is at least petition_trust, over its head to the county "
+       "(越级上访) when local trust is lower but trust above is not. Off: the first form "
+       "(the one legitimacy stock decides whether one petitions; escalation only by waiting)."),
+    _p("trust_local_initial", 0.45, "float", 0.01, 0.99, "0-1", "initialisation",
+       "uncertainty", "Mean initial trust in the township (Beta, concentration 10).",
+       "乡镇政府"),
+    _p("trust_upper_initial", 0.7, "float", 0.01, 0.99, "0-1", "initialisation",
+       "uncertainty", "Mean initial trust in the county and the centre (Beta, concentration "
+       "10): villagers trust higher levels more (Li Lianjiang 2004)."),
+    _p("strategic_escalation", 0.0, "float", 0, 1, "net grievance", "protest", "uncertainty",
+       "Making trouble to be heard (闹大; O'Brien & Li 2006): a villager whose petition waits "
+       "at the county is willing to protest at this much less net grievance, and a "
+       "concession to their protest answers it."),
     _p("mech_interception", True, "bool", None, None, "on/off", "petitions", "switch",
        "Suppression intercepts petitions before they are answered (截访, 劝返), at a routine "
        "rate even without county pressure, and silences the petitioner for "
@@ -293,6 +322,29 @@ PARAMS: tuple[Param, ...] = (
        "escalated petitions (压力型体制)."),
     _p("pressure_decay", 0.1, "float", 0, 1, "share/step", "township_report", "uncertainty",
        "Share of pressure that fades each step."),
+    _p("compact_rate", 0.0, "float", 0, 1, "share/step", "informal_signal", "lever",
+       "Village compacts (村规民约) as an ongoing participatory process: each step elders' stance "
+       "moves this share x participation of the way towards support (village_compact is the "
+       "one-off shift at the start).", "将正式制度嵌入非正式制度的文化土壤之中"),
+    _p("lineage_strength_sd", 0.0, "float", 0, 1, "sd", "initialisation", "structure",
+       "Spread of lineage strength between villages (Tsai 2007): each village's strength g "
+       "~ clip(Normal(1, sd), 0, 2) scales its villagers' attachment to informal norms."),
+    _p("key_person_management", 0.0, "float", 0, 1, "share", "protest", "lever",
+       "Four-colour key-person management (重点人员红橙黄绿四色管理): villagers with grievance "
+       "above the petition threshold are classified and watched; their felt arrest risk "
+       "rises by this share of the gap to 1, and the label costs them stigma_loss "
+       "legitimacy per step.", "四色管理"),
+    _p("stigma_loss", 0.005, "float", 0, 1, "legitimacy/step", "legitimacy", "uncertainty",
+       "Legitimacy lost per step by a villager labelled a key person, at full management."),
+    _p("social_credit", 0.0, "float", 0, 1, "share", "compliance_decision", "lever",
+       "Social credit (社会信誉制度): a record of non-compliance adds this share to the felt "
+       "severity of being caught, and costs every villager credit_loss legitimacy per step "
+       "(surveillance resented).", "社会信誉"),
+    _p("credit_loss", 0.002, "float", 0, 1, "legitimacy/step", "legitimacy", "uncertainty",
+       "Legitimacy lost per step by every villager at full social credit."),
+    _p("habit_memory", 0.5, "float", 0, 0.95, "share", "compliance_decision", "uncertainty",
+       "Habit as a decaying stock (路径依赖): h' = m h + (1 - m) x kept, and the decision uses "
+       "h; 0 is one step of memory (the first form)."),
     _p("cooptation", 0.0, "float", 0, 1, "0-1", "informal_signal", "lever",
        "Informal operation of formal power (正式权力的非正式运作, 党员联户): townships co-opt "
        "elders, turning their stance towards the rules but spreading informal rules.",
@@ -456,6 +508,14 @@ PARAMS: tuple[Param, ...] = (
        "coverage."),
     _p("exclusion_loss", 0.002, "float", 0, 1, "legitimacy/step", "legitimacy", "uncertainty",
        "Legitimacy lost per step by an eligible villager left off the assistance rolls."),
+    _p("hardship_shock", 0.01, "float", 0, 1, "share/step", "services", "uncertainty",
+       "Share of villagers hit by a hardship shock each step (illness, crop failure, loss of "
+       "work): hardship rises by shock_size, then recovers, so eligibility for assistance "
+       "changes between reviews of the rolls (应保尽保、应退尽退 as a targeting problem)."),
+    _p("shock_size", 0.3, "float", 0, 1, "hardship", "services", "uncertainty",
+       "Rise of hardship in a shock (capped at 1)."),
+    _p("hardship_recovery", 0.05, "float", 0, 1, "share/step", "services", "uncertainty",
+       "Share of the gap between current and structural hardship closed each step."),
     _p("mech_participation", True, "bool", None, None, "on/off", "participation", "switch",
        "Deliberation and villager self-governance channels (民主参与, 村民自治)."),
     _p("participation", 0.1, "float", 0, 1, "share/step", "participation", "lever",
@@ -481,7 +541,8 @@ GENERATOR: tuple[str, ...] = (
 #: model reproduces the first generation's results exactly (tests/test_golden.py).
 FIRST_FORMS: dict[str, Any] = {
     "mech_pairwise_conflict": False, "misrouting": 0.0, "mech_interception": False,
-    "responsiveness_budget": True, "mech_state_response": False,
+    "responsiveness_budget": True, "mech_state_response": False, "mech_trust_levels": False,
+    "campaign_draw": 0.0, "hardship_shock": 0.0, "habit_memory": 0.0,
 }
 
 #: The mechanism switches of docs/hypotheses.md section 5, in ODD order.

@@ -85,7 +85,9 @@ class Structure:
 class Villagers:
     """Villager state variables, one length-N array each."""
 
-    hardship: np.ndarray = _doc("float32 in [0, 1]: material hardship (fixed)")
+    hardship: np.ndarray = _doc("float32 in [0, 1]: material hardship (shocks and recovery "
+                                "around hardship_base)")
+    hardship_base: np.ndarray = _doc("float32 in [0, 1]: structural hardship (fixed)")
     risk_aversion: np.ndarray = _doc("float32 in [0, 1]: risk aversion (fixed)")
     cost_multiplier: np.ndarray = _doc("float32 > 0: personal multiplier of rule costs "
                                        "(fixed, mean 1)")
@@ -105,6 +107,10 @@ class Villagers:
     pet_dept: np.ndarray = _doc("int16: county department an escalated petition went to")
     protesting: np.ndarray = _doc("bool: protesting this step")
     detained_for: np.ndarray = _doc("int16: steps of detention left")
+    trust_local: np.ndarray = _doc("float32 in [0, 1]: trust in one's township (a stock; "
+                                   "mech_trust_levels)")
+    trust_upper: np.ndarray = _doc("float32 in [0, 1]: trust in the county and above (a "
+                                   "stock; mech_trust_levels)")
     silenced_for: np.ndarray = _doc("int16: steps a suppressed petitioner stays silent "
                                     "(mech_interception; the hidden backlog)")
 
@@ -133,6 +139,8 @@ class Rules:
     n_live: np.ndarray = _doc("int32, N: live rules per villager")
     comply: np.ndarray = _doc("bool, K x N: keeps the rule (last decision)")
     voluntary: np.ndarray = _doc("bool, K x N: keeps it and would without enforcement")
+    habit: np.ndarray | None = _doc("float32, K x N: habit stock toward each rule "
+                                    "(habit_memory > 0; made when first needed)", default=None)
 
     @property
     def k(self) -> int:
@@ -179,6 +187,10 @@ class Scratch:
     losses: np.ndarray = _doc("float32, N: this step's legitimacy losses (all submodels)")
     grievance_in: np.ndarray = _doc("float32, N: grievance from enforcement (enforcement → "
                                     "update_grievance)")
+    gains_upper: np.ndarray = _doc("float32, N: the part of ``gains`` owed to the county and "
+                                   "above (county answers, concessions)")
+    losses_upper: np.ndarray = _doc("float32, N: the part of ``losses`` owed to the county "
+                                    "and above (county waiting, contradictory directives)")
     tally: dict = _doc("counts and rates of this step's events, by measure name (observer)")
     # schedule
     withdrawn: bool = _doc("routine enforcement withdrawn", default=False)
@@ -233,4 +245,5 @@ class Scratch:
     @classmethod
     def fresh(cls, n: int) -> Scratch:
         return cls(gains=np.zeros(n, dtype=F32), losses=np.zeros(n, dtype=F32),
-                   grievance_in=np.zeros(n, dtype=F32), tally={})
+                   grievance_in=np.zeros(n, dtype=F32), gains_upper=np.zeros(n, dtype=F32),
+                   losses_upper=np.zeros(n, dtype=F32), tally={})

@@ -54,8 +54,15 @@ def update_legitimacy(model: RuralGovernanceModel, s: Scratch) -> None:
     township's deviation and officials' visible misconduct.
 
     Reads: scratch ``gains``, ``losses``, ``conflicts``, ``deviation``, ``misconduct``;
-    ``rules.live``, ``rules.n_live``, ``cache.exposure``. Writes: ``legitimacy``,
-    ``cache.exposure``; scratch ``losses``, ``tally``."""
+    ``rules.live``, ``rules.n_live``, ``cache.exposure``, ``gains_upper``,
+    ``losses_upper``. Writes: ``legitimacy``, ``trust_local``, ``trust_upper``,
+    ``cache.exposure``; scratch ``losses``, ``losses_upper``, ``tally``.
+
+    With ``mech_trust_levels``, trust in the township and trust in the levels above are
+    stocks of the same form without social influence: the county's answers and waiting,
+    concessions to protest and contradictory directives move trust above; everything else
+    (the township's answers, suppression, enforcement, services, disputes, deviation)
+    moves trust in the township."""
     p, v, st, cache = model.p, model.villagers, model.structure, model.cache
     if p["mech_fragmentation"] and s.conflicts.any():
         if cache.exposure is None:  # depends only on which rules are live
@@ -63,11 +70,19 @@ def update_legitimacy(model: RuralGovernanceModel, s: Scratch) -> None:
                 model.rules.live, model.rules.n_live, s.conflicts, s.local)
             cache.exposure_mean = float(cache.exposure.mean())
         s.losses += F32(p["conflict_loss"]) * cache.exposure
+        s.losses_upper += F32(p["conflict_loss"]) * cache.exposure  # the county's directives
         s.tally["conflict_exposure"] = cache.exposure_mean
     s.losses += F32(p["deviation_loss"]) * st.to_villagers(s.deviation)
     s.losses += F32(p["misconduct_loss"] * s.misconduct)
     if not p["mech_legitimacy"]:
         return
+    if p["mech_trust_levels"]:  # each level's own actions move trust in it
+        v.trust_local = equations.legitimacy_step(
+            v.trust_local, s.gains - s.gains_upper, s.losses - s.losses_upper,
+            p["loss_weight"], 0.0, v.trust_local).astype(F32)
+        v.trust_upper = equations.legitimacy_step(
+            v.trust_upper, s.gains_upper, s.losses_upper, p["loss_weight"], 0.0,
+            v.trust_upper).astype(F32)
     neighbours = st.weights @ v.legitimacy
     alone = st.isolated  # no ties: their own view, no pull
     neighbours[alone] = v.legitimacy[alone]

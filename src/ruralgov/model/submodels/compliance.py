@@ -24,7 +24,8 @@ __all__ = ["informal_signal", "compliance_decision", "enforcement", "signal_from
 
 def informal_signal(model: RuralGovernanceModel, s: Scratch) -> None:
     """Informal norm towards each rule: neighbours' compliance (elders weighted) and the
-    lineage elders' stance. Co-optation turns elders' stance towards support and raises
+    lineage elders' stance. Village compacts as a process (compact_rate x participation per
+    step) and co-optation turn elders' stance towards support; co-optation also raises
     everyone's attachment to informal rules (正式权力的非正式运作…消极的扩散; ODD 7.4).
 
     Reads: scratch ``kept_prev``; ``rules.live``, ``rules.stance``, ``attachment``,
@@ -34,6 +35,9 @@ def informal_signal(model: RuralGovernanceModel, s: Scratch) -> None:
     if not p["mech_informal"]:
         s.signal = np.zeros((r.k, st.n), dtype=F32)
         return
+    compact = p["compact_rate"] * p["participation"] if p["mech_participation"] else 0.0
+    if compact > 0:  # village compacts as a process: deliberation moves the elders' stance
+        r.stance += F32(compact) * (F32(1.0) - r.stance)
     c = p["cooptation"]
     if c > 0:
         r.stance += F32(p["cooptation_rate"] * c) * (F32(1.0) - r.stance)
@@ -113,6 +117,21 @@ def compliance_decision(model: RuralGovernanceModel, s: Scratch) -> None:
             st.ties.pack(r.comply[:, cols] & r.live[:, cols], cols, codes)
     s.kept = r.comply & r.live  # fixed for the rest of the step
     s.n_kept = s.kept.sum(axis=0, dtype=np.int32)
+    _update_habit(model)
+
+
+def _update_habit(model: RuralGovernanceModel) -> None:
+    """Habit as a decaying stock: h' = m h + (1 - m) x comply on live rules (m =
+    habit_memory); with m = 0 the habit is last step's choice itself (the first form)."""
+    m, r = model.p["habit_memory"], model.rules
+    if m <= 0:
+        r.habit = None
+        return
+    if r.habit is None:  # starts at the first step's behaviour
+        r.habit = r.comply.astype(F32)
+        return
+    new = np.where(r.live, F32(m) * r.habit + F32(1.0 - m) * r.comply, r.habit)
+    r.habit = new.astype(F32)
 
 
 def conflicts(model: RuralGovernanceModel) -> tuple[np.ndarray, tuple | None]:
@@ -148,9 +167,10 @@ def _choose(model: RuralGovernanceModel, s: Scratch, cols: slice | np.ndarray,
     def sel(a):
         return a[..., cols]
 
-    if p["mech_enforcement"]:
+    if p["mech_enforcement"]:  # a social-credit record makes being caught cost more
+        severity = p["sanction_severity"] * (1.0 + p["social_credit"])
         sanction = equations.perceived_sanction(sel(s.p_detect), sel(v.deterrence),
-                                                p["sanction_severity"], sel(v.risk_aversion))
+                                                severity, sel(v.risk_aversion))
     else:
         sanction = np.zeros((r.k, len(sel(v.deterrence))), dtype=F32)
     cost = np.multiply(r.cost[:, None], sel(s.cost_scale), dtype=F32)
@@ -159,7 +179,12 @@ def _choose(model: RuralGovernanceModel, s: Scratch, cols: slice | np.ndarray,
     local = None if s.local is None else (s.local[0], s.local[1][:, cols])
     load = (equations.conflict_load(sel(s.kept_prev), s.conflicts, local)
             if s.conflicts.any() else None)
-    habit = sel(r.comply) if p["mech_habit"] else 0.5
+    if not p["mech_habit"]:
+        habit = 0.5
+    elif r.habit is not None:  # habit as a decaying stock
+        habit = sel(r.habit)
+    else:
+        habit = sel(r.comply)
     u_comply, enforced = equations.compliance_utility(
         base=p["base_compliance"], legitimacy=sel(v.legitimacy),
         w_legitimacy=p["w_legitimacy"], sanction=sanction,
@@ -201,6 +226,8 @@ def enforcement(model: RuralGovernanceModel, s: Scratch) -> None:
     p, v, st = model.p, model.villagers, model.structure
     n = st.n
     v.deterrence *= F32(1.0 - p["deterrence_decay"])
+    if p["social_credit"] > 0:  # a credit record on everyone: resented surveillance
+        s.losses += F32(p["credit_loss"] * p["social_credit"])
     v.stage *= s.n_kept != model.rules.n_live  # kept every live rule: record cleared
     if not p["mech_enforcement"]:
         return

@@ -20,19 +20,27 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["petitions", "county_review", "protest"]
 
 
-def _answer(model: RuralGovernanceModel, s: Scratch, idx: np.ndarray, relief: float) -> None:
-    """Petitions of villagers ``idx`` are answered: grievance relieved, legitimacy gained."""
+def _answer(model: RuralGovernanceModel, s: Scratch, idx: np.ndarray, relief: float,
+            upper: bool = False) -> None:
+    """Petitions of villagers ``idx`` are answered: grievance relieved, legitimacy gained
+    (owed to the county and above if ``upper``)."""
     v = model.villagers
     v.grievance[idx] *= F32(1.0 - relief)
     s.gains[idx] += F32(model.p["answer_gain"])
+    if upper:
+        s.gains_upper[idx] += F32(model.p["answer_gain"])
     v.pet_age[idx] = -1
 
 
-def _wait(model: RuralGovernanceModel, s: Scratch, idx: np.ndarray) -> None:
-    """Petitions of villagers ``idx`` wait another step: legitimacy lost, grievance added."""
+def _wait(model: RuralGovernanceModel, s: Scratch, idx: np.ndarray, upper: bool = False
+          ) -> None:
+    """Petitions of villagers ``idx`` wait another step: legitimacy lost (owed to the county
+    and above if ``upper``), grievance added."""
     v = model.villagers
     v.pet_age[idx] += 1
     s.losses[idx] += F32(model.p["wait_loss"])
+    if upper:
+        s.losses_upper[idx] += F32(model.p["wait_loss"])
     v.grievance[idx] += F32(model.p["wait_grievance"])
 
 
@@ -44,31 +52,25 @@ def _allocate(model: RuralGovernanceModel, u: np.ndarray, office: np.ndarray,
     return equations.allocate_capacity(u, office, age, capacity, priority, tie)
 
 
-def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
-    """Aggrieved villagers who still trust the channel petition the township (上访); a
-    petition is collective when enough weighted neighbours share the grievance. Each
-    township answers pending petitions up to its petition capacity, suppresses some under
-    pressure (劝返), and petitions left waiting escalation_wait steps go to the county, where
-    a petitioner gives up after petition_patience more steps unanswered (ODD 7.9).
-
-    Reads: ``grievance``, ``legitimacy``, ``protesting``, ``detained_for``, ``pet_age``,
-    ``pet_level``; scratch ``petition_capacity``, ``suppress``. Writes: ``pet_age``, ``pet_level``,
-    ``pet_dept``, ``grievance``, ``deterrence``; scratch ``gains``, ``losses``, ``handled``,
-    ``escalated``, ``backlog``, ``new_escalations``, ``tally``."""
+def _file_petitions(model: RuralGovernanceModel, s: Scratch) -> np.ndarray:
+    """Who petitions this step: aggrieved villagers (grid workers see grievance earlier) with
+    no petition pending, not protesting, detained or silenced, who trust the township (or,
+    without mech_trust_levels, the formal channel); a petition is collective when enough
+    weighted neighbours are aggrieved too. Returns those who go over the township's head."""
     p, v, st, tally = model.p, model.villagers, model.structure, s.tally
-    nt = st.n_townships
-    if not p["mech_contention"]:
-        s.handled = np.zeros(nt)
-        s.escalated = np.zeros(nt, dtype=np.int64)
-        s.backlog = np.zeros(nt, dtype=np.int64)
-        return
     threshold = p["petition_threshold"] * (1.0 - p["grid_early"] * p["grid_management"])
     aggrieved = v.grievance > threshold
-    new = (aggrieved & (v.pet_age < 0) & (v.legitimacy >= p["petition_trust"])
-           & ~v.protesting & (v.detained_for == 0))
+    new = aggrieved & (v.pet_age < 0) & ~v.protesting & (v.detained_for == 0)
     if p["mech_interception"]:
         new &= v.silenced_for == 0
         np.maximum(v.silenced_for - 1, 0, out=v.silenced_for)
+    trust = p["petition_trust"]
+    if p["mech_trust_levels"]:  # to the township, or over its head (越级上访), or not at all
+        over_head = np.flatnonzero(new & (v.trust_local < trust) & (v.trust_upper >= trust))
+        new &= v.trust_local >= trust
+    else:
+        over_head = np.empty(0, dtype=np.int64)
+        new &= v.legitimacy >= trust
     new_idx = np.flatnonzero(new)
     n_coll = 0
     if new_idx.size:
@@ -78,9 +80,37 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
         n_coll = int((share >= p["collective_threshold"]).sum())
         v.pet_age[new_idx] = 0
         v.pet_level[new_idx] = 0
-    tally["petitions_new"] = int(new_idx.size)
+    tally["petitions_new"] = int(new_idx.size + over_head.size)
     tally["petitions_collective"] = n_coll
     tally["petitions_individual"] = int(new_idx.size) - n_coll
+    if p["mech_trust_levels"]:
+        tally["petitions_over_head"] = int(over_head.size)
+    return over_head
+
+
+def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
+    """Aggrieved villagers who still trust the channel petition the township (上访), or go
+    over its head to the county when they trust the township little and the levels above
+    more (越级上访, mech_trust_levels); a petition is collective when enough weighted
+    neighbours share the grievance. Each township intercepts some pending petitions (截访,
+    劝返; mech_interception: first, silencing the petitioner) and answers others up to its
+    petition capacity (the oldest first with priority_handling); petitions left waiting
+    escalation_wait steps go to the county, where a petitioner gives up after
+    petition_patience more steps unanswered (ODD 7.9).
+
+    Reads: ``grievance``, ``legitimacy``, ``trust_local``, ``trust_upper``, ``protesting``,
+    ``detained_for``, ``silenced_for``, ``pet_age``, ``pet_level``; scratch
+    ``petition_capacity``, ``suppress``. Writes: ``pet_age``, ``pet_level``, ``pet_dept``,
+    ``grievance``, ``deterrence``, ``silenced_for``; scratch ``gains``, ``losses``,
+    ``handled``, ``escalated``, ``backlog``, ``new_escalations``, ``tally``."""
+    p, v, st, tally = model.p, model.villagers, model.structure, s.tally
+    nt = st.n_townships
+    if not p["mech_contention"]:
+        s.handled = np.zeros(nt)
+        s.escalated = np.zeros(nt, dtype=np.int64)
+        s.backlog = np.zeros(nt, dtype=np.int64)
+        return
+    over_head = _file_petitions(model, s)
 
     pending = np.flatnonzero((v.pet_age >= 0) & (v.pet_level == 0))
     tw = st.township[pending]
@@ -110,19 +140,22 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
         tally["hidden_backlog"] = int(np.count_nonzero(v.silenced_for))
     w_idx = pending[~answered & ~suppressed]
     _wait(model, s, w_idx)
-    esc = w_idx[v.pet_age[w_idx] == p["escalation_wait"]]
+    waited = w_idx[v.pet_age[w_idx] == p["escalation_wait"]]
+    v.pet_age[over_head] = p["escalation_wait"]  # they reach the county next step, as
+    esc = np.concatenate([waited, over_head])    # escalations do
     v.pet_level[esc] = 1
     v.pet_dept[esc] = model.rng.integers(0, len(model.departments), size=esc.size)
     s.escalated = np.bincount(st.township[esc], minlength=nt)
     s.handled = (np.bincount(tw[answered], minlength=nt)
                  + np.bincount(tw[suppressed], minlength=nt))
-    s.backlog = np.bincount(st.township[w_idx], minlength=nt) - s.escalated
+    s.backlog = (np.bincount(st.township[w_idx], minlength=nt)
+                 - np.bincount(st.township[waited], minlength=nt))
     s.new_escalations = esc
     np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
     tally["petitions_answered"] = int(a_idx.size)
     tally["petitions_suppressed"] = int(s_idx.size)
     tally["petitions_escalated"] = int(esc.size)
-    tally["petition_backlog"] = int(w_idx.size - esc.size)
+    tally["petition_backlog"] = int(w_idx.size - waited.size)
 
 
 def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
@@ -145,9 +178,9 @@ def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
         cap = np.array([d.capacity for d in model.departments])
         answered = _allocate(model, model.rng.random(pending.size), dep.astype(np.intp),
                              v.pet_age[pending], cap)
-        _answer(model, s, pending[answered], p["answer_relief"])
+        _answer(model, s, pending[answered], p["answer_relief"], upper=True)
         waiting = pending[~answered]
-        _wait(model, s, waiting)
+        _wait(model, s, waiting, upper=True)
         gave_up = waiting[v.pet_age[waiting] >= p["escalation_wait"] + p["petition_patience"]]
         v.pet_age[gave_up] = -1
         np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
@@ -172,7 +205,9 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
     Granovetter cascade on the network: a willing villager joins when the weighted share of
     protesting neighbours reaches their mobilisation threshold, lowered by their excess
     net grievance. Protesters may be detained for 1..detention_term steps, during which
-    they neither protest nor petition: quiet now, aggrieved later (ODD 7.11).
+    they neither protest nor petition: quiet now, aggrieved later (ODD 7.11). With
+    key_person_management villagers whose grievance is above the petition threshold are key
+    persons (四色管理): their felt arrest risk rises and the label costs legitimacy.
 
     Reads: ``grievance``, ``legitimacy``, ``risk_aversion``, ``deterrence``,
     ``mobilisation``, ``protesting``, ``detained_for``. Writes: ``protesting``, ``detained_for``,
@@ -185,9 +220,20 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
     prev = np.bincount(st.village[np.flatnonzero(v.protesting)], minlength=st.n_villages)
     force = p["suppression_force"] * st.village_size / 100.0
     arrest = equations.arrest_probability(force, prev, p["arrest_k"]).astype(F32)[st.village]
-    net = equations.net_protest_risk(v.grievance, v.legitimacy, v.risk_aversion, arrest,
+    k = p["key_person_management"]
+    if k > 0:  # four-colour management: key persons watched, their felt risk higher
+        key = np.flatnonzero(v.grievance > F32(p["petition_threshold"]))
+        felt = arrest.copy()
+        felt[key] += F32(k) * (F32(1.0) - felt[key])
+        s.losses[key] += F32(p["stigma_loss"] * k)  # and labelled
+        s.tally["key_persons"] = int(key.size)
+    else:
+        felt = arrest
+    net = equations.net_protest_risk(v.grievance, v.legitimacy, v.risk_aversion, felt,
                                      v.deterrence)
     excess = net - F32(p["protest_threshold"])
+    if p["strategic_escalation"] > 0:  # 闹大: trouble to be heard at the county
+        excess[(v.pet_level == 1) & (v.pet_age >= 0)] += F32(p["strategic_escalation"])
     willing = (excess > 0) & (v.detained_for == 0)
     protesting = equations.threshold_cascade(
         st.weights, willing, v.mobilisation - excess, v.protesting, p["cascade_rounds"])
@@ -230,6 +276,10 @@ def _state_response(model: RuralGovernanceModel, s: Scratch, protesters: np.ndar
     won = protesters[where == 1]
     v.grievance[won] *= F32(1.0 - p["answer_relief"])
     s.gains[won] += F32(p["answer_gain"])
+    s.gains_upper[won] += F32(p["answer_gain"])  # concessions come from above
+    if p["strategic_escalation"] > 0:  # a concession answers their petition at the county
+        heard = won[(v.pet_level[won] == 1) & (v.pet_age[won] >= 0)]
+        v.pet_age[heard] = -1
     free = np.ones(protesters.size, dtype=bool)
     free[np.isin(protesters, detained)] = False
     hit = protesters[(where == 2) & free]

@@ -48,7 +48,8 @@ def schedule(model: RuralGovernanceModel, s: Scratch) -> None:
 
 def township_plan(model: RuralGovernanceModel, s: Scratch) -> None:
     """Each township sets its plan ([`Township.plan`][ruralgov.model.agents.Township.plan]);
-    detection per township and rule is rule enforcement x fidelity x effort (ODD 7.2).
+    detection per township and rule is rule enforcement x fidelity x effort, at most 1; while a
+    campaign runs it draws campaign_draw of the effort from the routine rules (ODD 7.2).
 
     Reads: the townships' ``self_interest`` and ``pressure``; scratch ``enforcement_now``.
     Writes: the townships' plans; scratch ``fidelity``, ``effort``, ``fit``, ``deviation``,
@@ -63,8 +64,12 @@ def township_plan(model: RuralGovernanceModel, s: Scratch) -> None:
     s.petition_capacity = np.array([t.petition_capacity for t in ts])
     s.dispute_capacity = np.array([t.dispute_capacity for t in ts])
     s.suppress = np.array([t.suppress_probability for t in ts], dtype=F32)
-    if model.p["mech_enforcement"]:
+    p, r = model.p, model.rules
+    if p["mech_enforcement"]:
         s.detect = (s.enforcement_now[None, :] * (s.fidelity * s.effort)[:, None]).astype(F32)
+        if p["campaign"] and r.active[-1] and p["campaign_draw"] > 0:  # the campaign draws
+            s.detect[:, r.routine] *= F32(1.0 - p["campaign_draw"])  # effort from routine
+        np.minimum(s.detect, F32(1.0), out=s.detect)
     else:
         s.detect = np.zeros((len(ts), model.rules.k), dtype=F32)
 

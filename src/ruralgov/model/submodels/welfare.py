@@ -22,6 +22,10 @@ __all__ = ["services", "participation"]
 def services(model: RuralGovernanceModel, s: Scratch) -> None:
     """Public services and minimum-income assistance relieve hardship (低保动态管理, ODD 7.3).
 
+    First hardship moves: it recovers by hardship_recovery of the gap to the villager's
+    structural hardship, and a share hardship_shock of villagers is hit by a shock of
+    shock_size, so who is eligible changes between reviews.
+
     The rolls are reviewed at step 1 and then every ``assistance_review`` steps: each
     eligible villager (hardship above the poverty line) is kept on the rolls with
     probability a = targeting_accuracy x (1 - s), s the township's self-interest
@@ -29,10 +33,16 @@ def services(model: RuralGovernanceModel, s: Scratch) -> None:
     (1 - a) x e / (1 - e), e the eligible share, so that the rolls keep about the size of the
     eligible population while errors of inclusion and exclusion grow with (1 - a).
 
-    Reads: ``hardship``, ``assisted``, the townships' ``self_interest``, ``cache.services``.
-    Writes: ``assisted`` (at reviews), ``effective_hardship``, ``cache.services``; scratch
-    ``gains``, ``losses``, ``tally``."""
+    Reads: ``hardship``, ``hardship_base``, ``assisted``, the townships' ``self_interest``,
+    ``cache.services``. Writes: ``hardship``, ``assisted`` (at reviews),
+    ``effective_hardship``, ``cache.services``; scratch ``gains``, ``losses``, ``tally``."""
     p, v = model.p, model.villagers
+    if p["hardship_shock"] > 0:  # shocks and recovery: eligibility changes between reviews
+        v.hardship += F32(p["hardship_recovery"]) * (v.hardship_base - v.hardship)
+        hit = bernoulli_indices(model.rng, model.structure.n, p["hardship_shock"])
+        v.hardship[hit] = np.minimum(v.hardship[hit] + F32(p["shock_size"]), F32(1.0))
+        model.cache.services = None  # effective hardship and targeting errors change
+        s.tally["hardship_shocks"] = int(hit.size)
     if not p["mech_services"]:
         v.effective_hardship = v.hardship
         v.assisted[:] = False
@@ -80,13 +90,15 @@ def _assistance(model: RuralGovernanceModel) -> tuple[np.ndarray, dict[str, floa
 
 def participation(model: RuralGovernanceModel, s: Scratch) -> None:
     """A share of villagers takes part in deliberation (民主参与): legitimacy rises and
-    grievance is talked down (疏导情绪; ODD 7.7).
+    grievance is talked down (疏导情绪; ODD 7.7). A fiscally marginalised township holds fewer
+    assemblies: the share is participation x (1 - fiscal_dependence).
 
     Reads: ``grievance``. Writes: ``grievance``; scratch ``gains``, ``tally``."""
     p = model.p
-    if not p["mech_participation"] or p["participation"] <= 0:
+    rate = p["participation"] * (1.0 - p["fiscal_dependence"])  # assemblies not held
+    if not p["mech_participation"] or rate <= 0:
         return
-    part = bernoulli_indices(model.rng, model.structure.n, p["participation"])
+    part = bernoulli_indices(model.rng, model.structure.n, rate)
     s.gains[part] += F32(p["participation_gain"])
     model.villagers.grievance[part] *= F32(1.0 - p["participation_relief"])
     s.tally["participants"] = int(part.size)
