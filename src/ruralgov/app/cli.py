@@ -86,6 +86,42 @@ def _cmd_stories(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_levers(args: argparse.Namespace) -> int:
+    from ruralgov.io.files import write_text
+    from ruralgov.study import levers
+    from ruralgov.study.progress import Progress
+
+    chosen = levers.LEVERS
+    if args.only:
+        chosen = tuple(lv for lv in levers.LEVERS if any(o in lv.name for o in args.only))
+        if not chosen:
+            raise InputError(f"--only {' '.join(args.only)}: no lever matches; `ruralgov "
+                             "levers --list` lists them")
+    if args.list:
+        for lv in chosen:
+            print(f"{lv.name:<34} {lv.instrument}")
+        return 0
+    window = (args.steps // 2 + 1, args.steps)
+    if args.csv and Path(args.csv).exists():
+        raise InputError(f"--csv {args.csv}: exists; results are never overwritten (give a new "
+                         "name or remove it)")
+    total = (len(chosen) + 1) * args.seeds
+    with Progress("ruralgov levers", total, unit="runs", enabled=not args.quiet) as progress:
+        table = levers.lever_table(chosen, seeds=range(args.seeds), steps=args.steps,
+                                   window=window, workers=args.workers, progress=progress)
+    if args.csv:
+        from ruralgov.io.files import atomic_path
+
+        with atomic_path(Path(args.csv)) as tmp:
+            table.to_csv(tmp, index=False)
+    if args.out:
+        write_text(levers.document(table, args.steps, window), Path(args.out))
+        print(f"written to {args.out}")
+    else:
+        print(levers.markdown(table))
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from ruralgov.io.scenario import load_scenario
 
@@ -312,6 +348,23 @@ def _add_listings(sub) -> None:
                     metavar="N", help="seeds 0..N-1 (default 10; 2 to 100)")
     st.add_argument("--out", default=None, help="write the table as Markdown to this file")
     st.set_defaults(func=_cmd_stories)
+
+    lv = sub.add_parser("levers", help="the lever table: each instrument's effect with "
+                        "intervals", description="Move each instrument or lever of the "
+                        "baseline county in turn, run it on the same seeds as the baseline, and "
+                        "report the paired effects with 95%% bootstrap intervals.")
+    lv.add_argument("--seeds", type=int, default=10, choices=range(3, 201), metavar="N",
+                    help="paired seeds 0..N-1 (default 10; 3 to 200)")
+    lv.add_argument("--steps", type=int, default=96, choices=range(2, 10_001), metavar="S",
+                    help="steps per run (default 96); effects over the second half")
+    lv.add_argument("--only", nargs="+", default=None, metavar="TEXT",
+                    help="only levers whose name contains one of these")
+    lv.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    lv.add_argument("--out", default=None, help="write the table as Markdown to this file")
+    lv.add_argument("--csv", default=None, help="also write the tidy table to this new file")
+    lv.add_argument("--list", action="store_true", help="list the levers and stop")
+    lv.add_argument("--quiet", action="store_true", help="no progress bar")
+    lv.set_defaults(func=_cmd_levers)
 
     va = sub.add_parser("validate", help="check scenario files",
                         description="Check scenario files (keys, types, ranges, field-data "
