@@ -6,12 +6,13 @@ This is the yardstick for the vectorised model (issue 3): the same rules, one
 same update semantics as :class:`ruralgov.RuralGovernanceModel` (synchronous).
 
 It covers the villager core of the model: the informal signal (peer norm with elders weighted,
-lineage stance), the compliance decision (legitimacy, perceived sanction, norm, habit, cost,
-conflict load, misconduct), graduated enforcement with arbitrary hits, grievance, and
-legitimacy as a stock with social influence; townships plan and report with the package's own
-``Township`` agents. Contention (petitions, protest), services, participation and disputes
-are switched off in :data:`REFERENCE_SCENARIO`, the scenario both implementations run when
-compared (tests/test_reference.py) and timed (benchmarks/run.py).
+lineage stance), the compliance decision (legitimacy, perceived sanction, norm, habit as a
+decaying stock, cost, conflict load where one's village makes rules clash, misconduct, the
+village cadres' shield), graduated enforcement with arbitrary hits, hardship shocks,
+grievance, and legitimacy as a stock with social influence; townships plan and report with
+the package's own ``Township`` agents. Contention (petitions, protest), services,
+participation and disputes are switched off in :data:`REFERENCE_SCENARIO`, the scenario both
+implementations run when compared (tests/test_reference.py) and timed (benchmarks/run.py).
 
 Initial state (population, villager attributes, rules, lineage stances, township
 self-interest) is copied from a ``RuralGovernanceModel`` built with the same seed, so the two
@@ -53,6 +54,13 @@ class Villager(mesa.Agent):
         self.lineage = int(vec.structure.lineage[i])
         self.elder = bool(vec.structure.elder[i])
         self.hardship = float(vec.villagers.hardship[i])
+        self.hardship_base = self.hardship
+        self.habit: list[float] | None = None  # habit stock (made after the first decision)
+        strength = float(vec.structure.lineage_strength[self.village])
+        p = model.p
+        self.shield = (1.0 - p["cadre_shield"] * min(max(
+            p["elections"] + p["lineage_accountability"] * (strength - 1.0), 0.0), 1.0)
+            if p["mech_cadres"] else 1.0)
         self.risk_aversion = float(vec.villagers.risk_aversion[i])
         self.legitimacy = float(vec.villagers.legitimacy[i])
         self.attachment = float(vec.villagers.attachment[i])
@@ -73,6 +81,10 @@ class Villager(mesa.Agent):
         m = self.model
         p = m.p
         k = m.n_rules
+        if p["hardship_shock"] > 0:  # shocks and recovery (services are off here)
+            self.hardship += p["hardship_recovery"] * (self.hardship_base - self.hardship)
+            if m.rng.random() < p["hardship_shock"]:
+                self.hardship = min(self.hardship + p["shock_size"], 1.0)
         town = m.townships[self.township]
         neighbours = m.grid.get_neighbors(self.pos, include_center=False)
 
@@ -104,7 +116,7 @@ class Villager(mesa.Agent):
         self.kept = []
         conflicts = m.conflicts_of(self)
         for r in range(k):
-            pdet = m.detect[self.township][r] if p["mech_enforcement"] else 0.0
+            pdet = m.detect[self.township][r] * self.shield if p["mech_enforcement"] else 0.0
             sanction = (pdet + d * (1.0 - pdet)) * s_scale if p["mech_enforcement"] else 0.0
             cost = min(m.rule_cost[r] * cost_scale, 2.0)
             load = sum(1.0 for j in range(k) if self.kept_prev[j] and conflicts[j][r])
@@ -112,7 +124,12 @@ class Villager(mesa.Agent):
                 load = min(load, 1.0)  # keeping the rule breaks at least one kept rule
             else:
                 load = load / (k - 1) if k > 1 else 0.0
-            habit = (1.0 if self.comply[r] else 0.0) if p["mech_habit"] else 0.5
+            if not p["mech_habit"]:
+                habit = 0.5
+            elif self.habit is not None:
+                habit = self.habit[r]
+            else:
+                habit = 1.0 if self.comply[r] else 0.0
             enforced = p["w_enforcement"] * sanction
             u = (base + p["w_norm"] * self.attachment * signal[r]
                  + p["w_habit"] * (2.0 * habit - 1.0) - p["w_cost"] * cost
@@ -122,6 +139,13 @@ class Villager(mesa.Agent):
             self.voluntary[r] = draw < _sigma(u - enforced)
             self.cost.append(cost)
             self.kept.append(self.comply[r])
+        mem = p["habit_memory"]
+        if mem > 0:  # habit as a decaying stock
+            if self.habit is None:
+                self.habit = [1.0 if c else 0.0 for c in self.comply]
+            else:
+                self.habit = [mem * h + (1.0 - mem) * (1.0 if c else 0.0)
+                              for h, c in zip(self.habit, self.comply)]
 
         # enforcement (one encounter per villager per step)
         self.deterrence *= 1.0 - p["deterrence_decay"]
@@ -133,7 +157,7 @@ class Villager(mesa.Agent):
             detected = hit = False
             for r in range(k):
                 draw = rng.random()
-                pdet = m.detect[self.township][r]
+                pdet = m.detect[self.township][r] * self.shield
                 if not self.kept[r] and draw < pdet:
                     detected = True
                 if self.kept[r] and draw < pdet * m.arbitrariness:
@@ -212,9 +236,11 @@ class MesaReference(mesa.Model):
         self._conflicts(vec)
         arb = p["arbitrariness"]
         if p["mech_fragmentation"]:
-            arb += p["fragmentation_arbitrariness"] * equations.fragmentation_index(
-                p["n_departments"], p["coordination"])
-        self.arbitrariness = min(arb, 1.0)
+            units = equations.issuing_units(p["n_departments"], p["bureaus"])
+            arb += (p["fragmentation_arbitrariness"]
+                    * equations.fragmentation_index(units, p["coordination"])
+                    * (1.0 - p["joint_enforcement"]))
+        self.arbitrariness = min(arb, 1.0) * (1.0 - p["grid_management"])
         self.rows: list[dict[str, float]] = []
 
     def _conflicts(self, vec) -> None:

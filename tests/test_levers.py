@@ -25,7 +25,7 @@ def test_every_instrument_lever_is_in_the_table():
                    "key_person_management", "evaluation_stability", "fiscal_dependence",
                    "social_credit", "service_coverage", "assistance_review",
                    "targeting_accuracy", "participation", "village_compact", "compact_rate",
-                   "cooptation", "enforcement", "township_capacity", "county_capacity"}
+                   "cooptation", "enforcement", "township_capacity", "county_capacity", "elections"}
     assert instruments <= moved
     for lv in levers.LEVERS:
         for k, value in lv.settings.items():
@@ -96,3 +96,15 @@ def test_the_interval_is_scipys_bca_bootstrap(d):
     ref = stats.bootstrap((d,), np.mean, confidence_level=0.95, n_resamples=2000,
                           method="BCa", rng=np.random.default_rng(3)).confidence_interval
     assert (low, high) == (ref.low, ref.high)
+
+
+def test_a_lever_in_a_context_is_compared_with_the_baseline_in_that_context():
+    """Compensation needs a campaign: its baseline is the county with the campaign. A lever
+    that changes nothing there has effect 0 although the campaign itself changes results."""
+    same = levers.Lever("nothing, in a campaign", "", {"compensation": 0.0},
+                        context={"campaign": True, "campaign_start": 0})
+    campaign = levers.Lever("campaign", "", {"campaign": True, "campaign_start": 0})
+    t = levers.lever_table([same, campaign], seeds=range(3), steps=8, base=SMALL, workers=1)
+    assert (t.loc[t["lever"] == same.name, "effect"] == 0).all()
+    assert (t.loc[t["lever"] == campaign.name, "effect"] != 0).any()
+    assert set(t.loc[t["lever"] == same.name, "context"]) == {"campaign=True, campaign_start=0"}

@@ -81,7 +81,7 @@ def test_every_mechanism_has_a_switch():
         "mech_fragmentation", "mech_transmission", "mech_discretion", "mech_enforcement",
         "mech_graduated", "mech_informal", "mech_habit", "mech_legitimacy", "mech_contention",
         "mech_services", "mech_participation", "mech_pairwise_conflict", "mech_interception",
-        "mech_state_response", "mech_trust_levels"}
+        "mech_state_response", "mech_trust_levels", "mech_cadres"}
 
 
 def test_legitimacy_off_keeps_it_fixed():

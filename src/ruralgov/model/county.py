@@ -84,7 +84,9 @@ class RuralGovernanceModel(mesa.Model):
             p["n_townships"] = population.n_townships
         self.population = population
         self.structure = initialise.structure(rng, population, p)
-        self.villagers = initialise.villagers(rng, population, p)
+        self.villagers = initialise.villagers(
+            rng, population, p,
+            self.structure.lineage_strength if p["lineage_strength_sd"] > 0 else None)
         self.rules = initialise.rules(rng, population, p)
         self.cache = Cache()
         self.townships, self.departments = initialise.governments(self)

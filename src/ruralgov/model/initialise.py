@@ -50,6 +50,10 @@ def structure(rng: np.random.Generator, pop: Population, p: dict[str, Any]) -> S
     ties = Ties(pop.adjacency, pop.elder, p["elder_weight"])
     pop.adjacency = ties.adjacency  # canonical CSR, shares indices with the weights
     township_size = np.bincount(pop.township, minlength=pop.n_townships)
+    strength = np.ones(pop.n_villages, dtype=F32)
+    if p["lineage_strength_sd"] > 0:  # lineages stronger in some villages than in others
+        strength = np.clip(rng.spawn(1)[0].normal(1.0, p["lineage_strength_sd"],
+                                                  pop.n_villages), 0.0, 2.0).astype(F32)
     colours = ([(c, ties.row_block(c)) for c in colour_classes(ties.adjacency, rng)]
                if p["random_sequential"] else [])
     return Structure(
@@ -60,14 +64,17 @@ def structure(rng: np.random.Generator, pop: Population, p: dict[str, Any]) -> S
         weights=ties.weights, isolated=np.flatnonzero(~ties.has_neighbours),
         township_sorted=bool(np.all(np.diff(pop.township) >= 0) and np.all(township_size > 0)),
         township_start=np.concatenate([[0], np.cumsum(township_size)[:-1]]),
+        lineage_strength=strength,
         blocks=[slice(a, min(a + BLOCK, n)) for a in range(0, n, BLOCK)], colours=colours)
 
 
-def villagers(rng: np.random.Generator, pop: Population, p: dict[str, Any]) -> Villagers:
+def villagers(rng: np.random.Generator, pop: Population, p: dict[str, Any],
+              strength: np.ndarray | None = None) -> Villagers:
     """Villager attributes from field data where given, else drawn (ODD 5.1); grievance starts
     at the steady state of the hardship inflow. Trust in the township and in higher levels
     (with ``mech_trust_levels``) are drawn from a generator spawned from the model's, so the
-    other draws are the same with or without them."""
+    other draws are the same with or without them. ``strength`` (per village, when lineage
+    strength varies) scales attachment."""
     n, attrs = pop.n, pop.attributes
     # the draws are made whether or not field data supply the attribute, so that the
     # villagers' other draws do not depend on which attributes the data have
@@ -89,9 +96,7 @@ def villagers(rng: np.random.Generator, pop: Population, p: dict[str, Any]) -> V
         trust_local, trust_upper = legitimacy.copy(), legitimacy.copy()
     grievance = np.clip(hardship * (1.0 - legitimacy) * p["hardship_grievance"]
                         / max(p["grievance_decay"], 0.01), 0.0, 1.0).astype(F32)
-    if p["lineage_strength_sd"] > 0:  # lineages stronger in some villages than in others
-        strength = np.clip(rng.spawn(1)[0].normal(1.0, p["lineage_strength_sd"],
-                                                  pop.n_villages), 0.0, 2.0)
+    if strength is not None:  # strong lineages, attached villagers
         attachment = np.clip(attachment * strength[pop.village], 0.0, 1.0).astype(F32)
     return Villagers(
         hardship=hardship, hardship_base=hardship.copy(), risk_aversion=risk,

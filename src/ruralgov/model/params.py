@@ -251,6 +251,27 @@ PARAMS: tuple[Param, ...] = (
     _p("campaign_draw", 0.3, "float", 0, 1, "share", "schedule", "uncertainty",
        "Share of routine enforcement effort a running campaign draws away (运动式治理 "
        "crowds out routine work)."),
+    _p("mech_cadres", True, "bool", None, None, "on/off", "township_plan", "switch",
+       "Village cadres (村干部) between the township and villagers (Oi & Rozelle 2000): "
+       "cadres who answer to villagers soften enforcement in their village, carry grievances "
+       "up (cases opened earlier) and mediate disputes; to whom they answer depends on "
+       "elections and on how strong the village's lineages are (Tsai 2007). Off: the first "
+       "form (the township reaches villagers directly)."),
+    _p("elections", 0.3, "float", 0, 1, "share", "township_plan", "lever",
+       "How far village cadres answer to villagers rather than to the township (村民自治, "
+       "换届选举: 0 appointed in effect, 1 fully accountable to villagers).", "村民自治"),
+    _p("lineage_accountability", 0.5, "float", 0, 2, "share", "township_plan", "uncertainty",
+       "How much a village's lineage strength (above or below 1) holds its cadres to "
+       "villagers informally (Tsai 2007)."),
+    _p("cadre_shield", 0.3, "float", 0, 1, "share", "township_plan", "uncertainty",
+       "Share by which cadres answering fully to villagers soften enforcement in their "
+       "village."),
+    _p("cadre_voice", 0.3, "float", 0, 1, "share", "petitions", "uncertainty",
+       "Share of the petition threshold below which cadres answering fully to villagers "
+       "carry grievances up to the township."),
+    _p("cadre_mediation", 0.3, "float", 0, 1, "probability", "disputes", "uncertainty",
+       "Chance that a cadre answering fully to villagers settles a dispute brought to the "
+       "formal channel in the village (调解), without using township capacity."),
     _p("mech_discretion", True, "bool", None, None, "on/off", "discretion", "switch",
        "Discretion fits rules to need (aligned townships) or becomes deviation "
        "(self-interested ones)."),
@@ -542,7 +563,7 @@ GENERATOR: tuple[str, ...] = (
 FIRST_FORMS: dict[str, Any] = {
     "mech_pairwise_conflict": False, "misrouting": 0.0, "mech_interception": False,
     "responsiveness_budget": True, "mech_state_response": False, "mech_trust_levels": False,
-    "campaign_draw": 0.0, "hardship_shock": 0.0, "habit_memory": 0.0,
+    "campaign_draw": 0.0, "hardship_shock": 0.0, "habit_memory": 0.0, "mech_cadres": False,
 }
 
 #: The mechanism switches of docs/hypotheses.md section 5, in ODD order.

@@ -58,6 +58,8 @@ class Structure:
     township_sorted: bool = _doc("villagers are ordered by township (values reach them by "
                                  "np.repeat instead of a gather)")
     township_start: np.ndarray = _doc("int, T: first villager of each township when sorted")
+    lineage_strength: np.ndarray = _doc("float32, villages: strength of the village's lineages "
+                                        "(1 unless lineage_strength_sd > 0)")
     blocks: list = _doc("slices of villagers whose K x block temporaries stay in cache")
     colours: list = _doc("random-sequential updating: independent sets of a graph colouring "
                          "with their rows of the counting matrices; empty when synchronous")
@@ -208,6 +210,9 @@ class Scratch:
     dispute_capacity: np.ndarray | None = _doc("T: disputes resolved per step", default=None)
     suppress: np.ndarray | None = _doc("float32, T: chance of suppressing a petition",
                                        default=None)
+    cadre_orientation: np.ndarray | None = _doc("float32, villages: how far cadres answer to "
+                                                "villagers (0 with mech_cadres off)",
+                                                default=None)
     detect: np.ndarray | None = _doc("float32, T x K: detection probability", default=None)
     # informal_signal / compliance_decision (read by enforcement, update_grievance, observer)
     signal: np.ndarray | None = _doc("float32, K x N: informal norm toward each rule",

@@ -31,12 +31,15 @@ __all__ = ["Lever", "LEVERS", "OUTCOMES", "lever_table", "markdown", "document"]
 
 @dataclass(frozen=True)
 class Lever:
-    """One instrument or lever: its name, the settings that switch it on (relative to the
-    baseline county) and the instrument it stands for."""
+    """One instrument or lever: its name, the instrument it stands for, the settings that
+    switch it on, and the context both it and its baseline run in."""
 
     name: str
     instrument: str
     settings: dict[str, Any] = field(default_factory=dict)
+    #: settings both the lever's runs and its baseline's have (e.g. a campaign, for
+    #: compensation): the effect is measured against the baseline county with them
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 LEVERS: tuple[Lever, ...] = (
@@ -77,12 +80,25 @@ LEVERS: tuple[Lever, ...] = (
           {"targeting_accuracy": 1.0}),
     Lever("participation 0.1 → 0.4", "村民自治 deliberation and self-governance",
           {"participation": 0.4}),
+    Lever("elections 0.3 → 0.9", "换届选举 village cadres answering to villagers",
+          {"elections": 0.9}),
     Lever("village_compact 0 → 0.5", "村规民约 a compact at the start", {"village_compact": 0.5}),
     Lever("compact_rate 0 → 0.2", "村规民约 compacts as an ongoing process",
           {"compact_rate": 0.2}),
     Lever("cooptation 0 → 0.5", "党员联户 co-opting elders", {"cooptation": 0.5}),
     Lever("official_misconduct 0 → 0.3", "官员失范 officials' visible misconduct",
           {"official_misconduct": 0.3}),
+    Lever("inspection_rate 0.05 → 0.2", "隐患排查 more inspection (measures, changes nothing)",
+          {"inspection_rate": 0.2}),
+    Lever("state answer to protest off", "concession or repression → detention only",
+          {"mech_state_response": False}),
+    Lever("concession_k 0.1 → 1", "a state that concedes readily", {"concession_k": 1.0}),
+    Lever("trust above 0.7 → 0.45", "信任 villagers trust higher levels no more than the township",
+          {"trust_upper_initial": 0.45}),
+    Lever("campaign on", "三改一拆, 拆违 a demolition campaign (steps 51–100)",
+          {"campaign": True}),
+    Lever("compensation 0 → 0.8", "征地补偿 compensation, in a campaign",
+          {"compensation": 0.8}, context={"campaign": True}),
 )
 """Every instrument of docs/ODD.md §8.2 and the headline levers, moved one at a time from the
 baseline county's value."""
@@ -121,7 +137,9 @@ def lever_table(levers: Iterable[Lever] = LEVERS, seeds: Iterable[int] = range(1
     levers, seeds = tuple(levers), tuple(seeds)
     window = window or (steps // 2 + 1, steps)
     base = dict(base or {})
-    settings = [dict(base)] + [{**base, **lv.settings} for lv in levers]
+    contexts = list(dict.fromkeys(_key(lv.context) for lv in levers)) or [()]
+    settings = ([{**base, **dict(c)} for c in contexts]
+                + [{**base, **lv.context, **lv.settings} for lv in levers])
     tasks = [(s, seed, steps, window) for s in settings for seed in seeds]
     workers = workers or min(len(tasks), os.cpu_count() or 1)
     if workers > 1:
@@ -137,19 +155,25 @@ def lever_table(levers: Iterable[Lever] = LEVERS, seeds: Iterable[int] = range(1
             results.append(_run(t))
             if progress:
                 progress(i + 1, len(tasks))
-    n = len(seeds)
-    baseline = pd.DataFrame(results[:n])
+    n, nc = len(seeds), len(contexts)
+    baselines = {c: pd.DataFrame(results[i * n:(i + 1) * n]) for i, c in enumerate(contexts)}
     rows = []
     for j, lv in enumerate(levers):
-        moved = pd.DataFrame(results[(j + 1) * n:(j + 2) * n])
+        baseline = baselines[_key(lv.context)]
+        moved = pd.DataFrame(results[(nc + j) * n:(nc + j + 1) * n])
         for m in OUTCOMES:
             d = (moved[m] - baseline[m]).to_numpy()
             low, high = _interval(d, seed=j)
             rows.append({"lever": lv.name, "instrument": lv.instrument, "outcome": m,
+                         "context": ", ".join(f"{k}={v}" for k, v in lv.context.items()),
                          "baseline": float(baseline[m].mean()), "effect": float(d.mean()),
                          "low": low, "high": high, "seeds": n,
                          "clear": bool(low > 0 or high < 0)})
     return pd.DataFrame(rows)
+
+
+def _key(context: dict[str, Any]) -> tuple:
+    return tuple(sorted(context.items()))
 
 
 def _cell(row: pd.Series) -> str:
@@ -167,8 +191,12 @@ def markdown(table: pd.DataFrame) -> str:
     rows = [header, "|---|---|" + "---|" * len(OUTCOMES)]
     for lever, g in table.groupby("lever", sort=False):
         cells = [_cell(g[g["outcome"] == m].iloc[0]) for m in OUTCOMES]
-        rows.append(f"| {lever} | {g['instrument'].iloc[0]} | " + " | ".join(cells) + " |")
-    base = table.drop_duplicates("outcome").set_index("outcome")["baseline"]
+        context = g["context"].iloc[0]
+        where = f" (against the baseline with {context})" if context else ""
+        rows.append(f"| {lever} | {g['instrument'].iloc[0]}{where} | " + " | ".join(cells)
+                    + " |")
+    base = (table[table["context"] == ""].drop_duplicates("outcome")
+            .set_index("outcome")["baseline"])
     rows.append("| *baseline mean* | | " + " | ".join(
         f"*{base[m]:.3f}*" if abs(base[m]) < 5 else f"*{base[m]:.1f}*" for m in OUTCOMES)
         + " |")
@@ -184,11 +212,13 @@ def document(table: pd.DataFrame, steps: int, window: tuple[int, int]) -> str:
 
 Each row moves one instrument or lever of the baseline county (2 000 villagers, docs/ODD.md
 §8.2) from its baseline value and runs {steps} steps (months) on seeds 0–{n - 1}, the same
-seeds as the baseline itself. Each cell is the effect on the outcome's mean over steps
-{window[0]}–{window[1]} — the lever's run minus the baseline's, averaged over the {n} paired
-seeds — with a 95 % BCa bootstrap interval (`scipy.stats.bootstrap`); **bold** where the
-interval excludes 0. Counts (petitions, escalations, protesters) are per step in the whole
-county; compliance, legitimacy and trust are shares and means in [0, 1].
+seeds as the baseline itself (a row that needs a context, such as compensation a campaign,
+is compared with the baseline county in that context). Each cell is the effect on the
+outcome's mean over steps {window[0]}–{window[1]} — the lever's run minus the baseline's,
+averaged over the {n} paired seeds — with a 95 % BCa bootstrap interval
+(`scipy.stats.bootstrap`); **bold** where the interval excludes 0. Counts (petitions,
+escalations, protesters) are per step in the whole county; compliance, legitimacy and trust
+are shares and means in [0, 1].
 
 Read it as "at the baseline, moving this one lever does this": effects can differ in another
 county and levers interact — that is what the sweeps (`experiments/`) are for. An instrument

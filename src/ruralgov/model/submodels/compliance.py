@@ -88,6 +88,9 @@ def compliance_decision(model: RuralGovernanceModel, s: Scratch) -> None:
     p, r, st, v = model.p, model.rules, model.structure, model.villagers
     n, k = st.n, r.k
     s.p_detect = st.to_villagers(s.detect)  # K x N; read by enforcement too
+    if p["mech_cadres"] and p["cadre_shield"] > 0:  # cadres answering to villagers shield them
+        shield = F32(1.0) - F32(p["cadre_shield"]) * s.cadre_orientation
+        s.p_detect *= shield[st.village]
     s.cost_scale = (v.cost_multiplier * (1.0 - st.to_villagers(s.fit))
                     * (0.5 + v.effective_hardship))
     key = (r.active.tobytes(), p["mech_fragmentation"], p["coordination"],

@@ -59,6 +59,9 @@ def _file_petitions(model: RuralGovernanceModel, s: Scratch) -> np.ndarray:
     weighted neighbours are aggrieved too. Returns those who go over the township's head."""
     p, v, st, tally = model.p, model.villagers, model.structure, s.tally
     threshold = p["petition_threshold"] * (1.0 - p["grid_early"] * p["grid_management"])
+    if p["mech_cadres"] and p["cadre_voice"] > 0:  # cadres carry grievances up
+        voice = F32(1.0) - F32(p["cadre_voice"]) * s.cadre_orientation
+        threshold = F32(threshold) * voice[st.village]
     aggrieved = v.grievance > threshold
     new = aggrieved & (v.pet_age < 0) & ~v.protesting & (v.detained_for == 0)
     if p["mech_interception"]:

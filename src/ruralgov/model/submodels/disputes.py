@@ -24,13 +24,15 @@ def disputes(model: RuralGovernanceModel, s: Scratch) -> None:
     """Everyday disputes go to the township or to the elders (substitution, 制度权威替代;
     ODD 7.12).
 
-    P(formal) = logistic(wL(2L - 1) - wA(2a - 1) + wS * elders' mean stance). The township
-    resolves formal disputes up to its dispute capacity; unresolved ones fall back to the
-    elders. Informal resolution strengthens norm attachment, formal resolution weakens it.
+    P(formal) = logistic(wL(2L - 1) - wA(2a - 1) + wS * elders' mean stance). A village cadre
+    who answers to villagers settles some formal disputes in the village (cadre_mediation x
+    orientation; mech_cadres); the township resolves the rest up to its dispute capacity;
+    unresolved ones fall back to the elders. Informal resolution strengthens norm
+    attachment, formal resolution weakens it.
 
     Reads: ``effective_hardship``, ``legitimacy``, ``attachment``, ``rules.stance``,
-    ``rules.active``; scratch ``dispute_capacity``, ``handled``. Writes: ``attachment``; scratch
-    ``gains``, ``losses``, ``handled``, ``tally``."""
+    ``rules.active``; scratch ``dispute_capacity``, ``handled``, ``cadre_orientation``.
+    Writes: ``attachment``; scratch ``gains``, ``losses``, ``handled``, ``tally``."""
     p, v, st, r = model.p, model.villagers, model.structure, model.rules
     rng = model.rng
     rate = np.minimum(F32(p["dispute_rate"]) * (F32(0.5) + v.effective_hardship), F32(1.0))
@@ -45,6 +47,12 @@ def disputes(model: RuralGovernanceModel, s: Scratch) -> None:
     else:
         formal = np.ones(idx.size, dtype=bool)
     f_idx = idx[formal]
+    mediated = np.empty(0, dtype=np.int64)
+    if p["mech_cadres"] and p["cadre_mediation"] > 0:  # the village cadre settles some (调解)
+        chance = p["cadre_mediation"] * s.cadre_orientation[st.village[f_idx]]
+        by_cadre = rng.random(f_idx.size) < chance
+        mediated, f_idx = f_idx[by_cadre], f_idx[~by_cadre]
+        s.gains[mediated] += F32(p["dispute_gain"])
     tw = st.township[f_idx]
     count = np.bincount(tw, minlength=st.n_townships)
     resolve_p = np.minimum(np.divide(s.dispute_capacity, count, out=np.zeros(st.n_townships),
@@ -63,8 +71,9 @@ def disputes(model: RuralGovernanceModel, s: Scratch) -> None:
         np.clip(v.attachment, 0.0, 1.0, out=v.attachment)
     else:
         ir = np.empty(0, dtype=np.int64)
-    total = fr.size + ir.size
-    s.tally.update({"disputes": int(idx.size), "disputes_formal": int(f_idx.size),
-                    "disputes_resolved_formally": int(fr.size),
+    total = fr.size + mediated.size + ir.size
+    s.tally.update({"disputes": int(idx.size),
+                    "disputes_formal": int(f_idx.size + mediated.size),
+                    "disputes_resolved_formally": int(fr.size + mediated.size),
                     "disputes_resolved_informally": int(ir.size),
                     "substitution_index": ir.size / total if total else float("nan")})

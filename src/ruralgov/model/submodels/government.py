@@ -52,8 +52,12 @@ def township_plan(model: RuralGovernanceModel, s: Scratch) -> None:
     campaign runs it draws campaign_draw of the effort from the routine rules (ODD 7.2).
 
     Reads: the townships' ``self_interest`` and ``pressure``; scratch ``enforcement_now``.
+    Village cadres (mech_cadres) answer to villagers as far as elections and, through
+    lineage_accountability, the village's lineage strength make them.
+
     Writes: the townships' plans; scratch ``fidelity``, ``effort``, ``fit``, ``deviation``,
-    ``petition_capacity``, ``dispute_capacity``, ``suppress``, ``detect``."""
+    ``petition_capacity``, ``dispute_capacity``, ``suppress``, ``detect``,
+    ``cadre_orientation``."""
     ts = model.townships
     for t in ts:
         t.plan()
@@ -64,6 +68,13 @@ def township_plan(model: RuralGovernanceModel, s: Scratch) -> None:
     s.petition_capacity = np.array([t.petition_capacity for t in ts])
     s.dispute_capacity = np.array([t.dispute_capacity for t in ts])
     s.suppress = np.array([t.suppress_probability for t in ts], dtype=F32)
+    st = model.structure
+    if model.p["mech_cadres"]:  # to whom village cadres answer: elections, lineages
+        s.cadre_orientation = np.clip(
+            model.p["elections"] + model.p["lineage_accountability"]
+            * (st.lineage_strength - 1.0), 0.0, 1.0).astype(F32)
+    else:
+        s.cadre_orientation = np.zeros(st.n_villages, dtype=F32)
     p, r = model.p, model.rules
     if p["mech_enforcement"]:
         s.detect = (s.enforcement_now[None, :] * (s.fidelity * s.effort)[:, None]).astype(F32)
