@@ -186,7 +186,8 @@ def test_page_scenario_control_step_play_offline(browser, server):
     _shot(page, "1-single-baseline")
     # pick a scenario, move a control, apply: the story and the change are shown
     page.locator(".v-select").filter(has_text="Scenario").first.click()
-    page.locator(".v-menu__content .v-list-item").filter(has_text="fragmented").click()
+    # scenarios are listed by title
+    page.locator(".v-menu__content .v-list-item").filter(has_text="Fragmented departments").click()
     page.get_by_text("Fragmentation 条块分割").click()
     slider = page.get_by_text("Coordination between departments (部门协同)").first.locator(
         "xpath=following::*[@role='slider'][1]")
@@ -262,7 +263,13 @@ def test_chinese_labels(browser):
         page.goto(url, wait_until="networkidle", timeout=90_000)
         page.get_by_text("乡村治理模拟").first.wait_for(timeout=90_000)
         page.get_by_text("制度权威").first.wait_for(timeout=60_000)
-        page.get_by_text("条块分割").first.click()
+        # the scenario's title and story in Chinese, and the scenarios listed by Chinese title
+        page.get_by_text("一个普通的县：四个乡镇、二十个村").first.wait_for(timeout=60_000)
+        assert "An ordinary county" not in page.content()
+        page.locator(".v-select").first.click()
+        items = page.locator(".v-menu__content .v-list-item")
+        items.filter(has_text="条块分割（文件打架）").click()
+        page.get_by_text("条块分割", exact=True).first.click()
         page.get_by_text("部门协同程度").first.wait_for(timeout=60_000)
         assert "Coordination between departments" not in page.content()
         _shot(page, "5-chinese")

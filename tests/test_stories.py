@@ -4,6 +4,7 @@ message naming the file and the field."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,17 @@ def test_every_scenario_but_the_baseline_says_what_to_watch():
         if sc.name != "baseline":
             assert sc.watch, f"{sc.name}: the story has no watch claims"
             assert "watch" in sc.story.lower(), sc.name
+            assert "观察" in sc.story_zh, sc.name  # 请观察: the Chinese story says it too
+
+
+def test_every_scenario_has_a_chinese_title_and_story():
+    for sc in list_scenarios():
+        title, story = sc.text("zh")
+        assert title == sc.title_zh and story == sc.story_zh, sc.name
+        assert re.search(r"[\u4e00-\u9fff]{2,}", title), sc.name
+        assert len(re.findall(r"[\u4e00-\u9fff]", story)) > 40, sc.name
+        assert " " not in story.strip(), sc.name  # lines joined without spaces
+        assert not re.search(r"[A-Za-z]{4,}", story), sc.name
 
 
 def test_every_story_claim_holds_over_ten_seeds(results):
@@ -83,3 +95,11 @@ def test_a_malformed_claim_is_one_clear_message(tmp_path, watch, needle):
         load_scenario(f)
     msg = str(err.value)
     assert str(f) in msg and needle in msg, msg
+
+
+def test_a_chinese_block_without_its_story_is_one_clear_message(tmp_path):
+    f = tmp_path / "zh.yaml"
+    f.write_text("title: t\nstory: s\nzh:\n  title: 标题\nparameters: {}\n")
+    with pytest.raises(InputError) as err:
+        load_scenario(f)
+    assert str(f) in str(err.value) and "zh.story" in str(err.value), str(err.value)

@@ -14,6 +14,10 @@ A scenario is YAML, loaded with ``yaml.safe_load`` only (files are data):
     network:              # optional field data instead of the generated county
       villagers: villagers.csv   # paths relative to this file
       edges: edges.csv           # or  graphml: county.graphml
+    zh:                   # optional: the title and story in Chinese (a literal block: the
+      title: 条块分割（文件打架）   # lines are joined without spaces)
+      story: |
+        八个县级部门向同一批乡镇发文……
     watch:                # optional: what the story claims, checked by `ruralgov stories`
       - {measure: compliance, expect: lower, than: baseline, steps: [1, 12]}
       - {measure: legitimacy_mean, expect: falls, from: [1, 12], steps: [85, 96]}
@@ -92,6 +96,12 @@ class _WatchFile(pydantic.BaseModel):
         return self
 
 
+class _Translation(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1)
+    story: str = Field(min_length=1)
+
+
 class _ScenarioFile(pydantic.BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1)
@@ -101,6 +111,7 @@ class _ScenarioFile(pydantic.BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     network: _Network | None = None
     watch: list[_WatchFile] = Field(default_factory=list, max_length=50)
+    zh: _Translation | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,15 @@ class Scenario:
     network_sha256: dict[str, str] = field(default_factory=dict)
     #: what the story claims, checked over seeds by ``ruralgov stories``
     watch: list[Watch] = field(default_factory=list)
+    #: the title and story in Chinese (the ``zh`` block), "" if the file has none
+    title_zh: str = ""
+    story_zh: str = ""
+
+    def text(self, lang: str = "en") -> tuple[str, str]:
+        """(title, story) in ``lang`` ("en" or "zh"; English where there is no Chinese)."""
+        if lang == "zh" and self.title_zh:
+            return self.title_zh, self.story_zh
+        return self.title, self.story
 
     def check_inputs(self) -> None:
         """Raise [`InputError`][ruralgov.model.schema.InputError] if a field-data file has
@@ -330,7 +350,10 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
                     steps=spec.steps, seed=spec.seed, parameters=params, path=path,
                     sha256=hashlib.sha256(raw).hexdigest(), network=network,
                     network_sha256={k: file_sha256(f) for k, f in (network or {}).items()},
-                    watch=_watch(spec, path))
+                    watch=_watch(spec, path),
+                    title_zh=spec.zh.title.strip() if spec.zh else "",
+                    story_zh="".join(line.strip() for line in spec.zh.story.splitlines())
+                    if spec.zh else "")
 
 
 def _watch(spec: _ScenarioFile, path: Path) -> list[Watch]:

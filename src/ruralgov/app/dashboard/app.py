@@ -72,14 +72,18 @@ def Settings(title: str, scenario: solara.Reactive, values: solara.Reactive):
     names = _scenario_names()
     if scenario.value not in names:  # a scenario file given by path
         names = [scenario.value, *names]
+    # listed by title in the page's language (a file given by path: by its name)
+    label = {n: _story(n)[0] if n in _scenario_names() else n for n in names}
+    by_label = {v: k for k, v in label.items()}
 
-    def pick(name):
+    def pick(chosen):
+        name = by_label.get(chosen, chosen)
         scenario.set(name)
         values.set(scenario_settings(name))
 
     with solara.Card(title):
-        solara.Select(label=t("scenario", LANG), value=scenario.value, values=names,
-                      on_value=pick)
+        solara.Select(label=t("scenario", LANG), value=label[scenario.value],
+                      values=[label[n] for n in names], on_value=pick)
         Control("n_villagers", values.value["n_villagers"],
                 lambda v: values.set({**values.value, "n_villagers": v}))
         for (en, zh), items in CONTROL_GROUPS:
@@ -92,8 +96,8 @@ def Settings(title: str, scenario: solara.Reactive, values: solara.Reactive):
 
 @functools.lru_cache(maxsize=64)
 def _story(name: str) -> tuple[str, str]:
-    sc = load_scenario(name)
-    return sc.title, " ".join(sc.story.split())
+    title, story = load_scenario(name).text(LANG)
+    return title, story if LANG == "zh" else " ".join(story.split())
 
 
 @functools.lru_cache(maxsize=1)
