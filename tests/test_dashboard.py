@@ -272,6 +272,9 @@ def test_chinese_labels(browser):
         page.get_by_text("条块分割", exact=True).first.click()
         page.get_by_text("部门协同程度").first.wait_for(timeout=60_000)
         assert "Coordination between departments" not in page.content()
+        for english in ("SINGLE", "COMPARE", "Single", "Compare", "villagers"):
+            assert english not in page.inner_text("body"), english
+        page.get_by_text("第 0 期 · 随机种子").first.wait_for(timeout=60_000)
         _shot(page, "5-chinese")
         assert outside == []
         page.close()

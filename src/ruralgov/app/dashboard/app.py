@@ -148,9 +148,9 @@ def Views(model, mode: str):
         log.current = log.current[:60]
         seen.current = first.steps
 
-    solara.Text(f"{t('step', LANG)} {first.steps} · seed {first.seed}"
-                + (f" · {first.n_villagers:,} villagers" if LANG != "zh"
-                   else f" · 村民{first.n_villagers:,}人"),
+    solara.Text(f"Step {first.steps} · seed {first.seed} · {first.n_villagers:,} villagers"
+                if LANG != "zh" else
+                f"第 {first.steps} 期 · 随机种子 {first.seed} · 村民{first.n_villagers:,}人",
                 style={"font-weight": "bold", "font-size": "1.1em"})
     # figures are drawn once per step and model, not on every change of a control
     key = (tuple(id(m) for m in models.values()), first.steps)
@@ -234,8 +234,9 @@ def Page():
     with solara.AppBar():
         solara.AppBarTitle(t("title", LANG))
     with solara.Sidebar():
-        solara.ToggleButtonsSingle(value=mode.value, values=["single", "compare"],
-                                   on_value=set_mode)
+        modes = {t("single", LANG): "single", t("compare", LANG): "compare"}
+        solara.ToggleButtonsSingle(value=t(mode.value, LANG), values=list(modes),
+                                   on_value=lambda label: set_mode(modes[label]))
         with solara.Card():
             ModelController(model, model_parameters=params, play_interval=play_interval,
                             render_interval=render_interval, use_threads=use_threads)
