@@ -459,3 +459,10 @@ def test_cadres_answering_fully_to_villagers_mediate_every_formal_dispute():
     s = run(5, 0, elections=1.0, cadre_mediation=1.0, dispute_rate=0.2).series()
     assert (s["disputes_formal"] > 0).all()
     assert (s["disputes_resolved_formally"] == s["disputes_formal"]).all()
+
+
+def test_self_interested_cadres_serve_neither_side_and_cost_legitimacy():
+    own = run(1, 0, elections=1.0, cadre_self_interest=0.6)
+    assert np.allclose(own.scratch.cadre_orientation, 0.4, atol=1e-6)
+    assert (mean_over_seeds("legitimacy_mean", 30, 10, cadre_self_interest=1.0)
+            < mean_over_seeds("legitimacy_mean", 30, 10)).all()

@@ -263,6 +263,10 @@ PARAMS: tuple[Param, ...] = (
     _p("lineage_accountability", 0.5, "float", 0, 2, "share", "township_plan", "uncertainty",
        "How much a village's lineage strength (above or below 1) holds its cadres to "
        "villagers informally (Tsai 2007)."),
+    _p("cadre_self_interest", 0.0, "float", 0, 1, "0-1", "township_plan", "uncertainty",
+       "Village cadres' own interests (截留, 优亲厚友): serving themselves, they serve neither "
+       "side (their orientation's shield, voice and mediation shrink by this share) and their "
+       "villagers lose deviation_loss x this legitimacy per step."),
     _p("cadre_shield", 0.3, "float", 0, 1, "share", "township_plan", "uncertainty",
        "Share by which cadres answering fully to villagers soften enforcement in their "
        "village."),

@@ -73,6 +73,8 @@ def update_legitimacy(model: RuralGovernanceModel, s: Scratch) -> None:
         s.losses_upper += F32(p["conflict_loss"]) * cache.exposure  # the county's directives
         s.tally["conflict_exposure"] = cache.exposure_mean
     s.losses += F32(p["deviation_loss"]) * st.to_villagers(s.deviation)
+    if p["mech_cadres"] and p["cadre_self_interest"] > 0:  # cadres serving themselves
+        s.losses += F32(p["deviation_loss"] * p["cadre_self_interest"])
     s.losses += F32(p["misconduct_loss"] * s.misconduct)
     if not p["mech_legitimacy"]:
         return

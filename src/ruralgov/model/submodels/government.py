@@ -53,7 +53,8 @@ def township_plan(model: RuralGovernanceModel, s: Scratch) -> None:
 
     Reads: the townships' ``self_interest`` and ``pressure``; scratch ``enforcement_now``.
     Village cadres (mech_cadres) answer to villagers as far as elections and, through
-    lineage_accountability, the village's lineage strength make them.
+    lineage_accountability, the village's lineage strength make them, less the share
+    cadre_self_interest they serve themselves.
 
     Writes: the townships' plans; scratch ``fidelity``, ``effort``, ``fit``, ``deviation``,
     ``petition_capacity``, ``dispute_capacity``, ``suppress``, ``detect``,
@@ -70,9 +71,10 @@ def township_plan(model: RuralGovernanceModel, s: Scratch) -> None:
     s.suppress = np.array([t.suppress_probability for t in ts], dtype=F32)
     st = model.structure
     if model.p["mech_cadres"]:  # to whom village cadres answer: elections, lineages
-        s.cadre_orientation = np.clip(
+        s.cadre_orientation = (np.clip(
             model.p["elections"] + model.p["lineage_accountability"]
-            * (st.lineage_strength - 1.0), 0.0, 1.0).astype(F32)
+            * (st.lineage_strength - 1.0), 0.0, 1.0)
+            * (1.0 - model.p["cadre_self_interest"])).astype(F32)  # serving themselves
     else:
         s.cadre_orientation = np.zeros(st.n_villages, dtype=F32)
     p, r = model.p, model.rules
