@@ -48,7 +48,11 @@ def test_controls_are_levers_of_the_registry_with_both_languages():
         assert n in REGISTRY
         assert control_label(n, "en") != control_label(n, "zh")
     for key in ("coordination", "responsiveness", "self_interest", "discretion",
-                "norm_compatibility", "campaign", "enforcement"):
+                "norm_compatibility", "campaign", "enforcement",
+                # the second generation's instruments, for "what if we used X?"
+                "one_window", "joint_enforcement", "grid_management", "bureaus",
+                "priority_handling", "evaluation_stability", "fiscal_dependence",
+                "key_person_management", "social_credit", "compact_rate", "elections"):
         assert key in names
 
 
@@ -198,6 +202,7 @@ def test_page_scenario_control_step_play_offline(browser, server):
     page.get_by_role("button", name="Apply and reset").click()
     page.get_by_text("Fragmented departments").first.wait_for(timeout=60_000)
     page.get_by_text("Coordination between departments (部门协同) = 1").wait_for(timeout=60_000)
+    page.get_by_text("= 1.00  (0–1)").first.wait_for(timeout=60_000)  # value and range shown
     _shot(page, "2-fragmented-coordinated")
     # step: the counter and the pictures change
     pics = _images(page)
@@ -271,6 +276,7 @@ def test_chinese_labels(browser):
         items.filter(has_text="条块分割（文件打架）").click()
         page.get_by_text("条块分割", exact=True).first.click()
         page.get_by_text("部门协同程度").first.wait_for(timeout=60_000)
+        page.get_by_text("当前 8（范围 1–20）").first.wait_for(timeout=60_000)  # 发文部门数
         assert "Coordination between departments" not in page.content()
         for english in ("SINGLE", "COMPARE", "Single", "Compare", "villagers"):
             assert english not in page.inner_text("body"), english

@@ -63,6 +63,11 @@ def Control(name: str, value, on_value):
         solara.SliderFloat(label="", value=float(value), min=float(p.lo), max=float(p.hi),
                            step=(float(p.hi) - float(p.lo)) / 100, on_value=on_value,
                            thumb_label=True)
+    # the value and the allowed range, readable from the back of the room
+    shown = f"{value:,}" if p.type == "int" else f"{float(value):.2f}"
+    span = (f"{lo:,}–{hi:,}" if p.type == "int" else f"{float(p.lo):g}–{float(p.hi):g}")
+    solara.Text(f"= {shown}  ({span})" if LANG != "zh" else f"当前 {shown}（范围 {span}）",
+                style={"font-size": "0.8em", "color": "#1565c0"})
     if LANG != "zh":  # the registry's meaning (in English)
         solara.Text(p.doc, style={"font-size": "0.75em", "color": "#607d8b"})
 
