@@ -236,9 +236,9 @@ class MesaReference(mesa.Model):
         self._conflicts(vec)
         arb = p["arbitrariness"]
         if p["mech_fragmentation"]:
-            units = equations.issuing_units(p["n_departments"], p["bureaus"])
             arb += (p["fragmentation_arbitrariness"]
-                    * equations.fragmentation_index(units, p["coordination"])
+                    * equations.fragmentation_index(p["n_departments"], p["coordination"],
+                                                    p["bureaus"])
                     * (1.0 - p["joint_enforcement"]))
         self.arbitrariness = min(arb, 1.0) * (1.0 - p["grid_management"])
         self.rows: list[dict[str, float]] = []

@@ -117,6 +117,8 @@ def test_issuing_units_after_a_merger():
     assert equations.issuing_units(8, 0) == 8
     assert equations.issuing_units(8, 3) == 3
     assert equations.issuing_units(2, 5) == 2
+    assert equations.fragmentation_index(8, 0.0, bureaus=2) == 0.5  # two bureaus
+    assert equations.fragmentation_index(8, 0.0) == 0.875
 
 
 # ----------------------------------------------------------------- effects, over seeds

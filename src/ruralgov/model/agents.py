@@ -80,8 +80,8 @@ class Township(mesa.Agent):
         self.effort = ((1.0 - s) + s * self.pressure) * (1.5 - w)
         welfare = (1.0 - s) * self.capacity * (1.0 - 0.5 * p["fiscal_dependence"])
         if p["mech_fragmentation"] and p["misrouting"] > 0:  # requests at the wrong desk
-            frag = equations.fragmentation_index(
-                equations.issuing_units(p["n_departments"], p["bureaus"]), p["coordination"])
+            frag = equations.fragmentation_index(p["n_departments"], p["coordination"],
+                                                 p["bureaus"])
             welfare *= 1.0 - p["misrouting"] * frag * (1.0 - p["one_window"])
         r = p["responsiveness"]
         if p["responsiveness_budget"]:  # first form: one capacity split

@@ -57,11 +57,14 @@ def any_event_probability(p: np.ndarray, exposed: np.ndarray) -> np.ndarray:
     return np.subtract(np.float32(1.0), np.multiply.reduce(miss, axis=0), dtype=np.float32)
 
 
-def fragmentation_index(n_departments: int, coordination: float) -> float:
-    """F = (D - 1) / D * (1 - coordination): 0 for one department or full coordination."""
+def fragmentation_index(n_departments: int, coordination: float, bureaus: int = 0) -> float:
+    """F = (D - 1) / D * (1 - coordination), D the issuing units (departments, or the bureaus
+    they are merged into, [`issuing_units`][ruralgov.model.equations.issuing_units]): 0 for
+    one issuing unit or full coordination."""
     if n_departments < 1:
         raise ValueError(f"n_departments = {n_departments} must be at least 1")
-    return (n_departments - 1) / n_departments * (1.0 - coordination)
+    d = issuing_units(n_departments, bureaus)
+    return (d - 1) / d * (1.0 - coordination)
 
 
 def local_conflicts(place_draws: np.ndarray, department: np.ndarray, conflict_probability: float,

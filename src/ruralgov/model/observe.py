@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ruralgov.model import equations
 from ruralgov.model.state import Scratch
-from ruralgov.model.submodels.compliance import fragmentation
 
 if TYPE_CHECKING:  # pragma: no cover
     from ruralgov.model.county import RuralGovernanceModel
@@ -171,7 +171,9 @@ TAIL = (
              lambda m, s, r: float(np.mean([t.pressure for t in m.townships]))),
     Reporter("fragmentation_index", "(1 - coordination)(1 - 1/departments), counting "
              "bureaus after a merger; 0 when mech_fragmentation is off",
-             lambda m, s, r: fragmentation(m.p) if m.p["mech_fragmentation"] else 0.0),
+             lambda m, s, r: equations.fragmentation_index(
+                 m.p["n_departments"], m.p["coordination"], m.p["bureaus"])
+             if m.p["mech_fragmentation"] else 0.0),
     Reporter("conflicting_pairs", "pairs of active rules that conflict",
              lambda m, s, r: int(np.triu(s.conflicts).sum())),
     Reporter("campaign_active", "the campaign rule is in force",

@@ -18,8 +18,7 @@ from ruralgov.model.state import F32, Scratch
 if TYPE_CHECKING:  # pragma: no cover
     from ruralgov.model.county import RuralGovernanceModel
 
-__all__ = ["informal_signal", "compliance_decision", "enforcement", "signal_from", "conflicts",
-           "fragmentation"]
+__all__ = ["informal_signal", "compliance_decision", "enforcement", "signal_from", "conflicts"]
 
 
 def informal_signal(model: RuralGovernanceModel, s: Scratch) -> None:
@@ -208,12 +207,6 @@ def _choose(model: RuralGovernanceModel, s: Scratch, cols: slice | np.ndarray,
     r.voluntary[:, cols] = voluntary & live
 
 
-def fragmentation(p: dict) -> float:
-    """The fragmentation index of the issuing departments (bureaus after a merger)."""
-    return equations.fragmentation_index(
-        equations.issuing_units(p["n_departments"], p["bureaus"]), p["coordination"])
-
-
 #: How strongly each outcome of graduated enforcement is remembered (deterrence), by stage.
 FELT = np.array([0.0, 0.3, 0.6, 1.0], dtype=F32)
 
@@ -236,7 +229,9 @@ def enforcement(model: RuralGovernanceModel, s: Scratch) -> None:
         return
     arb = p["arbitrariness"]
     if p["mech_fragmentation"]:
-        arb += (p["fragmentation_arbitrariness"] * fragmentation(p)
+        arb += (p["fragmentation_arbitrariness"]
+                * equations.fragmentation_index(p["n_departments"], p["coordination"],
+                                                p["bureaus"])
                 * (1.0 - p["joint_enforcement"]))
     arb = min(arb, 1.0) * (1.0 - p["grid_management"])
     # each broken rule is detected with its probability, each kept one hit arbitrarily
