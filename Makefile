@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 DEMO_ARGS ?= --seed 1
 
-.PHONY: demo test lint bench paper-quick paper stories levers dashboard docs docs-serve archive venv dev clean-venv
+.PHONY: demo test lint bench paper-quick paper robustness robustness-quick stories levers dashboard docs docs-serve archive venv dev clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,15 @@ paper-quick: $(STAMP)
 ## paper: the same, full profile (about 45 minutes on two cores) -> results/paper/REPORT.md
 paper: $(STAMP)
 	$(VENV)/bin/ruralgov reproduce --profile full
+
+## robustness: every hypothesis re-judged at 200 Latin-hypercube points x 2 root seeds over
+## the uncertain parameters (hours on two cores; resumable) -> results/robustness/ROBUSTNESS.md
+robustness: $(STAMP)
+	$(VENV)/bin/ruralgov robustness
+
+## robustness-quick: the same at 6 points, one root seed (a check of the machinery, minutes)
+robustness-quick: $(STAMP)
+	$(VENV)/bin/ruralgov robustness --profile quick --quiet
 
 ## stories: check every scenario story's claims over 10 seeds (a minute or two)
 ## -> docs/stories.md; exit status 1 if a story claims what the model does not do

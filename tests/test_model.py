@@ -327,15 +327,22 @@ def test_event_summaries_on_a_hand_made_series():
     out = summarise(s)
     assert out["legitimacy_mean_scandal_drop"] == pytest.approx(0.2)
     assert out["legitimacy_mean_fall_half_steps"] == 3  # 0.38 <= 0.40 at the third step
-    assert out["legitimacy_mean_recover_half_steps"] == 20  # 0.30 + 20 * 0.005 = 0.40
-    assert out["legitimacy_mean_hysteresis_steps"] == 17
+    # the recovery clock starts when the scandal ends (step 26: 0.305), not at the lowest
+    # point inside it: 0.30 + 20 * 0.005 = 0.40 at step 45
+    assert out["legitimacy_mean_recover_half_steps"] == 19
+    assert out["legitimacy_mean_hysteresis_steps"] == 16
     assert out["legitimacy_mean_recovered"] == 1.0
+    # the final quarter (steps 46-60) averages 0.44: 0.06 of the 0.2 drop still missing
+    assert out["legitimacy_mean_scandal_persist"] == pytest.approx(0.3)
+    # stationarity of the final window: its second half (steps 54-60) minus its first (46-52)
+    assert out["legitimacy_mean_final_drift"] == pytest.approx(0.04)
+    assert out["compliance_final_drift"] == 0.0
     assert out["compliance_before_withdrawal"] == pytest.approx(0.7)
     assert out["compliance_drop_withdrawal"] == pytest.approx(0.2)
     # never regained within the run: censored at the steps left, flagged
     cut = summarise(s.iloc[:35])
     assert cut["legitimacy_mean_recovered"] == 0.0
-    assert cut["legitimacy_mean_recover_half_steps"] == 11  # steps 25..35: a lower bound
+    assert cut["legitimacy_mean_recover_half_steps"] == 10  # steps 26..35: a lower bound
     assert set(out) - {"steps"} <= SUMMARY_MEASURES
 
 

@@ -48,6 +48,34 @@ def test_quick_reproduction_writes_report_figures_and_verdicts(tmp_path):
     assert alt["definition"]["parameters"]["random_sequential"] is True
     assert "## Robustness: does a verdict depend on the update scheme?" in text
     assert "of 1 verdicts are the same under both schemes" in text
+    # checks apart from findings: the check (suppression adds grievance by rule) decides
+    # nothing; the findings carry BH-adjusted p-values and simulated power
+    roles = {t["test"]: t["counts_as"] for t in h["tests"]}
+    assert roles["suppression raises grievance"] == "check"
+    assert roles["responsiveness lowers escalation"] == "finding"
+    assert h["findings"] == 2 and h["checks"] in ("passed", "failed")
+    found = [t for t in h["tests"] if t["counts_as"] == "finding"]
+    assert all(0 < t["p_adjusted"] <= 1 and 0 <= t["power_detect"] <= 1 for t in found)
+    assert "**Manipulation checks**" in text and "**Findings**" in text
+    # knock-outs: the findings credit the contention submodel; without it nobody petitions
+    # or protests, so both findings must vanish, and "credited only" is run too
+    ko = h["knockouts"]
+    assert [v["variant"] for v in ko["variants"]] == ["contention-off", "credited-only"]
+    off = json.loads((tmp_path / "sweeps" / "h12_responsiveness-contention-off"
+                      / "manifest.json").read_text())
+    assert off["definition"]["parameters"]["mech_contention"] is False
+    only = json.loads((tmp_path / "sweeps" / "h12_responsiveness-credited-only"
+                       / "manifest.json").read_text())["definition"]["parameters"]
+    assert only["mech_contention"] is True and only["mech_legitimacy"] is False
+    for t in ko["tests"]:
+        assert t["fates"]["contention-off"]["fate"] == "vanishes"
+        assert t["carried_by"] == ["mech_contention"]
+    assert "**Knock-outs**" in text
+    # the size check: twice the villagers, the same tests (counts per 1,000 villagers)
+    size = h["size_check"]
+    assert size["n_villagers"] == 1200 and size["runs"] == h["runs"]
+    assert [t["test"] for t in size["tests"]] == [t["test"] for t in h["tests"]]
+    assert "## Robustness: does a verdict depend on the county's size?" in text
     # resumable: a second call runs nothing new and gives the same verdicts
     reproduce("quick", only=["H12"], out=tmp_path, workers=1, progress=False)
     again = json.loads((tmp_path / "verdicts.json").read_text())["hypotheses"][0]
@@ -68,6 +96,10 @@ def test_unknown_hypothesis_and_profile_are_refused(tmp_path):
 @pytest.mark.parametrize("change,message", [
     ({"factor": "coordination"}, "is not one of the experiment's factors"),
     ({"measure": "compliance"}, "is not a per-run summary measure"),
+    ({"credits": ["mech_magic"]}, r"credits: 'mech_magic' is not a mechanism switch; allowed"),
+    ({"where": {"enforcement": 0.1}}, r"where: 'enforcement' is not one of the experiment's"),
+    ({"role": "check"}, "a check credits no mechanism"),
+    ({"role": "sometimes"}, "role"),
 ])
 def test_bad_hypothesis_blocks_are_one_clear_message(tmp_path, change, message):
     doc = yaml.safe_load((ROOT / "experiments" / "paper" / "h12_responsiveness.yaml")

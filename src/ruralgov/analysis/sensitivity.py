@@ -229,7 +229,7 @@ def _write_analysis(plt, out: Path, results: Path, manifest: dict[str, Any], run
         lines += _factorial_section(plt, out, runs, ok, factors, measures)
     elif kind in ("sobol", "morris"):
         lines += _indices_section(plt, out, definition, ok, kind, factors, measures)
-    elif kind == "latin":
+    elif kind in ("latin", "crossed"):
         lines += _correlation_section(out, ok, factors, measures)
     lines += _scenario_discovery(ok, factors, out)
     lines += ["## Reading the results yourself", "",

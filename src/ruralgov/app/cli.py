@@ -226,8 +226,28 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
     only = args.only.split(",") if args.only else None
     report = reproduce(args.profile, only=only, out=args.out, workers=args.workers,
-                       progress=not args.quiet, update_check=not args.no_update_check)
+                       progress=not args.quiet, update_check=not args.no_update_check,
+                       knockouts=args.knockouts, size_check=not args.no_size_check)
     print(f"report written to {report}")
+    return 0
+
+
+def _cmd_robustness(args: argparse.Namespace) -> int:
+    from ruralgov.study.robustness import robustness
+
+    only = args.only.split(",") if args.only else None
+    report = robustness(args.profile, only=only, out=args.out, workers=args.workers,
+                        progress=not args.quiet, spec=args.spec)
+    print(f"robustness report written to {report}")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from ruralgov.study.calibrate import calibrate
+
+    report = calibrate(args.targets, profile=args.profile, out=args.out, workers=args.workers,
+                       progress=not args.quiet, dask=args.dask)
+    print(f"calibration report written to {report}")
     return 0
 
 
@@ -279,6 +299,8 @@ def _cmd_experiments(args: argparse.Namespace) -> int:
 
     validations = []
     for name, f in named_files("experiment", nested=True).items():
+        if f.parent.name in ("robustness", "calibration"):  # robustness, calibrate specs
+            continue
         if f.parent.name == "validation":  # classic-model validations, not sweeps
             validations.append((name, f))
             continue
@@ -441,7 +463,49 @@ def _add_reproduce(sub) -> None:
     rp.add_argument("--no-update-check", action="store_true",
                     help="skip the robustness check that reruns every experiment with "
                          "random-sequential updating (halves the time)")
+    rp.add_argument("--no-size-check", action="store_true",
+                    help="skip the robustness check that reruns every experiment in a county "
+                         "of twice the villagers")
+    rp.add_argument("--knockouts", choices=("none", "credited", "all"), default="credited",
+                    help="rerun each experiment with mechanisms switched off and re-judge its "
+                         "findings: credited (each mechanism a finding credits, then only "
+                         "those; default), all (every mechanism switch in turn), none")
     rp.set_defaults(func=_cmd_reproduce)
+    rb = sub.add_parser(
+        "robustness", help="re-judge the hypotheses across the parameter space",
+        description="Re-judge every hypothesis experiment at Latin-hypercube points over the "
+                    "uncertain parameters it does not manipulate (experiments/robustness/"
+                    "uncertainty.yaml): the share of points where each test is supported, "
+                    "mixed and not supported, PRIM boxes, and the stability of the shares "
+                    "under a second root seed. Runs on the sweep engine (resumable).")
+    rb.add_argument("--profile", default=None,
+                    help="a profile of the spec file (quick: a few points, one root seed)")
+    rb.add_argument("--only", default=None, help="comma-separated ids, e.g. H1,H12")
+    rb.add_argument("--spec", default="robustness/uncertainty",
+                    help="the robustness spec (name or file)")
+    rb.add_argument("--workers", type=int, default=None, help="local worker processes")
+    rb.add_argument("--out", default=None,
+                    help="folder (default results/robustness or results/robustness-quick)")
+    rb.add_argument("--quiet", action="store_true", help="no progress bars")
+    rb.set_defaults(func=_cmd_robustness)
+    cb = sub.add_parser(
+        "calibrate", help="calibrate uncertain parameters to observed magnitudes (ABC-SMC)",
+        description="Approximate Bayesian computation (pyabc's ABC-SMC) of the priors in a "
+                    "targets file against its observed targets, each with its source and "
+                    "tolerance; writes the posterior, a posterior-predictive check on held-out "
+                    "targets, a calibrated scenario and CALIBRATION.md. Resumable: run it "
+                    "again with the same --out to continue.")
+    cb.add_argument("targets", nargs="?", default="calibration/targets",
+                    help="targets file (name or path; default calibration/targets)")
+    cb.add_argument("--profile", default=None, help="a profile of the targets file (quick)")
+    cb.add_argument("--out", default=None,
+                    help="folder (default results/calibration/<targets>[-<profile>])")
+    cb.add_argument("--workers", type=int, default=None,
+                    help="local worker processes (1: reproducible bit for bit)")
+    cb.add_argument("--dask", default=None, metavar="ADDRESS",
+                    help="run the simulations on an existing Dask scheduler")
+    cb.add_argument("--quiet", action="store_true", help="no progress lines")
+    cb.set_defaults(func=_cmd_calibrate)
 
 
 def _add_dashboard(sub) -> None:

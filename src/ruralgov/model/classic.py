@@ -26,7 +26,8 @@ from scipy import optimize, stats
 from ruralgov.model import equations
 
 __all__ = ["complete_network", "granovetter_rioters", "granovetter_expected_equilibrium",
-           "granovetter_critical_sd", "EpsteinCivilViolence"]
+           "granovetter_critical_sd", "granovetter_cascade_critical_sd",
+           "EpsteinCivilViolence", "EpsteinSequential", "outburst_statistics"]
 
 
 def complete_network(n: int) -> sp.csr_matrix:
@@ -91,6 +92,32 @@ def granovetter_critical_sd(mean: float = 25.0, n: int = 100, lo: float = 1.0,
         else:
             lo = mid
     return (lo + hi) / 2
+
+
+def granovetter_cascade_critical_sd(mean: float = 25.0, n: int = 100, seeds: int = 30,
+                                    sds: np.ndarray | None = None, seed: int = 0
+                                    ) -> tuple[float, np.ndarray, np.ndarray]:
+    """Granovetter's critical spread found by simulation: for each sd on a grid, ``seeds``
+    crowds of ``n`` with thresholds drawn from N(mean, sd) (rounded to head counts, below 0
+    counted as 0) run the cascade
+    ([`granovetter_rioters`][ruralgov.model.classic.granovetter_rioters]); the critical sd is
+    where a logistic curve fitted to the share of crowds rioting in full (over half the
+    crowd) crosses one half. Returns (critical sd, the grid, the shares)."""
+    sds = np.arange(2.0, 25.01, 0.5) if sds is None else np.asarray(sds, dtype=float)
+    rng = np.random.default_rng(seed)
+    share = np.empty(sds.size)
+    for i, sd in enumerate(sds):
+        full = [granovetter_rioters(np.maximum(np.rint(rng.normal(mean, sd, n)), 0)) > n / 2
+                for _ in range(seeds)]
+        share[i] = np.mean(full)
+    def logistic(x, centre, width):
+        return 1.0 / (1.0 + np.exp(-(x - centre) / width))
+
+    if not (share.min() < 0.5 < share.max()):
+        return float("nan"), sds, share
+    (centre, _), _ = optimize.curve_fit(logistic, sds, share,
+                                        p0=(float(sds[np.argmax(share > 0.5)]), 1.0))
+    return float(centre), sds, share
 
 
 # ------------------------------------------------------------------ Epstein (2002), model I
@@ -225,3 +252,130 @@ class EpsteinCivilViolence:
                 self.legitimacy = float(legitimacy(t))
             self.step()
         return np.array([h["active"] for h in self.history])
+
+
+class EpsteinSequential:
+    """Epstein's model I as Mesa's bundled example runs it
+    (``mesa.examples.advanced.epstein_civil_violence``), for docking: the same rules as
+    [`EpsteinCivilViolence`][ruralgov.model.classic.EpsteinCivilViolence] — the package's
+    [`arrest_probability`][ruralgov.model.equations.arrest_probability] and
+    [`net_protest_risk`][ruralgov.model.equations.net_protest_risk] — under Mesa's schedule:
+
+    * every cell independently holds a citizen (``citizen_density``), a cop (``cop_density``)
+      or nobody;
+    * vision is a von Neumann diamond (|dx| + |dy| <= vision, the centre excluded), on a torus;
+    * random sequential activation: citizens and cops together, in a new random order each
+      step, each seeing the choices and moves made before it in that step;
+    * a citizen in jail stays in its cell (occupying it, neither active nor quiet) and only
+      counts its term down; a term drawn from {0, ..., max_jail}, so a term of 0 frees the
+      citizen at its next activation;
+    * C / A rounded to the nearest whole number, halves to even (Python's ``round``);
+    * after deciding (citizen) or arresting (cop), each moves to a random empty cell in its
+      vision, if there is one.
+    """
+
+    def __init__(self, seed: int = 0, size: int = 40, citizen_density: float = 0.7,
+                 cop_density: float = 0.074, vision: int = 7, legitimacy: float = 0.8,
+                 k: float = 2.3, threshold: float = 0.1, max_jail: int = 1000):
+        if citizen_density + cop_density > 1:
+            raise ValueError("citizen_density + cop_density must not exceed 1")
+        self.rng = np.random.default_rng(seed)
+        self.size, self.k, self.threshold, self.max_jail = size, k, threshold, max_jail
+        self.legitimacy = legitimacy
+        cells = size * size
+        u = self.rng.random(cells)
+        citizens = np.flatnonzero(u < citizen_density)
+        cops = np.flatnonzero((u >= citizen_density) & (u < citizen_density + cop_density))
+        self.n_citizens = citizens.size
+        self.pos = np.concatenate([citizens, cops])
+        self.occ = np.full(cells, -1, dtype=np.int64)
+        self.occ[self.pos] = np.arange(self.pos.size)
+        self.hardship = self.rng.random(self.n_citizens)
+        self.risk_aversion = self.rng.random(self.n_citizens)
+        self.state = np.zeros(self.n_citizens, dtype=np.int8)  # 0 quiet, 1 active, 2 jailed
+        self.jail = np.zeros(self.n_citizens, dtype=np.int64)
+        self.cop_at = np.zeros(cells, dtype=bool)
+        self.cop_at[cops] = True
+        self.active_at = np.zeros(cells, dtype=bool)
+        r = np.arange(-vision, vision + 1)
+        dx, dy = np.meshgrid(r, r, indexing="ij")
+        keep = (np.abs(dx) + np.abs(dy) <= vision) & ((dx != 0) | (dy != 0))
+        x, y = np.divmod(np.arange(cells), size)
+        self._nb = (((x[:, None] + dx[keep]) % size) * size + (y[:, None] + dy[keep]) % size)
+        self.history: list[dict[str, float]] = []
+
+    def _move(self, a: int, cells: np.ndarray) -> None:
+        empty = cells[self.occ[cells] == -1]
+        if empty.size == 0:
+            return
+        new, old = int(empty[self.rng.integers(empty.size)]), int(self.pos[a])
+        self.occ[old], self.occ[new], self.pos[a] = -1, a, new
+        if a >= self.n_citizens:
+            self.cop_at[old], self.cop_at[new] = False, True
+        else:
+            self.active_at[new], self.active_at[old] = self.active_at[old], False
+
+    def _citizen(self, a: int) -> None:
+        if self.jail[a] > 0:
+            self.jail[a] -= 1
+            return
+        cells = self._nb[self.pos[a]]
+        p = equations.arrest_probability(np.float64(self.cop_at[cells].sum()),
+                                         np.float64(self.active_at[cells].sum()), self.k,
+                                         nearest=True)
+        net = equations.net_protest_risk(self.hardship[a], self.legitimacy,
+                                         self.risk_aversion[a], p)
+        active = bool(net > self.threshold)
+        self.state[a] = 1 if active else 0
+        self.active_at[self.pos[a]] = active
+        self._move(a, cells)
+
+    def _cop(self, c: int) -> None:
+        cells = self._nb[self.pos[c]]
+        ids = self.occ[cells]
+        ids = ids[(ids >= 0) & (ids < self.n_citizens)]
+        ids = ids[self.state[ids] == 1]
+        if ids.size:
+            a = int(ids[self.rng.integers(ids.size)])
+            self.jail[a] = self.rng.integers(0, self.max_jail + 1)
+            self.state[a] = 2
+            self.active_at[self.pos[a]] = False
+        self._move(c, cells)
+
+    def step(self) -> None:
+        for a in self.rng.permutation(self.pos.size):
+            if a < self.n_citizens:
+                self._citizen(int(a))
+            else:
+                self._cop(int(a))
+        self.history.append({"active": int((self.state == 1).sum()),
+                             "jailed": int((self.state == 2).sum()),
+                             "legitimacy": self.legitimacy})
+
+    def run(self, steps: int) -> np.ndarray:
+        """Run ``steps`` steps; returns the number of active citizens per step."""
+        for _ in range(steps):
+            self.step()
+        return np.array([h["active"] for h in self.history])
+
+
+def outburst_statistics(active: np.ndarray, jailed: np.ndarray, citizens: int,
+                        sizes: tuple[float, ...] = (0.01, 0.02, 0.05),
+                        large: float = 0.02) -> dict[str, float]:
+    """Per-run statistics of a civil-violence series (active and jailed citizens per step):
+    mean active and jailed fractions; for each size s, the number of outbursts (maximal runs
+    of steps with at least s of the citizens active); for outbursts of the ``large`` size, the
+    mean waiting time between the starts of consecutive ones and their mean duration (NaN if
+    there are too few)."""
+    a = np.asarray(active, dtype=float) / citizens
+    out = {"active_mean": float(a.mean()),
+           "jailed_mean": float(np.asarray(jailed, dtype=float).mean() / citizens)}
+    for s in sizes:
+        on = np.concatenate([[False], a >= s, [False]])
+        starts = np.flatnonzero(~on[:-1] & on[1:])
+        ends = np.flatnonzero(on[:-1] & ~on[1:])
+        out[f"outbursts_{s:g}"] = float(starts.size)
+        if s == large:
+            out["waiting_large"] = float(np.diff(starts).mean()) if starts.size > 1 else np.nan
+            out["duration_large"] = float((ends - starts).mean()) if starts.size else np.nan
+    return out

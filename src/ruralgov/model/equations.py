@@ -299,15 +299,19 @@ def compliance_utility(*, base: float, legitimacy: np.ndarray, w_legitimacy: flo
 
 
 def arrest_probability(force: np.ndarray, protesters: np.ndarray, k: float,
-                       floor: bool = False) -> np.ndarray:
+                       floor: bool = False, nearest: bool = False) -> np.ndarray:
     """Epstein (2002): P = 1 - exp(-k * C / A) with A counting the would-be protester (A >= 1).
 
     ``floor=True`` rounds C / A down to a whole number, as Epstein's published runs do (their
-    punctuated equilibrium depends on it); the governance model does not round.
+    punctuated equilibrium depends on it); ``nearest=True`` rounds it to the nearest whole
+    number, halves to even (Python's ``round``, as Mesa's bundled example does); the
+    governance model does not round.
     """
     ratio = force / (1.0 + protesters)
     if floor:
         ratio = np.floor(ratio)
+    elif nearest:
+        ratio = np.rint(ratio)
     return 1.0 - np.exp(-k * ratio)
 
 

@@ -23,7 +23,7 @@ SERIES_MEASURES = tuple(r.name for r in SERIES if r.name != "step")
 #: Averaged over the last quarter of the run ("<name>_final").
 MEAN_MEASURES = (
     "compliance", "evasion", "voluntary_share", "compliance_reported", "compliance_inspected",
-    "reporting_gap", "legitimacy_mean", "legitimacy_sd", "grievance_mean",
+    "reporting_gap", "legitimacy_mean", "legitimacy_sd", "hierarchical_trust", "grievance_mean",
     "norm_attachment_mean", "substitution_index", "implementation_fidelity", "capacity_use",
     "pressure_mean", "petitions_new", "petitions_collective", "petitions_escalated",
     "petition_backlog", "response_time", "protesters", "protest_events", "sanctions",
@@ -40,19 +40,22 @@ TOTAL_MEASURES = ("petitions_new", "petitions_collective", "petitions_escalated"
 
 #: Every per-run summary that summarise() can give (some only when their event happens).
 SUMMARY_MEASURES = frozenset(
-    {f"{m}_final" for m in MEAN_MEASURES} | {f"{m}_peak" for m in PEAK_MEASURES}
+    {f"{m}_final" for m in MEAN_MEASURES} | {f"{m}_final_drift" for m in MEAN_MEASURES}
+    | {f"{m}_peak" for m in PEAK_MEASURES}
     | {f"{m}_total" for m in TOTAL_MEASURES}
     | {"first_collective_step", "compliance_campaign_mean", "compliance_before_withdrawal",
        "voluntary_share_before_withdrawal", "compliance_drop_withdrawal"}
     | {f"{m}_{s}" for m in ("legitimacy_mean", "compliance")
        for s in ("scandal_drop", "fall_half_steps", "recover_half_steps", "hysteresis_steps",
-                 "recovered")})
+                 "recovered", "scandal_persist")})
 
 
 def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, float]:
     """One row of run-level measures, fit for sweeps.
 
-    * ``<m>_final``: mean of measure m over the last ``final_share`` of the steps;
+    * ``<m>_final``: mean of measure m over the last ``final_share`` of the steps, and
+      ``<m>_final_drift``: the mean over that window's second half minus its first (is the
+      window stationary?);
     * ``<m>_peak``: maximum; ``<m>_total``: sum over the run;
     * ``first_collective_step``: first step with a collective petition or a protest event
       (NaN if none);
@@ -65,9 +68,11 @@ def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, floa
       over the [`EVENT_WINDOW`][ruralgov.model.measures.EVENT_WINDOW] steps before it minus the
       lowest value from its start on), ``<m>_fall_half_steps`` (steps from its start until
       half the drop is lost),
-      ``<m>_recover_half_steps`` (steps from the lowest point until half the drop is regained;
-      if it is not within the run, the steps left — a lower bound — and ``<m>_recovered`` is
-      0) and ``<m>_hysteresis_steps`` (recovery minus fall).
+      ``<m>_recover_half_steps`` (steps from the scandal's end until half the drop is
+      regained; if it is not within the run, the steps left — a lower bound — and
+      ``<m>_recovered`` is 0), ``<m>_hysteresis_steps`` (recovery minus fall: both clocks start
+      when their cause does) and ``<m>_scandal_persist`` (the share of the drop still missing
+      over the final quarter of the run).
     """
     n = len(series)
     if n == 0:
@@ -78,6 +83,7 @@ def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, floa
         if m in series:
             vals = pd.to_numeric(tail[m], errors="coerce")
             out[f"{m}_final"] = float(vals.mean()) if vals.notna().any() else float("nan")
+            out[f"{m}_final_drift"] = _drift(vals.to_numpy(dtype=float))
     for m in PEAK_MEASURES:
         if m in series:
             out[f"{m}_peak"] = float(series[m].max())
@@ -93,6 +99,15 @@ def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, floa
             "nan")
     out.update(_around_events(series))
     return out
+
+
+def _drift(window: np.ndarray) -> float:
+    """Mean of a window's second half minus its first (its middle value, if odd, in
+    neither); NaN for windows shorter than two steps or with gaps."""
+    half = window.size // 2
+    if half == 0 or np.isnan(window).any():
+        return float("nan")
+    return float(window[-half:].mean() - window[:half].mean())
 
 
 EVENT_WINDOW = 10
@@ -112,7 +127,9 @@ def _around_events(series: pd.DataFrame) -> dict[str, float]:
         out["compliance_drop_withdrawal"] = (out["compliance_before_withdrawal"]
                                              - _tail_mean(series, "compliance"))
     if "scandal_active" in series and series["scandal_active"].any():
-        at = int(np.argmax(series["scandal_active"].to_numpy(dtype=bool)))
+        active = series["scandal_active"].to_numpy(dtype=bool)
+        at = int(np.argmax(active))
+        end = int(np.flatnonzero(active)[-1]) + 1  # the first step after the scandal
         for m in ("legitimacy_mean", "compliance"):
             if m not in series:
                 continue
@@ -120,20 +137,22 @@ def _around_events(series: pd.DataFrame) -> dict[str, float]:
             level = float(np.nanmean(y[max(0, at - EVENT_WINDOW):at])) if at else np.nan
             low_at = at + int(np.nanargmin(y[at:]))
             drop = level - y[low_at]
-            fall = rec = np.nan
+            fall = rec = persist = np.nan
             if drop > 0:
                 half = level - drop / 2
                 fall = float(steps[at + int(np.argmax(y[at:] <= half))] - steps[at] + 1)
-                back = np.flatnonzero(y[low_at:] >= half)
+                back = np.flatnonzero(y[end:] >= half) if end < y.size else np.array([])
                 # not regained within the run: censored at the steps left (a lower bound,
                 # which understates the hysteresis, never overstates it)
-                rec = float(steps[low_at + back[0]] - steps[low_at] if back.size
-                            else steps[-1] - steps[low_at] + 1)
+                rec = float(steps[end + back[0]] - steps[end] if back.size
+                            else steps[-1] - steps[min(end, y.size - 1)] + 1)
                 out[f"{m}_recovered"] = float(back.size > 0)
+                persist = (level - _tail_mean(series, m)) / drop
             out[f"{m}_scandal_drop"] = float(drop)
             out[f"{m}_fall_half_steps"] = fall
             out[f"{m}_recover_half_steps"] = rec
             out[f"{m}_hysteresis_steps"] = rec - fall
+            out[f"{m}_scandal_persist"] = float(persist)
     return out
 
 

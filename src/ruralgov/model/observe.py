@@ -153,6 +153,10 @@ TAIL = (
              "without mech_trust_levels)",
              lambda m, s, r: float(m.villagers.trust_upper.mean())
              if m.p["mech_trust_levels"] else r["legitimacy_mean"]),
+    Reporter("hierarchical_trust", "share of villagers who trust the levels above more than "
+             "their township, 差序信任 (0 without mech_trust_levels)",
+             lambda m, s, r: float(np.mean(m.villagers.trust_upper > m.villagers.trust_local))
+             if m.p["mech_trust_levels"] else 0.0),
     Reporter("hardship_mean", "mean hardship (before services and assistance)",
              lambda m, s, r: float(m.villagers.hardship.mean())),
     Reporter("grievance_mean", "mean grievance",

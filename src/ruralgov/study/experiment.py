@@ -12,8 +12,10 @@ An experiment is YAML (``experiments/*.yaml``), loaded with ``yaml.safe_load`` o
     replications: 10            # runs per design point, each with its own seed
     root_seed: 20151103         # every run's seed is spawned from it
     design:
-      type: factorial           # factorial | latin | sobol | morris
+      type: factorial           # factorial | latin | sobol | morris | crossed
       samples: 64               # latin: points; sobol: base samples N (a power of 2);
+                                #   crossed: Latin-hypercube points over the range factors,
+                                #   each crossed with every combination of the value lists;
                                 #   morris: trajectories
       levels: 4                 # morris: grid levels (default 4)
       second_order: false       # sobol: also second-order indices (default false)
@@ -76,7 +78,7 @@ class _Range(pydantic.BaseModel):
 
 class _Design(pydantic.BaseModel):
     model_config = ConfigDict(extra="forbid")
-    type: Literal["factorial", "latin", "sobol", "morris"]
+    type: Literal["factorial", "latin", "sobol", "morris", "crossed"]
     samples: pydantic.StrictInt | None = Field(default=None, ge=1, le=10_000_000)
     levels: pydantic.StrictInt = Field(default=4, ge=2, le=100)
     second_order: pydantic.StrictBool = False
@@ -328,6 +330,15 @@ def _check_outputs(src: str, outputs: dict[str, Any], hypothesis: Hypothesis | N
         if t.measure not in SUMMARY_MEASURES:
             raise InputError(f"{where}: measure {t.measure!r} is not a per-run summary "
                              f"measure; allowed: {', '.join(sorted(SUMMARY_MEASURES))}")
+        switches = sorted(k for k in REGISTRY if k.startswith("mech_"))
+        bad = [c for c in t.credits if c not in switches]
+        if bad:
+            raise InputError(f"{where}.credits: {', '.join(map(repr, bad))} is not a "
+                             f"mechanism switch; allowed: {', '.join(switches)}")
+        for f in t.where:
+            if f not in factors:
+                raise InputError(f"{where}.where: {f!r} is not one of the experiment's "
+                                 f"factors ({', '.join(factors)})")
 
 
 def _resolve_reporters(src: str, reporters: dict[str, Any]) -> dict[str, Any]:
@@ -361,7 +372,7 @@ def _resolve_design(src: str, kind: str, spec: _ExperimentFile, base: dict[str, 
             hint = f" (did you mean {near}?)" if near else ""
             raise InputError(f"{where}: unknown parameter{hint}; `ruralgov params` lists them")
         if isinstance(f, list):
-            if kind != "factorial":
+            if kind not in ("factorial", "crossed"):
                 raise InputError(f"{where}: a {kind} design needs a range, e.g. "
                                  f"{{range: [{p.lo}, {p.hi}]}}; value lists are for factorial")
             if not f:
@@ -377,7 +388,7 @@ def _resolve_design(src: str, kind: str, spec: _ExperimentFile, base: dict[str, 
             if lo < p.lo or hi > p.hi:
                 raise InputError(f"{where}: range [{lo}, {hi}] outside the allowed "
                                  f"{p.allowed()}")
-            if kind == "factorial":
+            if kind == "factorial" or (kind == "crossed" and f.levels is not None):
                 if f.levels is None:
                     raise InputError(f"{where}: a range in a factorial design needs levels, "
                                      "e.g. {range: [0, 1], levels: 5}")
@@ -401,35 +412,70 @@ def _resolve_design(src: str, kind: str, spec: _ExperimentFile, base: dict[str, 
                              "points are every combination of the factors' values)")
         grid = list(itertools.product(*(factors[n]["values"] for n in names)))
         points = pd.DataFrame(grid, columns=names)
+    elif kind == "crossed":
+        points, problem = _crossed(src, factors, samples, spec.root_seed)
     else:
-        if samples is None:
-            raise InputError(f"{src}: design.samples: required for a {kind} design")
-        problem = {"num_vars": len(names), "names": names,
-                   "bounds": [factors[n]["range"] for n in names]}
-        seed = spec.root_seed % (2**32)
-        if kind == "latin":
-            from SALib.sample import latin
-
-            x = latin.sample(problem, samples, seed=seed)
-        elif kind == "sobol":
-            from SALib.sample import sobol
-
-            if samples & (samples - 1):
-                raise InputError(f"{src}: design.samples: a Sobol' design needs a power of 2 "
-                                 f"(e.g. {2 ** math.ceil(math.log2(samples))}), got {samples}")
-            x = sobol.sample(problem, samples, calc_second_order=spec.design.second_order,
-                             seed=seed)
-        else:
-            from SALib.sample import morris
-
-            if len(names) < 2:
-                raise InputError(f"{src}: factors: a Morris design needs at least 2 factors")
-            x = morris.sample(problem, samples, num_levels=spec.design.levels, seed=seed)
-        points = pd.DataFrame(x, columns=names)
-        for n in names:
-            if REGISTRY[n].type == "int":
-                points[n] = points[n].round().astype(int)
+        points, problem = _sampled(src, kind, names, factors, spec)
     return factors, points, problem
+
+
+def _sampled(src: str, kind: str, names: list[str], factors: dict[str, Any],
+             spec: _ExperimentFile) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The points of a Latin-hypercube, Sobol' or Morris design (SALib)."""
+    samples = spec.design.samples
+    if samples is None:
+        raise InputError(f"{src}: design.samples: required for a {kind} design")
+    problem = {"num_vars": len(names), "names": names,
+               "bounds": [factors[n]["range"] for n in names]}
+    seed = spec.root_seed % (2**32)
+    if kind == "latin":
+        from SALib.sample import latin
+
+        x = latin.sample(problem, samples, seed=seed)
+    elif kind == "sobol":
+        from SALib.sample import sobol
+
+        if samples & (samples - 1):
+            raise InputError(f"{src}: design.samples: a Sobol' design needs a power of 2 "
+                             f"(e.g. {2 ** math.ceil(math.log2(samples))}), got {samples}")
+        x = sobol.sample(problem, samples, calc_second_order=spec.design.second_order,
+                         seed=seed)
+    else:
+        from SALib.sample import morris
+
+        if len(names) < 2:
+            raise InputError(f"{src}: factors: a Morris design needs at least 2 factors")
+        x = morris.sample(problem, samples, num_levels=spec.design.levels, seed=seed)
+    points = pd.DataFrame(x, columns=names)
+    for n in names:
+        if REGISTRY[n].type == "int":
+            points[n] = points[n].round().astype(int)
+    return points, problem
+
+
+def _crossed(src: str, factors: dict[str, Any], samples: int | None, root_seed: int):
+    """A crossed design: every combination of the value-list factors at each of ``samples``
+    Latin-hypercube points over the range factors. Points are ordered sample by sample, so
+    design point p belongs to sample p // (number of combinations)."""
+    ranged = [n for n in factors if "range" in factors[n]]
+    listed = [n for n in factors if "values" in factors[n]]
+    if samples is None:
+        raise InputError(f"{src}: design.samples: required for a crossed design")
+    if not ranged:
+        raise InputError(f"{src}: factors: a crossed design needs at least one factor with "
+                         "a range (the Latin hypercube) besides the value lists")
+    from SALib.sample import latin
+
+    problem = {"num_vars": len(ranged), "names": ranged,
+               "bounds": [factors[n]["range"] for n in ranged]}
+    x = latin.sample(problem, samples, seed=root_seed % (2**32))
+    grid = list(itertools.product(*(factors[n]["values"] for n in listed)))
+    rows = [list(g) + list(x[k]) for k in range(samples) for g in grid]
+    points = pd.DataFrame(rows, columns=listed + ranged)
+    for n in ranged:
+        if REGISTRY[n].type == "int":
+            points[n] = points[n].round().astype(int)
+    return points, problem
 
 
 MAX_RUNS = 1_000_000
@@ -448,6 +494,9 @@ def design_points(kind: str, factors: dict[str, Any], samples: int | None,
         return math.prod(len(f["values"]) for f in factors.values())
     if kind == "latin":
         return int(samples)
+    if kind == "crossed":
+        return int(samples) * math.prod(len(f["values"]) for f in factors.values()
+                                         if "values" in f)
     if kind == "sobol":
         return int(samples) * (2 * d + 2 if second_order else d + 2)
     return int(samples) * (d + 1)

@@ -17,7 +17,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ruralgov.analysis.verdicts import evaluate_all, overall
+from ruralgov.analysis.verdicts import (
+    FDR_Q,
+    Verdict,
+    checks_status,
+    control_fdr,
+    evaluate,
+    evaluate_all,
+    overall,
+)
 from ruralgov.io.files import (
     RESULTS,
     atomic_path,
@@ -50,6 +58,31 @@ def paper_experiments() -> list[Path]:
     return list(named_files("experiment", under="paper").values())
 
 
+KNOCKOUTS = ("none", "credited", "all")
+"""Which knock-outs a reproduction runs: none; "credited" — each mechanism a finding credits
+switched off, then every mechanism off but those credited; "all" — every mechanism switch off
+in turn (the full table of which mechanisms carry which finding), then credited only."""
+
+
+def mechanism_switches() -> list[str]:
+    """Every mechanism switch of the model (``mech_*`` parameters), in registry order."""
+    from ruralgov.model.params import REGISTRY
+
+    return [k for k in REGISTRY if k.startswith("mech_")]
+
+
+def knockout_variants(exp: Experiment, mode: str) -> list[tuple[str, dict[str, bool]]]:
+    """The (name, switches) of each knock-out run of an experiment (none without findings)."""
+    found = [t for t in exp.hypothesis.tests if t.role == "finding"]
+    if mode == "none" or not found:
+        return []
+    switches = mechanism_switches()
+    credited = [m for m in switches if any(m in t.credits for t in found)]
+    off = credited if mode == "credited" else switches
+    return ([(f"{m.removeprefix('mech_')}-off", {m: False}) for m in off]
+            + [("credited-only", {m: m in credited for m in switches})])
+
+
 #: The robustness check of the update scheme: each experiment again, with villagers deciding
 #: in random-sequential order (graph colouring) instead of synchronously.
 UPDATE_CHECK = ("random-sequential", {"random_sequential": True})
@@ -57,65 +90,39 @@ UPDATE_CHECK = ("random-sequential", {"random_sequential": True})
 
 def reproduce(profile: str = "quick", only: list[str] | None = None,
               out: Path | str | None = None, workers: int | None = None,
-              progress: bool = True, update_check: bool = True) -> Path:
+              progress: bool = True, update_check: bool = True,
+              knockouts: str = "credited", size_check: bool = True) -> Path:
     """Run and judge the hypotheses; return the report's path.
+
+    ``knockouts`` ([`KNOCKOUTS`][ruralgov.study.reproduce.KNOCKOUTS]) reruns each experiment
+    with mechanisms switched off and re-judges its findings (the report's knock-out tables).
 
     With ``update_check`` every experiment is run a second time with random-sequential
     updating, judged by the same tests, and the report says whether any verdict depends on
-    the update scheme."""
+    the update scheme; with ``size_check`` once more in a county of twice the villagers (the
+    same villages and townships), and the report says whether any verdict depends on the
+    county's size."""
     if profile not in ("quick", "full"):
         raise InputError(f"--profile {profile!r}: choose quick or full")
+    if knockouts not in KNOCKOUTS:
+        raise InputError(f"--knockouts {knockouts!r}: choose {', '.join(KNOCKOUTS)}")
     out = Path(out) if out else RESULTS / ("paper" if profile == "full" else "paper-quick")
-    exps: list[Experiment] = []
-    for f in paper_experiments():
-        exp = load_experiment(f, profile=None if profile == "full" else profile)
-        if exp.hypothesis is None:
-            raise InputError(f"{f}: an experiment under experiments/paper needs a hypothesis")
-        exps.append(exp)
-    if only:
-        wanted = {x.strip().upper() for x in only}
-        known = {e.hypothesis.id.upper() for e in exps}
-        classic_names = {f.stem.upper() for f in validation_files()}
-        bad = wanted - known - classic_names
-        if bad:
-            raise InputError(f"--only {','.join(sorted(bad))}: unknown; the hypotheses are "
-                             f"{', '.join(e.hypothesis.id for e in exps)} and the classic "
-                             f"models {', '.join(f.stem for f in validation_files())}")
-        exps = [e for e in exps if e.hypothesis.id.upper() in wanted]
-    validations = validation_files()
-    if only:
-        names = {x.strip().lower() for x in only}
-        validations = [f for f in validations if f.stem.lower() in names]
+    exps, validations = _select(profile, only)
     require_empty(out, "--out", allow=REPRODUCTION_FILES)
     (out / "figures").mkdir(parents=True, exist_ok=True)
+    judged = [_judge(exp, out, workers, progress, update_check, knockouts, size_check)
+              for exp in exps]
+    # false-discovery control across every finding of the reproduction, once per variant
+    control_fdr([j["verdicts"] for j in judged])
+    for key in ("update_check", "size_check"):
+        control_fdr([j["checks"][key][2] for j in judged if key in j["checks"]])
     sections, table = [], []
-    for exp in exps:
-        h = exp.hypothesis
-        folder = out / "sweeps" / exp.name
-        run_sweep(exp, folder, workers=workers, progress=progress)
-        runs = read_runs(folder)
-        _tidy(runs, out / "data" / f"{exp.name}.parquet")
-        verdicts = evaluate_all(runs, h, seed=exp.root_seed % (2**32))
-        verdict = overall(verdicts)
-        fig = _figure(runs, exp, out / "figures" / f"{h.id}.png")
-        row = {"id": h.id, "claim": h.claim, "verdict": verdict,
-               "file": exp.path.name if exp.path else exp.name,
-               "definition_sha256": exp.definition_hash(), "root_seed": exp.root_seed,
-               "tests": [v.as_dict() for v in verdicts], "experiment": exp.name,
-               "runs": int((runs.status == "ok").sum())}
-        if update_check:
-            suffix, params = UPDATE_CHECK
-            alt = exp.variant(suffix, **params)
-            run_sweep(alt, out / "sweeps" / alt.name, workers=workers, progress=progress)
-            alt_runs = read_runs(out / "sweeps" / alt.name)
-            _tidy(alt_runs, out / "data" / f"{alt.name}.parquet")
-            alt_verdicts = evaluate_all(alt_runs, h, seed=exp.root_seed % (2**32))
-            row["update_check"] = {
-                "scheme": suffix, "experiment": alt.name, "verdict": overall(alt_verdicts),
-                "tests": [v.as_dict() for v in alt_verdicts],
-                "runs": int((alt_runs.status == "ok").sum())}
+    for j in judged:
+        row = _row(j)
+        fig = _figure(j["runs"], j["exp"], out / "figures" / f"{row['id']}.png")
         table.append(row)
-        sections.append(_section(exp, verdicts, verdict, fig.relative_to(out)))
+        sections.append(_section(j["exp"], j["verdicts"], row["verdict"], fig.relative_to(out))
+                        + _knockout_section(row))
     checked = []
     for f in validations:
         v = run_validation(load_validation(f, profile=None if profile == "full" else profile))
@@ -131,6 +138,128 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
     write_json(manifest, out / "verdicts.json")
     return write_text(_report(profile, table, sections, manifest,
                               discussion=(out / "DISCUSSION.md").is_file()), out / "REPORT.md")
+
+
+def _select(profile: str, only: list[str] | None) -> tuple[list[Experiment], list[Path]]:
+    """The hypothesis experiments (in the profile) and classic-model files to run."""
+    exps: list[Experiment] = []
+    for f in paper_experiments():
+        exp = load_experiment(f, profile=None if profile == "full" else profile)
+        if exp.hypothesis is None:
+            raise InputError(f"{f}: an experiment under experiments/paper needs a hypothesis")
+        exps.append(exp)
+    validations = validation_files()
+    if not only:
+        return exps, validations
+    wanted = {x.strip().upper() for x in only}
+    known = {e.hypothesis.id.upper() for e in exps}
+    bad = wanted - known - {f.stem.upper() for f in validations}
+    if bad:
+        raise InputError(f"--only {','.join(sorted(bad))}: unknown; the hypotheses are "
+                         f"{', '.join(e.hypothesis.id for e in exps)} and the classic "
+                         f"models {', '.join(f.stem for f in validations)}")
+    return ([e for e in exps if e.hypothesis.id.upper() in wanted],
+            [f for f in validations if f.stem.upper() in wanted])
+
+
+def _judged_sweep(exp: Experiment, out: Path, workers, progress,
+                  lenient: bool = False) -> tuple[pd.DataFrame, list]:
+    """Run (or resume) one experiment's sweep, keep its tidy table, apply its tests. With
+    ``lenient`` (knock-outs), a test that cannot be computed — a mechanism switched off can
+    leave its measure undefined in every run — is "not measurable" rather than an error."""
+    run_sweep(exp, out / "sweeps" / exp.name, workers=workers, progress=progress)
+    runs = read_runs(out / "sweeps" / exp.name)
+    _tidy(runs, out / "data" / f"{exp.name}.parquet")
+    seed = exp.root_seed % (2**32)
+    if not lenient:
+        return runs, evaluate_all(runs, exp.hypothesis, seed=seed)
+    verdicts = []
+    for i, t in enumerate(exp.hypothesis.tests):
+        try:
+            verdicts.append(evaluate(runs, exp.hypothesis, seed + i, test=t))
+        except ValueError as exc:
+            verdicts.append(Verdict("not measurable", float("nan"), float("nan"),
+                                    float("nan"), 0, {"test": t.name or t.kind,
+                                                      "reason": str(exc)}, role=t.role))
+    return runs, verdicts
+
+
+def size_variant(exp: Experiment) -> tuple[str, dict[str, int]]:
+    """The size check's variant: twice the villagers in the same villages and townships."""
+    return "double-county", {"n_villagers": 2 * int(exp.base["n_villagers"])}
+
+
+def _judge(exp: Experiment, out: Path, workers, progress, update_check: bool,
+           knockouts: str, size_check: bool) -> dict:
+    """One hypothesis: its sweep, the robustness variants and the knock-outs, judged."""
+    runs, verdicts = _judged_sweep(exp, out, workers, progress)
+    j = {"exp": exp, "runs": runs, "verdicts": verdicts, "checks": {}, "knocked": []}
+    for key, on, (suffix, params) in (("update_check", update_check, UPDATE_CHECK),
+                                      ("size_check", size_check, size_variant(exp))):
+        if on and not (key == "size_check" and "n_villagers" in exp.factors):
+            alt = exp.variant(suffix, **params)
+            j["checks"][key] = (alt, *_judged_sweep(alt, out, workers, progress))
+    for name, switches in knockout_variants(exp, knockouts):
+        ko = exp.variant(name, **switches)
+        ko_runs, ko_verdicts = _judged_sweep(ko, out, workers, progress, lenient=True)
+        j["knocked"].append({"variant": name, "experiment": ko.name,
+                             "off": sorted(k for k, v in switches.items() if not v),
+                             "runs": int((ko_runs.status == "ok").sum()),
+                             "tests": [v.as_dict() for v in ko_verdicts]})
+    return j
+
+
+def _row(j: dict) -> dict:
+    """A hypothesis's entry of verdicts.json."""
+    exp, verdicts, runs = j["exp"], j["verdicts"], j["runs"]
+    h = exp.hypothesis
+    row = {"id": h.id, "claim": h.claim, "verdict": overall(verdicts),
+           "checks": checks_status(verdicts), "findings": sum(v.counts for v in verdicts),
+           "file": exp.path.name if exp.path else exp.name,
+           "definition_sha256": exp.definition_hash(), "root_seed": exp.root_seed,
+           "tests": [v.as_dict() for v in verdicts], "experiment": exp.name,
+           "runs": int((runs.status == "ok").sum())}
+    for key, (alt, alt_runs, alt_verdicts) in j["checks"].items():
+        row[key] = {
+            "scheme": alt.name.removeprefix(exp.name + "-"), "experiment": alt.name,
+            "verdict": overall(alt_verdicts), "checks": checks_status(alt_verdicts),
+            "tests": [v.as_dict() for v in alt_verdicts],
+            "runs": int((alt_runs.status == "ok").sum())}
+        if key == "size_check":
+            row[key]["n_villagers"] = int(alt.base["n_villagers"])
+    if j["knocked"]:
+        row["knockouts"] = _carriers(row["tests"], j["knocked"], exp)
+    return row
+
+
+def _fate(base: dict, ko: dict) -> str:
+    """What a knock-out did to a finding: holds (still supported), vanishes (not supported
+    and under half the effect, or of the other sign), weakens (otherwise)."""
+    if ko["verdict"] == "supported":
+        return "holds"
+    b, k = base["effect"], ko["effect"]
+    if not np.isfinite(k) or np.sign(k) != np.sign(b) or abs(k) < abs(b) / 2:
+        return "vanishes"
+    return "weakens"
+
+
+def _carriers(tests: list[dict], knocked: list[dict], exp: Experiment) -> dict:
+    """Per finding: its fate under each knock-out, the mechanisms that carry it (switching
+    one off makes it vanish), and whether it persists with only its credited mechanisms."""
+    credits = {t.name or t.kind: t.credits for t in exp.hypothesis.tests}
+    per_test = []
+    for i, base in enumerate(tests):
+        if base["counts_as"] != "finding":
+            continue
+        fates = {k["variant"]: {"fate": _fate(base, k["tests"][i]),
+                                "effect": k["tests"][i]["effect"],
+                                "verdict": k["tests"][i]["verdict"]} for k in knocked}
+        carried = [k["off"][0] for k in knocked if k["variant"] != "credited-only"
+                   and fates[k["variant"]]["fate"] == "vanishes"]
+        only = fates.get("credited-only", {}).get("fate")
+        per_test.append({"test": base["test"], "credits": credits.get(base["test"], []),
+                         "carried_by": carried, "credited_only": only, "fates": fates})
+    return {"variants": knocked, "tests": per_test}
 
 
 def _tidy(runs: pd.DataFrame, path: Path) -> None:
@@ -203,8 +332,10 @@ def _validation_figure(v: Validation, path: Path) -> Path:
         ax.set_xlabel({"granovetter_full_riots": "full riot (1) or not (0)",
                        "epstein_punctuated": "peak active agents",
                        "epstein_cops": "mean active, few cops",
-                       "epstein_sudden": "peak ratio sudden / gradual"}.get(r["statistic"],
-                                                                            "value"))
+                       "epstein_sudden": "peak ratio sudden / gradual",
+                       "granovetter_cascade_critical_sd": "share of crowds in full riot, per sd",
+                       "epstein_docking": "mean active fraction, docking variant"}.get(
+                           r["statistic"], "value"))
         ax.set_ylabel(f"seeds (of {r['seeds']})")
     fig.suptitle(v.title, fontsize=9)
     fig.tight_layout()
@@ -233,45 +364,119 @@ def _validation_section(v: Validation, fig: Path) -> str:
     return "\n".join(lines + [""])
 
 
+def _describe(t, v) -> str:
+    """The statistic of a test in words, with its shape details."""
+    scaled = " per 1,000 villagers" if t.scale == "per_1000_villagers" else ""
+    m = f"{t.measure}{scaled}"
+    stat = {"slope": f"slope of {m} on {t.factor} × range",
+            "difference": f"{m}: highest minus lowest {t.factor}",
+            "interaction": f"{m}: difference in differences over "
+                           f"{' × '.join(t.factors or [])}",
+            "inverted_u": f"curvature of {m} in {t.factor}",
+            "two_lines": f"{m} in {t.factor}: the smaller of the rise before and the fall "
+                         "after the breakpoint (two lines)",
+            "mean": f"mean of {m}",
+            "threshold": f"{m}: largest step between adjacent {t.factor} levels, as a share "
+                         "of all steps",
+            "contrast": f"{m}: |effect of {(t.factors or ['', ''])[0]}| − "
+                        f"|effect of {(t.factors or ['', ''])[1]}|"}[t.kind]
+    d = v.detail
+    if t.kind == "inverted_u":
+        stat += (f" (vertex {d['vertex']:.3g}, CI {d['vertex_ci_low']:.3g}–"
+                 f"{d['vertex_ci_high']:.3g})")
+    if t.kind == "two_lines":
+        stat += (f" (breakpoint {d['breakpoint']:g}; rise {d['rise']:.3g}, fall "
+                 f"{d['fall']:.3g})")
+    if t.kind == "threshold" and "jump_from" in d:
+        stat += (f" (between {d['jump_from']:g} and {d['jump_to']:g}; a straight line with "
+                 f"this noise gives {d['null_mean']:.2f}, 95th percentile "
+                 f"{d['null_q95']:.2f})")
+    if t.where:
+        stat += " where " + ", ".join(f"{k} = {x:g}" for k, x in t.where.items())
+    return stat
+
+
+def _num(x, fmt: str = ".3g") -> str:
+    return "—" if x is None or not np.isfinite(x) else format(x, fmt)
+
+
 def _section(exp: Experiment, verdicts, verdict: str, fig: Path) -> str:
     h = exp.hypothesis
     lines = [f"## {h.id}: {h.claim}", ""]
     if h.paper:
         lines += [f"Paper: {h.paper}", ""]
-    lines += [f"**Verdict: {verdict}.**", ""]
+    n_find = sum(v.counts for v in verdicts)
+    status = checks_status(verdicts)
+    lines += [f"**Verdict: {verdict}** (from {n_find} finding{'s' * (n_find != 1)}; "
+              f"manipulation checks: {status}).", ""]
     if h.emergent:
         lines += [f"*Emergent — what the model finds:* {h.emergent}", ""]
     if h.built_in:
         lines += [f"*Built in by construction:* {h.built_in}", ""]
     lines += [
-              f"Design: `experiments/paper/{exp.path.name}` — {exp.design['type']} over "
-              f"{', '.join(exp.factors)}; {len(exp.points)} design points × "
-              f"{exp.replications} replications, {exp.steps} steps, "
-              f"{exp.base['n_villagers']:,} villagers. {exp.description}", "",
-              f"![{h.id}]({fig.as_posix()})", "",
-              "| test | statistic | effect | 95 % CI | smallest effect that counts | verdict |",
-              "|---|---|---:|---:|---:|---|"]
-    for t, v in zip(h.tests, verdicts):
-        stat = {"slope": f"slope of {t.measure} on {t.factor} × range",
-                "difference": f"{t.measure}: highest minus lowest {t.factor}",
-                "interaction": f"{t.measure}: difference in differences over "
-                               f"{' × '.join(t.factors or [])}",
-                "inverted_u": f"curvature of {t.measure} in {t.factor}",
-                "mean": f"mean of {t.measure}",
-                "threshold": f"{t.measure}: largest step between adjacent {t.factor} "
-                             "levels, as a share of all steps",
-                "contrast": f"{t.measure}: |effect of {(t.factors or ['', ''])[0]}| − "
-                            f"|effect of {(t.factors or ['', ''])[1]}|"}[t.kind]
-        if t.kind == "inverted_u":
-            stat += (f" (vertex {v.detail['vertex']:.3g}, CI {v.detail['vertex_ci_low']:.3g}"
-                     f"–{v.detail['vertex_ci_high']:.3g})")
-        if t.kind == "threshold" and "jump_from" in v.detail:
-            stat += f" (between {v.detail['jump_from']:g} and {v.detail['jump_to']:g})"
-        pred = t.direction or ("a share above the smallest effect" if t.kind == "threshold"
-                               else "negative curvature, vertex inside")
-        lines.append(f"| {t.name or t.kind} (predicted {pred}) | {stat} | {v.effect:.4g} | "
-                     f"{v.ci_low:.4g} – {v.ci_high:.4g} | {t.min_effect:g} | {v.verdict} |")
-    return "\n".join(lines + [""])
+        f"Design: `experiments/paper/{exp.path.name}` — {exp.design['type']} over "
+        f"{', '.join(exp.factors)}; {len(exp.points)} design points × "
+        f"{exp.replications} replications, {exp.steps} steps, "
+        f"{exp.base['n_villagers']:,} villagers. {exp.description}", "",
+        f"![{h.id}]({fig.as_posix()})", ""]
+    found = [(t, v) for t, v in zip(h.tests, verdicts) if v.counts]
+    checks = [(t, v) for t, v in zip(h.tests, verdicts) if not v.counts]
+    if found:
+        lines += ["**Findings** (left to the interplay of mechanisms; they decide the verdict)",
+                  "",
+                  "| test (predicted) | statistic | effect | 95 % CI (BCa) | smallest effect | "
+                  "p (BH-adjusted) | power | final window | verdict |",
+                  "|---|---|---:|---:|---:|---:|---:|---|---|"]
+        for t, v in found:
+            d = v.detail
+            pred = t.direction or ("a share above the bar" if t.kind == "threshold" else
+                                   "rise then fall" if t.kind == "two_lines"
+                                   else "negative curvature, vertex inside")
+            window = ("—" if "stationary" not in d else "stationary" if d["stationary"]
+                      else f"**still moving** ({d['drift_effect']:.3g} per half window)")
+            unadj = d.get("verdict_unadjusted", v.verdict)
+            verdict_txt = v.verdict + (f" (unadjusted: {unadj})" if unadj != v.verdict else "")
+            lines.append(
+                f"| {t.name or t.kind} ({pred}) | {_describe(t, v)} | {v.effect:.4g} | "
+                f"{v.ci_low:.4g} – {v.ci_high:.4g} | {t.min_effect:g} | "
+                f"{_num(d.get('p'))} ({_num(d.get('p_adjusted'))}) | "
+                f"{_num(d.get('power_detect'), '.0%')} | {window} | {verdict_txt} |")
+        lines.append("")
+    if checks:
+        lines += ["**Manipulation checks** (the effect is written into a rule or is an "
+                  "identity: they show the model does what it says, and count for nothing)", "",
+                  "| test | why it is a check | effect | 95 % CI | passed |",
+                  "|---|---|---:|---:|---|"]
+        for t, v in checks:
+            why = "; ".join(([t.because] if t.because else []) + v.flags)
+            if t.role == "finding":
+                why = "labelled a finding, but " + why
+            lines.append(f"| {t.name or t.kind} | {why} | {v.effect:.4g} | "
+                         f"{v.ci_low:.4g} – {v.ci_high:.4g} | "
+                         f"{'yes' if v.verdict == 'supported' else '**no** (' + v.verdict + ')'} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _knockout_section(row: dict) -> str:
+    ko = row.get("knockouts")
+    if not ko:
+        return ""
+    variants = [k["variant"] for k in ko["variants"]]
+    lines = ["**Knock-outs** — each finding re-judged with mechanisms switched off (same "
+             "design, seeds and test; unadjusted verdicts). A mechanism *carries* a finding "
+             "if switching it off makes the finding vanish (not supported and under half the "
+             "effect, or reversed); *credited only* switches off every mechanism the finding "
+             "does not credit.", "",
+             "| finding | credits | carried by | " + " | ".join(variants) + " |",
+             "|---|---|---|" + "---|" * len(variants)]
+    for t in ko["tests"]:
+        cells = ["not measurable" if t["fates"][v]["verdict"] == "not measurable"
+                 else f"{t['fates'][v]['effect']:.3g} {t['fates'][v]['fate']}" for v in variants]
+        lines.append(f"| {t['test']} | {', '.join(t['credits']) or '—'} | "
+                     f"{', '.join(t['carried_by']) or 'none alone'} | " + " | ".join(cells)
+                     + " |")
+    return "\n".join(lines + ["", ""])
 
 
 #: The project's description of what the model tests (docs/hypotheses.md), linked from the report
@@ -292,9 +497,18 @@ def _report(profile: str, table: list[dict], sections: list[str], manifest: dict
         "Each hypothesis of Li (2015), as listed in the project's "
         + _concept("7", "7-hypotheses-and-realism-patterns") + ", is an experiment "
         "in `experiments/paper/` with its tests and decision rules written down before it ran "
-        "(`ruralgov.analysis.verdicts`: effect, 95 % bootstrap confidence interval over runs, and "
-        "supported / not supported / mixed). The model was not tuned to make any claim come "
-        "out supported; where a claim is not supported the numbers say so.", "",
+        "(`ruralgov.analysis.verdicts`: effect, 95 % BCa bootstrap confidence interval over "
+        "runs, p-value, simulated power, and supported / not supported / mixed). The model was "
+        "not tuned to make any claim come out supported; where a claim is not supported the "
+        "numbers say so.", "",
+        "Every test is either a **finding** — an effect left to the interplay of mechanisms — "
+        "or a **manipulation check** — an effect written into a rule of the model or an "
+        "identity, which shows the model does what it says and is no evidence for the claim. "
+        "Only findings decide a verdict; a test is counted as a check whatever its label if "
+        "its measure is a closed form of the factors or its interval has zero width. "
+        f"Findings are judged with the false-discovery rate controlled at {FDR_Q:g} across all "
+        "of them (Benjamini–Hochberg); counts are per 1,000 villagers, so a verdict does not "
+        "depend on the county's size.", "",
         f"Profile: **{profile}**"
         + (" — small counties and few replications, a quick check, not the published result."
            if profile == "quick" else "."),
@@ -320,15 +534,26 @@ def _report(profile: str, table: list[dict], sections: list[str], manifest: dict
             continue
         counts = {k: sum(r["verdict"] == k for r in rows)
                   for k in ("supported", "mixed", "not supported")}
+        n_only = sum(r["verdict"] == "checks only" for r in rows)
         head += [f"### {title}", "",
                  f"{counts['supported']} supported, {counts['mixed']} mixed, "
-                 f"{counts['not supported']} not supported.", "",
-                 "| id | claim | verdict | runs |", "|---|---|---|---:|"]
+                 f"{counts['not supported']} not supported"
+                 + (f", {n_only} with checks only (no finding to judge)" if n_only else "")
+                 + ".", "",
+                 "| id | claim | verdict (findings) | findings | checks | runs |",
+                 "|---|---|---|---:|---|---:|"]
         for r in rows:
             alt = r.get("update_check", {}).get("verdict")
             flag = "" if alt in (None, r["verdict"]) else f" (random-sequential: {alt})"
+            big = r.get("size_check", {}).get("verdict")
+            flag += "" if big in (None, r["verdict"]) else f" (twice the size: {big})"
+            n_checks = len(r["tests"]) - r["findings"]
+            failed = sum(t["counts_as"] == "check" and t["verdict"] != "supported"
+                         for t in r["tests"])
+            checks = ("—" if not n_checks else f"{n_checks}, all pass" if not failed
+                      else f"{n_checks}, **{failed} fail{'s' * (failed == 1)}**")
             head.append(f"| [{r['id']}](#{_anchor(r)}) | {r['claim']} | {r['verdict']}{flag} "
-                        f"| {r['runs']} |")
+                        f"| {r['findings']} | {checks} | {r['runs']} |")
         head.append("")
     if manifest.get("classic_models"):
         head += ["### Classic models the protest submodel stands on ("
@@ -337,7 +562,8 @@ def _report(profile: str, table: list[dict], sections: list[str], manifest: dict
         for c in manifest["classic_models"]:
             head.append(f"| {c['title']} | {c['reproduced']} of {c['checks']} | {c['seeds']} |")
         head.append("")
-    return "\n".join(head + sections + _update_check(table) + _manifest(table, manifest))
+    return "\n".join(head + sections + _update_check(table) + _size_check(table)
+                     + _manifest(table, manifest))
 
 
 def _manifest(table: list[dict], manifest: dict) -> list[str]:
@@ -352,7 +578,8 @@ def _manifest(table: list[dict], manifest: dict) -> list[str]:
              "|---|---|---:|---:|---|"]
     for r in table:
         runs = str(r["runs"]) + (f" + {r['update_check']['runs']} random-sequential"
-                                 if "update_check" in r else "")
+                                 if "update_check" in r else "") + (
+            f" + {r['size_check']['runs']} at twice the size" if "size_check" in r else "")
         lines.append(f"| {r['id']} | `experiments/paper/{r['file']}` | {r['root_seed']} | "
                      f"{runs} | `{r['definition_sha256'][:12]}` |")
     lines += ["", "Every run's seed is spawned from the root seed by design point and "
@@ -369,19 +596,48 @@ def _anchor(row: dict) -> str:
     return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
 
 
+def _size_check(table: list[dict]) -> list[str]:
+    """The size section: verdicts in a county of twice the villagers."""
+    checked = [r for r in table if "size_check" in r]
+    if not checked:
+        return []
+    same = [r for r in checked if r["size_check"]["verdict"] == r["verdict"]]
+    flips = [(r["id"], t["test"], t["verdict"], u["verdict"]) for r in checked
+             for t, u in zip(r["tests"], r["size_check"]["tests"]) if t["verdict"] != u["verdict"]]
+    n_tests = sum(len(r["tests"]) for r in checked)
+    lines = ["## Robustness: does a verdict depend on the county's size?", "",
+             "Each experiment was run again with twice the villagers in the same villages and "
+             "townships (same design, seeds and tests; counts are judged per 1,000 villagers, "
+             "so a verdict should not change with the size).", "",
+             f"**{len(same)} of {len(checked)} verdicts are the same at twice the size; "
+             f"{len(flips)} of {n_tests} test verdicts change.**", ""]
+    if flips:
+        lines += ["| hypothesis | test | verdict | verdict at twice the size |",
+                  "|---|---|---|---|"]
+        lines += [f"| {h} | {t} | {a} | {b} |" for h, t, a, b in flips]
+        lines.append("")
+    return lines
+
+
 def _update_check(table: list[dict]) -> list[str]:
     """The robustness section: verdicts and effects under both update schemes."""
     checked = [r for r in table if "update_check" in r]
     if not checked:
         return []
     same = [r for r in checked if r["update_check"]["verdict"] == r["verdict"]]
+    flips = sum(t["verdict"] != u["verdict"] for r in checked
+                for t, u in zip(r["tests"], r["update_check"]["tests"]))
+    n_tests = sum(len(r["tests"]) for r in checked)
     lines = [
         "## Robustness: does a verdict depend on the update scheme?", "",
         "By default villagers decide synchronously, all from last step's state (ODD §3). Each "
         "experiment was run again with random-sequential updating — the independent sets of a "
         "graph colouring decide one after another in a random order, each seeing the choices "
         "already made this step — with the same design, seeds and tests.", "",
-        f"**{len(same)} of {len(checked)} verdicts are the same under both schemes.**", "",
+        f"**{len(same)} of {len(checked)} verdicts are the same under both schemes.** At the "
+        f"level of single tests, **{flips} of {n_tests} verdicts change** (a hypothesis's "
+        "verdict can hide them: \"mixed\" under both schemes may come from different tests).",
+        "",
         "| hypothesis | test | effect, synchronous | effect, random-sequential | verdict, "
         "synchronous | verdict, random-sequential |", "|---|---|---:|---:|---|---|"]
     for r in checked:

@@ -1,0 +1,403 @@
+"""Calibration to observed magnitudes: approximate Bayesian computation (ABC-SMC).
+
+A targets file (``experiments/calibration/targets.yaml``) names the county to simulate, uniform
+priors over uncertain parameters, and the targets — each a measure of one run (a summary
+column, or an expression of them such as ``sanctions_total / (persuasions_total + ...)``), the
+observed value, a tolerance, and the source it comes from. ``held_out: true`` targets are not
+fitted; the posterior-predictive check asks whether the calibrated model reproduces them.
+
+The sampler is pyabc's ABC-SMC (Klinger, Rickert & Hasenauer 2018): sequential populations of
+particles with shrinking acceptance thresholds, kept in an SQLite database, so an interrupted
+calibration continues where it stopped; ``--dask`` runs the simulations on an existing Dask
+cluster (pyabc's ``DaskDistributedSampler``). pyabc was chosen over ELFI (unmaintained since
+2023) and sbi (neural posteriors: a PyTorch dependency and training that is hard to make
+reproducible): it is the kept implementation of ABC-SMC in Python, works with this stack on
+Python 3.11, and stores every population. The distance is the root mean square of the targets'
+errors in units of their tolerances (1 = off by one tolerance on average).
+
+Each simulation's seed is derived from the root seed and the particle's parameter values, so
+any particle can be re-run exactly; pyabc proposes particles from numpy's global generator,
+which is seeded from the root seed: with one worker a calibration is reproducible bit for bit,
+with several (or on Dask) the order of acceptance, hence the populations, may differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pydantic
+from pydantic import ConfigDict, Field
+
+from ruralgov.io.files import RESULTS, atomic_path, require_empty, write_json, write_parquet
+from ruralgov.io.finder import find_named
+from ruralgov.io.provenance import git_revision, utc_now, versions
+from ruralgov.io.scenario import MAX_STEPS, read_spec
+from ruralgov.model.params import REGISTRY
+from ruralgov.model.schema import InputError, validate_params
+
+__all__ = ["calibrate", "load_targets", "simulate", "CALIBRATION_FILES"]
+
+CALIBRATION_FILES = ("CALIBRATION.md", "calibration.json", "abc.db", "posterior.parquet",
+                     "predictive.parquet", "calibrated.yaml", "figures")
+"""What a calibration folder holds; calibrating into it again continues the ABC run."""
+
+
+class _Target(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=120)
+    measure: str = Field(min_length=1, max_length=300)
+    value: float
+    tolerance: float = Field(gt=0)
+    source: str = Field(min_length=10)
+    quote: str = ""
+    held_out: bool = False
+
+
+class _ABC(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    population: pydantic.StrictInt = Field(ge=4, le=100_000)
+    generations: pydantic.StrictInt = Field(ge=1, le=100)
+    min_epsilon: float = Field(default=1.0, ge=0)
+    predictive_draws: pydantic.StrictInt = Field(default=20, ge=1, le=10_000)
+
+
+class _Profile(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    population: pydantic.StrictInt | None = Field(default=None, ge=4, le=100_000)
+    generations: pydantic.StrictInt | None = Field(default=None, ge=1, le=100)
+    predictive_draws: pydantic.StrictInt | None = Field(default=None, ge=1, le=10_000)
+    steps: pydantic.StrictInt | None = Field(default=None, ge=1, le=MAX_STEPS)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class _File(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    scenario: str = Field(min_length=1)
+    steps: pydantic.StrictInt = Field(ge=1, le=MAX_STEPS)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    root_seed: pydantic.StrictInt = Field(ge=0, lt=2**63)
+    priors: dict[str, tuple[float, float]] = Field(min_length=1)
+    targets: list[_Target] = Field(min_length=1)
+    abc: _ABC
+    profiles: dict[str, _Profile] = Field(default_factory=dict)
+
+
+def load_targets(name_or_path: str | Path = "calibration/targets",
+                 profile: str | None = None) -> tuple[_File, Path]:
+    """Load and check a targets file: priors over numeric parameters within their bounds,
+    fixed parameters valid, every target's measure an expression of per-run summaries, at
+    least one target fitted."""
+    from ruralgov.model.measures import SUMMARY_MEASURES
+
+    path = find_named(name_or_path, "experiment", nested=True)
+    spec, _ = read_spec(path, _File, "a targets file must be a mapping with title, description, "
+                        "scenario, steps, root_seed, priors, targets and abc")
+    if profile is not None:
+        if profile not in spec.profiles:
+            raise InputError(f"{path}: profiles: no profile {profile!r}; it has "
+                             f"{', '.join(spec.profiles) or 'none'}")
+        prof = spec.profiles[profile]
+        abc = spec.abc.model_copy(update={k: v for k, v in prof.model_dump().items()
+                                          if k in ("population", "generations",
+                                                   "predictive_draws") and v is not None})
+        spec = spec.model_copy(update={"abc": abc, "steps": prof.steps or spec.steps,
+                                       "parameters": {**spec.parameters, **prof.parameters}})
+    validate_params(spec.parameters, source=str(path), prefix="parameters")
+    for name, (lo, hi) in spec.priors.items():
+        p = REGISTRY.get(name)
+        where = f"{path}: priors.{name}"
+        if p is None or p.type == "bool" or p.role == "switch":
+            raise InputError(f"{where}: not a numeric model parameter; `ruralgov params` "
+                             "lists them")
+        if not (p.lo <= lo < hi <= p.hi):
+            raise InputError(f"{where}: [{lo:g}, {hi:g}] must be low < high within the "
+                             f"allowed {p.allowed()}")
+        if name in spec.parameters:
+            raise InputError(f"{where}: also fixed under parameters; a parameter is either "
+                             "calibrated or fixed")
+    probe = pd.DataFrame({c: [1.0] for c in sorted(SUMMARY_MEASURES)})
+    for i, t in enumerate(spec.targets):
+        try:
+            probe.eval(t.measure)
+        except Exception as exc:  # noqa: BLE001 - reported as one message naming the field
+            raise InputError(f"{path}: targets.{i}.measure: {t.measure!r} is not an "
+                             f"expression of per-run summary measures ({exc}); allowed "
+                             f"names: {', '.join(sorted(SUMMARY_MEASURES))}") from None
+    if all(t.held_out for t in spec.targets):
+        raise InputError(f"{path}: targets: every target is held out; fit at least one")
+    return spec, path
+
+
+def _seed(root_seed: int, params: dict[str, float], draw: int = 0) -> int:
+    key = json.dumps({k: round(float(v), 12) for k, v in sorted(params.items())})
+    h = hashlib.sha256(f"{root_seed}:{draw}:{key}".encode()).digest()
+    return int.from_bytes(h[:8], "big") >> 1
+
+
+def simulate(spec: _File, params: dict[str, float], seed: int) -> dict[str, float]:
+    """One run of the targets file's county with ``params``: every target's measured value."""
+    from ruralgov.study.runner import run_scenario
+
+    overrides = {**spec.parameters, **{k: float(v) for k, v in params.items()}}
+    for k, v in overrides.items():
+        if REGISTRY[k].type == "int":
+            overrides[k] = int(round(v))
+    summary = run_scenario(spec.scenario, seed=seed, steps=spec.steps, overrides=overrides,
+                           collect_detail=False).summary
+    row = pd.DataFrame({k: [v] for k, v in summary.items() if isinstance(v, (int, float))})
+    out = {}
+    for t in spec.targets:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            val = row.eval(t.measure)
+        out[t.name] = float(np.asarray(val).ravel()[0])
+    return out
+
+
+class _Model:
+    """pyabc's model: parameters in, the fitted targets' values out (a picklable object)."""
+
+    def __init__(self, spec: _File):
+        self.spec = spec
+
+    def __call__(self, par) -> dict[str, float]:
+        params = {k: float(par[k]) for k in self.spec.priors}
+        values = simulate(self.spec, params, _seed(self.spec.root_seed, params))
+        return {t.name: values[t.name] for t in self.spec.targets if not t.held_out}
+
+
+class _Distance:
+    """Root mean square of the errors in units of the tolerances (NaN counts as far off)."""
+
+    def __init__(self, spec: _File):
+        self.tol = {t.name: t.tolerance for t in spec.targets if not t.held_out}
+
+    def __call__(self, x: dict, x0: dict) -> float:
+        err = [((x[k] - x0[k]) / tol) if np.isfinite(x[k]) else 1e3
+               for k, tol in self.tol.items()]
+        return float(np.sqrt(np.mean(np.square(err))))
+
+
+def _sampler(workers: int | None, dask: str | None):
+    from pyabc import sampler
+
+    if dask:
+        from distributed import Client
+
+        return sampler.DaskDistributedSampler(dask_client=Client(dask))
+    if workers == 1:
+        return sampler.SingleCoreSampler()
+    import os
+
+    return sampler.MulticoreEvalParallelSampler(n_procs=workers or os.cpu_count() or 1)
+
+
+def calibrate(targets: str | Path = "calibration/targets", profile: str | None = None,
+              out: Path | str | None = None, workers: int | None = None,
+              progress: bool = True, dask: str | None = None) -> Path:
+    """Run (or continue) the calibration; write the posterior, the predictive check and the
+    report; return the report's path."""
+    import pyabc
+
+    spec, path = load_targets(targets, profile)
+    out = Path(out) if out else RESULTS / "calibration" / (path.stem + (f"-{profile}"
+                                                                       if profile else ""))
+    require_empty(out, "--out", allow=CALIBRATION_FILES)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("ABC", "pyabc", "Sampler", "Epsilon", "Distance", "Acceptor", "History"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    np.random.seed(spec.root_seed % (2**32))  # pyabc proposes from numpy's global generator
+    prior = pyabc.Distribution(**{k: pyabc.RV("uniform", lo, hi - lo)
+                                  for k, (lo, hi) in spec.priors.items()})
+    observed = {t.name: t.value for t in spec.targets if not t.held_out}
+    abc = pyabc.ABCSMC(_Model(spec), prior, _Distance(spec),
+                       population_size=spec.abc.population, sampler=_sampler(workers, dask))
+    db = "sqlite:///" + str((out / "abc.db").resolve())
+    history = (abc.load(db, 1, observed) if (out / "abc.db").is_file()
+               else abc.new(db, observed))
+    _check_resume(history, spec, out)
+    while history.n_populations < spec.abc.generations:
+        abc.run(max_nr_populations=1, minimum_epsilon=spec.abc.min_epsilon)
+        pops = history.get_all_populations()
+        last = pops.iloc[-1]
+        if progress:
+            print(f"calibration: generation {history.n_populations}/{spec.abc.generations}, "
+                  f"epsilon {last.epsilon:.3g}, {int(last.samples)} simulations", flush=True)
+        if last.epsilon <= spec.abc.min_epsilon:
+            break
+    return _finish(spec, path, out, history, profile, progress)
+
+
+def _check_resume(history, spec: _File, out: Path) -> None:
+    """A continued calibration must be the same calibration: refuse another targets file."""
+    meta = out / "calibration.json"
+    key = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()
+    if meta.is_file() and json.loads(meta.read_text()).get("definition_sha256") != key:
+        raise InputError(f"{out}: holds a calibration of other targets or settings; choose "
+                         "another --out (results are never overwritten)")
+    if not meta.is_file():
+        write_json({"definition_sha256": key, "status": "running"}, meta)
+
+
+def _finish(spec: _File, path: Path, out: Path, history, profile, progress) -> Path:
+    df, w = history.get_distribution()
+    post = df[list(spec.priors)].reset_index(drop=True).assign(weight=np.asarray(w))
+    write_parquet(post, out / "posterior.parquet")
+    rng = np.random.default_rng(spec.root_seed)
+    picks = rng.choice(len(post), size=spec.abc.predictive_draws, p=post.weight / post.weight.sum())
+    rows = []
+    for i, k in enumerate(picks):
+        params = {c: float(post.loc[k, c]) for c in spec.priors}
+        rows.append({"draw": i, **params,
+                     **simulate(spec, params, _seed(spec.root_seed, params, draw=i + 1))})
+        if progress:
+            print(f"calibration: predictive check {i + 1}/{len(picks)}", flush=True)
+    pred = pd.DataFrame(rows)
+    write_parquet(pred, out / "predictive.parquet")
+    summary = _summary(spec, post, pred)
+    pops = history.get_all_populations()
+    gens = [{"generation": int(r.t), "epsilon": float(r.epsilon), "simulations": int(r.samples)}
+            for r in pops.itertuples() if r.t >= 0]
+    manifest = {"created_utc": utc_now(), "versions": versions(), "git": git_revision(),
+                "targets_file": str(path), "profile": profile, "root_seed": spec.root_seed,
+                "definition_sha256": hashlib.sha256(spec.model_dump_json().encode()).hexdigest(),
+                "status": "done", "generations": gens, **summary}
+    write_json(manifest, out / "calibration.json")
+    _write_scenario(spec, summary, out / "calibrated.yaml")
+    fig = _figure(spec, post, pred, out / "figures" / "calibration.png")
+    from ruralgov.io.files import write_text
+
+    return write_text(_report(spec, manifest, fig.relative_to(out)), out / "CALIBRATION.md")
+
+
+def _wquantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    order = np.argsort(x)
+    cw = np.cumsum(w[order]) / w.sum()
+    return float(x[order][np.searchsorted(cw, q).clip(0, x.size - 1)])
+
+
+def _summary(spec: _File, post: pd.DataFrame, pred: pd.DataFrame) -> dict[str, Any]:
+    w = post.weight.to_numpy()
+    params = [{"parameter": c, "prior_low": lo, "prior_high": hi,
+               "mean": float(np.average(post[c], weights=w)),
+               "median": _wquantile(post[c].to_numpy(), w, 0.5),
+               "ci_low": _wquantile(post[c].to_numpy(), w, 0.025),
+               "ci_high": _wquantile(post[c].to_numpy(), w, 0.975)}
+              for c, (lo, hi) in spec.priors.items()]
+    checks = []
+    for t in spec.targets:
+        v = pred[t.name].to_numpy(dtype=float)
+        v = v[np.isfinite(v)]
+        lo, hi = (np.quantile(v, [0.025, 0.975]) if v.size else (np.nan, np.nan))
+        checks.append({"target": t.name, "observed": t.value, "tolerance": t.tolerance,
+                       "held_out": t.held_out, "predicted_median": float(np.median(v))
+                       if v.size else np.nan, "predicted_low": float(lo),
+                       "predicted_high": float(hi),
+                       "within_tolerance": float(np.mean(np.abs(v - t.value) <= t.tolerance))
+                       if v.size else 0.0,
+                       "reproduced": bool(v.size and lo <= t.value <= hi)})
+    return {"posterior": params, "predictive": checks}
+
+
+def _write_scenario(spec: _File, summary: dict, path: Path) -> None:
+    """The calibrated baseline: the targets file's scenario at the posterior medians, a
+    scenario file `ruralgov run` takes."""
+    import yaml
+
+    from ruralgov.io.scenario import load_scenario
+
+    base = load_scenario(spec.scenario)
+    values = {p["parameter"]: round(p["median"], 4) for p in summary["posterior"]}
+    for k, v in values.items():
+        if REGISTRY[k].type == "int":
+            values[k] = int(round(v))
+    doc = {"title": f"{base.title}, calibrated (posterior medians)",
+           "story": f"The {base.name} scenario with the posterior medians of `ruralgov "
+                    "calibrate` for the parameters it calibrates (CALIBRATION.md beside this "
+                    "file says against which observations).",
+           "steps": base.steps, "parameters": {**base.parameters, **values}}
+    with atomic_path(path) as tmp:
+        tmp.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False),
+                       encoding="utf-8")
+
+
+def _figure(spec: _File, post: pd.DataFrame, pred: pd.DataFrame, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(spec.priors)
+    n = len(names) + len(spec.targets)
+    cols = 4
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.5 * rows), squeeze=False)
+    ax_list = list(axes.ravel())
+    for ax, c in zip(ax_list, names):
+        lo, hi = spec.priors[c]
+        ax.hist(post[c], weights=post.weight, bins=15, range=(lo, hi), color="#4393c3")
+        ax.set_xlim(lo, hi)
+        ax.set_title(f"posterior: {c}", fontsize=8)
+    for ax, t in zip(ax_list[len(names):], spec.targets):
+        v = pred[t.name].dropna()
+        ax.hist(v, bins=15, color="#bdbdbd" if t.held_out else "#92c5de")
+        ax.axvspan(t.value - t.tolerance, t.value + t.tolerance, color="#d6604d", alpha=0.2)
+        ax.axvline(t.value, color="#b2182b")
+        ax.set_title(("held out: " if t.held_out else "fitted: ") + t.name[:38], fontsize=7)
+    for ax in ax_list[n:]:
+        ax.axis("off")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _report(spec: _File, manifest: dict, fig: Path) -> str:
+    git = manifest["git"]
+    lines = [f"# {spec.title}", "", " ".join(spec.description.split()), "",
+             f"Targets file `{Path(manifest['targets_file']).name}`"
+             + (f", profile {manifest['profile']}" if manifest["profile"] else "")
+             + f"; {spec.abc.population} particles per generation, "
+             f"{len(manifest['generations'])} generations (epsilon "
+             + " → ".join(f"{g['epsilon']:.3g}" for g in manifest["generations"])
+             + f"), {sum(g['simulations'] for g in manifest['generations']):,} simulations of "
+             f"{spec.parameters.get('n_villagers', 'the scenario’s')} villagers for "
+             f"{spec.steps} steps; ruralgov {manifest['versions'].get('ruralgov')}, git "
+             f"{(git.get('commit') or 'unknown')[:10]}{' (dirty)' if git.get('dirty') else ''}, "
+             f"{manifest['created_utc']}.", "", f"![posterior and predictive check]({fig})", "",
+             "## Targets", "", "| target | measure | observed | tolerance | use | source |",
+             "|---|---|---:|---:|---|---|"]
+    for t in spec.targets:
+        src = t.source + (f" («{t.quote}»)" if t.quote else "")
+        lines.append(f"| {t.name} | `{t.measure}` | {t.value:g} | {t.tolerance:g} | "
+                     f"{'held out' if t.held_out else 'fitted'} | {src} |")
+    lines += ["", "## Posterior", "", "| parameter | prior | median | 95 % credible interval |",
+              "|---|---|---:|---|"]
+    for p in manifest["posterior"]:
+        lines.append(f"| `{p['parameter']}` | uniform {p['prior_low']:g}–{p['prior_high']:g} "
+                     f"| {p['median']:.3g} | {p['ci_low']:.3g} – {p['ci_high']:.3g} |")
+    lines += ["", "## Posterior-predictive check", "",
+              f"{spec.abc.predictive_draws} particles drawn from the posterior, each run again "
+              "with a new seed. A target is reproduced when its observed value lies inside the "
+              "central 95 % of the predictions.", "",
+              "| target | use | observed | predicted median | 95 % of predictions | within "
+              "tolerance | reproduced |", "|---|---|---:|---:|---|---:|---|"]
+    for c in manifest["predictive"]:
+        lines.append(f"| {c['target']} | {'held out' if c['held_out'] else 'fitted'} | "
+                     f"{c['observed']:g} | {c['predicted_median']:.3g} | "
+                     f"{c['predicted_low']:.3g} – {c['predicted_high']:.3g} | "
+                     f"{c['within_tolerance']:.0%} | {'yes' if c['reproduced'] else '**no**'} |")
+    lines += ["", "The calibrated baseline (posterior medians) is `calibrated.yaml`, a scenario "
+              "that extends the targets file's scenario. Data: `posterior.parquet` (the last "
+              "generation's particles and weights), `predictive.parquet`, `abc.db` (every "
+              "generation, pyabc's database)."]
+    return "\n".join(lines + [""])

@@ -1,0 +1,308 @@
+"""Robustness of the verdicts across the parameter space.
+
+A verdict in the report measures Monte-Carlo noise at one parameter point. Here each
+hypothesis experiment is re-judged at many points of a Latin hypercube over the uncertain
+parameters it does not manipulate (``experiments/robustness/uncertainty.yaml``): at each point
+the experiment's own design — factors, replications, steps, county, in the profile the file
+names — is run, and its pre-registered tests applied
+([`ruralgov.analysis.verdicts`][ruralgov.analysis.verdicts], intervals only). Per test, the
+share of points where it is supported, mixed and not supported; PRIM boxes (EMA Workbench)
+describe the region where it is supported; a second root seed (a second hypercube, new seeds)
+shows whether the shares are stable.
+
+Each hypothesis's study is an ordinary experiment file with a ``crossed`` design (the
+hypercube crossed with the experiment's factorial design), written into the output folder and
+run by the sweep engine — resumable, shardable, on a process pool or a Dask cluster — so
+nothing here schedules anything. A robustness spec file:
+
+    title: ...
+    description: ...
+    samples: 200              # hypercube points per hypothesis
+    root_seeds: [1501, 1502]  # one study per root seed; two show the shares' stability
+    hypothesis_profile: quick # the profile of each hypothesis experiment run at every point
+    ranges:                   # plausible ranges of the uncertain parameters
+      w_legitimacy: [1.0, 3.0]
+    profiles:
+      quick: {samples: 6, root_seeds: [1501]}
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pydantic
+from pydantic import ConfigDict, Field
+
+from ruralgov.analysis.verdicts import evaluate
+from ruralgov.io.files import RESULTS, atomic_path, require_empty, write_json, write_parquet
+from ruralgov.io.finder import find_named
+from ruralgov.io.provenance import git_revision, utc_now, versions
+from ruralgov.io.results import read_runs
+from ruralgov.io.scenario import read_spec
+from ruralgov.model.params import REGISTRY
+from ruralgov.model.schema import InputError
+from ruralgov.study.experiment import Experiment, load_experiment
+
+__all__ = ["robustness", "load_spec", "robustness_experiment", "summarise", "ROBUSTNESS_FILES"]
+
+ROBUSTNESS_FILES = ("ROBUSTNESS.md", "robustness.json", "robustness.parquet", "experiments",
+                    "sweeps", "figures")
+"""What a robustness folder holds; another study into it renews these (resuming sweeps)."""
+
+#: Shares of two root seeds that differ by more than this are reported as unstable.
+STABLE = 0.05
+
+
+class _Profile(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    samples: pydantic.StrictInt | None = Field(default=None, ge=2, le=100_000)
+    root_seeds: list[pydantic.StrictInt] | None = Field(default=None, min_length=1,
+                                                        max_length=8)
+
+
+class _Spec(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    samples: pydantic.StrictInt = Field(ge=2, le=100_000)
+    root_seeds: list[pydantic.StrictInt] = Field(min_length=1, max_length=8)
+    hypothesis_profile: Literal["quick", "full"] = "quick"
+    ranges: dict[str, tuple[float, float]] = Field(min_length=1)
+    profiles: dict[str, _Profile] = Field(default_factory=dict)
+
+
+def load_spec(name_or_path: str | Path = "robustness/uncertainty",
+              profile: str | None = None) -> tuple[_Spec, Path]:
+    """Load and check a robustness spec (every range an uncertain or lever parameter, inside
+    its allowed bounds, low below high)."""
+    path = find_named(name_or_path, "experiment", nested=True)
+    spec, _ = read_spec(path, _Spec, "a robustness spec must be a mapping with title, "
+                        "description, samples, root_seeds and ranges")
+    for name, (lo, hi) in spec.ranges.items():
+        p = REGISTRY.get(name)
+        where = f"{path}: ranges.{name}"
+        if p is None or p.role not in ("uncertainty", "lever") or p.type == "bool":
+            raise InputError(f"{where}: not an uncertain or policy parameter with a numeric "
+                             "range; `ruralgov params` lists them")
+        if not (p.lo <= lo < hi <= p.hi):
+            raise InputError(f"{where}: [{lo:g}, {hi:g}] must be low < high within the "
+                             f"allowed {p.allowed()}")
+    if profile is not None:
+        if profile not in spec.profiles:
+            raise InputError(f"{path}: profiles: no profile {profile!r}; it has "
+                             f"{', '.join(spec.profiles) or 'none'}")
+        prof = spec.profiles[profile]
+        spec = spec.model_copy(update={"samples": prof.samples or spec.samples,
+                                       "root_seeds": prof.root_seeds or spec.root_seeds})
+    return spec, path
+
+
+def varied(exp: Experiment, spec: _Spec) -> dict[str, tuple[float, float]]:
+    """The ranges a hypothesis's study varies: every range of the spec except the parameters
+    the experiment manipulates (its factors) or fixes (its parameters)."""
+    return {n: r for n, r in spec.ranges.items()
+            if n not in exp.factors and n not in exp.parameters}
+
+
+def robustness_experiment(exp: Experiment, spec: _Spec, root_seed: int) -> dict[str, Any]:
+    """The experiment file (as a mapping) of one hypothesis's study at one root seed."""
+    h = exp.hypothesis
+    factors: dict[str, Any] = {f: exp.factors[f]["values"] for f in exp.factors}
+    factors.update({n: {"range": [lo, hi]} for n, (lo, hi) in varied(exp, spec).items()})
+    return {
+        "title": f"Robustness of {h.id}: {exp.title}"[:200],
+        "description": f"{exp.description} Crossed with {spec.samples} Latin-hypercube points "
+                       f"over {len(factors) - len(exp.factors)} uncertain parameters "
+                       "(ruralgov robustness).",
+        "scenario": str(exp.scenario.path) if exp.scenario.path else exp.scenario.name,
+        "parameters": dict(exp.parameters), "steps": exp.steps,
+        "replications": exp.replications, "root_seed": int(root_seed),
+        "design": {"type": "crossed", "samples": spec.samples},
+        "factors": factors, "hypothesis": h.model_dump(exclude_defaults=True)}
+
+
+def _study_seed(root_seed: int, index: int) -> int:
+    """Each hypothesis's study gets its own root seed, spawned from the spec's."""
+    return int(np.random.SeedSequence(root_seed, spawn_key=(index,)).generate_state(1)[0])
+
+
+def _judge(runs: pd.DataFrame, exp: Experiment, per_sample: int, seed: int) -> list[dict]:
+    """Every test at every hypercube point (light verdicts: interval and decision)."""
+    h = exp.hypothesis
+    ok = runs[runs.status == "ok"].copy()
+    ok["sample"] = ok["point"] // per_sample
+    rows = []
+    for k, g in ok.groupby("sample"):
+        for i, t in enumerate(h.tests):
+            try:
+                v = evaluate(g, h, seed + i, test=t, light=True)
+                verdict, effect = v.verdict, v.effect
+                counts = v.counts
+            except ValueError:
+                verdict, effect, counts = "not measurable", np.nan, t.role == "finding"
+            rows.append({"id": h.id, "test": t.name or t.kind, "role": t.role,
+                         "counts_as": "finding" if counts else "check", "sample": int(k),
+                         "verdict": verdict, "effect": effect})
+    return rows
+
+
+def robustness(profile: str | None = None, only: list[str] | None = None,
+               out: Path | str | None = None, workers: int | None = None,
+               progress: bool = True, spec: str | Path = "robustness/uncertainty") -> Path:
+    """Run the robustness study of every hypothesis (or ``only`` some); return the report."""
+    from ruralgov.study.reproduce import paper_experiments
+    from ruralgov.study.sweep import run_sweep
+
+    sp, spec_path = load_spec(spec, profile)
+    exps = [load_experiment(f, profile=None if sp.hypothesis_profile == "full"
+                            else sp.hypothesis_profile) for f in paper_experiments()]
+    if only:
+        wanted = {x.strip().upper() for x in only}
+        bad = wanted - {e.hypothesis.id.upper() for e in exps}
+        if bad:
+            raise InputError(f"--only {','.join(sorted(bad))}: unknown; the hypotheses are "
+                             f"{', '.join(e.hypothesis.id for e in exps)}")
+        exps = [e for e in exps if e.hypothesis.id.upper() in wanted]
+    out = Path(out) if out else RESULTS / ("robustness-quick" if profile else "robustness")
+    require_empty(out, "--out", allow=ROBUSTNESS_FILES)
+    (out / "experiments").mkdir(parents=True, exist_ok=True)
+    rows, points = [], []
+    for seed in sp.root_seeds:
+        for exp in exps:
+            index = [f.stem for f in paper_experiments()].index(exp.path.stem)
+            doc = robustness_experiment(exp, sp, _study_seed(seed, index))
+            path = out / "experiments" / f"{exp.name}-{seed}.yaml"
+            _write_yaml(doc, path)
+            rexp = load_experiment(path)
+            run_sweep(rexp, out / "sweeps" / rexp.name, workers=workers, progress=progress)
+            runs = read_runs(out / "sweeps" / rexp.name)
+            per = len(exp.points)
+            lhs = rexp.points.iloc[::per][list(varied(exp, sp))].reset_index(drop=True)
+            points.append(lhs.assign(id=exp.hypothesis.id, root_seed=seed,
+                                     sample=np.arange(len(lhs))))
+            rows += [{"root_seed": seed, **r} for r in _judge(runs, exp, per, seed)]
+    table = pd.DataFrame(rows)
+    lhs = pd.concat(points, ignore_index=True)
+    write_parquet(table.merge(lhs, on=["id", "root_seed", "sample"]), out / "robustness.parquet")
+    summary = summarise(table, lhs)
+    manifest = {"created_utc": utc_now(), "versions": versions(), "git": git_revision(),
+                "spec": str(spec_path), "profile": profile, "samples": sp.samples,
+                "root_seeds": sp.root_seeds, "hypothesis_profile": sp.hypothesis_profile,
+                "tests": summary}
+    write_json(manifest, out / "robustness.json")
+    fig = _figure(summary, out / "figures" / "robustness.png")
+    from ruralgov.io.files import write_text
+
+    return write_text(_report(manifest, fig.relative_to(out), sp), out / "ROBUSTNESS.md")
+
+
+def summarise(table: pd.DataFrame, lhs: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per test: the share of hypercube points per verdict (each root seed and pooled), the
+    largest difference between root seeds, and the PRIM box where it is supported."""
+    from ruralgov.analysis.sensitivity import prim_boxes
+
+    out = []
+    kinds = ("supported", "mixed", "not supported", "not measurable")
+    for (hid, test), g in table.groupby(["id", "test"], sort=False):
+        per_seed = {int(s): {k: float((gs.verdict == k).mean()) for k in kinds}
+                    for s, gs in g.groupby("root_seed")}
+        pooled = {k: float((g.verdict == k).mean()) for k in kinds}
+        spread = (max(abs(a[k] - b[k]) for a in per_seed.values() for b in per_seed.values()
+                      for k in kinds) if len(per_seed) > 1 else None)
+        row = {"id": hid, "test": test, "role": g.role.iloc[0],
+               "counts_as": g.counts_as.mode().iloc[0], "points": int(len(g)),
+               "shares": pooled, "per_seed": per_seed, "seed_difference": spread,
+               "stable": None if spread is None else bool(spread <= STABLE)}
+        supported = (g.verdict == "supported").to_numpy()
+        if 0.05 < supported.mean() < 0.95 and len(g) >= 20:
+            x = g[["root_seed", "sample"]].merge(
+                lhs[lhs.id == hid], on=["root_seed", "sample"], how="left")
+            x = x.drop(columns=["root_seed", "sample", "id"]).dropna(axis=1)
+            box = prim_boxes(x, supported)
+            if box is not None:
+                limits, stats_ = box
+                row["prim"] = {"limits": limits.to_dict("records"), **stats_}
+        out.append(row)
+    return out
+
+
+def _write_yaml(doc: dict, path: Path) -> None:
+    import yaml
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False),
+                       encoding="utf-8")
+
+
+def _figure(summary: list[dict], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = sorted(summary, key=lambda r: (r["counts_as"] != "finding", r["id"]))
+    labels = [f"{r['id']} {r['test'][:45]}" + (" (check)" if r["counts_as"] == "check" else "")
+              for r in rows]
+    fig, ax = plt.subplots(figsize=(9, 0.28 * len(rows) + 1.2))
+    left = np.zeros(len(rows))
+    for k, colour in (("supported", "#1b7837"), ("mixed", "#bdbdbd"),
+                      ("not supported", "#b2182b"), ("not measurable", "#ffffff")):
+        share = np.array([r["shares"][k] for r in rows])
+        ax.barh(np.arange(len(rows)), share, left=left, color=colour, edgecolor="#636363",
+                linewidth=0.3, label=k)
+        left += share
+    ax.set_yticks(np.arange(len(rows)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of hypercube points")
+    ax.legend(fontsize=7, ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _report(manifest: dict, fig: Path, spec: _Spec) -> str:
+    git = manifest["git"]
+    lines = [
+        "# Robustness: do the verdicts hold across the parameter space?", "",
+        f"Each hypothesis experiment ({spec.hypothesis_profile} profile) re-judged at "
+        f"{spec.samples} Latin-hypercube points over {len(spec.ranges)} uncertain parameters "
+        f"(those it manipulates or fixes left out), root seeds "
+        f"{', '.join(map(str, spec.root_seeds))}; spec `{Path(manifest['spec']).name}`. "
+        "At each point the tests' intervals and decision rules are those of the report "
+        "(without the false-discovery adjustment, which belongs to one reproduction).", "",
+        f"ruralgov {manifest['versions'].get('ruralgov')}, git "
+        f"{(git.get('commit') or 'unknown')[:10]}{' (dirty)' if git.get('dirty') else ''}, "
+        f"{manifest['created_utc']}.", "",
+        f"![shares of verdicts]({fig.as_posix()})", "",
+        "| hypothesis | test | role | supported | mixed | not supported | seeds differ by | "
+        "where it is supported (PRIM box: coverage, density) |",
+        "|---|---|---|---:|---:|---:|---:|---|"]
+    for r in manifest["tests"]:
+        sh = r["shares"]
+        diff = "—" if r["seed_difference"] is None else (
+            f"{r['seed_difference']:.2f}" + ("" if r["stable"] else " **unstable**"))
+        box = "—"
+        if "prim" in r:
+            lim = "; ".join(f"{x['parameter']} {x['low']:.3g}–{x['high']:.3g}"
+                            for x in r["prim"]["limits"]) or "everywhere"
+            box = f"{lim} ({r['prim']['coverage']:.0%}, {r['prim']['density']:.0%})"
+        lines.append(f"| {r['id']} | {r['test']} | {r['counts_as']} | {sh['supported']:.0%} | "
+                     f"{sh['mixed']:.0%} | {sh['not supported']:.0%} | {diff} | {box} |")
+    lines += ["", "Data: `robustness.parquet` (one row per root seed, hypothesis, test and "
+              "hypercube point, with the point's parameters), `robustness.json` (this table), "
+              "`experiments/` (the generated experiment files, runnable with `ruralgov sweep`)."]
+    return "\n".join(lines + [""])
+
+
+def read_summary(folder: Path) -> list[dict[str, Any]] | None:
+    """The per-test summary of a robustness folder, if there is one."""
+    f = Path(folder) / "robustness.json"
+    return json.loads(f.read_text())["tests"] if f.is_file() else None

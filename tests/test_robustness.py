@@ -1,0 +1,125 @@
+"""Robustness across the parameter space (issue 15, item 3): the crossed design, the study on
+the sweep engine, the shares per verdict, their stability under a second root seed, PRIM
+boxes, and one clear message for a bad spec."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from ruralgov.model.schema import InputError
+from ruralgov.study.experiment import load_experiment
+from ruralgov.study.robustness import load_spec, robustness, summarise
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _write(tmp_path, doc, name="spec.yaml"):
+    f = tmp_path / name
+    f.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return f
+
+
+def test_a_crossed_design_repeats_the_factorial_design_at_each_hypercube_point(tmp_path):
+    f = _write(tmp_path, {
+        "title": "t", "description": "d", "scenario": "baseline", "root_seed": 5,
+        "replications": 1, "steps": 3, "design": {"type": "crossed", "samples": 4},
+        "parameters": {"n_villagers": 120, "n_townships": 1, "villages_per_township": 2},
+        "factors": {"enforcement": [0.1, 0.5], "coordination": [0.0, 1.0],
+                    "w_cost": {"range": [1.5, 4.5]}, "peer_weight": {"range": [0.2, 0.8]}}},
+        "x.yaml")
+    exp = load_experiment(f)
+    pts = exp.points
+    assert len(pts) == 4 * 4 and exp.n_runs == 16
+    blocks = pts.groupby(np.arange(16) // 4)
+    for _, b in blocks:  # one hypercube point per block of 4, the full factorial inside it
+        assert b.w_cost.nunique() == 1 and b.peer_weight.nunique() == 1
+        assert set(zip(b.enforcement, b.coordination)) == {(0.1, 0.0), (0.1, 1.0),
+                                                           (0.5, 0.0), (0.5, 1.0)}
+    # a Latin hypercube: one point in each quarter of every range
+    assert sorted(np.floor((pts.w_cost.iloc[::4] - 1.5) / 0.75).astype(int)) == [0, 1, 2, 3]
+    bad = yaml.safe_load(f.read_text())
+    bad["factors"] = {"enforcement": [0.1, 0.5]}
+    with pytest.raises(InputError, match="crossed design needs at least one factor with a range"):
+        load_experiment(_write(tmp_path, bad, "bad.yaml"))
+
+
+def test_robustness_study_of_one_hypothesis(tmp_path):
+    spec = _write(tmp_path, {
+        "title": "t", "description": "d", "samples": 3, "root_seeds": [11, 12],
+        "hypothesis_profile": "quick",
+        "ranges": {"w_cost": [2.0, 4.0], "answer_relief": [0.4, 0.8],
+                   "responsiveness": [0.1, 0.9]}})
+    out = tmp_path / "rb"
+    report = robustness(only=["H12"], out=out, workers=1, progress=False, spec=spec)
+    text = report.read_text()
+    assert "| H12 | responsiveness lowers escalation | finding |" in text
+    data = json.loads((out / "robustness.json").read_text())
+    tests = data["tests"]
+    assert [t["test"] for t in tests] == ["responsiveness lowers escalation",
+                                          "responsiveness lowers protest",
+                                          "suppression raises grievance"]
+    for t in tests:
+        assert t["points"] == 6 and abs(sum(t["shares"].values()) - 1) < 1e-9
+        assert set(t["per_seed"]) == {"11", "12"} and t["seed_difference"] is not None
+    # the factor H12 manipulates is not varied; the generated files run with `ruralgov sweep`
+    gen = load_experiment(out / "experiments" / "h12_responsiveness-11.yaml")
+    assert gen.design["type"] == "crossed" and gen.factors["responsiveness"]["values"] == [
+        0.2, 0.5, 0.8]
+    assert set(gen.factors) == {"responsiveness", "suppression", "w_cost", "answer_relief"}
+    table = pd.read_parquet(out / "robustness.parquet")
+    assert len(table) == 2 * 3 * 3 and table.w_cost.between(2.0, 4.0).all()
+    assert table.groupby("root_seed").w_cost.nunique().tolist() == [3, 3]
+    # resumable: again, nothing new runs and the table is the same
+    robustness(only=["H12"], out=out, workers=1, progress=False, spec=spec)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "robustness.parquet"), table)
+
+
+def test_prim_finds_where_a_verdict_holds():
+    rng = np.random.default_rng(0)
+    n = 200
+    lhs = pd.DataFrame({"w_cost": rng.uniform(1.5, 4.5, n), "peer_weight": rng.uniform(0, 1, n),
+                        "id": "H1", "root_seed": np.repeat([1, 2], n // 2),
+                        "sample": np.tile(np.arange(n // 2), 2)})
+    verdict = np.where(lhs.w_cost < 2.5, "supported", "mixed")
+    table = lhs[["id", "root_seed", "sample"]].assign(
+        test="t", role="finding", counts_as="finding", verdict=verdict, effect=0.0)
+    (row,) = summarise(table, lhs)
+    assert row["shares"]["supported"] == pytest.approx((lhs.w_cost < 2.5).mean())
+    limits = {x["parameter"]: x for x in row["prim"]["limits"]}
+    # the densest box that covers most cases: w_cost below about 2.5 (density >= 0.8)
+    assert set(limits) == {"w_cost"} and 2.4 < limits["w_cost"]["high"] < 2.9
+    assert row["prim"]["density"] >= 0.8 and row["prim"]["coverage"] > 0.9
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"ranges": {"w_magic": [0, 1]}}, r"ranges.w_magic: not an uncertain or policy parameter"),
+    ({"ranges": {"w_cost": [4, 2]}}, r"ranges.w_cost: \[4, 2\] must be low < high"),
+    ({"ranges": {"w_cost": [1, 30]}}, r"ranges.w_cost: \[1, 30\] must be low < high within"),
+    ({"samples": 1}, "samples"),
+    ({"root_seeds": []}, "root_seeds"),
+])
+def test_a_bad_spec_is_one_clear_message(tmp_path, change, message):
+    doc = {"title": "t", "description": "d", "samples": 3, "root_seeds": [1],
+           "ranges": {"w_cost": [2.0, 4.0]}, **change}
+    f = _write(tmp_path, doc)
+    with pytest.raises(InputError, match=message):
+        load_spec(f)
+    exe = Path(sys.executable).with_name("ruralgov")
+    res = subprocess.run([str(exe), "robustness", "--spec", str(f), "--out",
+                          str(tmp_path / "o")], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "Traceback" not in res.stderr and str(f) in res.stderr
+
+
+def test_the_shipped_spec_loads_and_its_quick_profile_is_small():
+    spec, path = load_spec()
+    assert spec.samples >= 200 and len(spec.root_seeds) >= 2
+    quick, _ = load_spec(profile="quick")
+    assert quick.samples < 20 and path.parent.name == "robustness"
