@@ -30,6 +30,8 @@ def test_quick_calibration_end_to_end_resumes_and_reproduces(tmp_path):
     data = json.loads((out / "calibration.json").read_text())
     spec, _ = load_targets(profile="quick")
     assert len(data["generations"]) == spec.abc.generations
+    eps = [g["epsilon"] for g in data["generations"]]
+    assert eps[-1] < eps[0]  # each population accepts only closer particles than the last
     assert [p["parameter"] for p in data["posterior"]] == list(spec.priors)
     for p in data["posterior"]:
         assert p["prior_low"] <= p["ci_low"] <= p["median"] <= p["ci_high"] <= p["prior_high"]

@@ -211,8 +211,10 @@ def calibrate(targets: str | Path = "calibration/targets", profile: str | None =
                                                                        if profile else ""))
     require_empty(out, "--out", allow=CALIBRATION_FILES)
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("ABC", "pyabc", "Sampler", "Epsilon", "Distance", "Acceptor", "History"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    for name in ("History", "Sampler", "Epsilon", "Distance", "Acceptor", "Population",
+                 "Transition", "Adaptation", "Predictor", "Sumstat", "Util"):
+        logging.getLogger(f"ABC.{name}").setLevel(logging.WARNING)
+    logging.getLogger("ABC").setLevel(logging.INFO)  # its lines reach the terminal as ours
     np.random.seed(spec.root_seed % (2**32))  # pyabc proposes from numpy's global generator
     prior = pyabc.Distribution(**{k: pyabc.RV("uniform", lo, hi - lo)
                                   for k, (lo, hi) in spec.priors.items()})
@@ -223,16 +225,37 @@ def calibrate(targets: str | Path = "calibration/targets", profile: str | None =
     history = (abc.load(db, 1, observed) if (out / "abc.db").is_file()
                else abc.new(db, observed))
     _check_resume(history, spec, out)
-    while history.n_populations < spec.abc.generations:
-        abc.run(max_nr_populations=1, minimum_epsilon=spec.abc.min_epsilon)
-        pops = history.get_all_populations()
-        last = pops.iloc[-1]
-        if progress:
-            print(f"calibration: generation {history.n_populations}/{spec.abc.generations}, "
-                  f"epsilon {last.epsilon:.3g}, {int(last.samples)} simulations", flush=True)
-        if last.epsilon <= spec.abc.min_epsilon:
-            break
+    left = spec.abc.generations - history.n_populations
+    done = history.n_populations and history.get_all_populations().epsilon.iloc[-1] \
+        <= spec.abc.min_epsilon
+    if left > 0 and not done:
+        log = logging.getLogger("ABC")
+        saved = log.handlers[:]
+        log.handlers = [_Progress(spec.abc.generations, history.n_populations)] if progress \
+            else [logging.NullHandler()]
+        try:  # one run: pyabc shrinks epsilon from each population to the next
+            abc.run(max_nr_populations=left, minimum_epsilon=spec.abc.min_epsilon)
+        finally:
+            log.handlers = saved
     return _finish(spec, path, out, history, profile, progress)
+
+
+class _Progress(logging.Handler):
+    """Turns pyabc's log lines into one progress line per generation."""
+
+    def __init__(self, generations: int, before: int):
+        super().__init__(logging.INFO)
+        self.generations, self.before, self.eps = generations, before, None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        msg = record.getMessage()
+        if msg.startswith("t: "):
+            self.eps = msg.split("eps: ")[-1].rstrip(".")
+        elif msg.startswith("Accepted:"):
+            self.before += 1
+            rate = msg.split("=")[-1].split(",")[0].strip()
+            print(f"calibration: generation {self.before}/{self.generations}, epsilon "
+                  f"{float(self.eps):.3g}, acceptance {float(rate):.0%}", flush=True)
 
 
 def _check_resume(history, spec: _File, out: Path) -> None:
