@@ -53,7 +53,7 @@ def test_quick_reproduction_writes_report_figures_and_verdicts(tmp_path):
     roles = {t["test"]: t["counts_as"] for t in h["tests"]}
     assert roles["suppression raises grievance"] == "check"
     assert roles["responsiveness lowers escalation"] == "finding"
-    assert h["findings"] == 2 and h["checks"] in ("passed", "failed")
+    assert h["findings"] == 4 and h["checks"] in ("passed", "failed")
     found = [t for t in h["tests"] if t["counts_as"] == "finding"]
     assert all(0 < t["p_adjusted"] <= 1 and 0 <= t["power_detect"] <= 1 for t in found)
     assert "**Manipulation checks**" in text and "**Findings**" in text

@@ -63,9 +63,8 @@ def test_robustness_study_of_one_hypothesis(tmp_path):
     assert "| H12 | responsiveness lowers escalation | finding |" in text
     data = json.loads((out / "robustness.json").read_text())
     tests = data["tests"]
-    assert [t["test"] for t in tests] == ["responsiveness lowers escalation",
-                                          "responsiveness lowers protest",
-                                          "suppression raises grievance"]
+    h12 = load_experiment(ROOT / "experiments" / "paper" / "h12_responsiveness.yaml")
+    assert [t["test"] for t in tests] == [t.name for t in h12.hypothesis.tests]
     for t in tests:
         assert t["points"] == 6 and abs(sum(t["shares"].values()) - 1) < 1e-9
         assert set(t["per_seed"]) == {"11", "12"} and t["seed_difference"] is not None
@@ -75,7 +74,7 @@ def test_robustness_study_of_one_hypothesis(tmp_path):
         0.2, 0.5, 0.8]
     assert set(gen.factors) == {"responsiveness", "suppression", "w_cost", "answer_relief"}
     table = pd.read_parquet(out / "robustness.parquet")
-    assert len(table) == 2 * 3 * 3 and table.w_cost.between(2.0, 4.0).all()
+    assert len(table) == 2 * 3 * len(tests) and table.w_cost.between(2.0, 4.0).all()
     assert table.groupby("root_seed").w_cost.nunique().tolist() == [3, 3]
     # resumable: again, nothing new runs and the table is the same
     robustness(only=["H12"], out=out, workers=1, progress=False, spec=spec)
@@ -123,3 +122,32 @@ def test_the_shipped_spec_loads_and_its_quick_profile_is_small():
     assert spec.samples >= 200 and len(spec.root_seeds) >= 2
     quick, _ = load_spec(profile="quick")
     assert quick.samples < 20 and path.parent.name == "robustness"
+
+
+def test_posterior_probability_of_the_verdicts(tmp_path):
+    """Points drawn from a calibration's posterior instead of the hypercube: each drawn point
+    is a particle of the posterior, drawn by weight (a particle of weight 0 never is)."""
+    post = pd.DataFrame({"w_cost": [2.5, 3.5, 9.0], "answer_relief": [0.5, 0.7, 0.9],
+                         "weight": [0.5, 0.5, 0.0]})
+    post.to_parquet(tmp_path / "posterior.parquet")
+    spec = _write(tmp_path, {"title": "t", "description": "d", "samples": 3,
+                             "root_seeds": [11], "ranges": {"w_cost": [2.0, 4.0]}})
+    out = tmp_path / "rb"
+    robustness(only=["H12"], out=out, workers=1, progress=False, spec=spec,
+               posterior=tmp_path / "posterior.parquet")
+    gen = load_experiment(out / "experiments" / "h12_responsiveness-11.yaml")
+    assert set(gen.factors["w_cost"]["draws"]) <= {2.5, 3.5}
+    pairs = set(zip(gen.points.w_cost, gen.points.answer_relief))
+    assert pairs <= {(2.5, 0.5), (3.5, 0.7)}  # whole particles, not mixed coordinates
+    assert "draws from the posterior" in (out / "ROBUSTNESS.md").read_text()
+    with pytest.raises(InputError, match="no such file"):
+        robustness(only=["H12"], out=tmp_path / "x", spec=spec, posterior=tmp_path / "no")
+
+
+def test_draws_need_one_value_per_sample(tmp_path):
+    f = _write(tmp_path, {
+        "title": "t", "description": "d", "scenario": "baseline", "root_seed": 5,
+        "steps": 3, "design": {"type": "crossed", "samples": 3},
+        "factors": {"enforcement": [0.1, 0.5], "w_cost": {"draws": [2.0, 3.0]}}}, "x.yaml")
+    with pytest.raises(InputError, match=r"factors.w_cost: 2 draws for 3 samples"):
+        load_experiment(f)

@@ -237,7 +237,7 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
 
     only = args.only.split(",") if args.only else None
     report = robustness(args.profile, only=only, out=args.out, workers=args.workers,
-                        progress=not args.quiet, spec=args.spec)
+                        progress=not args.quiet, spec=args.spec, posterior=args.posterior)
     print(f"robustness report written to {report}")
     return 0
 
@@ -483,6 +483,9 @@ def _add_reproduce(sub) -> None:
     rb.add_argument("--only", default=None, help="comma-separated ids, e.g. H1,H12")
     rb.add_argument("--spec", default="robustness/uncertainty",
                     help="the robustness spec (name or file)")
+    rb.add_argument("--posterior", default=None, metavar="PARQUET",
+                    help="points drawn from a calibration's posterior.parquet instead of the "
+                         "hypercube: each test's posterior probability of being supported")
     rb.add_argument("--workers", type=int, default=None, help="local worker processes")
     rb.add_argument("--out", default=None,
                     help="folder (default results/robustness or results/robustness-quick)")

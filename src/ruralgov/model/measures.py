@@ -41,6 +41,7 @@ TOTAL_MEASURES = ("petitions_new", "petitions_collective", "petitions_escalated"
 #: Every per-run summary that summarise() can give (some only when their event happens).
 SUMMARY_MEASURES = frozenset(
     {f"{m}_final" for m in MEAN_MEASURES} | {f"{m}_final_drift" for m in MEAN_MEASURES}
+    | {f"{m}_early" for m in MEAN_MEASURES}
     | {f"{m}_peak" for m in PEAK_MEASURES}
     | {f"{m}_total" for m in TOTAL_MEASURES}
     | {"first_collective_step", "compliance_campaign_mean", "compliance_before_withdrawal",
@@ -55,7 +56,8 @@ def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, floa
 
     * ``<m>_final``: mean of measure m over the last ``final_share`` of the steps, and
       ``<m>_final_drift``: the mean over that window's second half minus its first (is the
-      window stationary?);
+      window stationary?); ``<m>_early``: the mean over the first ``final_share`` of the
+      steps (with the final window, an effect now against an effect later);
     * ``<m>_peak``: maximum; ``<m>_total``: sum over the run;
     * ``first_collective_step``: first step with a collective petition or a protest event
       (NaN if none);
@@ -78,12 +80,15 @@ def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, floa
     if n == 0:
         return {"steps": 0}
     tail = series.iloc[n - max(1, math.ceil(n * final_share)):]
+    head = series.iloc[:max(1, math.ceil(n * final_share))]
     out: dict[str, float] = {"steps": int(series["step"].iloc[-1])}
     for m in MEAN_MEASURES:
         if m in series:
             vals = pd.to_numeric(tail[m], errors="coerce")
             out[f"{m}_final"] = float(vals.mean()) if vals.notna().any() else float("nan")
             out[f"{m}_final_drift"] = _drift(vals.to_numpy(dtype=float))
+            early = pd.to_numeric(head[m], errors="coerce")
+            out[f"{m}_early"] = float(early.mean()) if early.notna().any() else float("nan")
     for m in PEAK_MEASURES:
         if m in series:
             out[f"{m}_peak"] = float(series[m].max())

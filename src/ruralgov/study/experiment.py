@@ -76,6 +76,14 @@ class _Range(pydantic.BaseModel):
         return self
 
 
+class _Draws(pydantic.BaseModel):
+    """Explicit values for the sampled points of a crossed design: the k-th point takes the
+    k-th value (e.g. draws from a calibration's posterior)."""
+
+    model_config = ConfigDict(extra="forbid")
+    draws: list[float] = Field(min_length=1, max_length=100_000)
+
+
 class _Design(pydantic.BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["factorial", "latin", "sobol", "morris", "crossed"]
@@ -108,7 +116,7 @@ class _ExperimentFile(pydantic.BaseModel):
     replications: pydantic.StrictInt = Field(default=1, ge=1, le=100_000)
     root_seed: pydantic.StrictInt = Field(ge=0, lt=2**63)
     design: _Design
-    factors: dict[str, list[Any] | _Range] = Field(min_length=1)
+    factors: dict[str, list[Any] | _Range | _Draws] = Field(min_length=1)
     outputs: _Outputs = Field(default_factory=_Outputs)
     hypothesis: Hypothesis | None = None
     profiles: dict[str, _Profile] = Field(default_factory=dict)
@@ -371,6 +379,9 @@ def _resolve_design(src: str, kind: str, spec: _ExperimentFile, base: dict[str, 
             near = close_names(name)
             hint = f" (did you mean {near}?)" if near else ""
             raise InputError(f"{where}: unknown parameter{hint}; `ruralgov params` lists them")
+        if isinstance(f, _Draws):
+            factors[name] = _draws(src, where, name, f, kind, spec.design.samples)
+            continue
         if isinstance(f, list):
             if kind not in ("factorial", "crossed"):
                 raise InputError(f"{where}: a {kind} design needs a range, e.g. "
@@ -419,6 +430,18 @@ def _resolve_design(src: str, kind: str, spec: _ExperimentFile, base: dict[str, 
     return factors, points, problem
 
 
+def _draws(src: str, where: str, name: str, f: _Draws, kind: str,
+           samples: int | None) -> dict[str, list[float]]:
+    if kind != "crossed":
+        raise InputError(f"{where}: draws are for crossed designs only")
+    if samples is not None and len(f.draws) != samples:
+        raise InputError(f"{where}: {len(f.draws)} draws for {samples} samples; give one "
+                         "value per sample")
+    for v in f.draws:
+        validate_params({name: v}, source=src, prefix=f"factors.{name}")
+    return {"draws": list(f.draws)}
+
+
 def _sampled(src: str, kind: str, names: list[str], factors: dict[str, Any],
              spec: _ExperimentFile) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The points of a Latin-hypercube, Sobol' or Morris design (SALib)."""
@@ -459,20 +482,25 @@ def _crossed(src: str, factors: dict[str, Any], samples: int | None, root_seed: 
     design point p belongs to sample p // (number of combinations)."""
     ranged = [n for n in factors if "range" in factors[n]]
     listed = [n for n in factors if "values" in factors[n]]
+    drawn = [n for n in factors if "draws" in factors[n]]
     if samples is None:
         raise InputError(f"{src}: design.samples: required for a crossed design")
-    if not ranged:
+    if not ranged and not drawn:
         raise InputError(f"{src}: factors: a crossed design needs at least one factor with "
-                         "a range (the Latin hypercube) besides the value lists")
-    from SALib.sample import latin
+                         "a range (the Latin hypercube) or draws besides the value lists")
+    problem = None
+    x = np.empty((samples, 0))
+    if ranged:
+        from SALib.sample import latin
 
-    problem = {"num_vars": len(ranged), "names": ranged,
-               "bounds": [factors[n]["range"] for n in ranged]}
-    x = latin.sample(problem, samples, seed=root_seed % (2**32))
+        problem = {"num_vars": len(ranged), "names": ranged,
+                   "bounds": [factors[n]["range"] for n in ranged]}
+        x = latin.sample(problem, samples, seed=root_seed % (2**32))
+    d = np.array([factors[n]["draws"] for n in drawn], dtype=float).T.reshape(samples, -1)
     grid = list(itertools.product(*(factors[n]["values"] for n in listed)))
-    rows = [list(g) + list(x[k]) for k in range(samples) for g in grid]
-    points = pd.DataFrame(rows, columns=listed + ranged)
-    for n in ranged:
+    rows = [list(g) + list(x[k]) + list(d[k]) for k in range(samples) for g in grid]
+    points = pd.DataFrame(rows, columns=listed + ranged + drawn)
+    for n in ranged + drawn:
         if REGISTRY[n].type == "int":
             points[n] = points[n].round().astype(int)
     return points, problem

@@ -108,15 +108,23 @@ def varied(exp: Experiment, spec: _Spec) -> dict[str, tuple[float, float]]:
             if n not in exp.factors and n not in exp.parameters}
 
 
-def robustness_experiment(exp: Experiment, spec: _Spec, root_seed: int) -> dict[str, Any]:
-    """The experiment file (as a mapping) of one hypothesis's study at one root seed."""
+def robustness_experiment(exp: Experiment, spec: _Spec, root_seed: int,
+                          draws: dict[str, list[float]] | None = None) -> dict[str, Any]:
+    """The experiment file (as a mapping) of one hypothesis's study at one root seed: the
+    experiment's design crossed with a Latin hypercube over the spec's ranges, or, given
+    ``draws`` (parameter -> one value per sample, e.g. from a posterior), with those points."""
     h = exp.hypothesis
     factors: dict[str, Any] = {f: exp.factors[f]["values"] for f in exp.factors}
-    factors.update({n: {"range": [lo, hi]} for n, (lo, hi) in varied(exp, spec).items()})
+    if draws is None:
+        factors.update({n: {"range": [lo, hi]} for n, (lo, hi) in varied(exp, spec).items()})
+    else:
+        factors.update({n: {"draws": v} for n, v in draws.items()
+                        if n not in exp.factors and n not in exp.parameters})
     return {
         "title": f"Robustness of {h.id}: {exp.title}"[:200],
-        "description": f"{exp.description} Crossed with {spec.samples} Latin-hypercube points "
-                       f"over {len(factors) - len(exp.factors)} uncertain parameters "
+        "description": f"{exp.description} Crossed with {spec.samples} "
+                       + ("Latin-hypercube points" if draws is None else "posterior draws")
+                       + f" over {len(factors) - len(exp.factors)} parameters "
                        "(ruralgov robustness).",
         "scenario": str(exp.scenario.path) if exp.scenario.path else exp.scenario.name,
         "parameters": dict(exp.parameters), "steps": exp.steps,
@@ -150,10 +158,27 @@ def _judge(runs: pd.DataFrame, exp: Experiment, per_sample: int, seed: int) -> l
     return rows
 
 
+def posterior_draws(path: Path | str, n: int, seed: int) -> dict[str, list[float]]:
+    """``n`` particles drawn (with replacement, by weight) from a calibration's posterior
+    (``posterior.parquet`` of `ruralgov calibrate`): parameter -> values."""
+    post = pd.read_parquet(path)
+    if "weight" not in post:
+        raise InputError(f"{path}: not a posterior of `ruralgov calibrate` (no weight column)")
+    rng = np.random.default_rng(seed)
+    k = rng.choice(len(post), size=n, p=post.weight / post.weight.sum())
+    return {c: [float(v) for v in post[c].to_numpy()[k]] for c in post.columns
+            if c != "weight"}
+
+
 def robustness(profile: str | None = None, only: list[str] | None = None,
                out: Path | str | None = None, workers: int | None = None,
-               progress: bool = True, spec: str | Path = "robustness/uncertainty") -> Path:
-    """Run the robustness study of every hypothesis (or ``only`` some); return the report."""
+               progress: bool = True, spec: str | Path = "robustness/uncertainty",
+               posterior: Path | str | None = None) -> Path:
+    """Run the robustness study of every hypothesis (or ``only`` some); return the report.
+
+    With ``posterior`` (a calibration's ``posterior.parquet``) the points are draws from the
+    posterior instead of a Latin hypercube over the spec's ranges: the share of points where a
+    test is supported is then its posterior probability of being supported."""
     from ruralgov.study.reproduce import paper_experiments
     from ruralgov.study.sweep import run_sweep
 
@@ -171,17 +196,22 @@ def robustness(profile: str | None = None, only: list[str] | None = None,
     require_empty(out, "--out", allow=ROBUSTNESS_FILES)
     (out / "experiments").mkdir(parents=True, exist_ok=True)
     rows, points = [], []
+    if posterior is not None and not Path(posterior).is_file():
+        raise InputError(f"--posterior {posterior}: no such file (the posterior.parquet of "
+                         "`ruralgov calibrate`)")
     for seed in sp.root_seeds:
+        draws = None if posterior is None else posterior_draws(posterior, sp.samples, seed)
         for exp in exps:
             index = [f.stem for f in paper_experiments()].index(exp.path.stem)
-            doc = robustness_experiment(exp, sp, _study_seed(seed, index))
+            doc = robustness_experiment(exp, sp, _study_seed(seed, index), draws)
             path = out / "experiments" / f"{exp.name}-{seed}.yaml"
             _write_yaml(doc, path)
             rexp = load_experiment(path)
             run_sweep(rexp, out / "sweeps" / rexp.name, workers=workers, progress=progress)
             runs = read_runs(out / "sweeps" / rexp.name)
             per = len(exp.points)
-            lhs = rexp.points.iloc[::per][list(varied(exp, sp))].reset_index(drop=True)
+            cols = [c for c in rexp.points.columns if c not in exp.factors]
+            lhs = rexp.points.iloc[::per][cols].reset_index(drop=True)
             points.append(lhs.assign(id=exp.hypothesis.id, root_seed=seed,
                                      sample=np.arange(len(lhs))))
             rows += [{"root_seed": seed, **r} for r in _judge(runs, exp, per, seed)]
@@ -191,6 +221,7 @@ def robustness(profile: str | None = None, only: list[str] | None = None,
     summary = summarise(table, lhs)
     manifest = {"created_utc": utc_now(), "versions": versions(), "git": git_revision(),
                 "spec": str(spec_path), "profile": profile, "samples": sp.samples,
+                "posterior": str(posterior) if posterior else None,
                 "root_seeds": sp.root_seeds, "hypothesis_profile": sp.hypothesis_profile,
                 "tests": summary}
     write_json(manifest, out / "robustness.json")
@@ -270,11 +301,15 @@ def _figure(summary: list[dict], path: Path) -> Path:
 
 def _report(manifest: dict, fig: Path, spec: _Spec) -> str:
     git = manifest["git"]
+    where = (f"{spec.samples} Latin-hypercube points over {len(spec.ranges)} uncertain "
+             "parameters" if not manifest.get("posterior") else
+             f"{spec.samples} draws from the posterior `{manifest['posterior']}` (the share of "
+             "points where a test is supported is its posterior probability of being "
+             "supported)")
     lines = [
         "# Robustness: do the verdicts hold across the parameter space?", "",
         f"Each hypothesis experiment ({spec.hypothesis_profile} profile) re-judged at "
-        f"{spec.samples} Latin-hypercube points over {len(spec.ranges)} uncertain parameters "
-        f"(those it manipulates or fixes left out), root seeds "
+        f"{where} (those it manipulates or fixes left out), root seeds "
         f"{', '.join(map(str, spec.root_seeds))}; spec `{Path(manifest['spec']).name}`. "
         "At each point the tests' intervals and decision rules are those of the report "
         "(without the false-discovery adjustment, which belongs to one reproduction).", "",
