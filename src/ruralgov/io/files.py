@@ -73,6 +73,18 @@ def _disk_full(err: OSError, path: Path) -> OSError:
     return err
 
 
+def write_figure(fig, path: Path | str, dpi: int = 110) -> Path:
+    """Save a matplotlib figure atomically (its folder made if need be) and close it."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 @contextmanager
 def atomic_path(path: Path | str) -> Iterator[Path]:
     """Write ``path`` atomically: the block writes the yielded temporary path, which then

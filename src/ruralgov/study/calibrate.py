@@ -34,7 +34,14 @@ import pandas as pd
 import pydantic
 from pydantic import ConfigDict, Field
 
-from ruralgov.io.files import RESULTS, atomic_path, require_empty, write_json, write_parquet
+from ruralgov.io.files import (
+    RESULTS,
+    atomic_path,
+    require_empty,
+    write_figure,
+    write_json,
+    write_parquet,
+)
 from ruralgov.io.finder import find_named
 from ruralgov.io.provenance import git_revision, utc_now, versions
 from ruralgov.io.scenario import MAX_STEPS, read_spec
@@ -381,11 +388,7 @@ def _figure(spec: _File, post: pd.DataFrame, pred: pd.DataFrame, path: Path) -> 
     for ax in ax_list[n:]:
         ax.axis("off")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    return path
+    return write_figure(fig, path, dpi=100)
 
 
 def _report(spec: _File, manifest: dict, fig: Path) -> str:

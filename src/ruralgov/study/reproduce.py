@@ -28,8 +28,8 @@ from ruralgov.analysis.verdicts import (
 )
 from ruralgov.io.files import (
     RESULTS,
-    atomic_path,
     require_empty,
+    write_figure,
     write_json,
     write_parquet,
     write_text,
@@ -295,10 +295,7 @@ def _figure(runs: pd.DataFrame, exp: Experiment, path: Path) -> Path:
             ax.legend(fontsize=7)
     fig.suptitle(f"{exp.hypothesis.id}: mean ± 95 % CI over replications", fontsize=10)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    return path
+    return write_figure(fig, path)
 
 
 def _validation_figure(v: Validation, path: Path) -> Path:
@@ -339,10 +336,7 @@ def _validation_figure(v: Validation, path: Path) -> Path:
         ax.set_ylabel(f"seeds (of {r['seeds']})")
     fig.suptitle(v.title, fontsize=9)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    return path
+    return write_figure(fig, path)
 
 
 def _validation_section(v: Validation, fig: Path) -> str:

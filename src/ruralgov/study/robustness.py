@@ -38,7 +38,14 @@ import pydantic
 from pydantic import ConfigDict, Field
 
 from ruralgov.analysis.verdicts import evaluate
-from ruralgov.io.files import RESULTS, atomic_path, require_empty, write_json, write_parquet
+from ruralgov.io.files import (
+    RESULTS,
+    atomic_path,
+    require_empty,
+    write_figure,
+    write_json,
+    write_parquet,
+)
 from ruralgov.io.finder import find_named
 from ruralgov.io.provenance import git_revision, utc_now, versions
 from ruralgov.io.results import read_runs
@@ -292,11 +299,7 @@ def _figure(summary: list[dict], path: Path) -> Path:
     ax.set_xlabel("share of hypercube points")
     ax.legend(fontsize=7, ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    return path
+    return write_figure(fig, path, dpi=110)
 
 
 def _report(manifest: dict, fig: Path, spec: _Spec) -> str:
