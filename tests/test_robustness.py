@@ -67,6 +67,8 @@ def test_robustness_study_of_one_hypothesis(tmp_path):
     assert [t["test"] for t in tests] == [t.name for t in h12.hypothesis.tests]
     for t in tests:
         assert t["points"] == 6 and abs(sum(t["shares"].values()) - 1) < 1e-9
+        # a supported test's estimate is beyond its smallest effect: never fewer of those
+        assert t["estimate_beyond"] >= t["shares"]["supported"]
         assert set(t["per_seed"]) == {"11", "12"} and t["seed_difference"] is not None
     # the factor H12 manipulates is not varied; the generated files run with `ruralgov sweep`
     gen = load_experiment(out / "experiments" / "h12_responsiveness-11.yaml")

@@ -156,13 +156,26 @@ def _judge(runs: pd.DataFrame, exp: Experiment, per_sample: int, seed: int) -> l
             try:
                 v = evaluate(g, h, seed + i, test=t, light=True)
                 verdict, effect = v.verdict, v.effect
-                counts = v.counts
+                counts, bar = v.counts, v.detail.get("bar", t.min_effect)
             except ValueError:
-                verdict, effect, counts = "not measurable", np.nan, t.role == "finding"
+                verdict, effect, counts, bar = "not measurable", np.nan, t.role == "finding", 0
             rows.append({"id": h.id, "test": t.name or t.kind, "role": t.role,
                          "counts_as": "finding" if counts else "check", "sample": int(k),
-                         "verdict": verdict, "effect": effect})
+                         "verdict": verdict, "effect": effect,
+                         "beyond": _beyond(t, effect, bar)})
     return rows
+
+
+def _beyond(t, effect: float, bar: float) -> bool:
+    """Whether a point estimate lies beyond the smallest effect on the predicted side (a
+    negative curvature for a quadratic): the direction of a verdict without its power."""
+    if not np.isfinite(effect):
+        return False
+    if t.kind == "inverted_u":
+        return bool(effect < 0)
+    if t.kind == "threshold":
+        return bool(effect > bar)
+    return bool(t.sign * effect > bar)
 
 
 def posterior_draws(path: Path | str, n: int, seed: int) -> dict[str, list[float]]:
@@ -254,7 +267,8 @@ def summarise(table: pd.DataFrame, lhs: pd.DataFrame) -> list[dict[str, Any]]:
         row = {"id": hid, "test": test, "role": g.role.iloc[0],
                "counts_as": g.counts_as.mode().iloc[0], "points": int(len(g)),
                "shares": pooled, "per_seed": per_seed, "seed_difference": spread,
-               "stable": None if spread is None else bool(spread <= STABLE)}
+               "stable": None if spread is None else bool(spread <= STABLE),
+               "estimate_beyond": float(g.beyond.mean()) if "beyond" in g else None}
         supported = (g.verdict == "supported").to_numpy()
         if 0.05 < supported.mean() < 0.95 and len(g) >= 20:
             x = g[["root_seed", "sample"]].merge(
@@ -320,9 +334,12 @@ def _report(manifest: dict, fig: Path, spec: _Spec) -> str:
         f"{(git.get('commit') or 'unknown')[:10]}{' (dirty)' if git.get('dirty') else ''}, "
         f"{manifest['created_utc']}.", "",
         f"![shares of verdicts]({fig.as_posix()})", "",
-        "| hypothesis | test | role | supported | mixed | not supported | seeds differ by | "
-        "where it is supported (PRIM box: coverage, density) |",
-        "|---|---|---|---:|---:|---:|---:|---|"]
+        "The verdict at a point depends on the design's power there as much as on the "
+        "effect; the column *estimate beyond* gives the share of points whose point estimate "
+        "lies beyond the smallest effect on the predicted side, whatever its interval.", "",
+        "| hypothesis | test | role | supported | mixed | not supported | estimate beyond | "
+        "seeds differ by | where it is supported (PRIM box: coverage, density) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|"]
     for r in manifest["tests"]:
         sh = r["shares"]
         diff = "—" if r["seed_difference"] is None else (
@@ -332,8 +349,10 @@ def _report(manifest: dict, fig: Path, spec: _Spec) -> str:
             lim = "; ".join(f"{x['parameter']} {x['low']:.3g}–{x['high']:.3g}"
                             for x in r["prim"]["limits"]) or "everywhere"
             box = f"{lim} ({r['prim']['coverage']:.0%}, {r['prim']['density']:.0%})"
+        est = "—" if r.get("estimate_beyond") is None else f"{r['estimate_beyond']:.0%}"
         lines.append(f"| {r['id']} | {r['test']} | {r['counts_as']} | {sh['supported']:.0%} | "
-                     f"{sh['mixed']:.0%} | {sh['not supported']:.0%} | {diff} | {box} |")
+                     f"{sh['mixed']:.0%} | {sh['not supported']:.0%} | {est} | {diff} | "
+                     f"{box} |")
     lines += ["", "Data: `robustness.parquet` (one row per root seed, hypothesis, test and "
               "hypercube point, with the point's parameters), `robustness.json` (this table), "
               "`experiments/` (the generated experiment files, runnable with `ruralgov sweep`)."]
