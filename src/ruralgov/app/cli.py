@@ -173,7 +173,7 @@ def _is_experiment(f: str) -> bool:
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
-    from ruralgov.model.params import PARAMS, markdown_table
+    from ruralgov.model.params import AT_START, PARAMS, markdown_table
 
     if args.markdown:
         print(markdown_table())
@@ -182,7 +182,8 @@ def _cmd_params(args: argparse.Namespace) -> int:
         if args.section and p.section != args.section:
             continue
         default = str(p.default).lower() if p.type == "bool" else p.default
-        print(f"{p.name:<28} {default!s:<8} {p.allowed():<32} {p.doc}")
+        when = "at start" if p.name in AT_START else "any step"
+        print(f"{p.name:<28} {default!s:<8} {p.allowed():<32} {when:<9} {p.doc}")
     return 0
 
 
@@ -395,7 +396,9 @@ def _add_listings(sub) -> None:
     va.set_defaults(func=_cmd_validate)
 
     pa = sub.add_parser("params", help="list every parameter with default and allowed range",
-                        description="List the parameter registry.")
+                        description="List the parameter registry: name, default, allowed "
+                        "values, when it can be set ('at start': when the county is built; "
+                        "'any step': also by an intervention in a running county) and meaning.")
     pa.add_argument("--markdown", action="store_true", help="as the ODD's Markdown table")
     pa.add_argument("--section", default=None, help="only this ODD submodel")
     pa.set_defaults(func=_cmd_params)

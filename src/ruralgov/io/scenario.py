@@ -18,6 +18,8 @@ A scenario is YAML, loaded with ``yaml.safe_load`` only (files are data):
       title: 条块分割（文件打架）   # lines are joined without spaces)
       story: |
         八个县级部门向同一批乡镇发文……
+    interventions:        # optional: levers moved while the county runs (ODD 7.1)
+      - {step: 61, set: {responsiveness: 0.9}}   # from the start of step 61 on
     watch:                # optional: what the story claims, checked by `ruralgov stories`
       - {measure: compliance, expect: lower, than: baseline, steps: [1, 12]}
       - {measure: legitimacy_mean, expect: falls, from: [1, 12], steps: [85, 96]}
@@ -44,8 +46,10 @@ from ruralgov.model.params import GENERATOR, REGISTRY
 from ruralgov.model.schema import (
     MAX_STEPS,
     InputError,
+    Intervention,
     close_names,
     format_pydantic_error,
+    validate_interventions,
     validate_params,
 )
 
@@ -102,6 +106,12 @@ class _Translation(pydantic.BaseModel):
     story: str = Field(min_length=1)
 
 
+class _InterventionFile(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    step: pydantic.StrictInt = Field(ge=1, le=MAX_STEPS)
+    settings: dict[str, Any] = Field(alias="set", min_length=1)
+
+
 class _ScenarioFile(pydantic.BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1)
@@ -110,6 +120,7 @@ class _ScenarioFile(pydantic.BaseModel):
     seed: pydantic.StrictInt | None = Field(default=None, ge=0, lt=2**63)
     parameters: dict[str, Any] = Field(default_factory=dict)
     network: _Network | None = None
+    interventions: list[_InterventionFile] = Field(default_factory=list, max_length=1000)
     watch: list[_WatchFile] = Field(default_factory=list, max_length=50)
     zh: _Translation | None = None
 
@@ -163,6 +174,8 @@ class Scenario:
     network_sha256: dict[str, str] = field(default_factory=dict)
     #: what the story claims, checked over seeds by ``ruralgov stories``
     watch: list[Watch] = field(default_factory=list)
+    #: levers moved while the county runs (the ``interventions`` list), in step order
+    interventions: tuple[Intervention, ...] = ()
     #: the title and story in Chinese (the ``zh`` block), "" if the file has none
     title_zh: str = ""
     story_zh: str = ""
@@ -350,10 +363,21 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
                     steps=spec.steps, seed=spec.seed, parameters=params, path=path,
                     sha256=hashlib.sha256(raw).hexdigest(), network=network,
                     network_sha256={k: file_sha256(f) for k, f in (network or {}).items()},
-                    watch=_watch(spec, path),
+                    watch=_watch(spec, path), interventions=_interventions(spec, path),
                     title_zh=spec.zh.title.strip() if spec.zh else "",
                     story_zh="".join(line.strip() for line in spec.zh.story.splitlines())
                     if spec.zh else "")
+
+
+def _interventions(spec: _ScenarioFile, path: Path) -> tuple[Intervention, ...]:
+    """The interventions, each within the scenario's steps and moving only parameters read
+    every step."""
+    for i, iv in enumerate(spec.interventions):
+        if iv.step > spec.steps:
+            raise InputError(f"{path}: interventions[{i}].step: {iv.step} comes after the "
+                             f"scenario's last step ({spec.steps}); allowed: 1 to {spec.steps}")
+    return validate_interventions(
+        [{"step": iv.step, "set": iv.settings} for iv in spec.interventions], source=str(path))
 
 
 def _watch(spec: _ScenarioFile, path: Path) -> list[Watch]:

@@ -10,6 +10,7 @@ submodels of [`SCHEDULE`][ruralgov.model.schedule.SCHEDULE] in order with a fres
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import mesa
@@ -20,7 +21,7 @@ from ruralgov.model import initialise
 from ruralgov.model.network import Population
 from ruralgov.model.observe import DataCollectorView, Observer
 from ruralgov.model.schedule import SCHEDULE
-from ruralgov.model.schema import validate_params
+from ruralgov.model.schema import Intervention, validate_interventions, validate_params
 from ruralgov.model.state import Cache, Scratch
 
 __all__ = ["RuralGovernanceModel", "new_seed", "state_arrays"]
@@ -41,12 +42,17 @@ class RuralGovernanceModel(mesa.Model):
             ``None`` generates one from the structure and network parameters.
         collect_detail: also collect per-village, per-township, per-department and per-rule
             tables each step (``False`` keeps only the county series; faster for sweeps).
+        interventions: levers moved while the county runs
+            ([`Intervention`][ruralgov.model.schema.Intervention]s or ``{step, set}``
+            mappings, ODD 7.1); more can be added between steps with ``intervene``.
         **params: any parameter of [`ruralgov.model.params`][ruralgov.model.params]
             (``ruralgov params`` lists them); unknown names and out-of-range values raise
             [`InputError`][ruralgov.model.schema.InputError].
 
     Attributes:
-        p: the parameters, read by the submodels every step.
+        p: the parameters, read by the submodels every step (interventions change them).
+        interventions: the interventions of this run, in step order (a run is replayed by
+            building it again with them).
         structure: the county's fixed structure ([`Structure`][ruralgov.model.state.Structure]).
         villagers: villager state ([`Villagers`][ruralgov.model.state.Villagers]).
         rules: the formal rules and behaviour toward them
@@ -68,8 +74,10 @@ class RuralGovernanceModel(mesa.Model):
     """
 
     def __init__(self, seed: int | None = None, *, population: Population | None = None,
-                 collect_detail: bool = True, **params: Any):
+                 collect_detail: bool = True,
+                 interventions: Iterable[Intervention | Mapping] | None = None, **params: Any):
         self.p = validate_params(params, source="model parameters")
+        self.interventions = list(validate_interventions(interventions))
         if seed is None:
             seed = new_seed()
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
@@ -120,6 +128,20 @@ class RuralGovernanceModel(mesa.Model):
     @property
     def n_rules(self) -> int:
         return self.rules.k
+
+    def intervene(self, settings: Mapping[str, Any], step: int | None = None) -> Intervention:
+        """Move levers in the running county: from the start of ``step`` (default: the next
+        step) the parameters in ``settings`` have these values. The intervention is kept in
+        ``self.interventions``, so building the model again with them replays the run.
+
+        Raises:
+            InputError: a parameter fixed at the start, a bad value or a step already run.
+        """
+        step = self.steps + 1 if step is None else step
+        (iv,) = validate_interventions([{"step": step, "set": dict(settings)}],
+                                       source="intervene", after=self.steps)
+        self.interventions = sorted([*self.interventions, iv], key=lambda x: x.step)
+        return iv
 
     def step(self) -> None:
         """One step (one month, nominally): the submodels in order."""

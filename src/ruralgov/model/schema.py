@@ -7,16 +7,18 @@ status 2.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic
 from pydantic import ConfigDict, Field
 
-from ruralgov.model.params import PARAMS, REGISTRY
+from ruralgov.model.params import AT_START, PARAMS, REGISTRY
 
 __all__ = ["InputError", "DiskFull", "MAX_STEPS", "ParamsModel", "validate_params",
-           "format_pydantic_error", "close_names", "short_repr"]
+           "format_pydantic_error", "close_names", "short_repr", "Intervention",
+           "validate_interventions"]
 
 
 MAX_STEPS = 1_000_000
@@ -121,3 +123,57 @@ def validate_params(values: dict[str, Any], source: str = "parameters",
         return ParamsModel(**values).model_dump()
     except pydantic.ValidationError as err:
         raise InputError(format_pydantic_error(err, source, prefix)) from None
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """Levers moved in a running county (ODD 7.1): from the start of step ``step`` on, the
+    parameters in ``settings`` have these values. Only parameters read every step may be
+    moved (not those of [`AT_START`][ruralgov.model.params.AT_START])."""
+
+    step: int
+    settings: Mapping[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The form of a scenario file's ``interventions`` entry: ``{step: …, set: {…}}``."""
+        return {"step": self.step, "set": dict(self.settings)}
+
+
+def validate_interventions(items: Iterable[Any] | None, source: str = "model parameters",
+                           after: int = 0, field: str = "interventions"
+                           ) -> tuple[Intervention, ...]:
+    """Check interventions (``Intervention`` objects or ``{step: int, set: {name: value}}``
+    mappings) and return them ordered by step (those of one step in the order given).
+
+    ``after``: the last step already run; an intervention must come later. ``source`` names
+    the file (or caller) and ``field`` the list in it, for the messages.
+
+    Raises:
+        InputError: naming ``source``, the entry and field, and what is allowed.
+    """
+    out = []
+    for i, item in enumerate(items or ()):
+        where = f"{source}: {field}[{i}]"
+        if isinstance(item, Intervention):
+            step, settings = item.step, item.settings
+        elif isinstance(item, Mapping) and set(item) == {"step", "set"}:
+            step, settings = item["step"], item["set"]
+        else:
+            raise InputError(f"{where}: an intervention is a mapping with exactly the keys step "
+                             f"and set, e.g. {{step: 24, set: {{responsiveness: 0.9}}}} (got "
+                             f"{short_repr(item)})")
+        if isinstance(step, bool) or not isinstance(step, int) or not after < step <= MAX_STEPS:
+            raise InputError(f"{where}.step: allowed a whole number from {after + 1} to "
+                             f"{MAX_STEPS:,} (got {short_repr(step)})")
+        if not isinstance(settings, Mapping) or not settings:
+            raise InputError(f"{where}.set: allowed a non-empty mapping of parameter names to "
+                             f"values (got {short_repr(settings)})")
+        fixed = sorted(str(k) for k in settings if k in AT_START)
+        if fixed:
+            raise InputError(f"{where}.set: {', '.join(fixed)} is set when the county is built "
+                             "(it gives the initial state or the shape of the arrays) and "
+                             "cannot change in a running county; allowed: the parameters "
+                             "`ruralgov params` marks 'any step'")
+        checked = validate_params(dict(settings), source=source, prefix=f"{field}[{i}].set")
+        out.append(Intervention(int(step), {str(k): checked[k] for k in settings}))
+    return tuple(sorted(out, key=lambda iv: iv.step))

@@ -241,6 +241,8 @@ class Experiment:
         """What determines the results: a resumed sweep must have exactly this."""
         scenario = {"name": self.scenario.name, "sha256": self.scenario.sha256,
                     "changed_parameters": self.scenario.parameters}
+        if self.scenario.interventions:  # (not otherwise: older definitions stay the same)
+            scenario["interventions"] = [iv.as_dict() for iv in self.scenario.interventions]
         if self.scenario.network_sha256:  # field data shape the results: their bytes count
             scenario["field_data_sha256"] = dict(sorted(self.scenario.network_sha256.items()))
         return {

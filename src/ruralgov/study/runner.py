@@ -55,6 +55,7 @@ class RunResult:
             "scenario": {"name": sc.name, "title": sc.title, "story": sc.story,
                          "file": str(sc.path) if sc.path else None, "sha256": sc.sha256,
                          "changed_parameters": sc.parameters,
+                         "interventions": [iv.as_dict() for iv in sc.interventions],
                          "field_data": {k: {"file": str(sc.network[k]), "sha256": v}
                                         for k, v in sc.network_sha256.items()}},
             "overrides": self.overrides,
@@ -99,11 +100,13 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None,
     t0 = time.perf_counter()
     try:
         model = RuralGovernanceModel(seed=seed, population=population,
-                                     collect_detail=collect_detail, **params)
+                                     collect_detail=collect_detail,
+                                     interventions=scenario.interventions, **params)
     except ValueError as err:  # impossible combination, e.g. fewer villagers than villages
         if isinstance(err, InputError):
             raise
         raise InputError(f"{scenario.path or scenario.name}: parameters: {err}") from None
+    initial = dict(model.p)  # (interventions change model.p as the run goes)
     t1 = time.perf_counter()
     for i in range(n_steps):
         model.step()
@@ -117,7 +120,7 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None,
         summary[name] = resolve_reporter(ref, f"reporters.{name}")(model)
     timings = {"init": round(t1 - t0, 6), "run": round(t2 - t1, 6),
                "per_step": round((t2 - t1) / n_steps, 6)}
-    return RunResult(scenario=scenario, seed=seed, steps=n_steps, parameters=model.p,
+    return RunResult(scenario=scenario, seed=seed, steps=n_steps, parameters=initial,
                      overrides=overrides, series=series, summary=summary, details=details,
                      timings=timings, population_source=model.population.source)
 

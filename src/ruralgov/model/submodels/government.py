@@ -19,18 +19,24 @@ __all__ = ["schedule", "township_plan", "township_report"]
 
 
 def schedule(model: RuralGovernanceModel, s: Scratch) -> None:
-    """Scheduled events (ODD 7.1). Routine rules are always active; the campaign rule is active
-    in steps campaign_start + 1 .. campaign_start + campaign_duration. From step
+    """Scheduled events (ODD 7.1). First the interventions of this step set their parameters
+    (in the order given) for this step and the steps after. Routine rules are always active;
+    the campaign rule is active in steps campaign_start + 1 .. campaign_start +
+    campaign_duration. From step
     withdrawal_step + 1 on (if > 0) routine rules are no longer enforced. During a scandal
     (steps scandal_start + 1 .. scandal_start + scandal_duration) officials' visible misconduct
     is scandal_misconduct instead of official_misconduct.
 
     Reads: ``rules.active``, ``rules.routine``, ``rules.enforcement``, ``rules.applies``,
-    ``rules.live``, ``rules.comply``. Writes: ``rules.active``, ``rules.live``,
+    ``rules.live``, ``rules.comply``, ``model.interventions``. Writes: ``model.p`` (the
+    interventions' parameters), ``rules.active``, ``rules.live``,
     ``rules.n_live``, the cache; scratch ``withdrawn``, ``enforcement_now``,
     ``scandal_active``, ``misconduct``, ``kept_prev``."""
     p, r = model.p, model.rules
     step = model.steps
+    for iv in model.interventions:
+        if iv.step == step:
+            p.update(iv.settings)
     if p["campaign"]:
         r.active[-1] = p["campaign_start"] < step <= p["campaign_start"] + p["campaign_duration"]
     s.withdrawn = 0 < p["withdrawal_step"] < step
