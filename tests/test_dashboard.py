@@ -100,6 +100,66 @@ def test_network_state_events_and_csv_describe_the_run():
     assert any("条" in e or "乡镇" in e for e in S.events(m, "zh"))
 
 
+def _controls(m) -> dict:
+    """The page's controls as the running county has them (app.CONTROLS)."""
+    names = [n for _, items in CONTROL_GROUPS for n, _, _ in items] + ["n_villagers"]
+    return {k: m.p[k] for k in names}
+
+
+def test_an_intervention_from_the_page_is_marked_logged_and_not_repeated():
+    m = S.build("baseline", 3, {"n_villagers": 600})
+    for _ in range(4):
+        m.step()
+    values = {**_controls(m), "responsiveness": 0.95, "enforcement": 0.9}
+    now, later = S.pending(m, values)
+    assert now == {"responsiveness": 0.95} and later == {"enforcement": 0.9}
+    assert S.intervene(m, values) == {"responsiveness": 0.95}
+    assert S.pending(m, values)[0] == {}  # in force from the next step: not offered twice
+    assert S.intervene(m, values) == {} and len(m.interventions) == 1
+    m.step()
+    assert m.p["responsiveness"] == 0.95 and m.p["enforcement"] != 0.9
+    assert any("Intervention: Township responsiveness" in e and "0.95" in e
+               for e in S.events(m))
+    assert any(e.startswith("[5] 干预：乡镇对信访的回应性 = 0.95") for e in S.events(m, "zh"))
+    for _ in range(2):
+        m.step()
+    csv = pd.read_csv(__import__("io").StringIO(S.series_csv(m)))
+    assert csv.intervention.fillna("").tolist() == ["", "", "", "",
+                                                    "responsiveness=0.95", "", ""]
+    fig = S.series_figure({"": m})
+    for ax in fig.axes:  # a labelled line on every time series, between steps 4 and 5
+        assert any(list(line.get_xdata()) == [4.5, 4.5] for line in ax.lines)
+        assert any(txt.get_text().strip() == "intervention 1" for txt in ax.texts)
+
+
+def test_a_dashboard_run_downloads_as_a_scenario_that_ruralgov_run_reproduces(tmp_path):
+    from ruralgov.app.cli import main
+    from ruralgov.io.scenario import load_scenario
+    from ruralgov.study.runner import run_scenario
+
+    m = S.build("fragmented", 7, {"n_villagers": 800, "coordination": 0.4})
+    for step in range(12):
+        if step == 5:
+            S.intervene(m, {**_controls(m), "one_window": 1.0, "suppression": 0.7})
+        if step == 9:
+            S.intervene(m, {**_controls(m), "one_window": 0.0})
+        m.step()
+    f = tmp_path / "run.yaml"
+    f.write_text(S.scenario_yaml(m), encoding="utf-8")
+    sc = load_scenario(f)
+    assert sc.seed == 7 and sc.steps == 12 and len(sc.interventions) == 2
+    assert sc.title_zh.endswith("（仪表盘运行，随机种子 7）")
+    pd.testing.assert_frame_equal(run_scenario(sc).series, m.series())  # value for value
+    assert main(["run", str(f), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "o" / "series.parquet"),
+                                  m.series(), check_dtype=False)
+    # a reset replays it: the run built again from its settings is the same run
+    again = S.Run(**m.settings())
+    for _ in range(12):
+        again.step()
+    pd.testing.assert_frame_equal(again.series(), m.series())
+
+
 def test_impossible_settings_are_one_clear_message():
     with pytest.raises(InputError, match="coordination"):
         S.build("baseline", 1, {"coordination": 2.0})
@@ -170,7 +230,7 @@ def _page(browser, url, outside):
 
     page.on("request", record)
     page.goto(url, wait_until="networkidle", timeout=90_000)
-    page.get_by_role("button", name="Step").wait_for(timeout=90_000)
+    page.get_by_role("button", name="Step", exact=True).wait_for(timeout=90_000)
     return page
 
 
@@ -193,7 +253,7 @@ def test_page_scenario_control_step_play_offline(browser, server):
     # scenarios are listed by title
     page.locator(".v-menu__content .v-list-item").filter(has_text="Fragmented departments").click()
     page.get_by_text("Fragmentation 条块分割").click()
-    slider = page.get_by_text("Coordination between departments (部门协同)").first.locator(
+    slider = page.get_by_text("Coordination between departments (部门协同)", exact=True).locator(
         "xpath=following::*[@role='slider'][1]")
     before = slider.get_attribute("aria-valuenow")
     slider.focus()
@@ -206,7 +266,7 @@ def test_page_scenario_control_step_play_offline(browser, server):
     _shot(page, "2-fragmented-coordinated")
     # step: the counter and the pictures change
     pics = _images(page)
-    page.get_by_role("button", name="Step").click()
+    page.get_by_role("button", name="Step", exact=True).click()
     page.get_by_text("Step 1 · seed").wait_for(timeout=60_000)
     page.wait_for_function("n => document.querySelectorAll('img').length >= n", arg=len(pics))
     assert _images(page) != pics
@@ -226,7 +286,7 @@ def test_page_scenario_control_step_play_offline(browser, server):
     page.get_by_role("button", name="Apply and reset").click()
     page.get_by_text("Could not apply these settings").wait_for(timeout=60_000)
     _shot(page, "3b-bad-seed")
-    page.get_by_role("button", name="Step").click()
+    page.get_by_role("button", name="Step", exact=True).click()
     page.get_by_text("Step 1 · seed").wait_for(timeout=60_000)  # the last good run steps on
     assert outside == [], f"requests left the machine: {outside}"
     page.close()
@@ -238,7 +298,7 @@ def test_compare_mode_and_download(browser, server, tmp_path):
     page.get_by_role("button", name="Compare").click()
     page.get_by_text("Download data (CSV) B").wait_for(timeout=60_000)
     assert page.get_by_text("B Baseline county").count() == 1
-    page.get_by_role("button", name="Step").click()
+    page.get_by_role("button", name="Step", exact=True).click()
     page.get_by_text("Step 1 · seed").wait_for(timeout=60_000)
     _shot(page, "4-compare")
     with page.expect_download(timeout=60_000) as dl:
@@ -253,6 +313,60 @@ def test_compare_mode_and_download(browser, server, tmp_path):
     png = tmp_path / "b.png"
     dl.value.save_as(png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert outside == [], f"requests left the machine: {outside}"
+    page.close()
+
+
+def _download(page, text, path):
+    with page.expect_download(timeout=60_000) as dl:
+        page.get_by_text(text).click()
+    dl.value.save_as(path)
+    return path
+
+
+def test_intervention_mid_run_is_marked_replayed_and_reproduced_by_the_cli(browser, server,
+                                                                           tmp_path):
+    """A trainer steps, moves a lever, changes it now (no reset), steps on; the event log says
+    so, Reset replays the run with the change, and the downloaded scenario file reproduces
+    the page's data value for value with `ruralgov run`."""
+    from ruralgov.study.runner import run_scenario
+
+    outside: list[str] = []
+    page = _page(browser, server, outside)
+    step = page.get_by_role("button", name="Step", exact=True)
+    for k in (1, 2, 3):
+        step.click()
+        page.get_by_text(f"Step {k} · seed").wait_for(timeout=60_000)
+    change = page.get_by_role("button", name="Change now (from step 4)")
+    assert change.is_disabled()  # nothing moved yet
+    page.get_by_text("Townships 乡镇政府").click()
+    slider = page.get_by_text("Township responsiveness to petitions (回应性)", exact=True).locator(
+        "xpath=following::*[@role='slider'][1]")
+    slider.focus()
+    page.keyboard.press("End")
+    change.click()
+    page.get_by_text("Move a lever above, then change it here.").wait_for(timeout=60_000)
+    for k in (4, 5, 6):
+        step.click()
+        page.get_by_text(f"Step {k} · seed").wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"\[4\] Intervention: Township responsiveness .* = 1")
+                     ).wait_for(timeout=60_000)
+    _shot(page, "6-intervention")
+    csv = pd.read_csv(_download(page, "Download data (CSV)", tmp_path / "page.csv"))
+    assert csv.intervention.fillna("").tolist()[3] == "responsiveness=1.0"
+    yml = _download(page, "Download as a scenario file (YAML)", tmp_path / "run.yaml")
+    series = run_scenario(yml).series
+    np.testing.assert_array_equal(series.compliance.to_numpy(), csv.compliance.to_numpy())
+    for col in ("petitions_individual", "protesters", "legitimacy_mean"):
+        np.testing.assert_allclose(series[col].to_numpy(), csv[col].to_numpy(), rtol=1e-12)
+    # Reset replays the run, intervention included
+    page.get_by_role("button", name="Reset", exact=True).click()
+    page.get_by_text("Step 0 · seed").wait_for(timeout=60_000)
+    for k in range(1, 7):
+        step.click()
+        page.get_by_text(f"Step {k} · seed").wait_for(timeout=60_000)
+    again = pd.read_csv(_download(page, "Download data (CSV)", tmp_path / "again.csv"))
+    pd.testing.assert_frame_equal(again, csv)
     assert outside == [], f"requests left the machine: {outside}"
     page.close()
 

@@ -561,14 +561,6 @@ GENERATOR: tuple[str, ...] = (
     "ties_within_lineage", "ties_within_village", "ties_between_villages",
     "cross_township_share", "elder_share", "elder_extra_ties")
 
-#: The parameters read only when the county is built (ODD 5.3): the structure and the
-#: network, the initial distributions, the rules' own costs, enforcement and compatibility, the
-#: campaign rule's make-up, the townships' self-interest — and the two that fix the shape of
-#: the model's arrays (``n_departments``: the number of rules; ``campaign``: whether there is a
-#: campaign rule). Setting one of these in a running model would do nothing (or break the
-#: arrays), so an intervention (ODD 7.1) may not change them; every other parameter is read
-#: from ``model.p`` every step and may. (tests/test_interventions.py checks this list against the
-#: code: a name here is read only by the initialisation, a name not here by a submodel.)
 AT_START: frozenset[str] = frozenset({
     *GENERATOR, "elder_weight", "hardship_mean", "risk_aversion_mean", "legitimacy_initial",
     "norm_attachment_initial", "trust_local_initial", "trust_upper_initial", "opportunism",
@@ -577,6 +569,14 @@ AT_START: frozenset[str] = frozenset({
     "village_compact", "department_reach", "campaign_cost", "campaign_enforcement",
     "campaign_target_share", "campaign_compatibility", "compensation", "self_interest",
     "self_interest_sd", "random_sequential", "n_departments", "campaign"})
+"""The parameters read only when the county is built (ODD 5.3): the structure and the network,
+the initial distributions, the rules' own costs, enforcement and compatibility, the campaign
+rule's make-up, the townships' self-interest — and the two that fix the shape of the model's
+arrays (``n_departments``: the number of rules; ``campaign``: whether there is a campaign
+rule). Setting one of these in a running model would do nothing (or break the arrays), so an
+intervention (ODD 7.1) may not change them; every other parameter is read from ``model.p``
+every step and may. (tests/test_interventions.py checks this list against the code: a name here
+is read only by the initialisation, a name not here by a submodel.)"""
 
 #: The first forms (ODD section 7, "first forms"): the values that turn every structural change
 #: of the second model generation back into the first model's rules. With these settings the

@@ -14,16 +14,16 @@ from __future__ import annotations
 import functools
 import os
 import random
+import time
 import traceback
 
 import solara
-from mesa.visualization.solara_viz import ModelController
-from mesa.visualization.utils import update_counter
+from mesa.visualization.utils import force_update, update_counter
 
 from ruralgov.app.dashboard import session as S
 from ruralgov.app.dashboard.labels import CONTROL_GROUPS, control_label, t
 from ruralgov.io.scenario import list_scenarios, load_scenario
-from ruralgov.model.params import REGISTRY
+from ruralgov.model.params import AT_START, REGISTRY
 
 LANG = os.environ.get("RURALGOV_DASHBOARD_LANG", "en")
 FIRST_SCENARIO = os.environ.get("RURALGOV_DASHBOARD_SCENARIO", "baseline")
@@ -70,6 +70,82 @@ def Control(name: str, value, on_value):
                 style={"font-size": "0.8em", "color": "#1565c0"})
     if LANG != "zh":  # the registry's meaning (in English)
         solara.Text(p.doc, style={"font-size": "0.75em", "color": "#607d8b"})
+    if name in AT_START:  # an intervention cannot move it
+        solara.Text(f"({t('at_start', LANG)})", style={"font-size": "0.75em",
+                                                       "color": "#8d6e63"})
+
+
+@solara.component
+def Controller(model: solara.Reactive, params: solara.Reactive, play_interval: solara.Reactive,
+               render_interval: solara.Reactive):
+    """Reset, play/pause and step in the page's language (Mesa's ModelController, whose
+    buttons are English, does the same): the model steps in a worker thread while playing and
+    every picture updates through Mesa's ``update_counter``."""
+    playing = solara.use_reactive(False)
+
+    def advance():
+        for _ in range(render_interval.value):
+            model.value.step()
+        force_update()
+
+    def play():
+        try:
+            while playing.value and model.value.running:
+                time.sleep(play_interval.value / 1000)
+                if playing.value:
+                    advance()
+        except Exception:  # never crash the server
+            traceback.print_exc()
+            playing.set(False)
+
+    solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
+
+    def reset():
+        playing.set(False)
+        model.set(type(model.value)(**params.value))
+
+    with solara.Row(justify="space-between"):
+        solara.Button(label=t("btn_reset", LANG), color="primary", on_click=reset)
+        solara.Button(label="❚❚" if playing.value else "▶", color="primary",
+                      on_click=lambda: playing.set(not playing.value))
+        solara.Button(label=t("btn_step", LANG), color="primary", on_click=advance,
+                      disabled=playing.value)
+
+
+@solara.component
+def Intervene(model: solara.Reactive, params: solara.Reactive, sides: list[solara.Reactive]):
+    """Move the levers changed on the page into the running county from the next step,
+    without a reset (ODD 7.1); Reset then replays the run with the change."""
+    update_counter.get()  # the step number on the button follows the run
+    both = isinstance(model.value, S.Comparison)  # (the mode may change before the model)
+    models = [model.value.a, model.value.b] if both else [model.value]
+    now, later = {}, {}
+    for m, values in zip(models, sides):
+        a, b = S.pending(m, values.value)
+        now.update(a)
+        later.update(b)
+
+    def go():
+        for m, values in zip(models, sides):
+            S.intervene(m, values.value)
+        params.set(model.value.settings())  # Reset replays the interventions
+        force_update()
+
+    with solara.Card(t("intervene_title", LANG)):
+        solara.Text(t("intervene_help", LANG), style={"font-size": "0.8em", "color": "#607d8b"})
+        solara.Button(t("intervene", LANG).format(step=models[0].steps + 1), color="secondary",
+                      on_click=go, disabled=not now)
+        if now:
+            solara.Text(f"{t('will_change', LANG)}: "
+                        + ", ".join(control_label(k, LANG) for k in now),
+                        style={"font-size": "0.8em", "color": "#1565c0"})
+        else:
+            solara.Text(t("intervene_none", LANG), style={"font-size": "0.8em"})
+        if later:
+            solara.Text(f"{t('needs_reset', LANG)}: "
+                        + ", ".join(control_label(k, LANG) if k != "n_villagers"
+                                    else t("villagers", LANG) for k in later),
+                        style={"font-size": "0.8em", "color": "#8d6e63"})
 
 
 @solara.component
@@ -179,6 +255,11 @@ def Views(model, mode: str):
             solara.FileDownload(lambda m=m: S.series_csv(m).encode("utf-8"),
                                 filename=f"{stem}.csv",
                                 label=f"{t('download_csv', LANG)} {name}".strip())
+        for name, m in models.items():
+            solara.FileDownload(lambda m=m: S.scenario_yaml(m).encode("utf-8"),
+                                filename=f"ruralgov-{m.scenario_name}-seed{m.seed}-step{m.steps}"
+                                + (f"-{name}" if name else "") + ".yaml",
+                                label=f"{t('download_scenario', LANG)} {name}".strip())
         solara.FileDownload(lambda: S.figure_png(S.series_figure(models, LANG)),
                             filename=f"ruralgov-series-step{first.steps}.png",
                             label=t("download_png", LANG))
@@ -208,7 +289,6 @@ def Page():
     model = solara.use_reactive(initial)
     play_interval = solara.use_reactive(200)
     render_interval = solara.use_reactive(1)
-    use_threads = solara.use_reactive(False)  # Mesa's controller reads .value
 
     def apply(new_seed=None):
         if new_seed is not None:
@@ -243,8 +323,7 @@ def Page():
         solara.ToggleButtonsSingle(value=t(mode.value, LANG), values=list(modes),
                                    on_value=lambda label: set_mode(modes[label]))
         with solara.Card():
-            ModelController(model, model_parameters=params, play_interval=play_interval,
-                            render_interval=render_interval, use_threads=use_threads)
+            Controller(model, params, play_interval, render_interval)
             solara.SliderInt(label=t("play_ms", LANG), value=play_interval, min=0, max=2000,
                              step=50)
             solara.SliderInt(label=t("render_every", LANG), value=render_interval, min=1,
@@ -257,6 +336,7 @@ def Page():
             solara.Button(t("apply", LANG), color="primary", on_click=lambda: apply())
             if error.value:
                 solara.Error(error.value)
+        Intervene(model, params, [vals_a, vals_b])
         Settings(t("left", LANG) if mode.value == "compare" else t("scenario", LANG),
                  scen_a, vals_a)
         if mode.value == "compare":

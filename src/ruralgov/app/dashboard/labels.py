@@ -104,6 +104,22 @@ _TEXT = {
     "time": ("step", "期"),
     "play_ms": ("ms between steps when playing", "播放时每期间隔（毫秒）"),
     "render_every": ("steps between pictures", "每隔几期刷新图表"),
+    "btn_step": ("Step", "下一期"),
+    "btn_reset": ("Reset", "重置"),
+    "intervention": ("intervention", "干预"),
+    "intervene_title": ("Change now, without reset", "立即干预（不重置）"),
+    "intervene": ("Change now (from step {step})", "立即生效（自第 {step} 期起）"),
+    "intervene_help": ("Moves the levers you changed into the running county from the next "
+                       "step; Reset replays the run with the change.",
+                       "把已调整的政策杠杆从下一期起放进正在运行的县，不重新开始；"
+                       "“重置”会连同干预一起重放。"),
+    "intervene_none": ("Move a lever above, then change it here.",
+                       "先在下方调整政策杠杆，再在此处立即生效。"),
+    "needs_reset": ("Only with Apply and reset (the county is built with them)",
+                    "需“应用并重置”才生效（县的初始设置）"),
+    "will_change": ("To change now", "将立即改变"),
+    "download_scenario": ("Download as a scenario file (YAML)", "下载为情景文件（YAML）"),
+    "at_start": ("set when the county is built", "建县时设定，重置后生效"),
 }
 
 

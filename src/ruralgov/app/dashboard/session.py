@@ -12,6 +12,10 @@ be tested (and used in a notebook) without a browser.
   now;
 * [`events`][ruralgov.app.dashboard.session.events] — this step in plain words ("Township 3 left 12
   petitions unanswered");
+* [`intervene`][ruralgov.app.dashboard.session.intervene] — the levers a trainer moved, into the
+  running county from the next step (no reset), and
+  [`scenario_yaml`][ruralgov.app.dashboard.session.scenario_yaml] — the run as a scenario file
+  that `ruralgov run` reproduces value for value;
 * the figures (matplotlib ``Figure`` objects, safe outside the main thread) and the CSV.
 """
 
@@ -26,15 +30,18 @@ from typing import Any
 import mesa
 import numpy as np
 import pandas as pd
+import yaml
 from matplotlib.figure import Figure
 
 from ruralgov.analysis.plotting import cjk_font, cjk_rc
-from ruralgov.app.dashboard.labels import t
+from ruralgov.app.dashboard.labels import control_label, t
 from ruralgov.io.scenario import load_scenario
 from ruralgov.model import RuralGovernanceModel
+from ruralgov.model.params import AT_START
 from ruralgov.model.schema import InputError
 
-__all__ = ["resolve", "Run", "build", "Comparison", "Layout", "network_layout", "network_state",
+__all__ = ["resolve", "Run", "build", "Comparison", "pending", "intervene", "scenario_yaml",
+           "Layout", "network_layout", "network_state",
            "events", "series_figure", "legitimacy_figure", "network_figure", "series_csv",
            "figure_png", "MAX_NODES", "MAX_EDGES", "MAX_VILLAGERS"]
 
@@ -60,10 +67,11 @@ class Run(RuralGovernanceModel):
     on reset (``Run(**parameters)``), so a reset replays the same seed."""
 
     def __init__(self, scenario: str = "baseline", seed: int = 0,
-                 overrides: dict[str, Any] | None = None):
+                 overrides: dict[str, Any] | None = None,
+                 interventions: list[dict[str, Any]] | None = None):
         try:
             params = resolve(scenario, overrides)
-            super().__init__(seed=int(seed), **params)
+            super().__init__(seed=int(seed), interventions=interventions, **params)
         except ValueError as err:  # an impossible combination, e.g. more villages than people
             if isinstance(err, InputError):
                 raise
@@ -72,9 +80,63 @@ class Run(RuralGovernanceModel):
         self.overrides = dict(overrides or {})
 
 
+    def settings(self) -> dict[str, Any]:
+        """What rebuilds this run from step 0, interventions included (``Run(**settings)``)."""
+        return {"scenario": self.scenario_name, "seed": self.seed,
+                "overrides": dict(self.overrides),
+                "interventions": [iv.as_dict() for iv in self.interventions]}
+
+
 def build(scenario: str, seed: int, overrides: dict[str, Any] | None = None) -> Run:
     """The model of ``scenario`` with the controls' ``overrides`` and ``seed``, at step 0."""
     return Run(scenario=scenario, seed=seed, overrides=overrides)
+
+
+# ------------------------------------------------------------------ interventions
+def pending(model: RuralGovernanceModel, values: dict[str, Any]) -> tuple[dict, dict]:
+    """The controls' ``values`` that differ from the running county's: (those an intervention
+    can move now, those that need a reset because the county is built with them)."""
+    ahead = dict(model.p)  # as the next step will have them: interventions not yet in force
+    for iv in model.interventions:
+        if iv.step > model.steps:
+            ahead.update(iv.settings)
+    moved = {k: v for k, v in values.items() if k in ahead and ahead[k] != v}
+    now = {k: v for k, v in moved.items() if k not in AT_START}
+    return now, {k: v for k, v in moved.items() if k in AT_START}
+
+
+def intervene(model: RuralGovernanceModel, values: dict[str, Any]) -> dict[str, Any]:
+    """Move the levers of ``values`` that differ from the running county's into it from the
+    next step, without a reset (those fixed at the start are left for a reset); return what
+    was moved (empty if nothing)."""
+    now, _ = pending(model, values)
+    if now:
+        model.intervene(now)
+    return now
+
+
+def scenario_yaml(model: Run) -> str:
+    """This run as a scenario file: the scenario's parameters with the controls' changes, the
+    seed, the steps run so far and the interventions. ``ruralgov run`` on it reproduces the
+    run value for value (the story's checkable claims are left out: they compare with other
+    scenarios over other windows)."""
+    sc = load_scenario(model.scenario_name)
+    doc: dict[str, Any] = {
+        "title": f"{sc.title} (dashboard run, seed {model.seed})",
+        "story": sc.story,
+        "steps": max(model.steps, 1),
+        "seed": model.seed,
+        "parameters": {**sc.parameters, **model.overrides},
+    }
+    if sc.network:
+        doc["network"] = {k: str(v) for k, v in sc.network.items()}
+    if model.interventions:
+        doc["interventions"] = [iv.as_dict() for iv in model.interventions]
+    if sc.title_zh:
+        doc["zh"] = {"title": f"{sc.title_zh}（仪表盘运行，随机种子 {model.seed}）",
+                     "story": sc.story_zh}
+    head = (f"# ruralgov dashboard run of {sc.name}: `ruralgov run <this file>` reproduces it\n")
+    return head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=96)
 
 
 class Comparison(mesa.Model):
@@ -90,6 +152,12 @@ class Comparison(mesa.Model):
         self.a.step()
         self.b.step()
         self.running = self.a.running and self.b.running
+
+    def settings(self) -> dict[str, Any]:
+        """What rebuilds both sides from step 0, interventions included."""
+        side = {k: v for k, v in self.a.settings().items() if k != "seed"}
+        other = {k: v for k, v in self.b.settings().items() if k != "seed"}
+        return {"seed": self.a.seed, "a": side, "b": other}
 
 
 # ------------------------------------------------------------------ network view
@@ -241,6 +309,7 @@ def series_figure(models: dict[str, RuralGovernanceModel], lang: str = "en") -> 
             on = x[s["campaign_active"].astype(bool)]
             for ax in axes:
                 ax.axvspan(on.min(), on.max(), color="#fff3e0", zorder=0)
+        _mark_interventions(axes, m, tag, lang)
     titles = ["compliance", "petitions", "protesters", "substitution"]
     for ax, key in zip(axes, titles):
         ax.set_title(ft(key, lang), fontsize=9)
@@ -252,6 +321,21 @@ def series_figure(models: dict[str, RuralGovernanceModel], lang: str = "en") -> 
     axes[3].set_ylim(0, 1)
     fig.subplots_adjust(left=0.06, right=0.98, bottom=0.09, top=0.95, hspace=0.4, wspace=0.15)
     return fig  # (fixed margins: tight_layout costs more than drawing the data)
+
+
+def _mark_interventions(axes, model: RuralGovernanceModel, tag: str, lang: str) -> None:
+    """A labelled line on every time series where an intervention took effect: between the
+    record of the step before it and that of its first step."""
+    from matplotlib.transforms import blended_transform_factory
+
+    for k, iv in enumerate(model.interventions, start=1):
+        if iv.step > model.steps:
+            continue
+        for ax in axes:
+            ax.axvline(iv.step - 0.5, color="#37474f", ls=":", lw=1.2, zorder=1)
+            ax.text(iv.step - 0.5, 0.98, f" {ft('intervention', lang)} {k}{tag}",
+                    transform=blended_transform_factory(ax.transData, ax.transAxes),
+                    rotation=90, va="top", ha="right", fontsize=6, color="#37474f")
 
 
 def legitimacy_figure(models: dict[str, RuralGovernanceModel], lang: str = "en") -> Figure:
@@ -277,10 +361,15 @@ def figure_png(fig: Figure) -> bytes:
 
 def series_csv(model: RuralGovernanceModel) -> str:
     """The run's per-step series with its scenario and seed on every row (tidy, and it says
-    where it came from)."""
+    where it came from), and in ``intervention`` the levers moved from that step on."""
     s = model.series()
     s.insert(0, "seed", model.seed)
     s.insert(0, "scenario", getattr(model, "scenario_name", ""))
+    moved = {}
+    for iv in model.interventions:
+        text = "; ".join(f"{k}={v}" for k, v in iv.settings.items())
+        moved[iv.step] = f"{moved[iv.step]}; {text}" if iv.step in moved else text
+    s["intervention"] = [moved.get(step, "") for step in s["step"]]
     return s.to_csv(index=False)
 
 
@@ -322,10 +411,20 @@ def events(model: RuralGovernanceModel, lang: str = "en", backlog_min: int = 5
                    f"{int(row['sanctions'])}起" if zh else
                    f"{int(row['persuasions'])} persuaded, {int(row['warnings'])} warned, "
                    f"{int(row['sanctions'])} sanctioned (劝阻 → 警告 → 处罚)")
+    for iv in model.interventions:
+        if iv.step == model.steps:
+            moved = "，".join(f"{control_label(k, 'zh')} = {_value(v)}" for k, v in
+                             iv.settings.items()) if zh else ", ".join(
+                f"{control_label(k)} = {_value(v)}" for k, v in iv.settings.items())
+            out.append(f"干预：{moved}" if zh else f"Intervention: {moved}")
     if row.get("campaign_active") and (len(series) < 2
                                        or not series[-2].get("campaign_active")):
         out.append("运动开始" if zh else "The campaign began")
     return [f"[{model.steps}] {e}" for e in out]
+
+
+def _value(v: Any) -> str:
+    return str(v).lower() if isinstance(v, bool) else f"{v:g}"
 
 
 def township_table(model: RuralGovernanceModel) -> pd.DataFrame:
