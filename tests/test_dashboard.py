@@ -160,6 +160,42 @@ def test_a_dashboard_run_downloads_as_a_scenario_that_ruralgov_run_reproduces(tm
     pd.testing.assert_frame_equal(again.series(), m.series())
 
 
+def test_the_network_colour_agrees_with_the_compliance_line():
+    m = S.build("baseline", 1, {"n_villagers": 1200})
+    for _ in range(6):
+        m.step()
+    nodes = np.arange(m.n_villagers)
+    share = S.kept_share(m, nodes)
+    live = m.rules.live.sum(axis=0)
+    assert np.isclose(np.average(share, weights=live), m.series().compliance.iloc[-1])
+    # "evades a rule" would paint most villagers grey while most rules are kept
+    assert (S.network_state(m, nodes) >= 1).mean() > 0.5 > 1 - share.mean()
+
+
+def test_downloads_name_the_run_and_put_both_sides_in_one_csv():
+    from ruralgov.app.dashboard.labels import SERIES_ZH
+    from ruralgov.model.observe import SERIES
+
+    assert {r.name for r in SERIES} <= set(SERIES_ZH)  # every column has a Chinese name
+    cmp = S.Comparison(seed=4, a={"scenario": "baseline", "overrides": {"n_villagers": 500}},
+                       b={"scenario": "fragmented", "overrides": {"n_villagers": 500}})
+    for _ in range(3):
+        cmp.step()
+    models = {"A": cmp.a, "B": cmp.b}
+    assert S.download_stem(models) == "ruralgov-baseline-vs-fragmented-seed4-step3"
+    both = pd.read_csv(__import__("io").StringIO(S.series_csv(models)))
+    assert both.side.tolist() == ["A"] * 3 + ["B"] * 3
+    assert both.scenario.tolist() == ["baseline"] * 3 + ["fragmented"] * 3
+    zh = pd.read_csv(__import__("io").StringIO(S.series_csv(models, "zh")))
+    assert not [c for c in zh.columns if re.fullmatch(r"[A-Za-z_]+", c)]
+    assert np.array_equal(zh["遵从率"].to_numpy(), both.compliance.to_numpy())
+    for table in (S.township_table(cmp.a, "zh"), S.department_table(cmp.a, "zh")):
+        assert not [c for c in table.columns if re.search(r"[A-Za-z]{3,}", c)]
+    png = S.figure_png(S.networks_figure(models, {k: S.network_layout(m)
+                                                  for k, m in models.items()}))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_impossible_settings_are_one_clear_message():
     with pytest.raises(InputError, match="coordination"):
         S.build("baseline", 1, {"coordination": 2.0})
@@ -296,20 +332,23 @@ def test_compare_mode_and_download(browser, server, tmp_path):
     outside: list[str] = []
     page = _page(browser, server, outside)
     page.get_by_role("button", name="Compare").click()
-    page.get_by_text("Download data (CSV) B").wait_for(timeout=60_000)
+    page.get_by_text("Download as a scenario file (YAML) B").wait_for(timeout=60_000)
     assert page.get_by_text("B Baseline county").count() == 1
     page.get_by_role("button", name="Step", exact=True).click()
     page.get_by_text("Step 1 · seed").wait_for(timeout=60_000)
     _shot(page, "4-compare")
+    # both sides in one CSV with a side column, named by scenario, seed and step
     with page.expect_download(timeout=60_000) as dl:
-        page.get_by_text("Download data (CSV) A").click()
-    path = tmp_path / "a.csv"
+        page.get_by_text("Download data (CSV)").click()
+    assert dl.value.suggested_filename == "ruralgov-baseline-seed1-step1.csv"
+    path = tmp_path / "both.csv"
     dl.value.save_as(path)
     csv = pd.read_csv(path)
-    assert {"scenario", "seed", "compliance", "protesters"} <= set(csv.columns)
-    assert len(csv) == 1 and csv.scenario.iloc[0] == "baseline"
+    assert {"side", "scenario", "seed", "compliance", "protesters"} <= set(csv.columns)
+    assert csv.side.tolist() == ["A", "B"] and (csv.scenario == "baseline").all()
     with page.expect_download(timeout=60_000) as dl:
-        page.get_by_text("Download network (PNG) B").click()
+        page.get_by_text("Download network (PNG)").click()
+    assert dl.value.suggested_filename == "ruralgov-baseline-seed1-step1-network.png"
     png = tmp_path / "b.png"
     dl.value.save_as(png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
@@ -371,31 +410,53 @@ def test_intervention_mid_run_is_marked_replayed_and_reproduced_by_the_cli(brows
     page.close()
 
 
-def test_chinese_labels(browser):
+#: English a Chinese page may show: file types and the units of the figures' axes.
+ALLOWED_ENGLISH = {"CSV", "PNG", "YAML"}
+
+
+def _english_words(page) -> set[str]:
+    return set(re.findall(r"[A-Za-z]{4,}", page.inner_text("body"))) - ALLOWED_ENGLISH
+
+
+def test_chinese_labels(browser, tmp_path):
+    """Every scenario in zh mode: its Chinese title and story, every control group open, a
+    step taken — and no English word of four or more letters anywhere on the page."""
+    from ruralgov.io.scenario import list_scenarios
+
     proc, url = _serve("baseline", "--lang", "zh")
     try:
         outside: list[str] = []
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page = browser.new_page(viewport={"width": 1500, "height": 1100},
+                                accept_downloads=True)
         page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).hostname not in
                 ("127.0.0.1", "localhost") and not r.url.startswith(("data:", "blob:"))
                 else None)
         page.goto(url, wait_until="networkidle", timeout=90_000)
         page.get_by_text("乡村治理模拟").first.wait_for(timeout=90_000)
-        page.get_by_text("制度权威").first.wait_for(timeout=60_000)
-        # the scenario's title and story in Chinese, and the scenarios listed by Chinese title
         page.get_by_text("一个普通的县：四个乡镇、二十个村").first.wait_for(timeout=60_000)
-        assert "An ordinary county" not in page.content()
-        page.locator(".v-select").first.click()
-        items = page.locator(".v-menu__content .v-list-item")
-        items.filter(has_text="条块分割（文件打架）").click()
-        page.get_by_text("条块分割", exact=True).first.click()
-        page.get_by_text("部门协同程度").first.wait_for(timeout=60_000)
-        page.get_by_text("当前 8（范围 1–20）").first.wait_for(timeout=60_000)  # 发文部门数
-        assert "Coordination between departments" not in page.content()
-        for english in ("SINGLE", "COMPARE", "Single", "Compare", "villagers"):
-            assert english not in page.inner_text("body"), english
-        page.get_by_text("第 0 期 · 随机种子").first.wait_for(timeout=60_000)
+        for group in ("制度权威", "条块分割", "乡镇政府", "维稳手段", "非正式制度", "服务与参与",
+                      "运动式治理"):
+            page.get_by_text(group, exact=True).first.click()
+        page.get_by_text("当前 4（范围 1–20）").first.wait_for(timeout=60_000)  # 发文部门数
+        page.get_by_text("部门之间的协同程度").first.wait_for(timeout=60_000)  # its meaning
+        found = {}
+        for sc in list_scenarios():
+            page.locator(".v-select").first.click()
+            page.locator(".v-menu__content .v-list-item").filter(has_text=sc.title_zh).click()
+            page.get_by_role("button", name="应用并重置").click()
+            page.get_by_text(sc.story_zh[:20]).first.wait_for(timeout=60_000)
+            page.get_by_role("button", name="下一期", exact=True).click()
+            page.get_by_text("第 1 期 · 随机种子").first.wait_for(timeout=60_000)
+            found[sc.name] = _english_words(page)
+        assert not any(found.values()), {k: v for k, v in found.items() if v}
         _shot(page, "5-chinese")
+        with page.expect_download(timeout=60_000) as dl:  # Chinese column names by default
+            page.get_by_text("下载数据（CSV）").click()
+        dl.value.save_as(tmp_path / "zh.csv")
+        assert {"期", "遵从率", "抗议人数", "情景"} <= set(pd.read_csv(tmp_path / "zh.csv").columns)
+        page.get_by_role("button", name="对比两种设置（同一种子）").click()
+        page.get_by_text("下载为情景文件（YAML） B").wait_for(timeout=60_000)
+        assert not _english_words(page), _english_words(page)
         assert outside == []
         page.close()
     finally:

@@ -21,7 +21,7 @@ import solara
 from mesa.visualization.utils import force_update, update_counter
 
 from ruralgov.app.dashboard import session as S
-from ruralgov.app.dashboard.labels import CONTROL_GROUPS, control_label, t
+from ruralgov.app.dashboard.labels import CONTROL_GROUPS, control_label, meaning, t
 from ruralgov.io.scenario import list_scenarios, load_scenario
 from ruralgov.model.params import AT_START, REGISTRY
 
@@ -49,8 +49,10 @@ def Control(name: str, value, on_value):
     label = control_label(name, LANG) if name != "n_villagers" else t("villagers", LANG)
     if p.type == "bool":
         solara.Checkbox(label=label, value=bool(value), on_value=on_value)
-        if LANG != "zh":
-            solara.Text(p.doc, style={"font-size": "0.75em", "color": "#607d8b"})
+        solara.Text(meaning(name, LANG), style={"font-size": "0.75em", "color": "#607d8b"})
+        if name in AT_START:
+            solara.Text(f"({t('at_start', LANG)})", style={"font-size": "0.75em",
+                                                           "color": "#8d6e63"})
         return
     solara.Text(label, style={"font-size": "0.9em"})
     if p.type == "int":
@@ -68,8 +70,7 @@ def Control(name: str, value, on_value):
     span = (f"{lo:,}–{hi:,}" if p.type == "int" else f"{float(p.lo):g}–{float(p.hi):g}")
     solara.Text(f"= {shown}  ({span})" if LANG != "zh" else f"当前 {shown}（范围 {span}）",
                 style={"font-size": "0.8em", "color": "#1565c0"})
-    if LANG != "zh":  # the registry's meaning (in English)
-        solara.Text(p.doc, style={"font-size": "0.75em", "color": "#607d8b"})
+    solara.Text(meaning(name, LANG), style={"font-size": "0.75em", "color": "#607d8b"})
     if name in AT_START:  # an intervention cannot move it
         solara.Text(f"({t('at_start', LANG)})", style={"font-size": "0.75em",
                                                        "color": "#8d6e63"})
@@ -195,12 +196,20 @@ def Story(model, mode: str):
             title, story = _story(m.scenario_name)
             with solara.Card(f"{name} {title}".strip()):
                 solara.Text(story)
-                if m.overrides:
-                    solara.Text(", ".join(f"{control_label(k, LANG)} = {v:g}"
-                                          if not isinstance(v, bool) else
-                                          f"{control_label(k, LANG)}: {v}"
-                                          for k, v in m.overrides.items()),
-                                style={"font-size": "0.85em", "color": "#1565c0"})
+                if m.overrides:  # what changed from the scenario
+                    solara.Text(f"{t('changed', LANG)}: " + ", ".join(
+                        f"{_name(k)} = {_shown(v)}" for k, v in m.overrides.items()),
+                        style={"font-size": "0.85em", "color": "#1565c0"})
+
+
+def _name(key: str) -> str:
+    return t("villagers", LANG) if key == "n_villagers" else control_label(key, LANG)
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return t("yes" if value else "no", LANG)
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
 def _figures(models: dict, layouts: dict) -> list:
@@ -245,29 +254,36 @@ def Views(model, mode: str):
         solara.Markdown("\n".join(f"- {e}" for e in log.current[:15]) or "—")
     for name, m in models.items():
         with solara.Card(f"{t('townships', LANG)} {name}".strip()):
-            solara.DataFrame(S.township_table(m), items_per_page=10)
+            solara.HTML(tag="div", unsafe_innerHTML=S.table_html(S.township_table(m, LANG), LANG))
         with solara.Card(f"{t('departments', LANG)} {name}".strip()):
-            solara.DataFrame(S.department_table(m), items_per_page=10)
-    with solara.Row():
-        for name, m in models.items():
-            stem = f"ruralgov-{m.scenario_name}-seed{m.seed}-step{m.steps}" + (
-                f"-{name}" if name else "")
-            solara.FileDownload(lambda m=m: S.series_csv(m).encode("utf-8"),
-                                filename=f"{stem}.csv",
-                                label=f"{t('download_csv', LANG)} {name}".strip())
+            solara.HTML(tag="div",
+                        unsafe_innerHTML=S.table_html(S.department_table(m, LANG), LANG))
+    Downloads(models, layouts)
+
+
+@solara.component
+def Downloads(models: dict, layouts: dict):
+    """The data (one CSV, both sides with a ``side`` column in compare mode), the figures (one
+    PNG each, both sides in one) and the run as a scenario file per side, named by scenario,
+    seed and step."""
+    update_counter.get()  # the names follow the step
+    csv_zh = solara.use_reactive(LANG == "zh")  # Chinese column names: an option
+    stem = S.download_stem(models)
+    with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+        solara.FileDownload(lambda: S.series_csv(models, "zh" if csv_zh.value else "en")
+                            .encode("utf-8-sig" if csv_zh.value else "utf-8"),
+                            filename=f"{stem}.csv", label=t("download_csv", LANG))
+        if LANG == "zh":
+            solara.Checkbox(label=t("csv_zh", LANG), value=csv_zh)
+        solara.FileDownload(lambda: S.figure_png(S.series_figure(models, LANG)),
+                            filename=f"{stem}-series.png", label=t("download_png", LANG))
+        solara.FileDownload(lambda: S.figure_png(S.networks_figure(models, layouts, LANG)),
+                            filename=f"{stem}-network.png", label=t("download_network", LANG))
         for name, m in models.items():
             solara.FileDownload(lambda m=m: S.scenario_yaml(m).encode("utf-8"),
-                                filename=f"ruralgov-{m.scenario_name}-seed{m.seed}-step{m.steps}"
+                                filename=S.download_stem({name: m})
                                 + (f"-{name}" if name else "") + ".yaml",
                                 label=f"{t('download_scenario', LANG)} {name}".strip())
-        solara.FileDownload(lambda: S.figure_png(S.series_figure(models, LANG)),
-                            filename=f"ruralgov-series-step{first.steps}.png",
-                            label=t("download_png", LANG))
-        for name, m in models.items():
-            solara.FileDownload(
-                lambda m=m, name=name: S.figure_png(S.network_figure(m, layouts[name], LANG)),
-                filename=f"ruralgov-network-step{m.steps}{'-' + name if name else ''}.png",
-                label=f"{t('download_network', LANG)} {name}".strip())
 
 
 @solara.component

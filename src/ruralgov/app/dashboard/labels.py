@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from ruralgov.model.params import REGISTRY
 
-__all__ = ["CONTROL_GROUPS", "control_label", "t", "LANGS"]
+__all__ = ["CONTROL_GROUPS", "MEANING_ZH", "SERIES_ZH", "control_label", "meaning", "t",
+           "series_header", "LANGS"]
 
 LANGS = ("en", "zh")
 
@@ -67,6 +68,81 @@ CONTROL_GROUPS: list[tuple[tuple[str, str], list[tuple[str, str, str]]]] = [
     ]),
 ]
 
+#: What each control means, in Chinese (the English meaning is the registry's ``doc``).
+MEANING_ZH: dict[str, str] = {
+    "n_villagers": "县内村民总数。",
+    "enforcement": "在执行保真度和执法努力都充分时，规避行为被发现的概率（权威的强制一面）。",
+    "legitimacy_initial": "村民起初对正式制度合法性的平均认同程度。",
+    "official_misconduct": "官员公开违规的程度（政府行为是社会行动的标杆和表率）。",
+    "n_departments": "向每个乡镇发布常规规定的县级部门数（条块分割）。",
+    "coordination": "部门之间的协同程度（一门受理、联合执法、网格化管理）。",
+    "one_window": "一门受理、协同办理：消除找错部门造成的浪费，条块分割不再占用乡镇的办案能力。",
+    "joint_enforcement": "联合执法：消除各部门各自检查带来的额外随意性，执法标准一致。",
+    "grid_management": "网格化管理：网格员在诉求变成上访之前发"
+                       "现问题，检查更有针对性，少误罚守规者。",
+    "bureaus": "大部门体制：把部门合并为这么多个大部门，部"
+               "门内部的规定冲突在内部化解；0 表示不合并。",
+    "responsiveness": "乡镇办案能力中用于答复信访的比例（回应性）。",
+    "self_interest": "乡镇自身利益相对村民福利的权重（自利）。",
+    "discretion": "乡镇因地制宜调整规定的空间（弹性）；刚性等于 1 减去弹性。",
+    "suppression": "在问责压力最大时，乡镇每期压制（劝返）一件待处理信访而不是答复的概率。",
+    "priority_handling": "领导包案：优先处理等待最久的信访所占的办案能力比例（乡镇和县两级）。",
+    "evaluation_stability": "干部考核中稳定指标（到县的上访，一票否决）相对执行县里规定的权重；"
+                            "0.5 表示两者同等。",
+    "fiscal_dependence": "税费改革后乡镇对转移支付的依赖（悬浮"
+                         "）：办案能力和组织协商的意愿随之下降。",
+    "key_person_management": "重点人员四色管理：对怨气超过上访门槛的村民分类盯控，"
+                             "他们感到的被拘风险上升，标签也让他们对政府的认同下降。",
+    "social_credit": "社会信誉制度：违规记录加重被查处的后果，"
+                     "但被监控的感受使每位村民的认同略有下降。",
+    "norm_compatibility": "常规规定与宗族规范的平均相容程度（-1 相抵触，+1 相支持）。",
+    "village_compact": "把规定写入村规民约：开始时把乡贤的态度向支持方向推动这一比例。",
+    "cooptation": "正式权力的非正式运作（党员联户）：乡镇吸纳"
+                  "乡贤，使其转向支持规定，但也扩散非正式规则。",
+    "compact_rate": "村规民约作为持续的协商过程：每期乡贤态度按此比例乘以参与度向支持方向移动。",
+    "elections": "村干部在多大程度上对村民而非乡镇负责（村民自治、"
+                 "换届选举：0 实际上为任命，1 完全对村民负责）。",
+    "service_coverage": "均等化公共服务（养老、医疗、教育）的覆盖程度。",
+    "participation": "每期参加协商议事的村民比例（民主参与）。",
+    "campaign": "在常规规定之外开展一项运动式任务（拆违、征地拆迁）。",
+    "campaign_enforcement": "在执行保真度和执法努力都充分时，运动规定下规避行为被发现的概率。",
+    "compensation": "运动规定成本中得到补偿的比例（征地补偿）。",
+}
+
+#: Chinese column names of the county series (the CSV's headers in Chinese, an option).
+SERIES_ZH: dict[str, str] = {
+    "scenario": "情景", "seed": "随机种子", "side": "对比组", "intervention": "干预",
+    "step": "期", "compliance": "遵从率", "evasion": "规避率",
+    "voluntary_share": "自愿遵从占比", "compliance_reported": "上报遵从率",
+    "assisted_share": "救助覆盖率", "inclusion_error": "错保率", "exclusion_error": "漏保率",
+    "persuasions": "劝阻数", "warnings": "警告数", "sanctions": "处罚数",
+    "unfair_hits": "误罚守规者数", "participants": "参与协商人数",
+    "hardship_shocks": "遭受困难冲击人数", "key_persons": "重点人员数",
+    "petitions_new": "新增信访", "petitions_collective": "集体上访",
+    "petitions_individual": "个人上访", "response_time": "信访平均等待期数",
+    "petitions_over_head": "越过乡镇直接到县上访", "petitions_answered": "乡镇已答复信访",
+    "petitions_suppressed": "被劝返信访", "hidden_backlog": "被压制而未被看见的诉求",
+    "petitions_escalated": "越级上访", "petition_backlog": "乡镇积压信访",
+    "petitions_abandoned": "放弃的越级上访", "county_answered": "县级已答复",
+    "county_backlog": "县级积压", "compliance_inspected": "抽查遵从率",
+    "protesters": "抗议人数", "protest_events": "群体性事件数",
+    "protest_max_size": "最大抗议规模", "detained": "被拘留人数", "concessions": "让步次数",
+    "repressions": "压制次数", "disputes": "新发纠纷", "disputes_formal": "提交乡镇的纠纷",
+    "disputes_resolved_formally": "乡镇调解的纠纷",
+    "disputes_resolved_informally": "乡贤调解的纠纷", "substitution_index": "制度权威替代指数",
+    "conflict_exposure": "规定冲突暴露", "legitimacy_mean": "平均合法性",
+    "legitimacy_sd": "合法性标准差", "trust_local_mean": "对乡镇的平均信任",
+    "trust_upper_mean": "对县及以上的平均信任", "hierarchical_trust": "差序信任比例",
+    "hardship_mean": "平均困难程度", "grievance_mean": "平均怨气",
+    "burden_mean": "平均规定负担", "norm_attachment_mean": "平均非正式规范认同",
+    "implementation_fidelity": "平均执行保真度", "capacity_use": "乡镇办案能力使用率",
+    "pressure_mean": "县对乡镇的平均问责压力", "fragmentation_index": "条块分割指数",
+    "conflicting_pairs": "相互冲突的规定对数", "campaign_active": "运动进行中",
+    "enforcement_withdrawn": "常规执法已撤出", "scandal_active": "丑闻进行中",
+    "enforced_share": "强制遵从占比", "reporting_gap": "上报与抽查遵从率之差",
+    "compliance_campaign": "运动规定遵从率",
+}
+
 _TEXT = {
     "title": ("Rural governance simulator", "乡村治理模拟"),
     "scenario": ("Scenario", "情景"),
@@ -87,7 +163,8 @@ _TEXT = {
     "substitution": ("Disputes settled by elders (制度权威替代)", "由乡贤解决的纠纷比例"),
     "network": ("Villagers' network", "村民社会网络"),
     "net_keeps": ("keeps every rule", "遵守全部规则"),
-    "net_evades": ("evades a rule", "规避某项规则"),
+    "net_half": ("keeps half", "遵守一半规则"),
+    "net_evades": ("keeps none", "规则全不遵守"),
     "net_petition": ("petition pending", "上访待处理"),
     "net_protest": ("protesting", "抗议"),
     "townships": ("Townships (乡镇)", "乡镇"),
@@ -120,6 +197,22 @@ _TEXT = {
     "will_change": ("To change now", "将立即改变"),
     "download_scenario": ("Download as a scenario file (YAML)", "下载为情景文件（YAML）"),
     "at_start": ("set when the county is built", "建县时设定，重置后生效"),
+    "changed": ("Changed from the scenario", "相对情景的改动"),
+    "yes": ("on", "是"), "no": ("off", "否"),
+    "csv_zh": ("CSV column names in Chinese", "CSV 列名用中文"),
+    "sampled": ("{shown:,} of {total:,} villagers drawn", "显示 {total:,} 名村民中的 {shown:,} 名"),
+    "rows_more": ("{shown} of {total} rows", "共 {total} 行，显示 {shown} 行"),
+    # the township and department tables
+    "col_township": ("township", "乡镇"), "col_self_interest": ("self-interest", "自利程度"),
+    "col_capacity_use": ("capacity use", "办案能力使用率"), "col_backlog": ("backlog", "积案"),
+    "col_escalations": ("escalations", "越级上访"),
+    "col_effort": ("enforcement effort", "执法努力"),
+    "col_pressure": ("reprimand pressure", "问责压力"),
+    "col_true_reported": ("true vs reported compliance", "实际/上报遵从率"),
+    "col_department": ("department", "部门"),
+    "col_dept_compliance": ("compliance with its rules", "其规定的遵从率"),
+    "col_received": ("escalations received", "收到的越级上访"),
+    "col_answered": ("answered", "已答复"),
 }
 
 
@@ -127,6 +220,16 @@ def t(key: str, lang: str = "en") -> str:
     """A piece of the dashboard's text."""
     en, zh = _TEXT[key]
     return zh if lang == "zh" else en
+
+
+def meaning(name: str, lang: str = "en") -> str:
+    """What a control means: the registry's ``doc`` in English, ``MEANING_ZH`` in Chinese."""
+    return MEANING_ZH[name] if lang == "zh" else REGISTRY[name].doc
+
+
+def series_header(name: str, lang: str = "en") -> str:
+    """A column name of the series as the CSV shows it (Chinese with ``lang="zh"``)."""
+    return SERIES_ZH.get(name, name) if lang == "zh" else name
 
 
 def control_label(name: str, lang: str = "en") -> str:
@@ -141,6 +244,7 @@ def _check() -> None:
     for _, items in CONTROL_GROUPS:
         for pname, _, _ in items:
             assert pname in REGISTRY, pname
+            assert pname in MEANING_ZH, pname
 
 
 _check()

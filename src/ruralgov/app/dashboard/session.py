@@ -25,6 +25,7 @@ import io
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import mesa
@@ -34,7 +35,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from ruralgov.analysis.plotting import cjk_font, cjk_rc
-from ruralgov.app.dashboard.labels import control_label, t
+from ruralgov.app.dashboard.labels import control_label, series_header, t
 from ruralgov.io.scenario import load_scenario
 from ruralgov.model import RuralGovernanceModel
 from ruralgov.model.params import AT_START
@@ -219,12 +220,25 @@ def network_layout(model: RuralGovernanceModel, max_nodes: int = MAX_NODES,
 def network_state(model: RuralGovernanceModel, nodes: np.ndarray) -> np.ndarray:
     """Behaviour of the villagers ``nodes`` now: 0 keeps every live rule, 1 evades one,
     2 has a petition pending, 3 protests (the highest applies)."""
-    rules, villagers = model.rules, model.villagers
-    kept = (rules.comply & rules.live).sum(axis=0)[nodes]
-    live = rules.live.sum(axis=0)[nodes]
+    kept, live = _kept_live(model, nodes)
+    villagers = model.villagers
     state = np.where(kept < live, 1, 0)
     state = np.where(villagers.pet_age[nodes] >= 0, 2, state)
     return np.where(villagers.protesting[nodes], 3, state)
+
+
+def _kept_live(model: RuralGovernanceModel, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rules = model.rules
+    kept = (rules.comply & rules.live).sum(axis=0)[nodes]
+    return kept, rules.live.sum(axis=0)[nodes]
+
+
+def kept_share(model: RuralGovernanceModel, nodes: np.ndarray) -> np.ndarray:
+    """The share of their live rules the villagers ``nodes`` keep now (1 where none is live):
+    the colour of the network, so that the picture agrees with the compliance line — the
+    county's compliance is the mean of this share weighted by live rules."""
+    kept, live = _kept_live(model, nodes)
+    return np.divide(kept, live, out=np.ones(len(nodes)), where=live > 0)
 
 
 # ------------------------------------------------------------------ text in figures
@@ -239,6 +253,12 @@ def ft(key: str, lang: str) -> str:
     return _CJK.sub("", t(key, "en")).strip()
 
 
+def ft_format(key: str, lang: str, **values) -> str:
+    """Figure text with values filled in (``{shown:,}``), in the figure's language."""
+    use = "zh" if lang == "zh" and cjk_font() else "en"
+    return t(key, use).format(**values)
+
+
 def _figure(lang: str, **kw) -> Figure:
     fig = Figure(**kw)
     if lang == "zh" and cjk_font():
@@ -248,34 +268,72 @@ def _figure(lang: str, **kw) -> Figure:
     return fig
 
 
-STATE_COLOURS = ("#2e7d32", "#90a4ae", "#ef6c00", "#c62828")
-STATE_KEYS = ("net_keeps", "net_evades", "net_petition", "net_protest")
+PETITION, PROTEST = "#ef6c00", "#c62828"
 
 
-def network_figure(model: RuralGovernanceModel, layout: Layout, lang: str = "en",
-                   title: str | None = None) -> Figure:
+def _kept_cmap():
+    from matplotlib.colors import LinearSegmentedColormap
+
+    # none kept (light grey) → half (pale green) → every rule kept (dark green)
+    return LinearSegmentedColormap.from_list("kept", ["#cfd8dc", "#a5d6a7", "#1b5e20"])
+
+
+def _draw_network(ax, model: RuralGovernanceModel, layout: Layout, lang: str,
+                  title: str | None, big: bool = False) -> None:
     from matplotlib.collections import LineCollection
 
-    fig = _figure(lang, figsize=(4.6, 4.6))
-    ax = fig.subplots()
     if len(layout.edges):
         segs = layout.xy[layout.edges]
-        ax.add_collection(LineCollection(segs, colors="#cfd8dc", linewidths=0.3, zorder=1))
+        ax.add_collection(LineCollection(segs, colors="#eceff1", linewidths=0.3, zorder=1))
+    cmap = _kept_cmap()
+    colours = cmap(kept_share(model, layout.nodes))
     state = network_state(model, layout.nodes)
-    colours = np.array(STATE_COLOURS)[state]
+    colours[state == 2] = matplotlib_rgba(PETITION)
+    colours[state == 3] = matplotlib_rgba(PROTEST)
     ax.scatter(layout.xy[:, 0], layout.xy[:, 1], s=6 if len(layout.nodes) > 600 else 14,
                c=colours, linewidths=0, zorder=2)
     for k, (x, y) in enumerate(layout.township_xy):
         ax.annotate(f"T{k + 1}", (x, y), ha="center", va="center", fontsize=8, alpha=0.6)
-    for colour, key in zip(STATE_COLOURS, STATE_KEYS):
-        ax.scatter([], [], c=colour, s=14, label=ft(key, lang))
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=7,
-              frameon=False)
+    legend = [(cmap(1.0), "net_keeps"), (cmap(0.5), "net_half"), (cmap(0.0), "net_evades"),
+              (PETITION, "net_petition"), (PROTEST, "net_protest")]
+    for colour, key in legend:
+        ax.scatter([], [], color=colour, s=20, label=ft(key, lang))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3,
+              fontsize=12 if big else 7, frameon=False, handletextpad=0.2, columnspacing=0.8)
     ax.set_aspect("equal")
     ax.axis("off")
-    note = (f" ({len(layout.nodes):,} of {model.n_villagers:,})" if layout.sampled else "")
-    ax.set_title((title or ft("network", lang)) + note, fontsize=9)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.08, top=0.94)
+    note = ""
+    if layout.sampled:
+        note = "\n" + ft_format("sampled", lang, shown=len(layout.nodes), total=model.n_villagers)
+    ax.set_title((title or ft("network", lang)) + note, fontsize=14 if big else 9)
+
+
+def matplotlib_rgba(colour: str) -> tuple:
+    from matplotlib.colors import to_rgba
+
+    return to_rgba(colour)
+
+
+def network_figure(model: RuralGovernanceModel, layout: Layout, lang: str = "en",
+                   title: str | None = None, big: bool = False) -> Figure:
+    """The villagers' network, each coloured by the share of their live rules they keep
+    (grey: none, dark green: all), orange with a petition pending, red protesting."""
+    fig = _figure(lang, figsize=(6.4, 6.4) if big else (4.6, 4.6))
+    _draw_network(fig.subplots(), model, layout, lang, title, big)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.14, top=0.92)
+    return fig
+
+
+def networks_figure(models: dict[str, RuralGovernanceModel], layouts: dict[str, Layout],
+                    lang: str = "en") -> Figure:
+    """Both sides of a comparison in one picture (a single run: its network alone)."""
+    if len(models) == 1:
+        (name, m), = models.items()
+        return network_figure(m, layouts[name], lang)
+    fig = _figure(lang, figsize=(9.2, 4.9))
+    for ax, (name, m) in zip(fig.subplots(1, len(models)), models.items()):
+        _draw_network(ax, m, layouts[name], lang, f"{ft('network', lang)} {name}")
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.16, top=0.9, wspace=0.05)
     return fig
 
 
@@ -359,18 +417,45 @@ def figure_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def series_csv(model: RuralGovernanceModel) -> str:
+def series_frame(model: RuralGovernanceModel) -> pd.DataFrame:
     """The run's per-step series with its scenario and seed on every row (tidy, and it says
     where it came from), and in ``intervention`` the levers moved from that step on."""
     s = model.series()
     s.insert(0, "seed", model.seed)
     s.insert(0, "scenario", getattr(model, "scenario_name", ""))
-    moved = {}
+    moved: dict[int, str] = {}
     for iv in model.interventions:
         text = "; ".join(f"{k}={v}" for k, v in iv.settings.items())
         moved[iv.step] = f"{moved[iv.step]}; {text}" if iv.step in moved else text
     s["intervention"] = [moved.get(step, "") for step in s["step"]]
-    return s.to_csv(index=False)
+    return s
+
+
+def series_csv(models: RuralGovernanceModel | dict[str, RuralGovernanceModel],
+               lang: str = "en") -> str:
+    """The series as CSV: one run, or both sides of a comparison in one table with a ``side``
+    column (A, B). ``lang="zh"``: the column names in Chinese."""
+    if not isinstance(models, dict):
+        models = {"": models}
+    frames = []
+    for name, m in models.items():
+        frame = series_frame(m)
+        if len(models) > 1:
+            frame.insert(0, "side", name)
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    if lang == "zh":
+        out = out.rename(columns=lambda c: series_header(c, "zh"))
+    return out.to_csv(index=False)
+
+
+def download_stem(models: dict[str, RuralGovernanceModel]) -> str:
+    """A file name that says what was run: scenario(s), seed and step."""
+    first = next(iter(models.values()))
+    names = "-vs-".join(dict.fromkeys(getattr(m, "scenario_name", "run")
+                                       for m in models.values()))
+    return f"ruralgov-{Path(names).stem if len(models) == 1 else names}-seed{first.seed}" \
+           f"-step{first.steps}"
 
 
 # ------------------------------------------------------------------ events
@@ -427,25 +512,41 @@ def _value(v: Any) -> str:
     return str(v).lower() if isinstance(v, bool) else f"{v:g}"
 
 
-def township_table(model: RuralGovernanceModel) -> pd.DataFrame:
+def township_table(model: RuralGovernanceModel, lang: str = "en") -> pd.DataFrame:
     """The townships now: capacity use, backlog, enforcement effort, reprimand pressure."""
     d = model.detail("townships", latest=True)
     if d.empty:
         return d
     return pd.DataFrame({
-        "township": d.township + 1, "self-interest": d.self_interest.round(2),
-        "capacity use": d.capacity_use.round(2), "backlog": d.backlog.astype(int),
-        "escalations": d.escalations.astype(int), "enforcement effort": d.effort.round(2),
-        "reprimand pressure": d.pressure.round(2),
-        "true vs reported compliance": [f"{a:.2f} / {b:.2f}" for a, b in
-                                        zip(d.true_compliance, d.reported_compliance)]})
+        t("col_township", lang): d.township + 1,
+        t("col_self_interest", lang): d.self_interest.round(2),
+        t("col_capacity_use", lang): d.capacity_use.round(2),
+        t("col_backlog", lang): d.backlog.astype(int),
+        t("col_escalations", lang): d.escalations.astype(int),
+        t("col_effort", lang): d.effort.round(2),
+        t("col_pressure", lang): d.pressure.round(2),
+        t("col_true_reported", lang): [f"{a:.2f} / {b:.2f}" for a, b in
+                                       zip(d.true_compliance, d.reported_compliance)]})
 
 
-def department_table(model: RuralGovernanceModel) -> pd.DataFrame:
+def department_table(model: RuralGovernanceModel, lang: str = "en") -> pd.DataFrame:
+    """The county departments now: compliance with their rules, escalations and answers."""
     d = model.detail("departments", latest=True)
     if d.empty:
         return d
     return pd.DataFrame({
-        "department": d.department + 1, "compliance with its rules": d.compliance.round(2),
-        "escalations received": d.escalations_received.astype(int),
-        "answered": d.escalations_answered.astype(int), "backlog": d.backlog.astype(int)})
+        t("col_department", lang): d.department + 1,
+        t("col_dept_compliance", lang): d.compliance.round(2),
+        t("col_received", lang): d.escalations_received.astype(int),
+        t("col_answered", lang): d.escalations_answered.astype(int),
+        t("col_backlog", lang): d.backlog.astype(int)})
+
+
+def table_html(frame: pd.DataFrame, lang: str = "en", max_rows: int = 30) -> str:
+    """A small table as HTML in the page's language (no English pager around it)."""
+    shown = frame.head(max_rows)
+    html = shown.to_html(index=False, border=0, classes="rg-table", na_rep="–")
+    if len(frame) > max_rows:
+        html += (f"<div class='rg-note'>"
+                 f"{t('rows_more', lang).format(shown=max_rows, total=len(frame))}</div>")
+    return html
