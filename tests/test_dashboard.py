@@ -21,6 +21,7 @@ import pytest
 
 pytest.importorskip("solara", reason="the dashboard extra is not installed")
 from ruralgov.app.dashboard import session as S  # noqa: E402
+from ruralgov.app.dashboard import views as V  # noqa: E402
 from ruralgov.app.dashboard.labels import CONTROL_GROUPS, control_label  # noqa: E402
 from ruralgov.model.params import REGISTRY  # noqa: E402
 from ruralgov.model.schema import InputError  # noqa: E402
@@ -126,7 +127,7 @@ def test_an_intervention_from_the_page_is_marked_logged_and_not_repeated():
     csv = pd.read_csv(__import__("io").StringIO(S.series_csv(m)))
     assert csv.intervention.fillna("").tolist() == ["", "", "", "",
                                                     "responsiveness=0.95", "", ""]
-    fig = S.series_figure({"": m})
+    fig = V.series_figure({"": m})
     for ax in fig.axes:  # a labelled line on every time series, between steps 4 and 5
         assert any(list(line.get_xdata()) == [4.5, 4.5] for line in ax.lines)
         assert any(txt.get_text().strip() == "intervention 1" for txt in ax.texts)
@@ -191,7 +192,7 @@ def test_downloads_name_the_run_and_put_both_sides_in_one_csv():
     assert np.array_equal(zh["遵从率"].to_numpy(), both.compliance.to_numpy())
     for table in (S.township_table(cmp.a, "zh"), S.department_table(cmp.a, "zh")):
         assert not [c for c in table.columns if re.search(r"[A-Za-z]{3,}", c)]
-    png = S.figure_png(S.networks_figure(models, {k: S.network_layout(m)
+    png = V.figure_png(V.network_figure(models, {k: S.network_layout(m)
                                                   for k, m in models.items()}))
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -258,6 +259,10 @@ def server():
 
 def _page(browser, url, outside):
     page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+    page.on("console", lambda m: outside.append(f"console {m.type}: {m.text}")
+            if m.type == "error" else None)
+    page.on("response", lambda r: outside.append(f"{r.status} {r.url}")
+            if r.status >= 400 else None)
 
     def record(request):
         if not request.url.startswith(("data:", "blob:")) and \
@@ -324,7 +329,7 @@ def test_page_scenario_control_step_play_offline(browser, server):
     _shot(page, "3b-bad-seed")
     page.get_by_role("button", name="Step", exact=True).click()
     page.get_by_text("Step 1 · seed").wait_for(timeout=60_000)  # the last good run steps on
-    assert outside == [], f"requests left the machine: {outside}"
+    assert outside == [], f"requests left the machine, failed or logged errors: {outside}"
     page.close()
 
 
@@ -352,7 +357,7 @@ def test_compare_mode_and_download(browser, server, tmp_path):
     png = tmp_path / "b.png"
     dl.value.save_as(png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
-    assert outside == [], f"requests left the machine: {outside}"
+    assert outside == [], f"requests left the machine, failed or logged errors: {outside}"
     page.close()
 
 
@@ -406,7 +411,7 @@ def test_intervention_mid_run_is_marked_replayed_and_reproduced_by_the_cli(brows
         page.get_by_text(f"Step {k} · seed").wait_for(timeout=60_000)
     again = pd.read_csv(_download(page, "Download data (CSV)", tmp_path / "again.csv"))
     pd.testing.assert_frame_equal(again, csv)
-    assert outside == [], f"requests left the machine: {outside}"
+    assert outside == [], f"requests left the machine, failed or logged errors: {outside}"
     page.close()
 
 
@@ -431,12 +436,14 @@ def test_chinese_labels(browser, tmp_path):
         page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).hostname not in
                 ("127.0.0.1", "localhost") and not r.url.startswith(("data:", "blob:"))
                 else None)
+        page.on("console", lambda m: outside.append(m.text) if m.type == "error" else None)
+        page.on("response", lambda r: outside.append(r.url) if r.status >= 400 else None)
         page.goto(url, wait_until="networkidle", timeout=90_000)
         page.get_by_text("乡村治理模拟").first.wait_for(timeout=90_000)
         page.get_by_text("一个普通的县：四个乡镇、二十个村").first.wait_for(timeout=60_000)
         for group in ("制度权威", "条块分割", "乡镇政府", "维稳手段", "非正式制度", "服务与参与",
                       "运动式治理"):
-            page.get_by_text(group, exact=True).first.click()
+            page.get_by_role("button", name=group).click()
         page.get_by_text("当前 4（范围 1–20）").first.wait_for(timeout=60_000)  # 发文部门数
         page.get_by_text("部门之间的协同程度").first.wait_for(timeout=60_000)  # its meaning
         found = {}

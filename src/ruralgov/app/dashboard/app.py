@@ -12,6 +12,7 @@ same seed. What is drawn is computed in
 from __future__ import annotations
 
 import functools
+import html
 import os
 import random
 import time
@@ -21,6 +22,7 @@ import solara
 from mesa.visualization.utils import force_update, update_counter
 
 from ruralgov.app.dashboard import session as S
+from ruralgov.app.dashboard import views as V
 from ruralgov.app.dashboard.labels import CONTROL_GROUPS, control_label, meaning, t
 from ruralgov.io.scenario import list_scenarios, load_scenario
 from ruralgov.model.params import AT_START, REGISTRY
@@ -49,10 +51,7 @@ def Control(name: str, value, on_value):
     label = control_label(name, LANG) if name != "n_villagers" else t("villagers", LANG)
     if p.type == "bool":
         solara.Checkbox(label=label, value=bool(value), on_value=on_value)
-        solara.Text(meaning(name, LANG), style={"font-size": "0.75em", "color": "#607d8b"})
-        if name in AT_START:
-            solara.Text(f"({t('at_start', LANG)})", style={"font-size": "0.75em",
-                                                           "color": "#8d6e63"})
+        _about(name)
         return
     solara.Text(label, style={"font-size": "0.9em"})
     if p.type == "int":
@@ -68,20 +67,42 @@ def Control(name: str, value, on_value):
     # the value and the allowed range, readable from the back of the room
     shown = f"{value:,}" if p.type == "int" else f"{float(value):.2f}"
     span = (f"{lo:,}–{hi:,}" if p.type == "int" else f"{float(p.lo):g}–{float(p.hi):g}")
-    solara.Text(f"= {shown}  ({span})" if LANG != "zh" else f"当前 {shown}（范围 {span}）",
-                style={"font-size": "0.8em", "color": "#1565c0"})
-    solara.Text(meaning(name, LANG), style={"font-size": "0.75em", "color": "#607d8b"})
+    _about(name, f"= {shown}  ({span})" if LANG != "zh" else f"当前 {shown}（范围 {span}）")
+
+
+def _about(name: str, value: str = "") -> None:
+    """A control's value and range, meaning and whether it needs a reset: one widget (the
+    page re-renders all of its widgets on every step, so fewer is faster)."""
+    parts = [f'<div style="font-size:0.8em;color:#1565c0">{html.escape(value)}</div>'
+             if value else "",
+             f'<div style="font-size:0.75em;color:#607d8b">{html.escape(meaning(name, LANG))}'
+             "</div>"]
     if name in AT_START:  # an intervention cannot move it
-        solara.Text(f"({t('at_start', LANG)})", style={"font-size": "0.75em",
-                                                       "color": "#8d6e63"})
+        parts.append(f'<div style="font-size:0.75em;color:#8d6e63">'
+                     f'({html.escape(t("at_start", LANG))})</div>')
+    solara.HTML(tag="div", unsafe_innerHTML="".join(parts))
+
+
+@solara.component
+def Group(title: str, names: list[str], values: solara.Reactive):
+    """A group of controls, drawn only while open (closed groups cost the page nothing)."""
+    open_ = solara.use_reactive(False)
+    solara.Button(("▾ " if open_.value else "▸ ") + title, text=True, color="primary",
+                  style="text-transform: none; justify-content: flex-start; width: 100%",
+                  on_click=lambda: open_.set(not open_.value))
+    if open_.value:
+        for name in names:
+            Control(name, values.value[name],
+                    lambda v, name=name: values.set({**values.value, name: v}))
 
 
 @solara.component
 def Controller(model: solara.Reactive, params: solara.Reactive, play_interval: solara.Reactive,
-               render_interval: solara.Reactive):
+               render_interval: solara.Reactive, drawn=None):
     """Reset, play/pause and step in the page's language (Mesa's ModelController, whose
     buttons are English, does the same): the model steps in a worker thread while playing and
-    every picture updates through Mesa's ``update_counter``."""
+    every picture updates through Mesa's ``update_counter``. While playing, the next step
+    waits until the page has drawn the last one (``drawn``), so every step is seen."""
     playing = solara.use_reactive(False)
 
     def advance():
@@ -93,8 +114,14 @@ def Controller(model: solara.Reactive, params: solara.Reactive, play_interval: s
         try:
             while playing.value and model.value.running:
                 time.sleep(play_interval.value / 1000)
-                if playing.value:
-                    advance()
+                if not playing.value:
+                    break
+                advance()
+                waited = 0.0
+                while (drawn is not None and drawn.current < _steps(model.value)
+                       and waited < 2.0 and playing.value):
+                    time.sleep(0.005)
+                    waited += 0.005
         except Exception:  # never crash the server
             traceback.print_exc()
             playing.set(False)
@@ -111,6 +138,11 @@ def Controller(model: solara.Reactive, params: solara.Reactive, play_interval: s
                       on_click=lambda: playing.set(not playing.value))
         solara.Button(label=t("btn_step", LANG), color="primary", on_click=advance,
                       disabled=playing.value)
+
+
+def _steps(model) -> int:
+    """The steps a run (or both sides of a comparison) has taken."""
+    return model.a.steps if isinstance(model, S.Comparison) else model.steps
 
 
 @solara.component
@@ -169,11 +201,7 @@ def Settings(title: str, scenario: solara.Reactive, values: solara.Reactive):
         Control("n_villagers", values.value["n_villagers"],
                 lambda v: values.set({**values.value, "n_villagers": v}))
         for (en, zh), items in CONTROL_GROUPS:
-            title = zh if LANG == "zh" else f"{en} {zh}"
-            with solara.Details(summary=title):
-                for name, _, _ in items:
-                    Control(name, values.value[name],
-                            lambda v, name=name: values.set({**values.value, name: v}))
+            Group(zh if LANG == "zh" else f"{en} {zh}", [name for name, _, _ in items], values)
 
 
 @functools.lru_cache(maxsize=64)
@@ -212,22 +240,29 @@ def _shown(value) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
-def _figures(models: dict, layouts: dict) -> list:
-    out = [S.series_figure(models, LANG)]
-    for name, m in models.items():
-        out.append(S.network_figure(m, layouts[name], LANG,
-                                    title=None if not name else f"{t('network', LANG)} {name}"))
-    out.append(S.legitimacy_figure(models, LANG))
-    return out
+class _Live:
+    """The live views of one run (or comparison), built once per run and size."""
+
+    def __init__(self, models: dict, layouts: dict, big: bool):
+        names = list(models)
+        self.series = V.SeriesView(names, LANG, big)
+        self.network = V.NetworkView(models, layouts, LANG, big)
+        self.legitimacy = V.LegitimacyView(names, LANG, big)
+
+    def frames(self, models: dict) -> list[bytes]:
+        return [self.series.update(models).frame(), self.network.update(models).frame(),
+                self.legitimacy.update(models).frame()]
 
 
 @solara.component
-def Views(model, mode: str):
+def Views(model, mode: str, big: bool = False, drawn=None):
     update_counter.get()
     models = {"A": model.a, "B": model.b} if mode == "compare" else {"": model}
     first = next(iter(models.values()))
+    ids = [id(m) for m in models.values()]
     layouts = solara.use_memo(lambda: {k: S.network_layout(m) for k, m in models.items()},
-                              [id(m) for m in models.values()])
+                              ids)
+    live = solara.use_memo(lambda: _Live(models, layouts, big), [*ids, big])
     log = solara.use_ref([])
     seen = solara.use_ref(-1)
     if first.steps != seen.current:  # one entry per step, newest first
@@ -241,17 +276,24 @@ def Views(model, mode: str):
     solara.Text(f"Step {first.steps} · seed {first.seed} · {first.n_villagers:,} villagers"
                 if LANG != "zh" else
                 f"第 {first.steps} 期 · 随机种子 {first.seed} · 村民{first.n_villagers:,}人",
-                style={"font-weight": "bold", "font-size": "1.1em"})
-    # figures are drawn once per step and model, not on every change of a control
-    key = (tuple(id(m) for m in models.values()), first.steps)
-    figures = solara.use_memo(lambda: _figures(models, layouts), [key])
-    for fig in figures[:1]:
-        solara.FigureMatplotlib(fig, dependencies=[key], format="png", dpi=72)
-    with solara.Row(style={"flex-wrap": "wrap"}):
-        for fig in figures[1:]:
-            solara.FigureMatplotlib(fig, dependencies=[key], format="png", dpi=72)
+                style={"font-weight": "bold", "font-size": "1.8em" if big else "1.1em"})
+    # the pictures: updated once per step (data on a cached background), not redrawn
+    key = (*ids, first.steps, big)
+    frames = solara.use_memo(lambda: live.frames(models), [key])
+    if drawn is not None:
+        drawn.current = first.steps  # the play loop waits for this before the next step
+    solara.Image(frames[0], width="100%")
+    if big or len(models) > 1:  # each picture the page's width
+        solara.Image(frames[1], width="100%")
+        solara.Image(frames[2], width="100%" if big else "50%")
+    else:
+        with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
+            solara.Image(frames[1], width="48%")
+            solara.Image(frames[2], width="48%")
     with solara.Card(t("events", LANG)):
-        solara.Markdown("\n".join(f"- {e}" for e in log.current[:15]) or "—")
+        # plain HTML: solara.Markdown would fetch KaTeX, which is not bundled (a 404)
+        items = "".join(f"<li>{html.escape(e)}</li>" for e in log.current[:15])
+        solara.HTML(tag="div", unsafe_innerHTML=f"<ul>{items}</ul>" if items else "—")
     for name, m in models.items():
         with solara.Card(f"{t('townships', LANG)} {name}".strip()):
             solara.HTML(tag="div", unsafe_innerHTML=S.table_html(S.township_table(m, LANG), LANG))
@@ -275,9 +317,9 @@ def Downloads(models: dict, layouts: dict):
                             filename=f"{stem}.csv", label=t("download_csv", LANG))
         if LANG == "zh":
             solara.Checkbox(label=t("csv_zh", LANG), value=csv_zh)
-        solara.FileDownload(lambda: S.figure_png(S.series_figure(models, LANG)),
+        solara.FileDownload(lambda: V.figure_png(V.series_figure(models, LANG)),
                             filename=f"{stem}-series.png", label=t("download_png", LANG))
-        solara.FileDownload(lambda: S.figure_png(S.networks_figure(models, layouts, LANG)),
+        solara.FileDownload(lambda: V.figure_png(V.network_figure(models, layouts, LANG)),
                             filename=f"{stem}-network.png", label=t("download_network", LANG))
         for name, m in models.items():
             solara.FileDownload(lambda m=m: S.scenario_yaml(m).encode("utf-8"),
@@ -304,6 +346,8 @@ def Page():
     initial = solara.use_memo(lambda: S.Run(**params.value), [])
     model = solara.use_reactive(initial)
     play_interval = solara.use_reactive(200)
+    big = solara.use_reactive(False)  # projector mode: large type, full-width figures
+    drawn = solara.use_ref(-1)  # the last step the page has drawn
     render_interval = solara.use_reactive(1)
 
     def apply(new_seed=None):
@@ -334,12 +378,13 @@ def Page():
 
     with solara.AppBar():
         solara.AppBarTitle(t("title", LANG))
+        solara.Checkbox(label=t("projector", LANG), value=big, style="margin-left: 2em")
     with solara.Sidebar():
         modes = {t("single", LANG): "single", t("compare", LANG): "compare"}
         solara.ToggleButtonsSingle(value=t(mode.value, LANG), values=list(modes),
                                    on_value=lambda label: set_mode(modes[label]))
         with solara.Card():
-            Controller(model, params, play_interval, render_interval)
+            Controller(model, params, play_interval, render_interval, drawn)
             solara.SliderInt(label=t("play_ms", LANG), value=play_interval, min=0, max=2000,
                              step=50)
             solara.SliderInt(label=t("render_every", LANG), value=render_interval, min=1,
@@ -358,4 +403,4 @@ def Page():
         if mode.value == "compare":
             Settings(t("right", LANG), scen_b, vals_b)
     Story(model.value, mode.value)
-    Views(model.value, mode.value)
+    Views(model.value, mode.value, big.value, drawn)

@@ -197,6 +197,8 @@ _TEXT = {
     "will_change": ("To change now", "将立即改变"),
     "download_scenario": ("Download as a scenario file (YAML)", "下载为情景文件（YAML）"),
     "at_start": ("set when the county is built", "建县时设定，重置后生效"),
+    "projector": ("Projector mode", "投影模式"),
+    "press_step": ("Press Step or ▶", "请点击“下一期”或 ▶"),
     "changed": ("Changed from the scenario", "相对情景的改动"),
     "yes": ("on", "是"), "no": ("off", "否"),
     "csv_zh": ("CSV column names in Chinese", "CSV 列名用中文"),

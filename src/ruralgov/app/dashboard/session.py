@@ -16,14 +16,13 @@ be tested (and used in a notebook) without a browser.
   running county from the next step (no reset), and
   [`scenario_yaml`][ruralgov.app.dashboard.session.scenario_yaml] — the run as a scenario file
   that `ruralgov run` reproduces value for value;
-* the figures (matplotlib ``Figure`` objects, safe outside the main thread) and the CSV.
+* the CSV, the tables and the download names. The pictures are drawn in
+  [`ruralgov.app.dashboard.views`][ruralgov.app.dashboard.views].
 """
 
 from __future__ import annotations
 
-import io
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,9 +31,7 @@ import mesa
 import numpy as np
 import pandas as pd
 import yaml
-from matplotlib.figure import Figure
 
-from ruralgov.analysis.plotting import cjk_font, cjk_rc
 from ruralgov.app.dashboard.labels import control_label, series_header, t
 from ruralgov.io.scenario import load_scenario
 from ruralgov.model import RuralGovernanceModel
@@ -42,9 +39,9 @@ from ruralgov.model.params import AT_START
 from ruralgov.model.schema import InputError
 
 __all__ = ["resolve", "Run", "build", "Comparison", "pending", "intervene", "scenario_yaml",
-           "Layout", "network_layout", "network_state",
-           "events", "series_figure", "legitimacy_figure", "network_figure", "series_csv",
-           "figure_png", "MAX_NODES", "MAX_EDGES", "MAX_VILLAGERS"]
+           "Layout", "network_layout", "network_state", "kept_share", "events", "series_frame",
+           "series_csv", "download_stem", "township_table", "department_table", "table_html",
+           "MAX_NODES", "MAX_EDGES", "MAX_VILLAGERS"]
 
 #: Villagers and ties drawn at most in the network view (a stratified sample beyond that).
 MAX_NODES = 1500
@@ -239,182 +236,6 @@ def kept_share(model: RuralGovernanceModel, nodes: np.ndarray) -> np.ndarray:
     county's compliance is the mean of this share weighted by live rules."""
     kept, live = _kept_live(model, nodes)
     return np.divide(kept, live, out=np.ones(len(nodes)), where=live > 0)
-
-
-# ------------------------------------------------------------------ text in figures
-_CJK = re.compile(r"\s*[(（][^()（）]*[\u4e00-\u9fff][^()（）]*[)）]|[\u4e00-\u9fff]+")
-
-
-def ft(key: str, lang: str) -> str:
-    """Figure text: Chinese where a Chinese font exists and was asked for; otherwise English
-    without the Chinese terms (the page beside the figure shows them)."""
-    if lang == "zh" and cjk_font():
-        return t(key, "zh")
-    return _CJK.sub("", t(key, "en")).strip()
-
-
-def ft_format(key: str, lang: str, **values) -> str:
-    """Figure text with values filled in (``{shown:,}``), in the figure's language."""
-    use = "zh" if lang == "zh" and cjk_font() else "en"
-    return t(key, use).format(**values)
-
-
-def _figure(lang: str, **kw) -> Figure:
-    fig = Figure(**kw)
-    if lang == "zh" and cjk_font():
-        import matplotlib
-
-        matplotlib.rcParams.update(cjk_rc())
-    return fig
-
-
-PETITION, PROTEST = "#ef6c00", "#c62828"
-
-
-def _kept_cmap():
-    from matplotlib.colors import LinearSegmentedColormap
-
-    # none kept (light grey) → half (pale green) → every rule kept (dark green)
-    return LinearSegmentedColormap.from_list("kept", ["#cfd8dc", "#a5d6a7", "#1b5e20"])
-
-
-def _draw_network(ax, model: RuralGovernanceModel, layout: Layout, lang: str,
-                  title: str | None, big: bool = False) -> None:
-    from matplotlib.collections import LineCollection
-
-    if len(layout.edges):
-        segs = layout.xy[layout.edges]
-        ax.add_collection(LineCollection(segs, colors="#eceff1", linewidths=0.3, zorder=1))
-    cmap = _kept_cmap()
-    colours = cmap(kept_share(model, layout.nodes))
-    state = network_state(model, layout.nodes)
-    colours[state == 2] = matplotlib_rgba(PETITION)
-    colours[state == 3] = matplotlib_rgba(PROTEST)
-    ax.scatter(layout.xy[:, 0], layout.xy[:, 1], s=6 if len(layout.nodes) > 600 else 14,
-               c=colours, linewidths=0, zorder=2)
-    for k, (x, y) in enumerate(layout.township_xy):
-        ax.annotate(f"T{k + 1}", (x, y), ha="center", va="center", fontsize=8, alpha=0.6)
-    legend = [(cmap(1.0), "net_keeps"), (cmap(0.5), "net_half"), (cmap(0.0), "net_evades"),
-              (PETITION, "net_petition"), (PROTEST, "net_protest")]
-    for colour, key in legend:
-        ax.scatter([], [], color=colour, s=20, label=ft(key, lang))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3,
-              fontsize=12 if big else 7, frameon=False, handletextpad=0.2, columnspacing=0.8)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    note = ""
-    if layout.sampled:
-        note = "\n" + ft_format("sampled", lang, shown=len(layout.nodes), total=model.n_villagers)
-    ax.set_title((title or ft("network", lang)) + note, fontsize=14 if big else 9)
-
-
-def matplotlib_rgba(colour: str) -> tuple:
-    from matplotlib.colors import to_rgba
-
-    return to_rgba(colour)
-
-
-def network_figure(model: RuralGovernanceModel, layout: Layout, lang: str = "en",
-                   title: str | None = None, big: bool = False) -> Figure:
-    """The villagers' network, each coloured by the share of their live rules they keep
-    (grey: none, dark green: all), orange with a petition pending, red protesting."""
-    fig = _figure(lang, figsize=(6.4, 6.4) if big else (4.6, 4.6))
-    _draw_network(fig.subplots(), model, layout, lang, title, big)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.14, top=0.92)
-    return fig
-
-
-def networks_figure(models: dict[str, RuralGovernanceModel], layouts: dict[str, Layout],
-                    lang: str = "en") -> Figure:
-    """Both sides of a comparison in one picture (a single run: its network alone)."""
-    if len(models) == 1:
-        (name, m), = models.items()
-        return network_figure(m, layouts[name], lang)
-    fig = _figure(lang, figsize=(9.2, 4.9))
-    for ax, (name, m) in zip(fig.subplots(1, len(models)), models.items()):
-        _draw_network(ax, m, layouts[name], lang, f"{ft('network', lang)} {name}")
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.16, top=0.9, wspace=0.05)
-    return fig
-
-
-# ------------------------------------------------------------------ time series
-def series_figure(models: dict[str, RuralGovernanceModel], lang: str = "en") -> Figure:
-    """Compliance and evasion, petitions (individual, collective, escalated), protesters and
-    substitution over time; one line style per model (compare mode)."""
-    fig = _figure(lang, figsize=(9.0, 5.0))
-    axes = fig.subplots(2, 2).ravel()
-    styles = ["-", "--"]
-    few = max((m.steps for m in models.values()), default=0) < 3  # dots, not lines
-    for (name, m), ls in zip(models.items(), styles):
-        s = m.series()
-        if s.empty:
-            continue
-        tag = f" {name}" if len(models) > 1 else ""
-        x = s["step"]
-        ls = ls + ("o" if few else "")
-        axes[0].plot(x, s["compliance"], ls, color="#2e7d32", label=ft("compliance", lang) + tag)
-        axes[0].plot(x, s["evasion"], ls, color="#90a4ae", label=ft("evasion", lang) + tag)
-        axes[1].plot(x, s["petitions_individual"], ls, color="#1565c0",
-                     label=ft("individual", lang) + tag)
-        axes[1].plot(x, s["petitions_collective"], ls, color="#6a1b9a",
-                     label=ft("collective", lang) + tag)
-        axes[1].plot(x, s["petitions_escalated"], ls, color="#ef6c00",
-                     label=ft("escalated", lang) + tag)
-        axes[2].plot(x, s["protesters"], ls, color="#c62828", label=ft("protesters", lang) + tag)
-        axes[3].plot(x, s["substitution_index"], ls, color="#795548",
-                     label=ft("substitution", lang) + tag)
-        if "campaign_active" in s and s["campaign_active"].any():
-            on = x[s["campaign_active"].astype(bool)]
-            for ax in axes:
-                ax.axvspan(on.min(), on.max(), color="#fff3e0", zorder=0)
-        _mark_interventions(axes, m, tag, lang)
-    titles = ["compliance", "petitions", "protesters", "substitution"]
-    for ax, key in zip(axes, titles):
-        ax.set_title(ft(key, lang), fontsize=9)
-        ax.set_xlabel(ft("time", lang), fontsize=8)
-        ax.tick_params(labelsize=7)
-        if ax.lines:
-            ax.legend(fontsize=6, frameon=False)
-    axes[0].set_ylim(0, 1)
-    axes[3].set_ylim(0, 1)
-    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.09, top=0.95, hspace=0.4, wspace=0.15)
-    return fig  # (fixed margins: tight_layout costs more than drawing the data)
-
-
-def _mark_interventions(axes, model: RuralGovernanceModel, tag: str, lang: str) -> None:
-    """A labelled line on every time series where an intervention took effect: between the
-    record of the step before it and that of its first step."""
-    from matplotlib.transforms import blended_transform_factory
-
-    for k, iv in enumerate(model.interventions, start=1):
-        if iv.step > model.steps:
-            continue
-        for ax in axes:
-            ax.axvline(iv.step - 0.5, color="#37474f", ls=":", lw=1.2, zorder=1)
-            ax.text(iv.step - 0.5, 0.98, f" {ft('intervention', lang)} {k}{tag}",
-                    transform=blended_transform_factory(ax.transData, ax.transAxes),
-                    rotation=90, va="top", ha="right", fontsize=6, color="#37474f")
-
-
-def legitimacy_figure(models: dict[str, RuralGovernanceModel], lang: str = "en") -> Figure:
-    fig = _figure(lang, figsize=(4.6, 3.0))
-    ax = fig.subplots()
-    bins = np.linspace(0, 1, 26)
-    for (name, m), colour in zip(models.items(), ["#1565c0", "#ef6c00"]):
-        ax.hist(m.villagers.legitimacy, bins=bins, alpha=0.6 if len(models) > 1 else 0.9,
-                color=colour, label=name if len(models) > 1 else None, density=True)
-    ax.set_title(ft("legitimacy", lang), fontsize=9)
-    ax.tick_params(labelsize=7)
-    if len(models) > 1:
-        ax.legend(fontsize=7)
-    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.1, top=0.9)
-    return fig
-
-
-def figure_png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    return buf.getvalue()
 
 
 def series_frame(model: RuralGovernanceModel) -> pd.DataFrame:

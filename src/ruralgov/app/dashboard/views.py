@@ -1,0 +1,383 @@
+"""The dashboard's pictures, fast enough to play: each view is one matplotlib figure, built
+once per run, whose data are updated each step instead of being drawn anew.
+
+What changes every step (the lines of the series, the villagers' colours, the bars of the
+legitimacy histogram) is drawn *animated* on a cached background — axes, ticks, titles and
+legends, drawn only when the axes' limits or the marks of interventions change (limits grow in
+steps of 1-2-5, so rarely) — and the frame is encoded as PNG with fast compression. The network
+is encoded again only when a villager's colour changed. ``png()`` draws the whole figure at
+print resolution for the downloads: one drawing code for the page and the files.
+
+* [`SeriesView`][ruralgov.app.dashboard.views.SeriesView] — compliance and evasion, petitions,
+  protesters and disputes settled by elders over time; two line styles in compare mode;
+* [`NetworkView`][ruralgov.app.dashboard.views.NetworkView] — the villagers' network, coloured by
+  the share of their rules kept;
+* [`LegitimacyView`][ruralgov.app.dashboard.views.LegitimacyView] — the distribution of
+  legitimacy.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import LinearSegmentedColormap, to_rgba
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
+
+from ruralgov.analysis.plotting import cjk_font, cjk_rc
+from ruralgov.app.dashboard import session as S
+from ruralgov.app.dashboard.labels import t
+from ruralgov.model import RuralGovernanceModel
+
+__all__ = ["LiveFigure", "SeriesView", "NetworkView", "LegitimacyView", "ft", "ft_format",
+           "series_figure", "network_figure", "legitimacy_figure",
+           "figure_png", "PETITION", "PROTEST"]
+
+PETITION, PROTEST = "#ef6c00", "#c62828"
+#: none kept (light grey) → half (pale green) → every rule kept (dark green)
+KEPT = LinearSegmentedColormap.from_list("kept", ["#cfd8dc", "#a5d6a7", "#1b5e20"])
+SCREEN_DPI = 72
+PRINT_DPI = 110
+
+# ------------------------------------------------------------------ text in figures
+_CJK = re.compile(r"\s*[(（][^()（）]*[\u4e00-\u9fff][^()（）]*[)）]|[\u4e00-\u9fff]+")
+
+
+def ft(key: str, lang: str) -> str:
+    """Figure text: Chinese where a Chinese font exists and was asked for; otherwise English
+    without the Chinese terms (the page beside the figure shows them)."""
+    if lang == "zh" and cjk_font():
+        return t(key, "zh")
+    return _CJK.sub("", t(key, "en")).strip()
+
+
+def ft_format(key: str, lang: str, **values) -> str:
+    """Figure text with values filled in (``{shown:,}``), in the figure's language."""
+    use = "zh" if lang == "zh" and cjk_font() else "en"
+    return t(key, use).format(**values)
+
+
+def _nice(x: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, ... that is at least ``x`` (axis limits grow in
+    these steps, so the background is rarely redrawn)."""
+    if x <= 1:
+        return 1.0
+    e = 10 ** math.floor(math.log10(x))
+    return next(m * e for m in (1, 2, 5, 10) if m * e >= x)
+
+
+class LiveFigure:
+    """A figure whose ``dynamic`` artists change from frame to frame and whose background is
+    cached until ``background_key()`` changes."""
+
+    def __init__(self, lang: str, big: bool, **figure_kw):
+        if lang == "zh" and cjk_font():
+            import matplotlib
+
+            matplotlib.rcParams.update(cjk_rc())
+        self.lang, self.big = lang, big
+        self.figure = Figure(**figure_kw)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.dynamic: list = []
+        self._background = None
+        self._key: tuple | None = None
+        self._last: bytes | None = None
+
+    def background_key(self) -> tuple:
+        """What the background depends on (limits, marks)."""
+        return ()
+
+    def frame(self, dpi: int = SCREEN_DPI) -> bytes:
+        """The figure now as PNG, drawn on the cached background."""
+        key = (dpi, *self.background_key())
+        if key != self._key or self._background is None:
+            for a in self.dynamic:
+                a.set_animated(True)
+            self.figure.set_dpi(dpi)
+            self.canvas.draw()  # the background: everything but the dynamic artists
+            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+            self._key = key
+        else:
+            self.canvas.restore_region(self._background)
+        for a in self.dynamic:
+            if a.get_visible():
+                self.figure.draw_artist(a)
+        return _png(self.canvas)
+
+    def png(self, dpi: int = PRINT_DPI) -> bytes:
+        """The whole figure at print resolution (downloads)."""
+        for a in self.dynamic:
+            a.set_animated(False)
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", dpi=dpi)
+        self._key = None  # the next frame redraws its background
+        return buf.getvalue()
+
+
+def _png(canvas: FigureCanvasAgg) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buf, format="png",
+                                                            compress_level=1)
+    return buf.getvalue()
+
+
+# ------------------------------------------------------------------ time series
+_PANELS = (  # (title key, [(column, colour, label key)], fixed upper limit or None)
+    ("compliance", [("compliance", "#2e7d32", "compliance"),
+                    ("evasion", "#90a4ae", "evasion")], 1.0),
+    ("petitions", [("petitions_individual", "#1565c0", "individual"),
+                   ("petitions_collective", "#6a1b9a", "collective"),
+                   ("petitions_escalated", "#ef6c00", "escalated")], None),
+    ("protesters", [("protesters", "#c62828", "protesters")], None),
+    ("substitution", [("substitution_index", "#795548", "substitution")], 1.0),
+)
+
+
+class SeriesView(LiveFigure):
+    """Compliance and evasion, petitions (individual, collective, escalated), protesters and
+    disputes settled by elders over time; one line style per model (compare mode), the
+    campaign shaded, each intervention a labelled line."""
+
+    def __init__(self, names: list[str], lang: str = "en", big: bool = False):
+        super().__init__(lang, big, figsize=(12.0, 6.2) if big else (9.0, 5.0))
+        self.names = list(names)
+        self.axes = self.figure.subplots(2, 2).ravel()
+        self.lines: dict[tuple[str, str], object] = {}
+        small, title = (12, 15) if big else (6, 9)
+        for ax, (key, cols, top) in zip(self.axes, _PANELS):
+            for name, ls in zip(self.names, ("-", "--")):
+                tag = f" {name}" if len(self.names) > 1 else ""
+                for col, colour, label in cols:
+                    (line,) = ax.plot([], [], ls, color=colour, lw=2.0 if big else 1.5,
+                                      label=ft(label, lang) + tag)
+                    self.lines[(name, col)] = line
+            ax.set_title(ft(key, lang), fontsize=title)
+            ax.set_xlabel(ft("time", lang), fontsize=small + 1)
+            ax.tick_params(labelsize=small + 1)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.legend(fontsize=small, frameon=False, loc="upper left")
+            if top is not None:
+                ax.set_ylim(0, top)
+        self.spans = [Rectangle((0, 0), 0, 1, transform=ax.get_xaxis_transform(),
+                                color="#fff3e0", zorder=0, visible=False) for ax in self.axes]
+        for ax, span in zip(self.axes, self.spans):
+            ax.add_patch(span)
+        self.hint = self.axes[0].text(0.5, 0.5, ft("press_step", lang), ha="center",
+                                      va="center", transform=self.axes[0].transAxes,
+                                      fontsize=title, color="#90a4ae")
+        self.dynamic = [*self.spans, *self.lines.values(), self.hint]
+        self._xmax, self._ymax = 24.0, [1.0] * len(self.axes)  # two years, then doubling
+        self._marks: tuple = ()
+        self.figure.subplots_adjust(left=0.06, right=0.98, bottom=0.09 if not big else 0.1,
+                                    top=0.94, hspace=0.45, wspace=0.15)
+
+    def background_key(self) -> tuple:
+        return (self._xmax, tuple(self._ymax), self._marks)
+
+    def update(self, models: dict[str, RuralGovernanceModel]) -> SeriesView:
+        """Put the models' series into the figure."""
+        steps = max((m.steps for m in models.values()), default=0)
+        while self._xmax < steps:
+            self._xmax *= 2
+        for ax in self.axes:
+            ax.set_xlim(0.5, self._xmax + 0.5)
+        self.hint.set_visible(steps == 0)
+        campaign: list[int] = []
+        for name, m in models.items():
+            series = m.series()
+            if series.empty:
+                continue
+            x = series["step"].to_numpy()
+            for k, (_, cols, top) in enumerate(_PANELS):
+                for col, _, _ in cols:
+                    y = series[col].to_numpy()
+                    line = self.lines[(name, col)]
+                    line.set_data(x, y)
+                    line.set_marker("o" if len(x) < 3 else "")
+                    if top is None and len(y):
+                        self._ymax[k] = max(self._ymax[k], _nice(float(np.nanmax(y)) * 1.1))
+            if "campaign_active" in series and series["campaign_active"].any():
+                campaign += x[series["campaign_active"].astype(bool)].tolist()
+        for k, (ax, (_, _, top)) in enumerate(zip(self.axes, _PANELS)):
+            if top is None:
+                ax.set_ylim(0, self._ymax[k])
+        for span in self.spans:
+            span.set_visible(bool(campaign))
+            if campaign:
+                span.set_x(min(campaign) - 0.5)
+                span.set_width(max(campaign) - min(campaign) + 1)
+        marks = tuple((name, iv.step) for name, m in models.items() for iv in m.interventions
+                      if iv.step <= m.steps)
+        if marks != self._marks:
+            self._marks = marks
+            self._draw_marks(models)
+        return self
+
+    def _draw_marks(self, models: dict[str, RuralGovernanceModel]) -> None:
+        """A labelled line on every panel where an intervention took effect: between the
+        record of the step before it and that of its first step."""
+        for ax in self.axes:
+            for artist in [*ax.lines, *ax.texts]:
+                if artist.get_gid() == "intervention":
+                    artist.remove()
+        size = 11 if self.big else 6
+        for name, m in models.items():
+            tag = f" {name}" if len(models) > 1 else ""
+            for k, iv in enumerate(m.interventions, start=1):
+                if iv.step > m.steps:
+                    continue
+                for ax in self.axes:
+                    ax.axvline(iv.step - 0.5, color="#37474f", ls=":", lw=1.2, zorder=1,
+                               gid="intervention")
+                    ax.text(iv.step - 0.5, 0.98, f" {ft('intervention', self.lang)} {k}{tag}",
+                            transform=ax.get_xaxis_transform(), rotation=90, va="top",
+                            ha="right", fontsize=size, color="#37474f", gid="intervention")
+
+
+# ------------------------------------------------------------------ network
+class NetworkView(LiveFigure):
+    """The villagers' network (both sides of a comparison side by side): ties in light grey,
+    each villager coloured by the share of their live rules they keep (grey none → dark green
+    all), orange with a petition pending, red protesting. Encoded again only when a colour
+    changed."""
+
+    def __init__(self, models: dict[str, RuralGovernanceModel], layouts: dict[str, S.Layout],
+                 lang: str = "en", big: bool = False):
+        two = len(models) > 1
+        size = (12.8, 6.6) if big and two else (6.4, 6.4) if big else (
+            (9.2, 4.9) if two else (4.6, 4.6))
+        super().__init__(lang, big, figsize=size)
+        self.layouts = layouts
+        axes = self.figure.subplots(1, len(models), squeeze=False)[0]
+        self.dots = {name: _draw_network(ax, m, layouts[name], lang,
+                                         f"{ft('network', lang)} {name}" if two else None, big)
+                     for ax, (name, m) in zip(axes, models.items())}
+        self.dynamic = list(self.dots.values())
+        self._colours: dict[str, np.ndarray] = {}
+        self.figure.subplots_adjust(left=0.01, right=0.99, bottom=0.16 if two else 0.14,
+                                    top=0.9, wspace=0.05)
+
+    def update(self, models: dict[str, RuralGovernanceModel]) -> NetworkView:
+        for name, m in models.items():
+            colours = _colours(m, self.layouts[name])
+            old = self._colours.get(name)
+            if old is None or not np.array_equal(colours, old):
+                self.dots[name].set_facecolors(colours)
+                self._colours[name] = colours
+                self._last = None
+        return self
+
+    def frame(self, dpi: int = SCREEN_DPI) -> bytes:
+        if self._last is None or self._key is None or self._key[0] != dpi:
+            self._last = super().frame(dpi)
+        return self._last
+
+
+def _colours(model: RuralGovernanceModel, layout: S.Layout) -> np.ndarray:
+    colours = KEPT(S.kept_share(model, layout.nodes))
+    state = S.network_state(model, layout.nodes)
+    colours[state == 2] = to_rgba(PETITION)
+    colours[state == 3] = to_rgba(PROTEST)
+    return colours
+
+
+def _draw_network(ax, model: RuralGovernanceModel, layout: S.Layout, lang: str,
+                  title: str | None, big: bool = False):
+    from matplotlib.collections import LineCollection
+
+    if len(layout.edges):
+        segs = layout.xy[layout.edges]
+        ax.add_collection(LineCollection(segs, colors="#eceff1", linewidths=0.3, zorder=1))
+    dots = ax.scatter(layout.xy[:, 0], layout.xy[:, 1], s=6 if len(layout.nodes) > 600 else 14,
+                      c=_colours(model, layout), linewidths=0, zorder=2)
+    for k, (x, y) in enumerate(layout.township_xy):
+        ax.annotate(f"T{k + 1}", (x, y), ha="center", va="center", fontsize=8, alpha=0.6)
+    legend = [(KEPT(1.0), "net_keeps"), (KEPT(0.5), "net_half"), (KEPT(0.0), "net_evades"),
+              (PETITION, "net_petition"), (PROTEST, "net_protest")]
+    for colour, key in legend:
+        ax.scatter([], [], color=colour, s=20, label=ft(key, lang))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3,
+              fontsize=12 if big else 7, frameon=False, handletextpad=0.2, columnspacing=0.8)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    note = ""
+    if layout.sampled:
+        note = "\n" + ft_format("sampled", lang, shown=len(layout.nodes),
+                                total=model.n_villagers)
+    ax.set_title((title or ft("network", lang)) + note, fontsize=14 if big else 9)
+    return dots
+
+
+# ------------------------------------------------------------------ legitimacy
+class LegitimacyView(LiveFigure):
+    """The distribution of legitimacy among villagers (two overlaid in compare mode)."""
+
+    BINS = np.linspace(0, 1, 26)
+
+    def __init__(self, names: list[str], lang: str = "en", big: bool = False):
+        super().__init__(lang, big, figsize=(6.4, 4.2) if big else (4.6, 3.0))
+        ax = self.axes = self.figure.subplots()
+        self.bars = {}
+        for name, colour in zip(names, ["#1565c0", "#ef6c00"]):
+            self.bars[name] = ax.stairs(np.zeros(len(self.BINS) - 1), self.BINS, fill=True,
+                                        color=colour, alpha=0.6 if len(names) > 1 else 0.9,
+                                        label=name if len(names) > 1 else None)
+        ax.set_title(ft("legitimacy", lang), fontsize=14 if big else 9)
+        ax.tick_params(labelsize=12 if big else 7)
+        ax.set_xlim(0, 1)
+        if len(names) > 1:
+            ax.legend(fontsize=12 if big else 7)
+        self.dynamic = list(self.bars.values())
+        self._ymax = 1.0
+        self.figure.subplots_adjust(left=0.1, right=0.97, bottom=0.1, top=0.88)
+
+    def background_key(self) -> tuple:
+        return (self._ymax,)
+
+    def update(self, models: dict[str, RuralGovernanceModel]) -> LegitimacyView:
+        for name, m in models.items():
+            heights, _ = np.histogram(m.villagers.legitimacy, bins=self.BINS, density=True)
+            self.bars[name].set_data(heights)
+            self._ymax = max(self._ymax, _nice(float(heights.max()) * 1.05))
+        self.axes.set_ylim(0, self._ymax)
+        return self
+
+
+# ------------------------------------------------------------------ whole figures
+def series_figure(models: dict[str, RuralGovernanceModel], lang: str = "en",
+                  big: bool = False) -> Figure:
+    """The series as one complete figure (for a download or a notebook)."""
+    view = SeriesView(list(models), lang, big).update(models)
+    for a in view.dynamic:
+        a.set_animated(False)
+    return view.figure
+
+
+def network_figure(models: dict[str, RuralGovernanceModel], layouts: dict[str, S.Layout],
+                   lang: str = "en", big: bool = False) -> Figure:
+    """The villagers' network now (both sides of a comparison in one picture)."""
+    view = NetworkView(models, layouts, lang, big).update(models)
+    for a in view.dynamic:
+        a.set_animated(False)
+    return view.figure
+
+
+def legitimacy_figure(models: dict[str, RuralGovernanceModel], lang: str = "en",
+                      big: bool = False) -> Figure:
+    view = LegitimacyView(list(models), lang, big).update(models)
+    for a in view.dynamic:
+        a.set_animated(False)
+    return view.figure
+
+
+def figure_png(fig: Figure, dpi: int = PRINT_DPI) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
