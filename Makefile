@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 DEMO_ARGS ?= --seed 1
 
-.PHONY: demo test lint bench paper-quick paper robustness robustness-quick stories levers dashboard docs docs-serve archive venv dev clean-venv
+.PHONY: demo test lint bench bench-dashboard paper-quick paper robustness robustness-quick stories levers dashboard docs docs-serve archive venv dev clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -93,6 +93,11 @@ archive: $(DEVSTAMP)
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
+## bench-dashboard: the dashboard in headless Chromium (step latency, play rate, start) at 2,000
+## and 50,000 villagers, and how far 1,000,000 are from 5 steps/s -> benchmarks/dashboard.json
+bench-dashboard: $(STAMP)
+	$(PY) benchmarks/dashboard.py --villagers 2000 50000 --million --json benchmarks/dashboard.json
 
 clean-venv:
 	rm -rf $(VENV)

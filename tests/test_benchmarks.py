@@ -46,3 +46,28 @@ def test_benchmark_script_writes_the_stable_shape(tmp_path):
     (u,) = r["update_schemes"]
     assert u["colours"] > 1 and u["random_sequential_step_s"] > 0
     assert "| 3,000 |" in res.stdout  # the printed table
+
+
+def test_dashboard_benchmark_runs_in_a_browser_and_writes_its_fields(tmp_path):
+    import os
+    import shutil
+
+    import pytest
+
+    pytest.importorskip("solara", reason="the dashboard extra is not installed")
+    if not Path(shutil.which("chromium") or "/usr/bin/chromium").exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: .ci/run installs Debian's chromium")
+        pytest.skip("Debian's chromium is not installed")
+    out = tmp_path / "dashboard.json"
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "dashboard.py"), "--villagers", "500",
+         "--clicks", "2", "--play", "1", "--single-only", "--json", str(out)],
+        capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    (row,) = json.loads(out.read_text())["dashboard"]
+    assert row["villagers"] == 500 and row["mode"] == "single" and row["clicks"] == 2
+    for key in ("server_answers_s", "page_usable_s", "step_latency_median_s",
+                "server_cpu_per_click_s", "play_steps_per_s"):
+        assert row[key] > 0, key
+    assert row["step_latency_min_s"] <= row["step_latency_median_s"]

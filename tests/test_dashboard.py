@@ -197,6 +197,30 @@ def test_downloads_name_the_run_and_put_both_sides_in_one_csv():
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_the_session_handout_holds_scenarios_interventions_numbers_and_figures():
+    from ruralgov.app.dashboard.handout import handout_html
+
+    cmp = S.Comparison(seed=2, a={"scenario": "fragmented", "overrides": {"n_villagers": 600}},
+                       b={"scenario": "integrated", "overrides": {"n_villagers": 600}})
+    for step in range(8):
+        if step == 4:
+            S.intervene(cmp.b, {**_controls(cmp.b), "responsiveness": 0.9})
+        cmp.step()
+    models = {"A": cmp.a, "B": cmp.b}
+    layouts = {k: S.network_layout(m) for k, m in models.items()}
+    page = handout_html(models, layouts)
+    assert "Fragmented departments" in page and "Integrated" in page
+    assert "From step 5: Township responsiveness to petitions (回应性) = 0.9" in page
+    assert page.count("data:image/png;base64,") == 3
+    assert f"<td>{cmp.a.series().compliance.iloc[-1]:.3g}</td>" in page
+    assert page.count("ruralgov run &lt;this file&gt;") == 2  # each side reproducible
+    zh = handout_html(models, layouts, "zh")
+    text = re.sub(r"<pre>.*?</pre>|<style>.*?</style>|<[^>]+>", " ", zh, flags=re.S)
+    assert set(re.findall(r"[A-Za-z]{4,}", text)) <= {"ruralgov"}, \
+        set(re.findall(r"[A-Za-z]{4,}", text))
+    assert "自第 5 期起" in zh and "课堂讲义" in zh
+
+
 def test_impossible_settings_are_one_clear_message():
     with pytest.raises(InputError, match="coordination"):
         S.build("baseline", 1, {"coordination": 2.0})
@@ -280,6 +304,21 @@ def _shot(page, name):
     page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
 
 
+def _open_downloads(page):
+    """The downloads are drawn only while their section is open."""
+    button = page.get_by_role("button", name=re.compile(r"Downloads:|下载："))
+    if "▸" in button.inner_text():
+        button.click()
+
+
+def _download(page, text, path):
+    _open_downloads(page)
+    with page.expect_download(timeout=60_000) as dl:
+        page.get_by_text(text).click()
+    dl.value.save_as(path)
+    return path
+
+
 def _images(page) -> list[str]:
     return page.eval_on_selector_all("img", "els => els.map(e => e.src)")
 
@@ -337,8 +376,10 @@ def test_compare_mode_and_download(browser, server, tmp_path):
     outside: list[str] = []
     page = _page(browser, server, outside)
     page.get_by_role("button", name="Compare").click()
-    page.get_by_text("Download as a scenario file (YAML) B").wait_for(timeout=60_000)
+    page.get_by_text("B Baseline county").wait_for(timeout=60_000)
     assert page.get_by_text("B Baseline county").count() == 1
+    _open_downloads(page)
+    page.get_by_text("Download as a scenario file (YAML) B").wait_for(timeout=60_000)
     page.get_by_role("button", name="Step", exact=True).click()
     page.get_by_text("Step 1 · seed").wait_for(timeout=60_000)
     _shot(page, "4-compare")
@@ -361,11 +402,26 @@ def test_compare_mode_and_download(browser, server, tmp_path):
     page.close()
 
 
-def _download(page, text, path):
+def test_projector_mode_and_the_handout(browser, server, tmp_path):
+    outside: list[str] = []
+    page = _page(browser, server, outside)
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.get_by_text("Step 1 · seed").wait_for(timeout=60_000)
+    widths = "() => [...document.querySelectorAll('img')].map(i => i.naturalWidth)"
+    assert page.evaluate(widths)[0] < 700  # the series at screen size
+    page.get_by_text("Projector mode").click()
+    page.wait_for_function(f"() => ({widths})()[0] >= 860", timeout=60_000)  # large type
+    page.locator(".rg-big").wait_for(timeout=60_000)  # large type on the page too
+    _shot(page, "7-projector")
+    _open_downloads(page)
     with page.expect_download(timeout=60_000) as dl:
-        page.get_by_text(text).click()
-    dl.value.save_as(path)
-    return path
+        page.get_by_text("Download the session handout (HTML)").click()
+    assert dl.value.suggested_filename == "ruralgov-baseline-seed1-step1-handout.html"
+    dl.value.save_as(tmp_path / "handout.html")
+    handout = (tmp_path / "handout.html").read_text(encoding="utf-8")
+    assert "Baseline county" in handout and handout.count("data:image/png;base64,") == 3
+    assert outside == [], f"requests left the machine, failed or logged errors: {outside}"
+    page.close()
 
 
 def test_intervention_mid_run_is_marked_replayed_and_reproduced_by_the_cli(browser, server,
@@ -416,7 +472,7 @@ def test_intervention_mid_run_is_marked_replayed_and_reproduced_by_the_cli(brows
 
 
 #: English a Chinese page may show: file types and the units of the figures' axes.
-ALLOWED_ENGLISH = {"CSV", "PNG", "YAML"}
+ALLOWED_ENGLISH = {"CSV", "PNG", "YAML", "HTML"}
 
 
 def _english_words(page) -> set[str]:
@@ -457,6 +513,7 @@ def test_chinese_labels(browser, tmp_path):
             found[sc.name] = _english_words(page)
         assert not any(found.values()), {k: v for k, v in found.items() if v}
         _shot(page, "5-chinese")
+        _open_downloads(page)
         with page.expect_download(timeout=60_000) as dl:  # Chinese column names by default
             page.get_by_text("下载数据（CSV）").click()
         dl.value.save_as(tmp_path / "zh.csv")

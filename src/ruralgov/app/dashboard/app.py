@@ -23,6 +23,7 @@ from mesa.visualization.utils import force_update, update_counter
 
 from ruralgov.app.dashboard import session as S
 from ruralgov.app.dashboard import views as V
+from ruralgov.app.dashboard.handout import handout_html
 from ruralgov.app.dashboard.labels import CONTROL_GROUPS, control_label, meaning, t
 from ruralgov.io.scenario import list_scenarios, load_scenario
 from ruralgov.model.params import AT_START, REGISTRY
@@ -31,6 +32,14 @@ LANG = os.environ.get("RURALGOV_DASHBOARD_LANG", "en")
 FIRST_SCENARIO = os.environ.get("RURALGOV_DASHBOARD_SCENARIO", "baseline")
 CONTROLS = [name for _, items in CONTROL_GROUPS for name, _, _ in items] + ["n_villagers"]
 VILLAGERS_MAX = 20_000  # the slider's top (a step stays well under a second)
+#: Projector mode: type readable from the back of a room (the figures switch to large type
+#: and full width themselves).
+PROJECTOR_CSS = """
+.rg-big, .rg-big .v-card__text, .rg-big .v-card__title { font-size: 1.35rem !important;
+  line-height: 1.5; }
+.rg-big table.rg-table { font-size: 1.2rem; }
+table.rg-table td, table.rg-table th { padding: 0.1em 0.6em; text-align: right; }
+"""
 
 
 def scenario_settings(name: str) -> dict:
@@ -294,13 +303,20 @@ def Views(model, mode: str, big: bool = False, drawn=None):
         # plain HTML: solara.Markdown would fetch KaTeX, which is not bundled (a 404)
         items = "".join(f"<li>{html.escape(e)}</li>" for e in log.current[:15])
         solara.HTML(tag="div", unsafe_innerHTML=f"<ul>{items}</ul>" if items else "—")
-    for name, m in models.items():
-        with solara.Card(f"{t('townships', LANG)} {name}".strip()):
-            solara.HTML(tag="div", unsafe_innerHTML=S.table_html(S.township_table(m, LANG), LANG))
-        with solara.Card(f"{t('departments', LANG)} {name}".strip()):
-            solara.HTML(tag="div",
-                        unsafe_innerHTML=S.table_html(S.department_table(m, LANG), LANG))
-    Downloads(models, layouts)
+    with solara.Card(f"{t('townships', LANG)} · {t('departments', LANG)}"):
+        # one widget for every table (the page re-renders all of its widgets on each step)
+        solara.HTML(tag="div", unsafe_innerHTML="".join(
+            f"<h4>{html.escape(f'{t(key, LANG)} {name}'.strip())}</h4>"
+            + S.table_html(table(m, LANG), LANG)
+            for name, m in models.items()
+            for key, table in (("townships", S.township_table),
+                               ("departments", S.department_table))))
+    shown = solara.use_reactive(False)  # downloads drawn only while open
+    solara.Button(("▾ " if shown.value else "▸ ") + t("downloads", LANG), text=True,
+                  color="primary", style="text-transform: none",
+                  on_click=lambda: shown.set(not shown.value))
+    if shown.value:
+        Downloads(models, layouts)
 
 
 @solara.component
@@ -321,6 +337,8 @@ def Downloads(models: dict, layouts: dict):
                             filename=f"{stem}-series.png", label=t("download_png", LANG))
         solara.FileDownload(lambda: V.figure_png(V.network_figure(models, layouts, LANG)),
                             filename=f"{stem}-network.png", label=t("download_network", LANG))
+        solara.FileDownload(lambda: handout_html(models, layouts, LANG).encode("utf-8"),
+                            filename=f"{stem}-handout.html", label=t("download_handout", LANG))
         for name, m in models.items():
             solara.FileDownload(lambda m=m: S.scenario_yaml(m).encode("utf-8"),
                                 filename=S.download_stem({name: m})
@@ -402,5 +420,7 @@ def Page():
                  scen_a, vals_a)
         if mode.value == "compare":
             Settings(t("right", LANG), scen_b, vals_b)
-    Story(model.value, mode.value)
-    Views(model.value, mode.value, big.value, drawn)
+    solara.Style(PROJECTOR_CSS)
+    with solara.Column(classes=["rg-big"] if big.value else []):
+        Story(model.value, mode.value)
+        Views(model.value, mode.value, big.value, drawn)

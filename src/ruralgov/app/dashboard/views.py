@@ -63,12 +63,12 @@ def ft_format(key: str, lang: str, **values) -> str:
 
 
 def _nice(x: float) -> float:
-    """The smallest of 1, 2, 5, 10, 20, ... that is at least ``x`` (axis limits grow in
-    these steps, so the background is rarely redrawn)."""
+    """The smallest of 1, 1.5, 2, 3, 5, 7.5, 10, 15, ... that is at least ``x`` (axis limits
+    grow in these steps, so the background is rarely redrawn)."""
     if x <= 1:
         return 1.0
     e = 10 ** math.floor(math.log10(x))
-    return next(m * e for m in (1, 2, 5, 10) if m * e >= x)
+    return next(m * e for m in (1, 1.5, 2, 3, 5, 7.5, 10) if m * e >= x)
 
 
 class LiveFigure:
