@@ -351,30 +351,29 @@ class LegitimacyView(LiveFigure):
 
 
 # ------------------------------------------------------------------ whole figures
-def series_figure(models: dict[str, RuralGovernanceModel], lang: str = "en",
-                  big: bool = False) -> Figure:
-    """The series as one complete figure (for a download or a notebook)."""
-    view = SeriesView(list(models), lang, big).update(models)
+def _whole(view: LiveFigure) -> Figure:
+    """A view's figure with everything drawn normally (not animated): for a file."""
     for a in view.dynamic:
         a.set_animated(False)
     return view.figure
+
+
+def series_figure(models: dict[str, RuralGovernanceModel], lang: str = "en",
+                  big: bool = False) -> Figure:
+    """The series as one complete figure (for a download or a notebook)."""
+    return _whole(SeriesView(list(models), lang, big).update(models))
 
 
 def network_figure(models: dict[str, RuralGovernanceModel], layouts: dict[str, S.Layout],
                    lang: str = "en", big: bool = False) -> Figure:
     """The villagers' network now (both sides of a comparison in one picture)."""
-    view = NetworkView(models, layouts, lang, big).update(models)
-    for a in view.dynamic:
-        a.set_animated(False)
-    return view.figure
+    return _whole(NetworkView(models, layouts, lang, big).update(models))
 
 
 def legitimacy_figure(models: dict[str, RuralGovernanceModel], lang: str = "en",
                       big: bool = False) -> Figure:
-    view = LegitimacyView(list(models), lang, big).update(models)
-    for a in view.dynamic:
-        a.set_animated(False)
-    return view.figure
+    """The distribution of legitimacy now, as one complete figure."""
+    return _whole(LegitimacyView(list(models), lang, big).update(models))
 
 
 def figure_png(fig: Figure, dpi: int = PRINT_DPI) -> bytes:
