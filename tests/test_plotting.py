@@ -11,7 +11,8 @@ import pytest
 from matplotlib import font_manager
 
 from ruralgov.analysis.plotting import _CJK_FILES, _t, cjk_font, plot_series
-from ruralgov.app.dashboard.session import build, figure_png, series_figure
+from ruralgov.app.dashboard.session import build
+from ruralgov.app.dashboard.views import figure_png, series_figure
 
 from .conftest import run_model
 
