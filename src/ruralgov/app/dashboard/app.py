@@ -295,10 +295,10 @@ def Views(model, mode: str, big: bool = False, drawn=None):
     if big or len(models) > 1:  # each picture the page's width
         solara.Image(frames[1], width="100%")
         solara.Image(frames[2], width="100%" if big else "50%")
-    else:
-        with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
-            solara.Image(frames[1], width="48%")
-            solara.Image(frames[2], width="48%")
+    else:  # two columns of half the page each (in a flex row images would shrink)
+        with solara.Columns([1, 1]):
+            solara.Image(frames[1], width="100%")
+            solara.Image(frames[2], width="100%")
     with solara.Card(t("events", LANG)):
         # plain HTML: solara.Markdown would fetch KaTeX, which is not bundled (a 404)
         items = "".join(f"<li>{html.escape(e)}</li>" for e in log.current[:15])

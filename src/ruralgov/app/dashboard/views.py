@@ -236,8 +236,8 @@ class SeriesView(LiveFigure):
                 for ax in self.axes:
                     ax.axvline(iv.step - 0.5, color="#37474f", ls=":", lw=1.2, zorder=1,
                                gid="intervention")
-                    ax.text(iv.step - 0.5, 0.98, f" {ft('intervention', self.lang)} {k}{tag}",
-                            transform=ax.get_xaxis_transform(), rotation=90, va="top",
+                    ax.text(iv.step - 0.5, 0.02, f"{ft('intervention', self.lang)} {k}{tag} ",
+                            transform=ax.get_xaxis_transform(), rotation=90, va="bottom",
                             ha="right", fontsize=size, color="#37474f", gid="intervention")
 
 
