@@ -122,11 +122,15 @@ def test_an_intervention_from_the_page_is_marked_logged_and_not_repeated():
     assert any("Intervention: Township responsiveness" in e and "0.95" in e
                for e in S.events(m))
     assert any(e.startswith("[5] 干预：乡镇对信访的回应性 = 0.95") for e in S.events(m, "zh"))
-    for _ in range(2):
-        m.step()
+    m.intervene({"mech_contention": False})
+    m.step()  # a switch reads as 是/否 on the Chinese page, on/off on the English one
+    assert any(e.endswith("mech_contention = 否") for e in S.events(m, "zh"))
+    assert any(e.endswith("mech_contention = off") for e in S.events(m))
+    m.step()
     csv = pd.read_csv(__import__("io").StringIO(S.series_csv(m)))
     assert csv.intervention.fillna("").tolist() == ["", "", "", "",
-                                                    "responsiveness=0.95", "", ""]
+                                                    "responsiveness=0.95",
+                                                    "mech_contention=False", ""]
     fig = V.series_figure({"": m})
     for ax in fig.axes:  # a labelled line on every time series, between steps 4 and 5
         assert any(list(line.get_xdata()) == [4.5, 4.5] for line in ax.lines)

@@ -91,6 +91,7 @@ def test_a_scenario_file_with_interventions_runs_them_and_records_them(tmp_path)
     ("{step: 0, set: {responsiveness: 0.5}}", "interventions.0.step"),
     ("{step: 5, set: {}}", "interventions.0.set"),
     ("{step: 5, sett: {responsiveness: 0.5}}", "interventions.0"),
+    ("{step: 5, settings: {responsiveness: 0.5}}", "interventions.0"),  # the key is set
 ])
 def test_a_bad_intervention_is_one_message_naming_file_and_field(tmp_path, capsys, entry,
                                                                   needle):

@@ -107,7 +107,7 @@ class _Translation(pydantic.BaseModel):
 
 
 class _InterventionFile(pydantic.BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid")
     step: pydantic.StrictInt = Field(ge=1, le=MAX_STEPS)
     settings: dict[str, Any] = Field(alias="set", min_length=1)
 

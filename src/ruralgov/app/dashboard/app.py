@@ -24,7 +24,13 @@ from mesa.visualization.utils import force_update, update_counter
 from ruralgov.app.dashboard import session as S
 from ruralgov.app.dashboard import views as V
 from ruralgov.app.dashboard.handout import handout_html
-from ruralgov.app.dashboard.labels import CONTROL_GROUPS, control_label, meaning, t
+from ruralgov.app.dashboard.labels import (
+    CONTROL_GROUPS,
+    control_label,
+    format_value,
+    meaning,
+    t,
+)
 from ruralgov.io.scenario import list_scenarios, load_scenario
 from ruralgov.model.params import AT_START, REGISTRY
 
@@ -57,7 +63,7 @@ def _changed(name: str, values: dict) -> dict:
 @solara.component
 def Control(name: str, value, on_value):
     p = REGISTRY[name]
-    label = control_label(name, LANG) if name != "n_villagers" else t("villagers", LANG)
+    label = control_label(name, LANG)
     if p.type == "bool":
         solara.Checkbox(label=label, value=bool(value), on_value=on_value)
         _about(name)
@@ -185,8 +191,7 @@ def Intervene(model: solara.Reactive, params: solara.Reactive, sides: list[solar
             solara.Text(t("intervene_none", LANG), style={"font-size": "0.8em"})
         if later:
             solara.Text(f"{t('needs_reset', LANG)}: "
-                        + ", ".join(control_label(k, LANG) if k != "n_villagers"
-                                    else t("villagers", LANG) for k in later),
+                        + ", ".join(control_label(k, LANG) for k in later),
                         style={"font-size": "0.8em", "color": "#8d6e63"})
 
 
@@ -235,18 +240,9 @@ def Story(model, mode: str):
                 solara.Text(story)
                 if m.overrides:  # what changed from the scenario
                     solara.Text(f"{t('changed', LANG)}: " + ", ".join(
-                        f"{_name(k)} = {_shown(v)}" for k, v in m.overrides.items()),
+                        f"{control_label(k, LANG)} = {format_value(v, LANG)}"
+                        for k, v in m.overrides.items()),
                         style={"font-size": "0.85em", "color": "#1565c0"})
-
-
-def _name(key: str) -> str:
-    return t("villagers", LANG) if key == "n_villagers" else control_label(key, LANG)
-
-
-def _shown(value) -> str:
-    if isinstance(value, bool):
-        return t("yes" if value else "no", LANG)
-    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
 class _Live:

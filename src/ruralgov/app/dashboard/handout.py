@@ -12,7 +12,7 @@ import html
 from ruralgov import __version__
 from ruralgov.app.dashboard import session as S
 from ruralgov.app.dashboard import views as V
-from ruralgov.app.dashboard.labels import control_label, series_header, t
+from ruralgov.app.dashboard.labels import control_label, format_value, series_header, t
 from ruralgov.io.scenario import load_scenario
 from ruralgov.model import RuralGovernanceModel
 
@@ -41,16 +41,6 @@ def _img(png: bytes, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def _value(v, lang: str) -> str:
-    if isinstance(v, bool):
-        return t("yes" if v else "no", lang)
-    return f"{v:,}" if isinstance(v, int) else f"{v:g}"
-
-
-def _label(key: str, lang: str) -> str:
-    return t("villagers", lang) if key == "n_villagers" else control_label(key, lang)
-
-
 def _side(name: str, m: RuralGovernanceModel, lang: str) -> str:
     sc = load_scenario(m.scenario_name)
     title, story = sc.text(lang)
@@ -60,13 +50,13 @@ def _side(name: str, m: RuralGovernanceModel, lang: str) -> str:
              f'{html.escape(t("steps_run", lang).format(steps=m.steps))}</p>']
     changed = getattr(m, "overrides", {})
     if changed:
-        items = ", ".join(f"{html.escape(_label(k, lang))} = {_value(v, lang)}"
+        items = ", ".join(f"{html.escape(control_label(k, lang))} = {format_value(v, lang)}"
                           for k, v in changed.items())
         parts.append(f"<p>{html.escape(t('changed', lang))}: {items}</p>")
     if m.interventions:
         rows = "".join(
             f"<li>{html.escape(t('from_step', lang).format(step=iv.step))}: "
-            + ", ".join(f"{html.escape(control_label(k, lang))} = {_value(v, lang)}"
+            + ", ".join(f"{html.escape(control_label(k, lang))} = {format_value(v, lang)}"
                         for k, v in iv.settings.items()) + "</li>"
             for iv in m.interventions)
         parts.append(f"<p>{html.escape(t('interventions', lang))}:</p><ul>{rows}</ul>")

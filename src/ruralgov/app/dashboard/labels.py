@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from ruralgov.model.params import REGISTRY
 
-__all__ = ["CONTROL_GROUPS", "MEANING_ZH", "SERIES_ZH", "control_label", "meaning", "t",
-           "series_header", "LANGS"]
+__all__ = ["CONTROL_GROUPS", "MEANING_ZH", "SERIES_ZH", "control_label", "format_value",
+           "meaning", "t", "series_header", "LANGS"]
 
 LANGS = ("en", "zh")
 
@@ -247,11 +247,21 @@ def series_header(name: str, lang: str = "en") -> str:
 
 
 def control_label(name: str, lang: str = "en") -> str:
+    """A parameter's name on the page (the parameter's own name if it has no control)."""
+    if name == "n_villagers":
+        return t("villagers", lang)
     for _, items in CONTROL_GROUPS:
         for pname, en, zh in items:
             if pname == name:
                 return zh if lang == "zh" else en
     return name
+
+
+def format_value(value, lang: str = "en") -> str:
+    """A setting as the page, the log and the handout show it: on/off (是/否), 20,000, 0.9."""
+    if isinstance(value, bool):
+        return t("yes" if value else "no", lang)
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
 def _check() -> None:

@@ -32,16 +32,16 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ruralgov.app.dashboard.labels import control_label, series_header, t
+from ruralgov.app.dashboard.labels import control_label, format_value, series_header, t
 from ruralgov.io.scenario import load_scenario
 from ruralgov.model import RuralGovernanceModel
 from ruralgov.model.params import AT_START
 from ruralgov.model.schema import InputError
 
 __all__ = ["resolve", "Run", "build", "Comparison", "pending", "intervene", "scenario_yaml",
-           "Layout", "network_layout", "network_state", "kept_share", "events", "series_frame",
-           "series_csv", "download_stem", "township_table", "department_table", "table_html",
-           "MAX_NODES", "MAX_EDGES", "MAX_VILLAGERS"]
+           "Layout", "network_layout", "behaviour", "network_state", "kept_share", "events",
+           "series_frame", "series_csv", "download_stem", "township_table", "department_table",
+           "table_html", "MAX_NODES", "MAX_EDGES", "MAX_VILLAGERS"]
 
 #: Villagers and ties drawn at most in the network view (a stratified sample beyond that).
 MAX_NODES = 1500
@@ -153,9 +153,9 @@ class Comparison(mesa.Model):
 
     def settings(self) -> dict[str, Any]:
         """What rebuilds both sides from step 0, interventions included."""
-        side = {k: v for k, v in self.a.settings().items() if k != "seed"}
-        other = {k: v for k, v in self.b.settings().items() if k != "seed"}
-        return {"seed": self.a.seed, "a": side, "b": other}
+        a, b = ({k: v for k, v in side.settings().items() if k != "seed"}
+                for side in (self.a, self.b))
+        return {"seed": self.a.seed, "a": a, "b": b}
 
 
 # ------------------------------------------------------------------ network view
@@ -214,28 +214,33 @@ def network_layout(model: RuralGovernanceModel, max_nodes: int = MAX_NODES,
                   sampled=n > max_nodes)
 
 
-def network_state(model: RuralGovernanceModel, nodes: np.ndarray) -> np.ndarray:
-    """Behaviour of the villagers ``nodes`` now: 0 keeps every live rule, 1 evades one,
-    2 has a petition pending, 3 protests (the highest applies)."""
-    kept, live = _kept_live(model, nodes)
-    villagers = model.villagers
-    state = np.where(kept < live, 1, 0)
+def behaviour(model: RuralGovernanceModel, nodes: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The villagers ``nodes`` now, in one pass over their rules: (the share of their live
+    rules they keep, 1 where none is live; their state: 0 keeps every live rule, 1 evades
+    one, 2 has a petition pending, 3 protests — the highest applies). The share colours the
+    network, so that the picture agrees with the compliance line: the county's compliance is
+    its mean weighted by live rules."""
+    rules, villagers = model.rules, model.villagers
+    live = rules.live[:, nodes]
+    n_live = live.sum(axis=0)
+    kept = (rules.comply[:, nodes] & live).sum(axis=0)
+    share = np.divide(kept, n_live, out=np.ones(len(nodes)), where=n_live > 0)
+    state = np.where(kept < n_live, 1, 0)
     state = np.where(villagers.pet_age[nodes] >= 0, 2, state)
-    return np.where(villagers.protesting[nodes], 3, state)
+    return share, np.where(villagers.protesting[nodes], 3, state)
 
 
-def _kept_live(model: RuralGovernanceModel, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    rules = model.rules
-    kept = (rules.comply & rules.live).sum(axis=0)[nodes]
-    return kept, rules.live.sum(axis=0)[nodes]
+def network_state(model: RuralGovernanceModel, nodes: np.ndarray) -> np.ndarray:
+    """The state of the villagers ``nodes`` now (see
+    [`behaviour`][ruralgov.app.dashboard.session.behaviour])."""
+    return behaviour(model, nodes)[1]
 
 
 def kept_share(model: RuralGovernanceModel, nodes: np.ndarray) -> np.ndarray:
-    """The share of their live rules the villagers ``nodes`` keep now (1 where none is live):
-    the colour of the network, so that the picture agrees with the compliance line — the
-    county's compliance is the mean of this share weighted by live rules."""
-    kept, live = _kept_live(model, nodes)
-    return np.divide(kept, live, out=np.ones(len(nodes)), where=live > 0)
+    """The share of their live rules the villagers ``nodes`` keep now (see
+    [`behaviour`][ruralgov.app.dashboard.session.behaviour])."""
+    return behaviour(model, nodes)[0]
 
 
 def series_frame(model: RuralGovernanceModel) -> pd.DataFrame:
@@ -244,11 +249,10 @@ def series_frame(model: RuralGovernanceModel) -> pd.DataFrame:
     s = model.series()
     s.insert(0, "seed", model.seed)
     s.insert(0, "scenario", getattr(model, "scenario_name", ""))
-    moved: dict[int, str] = {}
+    moved: dict[int, list[str]] = {}
     for iv in model.interventions:
-        text = "; ".join(f"{k}={v}" for k, v in iv.settings.items())
-        moved[iv.step] = f"{moved[iv.step]}; {text}" if iv.step in moved else text
-    s["intervention"] = [moved.get(step, "") for step in s["step"]]
+        moved.setdefault(iv.step, []).extend(f"{k}={v}" for k, v in iv.settings.items())
+    s["intervention"] = ["; ".join(moved.get(step, ())) for step in s["step"]]
     return s
 
 
@@ -319,18 +323,14 @@ def events(model: RuralGovernanceModel, lang: str = "en", backlog_min: int = 5
                    f"{int(row['sanctions'])} sanctioned (劝阻 → 警告 → 处罚)")
     for iv in model.interventions:
         if iv.step == model.steps:
-            moved = "，".join(f"{control_label(k, 'zh')} = {_value(v)}" for k, v in
-                             iv.settings.items()) if zh else ", ".join(
-                f"{control_label(k)} = {_value(v)}" for k, v in iv.settings.items())
+            moved = ("，" if zh else ", ").join(
+                f"{control_label(k, lang)} = {format_value(v, lang)}"
+                for k, v in iv.settings.items())
             out.append(f"干预：{moved}" if zh else f"Intervention: {moved}")
     if row.get("campaign_active") and (len(series) < 2
                                        or not series[-2].get("campaign_active")):
         out.append("运动开始" if zh else "The campaign began")
     return [f"[{model.steps}] {e}" for e in out]
-
-
-def _value(v: Any) -> str:
-    return str(v).lower() if isinstance(v, bool) else f"{v:g}"
 
 
 def township_table(model: RuralGovernanceModel, lang: str = "en") -> pd.DataFrame:

@@ -5,8 +5,8 @@ What changes every step (the lines of the series, the villagers' colours, the ba
 legitimacy histogram) is drawn *animated* on a cached background — axes, ticks, titles and
 legends, drawn only when the axes' limits or the marks of interventions change (limits grow in
 steps of 1-2-5, so rarely) — and the frame is encoded as PNG with fast compression. The network
-is encoded again only when a villager's colour changed. ``png()`` draws the whole figure at
-print resolution for the downloads: one drawing code for the page and the files.
+is encoded again only when a villager's colour changed. ``series_figure`` and its siblings draw
+a view's whole figure for the downloads: one drawing code for the page and the files.
 
 * [`SeriesView`][ruralgov.app.dashboard.views.SeriesView] — compliance and evasion, petitions,
   protesters and disputes settled by elders over time; two line styles in compare mode;
@@ -86,7 +86,6 @@ class LiveFigure:
         self.dynamic: list = []
         self._background = None
         self._key: tuple | None = None
-        self._last: bytes | None = None
 
     def background_key(self) -> tuple:
         """What the background depends on (limits, marks)."""
@@ -108,15 +107,6 @@ class LiveFigure:
             if a.get_visible():
                 self.figure.draw_artist(a)
         return _png(self.canvas)
-
-    def png(self, dpi: int = PRINT_DPI) -> bytes:
-        """The whole figure at print resolution (downloads)."""
-        for a in self.dynamic:
-            a.set_animated(False)
-        buf = io.BytesIO()
-        self.figure.savefig(buf, format="png", dpi=dpi)
-        self._key = None  # the next frame redraws its background
-        return buf.getvalue()
 
 
 def _png(canvas: FigureCanvasAgg) -> bytes:
@@ -261,6 +251,7 @@ class NetworkView(LiveFigure):
                      for ax, (name, m) in zip(axes, models.items())}
         self.dynamic = list(self.dots.values())
         self._colours: dict[str, np.ndarray] = {}
+        self._last: bytes | None = None  # the last frame, kept while no colour changes
         self.figure.subplots_adjust(left=0.01, right=0.99, bottom=0.16 if two else 0.14,
                                     top=0.9, wspace=0.05)
 
@@ -281,8 +272,8 @@ class NetworkView(LiveFigure):
 
 
 def _colours(model: RuralGovernanceModel, layout: S.Layout) -> np.ndarray:
-    colours = KEPT(S.kept_share(model, layout.nodes))
-    state = S.network_state(model, layout.nodes)
+    share, state = S.behaviour(model, layout.nodes)
+    colours = KEPT(share)
     colours[state == 2] = to_rgba(PETITION)
     colours[state == 3] = to_rgba(PROTEST)
     return colours
