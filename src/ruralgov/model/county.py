@@ -20,6 +20,7 @@ import pandas as pd
 from ruralgov.model import initialise
 from ruralgov.model.network import Population
 from ruralgov.model.observe import DataCollectorView, Observer
+from ruralgov.model.runs import Runs
 from ruralgov.model.schedule import SCHEDULE
 from ruralgov.model.schema import Intervention, validate_interventions, validate_params
 from ruralgov.model.state import Cache, Scratch
@@ -64,6 +65,10 @@ class RuralGovernanceModel(mesa.Model):
         scratch: the last step's temporaries.
         submodels: the functions ``step()`` runs, in order (default
             [`SCHEDULE`][ruralgov.model.schedule.SCHEDULE]; a benchmark may wrap them).
+        runs: the runs this model steps ([`Runs`][ruralgov.model.runs.Runs]): one here, many
+            in an [`Ensemble`][ruralgov.model.ensemble.Ensemble]; every draw of a step goes
+            through it.
+        members: the models of the runs (``[self]`` here).
 
     Example:
         >>> m = RuralGovernanceModel(seed=1, n_villagers=500)
@@ -103,6 +108,12 @@ class RuralGovernanceModel(mesa.Model):
         self.scratch: Scratch | None = None
         self.submodels = SCHEDULE
         self.running = True
+        self.members = [self]
+        self.runs = Runs.stack(
+            [rng], {"villager": [self.structure.n], "township": [self.structure.n_townships],
+                    "village": [self.structure.n_villages],
+                    "department": [len(self.departments)]},
+            [self.structure.blocks], initialise.BLOCK)
 
     @property
     def collect_detail(self) -> bool:

@@ -106,6 +106,36 @@ def local_conflict_count(flags: np.ndarray, pairs: np.ndarray, masks: np.ndarray
     return count
 
 
+def combine_conflicts(parts: list[tuple[np.ndarray, tuple | None]], sizes: np.ndarray,
+                      k: int) -> tuple[np.ndarray, tuple]:
+    """The conflicts of runs stacked in one model, each run's ``(matrix, local)`` as from
+    [`conflict_matrix`][ruralgov.model.equations.conflict_matrix] or
+    [`local_conflicts`][ruralgov.model.equations.local_conflicts] (masks at each villager),
+    ``sizes`` the runs' villagers: (the pairs conflicting in some run, K x K; per villager
+    ``(pairs, masks, first_form)``), which
+    [`conflict_load`][ruralgov.model.equations.conflict_load] and
+    [`conflict_exposure`][ruralgov.model.equations.conflict_exposure] read as each run's own
+    (the counts are exact integers, so the order of the pairs does not matter)."""
+    matrix = np.zeros((k, k), dtype=bool)
+    for m, _ in parts:
+        matrix |= m
+    j, kk = np.nonzero(np.triu(matrix, 1))
+    row = {pair: i for i, pair in enumerate(zip(j.tolist(), kk.tolist()))}
+    masks = np.zeros((len(row), int(np.sum(sizes))), dtype=bool)
+    first_form = parts[0][1] is None
+    start = 0
+    for (m, local), size in zip(parts, sizes.tolist()):
+        cols = slice(start, start + size)
+        if local is None:
+            for a, b in zip(*np.nonzero(np.triu(m, 1))):
+                masks[row[(int(a), int(b))], cols] = True
+        else:
+            for (a, b), where in zip(local[0].tolist(), local[1]):
+                masks[row[(a, b)], cols] = where
+        start += size
+    return matrix, (np.stack([j, kk], axis=1), masks, first_form)
+
+
 def issuing_units(n_departments: int, bureaus: int) -> int:
     """Departments that issue rules independently: after a big-department reform (大部门体制)
     merging them into ``bureaus`` (> 0), min(departments, bureaus); else all of them."""
@@ -123,12 +153,15 @@ def conflict_exposure(live: np.ndarray, n_live: np.ndarray, conflicts: np.ndarra
     of their live rules. First form (``conflicts``, K x K): the share of pairs of their live
     rules that conflict (which does not grow with the number of departments).
     """
-    if local is not None:
-        count = local_conflict_count(live, *local)
+    if local is not None and len(local) > 2 and local[2]:  # first form, per villager
+        count = local_conflict_count(live, local[0], local[1])
+    elif local is not None:
+        count = local_conflict_count(live, local[0], local[1])
         n = n_live.astype(np.float32)
         hit = ((count > 0) & live).sum(axis=0).astype(np.float32)
         return np.divide(hit, n, out=np.zeros_like(n), where=n > 0)
-    count = conflict_count(live, conflicts)  # exact integers; no dense matrix product
+    else:
+        count = conflict_count(live, conflicts)  # exact integers; no dense matrix product
     n_live = n_live.astype(np.float32)
     pairs = n_live * (n_live - 1) / 2
     conflicting = (count * live).sum(axis=0).astype(np.float32) / 2
@@ -237,9 +270,12 @@ def conflict_load(comply_prev: np.ndarray, conflicts: np.ndarray,
     (``conflicts``, K x K bool): the share of the K - 1 other rules that the villager keeps
     and that conflict with it.
     """
-    if local is not None:
-        return (local_conflict_count(comply_prev, *local) > 0).astype(np.float32)
     k = conflicts.shape[0]
+    if local is not None:
+        count = local_conflict_count(comply_prev, local[0], local[1])
+        if len(local) > 2 and local[2]:  # first form, per villager (stacked runs)
+            return np.divide(count.astype(np.float32), np.float32(k - 1))
+        return (count > 0).astype(np.float32)
     if k < 2 or not conflicts.any():
         return np.zeros(comply_prev.shape, dtype=np.float32)
     # the count of conflicting kept rules, by adding rows (no dense matrix product: BLAS would

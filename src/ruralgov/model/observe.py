@@ -46,32 +46,39 @@ class Reporter:
     off: Any = 0
 
 
-def _share(num: float, den: float) -> float:
-    return num / den if den else NAN
+def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den per run, NaN where den is 0."""
+    return np.divide(num, den, out=np.full(np.shape(den), NAN), where=np.asarray(den) != 0)
 
 
 def _kept_live(model, s):
-    return int(s.n_kept.sum()), int(model.rules.n_live.sum())
+    return model.runs.total(s.n_kept), model.runs.total(model.rules.n_live)
 
 
 def _reported(model, s, row):
-    reported = np.array([t.reported_compliance for t in model.townships])
-    ok = ~np.isnan(reported)
-    return (float(np.average(reported[ok], weights=model.structure.township_size[ok]))
-            if ok.any() else NAN)
+    def average(reported, size):
+        ok = ~np.isnan(reported)
+        return float(np.average(reported[ok], weights=size[ok])) if ok.any() else NAN
+    return model.runs.apply(average, np.array([t.reported_compliance for t in model.townships]),
+                            model.structure.township_size, level="township")
 
 
 def _capacity_use(model, s, row):
-    cap = sum(t.petition_capacity + t.dispute_capacity for t in model.townships)
-    return float(s.handled.sum() / cap) if cap > 0 else 0.0
+    def use(capacity, handled):
+        cap = sum(capacity.tolist())  # summed one township after another
+        return float(handled.sum() / cap) if cap > 0 else 0.0
+    return model.runs.apply(use, np.array([t.petition_capacity + t.dispute_capacity
+                                           for t in model.townships]),
+                            s.handled, level="township")
 
 
 def _campaign_compliance(model, s, row):
     if not model.p["campaign"]:
         return OMIT
-    nl = int(np.count_nonzero(model.rules.live[-1]))
-    return (float(np.count_nonzero(s.kept[-1])) / nl if nl and model.rules.active[-1]
-            else NAN)
+    nl = model.runs.count_true(model.rules.live[-1])
+    if not model.rules.active[-1]:
+        return np.full(model.runs.r, NAN)
+    return _share(model.runs.count_true(s.kept[-1]).astype(np.float64), nl)
 
 
 #: Columns computed from the state, in order.
@@ -81,7 +88,7 @@ HEAD = (
              lambda m, s, r: _share(*_kept_live(m, s))),
     Reporter("evasion", "1 - compliance", lambda m, s, r: 1.0 - r["compliance"]),
     Reporter("voluntary_share", "share of kept rules kept voluntarily",
-             lambda m, s, r: _share(int(np.count_nonzero(m.rules.voluntary)),
+             lambda m, s, r: _share(m.runs.count_true(m.rules.voluntary),
                                     _kept_live(m, s)[0])),
     Reporter("compliance_reported", "compliance the townships report (size-weighted)",
              _reported),
@@ -143,43 +150,45 @@ TALLIED = (
 #: Columns computed from the state and the row so far, in order.
 TAIL = (
     Reporter("legitimacy_mean", "mean legitimacy",
-             lambda m, s, r: float(m.villagers.legitimacy.mean())),
+             lambda m, s, r: m.runs.mean(m.villagers.legitimacy)),
     Reporter("legitimacy_sd", "standard deviation of legitimacy",
-             lambda m, s, r: float(m.villagers.legitimacy.std())),
+             lambda m, s, r: m.runs.std(m.villagers.legitimacy)),
     Reporter("trust_local_mean", "mean trust in the township (the legitimacy stock without "
-             "mech_trust_levels)", lambda m, s, r: float(m.villagers.trust_local.mean())
+             "mech_trust_levels)", lambda m, s, r: m.runs.mean(m.villagers.trust_local)
              if m.p["mech_trust_levels"] else r["legitimacy_mean"]),
     Reporter("trust_upper_mean", "mean trust in the county and above (the legitimacy stock "
              "without mech_trust_levels)",
-             lambda m, s, r: float(m.villagers.trust_upper.mean())
+             lambda m, s, r: m.runs.mean(m.villagers.trust_upper)
              if m.p["mech_trust_levels"] else r["legitimacy_mean"]),
     Reporter("hierarchical_trust", "share of villagers who trust the levels above more than "
              "their township, 差序信任 (0 without mech_trust_levels)",
-             lambda m, s, r: float(np.mean(m.villagers.trust_upper > m.villagers.trust_local))
+             lambda m, s, r: m.runs.mean(m.villagers.trust_upper > m.villagers.trust_local)
              if m.p["mech_trust_levels"] else 0.0),
     Reporter("hardship_mean", "mean hardship (before services and assistance)",
-             lambda m, s, r: float(m.villagers.hardship.mean())),
+             lambda m, s, r: m.runs.mean(m.villagers.hardship)),
     Reporter("grievance_mean", "mean grievance",
-             lambda m, s, r: float(m.villagers.grievance.mean())),
+             lambda m, s, r: m.runs.mean(m.villagers.grievance)),
     Reporter("burden_mean", "mean burden of the rules kept, as it feeds grievance (mean "
              "cost per live rule, or total cost with burden_total)",
-             lambda m, s, r: float(s.burden.mean())),
+             lambda m, s, r: m.runs.mean(s.burden)),
     Reporter("norm_attachment_mean", "mean attachment to informal norms",
-             lambda m, s, r: float(m.villagers.attachment.mean())),
+             lambda m, s, r: m.runs.mean(m.villagers.attachment)),
     Reporter("implementation_fidelity", "mean implementation fidelity (size-weighted)",
-             lambda m, s, r: float(np.average(s.fidelity,
-                                              weights=m.structure.township_size))),
+             lambda m, s, r: m.runs.apply(lambda f, w: float(np.average(f, weights=w)),
+                                          s.fidelity, m.structure.township_size,
+                                          level="township")),
     Reporter("capacity_use", "cases handled per unit of the townships' capacity left for "
              "villagers' cases (petition + dispute capacity)", _capacity_use),
     Reporter("pressure_mean", "mean county pressure on townships",
-             lambda m, s, r: float(np.mean([t.pressure for t in m.townships]))),
+             lambda m, s, r: m.runs.mean(np.array([t.pressure for t in m.townships]),
+                                         "township")),
     Reporter("fragmentation_index", "(1 - coordination)(1 - 1/departments), counting "
              "bureaus after a merger; 0 when mech_fragmentation is off",
              lambda m, s, r: equations.fragmentation_index(
                  m.p["n_departments"], m.p["coordination"], m.p["bureaus"])
              if m.p["mech_fragmentation"] else 0.0),
     Reporter("conflicting_pairs", "pairs of active rules that conflict",
-             lambda m, s, r: int(np.triu(s.conflicts).sum())),
+             lambda m, s, r: m.cache.conflict_pairs),
     Reporter("campaign_active", "the campaign rule is in force",
              lambda m, s, r: bool(m.p["campaign"] and m.rules.active[-1])),
     Reporter("enforcement_withdrawn", "routine enforcement withdrawn",
@@ -196,6 +205,13 @@ TAIL = (
 
 #: Every column of the county series, in order.
 SERIES = HEAD + TALLIED + TAIL
+
+
+def _item(value: Any, run: int) -> Any:
+    """One run's value of a reporter (per-run arrays; a plain value is every run's)."""
+    if isinstance(value, np.ndarray):
+        return value[run].item()
+    return value.item() if isinstance(value, np.generic) else value
 
 
 # ---------------------------------------------------------------- detail tables
@@ -282,16 +298,24 @@ class Observer:
         self.tables: dict[str, list[pd.DataFrame]] = {name: [] for name in DETAIL}
 
     def collect(self, model: RuralGovernanceModel, s: Scratch) -> None:
-        """Record this step."""
+        """Record this step (of each run, when runs are stacked: into each member's
+        observer)."""
         row: dict[str, Any] = {}
         for rep in SERIES:
             value = (s.tally.get(rep.name, rep.off) if rep.compute is None
                      else rep.compute(model, s, row))
             if value is not OMIT:
                 row[rep.name] = value
-        self.rows.append(row)
-        if self.detail_on:
-            self.collect_details(model, s)
+        if model.members[0] is model:  # one county
+            self.rows.append({k: _item(v, 0) for k, v in row.items()})
+            if self.detail_on:
+                self.collect_details(model, s)
+            return
+        r = model.runs.r  # one list per column, then one row per run
+        columns = [v.tolist() if isinstance(v, np.ndarray) else [_item(v, 0)] * r
+                   for v in row.values()]
+        for member, values in zip(model.members, zip(*columns)):
+            member.observer.rows.append(dict(zip(row, values)))
 
     def collect_details(self, model: RuralGovernanceModel, s: Scratch) -> None:
         """Record this step's rows of the detail tables."""

@@ -163,9 +163,11 @@ class Cache:
     local: tuple | None = _doc("second form: the pairs of rules that conflict somewhere and, "
                                "per villager, whether each conflicts in their village",
                                default=None)
+    conflict_pairs: np.ndarray | None = _doc("int, R: pairs of active rules conflicting, "
+                                             "per run", default=None)
     exposure: np.ndarray | None = _doc("float32, N: a villager's exposure to contradictory "
                                        "demands", default=None)
-    exposure_mean: float = _doc("mean of exposure", default=0.0)
+    exposure_mean: Any = _doc("mean of exposure, per run", default=0.0)
     conflict_key: tuple | None = _doc("the active rules and fragmentation parameters the "
                                       "conflicts were made with", default=None)
     services: tuple | None = _doc("(excluded villagers, assistance measures), fixed between "

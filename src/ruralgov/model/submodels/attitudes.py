@@ -68,7 +68,7 @@ def update_legitimacy(model: RuralGovernanceModel, s: Scratch) -> None:
         if cache.exposure is None:  # depends only on which rules are live
             cache.exposure = equations.conflict_exposure(
                 model.rules.live, model.rules.n_live, s.conflicts, s.local)
-            cache.exposure_mean = float(cache.exposure.mean())
+            cache.exposure_mean = model.runs.mean(cache.exposure)
         s.losses += F32(p["conflict_loss"]) * cache.exposure
         s.losses_upper += F32(p["conflict_loss"]) * cache.exposure  # the county's directives
         s.tally["conflict_exposure"] = cache.exposure_mean

@@ -18,7 +18,8 @@ from ruralgov.model.state import F32, Scratch
 if TYPE_CHECKING:  # pragma: no cover
     from ruralgov.model.county import RuralGovernanceModel
 
-__all__ = ["informal_signal", "compliance_decision", "enforcement", "signal_from", "conflicts"]
+__all__ = ["informal_signal", "compliance_decision", "enforcement", "signal_from", "conflicts",
+           "run_conflicts"]
 
 
 def informal_signal(model: RuralGovernanceModel, s: Scratch) -> None:
@@ -96,20 +97,21 @@ def compliance_decision(model: RuralGovernanceModel, s: Scratch) -> None:
            p["conflict_probability"], p["mech_pairwise_conflict"], p["bureaus"])
     if model.cache.conflict_key != key:  # parameters may change between steps (ODD 5.3)
         model.cache.conflict_key, model.cache.exposure = key, None
-        model.cache.conflicts, model.cache.local = conflicts(model)
+        (model.cache.conflicts, model.cache.local,
+         model.cache.conflict_pairs) = conflicts(model)
     s.conflicts, s.local = model.cache.conflicts, model.cache.local
     s.cost = np.zeros((k, n), dtype=F32)
     if not st.colours:
         # synchronous: everyone at once, in blocks of villagers small enough for the
         # temporaries to stay in the processor's cache
         r.voluntary = np.empty((k, n), dtype=bool)
-        for blk in st.blocks:
-            _choose(model, s, blk, s.signal)
+        for b, blk in enumerate(st.blocks):
+            _choose(model, s, blk, s.signal, block=b)
     else:
         # who keeps which rule as the sets decide, packed as network.Ties counts it
         codes = st.ties.pack(s.kept_prev)
         r.voluntary = np.zeros((k, n), dtype=bool)
-        s.colour_order = model.rng.permutation(len(st.colours))
+        s.colour_order = model.runs.rngs[0].permutation(len(st.colours))  # one run only
         for c in s.colour_order:
             cols, block = st.colours[c]
             if p["mech_informal"]:
@@ -136,7 +138,19 @@ def _update_habit(model: RuralGovernanceModel) -> None:
     r.habit = new.astype(F32)
 
 
-def conflicts(model: RuralGovernanceModel) -> tuple[np.ndarray, tuple | None]:
+def conflicts(model: RuralGovernanceModel) -> tuple[np.ndarray, tuple | None, np.ndarray]:
+    """The conflicting pairs of active rules (``run_conflicts``) and, per run, how many pairs
+    conflict. Stacked runs each have their own (their rules' draws differ), combined per
+    villager ([`combine_conflicts`][ruralgov.model.equations.combine_conflicts])."""
+    if model.members[0] is model:  # one county
+        matrix, local = run_conflicts(model)
+        return matrix, local, np.array([np.triu(matrix).sum()])
+    parts = [run_conflicts(m) for m in model.members]
+    pairs = np.array([np.triu(m).sum() for m, _ in parts])
+    return (*equations.combine_conflicts(parts, model.runs.sizes(), model.rules.k), pairs)
+
+
+def run_conflicts(model: RuralGovernanceModel) -> tuple[np.ndarray, tuple | None]:
     """The conflicting pairs of active rules under the current parameters: (K x K, pairs
     conflicting anywhere; in the second form also the pairs and, per villager, whether each
     conflicts in their village). Rules of the same bureau (after a big-department reform) or
@@ -151,8 +165,8 @@ def conflicts(model: RuralGovernanceModel) -> tuple[np.ndarray, tuple | None]:
         return equations.conflict_matrix(r.pair_draws, issuer, p["conflict_probability"],
                                          p["coordination"], r.active), None
     if r.place_draws is None:
-        r.place_draws = model.rng.spawn(1)[0].random((r.k * (r.k - 1) // 2, st.n_villages),
-                                                     dtype=F32)
+        r.place_draws = model.runs.rngs[0].spawn(1)[0].random(
+            (r.k * (r.k - 1) // 2, st.n_villages), dtype=F32)
     pairs, masks = equations.local_conflicts(r.place_draws, issuer, p["conflict_probability"],
                                              p["coordination"], r.active)
     matrix = np.zeros((r.k, r.k), dtype=bool)
@@ -161,9 +175,9 @@ def conflicts(model: RuralGovernanceModel) -> tuple[np.ndarray, tuple | None]:
 
 
 def _choose(model: RuralGovernanceModel, s: Scratch, cols: slice | np.ndarray,
-            signal: np.ndarray) -> None:
-    """Logistic choice of the villagers ``cols`` (a block or a colour set), given their
-    informal signal; writes their ``comply``, ``voluntary`` and ``cost``."""
+            signal: np.ndarray, block: int | None = None) -> None:
+    """Logistic choice of the villagers ``cols`` (block number ``block``, or a colour set),
+    given their informal signal; writes their ``comply``, ``voluntary`` and ``cost``."""
     p, r, v = model.p, model.rules, model.villagers
 
     def sel(a):
@@ -175,10 +189,11 @@ def _choose(model: RuralGovernanceModel, s: Scratch, cols: slice | np.ndarray,
                                                 severity, sel(v.risk_aversion))
     else:
         sanction = np.zeros((r.k, len(sel(v.deterrence))), dtype=F32)
-    cost = np.multiply(r.cost[:, None], sel(s.cost_scale), dtype=F32)
+    rule_cost = r.cost[:, None] if r.cost.ndim == 1 else r.cost[:, cols]  # per run if stacked
+    cost = np.multiply(rule_cost, sel(s.cost_scale), dtype=F32)
     np.minimum(cost, F32(2.0), out=cost)
     s.cost[:, cols] = cost
-    local = None if s.local is None else (s.local[0], s.local[1][:, cols])
+    local = None if s.local is None else (s.local[0], s.local[1][:, cols], *s.local[2:])
     load = (equations.conflict_load(sel(s.kept_prev), s.conflicts, local)
             if s.conflicts.any() else None)
     if not p["mech_habit"]:
@@ -196,7 +211,9 @@ def _choose(model: RuralGovernanceModel, s: Scratch, cols: slice | np.ndarray,
         w_cost=p["w_cost"], load=load, w_conflict=p["w_conflict"],
         misconduct=s.misconduct, w_misconduct=p["w_misconduct"])
     # u < logistic(U)  <=>  logit(u) < U: one logarithm per draw serves both comparisons
-    z = equations.logit(model.rng.random(u_comply.shape, dtype=F32), out=None)
+    u = (model.runs.random_block(r.k, block) if block is not None
+         else model.runs.rngs[0].random(u_comply.shape, dtype=F32))
+    z = equations.logit(u, out=None)
     comply = u_comply > z
     u_comply -= enforced
     voluntary = u_comply > z  # implies comply, because the enforced part is >= 0
@@ -245,8 +262,8 @@ def enforcement(model: RuralGovernanceModel, s: Scratch) -> None:
         evading = live[:, blk] & ~s.kept[:, blk]
         p_detected[blk] = equations.any_event_probability(detect, evading)
         p_hit[blk] = equations.any_event_probability(detect * F32(arb), s.kept[:, blk])
-    detected = model.rng.random(n, dtype=F32) < p_detected
-    hit = model.rng.random(n, dtype=F32) < p_hit
+    detected = model.runs.random(dtype=F32) < p_detected
+    hit = model.runs.random(dtype=F32) < p_hit
     unfair = np.flatnonzero(hit & ~detected)
     det = np.flatnonzero(detected)  # detections are few: work on their indices
     if p["mech_graduated"]:
@@ -261,5 +278,6 @@ def enforcement(model: RuralGovernanceModel, s: Scratch) -> None:
     s.losses[unfair] += F32(p["unfair_loss"])
     s.grievance_in[unfair] += F32(p["unfair_grievance"])
     v.deterrence[unfair] = np.maximum(v.deterrence[unfair], F32(0.6))
-    s.tally.update({"persuasions": int(persuaded.size), "warnings": int(warned.size),
-                    "sanctions": int(sanctioned.size), "unfair_hits": int(unfair.size)})
+    count = model.runs.count
+    s.tally.update({"persuasions": count(persuaded), "warnings": count(warned),
+                    "sanctions": count(sanctioned), "unfair_hits": count(unfair)})

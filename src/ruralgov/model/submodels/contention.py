@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ruralgov.model import equations
-from ruralgov.model.sampling import bernoulli_indices
 from ruralgov.model.state import F32, Scratch
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,10 +44,11 @@ def _wait(model: RuralGovernanceModel, s: Scratch, idx: np.ndarray, upper: bool 
 
 
 def _allocate(model: RuralGovernanceModel, u: np.ndarray, office: np.ndarray,
-              age: np.ndarray, capacity: np.ndarray) -> np.ndarray:
-    """Which of the waiting cases their offices answer (priority_handling: oldest first)."""
+              age: np.ndarray, capacity: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    """Which of the waiting cases (of villagers ``owners``) their offices answer
+    (priority_handling: oldest first)."""
     priority = model.p["priority_handling"]
-    tie = model.rng.random(u.size) if priority > 0 else None
+    tie = model.runs.random(owners) if priority > 0 else None
     return equations.allocate_capacity(u, office, age, capacity, priority, tie)
 
 
@@ -75,19 +75,20 @@ def _file_petitions(model: RuralGovernanceModel, s: Scratch) -> np.ndarray:
         over_head = np.empty(0, dtype=np.int64)
         new &= v.legitimacy >= trust
     new_idx = np.flatnonzero(new)
-    n_coll = 0
+    n_coll = np.zeros(model.runs.r, dtype=np.int64)
     if new_idx.size:
         a = aggrieved.astype(F32)
         share = (st.weights[new_idx] @ a if new_idx.size * 16 < st.n and st.n > 50_000
                  else (st.weights @ a)[new_idx])
-        n_coll = int((share >= p["collective_threshold"]).sum())
+        n_coll = model.runs.count(new_idx[share >= p["collective_threshold"]])
         v.pet_age[new_idx] = 0
         v.pet_level[new_idx] = 0
-    tally["petitions_new"] = int(new_idx.size + over_head.size)
+    count = model.runs.count
+    tally["petitions_new"] = count(new_idx) + count(over_head)
     tally["petitions_collective"] = n_coll
-    tally["petitions_individual"] = int(new_idx.size) - n_coll
+    tally["petitions_individual"] = count(new_idx) - n_coll
     if p["mech_trust_levels"]:
-        tally["petitions_over_head"] = int(over_head.size)
+        tally["petitions_over_head"] = count(over_head)
     return over_head
 
 
@@ -117,21 +118,23 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
 
     pending = np.flatnonzero((v.pet_age >= 0) & (v.pet_level == 0))
     tw = st.township[pending]
-    u = model.rng.random(pending.size)
+    runs = model.runs
+    u = runs.random(pending)
     if p["mech_interception"]:  # intercepted first (截访, 劝返), the rest compete for answers
-        suppressed = model.rng.random(pending.size) < s.suppress[tw]
+        suppressed = runs.random(pending) < s.suppress[tw]
         answered = np.zeros(pending.size, dtype=bool)
         keep = np.flatnonzero(~suppressed)
         answered[keep] = _allocate(model, u[keep], tw[keep], v.pet_age[pending[keep]],
-                                   s.petition_capacity)
+                                   s.petition_capacity, pending[keep])
     else:  # first form: suppressed only if left unanswered
-        answered = _allocate(model, u, tw, v.pet_age[pending], s.petition_capacity)
-        suppressed = ~answered & (model.rng.random(pending.size) < s.suppress[tw])
+        answered = _allocate(model, u, tw, v.pet_age[pending], s.petition_capacity, pending)
+        suppressed = ~answered & (runs.random(pending) < s.suppress[tw])
     relief = p["answer_relief"]
     if p["mech_discretion"]:
         relief *= 1.0 - p["rigidity_penalty"] * (1.0 - p["discretion"])
     a_idx = pending[answered]
-    tally["response_time"] = float(v.pet_age[a_idx].mean() + 1) if a_idx.size else float("nan")
+    tally["response_time"] = runs.of_subset(lambda age: float(age.mean() + 1), v.pet_age,
+                                            a_idx, float("nan"))
     _answer(model, s, a_idx, relief)
     s_idx = pending[suppressed]
     v.grievance[s_idx] += F32(p["suppression_grievance"])
@@ -140,14 +143,14 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
     v.pet_age[s_idx] = -1
     if p["mech_interception"]:
         v.silenced_for[s_idx] = p["suppression_quiet"]
-        tally["hidden_backlog"] = int(np.count_nonzero(v.silenced_for))
+        tally["hidden_backlog"] = runs.count_true(v.silenced_for)
     w_idx = pending[~answered & ~suppressed]
     _wait(model, s, w_idx)
     waited = w_idx[v.pet_age[w_idx] == p["escalation_wait"]]
     v.pet_age[over_head] = p["escalation_wait"]  # they reach the county next step, as
     esc = np.concatenate([waited, over_head])    # escalations do
     v.pet_level[esc] = 1
-    v.pet_dept[esc] = model.rng.integers(0, len(model.departments), size=esc.size)
+    v.pet_dept[esc] = runs.integers(0, len(model.departments) // runs.r, esc)  # the run's
     s.escalated = np.bincount(st.township[esc], minlength=nt)
     s.handled = (np.bincount(tw[answered], minlength=nt)
                  + np.bincount(tw[suppressed], minlength=nt))
@@ -155,10 +158,10 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
                  - np.bincount(st.township[waited], minlength=nt))
     s.new_escalations = esc
     np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
-    tally["petitions_answered"] = int(a_idx.size)
-    tally["petitions_suppressed"] = int(s_idx.size)
-    tally["petitions_escalated"] = int(esc.size)
-    tally["petition_backlog"] = int(w_idx.size - waited.size)
+    tally["petitions_answered"] = runs.count(a_idx)
+    tally["petitions_suppressed"] = runs.count(s_idx)
+    tally["petitions_escalated"] = runs.count(esc)
+    tally["petition_backlog"] = runs.count(w_idx) - runs.count(waited)
 
 
 def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
@@ -168,7 +171,7 @@ def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
     Reads: ``pet_level``, ``pet_age``, ``pet_dept``, ``rules.n_live``; scratch ``new_escalations``,
     ``n_kept``. Writes: the departments' tallies, ``pet_age``, ``grievance``; scratch ``gains``,
     ``losses``, ``tally``."""
-    p, v, tally = model.p, model.villagers, s.tally
+    p, v, tally, runs = model.p, model.villagers, s.tally, model.runs
     n_dep = len(model.departments)
     if p["mech_contention"]:
         # escalated petitions still open, except those escalated in this step's petitions:
@@ -177,29 +180,39 @@ def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
         if s.new_escalations is not None:
             at_county[s.new_escalations] = False
         pending = np.flatnonzero(at_county)
-        dep = v.pet_dept[pending]
+        dep = _department(model, pending)
         cap = np.array([d.capacity for d in model.departments])
-        answered = _allocate(model, model.rng.random(pending.size), dep.astype(np.intp),
-                             v.pet_age[pending], cap)
+        answered = _allocate(model, runs.random(pending), dep, v.pet_age[pending], cap,
+                             pending)
         _answer(model, s, pending[answered], p["answer_relief"], upper=True)
         waiting = pending[~answered]
         _wait(model, s, waiting, upper=True)
         gave_up = waiting[v.pet_age[waiting] >= p["escalation_wait"] + p["petition_patience"]]
         v.pet_age[gave_up] = -1
         np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
-        tally["petitions_abandoned"] = int(gave_up.size)
-        received = np.bincount(v.pet_dept[s.new_escalations], minlength=n_dep)
+        tally["petitions_abandoned"] = runs.count(gave_up)
+        received = np.bincount(_department(model, s.new_escalations), minlength=n_dep)
         ans = np.bincount(dep[answered], minlength=n_dep)
         left = np.bincount(dep[~answered], minlength=n_dep)
         for d in model.departments:
             d.received, d.answered, d.backlog = (int(received[d.index]), int(ans[d.index]),
                                                  int(left[d.index]))
-        tally["county_answered"] = int(answered.sum())
-        tally["county_backlog"] = int((~answered).sum()) - int(gave_up.size)
-    sample = bernoulli_indices(model.rng, model.structure.n, p["inspection_rate"])
-    n_live = int(model.rules.n_live[sample].sum())
-    tally["compliance_inspected"] = (float(s.n_kept[sample].sum()) / n_live if n_live
-                                 else float("nan"))
+        tally["county_answered"] = runs.count(pending[answered])
+        tally["county_backlog"] = runs.count(waiting) - runs.count(gave_up)
+    sample = runs.bernoulli(p["inspection_rate"])
+    n_live = runs.of_subset(np.sum, model.rules.n_live, sample, 0.0)
+    n_kept = runs.of_subset(np.sum, s.n_kept, sample, 0.0)
+    tally["compliance_inspected"] = np.divide(n_kept, n_live, out=np.full(runs.r, np.nan),
+                                              where=n_live > 0)
+
+
+def _department(model: RuralGovernanceModel, idx: np.ndarray) -> np.ndarray:
+    """The county department (index into ``model.departments``) holding the escalated
+    petitions of villagers ``idx``: ``pet_dept`` counts within the villager's run."""
+    dep = model.villagers.pet_dept[idx].astype(np.intp)
+    if model.runs.r > 1:
+        dep += model.runs.offsets["department"][model.runs.owner(idx)]
+    return dep
 
 
 def protest(model: RuralGovernanceModel, s: Scratch) -> None:
@@ -229,7 +242,7 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
         felt = arrest.copy()
         felt[key] += F32(k) * (F32(1.0) - felt[key])
         s.losses[key] += F32(p["stigma_loss"] * k)  # and labelled
-        s.tally["key_persons"] = int(key.size)
+        s.tally["key_persons"] = model.runs.count(key)
     else:
         felt = arrest
     net = equations.net_protest_risk(v.grievance, v.legitimacy, v.risk_aversion, felt,
@@ -241,11 +254,11 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
     protesting = equations.threshold_cascade(
         st.weights, willing, v.mobilisation - excess, v.protesting, p["cascade_rounds"])
     idx = np.flatnonzero(protesting)
-    detained = idx[model.rng.random(idx.size) < arrest[idx]]
+    runs = model.runs
+    detained = idx[runs.random(idx) < arrest[idx]]
     np.maximum(v.detained_for - 1, 0, out=v.detained_for)
     if p["detention_term"] > 0:
-        v.detained_for[detained] = model.rng.integers(1, p["detention_term"] + 1,
-                                                      size=detained.size)
+        v.detained_for[detained] = runs.integers(1, p["detention_term"] + 1, detained)
     v.grievance[detained] += F32(p["suppression_grievance"])
     np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
     s.losses[detained] += F32(p["suppression_loss"])
@@ -255,10 +268,11 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
     s.village_protesters = per_village
     if p["mech_state_response"]:
         _state_response(model, s, idx, per_village, force, detained)
-    s.tally.update({"protesters": int(idx.size),
-                    "protest_events": int((per_village >= p["protest_event_min"]).sum()),
-                    "protest_max_size": int(per_village.max()) if idx.size else 0,
-                    "detained": int(detained.size)})
+    s.tally.update({"protesters": runs.count(idx),
+                    "protest_events": runs.count_true(per_village >= p["protest_event_min"],
+                                                      "village"),
+                    "protest_max_size": runs.max(per_village, "village"),
+                    "detained": runs.count(detained)})
 
 
 def _state_response(model: RuralGovernanceModel, s: Scratch, protesters: np.ndarray,
@@ -271,7 +285,7 @@ def _state_response(model: RuralGovernanceModel, s: Scratch, protesters: np.ndar
     (suppression_grievance, suppression_loss, full deterrence)."""
     p, v, st = model.p, model.villagers, model.structure
     events = np.flatnonzero(per_village >= p["protest_event_min"])
-    concede = model.rng.random(events.size) < equations.concession_probability(
+    concede = model.runs.random(events, "village") < equations.concession_probability(
         per_village[events], force[events], p["concession_k"])
     outcome = np.zeros(st.n_villages, dtype=np.int8)  # 0 no event, 1 concession, 2 repression
     outcome[events] = np.where(concede, 1, 2)
@@ -290,5 +304,6 @@ def _state_response(model: RuralGovernanceModel, s: Scratch, protesters: np.ndar
     np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
     s.losses[hit] += F32(p["suppression_loss"])
     v.deterrence[hit] = 1.0
-    s.tally.update({"concessions": int(concede.sum()),
-                    "repressions": int(events.size - concede.sum())})
+    conceded = model.runs.count(events[concede], "village")
+    s.tally.update({"concessions": conceded,
+                    "repressions": model.runs.count(events, "village") - conceded})

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ruralgov.model import equations
-from ruralgov.model.sampling import bernoulli_indices
 from ruralgov.model.state import F32, Scratch
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,30 +33,30 @@ def disputes(model: RuralGovernanceModel, s: Scratch) -> None:
     ``rules.active``; scratch ``dispute_capacity``, ``handled``, ``cadre_orientation``.
     Writes: ``attachment``; scratch ``gains``, ``losses``, ``handled``, ``tally``."""
     p, v, st, r = model.p, model.villagers, model.structure, model.rules
-    rng = model.rng
+    runs = model.runs
     rate = np.minimum(F32(p["dispute_rate"]) * (F32(0.5) + v.effective_hardship), F32(1.0))
-    idx = bernoulli_indices(rng, st.n, rate)
+    idx = runs.bernoulli(rate)
     if p["mech_informal"]:
         active_stance = (r.stance[:, r.active].mean(axis=1) if r.active.any()
                          else np.zeros(r.stance.shape[0], dtype=F32))
         x = (p["w_formal_legitimacy"] * (2.0 * v.legitimacy[idx] - 1.0)
              - p["w_formal_attachment"] * (2.0 * v.attachment[idx] - 1.0)
              + p["w_formal_stance"] * active_stance[st.lineage[idx]])
-        formal = rng.random(idx.size) < equations.logistic(x.astype(F32))
+        formal = runs.random(idx) < equations.logistic(x.astype(F32))
     else:
         formal = np.ones(idx.size, dtype=bool)
     f_idx = idx[formal]
     mediated = np.empty(0, dtype=np.int64)
     if p["mech_cadres"] and p["cadre_mediation"] > 0:  # the village cadre settles some (调解)
         chance = p["cadre_mediation"] * s.cadre_orientation[st.village[f_idx]]
-        by_cadre = rng.random(f_idx.size) < chance
+        by_cadre = runs.random(f_idx) < chance
         mediated, f_idx = f_idx[by_cadre], f_idx[~by_cadre]
         s.gains[mediated] += F32(p["dispute_gain"])
     tw = st.township[f_idx]
     count = np.bincount(tw, minlength=st.n_townships)
     resolve_p = np.minimum(np.divide(s.dispute_capacity, count, out=np.zeros(st.n_townships),
                                      where=count > 0), 1.0)
-    resolved = rng.random(f_idx.size) < resolve_p[tw]
+    resolved = runs.random(f_idx) < resolve_p[tw]
     fr = f_idx[resolved]
     s.gains[fr] += F32(p["dispute_gain"])
     unresolved = f_idx[~resolved]
@@ -65,15 +64,19 @@ def disputes(model: RuralGovernanceModel, s: Scratch) -> None:
     s.handled = s.handled + np.bincount(tw[resolved], minlength=st.n_townships)
     if p["mech_informal"]:
         informal = np.concatenate([idx[~formal], unresolved])
-        ir = informal[rng.random(informal.size) < p["elder_resolution"]]
+        ir = informal[runs.random(informal) < p["elder_resolution"]]
         v.attachment[ir] += F32(p["attachment_rate"])
         v.attachment[fr] -= F32(p["attachment_rate"])
         np.clip(v.attachment, 0.0, 1.0, out=v.attachment)
     else:
         ir = np.empty(0, dtype=np.int64)
-    total = fr.size + mediated.size + ir.size
-    s.tally.update({"disputes": int(idx.size),
-                    "disputes_formal": int(f_idx.size + mediated.size),
-                    "disputes_resolved_formally": int(fr.size + mediated.size),
-                    "disputes_resolved_informally": int(ir.size),
-                    "substitution_index": ir.size / total if total else float("nan")})
+    count = runs.count
+    informally = count(ir)
+    total = count(fr) + count(mediated) + informally
+    s.tally.update({"disputes": count(idx),
+                    "disputes_formal": count(f_idx) + count(mediated),
+                    "disputes_resolved_formally": count(fr) + count(mediated),
+                    "disputes_resolved_informally": informally,
+                    "substitution_index": np.divide(informally, total,
+                                                    out=np.full(runs.r, np.nan),
+                                                    where=total > 0)})

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ruralgov.model.sampling import bernoulli_indices
 from ruralgov.model.state import F32, Scratch
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,10 +38,10 @@ def services(model: RuralGovernanceModel, s: Scratch) -> None:
     p, v = model.p, model.villagers
     if p["hardship_shock"] > 0:  # shocks and recovery: eligibility changes between reviews
         v.hardship += F32(p["hardship_recovery"]) * (v.hardship_base - v.hardship)
-        hit = bernoulli_indices(model.rng, model.structure.n, p["hardship_shock"])
+        hit = model.runs.bernoulli(p["hardship_shock"])
         v.hardship[hit] = np.minimum(v.hardship[hit] + F32(p["shock_size"]), F32(1.0))
         model.cache.services = None  # effective hardship and targeting errors change
-        s.tally["hardship_shocks"] = int(hit.size)
+        s.tally["hardship_shocks"] = model.runs.count(hit)
     if not p["mech_services"]:
         v.effective_hardship = v.hardship
         v.assisted[:] = False
@@ -54,9 +53,10 @@ def services(model: RuralGovernanceModel, s: Scratch) -> None:
         self_interest = model.structure.to_villagers(
             np.array([t.self_interest for t in model.townships], dtype=F32))
         accuracy = p["targeting_accuracy"] * (1.0 - self_interest)
-        e = min(float(eligible.mean()), 0.5)
-        leak = (1.0 - accuracy) * e / (1.0 - e)
-        u = model.rng.random(model.structure.n)
+        e = np.minimum(model.runs.mean(eligible), 0.5)  # per run
+        leak = ((1.0 - accuracy) * model.runs.expand(e.astype(F32))
+                / model.runs.expand((1.0 - e).astype(F32)))
+        u = model.runs.random()
         v.assisted = np.where(eligible, u < accuracy, u < leak)
         model.cache.services = None
     key = tuple(p[k] for k in ("service_coverage", "service_relief", "assistance_relief",
@@ -80,12 +80,18 @@ def _assistance(model: RuralGovernanceModel) -> tuple[np.ndarray, dict[str, floa
     v.effective_hardship = v.hardship * relief * np.where(
         v.assisted, F32(1.0 - p["assistance_relief"]), F32(1.0))
     excluded = np.flatnonzero(eligible & ~v.assisted)
-    n_elig = int(eligible.sum())
-    n_ass = int(v.assisted.sum())
+    runs = model.runs
+    n_elig = runs.count_true(eligible)
+    n_ass = runs.count_true(v.assisted)
     return excluded, {
-        "assisted_share": n_ass / model.structure.n,
-        "inclusion_error": int((v.assisted & ~eligible).sum()) / n_ass if n_ass else 0.0,
-        "exclusion_error": excluded.size / n_elig if n_elig else 0.0}
+        "assisted_share": n_ass / runs.sizes(),
+        "inclusion_error": _ratio(runs.count_true(v.assisted & ~eligible), n_ass, 0.0),
+        "exclusion_error": _ratio(runs.count(excluded), n_elig, 0.0)}
+
+
+def _ratio(num: np.ndarray, den: np.ndarray, empty: float) -> np.ndarray:
+    """num / den per run, ``empty`` where den is 0."""
+    return np.divide(num, den, out=np.full(den.shape, empty), where=den > 0)
 
 
 def participation(model: RuralGovernanceModel, s: Scratch) -> None:
@@ -98,7 +104,7 @@ def participation(model: RuralGovernanceModel, s: Scratch) -> None:
     rate = p["participation"] * (1.0 - p["fiscal_dependence"])  # assemblies not held
     if not p["mech_participation"] or rate <= 0:
         return
-    part = bernoulli_indices(model.rng, model.structure.n, rate)
+    part = model.runs.bernoulli(rate)
     s.gains[part] += F32(p["participation_gain"])
     model.villagers.grievance[part] *= F32(1.0 - p["participation_relief"])
-    s.tally["participants"] = int(part.size)
+    s.tally["participants"] = model.runs.count(part)

@@ -1,0 +1,185 @@
+"""An ensemble: R runs of the model stepped together in stacked arrays.
+
+A sweep is thousands of small runs, and a small county's step is mostly fixed cost (hundreds
+of array operations whatever the county's size). An ensemble builds each run as usual (its
+own seed, its own ``RuralGovernanceModel``: the *members*), then stacks their state — the
+villagers' arrays end to end, the networks block-diagonal, the township and department
+agents in one list — and steps all of them with the one schedule, so each array operation
+serves R runs. The submodels are the same functions as for one county; the draws go through
+[`Runs`][ruralgov.model.runs.Runs], from each member's own generator in its own order, so
+every run is bit-identical to the same run stepped alone (tested). Each step's measures go
+to the members' observers: ``ensemble.members[r].series()`` is run r's series.
+
+The runs share their parameters and interventions (one ``model.p``); only the seeds differ.
+Random-sequential updating, field-data populations and the detail tables are for single
+runs.
+
+Example:
+    >>> from ruralgov.model.ensemble import Ensemble
+    >>> e = Ensemble([1, 2, 3], n_villagers=500)
+    >>> for _ in range(5):
+    ...     e.step()
+    >>> [len(m.series()) for m in e.members]
+    [5, 5, 5]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ruralgov.model import initialise
+from ruralgov.model.county import RuralGovernanceModel
+from ruralgov.model.network import Ties
+from ruralgov.model.observe import DataCollectorView, Observer
+from ruralgov.model.runs import Runs
+from ruralgov.model.schedule import SCHEDULE
+from ruralgov.model.schema import InputError, Intervention
+from ruralgov.model.state import Cache, Rules, Structure, Villagers
+
+__all__ = ["Ensemble"]
+
+
+class Ensemble(RuralGovernanceModel):
+    """R runs with the same parameters and their own seeds, stepped together.
+
+    Args:
+        seeds: one integer seed per run (R = ``len(seeds)``).
+        interventions, **params: as for
+            [`RuralGovernanceModel`][ruralgov.model.county.RuralGovernanceModel], shared by
+            every run.
+
+    Attributes:
+        members: the runs' models; ``members[r].series()`` is run r's series and
+            ``members[r].seed`` its seed.
+    """
+
+    def __init__(self, seeds: Sequence[int], *,
+                 interventions: Iterable[Intervention | Mapping] | None = None,
+                 **params: Any):
+        if isinstance(seeds, (int, np.integer)) or len(seeds) < 1:
+            raise ValueError(f"seeds = {seeds!r}: give a list of at least one seed")
+        for key in ("population", "collect_detail"):
+            if params.pop(key, None):
+                raise InputError(f"ensemble: {key} is for single runs")
+        members = [RuralGovernanceModel(seed, collect_detail=False,
+                                        interventions=interventions, **params)
+                   for seed in seeds]
+        if members[0].p["random_sequential"]:
+            raise InputError("ensemble: random_sequential = true is for single runs "
+                             "(its colouring is drawn per run); use one run at a time")
+        mesa.Model.__init__(self, seed=members[0].seed)  # the members' generators draw
+        self.members = members
+        self.seed = None
+        self.p = members[0].p
+        self.interventions = members[0].interventions
+        for m in members:  # one set of parameters: interventions move every run
+            m.p = self.p
+        self.population = None
+        self.structure = _structure(members, self.p)
+        self.villagers = _villagers(members)
+        self.rules = _rules(members)
+        self.cache = Cache()
+        self.townships = _renumber([m.townships for m in members])
+        self.departments = _renumber([m.departments for m in members])
+        self.observer = Observer(detail=False)  # rows go to the members' observers
+        self.datacollector = DataCollectorView(self.observer)
+        self.scratch = None
+        self.submodels = SCHEDULE
+        self.running = True
+        st = self.structure
+        self.runs = Runs.stack(
+            [m.rng for m in members],
+            {"villager": [m.structure.n for m in members],
+             "township": [m.structure.n_townships for m in members],
+             "village": [m.structure.n_villages for m in members],
+             "department": [len(m.departments) for m in members]},
+            [m.structure.blocks for m in members], initialise.BLOCK)
+        st.blocks = [slice(pieces[0][1].start, pieces[-1][1].stop)
+                     for pieces in self.runs.blocks]
+
+    def step(self) -> None:
+        """One step of every run."""
+        super().step()
+        for m in self.members:
+            m.steps = self.steps
+
+    @property
+    def collect_detail(self) -> bool:
+        return False
+
+    def series(self) -> pd.DataFrame:
+        """Every run's series, one after another, with the run's ``seed`` as first column."""
+        return pd.concat([m.series().assign(seed=m.seed) for m in self.members],
+                         ignore_index=True).pipe(lambda f: f[["seed", *f.columns[:-1]]])
+
+    def detail(self, name: str, latest: bool = False) -> pd.DataFrame:
+        raise InputError("ensemble: the detail tables are for single runs")
+
+
+def _renumber(groups: list[list]) -> list:
+    """Government agents of all runs in one list, each indexed by its place in it."""
+    out = [agent for group in groups for agent in group]
+    for i, agent in enumerate(out):
+        agent.index = i
+    return out
+
+
+def _offset(arrays: list[np.ndarray], sizes: list[int]) -> np.ndarray:
+    """Per-run indices made global: run r's shifted by the sizes of the runs before."""
+    shift = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    return np.concatenate([a + s for a, s in zip(arrays, shift.tolist())])
+
+
+def _structure(members: list[RuralGovernanceModel], p: dict[str, Any]) -> Structure:
+    sts = [m.structure for m in members]
+    n = sum(st.n for st in sts)
+    township = _offset([st.township for st in sts], [st.n_townships for st in sts])
+    township_size = np.concatenate([st.township_size for st in sts])
+    ties = Ties(sp.block_diag([st.ties.adjacency for st in sts], format="csr"),
+                np.concatenate([st.elder for st in sts]), p["elder_weight"])
+    return Structure(
+        population=None, n=n, township=township,
+        village=_offset([st.village for st in sts], [st.n_villages for st in sts]),
+        lineage=_offset([st.lineage for st in sts],
+                        [st.population.n_lineages for st in sts]),
+        elder=np.concatenate([st.elder for st in sts]),
+        n_townships=int(township_size.size),
+        n_villages=sum(st.n_villages for st in sts), township_size=township_size,
+        village_size=np.concatenate([st.village_size for st in sts]), ties=ties,
+        weights=ties.weights, isolated=np.flatnonzero(~ties.has_neighbours),
+        township_sorted=all(st.township_sorted for st in sts),
+        township_start=np.concatenate([[0], np.cumsum(township_size)[:-1]]),
+        lineage_strength=np.concatenate([st.lineage_strength for st in sts]),
+        blocks=[], colours=[])
+
+
+def _villagers(members: list[RuralGovernanceModel]) -> Villagers:
+    fields = Villagers.__dataclass_fields__
+    return Villagers(**{name: np.concatenate([getattr(m.villagers, name) for m in members])
+                        for name in fields})
+
+
+def _rules(members: list[RuralGovernanceModel]) -> Rules:
+    rs = [m.rules for m in members]
+    first = rs[0]
+    active = first.active.copy()
+    for r in rs:  # one schedule: the members' conflicts read the same active rules
+        r.active = active
+    return Rules(
+        department=first.department,
+        cost=np.concatenate([np.repeat(r.cost[:, None], m.structure.n, axis=1)
+                             for r, m in zip(rs, members)], axis=1),
+        enforcement=first.enforcement, kind=first.kind, routine=first.routine,
+        active=active, stance=np.concatenate([r.stance for r in rs]),
+        pair_draws=np.stack([r.pair_draws for r in rs]), place_draws=None,
+        applies=np.concatenate([r.applies for r in rs], axis=1),
+        live=np.concatenate([r.live for r in rs], axis=1),
+        n_live=np.concatenate([r.n_live for r in rs]),
+        comply=np.concatenate([r.comply for r in rs], axis=1),
+        voluntary=np.concatenate([r.voluntary for r in rs], axis=1), habit=None)

@@ -1,0 +1,238 @@
+"""The runs a model steps: one county, or many stacked in the same arrays (an ensemble).
+
+A model steps R >= 1 independent runs at once. Villagers, townships, villages and
+departments of run r occupy one contiguous segment of their arrays (run 0 first); the social
+network is block-diagonal, so no tie crosses runs. Every random draw goes through
+[`Runs`][ruralgov.model.runs.Runs], which makes it from the generator of the run that owns
+the drawn unit, in the same order and number as that run would make alone: each run of an
+ensemble is bit-identical to the same run stepped on its own. Counts and means of a step are
+taken per run (length-R arrays). With R = 1 every helper is the plain call on the one
+generator, so a single county pays nothing for this.
+
+The submodels never loop over runs; only the helpers here do (a handful of calls per step
+and run, against the hundreds of array operations a step shares among all runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ruralgov.model.sampling import bernoulli_indices
+
+__all__ = ["Runs", "LEVELS"]
+
+#: The units whose arrays are stacked run by run.
+LEVELS = ("villager", "township", "village", "department")
+
+
+@dataclass
+class Runs:
+    """R runs stacked: each run's generator and where its units lie.
+
+    Attributes:
+        rngs: one generator per run (the run's own ``model.rng``).
+        offsets: per level (``LEVELS``), R + 1 offsets: run r owns units
+            ``offsets[level][r]:offsets[level][r + 1]``.
+        blocks: for each block of villagers the compliance decision works on, the runs'
+            pieces in it: (run, slice), each piece exactly a block of that run alone.
+    """
+
+    rngs: list[np.random.Generator]
+    offsets: dict[str, np.ndarray]
+    blocks: list[list[tuple[int, slice]]]
+
+    @classmethod
+    def stack(cls, rngs: Sequence[np.random.Generator], sizes: dict[str, Sequence[int]],
+              run_blocks: Sequence[Sequence[slice]], block: int) -> Runs:
+        """Runs of the given sizes per level; ``run_blocks`` are each run's own blocks
+        (relative to the run), merged into shared blocks of at most ``block`` villagers."""
+        offsets = {lv: np.concatenate([[0], np.cumsum(sizes[lv])]).astype(np.int64)
+                   for lv in LEVELS}
+        blocks: list[list[tuple[int, slice]]] = []
+        width = block + 1
+        for r, own in enumerate(run_blocks):
+            base = int(offsets["villager"][r])
+            for b in own:
+                piece = slice(base + b.start, base + b.stop)
+                n = piece.stop - piece.start
+                if width + n > block:
+                    blocks.append([])
+                    width = 0
+                blocks[-1].append((r, piece))
+                width += n
+        return cls(rngs=list(rngs), offsets=offsets, blocks=blocks)
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def r(self) -> int:
+        """Number of runs R."""
+        return len(self.rngs)
+
+    def sizes(self, level: str = "villager") -> np.ndarray:
+        """Units of each run at ``level``."""
+        return np.diff(self.offsets[level])
+
+    def owner(self, idx: np.ndarray, level: str = "villager") -> np.ndarray:
+        """The run of each unit in ``idx``."""
+        return np.searchsorted(self.offsets[level], idx, side="right") - 1
+
+    def groups(self, idx: np.ndarray, level: str = "villager"
+               ) -> Iterator[tuple[int, np.ndarray | slice]]:
+        """(run, positions in ``idx`` of that run's units, in their order in ``idx``)."""
+        if self.r == 1:
+            yield 0, slice(None)
+            return
+        if idx.size < 2 or np.all(idx[1:] >= idx[:-1]):  # sorted: contiguous pieces
+            cut = np.searchsorted(idx, self.offsets[level])
+            for r in range(self.r):
+                yield r, slice(int(cut[r]), int(cut[r + 1]))
+            return
+        own = self.owner(idx, level)
+        order = np.argsort(own, kind="stable")
+        cut = np.searchsorted(own[order], np.arange(self.r + 1))
+        for r in range(self.r):
+            yield r, order[cut[r]:cut[r + 1]]
+
+    def rows(self, values: np.ndarray, level: str = "villager") -> np.ndarray | None:
+        """``values`` (units along the last axis) viewed as ... x R x units-per-run when every
+        run has as many units at ``level`` (runs of one parameter set do); else None."""
+        size = self.sizes(level)
+        if size.size and np.all(size == size[0]):
+            return values.reshape(*values.shape[:-1], self.r, int(size[0]))
+        return None
+
+    def segments(self, level: str = "villager") -> Iterator[tuple[int, slice]]:
+        """(run, slice of its units at ``level``)."""
+        o = self.offsets[level]
+        for r in range(self.r):
+            yield r, slice(int(o[r]), int(o[r + 1]))
+
+    def expand(self, per_run: np.ndarray, level: str = "villager") -> np.ndarray:
+        """Per-run values (length R) as one value per unit at ``level``."""
+        per_run = np.asarray(per_run)
+        if self.r == 1:
+            return np.full(int(self.offsets[level][1]), per_run[0], dtype=per_run.dtype)
+        return np.repeat(per_run, self.sizes(level))
+
+    # ------------------------------------------------------------------ draws
+    def random(self, owners: np.ndarray | None = None, level: str = "villager",
+               dtype: type = np.float64) -> np.ndarray:
+        """A uniform draw per unit: every unit at ``level`` (``owners`` None) or each unit
+        listed in ``owners`` (any order, repeats allowed)."""
+        if self.r == 1:
+            n = int(self.offsets[level][1]) if owners is None else owners.size
+            return self.rngs[0].random(n, dtype=dtype)
+        if owners is None:
+            return np.concatenate([self.rngs[r].random(sl.stop - sl.start, dtype=dtype)
+                                   for r, sl in self.segments(level)])
+        out = np.empty(owners.size, dtype=dtype)
+        for r, pos in self.groups(owners, level):
+            out[pos] = self.rngs[r].random(_count(out, pos), dtype=dtype)
+        return out
+
+    def integers(self, low: int, high: int, owners: np.ndarray,
+                 level: str = "villager") -> np.ndarray:
+        """An integer in [low, high) per unit listed in ``owners``."""
+        if self.r == 1:
+            return self.rngs[0].integers(low, high, size=owners.size)
+        out = np.empty(owners.size, dtype=np.int64)
+        for r, pos in self.groups(owners, level):
+            out[pos] = self.rngs[r].integers(low, high, size=_count(out, pos))
+        return out
+
+    def random_block(self, rows: int, block: int, dtype: type = np.float32) -> np.ndarray:
+        """Uniform draws for ``rows`` x the villagers of block number ``block``: each run's
+        piece drawn as that run draws its own block."""
+        pieces = self.blocks[block]
+        if len(pieces) == 1:
+            r, sl = pieces[0]
+            return self.rngs[r].random((rows, sl.stop - sl.start), dtype=dtype)
+        return np.concatenate([self.rngs[r].random((rows, sl.stop - sl.start), dtype=dtype)
+                               for r, sl in pieces], axis=1)
+
+    def bernoulli(self, p: float | np.ndarray) -> np.ndarray:
+        """Villagers selected independently with probability ``p`` (one for everyone, or one
+        each), sorted ([`bernoulli_indices`][ruralgov.model.sampling.bernoulli_indices] per
+        run)."""
+        if self.r == 1:
+            return bernoulli_indices(self.rngs[0], int(self.offsets["villager"][1]), p)
+        scalar = np.ndim(p) == 0
+        parts = [sl.start + bernoulli_indices(self.rngs[r], sl.stop - sl.start,
+                                              p if scalar else p[sl])
+                 for r, sl in self.segments()]
+        return np.concatenate(parts)
+
+    # ------------------------------------------------------------------ per-run summaries
+    def count(self, idx: np.ndarray, level: str = "villager") -> np.ndarray:
+        """How many of the units in ``idx`` each run owns."""
+        if self.r == 1:
+            return np.array([idx.size])
+        return np.bincount(self.owner(idx, level), minlength=self.r)
+
+    def count_true(self, flags: np.ndarray, level: str = "villager") -> np.ndarray:
+        """How many units of each run ``flags`` marks (units along the last axis)."""
+        if self.r == 1:
+            return np.array([np.count_nonzero(flags)])
+        if (rows := self.rows(flags, level)) is not None:
+            axes = tuple(a for a in range(rows.ndim) if a != rows.ndim - 2)
+            return np.count_nonzero(rows, axis=axes)
+        return np.array([np.count_nonzero(flags[..., sl]) for _, sl in self.segments(level)])
+
+    def total(self, values: np.ndarray, level: str = "villager") -> np.ndarray:
+        """Sum of ``values`` over each run's units (as ``values.sum()`` of the run alone)."""
+        if self.r == 1:
+            return np.array([values.sum()])
+        if (rows := self.rows(values, level)) is not None:
+            return rows.sum(axis=-1)
+        return np.array([values[sl].sum() for _, sl in self.segments(level)])
+
+    def mean(self, values: np.ndarray, level: str = "villager") -> np.ndarray:
+        """Mean of ``values`` over each run's units (as ``values.mean()`` of the run alone)."""
+        if self.r == 1:
+            return np.array([values.mean()])
+        if (rows := self.rows(values, level)) is not None:
+            return rows.mean(axis=-1)
+        return np.array([values[sl].mean() for _, sl in self.segments(level)])
+
+    def std(self, values: np.ndarray, level: str = "villager") -> np.ndarray:
+        """Standard deviation of ``values`` over each run's units."""
+        if self.r == 1:
+            return np.array([values.std()])
+        if (rows := self.rows(values, level)) is not None:
+            return rows.std(axis=-1)
+        return np.array([values[sl].std() for _, sl in self.segments(level)])
+
+    def max(self, values: np.ndarray, level: str = "villager") -> np.ndarray:
+        """Largest of ``values`` over each run's units (0 for a run without units)."""
+        if self.r == 1:
+            return np.array([values.max() if values.size else 0])
+        if (rows := self.rows(values, level)) is not None and rows.shape[-1]:
+            return rows.max(axis=-1)
+        return np.array([values[sl].max() if sl.stop > sl.start else 0
+                         for _, sl in self.segments(level)])
+
+    def apply(self, fn, *arrays: np.ndarray, level: str = "villager") -> np.ndarray:
+        """``fn`` of each run's pieces of ``arrays`` (units along the last axis), per run."""
+        if self.r == 1:
+            return np.array([fn(*arrays)])
+        return np.array([fn(*(a[..., sl] for a in arrays)) for _, sl in self.segments(level)])
+
+    def of_subset(self, fn, values: np.ndarray, idx: np.ndarray, empty: float,
+                  level: str = "villager") -> np.ndarray:
+        """``fn(values[idx of run r])`` per run (``empty`` where the run has none of
+        ``idx``); ``idx`` sorted."""
+        if self.r == 1:
+            return np.array([fn(values[idx]) if idx.size else empty])
+        out = np.full(self.r, empty, dtype=np.float64)
+        for r, pos in self.groups(idx, level):
+            sub = idx[pos]
+            if sub.size:
+                out[r] = fn(values[sub])
+        return out
+
+
+def _count(out: np.ndarray, pos: np.ndarray | slice) -> int:
+    return pos.stop - pos.start if isinstance(pos, slice) else int(pos.size)
