@@ -151,6 +151,32 @@ def measure_fit(steps: int) -> dict:
             "per_villager_s": float(b), "steps_each": steps}
 
 
+def measure_ensemble(n: int, sizes: list[int], steps: int) -> list[dict]:
+    """Per-run step CPU time of R runs stepped together (an ensemble) against one run alone,
+    both measured here (median of ``steps`` steps after one warm-up step)."""
+    import statistics
+
+    from ruralgov import RuralGovernanceModel
+    from ruralgov.model.ensemble import Ensemble
+
+    def per_step(model, r):
+        model.step()
+        times = []
+        for _ in range(steps):
+            c = time.process_time()
+            model.step()
+            times.append(time.process_time() - c)
+        return statistics.median(times) / r
+
+    single = per_step(RuralGovernanceModel(seed=1, collect_detail=False, **_county(n)), 1)
+    out = []
+    for r in sizes:
+        x = per_step(Ensemble(list(range(1, r + 1)), **_county(n)), r)
+        out.append({"runs": r, "villagers": n, "per_run_step_s": x,
+                    "single_run_step_s": single, "ratio": single / x})
+    return out
+
+
 def measure_startup(repeats: int) -> dict:
     """Start-up: ``import ruralgov`` and ``ruralgov --help`` in fresh interpreters, wall and CPU
     time (the children's rusage)."""
@@ -246,11 +272,11 @@ def measure_sweep(runs: int) -> dict:
         exp = load_experiment(f)
         # Executors are started and warmed (each worker has imported ruralgov) before timing:
         # start-up is a fixed cost per sweep, reported apart from the per-run overhead.
-        from ruralgov.study.sweep import _process_pool, execute_batch
+        from ruralgov.study.sweep import _process_pool, default_batch, execute_batch
 
         warm = {"scenario": exp.scenario, "base": {}, "steps": 1, "outputs": {},
                 "all_params": {}, "runs": []}
-        setups = [("serial", None, 0.0)]
+        setups = [("serial, one run at a time", None, 0.0), ("serial", None, 0.0)]
         t1 = time.perf_counter()
         pool = _process_pool(cores)
         list(pool.map(execute_batch, [warm] * cores))
@@ -270,14 +296,17 @@ def measure_sweep(runs: int) -> dict:
             pass
         try:
             for name, executor, startup in setups:
-                dest = Path(tmp) / name.replace(" ", "_")
+                dest = Path(tmp) / name.replace(" ", "_").replace(",", "")
                 workers = 1 if executor is None else cores
+                batch = 1 if "one run at a time" in name else None  # default: ensembles
                 t1 = time.perf_counter()
-                run_sweep(exp, dest, progress=False, workers=workers, executor=executor)
+                run_sweep(exp, dest, progress=False, workers=workers, executor=executor,
+                          batch=batch)
                 wall = time.perf_counter() - t1
                 mean_run = float(read_runs(dest).wall_s.mean())
                 out["executors"].append({
                     "executor": name, "workers": workers, "wall_s": wall,
+                    "batch": 1 if batch == 1 else default_batch(exp),
                     "startup_s": startup, "runs_per_s": runs / wall,
                     "speedup_vs_serial": None, "mean_run_s": mean_run,
                     "overhead_share": (wall * workers / runs - mean_run) / mean_run})
@@ -287,9 +316,10 @@ def measure_sweep(runs: int) -> dict:
                 client.close()
             if cluster is not None:
                 cluster.close()
-    serial = out["executors"][0]["runs_per_s"]
+    alone, serial = (e["runs_per_s"] for e in out["executors"][:2])
     for e in out["executors"]:
         e["speedup_vs_serial"] = e["runs_per_s"] / serial
+    out["ensemble_vs_one_at_a_time"] = serial / alone
     return out
 
 
@@ -368,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
               "reference": lambda n, s: measure_reference(int(n), int(s)),
               "sweep": lambda r: measure_sweep(int(r)),
               "fit": lambda s: measure_fit(int(s)),
+              "ensemble": lambda n, s, *rs: measure_ensemble(int(n), [int(r) for r in rs],
+                                                              int(s)),
               "startup": lambda r: measure_startup(int(r))}[kind]
         print(json.dumps(fn(*args)))
         return 0
@@ -411,6 +443,13 @@ def main(argv: list[str] | None = None) -> int:
     result["fit"] = _child("fit", 5 if a.quick else 20)
     print(f" {result['fit'].get('constant_s', float('nan')) * 1e6:,.0f} us + "
           f"{result['fit'].get('per_villager_s', float('nan')) * 1e9:,.1f} ns x N", flush=True)
+    sizes = [1, 8, 64] if a.quick else [1, 7, 16, 64]
+    print(f"  ensembles of {', '.join(map(str, sizes))} runs of 2,000 villagers ...", end="",
+          flush=True)
+    result["ensemble"] = _child("ensemble", 2000, 5 if a.quick else 20, *sizes)
+    print(" per-run step " + ", ".join(f"{e['ratio']:.2f}x" for e in result["ensemble"]
+                                       if isinstance(e, dict) and "ratio" in e)
+          + " less than a run alone", flush=True)
     n_threads = 20_000 if a.quick else 100_000
     print(f"  two runs of {n_threads:,} at once, default vs one thread ...", end="", flush=True)
     try:
@@ -482,6 +521,12 @@ def table(r: dict) -> str:
         lines += ["", f"Step CPU time = {f['constant_s'] * 1e6:,.0f} us + "
                   f"{f['per_villager_s'] * 1e9:,.1f} ns x villagers (least squares over "
                   f"{', '.join(f'{n:,}' for n in f['sizes'])} villagers)."]
+    ens = [e for e in r.get("ensemble", []) if isinstance(e, dict) and "ratio" in e]
+    if ens:
+        lines += ["", "| runs stepped together | villagers each | per-run step CPU (s) "
+                      "| one run alone (s) | ratio |", "|---:|---:|---:|---:|---:|"]
+        lines += [f"| {e['runs']} | {e['villagers']:,} | {e['per_run_step_s']:.5f} "
+                  f"| {e['single_run_step_s']:.5f} | {e['ratio']:.2f}x |" for e in ens]
     th = r.get("threads", {})
     if "ratio" in th:
         lines += ["", f"Two runs of {th['villagers']:,} villagers at once: step "
@@ -499,9 +544,13 @@ def table(r: dict) -> str:
                   "| sweep executor | workers | runs/s | speed-up | overhead per run "
                   "| start-up (once) |", "|---|---:|---:|---:|---:|---:|"]
         for e in s.get("executors", []):
-            lines.append(f"| {e['executor']} | {e['workers']} | {e['runs_per_s']:.2f} "
+            lines.append(f"| {e['executor']} (batch {e.get('batch', 1)}) | {e['workers']} "
+                         f"| {e['runs_per_s']:.2f} "
                          f"| {e['speedup_vs_serial']:.2f}x | {e['overhead_share']:.1%} "
                          f"| {e.get('startup_s', 0.0):.1f} s |")
+        if "ensemble_vs_one_at_a_time" in s:
+            lines += ["", f"Ensembles: {s['ensemble_vs_one_at_a_time']:.2f}x the runs per "
+                      "second of one run at a time, on one core."]
     return "\n".join(lines)
 
 

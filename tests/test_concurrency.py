@@ -181,10 +181,10 @@ def test_retried_failures_leave_one_row_per_run_in_the_raw_dataset(tmp_path, mon
             raise RuntimeError("simulated failure")
         return real(scenario, seed=seed, **kw)
 
-    monkeypatch.setattr(runner, "run_scenario", flaky)
-    run_sweep(exp, tmp_path, workers=1, progress=False)
+    monkeypatch.setattr(runner, "run_scenario", flaky)  # (one run at a time: batch 1)
+    run_sweep(exp, tmp_path, workers=1, progress=False, batch=1)
     bad.discard(exp.runs()[9].seed)  # one succeeds when retried, one fails again
-    run_sweep(exp, tmp_path, workers=1, progress=False, retry_failed=True)
+    run_sweep(exp, tmp_path, workers=1, progress=False, retry_failed=True, batch=1)
     raw = _raw(tmp_path, "runs")
     assert len(raw) == 48 and not raw.run_id.duplicated().any()
     assert raw.set_index("run_id").status[exp.runs()[9].run_id] == "ok"

@@ -168,7 +168,7 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
         return real(scenario, seed=seed, **kw)
 
     monkeypatch.setattr(runner, "run_scenario", flaky)
-    rep = run_sweep(exp, tmp_path, workers=1, progress=False)
+    rep = run_sweep(exp, tmp_path, workers=1, progress=False, batch=1)
     assert rep.ran == 48 and rep.failed == 1
     runs = read_runs(tmp_path)
     bad = runs[runs.status == "failed"]
@@ -181,6 +181,48 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     assert rep2.ran == 1 and rep2.failed == 0
     runs = read_runs(tmp_path)
     assert len(runs) == 48 and set(runs.status) == {"ok"}
+
+
+def test_a_failing_ensemble_runs_its_runs_alone(tmp_path, monkeypatch):
+    """An ensemble that fails is run again one run at a time, so the failure is recorded
+    against the run that failed and the others are kept; with ensembles that work, the sweep
+    holds exactly what one run at a time gives."""
+    import ruralgov.study.runner as runner
+
+    exp = load_experiment(SMOKE)
+    bad_seed = exp.runs()[5].seed
+    real_alone, real_together = runner.run_scenario, runner.run_ensemble
+    together = []
+
+    def flaky_alone(scenario, *, seed=None, **kw):
+        if seed == bad_seed:
+            raise RuntimeError("simulated failure")
+        return real_alone(scenario, seed=seed, **kw)
+
+    def flaky_together(scenario, seeds, **kw):
+        together.append(list(seeds))
+        if bad_seed in seeds:
+            raise RuntimeError("simulated failure")
+        return real_together(scenario, seeds, **kw)
+
+    monkeypatch.setattr(runner, "run_scenario", flaky_alone)
+    monkeypatch.setattr(runner, "run_ensemble", flaky_together)
+    rep = run_sweep(exp, tmp_path / "a", workers=1, progress=False)
+    assert rep.ran == 48 and rep.failed == 1
+    assert len(together) == 12 and all(len(g) == 4 for g in together)  # a point's 4 seeds
+    runs = read_runs(tmp_path / "a")
+    assert list(runs[runs.status == "failed"].run_id) == [exp.runs()[5].run_id]
+    monkeypatch.setattr(runner, "run_scenario", real_alone)
+    run_sweep(exp, tmp_path / "b", workers=1, progress=False, batch=1)
+    a = runs.set_index("run_id").drop(columns="wall_s").sort_index()
+    b = read_runs(tmp_path / "b").set_index("run_id").drop(columns="wall_s").sort_index()
+    ok = a.status == "ok"
+    pd.testing.assert_frame_equal(a[ok], b[ok], check_dtype=False)  # (NaN rows: floats)
+
+
+def test_batch_is_checked(tmp_path):
+    with pytest.raises(InputError, match="batch"):
+        run_sweep(load_experiment(SMOKE), tmp_path, workers=1, progress=False, batch=0)
 
 
 def test_cli_exit_status_and_final_line_count_failures(tmp_path):

@@ -200,7 +200,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     try:
         rep = run_sweep(exp, args.out, workers=args.workers, scheduler=args.scheduler,
                         shard=shard, retry_failed=args.retry_failed, progress=not args.quiet,
-                        wait=True if args.wait == "forever" else args.wait)
+                        wait=True if args.wait == "forever" else args.wait, batch=args.batch)
     except KeyboardInterrupt as stop:  # Ctrl+C, or SIGTERM (a cluster's time limit, scancel)
         print("\nruralgov: interrupted; finished runs are saved — rerun the same command to "
               "go on", file=sys.stderr)
@@ -427,6 +427,10 @@ def _add_sweep(sub) -> None:
     sw.add_argument("--out", default=None,
                     help="results folder (default results/sweeps/<experiment>)")
     sw.add_argument("--retry-failed", action="store_true", help="run failed runs again")
+    sw.add_argument("--batch", type=int, default=None, metavar="R",
+                    help="step up to R runs of a design point together (same results, less "
+                         "time; default: enough for ~130,000 villagers, at most 64; 1 = one "
+                         "run at a time)")
     sw.add_argument("--wait", nargs="?", const="forever", default=False, type=_seconds,
                     metavar="SECONDS",
                     help="if another sweep is writing the same runs into the folder, wait for "

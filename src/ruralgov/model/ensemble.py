@@ -19,8 +19,8 @@ Example:
     >>> e = Ensemble([1, 2, 3], n_villagers=500)
     >>> for _ in range(5):
     ...     e.step()
-    >>> [len(m.series()) for m in e.members]
-    [5, 5, 5]
+    >>> all(len(m.series()) == 5 for m in e.members)
+    True
 """
 
 from __future__ import annotations
@@ -50,9 +50,10 @@ class Ensemble(RuralGovernanceModel):
 
     Args:
         seeds: one integer seed per run (R = ``len(seeds)``).
-        interventions, **params: as for
+        interventions: as for
             [`RuralGovernanceModel`][ruralgov.model.county.RuralGovernanceModel], shared by
             every run.
+        **params: the parameters, shared by every run.
 
     Attributes:
         members: the runs' models; ``members[r].series()`` is run r's series and

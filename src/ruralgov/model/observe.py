@@ -56,11 +56,25 @@ def _kept_live(model, s):
 
 
 def _reported(model, s, row):
+    reported = np.array([t.reported_compliance for t in model.townships])
+    if not np.isnan(reported).any():
+        return _weighted_mean(model, reported, model.structure.township_size)
+
     def average(reported, size):
         ok = ~np.isnan(reported)
         return float(np.average(reported[ok], weights=size[ok])) if ok.any() else NAN
-    return model.runs.apply(average, np.array([t.reported_compliance for t in model.townships]),
-                            model.structure.township_size, level="township")
+    return model.runs.apply(average, reported, model.structure.township_size,
+                            level="township")
+
+
+def _weighted_mean(model, values, weights):
+    """Per run, the mean of per-township ``values`` weighted by ``weights``."""
+    runs = model.runs
+    rows = runs.rows(values, "township")
+    if runs.r > 1 and rows is not None:
+        return np.average(rows, weights=runs.rows(weights, "township"), axis=-1)
+    return runs.apply(lambda v, w: float(np.average(v, weights=w)), values, weights,
+                      level="township")
 
 
 def _capacity_use(model, s, row):
@@ -174,9 +188,7 @@ TAIL = (
     Reporter("norm_attachment_mean", "mean attachment to informal norms",
              lambda m, s, r: m.runs.mean(m.villagers.attachment)),
     Reporter("implementation_fidelity", "mean implementation fidelity (size-weighted)",
-             lambda m, s, r: m.runs.apply(lambda f, w: float(np.average(f, weights=w)),
-                                          s.fidelity, m.structure.township_size,
-                                          level="township")),
+             lambda m, s, r: _weighted_mean(m, s.fidelity, m.structure.township_size)),
     Reporter("capacity_use", "cases handled per unit of the townships' capacity left for "
              "villagers' cases (petition + dispute capacity)", _capacity_use),
     Reporter("pressure_mean", "mean county pressure on townships",

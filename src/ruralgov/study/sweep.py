@@ -112,39 +112,98 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 
 # ------------------------------------------------------------------ the work of one task
 def execute_batch(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    """Run a batch of runs; never raises for a failing run (it is recorded as failed)."""
+    """Run a batch of runs; never raises for a failing run (it is recorded as failed).
+
+    With ``payload["batch"]`` R > 1, consecutive runs of one design point (same parameters,
+    their own seeds) are stepped together, up to R at a time, as an
+    [`Ensemble`][ruralgov.model.ensemble.Ensemble]: the same results bit for bit, in less
+    time. If an ensemble fails, its runs are run again one at a time, so a failure is still
+    recorded against the run that failed."""
+    out = []
+    for group in _ensembles(payload):
+        if len(group) > 1:
+            records = _run_together(group, payload)
+            if records is not None:
+                out.extend(records)
+                continue
+        out.extend(_run_alone(spec, payload) for spec in group)
+    return out
+
+
+def _ensembles(payload: dict[str, Any]) -> list[list]:
+    """The batch's runs in groups to step together: consecutive runs of one design point, at
+    most ``payload["batch"]`` a group (groups of one where an ensemble cannot be used: custom
+    reporters, field data, random-sequential updating)."""
+    runs, size = payload["runs"], int(payload.get("batch", 1))
+    scenario = payload["scenario"]
+    able = (size > 1 and not payload.get("reporters") and not scenario.network
+            and not payload["all_params"].get("random_sequential"))
+    groups: list[list] = []
+    for spec in runs:
+        last = groups[-1] if groups else None
+        if (able and last and len(last) < size and last[0].values == spec.values
+                and not spec.values.get("random_sequential")):
+            last.append(spec)
+        else:
+            groups.append([spec])
+    return groups
+
+
+def _run_together(group: list, payload: dict[str, Any]) -> list[dict[str, Any]] | None:
+    from ruralgov.study.runner import run_ensemble
+
+    t0 = time.perf_counter()
+    try:
+        results = run_ensemble(payload["scenario"], [spec.seed for spec in group],
+                               steps=payload["steps"],
+                               overrides={**payload["base"], **group[0].values})
+    except Exception:  # each run again on its own: the failure is recorded per run
+        if os.environ.get("RURALGOV_DEBUG"):
+            traceback.print_exc()
+        return None
+    wall = (time.perf_counter() - t0) / len(group)
+    return [_record(spec, res, None, payload, wall) for spec, res in zip(group, results)]
+
+
+def _run_alone(spec, payload: dict[str, Any]) -> dict[str, Any]:
     from ruralgov.study.runner import run_scenario
 
-    scenario = payload["scenario"]
-    base, steps, outputs = payload["base"], payload["steps"], payload["outputs"]
-    out = []
-    for spec in payload["runs"]:
-        t0 = time.perf_counter()
-        row: dict[str, Any] = {"run_id": spec.run_id, "point": spec.point,
-                               "replicate": spec.replicate, "seed": spec.seed}
-        series = None
-        try:
-            res = run_scenario(scenario, seed=spec.seed, steps=steps,
-                               overrides={**base, **spec.values}, collect_detail=False,
-                               reporters=payload.get("reporters"))
-            # the run's summary measures and custom reporters (scenario and seed are in the row)
-            summary = {k: v for k, v in res.summary.items() if k not in ("scenario", "seed")}
-            row.update(status="ok", error="")
-            params = res.parameters
-            if outputs.get("series"):
-                series = _thin(res.series, outputs)
-                series.insert(0, "run_id", spec.run_id)
-        except Exception as err:  # a run that fails is data, not the end of the sweep
-            summary = {}
-            params = {**payload["all_params"], **spec.values}
-            row.update(status="failed", error=f"{type(err).__name__}: {err}"[:2000])
-            if os.environ.get("RURALGOV_DEBUG"):
-                traceback.print_exc()
-        row["wall_s"] = time.perf_counter() - t0
-        row.update(params)
-        row.update(summary)
-        out.append({"row": row, "series": series})
-    return out
+    t0 = time.perf_counter()
+    try:
+        res = run_scenario(payload["scenario"], seed=spec.seed, steps=payload["steps"],
+                           overrides={**payload["base"], **spec.values}, collect_detail=False,
+                           reporters=payload.get("reporters"))
+        error = None
+    except Exception as err:  # a run that fails is data, not the end of the sweep
+        res, error = None, err
+        if os.environ.get("RURALGOV_DEBUG"):
+            traceback.print_exc()
+    return _record(spec, res, error, payload, time.perf_counter() - t0)
+
+
+def _record(spec, res, error: Exception | None, payload: dict[str, Any],
+            wall: float) -> dict[str, Any]:
+    """One run's row (and thinned series) from its result, or its failure."""
+    row: dict[str, Any] = {"run_id": spec.run_id, "point": spec.point,
+                           "replicate": spec.replicate, "seed": spec.seed}
+    series = None
+    if res is not None:
+        # the run's summary measures and custom reporters (scenario and seed are in the row)
+        summary = {k: v for k, v in res.summary.items() if k not in ("scenario", "seed")}
+        row.update(status="ok", error="")
+        params = res.parameters
+        outputs = payload["outputs"]
+        if outputs.get("series"):
+            series = _thin(res.series, outputs)
+            series.insert(0, "run_id", spec.run_id)
+    else:
+        summary = {}
+        params = {**payload["all_params"], **spec.values}
+        row.update(status="failed", error=f"{type(error).__name__}: {error}"[:2000])
+    row["wall_s"] = wall
+    row.update(params)
+    row.update(summary)
+    return {"row": row, "series": series}
 
 
 def _thin(series: pd.DataFrame, outputs: dict[str, Any]) -> pd.DataFrame:
@@ -343,6 +402,33 @@ when no number of workers is asked for: starting a process pool (each worker imp
 about a second and a half) would cost more than it saves."""
 
 
+BATCH_VILLAGERS = 131_072
+"""By default a sweep steps together as many runs of a design point as make about this many
+villagers (at most [`MAX_BATCH`][ruralgov.study.sweep.MAX_BATCH]): past a few tens of thousands
+of villagers a step is no longer dominated by its fixed cost, so larger ensembles gain
+nothing."""
+
+MAX_BATCH = 64
+"""The most runs a sweep steps together by default."""
+
+
+def default_batch(exp: Experiment) -> int:
+    """Runs of one design point stepped together by default (``--batch``): enough for about
+    [`BATCH_VILLAGERS`][ruralgov.study.sweep.BATCH_VILLAGERS] villagers, 1 for large
+    counties."""
+    n = int(exp.base.get("n_villagers", 2000))
+    return max(1, min(MAX_BATCH, BATCH_VILLAGERS // max(n, 1)))
+
+
+def _check_batch(exp: Experiment, batch: int | None) -> int:
+    if batch is None:
+        return default_batch(exp)
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise InputError(f"batch = {batch!r}: allowed a whole number from 1 (1: one run at a "
+                         "time)")
+    return batch
+
+
 def _batch_size(exp: Experiment, pending: int, workers: int) -> int:
     """Runs per task: about 2 s of work a task, but at least 4 tasks per worker."""
     est = _run_seconds(exp)
@@ -356,7 +442,8 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
               scheduler: str | None = None, shard: tuple[int, int] | None = None,
               retry_failed: bool = False, progress: bool = True,
               executor: cf.Executor | None = None, wait: bool | float = False,
-              on_batch: Callable[[int], None] | None = None) -> SweepReport:
+              on_batch: Callable[[int], None] | None = None,
+              batch: int | None = None) -> SweepReport:
     """Run what ``out`` does not hold yet of experiment ``exp`` (or of one shard of it).
 
     Args:
@@ -370,7 +457,11 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         wait: if another live invocation is writing the same or overlapping runs into
             ``out``, wait for it (``True``, or at most this many seconds) instead of refusing
             with [`LockHeld`][ruralgov.io.locks.LockHeld].
+        batch: runs of one design point stepped together as an ensemble (same results, less
+            time; default [`default_batch`][ruralgov.study.sweep.default_batch]; 1: one at a
+            time).
     """
+    batch = _check_batch(exp, batch)
     t_start = time.monotonic()
     out = _open_folder(exp, Path(out) if out is not None else default_sweep_dir(exp))
     scope = shard or (1, 1)
@@ -389,16 +480,21 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         log = {"started_utc": utc_now(), "executor": kind, "workers": n_workers,
                "shard": list(shard) if shard else None, "tag": lock.tag,
                "runs_in_scope": len(runs), "already_done": already, "to_run": len(pending),
+               "batch": batch,
                "recovered": notes, "command": sys.argv}
         label = f"sweep {exp.name}" + (f" shard {shard[0]}/{shard[1]}" if shard else "")
         bar = Progress(label, len(runs), unit="runs", initial=already, failures=True,
                        enabled=progress)
-        batch = _batch_size(exp, len(pending), n_workers)
-        writer = _Writer(out, lock.tag, every_runs=max(batch, 20), lock=lock)
+        size = _batch_size(exp, len(pending), n_workers)
+        if batch > 1:  # a task holds a design point's runs, to step together (but every
+            # worker gets a task)
+            size = max(size, min(batch, exp.replications,
+                                 math.ceil(len(pending) / max(n_workers, 1))))
+        writer = _Writer(out, lock.tag, every_runs=max(size, 20), lock=lock)
         payload_base = {"scenario": exp.scenario, "base": exp.parameters, "steps": exp.steps,
                         "outputs": exp.outputs, "all_params": exp.base,
-                        "reporters": exp.reporters}
-        batches = [pending[k:k + batch] for k in range(0, len(pending), batch)]
+                        "reporters": exp.reporters, "batch": batch}
+        batches = [pending[k:k + size] for k in range(0, len(pending), size)]
         ran = failed_now = 0
         try:
             if executor is None:
