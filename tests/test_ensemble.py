@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ruralgov import RuralGovernanceModel
-from ruralgov.model.ensemble import Ensemble
+from ruralgov.model.ensemble import PER_RUN, SHAPING, STEP_PER_RUN, Ensemble
 from ruralgov.model.schema import InputError
 
 STATE = ("legitimacy", "grievance", "attachment", "trust_local", "trust_upper", "deterrence",
@@ -20,6 +20,24 @@ EVENTS = dict(campaign=True, campaign_start=4, campaign_duration=8, scandal=True
 TURN = [{"step": 7, "set": {"responsiveness": 0.9, "coordination": 0.7}}]
 
 
+def _varying(seed: int) -> dict:
+    """Run-specific values of every parameter the submodels read per run and of several set
+    at the start (county size among them)."""
+    g = np.random.default_rng(seed)
+    return {"coordination": g.uniform(0, 1), "transmission_levels": int(g.integers(0, 4)),
+            "transmission_fidelity": g.uniform(0.6, 1), "discretion": g.uniform(0, 1),
+            "responsiveness": g.uniform(0, 1), "suppression": g.uniform(0, 0.6),
+            "cooptation": float(g.choice([0.0, 0.3, 0.7])),
+            "scandal_misconduct": g.uniform(0.2, 0.9), "scandal_duration": int(g.integers(2, 8)),
+            "official_misconduct": g.uniform(0, 0.3), "service_coverage": g.uniform(0, 1),
+            "participation": float(g.choice([0.0, 0.05, 0.2])), "arbitrariness": g.uniform(0, .3),
+            "enforcement": g.uniform(0.05, 0.6), "legitimacy_initial": g.uniform(0.3, 0.8),
+            "self_interest": g.uniform(0, 0.8), "opportunism": g.uniform(0, 0.3),
+            "campaign_enforcement": g.uniform(0.3, 0.9), "compensation": g.uniform(0, 1),
+            "hardship_mean": g.uniform(0.2, 0.6), "n_villagers": int(g.choice([300, 400])),
+            "norm_compatibility": g.uniform(-0.5, 0.5)}
+
+
 def _alone(seed, steps, interventions=None, **params):
     m = RuralGovernanceModel(seed, collect_detail=False, interventions=interventions, **params)
     for _ in range(steps):
@@ -27,13 +45,14 @@ def _alone(seed, steps, interventions=None, **params):
     return m
 
 
-def _assert_identical(seeds, steps, interventions=None, **params):
-    e = Ensemble(seeds, interventions=interventions, **params)
+def _assert_identical(seeds, steps, interventions=None, varying=None, **params):
+    e = Ensemble(seeds, interventions=interventions, varying=varying, **params)
     for _ in range(steps):
         e.step()
     off = e.runs.offsets["villager"]
     for r, seed in enumerate(seeds):
-        alone = _alone(seed, steps, interventions, **params)
+        own = {**params, **(varying[r] if varying else {})}
+        alone = _alone(seed, steps, interventions, **own)
         member = e.members[r]
         assert member.seed == seed and member.steps == steps
         assert alone.series().equals(member.series()), f"run {r} (seed {seed}): series differ"
@@ -57,6 +76,39 @@ def test_seven_runs_with_events_and_an_intervention():
     assert len(series) == 7 * 24
     # the runs differ (their own draws), so the test compares something
     assert series.groupby("seed").compliance.last().nunique() > 1
+
+
+def test_runs_with_their_own_parameters():
+    """Every parameter the submodels read per run, and some set at the start (the county's
+    size among them), differ between the runs: each run is still the run alone."""
+    seeds = [31, 32, 33, 34, 35, 36, 37]
+    varying = [_varying(s) for s in seeds]
+    assert STEP_PER_RUN <= set(varying[0]) and set(varying[0]) <= PER_RUN
+    _assert_identical(seeds, 22, varying=varying,
+                      interventions=[{"step": 9, "set": {"w_legitimacy": 2.5}}], **EVENTS,
+                      compact_rate=0.1)
+
+
+def test_a_parameter_that_differs_is_never_read_as_one():
+    e = Ensemble([1, 2], varying=[{"coordination": 0.1}, {"coordination": 0.9}],
+                 n_villagers=200)
+    with pytest.raises(RuntimeError, match="coordination differs"):
+        e.p["coordination"]
+    assert e.p["responsiveness"] == e.members[0].p["responsiveness"]
+
+
+@pytest.mark.parametrize("name, values", [("w_legitimacy", (1.0, 2.0)),
+                                          ("n_departments", (3, 4))])
+def test_parameters_that_cannot_differ_are_refused(name, values):
+    assert name not in PER_RUN and (name in SHAPING or name not in STEP_PER_RUN)
+    with pytest.raises(InputError, match=name):
+        Ensemble([1, 2], varying=[{name: v} for v in values], n_villagers=200)
+
+
+def test_an_intervention_cannot_set_a_parameter_that_differs():
+    with pytest.raises(InputError, match="coordination"):
+        Ensemble([1, 2], varying=[{"coordination": 0.1}, {"coordination": 0.9}],
+                 interventions=TURN, n_villagers=200)
 
 
 def test_sixty_four_runs():
@@ -93,3 +145,21 @@ def test_refused(kwargs, word):
 def test_seeds_must_be_a_list():
     with pytest.raises(ValueError, match="list"):
         Ensemble(3, n_villagers=200)
+
+
+def test_the_submodels_read_per_run_parameters_run_by_run():
+    """A static check beside the run-time one: in the submodels and the observer, the
+    parameters of STEP_PER_RUN are read from each run's parameters (``q[...]`` through
+    ``model.runs``), never as one value of ``p`` (the township and department agents read
+    their own run's ``self.model.p``)."""
+    import re
+    from pathlib import Path
+
+    import ruralgov.model as pkg
+
+    root = Path(pkg.__file__).parent
+    files = [*sorted((root / "submodels").glob("*.py")), root / "observe.py"]
+    for name in STEP_PER_RUN:
+        one = re.compile(r'\bp\[["\']' + name + r'["\']\]')
+        bad = [f.name for f in files if one.search(f.read_text("utf-8"))]
+        assert not bad, f"{name} read as one value in {bad}"

@@ -118,12 +118,13 @@ def test_intervene_refuses_a_step_already_run_and_a_fixed_parameter():
 
 
 def _reads(name: str) -> set[str]:
-    """The model's modules that read the parameter ``name`` as ``p["name"]``."""
-    pattern = re.compile(r'\bp\[["\']' + re.escape(name) + r'["\']\]')
+    """The model's modules that read the parameter ``name`` as ``p["name"]`` (or, one run's
+    parameters among several, ``q["name"]``)."""
+    pattern = re.compile(r'\b[pq]\[["\']' + re.escape(name) + r'["\']\]')
     return {f.name for f in MODEL.rglob("*.py") if pattern.search(f.read_text("utf-8"))}
 
 
-BUILD = {"initialise.py", "network.py", "county.py"}  # what builds the county
+BUILD = {"initialise.py", "network.py", "county.py", "ensemble.py"}  # what builds the county
 SHAPE = {"n_departments", "campaign"}  # read every step, but fix the arrays' shapes
 
 

@@ -209,7 +209,8 @@ def test_a_failing_ensemble_runs_its_runs_alone(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "run_ensemble", flaky_together)
     rep = run_sweep(exp, tmp_path / "a", workers=1, progress=False)
     assert rep.ran == 48 and rep.failed == 1
-    assert len(together) == 12 and all(len(g) == 4 for g in together)  # a point's 4 seeds
+    # each run tried in one ensemble; the smoke design's factors may differ within one
+    assert sum(len(g) for g in together) == 48 and max(len(g) for g in together) > 4
     runs = read_runs(tmp_path / "a")
     assert list(runs[runs.status == "failed"].run_id) == [exp.runs()[5].run_id]
     monkeypatch.setattr(runner, "run_scenario", real_alone)

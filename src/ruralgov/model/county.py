@@ -109,11 +109,7 @@ class RuralGovernanceModel(mesa.Model):
         self.submodels = SCHEDULE
         self.running = True
         self.members = [self]
-        self.runs = Runs.stack(
-            [rng], {"villager": [self.structure.n], "township": [self.structure.n_townships],
-                    "village": [self.structure.n_villages],
-                    "department": [len(self.departments)]},
-            [self.structure.blocks], initialise.BLOCK)
+        self.runs = Runs.of(self.members, initialise.BLOCK)
 
     @property
     def collect_detail(self) -> bool:

@@ -10,7 +10,9 @@ serves R runs. The submodels are the same functions as for one county; the draws
 every run is bit-identical to the same run stepped alone (tested). Each step's measures go
 to the members' observers: ``ensemble.members[r].series()`` is run r's series.
 
-The runs share their parameters and interventions (one ``model.p``); only the seeds differ.
+The runs have their own seeds and may differ in the parameters of
+[`PER_RUN`][ruralgov.model.ensemble.PER_RUN] (those that set up the county, and the levers of
+the paper's experiments); every other parameter and the interventions are shared.
 Random-sequential updating, field-data populations and the detail tables are for single
 runs.
 
@@ -37,19 +39,57 @@ from ruralgov.model import initialise
 from ruralgov.model.county import RuralGovernanceModel
 from ruralgov.model.network import Ties
 from ruralgov.model.observe import DataCollectorView, Observer
+from ruralgov.model.params import AT_START
 from ruralgov.model.runs import Runs
 from ruralgov.model.schedule import SCHEDULE
 from ruralgov.model.schema import InputError, Intervention
 from ruralgov.model.state import Cache, Rules, Structure, Villagers
 
-__all__ = ["Ensemble"]
+__all__ = ["Ensemble", "PER_RUN", "SharedParams"]
+
+#: Parameters fixed at the start that shape the stacked arrays (the rules, the colouring, the
+#: network's weights): one value for the whole ensemble.
+SHAPING = frozenset({"n_departments", "rules_per_department", "campaign", "random_sequential",
+                     "elder_weight"})
+
+#: Parameters the submodels read per run (each through ``model.runs``): runs of one ensemble
+#: may differ in these.
+STEP_PER_RUN = frozenset({
+    "coordination", "transmission_levels", "transmission_fidelity", "discretion",
+    "responsiveness", "suppression", "cooptation", "scandal_misconduct", "scandal_duration",
+    "official_misconduct", "service_coverage", "participation", "arbitrariness"})
+
+PER_RUN: frozenset[str] = (AT_START - SHAPING) | STEP_PER_RUN
+"""The parameters in which the runs of one ensemble may differ: those read only when the
+county is built (except the few that shape the stacked arrays, ``SHAPING``) and those the
+submodels read run by run (``STEP_PER_RUN``). Reading any other one that differs would be
+an error: [`SharedParams`][ruralgov.model.ensemble.SharedParams] refuses it."""
+
+
+class SharedParams(dict):
+    """The parameters of an ensemble as one dict: those the runs share, and those in which
+    they differ (``varying``), which can only be read run by run (``model.runs``): reading one
+    here raises, so a submodel can never use one run's value for all."""
+
+    def __init__(self, values: Mapping[str, Any], varying: frozenset[str]):
+        super().__init__(values)
+        self.varying = varying
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self.varying:
+            raise RuntimeError(f"parameter {name} differs between the runs of this ensemble: "
+                               "read it per run (model.runs.values)")
+        return super().__getitem__(name)
 
 
 class Ensemble(RuralGovernanceModel):
-    """R runs with the same parameters and their own seeds, stepped together.
+    """R runs with their own seeds (and, optionally, their own values of some parameters),
+    stepped together.
 
     Args:
         seeds: one integer seed per run (R = ``len(seeds)``).
+        varying: one mapping per run of the parameters it sets differently, all of them in
+            [`PER_RUN`][ruralgov.model.ensemble.PER_RUN].
         interventions: as for
             [`RuralGovernanceModel`][ruralgov.model.county.RuralGovernanceModel], shared by
             every run.
@@ -61,6 +101,7 @@ class Ensemble(RuralGovernanceModel):
     """
 
     def __init__(self, seeds: Sequence[int], *,
+                 varying: Sequence[Mapping[str, Any]] | None = None,
                  interventions: Iterable[Intervention | Mapping] | None = None,
                  **params: Any):
         if isinstance(seeds, (int, np.integer)) or len(seeds) < 1:
@@ -68,19 +109,31 @@ class Ensemble(RuralGovernanceModel):
         for key in ("population", "collect_detail"):
             if params.pop(key, None):
                 raise InputError(f"ensemble: {key} is for single runs")
+        varying = [dict(v) for v in varying] if varying is not None else [{}] * len(seeds)
+        if len(varying) != len(seeds):
+            raise ValueError(f"varying: {len(varying)} mappings for {len(seeds)} seeds")
+        other = sorted({k for v in varying for k in v} - PER_RUN)
+        if other:
+            raise InputError(f"ensemble: {', '.join(other)} cannot differ between the runs of "
+                             "one ensemble (allowed: the parameters in "
+                             "ruralgov.model.ensemble.PER_RUN); run them apart")
         members = [RuralGovernanceModel(seed, collect_detail=False,
-                                        interventions=interventions, **params)
-                   for seed in seeds]
+                                        interventions=interventions, **{**params, **v})
+                   for seed, v in zip(seeds, varying)]
+        differ = frozenset(k for k in {k for v in varying for k in v}
+                           if len({repr(m.p[k]) for m in members}) > 1)
+        moved = sorted({k for iv in members[0].interventions for k in iv.settings} & differ)
+        if moved:
+            raise InputError(f"ensemble: an intervention sets {', '.join(moved)}, which "
+                             "differs between the runs")
         if members[0].p["random_sequential"]:
             raise InputError("ensemble: random_sequential = true is for single runs "
                              "(its colouring is drawn per run); use one run at a time")
         mesa.Model.__init__(self, seed=members[0].seed)  # the members' generators draw
         self.members = members
         self.seed = None
-        self.p = members[0].p
+        self.p = SharedParams(members[0].p, differ)  # each member keeps its own p
         self.interventions = members[0].interventions
-        for m in members:  # one set of parameters: interventions move every run
-            m.p = self.p
         self.population = None
         self.structure = _structure(members, self.p)
         self.villagers = _villagers(members)
@@ -94,13 +147,7 @@ class Ensemble(RuralGovernanceModel):
         self.submodels = SCHEDULE
         self.running = True
         st = self.structure
-        self.runs = Runs.stack(
-            [m.rng for m in members],
-            {"villager": [m.structure.n for m in members],
-             "township": [m.structure.n_townships for m in members],
-             "village": [m.structure.n_villages for m in members],
-             "department": [len(m.departments) for m in members]},
-            [m.structure.blocks for m in members], initialise.BLOCK)
+        self.runs = Runs.of(self.members, initialise.BLOCK)
         st.blocks = [slice(pieces[0][1].start, pieces[-1][1].stop)
                      for pieces in self.runs.blocks]
 
@@ -176,7 +223,12 @@ def _rules(members: list[RuralGovernanceModel]) -> Rules:
         department=first.department,
         cost=np.concatenate([np.repeat(r.cost[:, None], m.structure.n, axis=1)
                              for r, m in zip(rs, members)], axis=1),
-        enforcement=first.enforcement, kind=first.kind, routine=first.routine,
+        enforcement=(first.enforcement if all(np.array_equal(r.enforcement, first.enforcement)
+                                              for r in rs)
+                     else np.concatenate([np.repeat(r.enforcement[None, :],
+                                                    m.structure.n_townships, axis=0)
+                                          for r, m in zip(rs, members)])),  # per township
+        kind=first.kind, routine=first.routine,
         active=active, stance=np.concatenate([r.stance for r in rs]),
         pair_draws=np.stack([r.pair_draws for r in rs]), place_draws=None,
         applies=np.concatenate([r.applies for r in rs], axis=1),

@@ -317,8 +317,10 @@ def compliance_utility(*, base: float, legitimacy: np.ndarray, w_legitimacy: flo
     """
     f32 = np.float32
     u = np.multiply(signal, (w_norm * np.asarray(attachment)).astype(f32), dtype=f32)
-    per_villager = (base - w_misconduct * misconduct) + w_legitimacy * (
-        2.0 * np.asarray(legitimacy, dtype=f32) - 1.0)
+    offset = base - w_misconduct * misconduct  # a number, or one per villager (stacked runs)
+    if np.ndim(offset):
+        offset = np.asarray(offset).astype(f32)
+    per_villager = offset + w_legitimacy * (2.0 * np.asarray(legitimacy, dtype=f32) - 1.0)
     habit = np.asarray(habit)
     if habit.dtype == bool:  # wH(2h - 1) = -wH, plus 2wH where the rule was kept
         u += (per_villager - w_habit).astype(f32)

@@ -196,9 +196,9 @@ TAIL = (
                                          "township")),
     Reporter("fragmentation_index", "(1 - coordination)(1 - 1/departments), counting "
              "bureaus after a merger; 0 when mech_fragmentation is off",
-             lambda m, s, r: equations.fragmentation_index(
-                 m.p["n_departments"], m.p["coordination"], m.p["bureaus"])
-             if m.p["mech_fragmentation"] else 0.0),
+             lambda m, s, r: m.runs.values(lambda q: equations.fragmentation_index(
+                 q["n_departments"], q["coordination"], q["bureaus"])
+                 if q["mech_fragmentation"] else 0.0)),
     Reporter("conflicting_pairs", "pairs of active rules that conflict",
              lambda m, s, r: m.cache.conflict_pairs),
     Reporter("campaign_active", "the campaign rule is in force",

@@ -25,7 +25,9 @@ from ruralgov.model.sampling import bernoulli_indices
 __all__ = ["Runs", "LEVELS"]
 
 #: The units whose arrays are stacked run by run.
-LEVELS = ("villager", "township", "village", "department")
+LEVELS = ("villager", "township", "village", "lineage", "department")
+
+F32 = np.float32
 
 
 @dataclass
@@ -34,6 +36,8 @@ class Runs:
 
     Attributes:
         rngs: one generator per run (the run's own ``model.rng``).
+        params: each run's parameters (its model's ``p``; runs of an ensemble may differ in
+            some, [`PER_RUN`][ruralgov.model.ensemble.PER_RUN]).
         offsets: per level (``LEVELS``), R + 1 offsets: run r owns units
             ``offsets[level][r]:offsets[level][r + 1]``.
         blocks: for each block of villagers the compliance decision works on, the runs'
@@ -41,16 +45,23 @@ class Runs:
     """
 
     rngs: list[np.random.Generator]
+    params: list[dict]
     offsets: dict[str, np.ndarray]
     blocks: list[list[tuple[int, slice]]]
 
     @classmethod
-    def stack(cls, rngs: Sequence[np.random.Generator], sizes: dict[str, Sequence[int]],
-              run_blocks: Sequence[Sequence[slice]], block: int) -> Runs:
-        """Runs of the given sizes per level; ``run_blocks`` are each run's own blocks
-        (relative to the run), merged into shared blocks of at most ``block`` villagers."""
+    def of(cls, members: Sequence, block: int) -> Runs:
+        """The runs of these models (each built alone): their generators, parameters and
+        sizes; each run's own blocks merged into shared blocks of at most ``block``
+        villagers."""
+        sts = [m.structure for m in members]
+        sizes = {"villager": [st.n for st in sts], "township": [st.n_townships for st in sts],
+                 "village": [st.n_villages for st in sts],
+                 "lineage": [m.rules.stance.shape[0] for m in members],
+                 "department": [len(m.departments) for m in members]}
         offsets = {lv: np.concatenate([[0], np.cumsum(sizes[lv])]).astype(np.int64)
                    for lv in LEVELS}
+        run_blocks = [st.blocks for st in sts]
         blocks: list[list[tuple[int, slice]]] = []
         width = block + 1
         for r, own in enumerate(run_blocks):
@@ -63,7 +74,8 @@ class Runs:
                     width = 0
                 blocks[-1].append((r, piece))
                 width += n
-        return cls(rngs=list(rngs), offsets=offsets, blocks=blocks)
+        return cls(rngs=[m.rng for m in members], params=[m.p for m in members],
+                   offsets=offsets, blocks=blocks)
 
     # ------------------------------------------------------------------ shape
     @property
@@ -117,6 +129,24 @@ class Runs:
             return np.full(int(self.offsets[level][1]), per_run[0], dtype=per_run.dtype)
         return np.repeat(per_run, self.sizes(level))
 
+    # ------------------------------------------------------------------ parameters
+    def values(self, fn) -> np.ndarray:
+        """``fn(q)`` of each run's parameters ``q``, per run (e.g. ``lambda q:
+        q["coordination"]``)."""
+        return np.array([fn(q) for q in self.params])
+
+    def spread(self, values: np.ndarray, dtype: type = F32, idx: np.ndarray | None = None,
+               level: str = "villager") -> np.ndarray:
+        """Per-run values as ``dtype`` for every unit at ``level`` (or the units ``idx``):
+        for one run a ``dtype`` scalar, the same number the run alone computes with."""
+        values = np.asarray(values)
+        if self.r == 1:
+            return dtype(values[0])
+        v = values.astype(dtype)
+        if idx is None:
+            return np.repeat(v, self.sizes(level))
+        return v[self.owner(idx, level)]
+
     # ------------------------------------------------------------------ draws
     def random(self, owners: np.ndarray | None = None, level: str = "villager",
                dtype: type = np.float64) -> np.ndarray:
@@ -153,10 +183,15 @@ class Runs:
         return np.concatenate([self.rngs[r].random((rows, sl.stop - sl.start), dtype=dtype)
                                for r, sl in pieces], axis=1)
 
-    def bernoulli(self, p: float | np.ndarray) -> np.ndarray:
-        """Villagers selected independently with probability ``p`` (one for everyone, or one
-        each), sorted ([`bernoulli_indices`][ruralgov.model.sampling.bernoulli_indices] per
-        run)."""
+    def bernoulli(self, p: float | np.ndarray, per_run: bool = False) -> np.ndarray:
+        """Villagers selected independently with probability ``p`` (one for everyone, one
+        each, or with ``per_run`` one per run, a run with p <= 0 drawing nothing), sorted
+        ([`bernoulli_indices`][ruralgov.model.sampling.bernoulli_indices] per run)."""
+        if per_run:
+            parts = [sl.start + bernoulli_indices(self.rngs[r], sl.stop - sl.start,
+                                                  float(p[r]))
+                     for r, sl in self.segments() if p[r] > 0]
+            return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
         if self.r == 1:
             return bernoulli_indices(self.rngs[0], int(self.offsets["villager"][1]), p)
         scalar = np.ndim(p) == 0

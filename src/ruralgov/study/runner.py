@@ -116,13 +116,14 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None,
 
 
 def run_ensemble(scenario: Scenario | str | Path, seeds: list[int], *,
-                 steps: int | None = None, overrides: dict[str, Any] | None = None
-                 ) -> list[RunResult]:
-    """Run a scenario once per seed, all runs stepped together as an
+                 steps: int | None = None, overrides: dict[str, Any] | None = None,
+                 varying: list[dict[str, Any]] | None = None) -> list[RunResult]:
+    """Run a scenario once per seed (with ``varying[r]`` the run's own values of parameters
+    of [`PER_RUN`][ruralgov.model.ensemble.PER_RUN]), all runs stepped together as an
     [`Ensemble`][ruralgov.model.ensemble.Ensemble]: the results are those of
-    [`run_scenario`][ruralgov.study.runner.run_scenario] with each seed (bit for bit), in
-    less time. For generated counties without detail tables or custom reporters; the
-    timings are the ensemble's divided among its runs."""
+    [`run_scenario`][ruralgov.study.runner.run_scenario] with each seed and overrides (bit
+    for bit), in less time. For generated counties without detail tables or custom
+    reporters; the timings are the ensemble's divided among its runs."""
     from ruralgov.model.ensemble import Ensemble
 
     scenario, overrides, params, n_steps = _prepare(scenario, steps, overrides)
@@ -130,25 +131,28 @@ def run_ensemble(scenario: Scenario | str | Path, seeds: list[int], *,
         raise InputError(f"{scenario.path or scenario.name}: an ensemble needs a generated "
                          "county (this scenario has field data): run one at a time")
     seeds = [_seed(seed, scenario) for seed in seeds]
+    varying = [dict(v) for v in varying] if varying else [{} for _ in seeds]
+    own = [scenario.resolved({**overrides, **v}) for v in varying]  # checked, per run
     t0 = time.perf_counter()
     try:
-        model = Ensemble(seeds, interventions=scenario.interventions, **params)
+        model = Ensemble(seeds, interventions=scenario.interventions, **params,
+                         varying=[{k: p[k] for k in v} for p, v in zip(own, varying)])
     except ValueError as err:
         if isinstance(err, InputError):
             raise
         raise InputError(f"{scenario.path or scenario.name}: parameters: {err}") from None
-    initial = dict(model.p)
+    initial = [dict(m.p) for m in model.members]
     t1 = time.perf_counter()
     for _ in range(n_steps):
         model.step()
     t2 = time.perf_counter()
     share = len(seeds)
     out = []
-    for member in model.members:
+    for member, start, v in zip(model.members, initial, varying):
         series = member.series()
         summary = {"scenario": scenario.name, "seed": member.seed, **summarise(series)}
         out.append(RunResult(scenario=scenario, seed=member.seed, steps=n_steps,
-                             parameters=initial, overrides=overrides, series=series,
+                             parameters=start, overrides={**overrides, **v}, series=series,
                              summary=summary,
                              timings=_timings((t1 - t0) / share, (t2 - t1) / share, n_steps),
                              population_source="generated"))

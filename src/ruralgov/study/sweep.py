@@ -131,17 +131,25 @@ def execute_batch(payload: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _ensembles(payload: dict[str, Any]) -> list[list]:
-    """The batch's runs in groups to step together: consecutive runs of one design point, at
-    most ``payload["batch"]`` a group (groups of one where an ensemble cannot be used: custom
-    reporters, field data, random-sequential updating)."""
+    """The batch's runs in groups to step together: consecutive runs that differ at most in
+    parameters of [`PER_RUN`][ruralgov.model.ensemble.PER_RUN] (a design point's replicates,
+    and the points of most experiments), at most ``payload["batch"]`` a group (groups of one
+    where an ensemble cannot be used: custom reporters, field data, random-sequential
+    updating)."""
+    from ruralgov.model.ensemble import PER_RUN
+
     runs, size = payload["runs"], int(payload.get("batch", 1))
     scenario = payload["scenario"]
     able = (size > 1 and not payload.get("reporters") and not scenario.network
             and not payload["all_params"].get("random_sequential"))
+
+    def shared(spec):
+        return {k: v for k, v in spec.values.items() if k not in PER_RUN}
+
     groups: list[list] = []
     for spec in runs:
         last = groups[-1] if groups else None
-        if (able and last and len(last) < size and last[0].values == spec.values
+        if (able and last and len(last) < size and shared(last[0]) == shared(spec)
                 and not spec.values.get("random_sequential")):
             last.append(spec)
         else:
@@ -150,13 +158,17 @@ def _ensembles(payload: dict[str, Any]) -> list[list]:
 
 
 def _run_together(group: list, payload: dict[str, Any]) -> list[dict[str, Any]] | None:
+    from ruralgov.model.ensemble import PER_RUN
     from ruralgov.study.runner import run_ensemble
 
     t0 = time.perf_counter()
     try:
-        results = run_ensemble(payload["scenario"], [spec.seed for spec in group],
-                               steps=payload["steps"],
-                               overrides={**payload["base"], **group[0].values})
+        results = run_ensemble(
+            payload["scenario"], [spec.seed for spec in group], steps=payload["steps"],
+            overrides={**payload["base"], **{k: v for k, v in group[0].values.items()
+                                             if k not in PER_RUN}},
+            varying=[{k: v for k, v in spec.values.items() if k in PER_RUN}
+                     for spec in group])
     except Exception:  # each run again on its own: the failure is recorded per run
         if os.environ.get("RURALGOV_DEBUG"):
             traceback.print_exc()
@@ -437,6 +449,15 @@ def _batch_size(exp: Experiment, pending: int, workers: int) -> int:
     return max(1, min(by_time, by_spread, 200))
 
 
+def _ensemble_task(exp: Experiment, pending: int, workers: int, batch: int, size: int) -> int:
+    """Runs per task when runs are stepped together: up to ``batch`` (an ensemble is about
+    three times faster, so about 10 s of work), but at least 4 tasks per worker on a pool and
+    2 in this process (so finished runs are saved as the sweep goes)."""
+    by_time = max(1, int(30.0 / max(_run_seconds(exp), 1e-3)))
+    spread = math.ceil(pending / (4 * workers if workers > 1 else 2))
+    return max(1, min(batch, max(size, by_time), max(spread, 1)))
+
+
 # ------------------------------------------------------------------ the sweep
 def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | None = None,
               scheduler: str | None = None, shard: tuple[int, int] | None = None,
@@ -486,10 +507,8 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         bar = Progress(label, len(runs), unit="runs", initial=already, failures=True,
                        enabled=progress)
         size = _batch_size(exp, len(pending), n_workers)
-        if batch > 1:  # a task holds a design point's runs, to step together (but every
-            # worker gets a task)
-            size = max(size, min(batch, exp.replications,
-                                 math.ceil(len(pending) / max(n_workers, 1))))
+        if batch > 1:
+            size = _ensemble_task(exp, len(pending), n_workers, batch, size)
         writer = _Writer(out, lock.tag, every_runs=max(size, 20), lock=lock)
         payload_base = {"scenario": exp.scenario, "base": exp.parameters, "steps": exp.steps,
                         "outputs": exp.outputs, "all_params": exp.base,

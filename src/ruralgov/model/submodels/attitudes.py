@@ -75,7 +75,7 @@ def update_legitimacy(model: RuralGovernanceModel, s: Scratch) -> None:
     s.losses += F32(p["deviation_loss"]) * st.to_villagers(s.deviation)
     if p["mech_cadres"] and p["cadre_self_interest"] > 0:  # cadres serving themselves
         s.losses += F32(p["deviation_loss"] * p["cadre_self_interest"])
-    s.losses += F32(p["misconduct_loss"] * s.misconduct)
+    s.losses += model.runs.spread(p["misconduct_loss"] * s.misconduct)
     if not p["mech_legitimacy"]:
         return
     if p["mech_trust_levels"]:  # each level's own actions move trust in it

@@ -35,13 +35,18 @@ def informal_signal(model: RuralGovernanceModel, s: Scratch) -> None:
     if not p["mech_informal"]:
         s.signal = np.zeros((r.k, st.n), dtype=F32)
         return
-    compact = p["compact_rate"] * p["participation"] if p["mech_participation"] else 0.0
-    if compact > 0:  # village compacts as a process: deliberation moves the elders' stance
-        r.stance += F32(compact) * (F32(1.0) - r.stance)
-    c = p["cooptation"]
-    if c > 0:
-        r.stance += F32(p["cooptation_rate"] * c) * (F32(1.0) - r.stance)
-        model.villagers.attachment += F32(p["cooptation_spread"] * c)
+    runs = model.runs
+    compact = runs.values(lambda q: q["compact_rate"] * q["participation"]
+                          if q["mech_participation"] else 0.0)
+    if (compact > 0).any():  # village compacts as a process: deliberation moves the stance
+        r.stance += _per_lineage(runs, compact) * (F32(1.0) - r.stance)
+    c = runs.values(lambda q: q["cooptation"])
+    if (c > 0).any():
+        r.stance += (_per_lineage(runs, runs.values(lambda q: q["cooptation_rate"]
+                                                    * q["cooptation"]))
+                     * (F32(1.0) - r.stance))
+        model.villagers.attachment += runs.spread(
+            runs.values(lambda q: q["cooptation_spread"] * q["cooptation"]))
         np.clip(model.villagers.attachment, 0.0, 1.0, out=model.villagers.attachment)
     s.stance_t = np.ascontiguousarray(r.stance.T)  # K x lineages
     if model.cache.subject is None:
@@ -50,6 +55,12 @@ def informal_signal(model: RuralGovernanceModel, s: Scratch) -> None:
     s.signal = np.empty((r.k, st.n), dtype=F32)
     for blk in st.blocks:  # the arithmetic, block by block (in cache)
         s.signal[:, blk] = signal_from(model, s, st.ties.unpack(counted, blk), blk)
+
+
+def _per_lineage(runs, values: np.ndarray) -> np.ndarray:
+    """Per-run values as float32 for each lineage's row of the stance (lineages x K)."""
+    v = runs.spread(values, level="lineage")
+    return v if np.ndim(v) == 0 else v[:, None]
 
 
 def signal_from(model: RuralGovernanceModel, s: Scratch, peer: np.ndarray,
@@ -93,8 +104,9 @@ def compliance_decision(model: RuralGovernanceModel, s: Scratch) -> None:
         s.p_detect *= shield[st.village]
     s.cost_scale = (v.cost_multiplier * (1.0 - st.to_villagers(s.fit))
                     * (0.5 + v.effective_hardship))
-    key = (r.active.tobytes(), p["mech_fragmentation"], p["coordination"],
-           p["conflict_probability"], p["mech_pairwise_conflict"], p["bureaus"])
+    key = (r.active.tobytes(), *((q["mech_fragmentation"], q["coordination"],
+                                  q["conflict_probability"], q["mech_pairwise_conflict"],
+                                  q["bureaus"]) for q in model.runs.params))
     if model.cache.conflict_key != key:  # parameters may change between steps (ODD 5.3)
         model.cache.conflict_key, model.cache.exposure = key, None
         (model.cache.conflicts, model.cache.local,
@@ -209,7 +221,9 @@ def _choose(model: RuralGovernanceModel, s: Scratch, cols: slice | np.ndarray,
         signal=sel(signal) if isinstance(cols, slice) else signal,
         w_norm=p["w_norm"], habit=habit, w_habit=p["w_habit"], cost=cost,
         w_cost=p["w_cost"], load=load, w_conflict=p["w_conflict"],
-        misconduct=s.misconduct, w_misconduct=p["w_misconduct"])
+        misconduct=(float(s.misconduct[0]) if model.runs.r == 1  # per run if stacked
+                    else model.runs.spread(s.misconduct, np.float64)[cols]),
+        w_misconduct=p["w_misconduct"])
     # u < logistic(U)  <=>  logit(u) < U: one logarithm per draw serves both comparisons
     u = (model.runs.random_block(r.k, block) if block is not None
          else model.runs.rngs[0].random(u_comply.shape, dtype=F32))
@@ -222,6 +236,19 @@ def _choose(model: RuralGovernanceModel, s: Scratch, cols: slice | np.ndarray,
     np.copyto(now, comply, where=live)
     r.comply[:, cols] = now
     r.voluntary[:, cols] = voluntary & live
+
+
+def _arbitrariness(p: dict) -> float:
+    """Chance that a kept rule is hit as if broken, relative to detection: arbitrariness,
+    plus what fragmentation adds unless enforcement is joint, less what grid management
+    prevents."""
+    arb = p["arbitrariness"]
+    if p["mech_fragmentation"]:
+        arb += (p["fragmentation_arbitrariness"]
+                * equations.fragmentation_index(p["n_departments"], p["coordination"],
+                                                p["bureaus"])
+                * (1.0 - p["joint_enforcement"]))
+    return min(arb, 1.0) * (1.0 - p["grid_management"])
 
 
 #: How strongly each outcome of graduated enforcement is remembered (deterrence), by stage.
@@ -244,13 +271,7 @@ def enforcement(model: RuralGovernanceModel, s: Scratch) -> None:
     v.stage *= s.n_kept != model.rules.n_live  # kept every live rule: record cleared
     if not p["mech_enforcement"]:
         return
-    arb = p["arbitrariness"]
-    if p["mech_fragmentation"]:
-        arb += (p["fragmentation_arbitrariness"]
-                * equations.fragmentation_index(p["n_departments"], p["coordination"],
-                                                p["bureaus"])
-                * (1.0 - p["joint_enforcement"]))
-    arb = min(arb, 1.0) * (1.0 - p["grid_management"])
+    arb = model.runs.spread(model.runs.values(_arbitrariness))  # per run if stacked
     # each broken rule is detected with its probability, each kept one hit arbitrarily
     # with arb times it; broken and kept rules are disjoint, so "detected" and "hit" are
     # independent: one draw each per villager has the distribution of one per rule
@@ -261,7 +282,8 @@ def enforcement(model: RuralGovernanceModel, s: Scratch) -> None:
         detect = s.p_detect[:, blk]
         evading = live[:, blk] & ~s.kept[:, blk]
         p_detected[blk] = equations.any_event_probability(detect, evading)
-        p_hit[blk] = equations.any_event_probability(detect * F32(arb), s.kept[:, blk])
+        p_hit[blk] = equations.any_event_probability(
+            detect * (arb if np.ndim(arb) == 0 else arb[blk]), s.kept[:, blk])
     detected = model.runs.random(dtype=F32) < p_detected
     hit = model.runs.random(dtype=F32) < p_hit
     unfair = np.flatnonzero(hit & ~detected)

@@ -19,12 +19,12 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["petitions", "county_review", "protest"]
 
 
-def _answer(model: RuralGovernanceModel, s: Scratch, idx: np.ndarray, relief: float,
+def _answer(model: RuralGovernanceModel, s: Scratch, idx: np.ndarray, relief: np.ndarray,
             upper: bool = False) -> None:
-    """Petitions of villagers ``idx`` are answered: grievance relieved, legitimacy gained
-    (owed to the county and above if ``upper``)."""
+    """Petitions of villagers ``idx`` are answered: grievance relieved (``relief``, per run),
+    legitimacy gained (owed to the county and above if ``upper``)."""
     v = model.villagers
-    v.grievance[idx] *= F32(1.0 - relief)
+    v.grievance[idx] *= model.runs.spread(1.0 - relief, idx=idx)
     s.gains[idx] += F32(model.p["answer_gain"])
     if upper:
         s.gains_upper[idx] += F32(model.p["answer_gain"])
@@ -50,6 +50,15 @@ def _allocate(model: RuralGovernanceModel, u: np.ndarray, office: np.ndarray,
     priority = model.p["priority_handling"]
     tie = model.runs.random(owners) if priority > 0 else None
     return equations.allocate_capacity(u, office, age, capacity, priority, tie)
+
+
+def _relief(p: dict) -> float:
+    """Grievance relieved by the township's answer: answer_relief, less under rigid rules
+    (mech_discretion)."""
+    relief = p["answer_relief"]
+    if p["mech_discretion"]:
+        relief *= 1.0 - p["rigidity_penalty"] * (1.0 - p["discretion"])
+    return relief
 
 
 def _file_petitions(model: RuralGovernanceModel, s: Scratch) -> np.ndarray:
@@ -129,9 +138,7 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
     else:  # first form: suppressed only if left unanswered
         answered = _allocate(model, u, tw, v.pet_age[pending], s.petition_capacity, pending)
         suppressed = ~answered & (runs.random(pending) < s.suppress[tw])
-    relief = p["answer_relief"]
-    if p["mech_discretion"]:
-        relief *= 1.0 - p["rigidity_penalty"] * (1.0 - p["discretion"])
+    relief = runs.values(_relief)
     a_idx = pending[answered]
     tally["response_time"] = runs.of_subset(lambda age: float(age.mean() + 1), v.pet_age,
                                             a_idx, float("nan"))
@@ -184,7 +191,7 @@ def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
         cap = np.array([d.capacity for d in model.departments])
         answered = _allocate(model, runs.random(pending), dep, v.pet_age[pending], cap,
                              pending)
-        _answer(model, s, pending[answered], p["answer_relief"], upper=True)
+        _answer(model, s, pending[answered], runs.values(lambda q: q["answer_relief"]), upper=True)
         waiting = pending[~answered]
         _wait(model, s, waiting, upper=True)
         gave_up = waiting[v.pet_age[waiting] >= p["escalation_wait"] + p["petition_patience"]]

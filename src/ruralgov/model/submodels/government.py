@@ -32,18 +32,20 @@ def schedule(model: RuralGovernanceModel, s: Scratch) -> None:
     interventions' parameters), ``rules.active``, ``rules.live``,
     ``rules.n_live``, the cache; scratch ``withdrawn``, ``enforcement_now``,
     ``scandal_active``, ``misconduct``, ``kept_prev``."""
-    p, r = model.p, model.rules
+    p, r, runs = model.p, model.rules, model.runs
     step = model.steps
     for iv in model.interventions:
         if iv.step == step:
-            p.update(iv.settings)
+            for q in {id(q): q for q in (p, *runs.params)}.values():  # every run's
+                q.update(iv.settings)
     if p["campaign"]:
         r.active[-1] = p["campaign_start"] < step <= p["campaign_start"] + p["campaign_duration"]
     s.withdrawn = 0 < p["withdrawal_step"] < step
     s.enforcement_now = np.where(s.withdrawn & r.routine, F32(0.0), r.enforcement)
-    s.scandal_active = bool(p["scandal"] and p["scandal_start"] < step
-                            <= p["scandal_start"] + p["scandal_duration"])
-    s.misconduct = p["scandal_misconduct"] if s.scandal_active else p["official_misconduct"]
+    s.scandal_active = runs.values(lambda q: bool(
+        q["scandal"] and q["scandal_start"] < step <= q["scandal_start"] + q["scandal_duration"]))
+    s.misconduct = np.where(s.scandal_active, runs.values(lambda q: q["scandal_misconduct"]),
+                            runs.values(lambda q: q["official_misconduct"])).astype(np.float64)
     key = r.active.tobytes()
     if key != model.cache.live_key:  # what depends only on which rules are live: cached
         model.cache.invalidate_rules(key)
@@ -85,7 +87,9 @@ def township_plan(model: RuralGovernanceModel, s: Scratch) -> None:
         s.cadre_orientation = np.zeros(st.n_villages, dtype=F32)
     p, r = model.p, model.rules
     if p["mech_enforcement"]:
-        s.detect = (s.enforcement_now[None, :] * (s.fidelity * s.effort)[:, None]).astype(F32)
+        now = s.enforcement_now  # K, or per township (T x K) when stacked runs differ
+        s.detect = ((now[None, :] if now.ndim == 1 else now)
+                    * (s.fidelity * s.effort)[:, None]).astype(F32)
         if p["campaign"] and r.active[-1] and p["campaign_draw"] > 0:  # the campaign draws
             s.detect[:, r.routine] *= F32(1.0 - p["campaign_draw"])  # effort from routine
         np.minimum(s.detect, F32(1.0), out=s.detect)

@@ -59,13 +59,14 @@ def services(model: RuralGovernanceModel, s: Scratch) -> None:
         u = model.runs.random()
         v.assisted = np.where(eligible, u < accuracy, u < leak)
         model.cache.services = None
-    key = tuple(p[k] for k in ("service_coverage", "service_relief", "assistance_relief",
-                               "poverty_line"))
+    key = tuple(tuple(q[k] for k in ("service_coverage", "service_relief",
+                                     "assistance_relief", "poverty_line"))
+                for q in model.runs.params)
     if model.cache.services is None or model.cache.services_key != key:  # between reviews
         model.cache.services, model.cache.services_key = _assistance(model), key
     excluded, measures = model.cache.services
-    base = F32(p["service_gain"] * p["service_coverage"])
-    s.gains += base
+    s.gains += model.runs.spread(model.runs.values(
+        lambda q: q["service_gain"] * q["service_coverage"]))
     s.gains += np.multiply(v.assisted, F32(p["service_gain"]), dtype=F32)
     s.losses[excluded] += F32(p["exclusion_loss"])
     s.tally.update(measures)
@@ -76,7 +77,8 @@ def _assistance(model: RuralGovernanceModel) -> tuple[np.ndarray, dict[str, floa
     targeting measures."""
     p, v = model.p, model.villagers
     eligible = v.hardship > p["poverty_line"]
-    relief = F32(1.0 - p["service_coverage"] * p["service_relief"])
+    relief = model.runs.spread(model.runs.values(
+        lambda q: 1.0 - q["service_coverage"] * q["service_relief"]))
     v.effective_hardship = v.hardship * relief * np.where(
         v.assisted, F32(1.0 - p["assistance_relief"]), F32(1.0))
     excluded = np.flatnonzero(eligible & ~v.assisted)
@@ -101,10 +103,11 @@ def participation(model: RuralGovernanceModel, s: Scratch) -> None:
 
     Reads: ``grievance``. Writes: ``grievance``; scratch ``gains``, ``tally``."""
     p = model.p
-    rate = p["participation"] * (1.0 - p["fiscal_dependence"])  # assemblies not held
-    if not p["mech_participation"] or rate <= 0:
+    rate = model.runs.values(  # assemblies not held
+        lambda q: q["participation"] * (1.0 - q["fiscal_dependence"]))
+    if not p["mech_participation"] or not (rate > 0).any():
         return
-    part = model.runs.bernoulli(rate)
+    part = model.runs.bernoulli(rate, per_run=True)
     s.gains[part] += F32(p["participation_gain"])
     model.villagers.grievance[part] *= F32(1.0 - p["participation_relief"])
     s.tally["participants"] = model.runs.count(part)
