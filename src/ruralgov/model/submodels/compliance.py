@@ -169,18 +169,18 @@ def run_conflicts(model: RuralGovernanceModel) -> tuple[np.ndarray, tuple | None
     department never conflict. The second form's place draws (one per pair of rules and
     village) are made once, when first needed, from a generator spawned from the model's
     (spawning leaves the model's own stream of draws untouched)."""
-    p, r, st = model.p, model.rules, model.structure
-    if not p["mech_fragmentation"]:
+    q, r, st = model.p, model.rules, model.structure  # one run: its own parameters
+    if not q["mech_fragmentation"]:
         return np.zeros((r.k, r.k), dtype=bool), None
-    issuer = r.department % p["bureaus"] if p["bureaus"] > 0 else r.department
-    if not p["mech_pairwise_conflict"]:
-        return equations.conflict_matrix(r.pair_draws, issuer, p["conflict_probability"],
-                                         p["coordination"], r.active), None
+    issuer = r.department % q["bureaus"] if q["bureaus"] > 0 else r.department
+    if not q["mech_pairwise_conflict"]:
+        return equations.conflict_matrix(r.pair_draws, issuer, q["conflict_probability"],
+                                         q["coordination"], r.active), None
     if r.place_draws is None:
         r.place_draws = model.runs.rngs[0].spawn(1)[0].random(
             (r.k * (r.k - 1) // 2, st.n_villages), dtype=F32)
-    pairs, masks = equations.local_conflicts(r.place_draws, issuer, p["conflict_probability"],
-                                             p["coordination"], r.active)
+    pairs, masks = equations.local_conflicts(r.place_draws, issuer, q["conflict_probability"],
+                                             q["coordination"], r.active)
     matrix = np.zeros((r.k, r.k), dtype=bool)
     matrix[pairs[:, 0], pairs[:, 1]] = True
     return matrix | matrix.T, (pairs, np.take(masks, st.village, axis=1))
@@ -238,17 +238,17 @@ def _choose(model: RuralGovernanceModel, s: Scratch, cols: slice | np.ndarray,
     r.voluntary[:, cols] = voluntary & live
 
 
-def _arbitrariness(p: dict) -> float:
+def _arbitrariness(q: dict) -> float:
     """Chance that a kept rule is hit as if broken, relative to detection: arbitrariness,
     plus what fragmentation adds unless enforcement is joint, less what grid management
     prevents."""
-    arb = p["arbitrariness"]
-    if p["mech_fragmentation"]:
-        arb += (p["fragmentation_arbitrariness"]
-                * equations.fragmentation_index(p["n_departments"], p["coordination"],
-                                                p["bureaus"])
-                * (1.0 - p["joint_enforcement"]))
-    return min(arb, 1.0) * (1.0 - p["grid_management"])
+    arb = q["arbitrariness"]
+    if q["mech_fragmentation"]:
+        arb += (q["fragmentation_arbitrariness"]
+                * equations.fragmentation_index(q["n_departments"], q["coordination"],
+                                                q["bureaus"])
+                * (1.0 - q["joint_enforcement"]))
+    return min(arb, 1.0) * (1.0 - q["grid_management"])
 
 
 #: How strongly each outcome of graduated enforcement is remembered (deterrence), by stage.

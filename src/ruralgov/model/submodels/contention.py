@@ -52,12 +52,12 @@ def _allocate(model: RuralGovernanceModel, u: np.ndarray, office: np.ndarray,
     return equations.allocate_capacity(u, office, age, capacity, priority, tie)
 
 
-def _relief(p: dict) -> float:
+def _relief(q: dict) -> float:
     """Grievance relieved by the township's answer: answer_relief, less under rigid rules
     (mech_discretion)."""
-    relief = p["answer_relief"]
-    if p["mech_discretion"]:
-        relief *= 1.0 - p["rigidity_penalty"] * (1.0 - p["discretion"])
+    relief = q["answer_relief"]
+    if q["mech_discretion"]:
+        relief *= 1.0 - q["rigidity_penalty"] * (1.0 - q["discretion"])
     return relief
 
 
