@@ -336,3 +336,23 @@ def test_analyze_of_a_sweep_with_a_corrupt_part_says_how_to_repair(tmp_path):
         analyze(tmp_path / "out")
     run_sweep(load_experiment(exp), tmp_path / "out", workers=1, progress=False)  # repairs
     assert analyze(tmp_path / "out").is_dir()
+
+
+@pytest.mark.parametrize("argv, saved", [(["robustness"], True), (["reproduce"], True),
+                                         (["calibrate", "x.yaml"], True),
+                                         (["run", "baseline"], False)])
+def test_an_interrupted_command_says_whether_finished_runs_are_saved(argv, saved, capsys):
+    """Ctrl+C or SIGTERM in a resumable study (its sweeps keep every finished run) must not
+    claim that nothing was written."""
+    from ruralgov.app.cli import _dispatch, build_parser
+
+    args = build_parser().parse_args(argv)
+
+    def interrupted(_):
+        raise KeyboardInterrupt
+
+    args.func = interrupted
+    assert _dispatch(args) == 130
+    err = capsys.readouterr().err
+    assert ("finished runs are saved" in err) is saved
+    assert ("nothing was written" in err) is not saved

@@ -477,7 +477,7 @@ def _add_reproduce(sub) -> None:
                     help="rerun each experiment with mechanisms switched off and re-judge its "
                          "findings: credited (each mechanism a finding credits, then only "
                          "those; default), all (every mechanism switch in turn), none")
-    rp.set_defaults(func=_cmd_reproduce)
+    rp.set_defaults(func=_cmd_reproduce, resumable=True)
     rb = sub.add_parser(
         "robustness", help="re-judge the hypotheses across the parameter space",
         description="Re-judge every hypothesis experiment at Latin-hypercube points over the "
@@ -497,7 +497,7 @@ def _add_reproduce(sub) -> None:
     rb.add_argument("--out", default=None,
                     help="folder (default results/robustness or results/robustness-quick)")
     rb.add_argument("--quiet", action="store_true", help="no progress bars")
-    rb.set_defaults(func=_cmd_robustness)
+    rb.set_defaults(func=_cmd_robustness, resumable=True)
     cb = sub.add_parser(
         "calibrate", help="calibrate uncertain parameters to observed magnitudes (ABC-SMC)",
         description="Approximate Bayesian computation (pyabc's ABC-SMC) of the priors in a "
@@ -515,7 +515,7 @@ def _add_reproduce(sub) -> None:
     cb.add_argument("--dask", default=None, metavar="ADDRESS",
                     help="run the simulations on an existing Dask scheduler")
     cb.add_argument("--quiet", action="store_true", help="no progress lines")
-    cb.set_defaults(func=_cmd_calibrate)
+    cb.set_defaults(func=_cmd_calibrate, resumable=True)
 
 
 def _add_dashboard(sub) -> None:
@@ -595,7 +595,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"ruralgov: error: {err.strerror}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as stop:
-        print("\nruralgov: interrupted; nothing was written", file=sys.stderr)
+        print("\nruralgov: interrupted; " + (
+            "finished runs are saved — rerun the same command to go on"
+            if getattr(args, "resumable", False) else "nothing was written"), file=sys.stderr)
         return 143 if isinstance(stop, Terminated) else 130
     except BrokenPipeError:  # e.g. `ruralgov params | head`: the reader has had enough
         import os
