@@ -386,7 +386,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reference-sizes", type=int, nargs="+", default=[1_000, 10_000])
     ap.add_argument("--quick", action="store_true", help="small sizes only (smoke check)")
     ap.add_argument("--sweep-runs", type=int, default=None,
-                    help="runs of the default scenario timed serially (default 20; 4 if --quick)")
+                    help="runs of the default scenario in the sweep timings "
+                         "(default 256; 8 if --quick)")
     ap.add_argument("--out", type=Path, default=HERE / "latest.json")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -462,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f" import {result['startup'].get('import_cpu_median_s', float('nan')):.2f} s CPU, "
           f"--help {result['startup'].get('help_cpu_median_s', float('nan')):.2f} s CPU",
           flush=True)
-    runs = a.sweep_runs or (8 if a.quick else 60)
+    runs = a.sweep_runs or (8 if a.quick else 256)  # 256: each of two workers steps 64
     print(f"  sweeps of {runs} standard runs (serial, process pool, Dask) ...", end="",
           flush=True)
     result["sweep"] = _child("sweep", runs)

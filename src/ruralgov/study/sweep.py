@@ -451,10 +451,11 @@ def _batch_size(exp: Experiment, pending: int, workers: int) -> int:
 
 def _ensemble_task(exp: Experiment, pending: int, workers: int, batch: int, size: int) -> int:
     """Runs per task when runs are stepped together: up to ``batch`` (an ensemble is about
-    three times faster, so about 10 s of work), but at least 4 tasks per worker on a pool and
-    2 in this process (so finished runs are saved as the sweep goes)."""
+    three times faster, so about 10 s of work), but at least 2 tasks per worker (so that
+    finished runs are saved as the sweep goes and the workers share the work; a task is
+    written as soon as it is done)."""
     by_time = max(1, int(30.0 / max(_run_seconds(exp), 1e-3)))
-    spread = math.ceil(pending / (4 * workers if workers > 1 else 2))
+    spread = math.ceil(pending / (2 * max(workers, 1)))
     return max(1, min(batch, max(size, by_time), max(spread, 1)))
 
 
