@@ -46,9 +46,13 @@ lint: $(DEVSTAMP)
 paper-quick: $(STAMP)
 	$(VENV)/bin/ruralgov reproduce --profile quick --quiet
 
-## paper: the same, full profile (about 45 minutes on two cores) -> results/paper/REPORT.md
+## paper: the same, full profile (hours on two cores; resumable) -> results/paper/REPORT.md,
+## with each test's share of supported points where `make robustness` (and a posterior study in
+## results/robustness-posterior) has finished
 paper: $(STAMP)
-	$(VENV)/bin/ruralgov reproduce --profile full
+	$(VENV)/bin/ruralgov reproduce --profile full \
+	  $(if $(wildcard results/robustness/robustness.json),--robustness results/robustness) \
+	  $(if $(wildcard results/robustness-posterior/robustness.json),--posterior results/robustness-posterior)
 
 ## robustness: every hypothesis re-judged at 200 Latin-hypercube points x 2 root seeds over
 ## the uncertain parameters (hours on two cores; resumable) -> results/robustness/ROBUSTNESS.md

@@ -81,6 +81,22 @@ def test_robustness_study_of_one_hypothesis(tmp_path):
     # resumable: again, nothing new runs and the table is the same
     robustness(only=["H12"], out=out, workers=1, progress=False, spec=spec)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "robustness.parquet"), table)
+    # the paper's report says, per test, where it holds (and, from a posterior study, how
+    # probably): the numbers of robustness.json, in the hypothesis's section and verdicts.json
+    from ruralgov.study.reproduce import reproduce
+
+    rep = reproduce("quick", only=["H12"], out=tmp_path / "paper", workers=1, progress=False,
+                    update_check=False, size_check=False, knockouts="none", robustness=out,
+                    posterior=out)
+    text = rep.read_text()
+    assert "**Across the parameter space**" in text
+    row = json.loads((tmp_path / "paper" / "verdicts.json").read_text())["hypotheses"][0]
+    assert [t["test"] for t in row["robustness"]] == [t["test"] for t in tests]
+    for t in tests:
+        share = f"{t['shares']['supported']:.0%}"
+        assert f"| {t['test']} | {t['counts_as']} | {share} |" in text
+    with pytest.raises(InputError, match="no robustness.json"):
+        reproduce("quick", only=["H12"], out=tmp_path / "p2", robustness=tmp_path)
 
 
 def test_prim_finds_where_a_verdict_holds():

@@ -228,7 +228,8 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     only = args.only.split(",") if args.only else None
     report = reproduce(args.profile, only=only, out=args.out, workers=args.workers,
                        progress=not args.quiet, update_check=not args.no_update_check,
-                       knockouts=args.knockouts, size_check=not args.no_size_check)
+                       knockouts=args.knockouts, size_check=not args.no_size_check,
+                       robustness=args.robustness, posterior=args.posterior)
     print(f"report written to {report}")
     return 0
 
@@ -477,6 +478,12 @@ def _add_reproduce(sub) -> None:
                     help="rerun each experiment with mechanisms switched off and re-judge its "
                          "findings: credited (each mechanism a finding credits, then only "
                          "those; default), all (every mechanism switch in turn), none")
+    rp.add_argument("--robustness", default=None, metavar="FOLDER",
+                    help="a finished `ruralgov robustness` folder: each hypothesis's section "
+                         "gives its tests' shares of supported points")
+    rp.add_argument("--posterior", default=None, metavar="FOLDER",
+                    help="a finished `ruralgov robustness --posterior` folder: each test's "
+                         "posterior probability of being supported")
     rp.set_defaults(func=_cmd_reproduce, resumable=True)
     rb = sub.add_parser(
         "robustness", help="re-judge the hypotheses across the parameter space",

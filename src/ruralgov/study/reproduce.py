@@ -12,6 +12,7 @@ stopped. The output folder must be empty or hold an earlier reproduction
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -91,8 +92,15 @@ UPDATE_CHECK = ("random-sequential", {"random_sequential": True})
 def reproduce(profile: str = "quick", only: list[str] | None = None,
               out: Path | str | None = None, workers: int | None = None,
               progress: bool = True, update_check: bool = True,
-              knockouts: str = "credited", size_check: bool = True) -> Path:
+              knockouts: str = "credited", size_check: bool = True,
+              robustness: Path | str | None = None,
+              posterior: Path | str | None = None) -> Path:
     """Run and judge the hypotheses; return the report's path.
+
+    ``robustness`` and ``posterior``: folders of ``ruralgov robustness`` (over the
+    hypercube, and over a calibration's posterior); each hypothesis's section then says, per
+    test, the share of points where it is supported (and its posterior probability), and
+    verdicts.json carries them.
 
     ``knockouts`` ([`KNOCKOUTS`][ruralgov.study.reproduce.KNOCKOUTS]) reruns each experiment
     with mechanisms switched off and re-judges its findings (the report's knock-out tables).
@@ -108,6 +116,9 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
         raise InputError(f"--knockouts {knockouts!r}: choose {', '.join(KNOCKOUTS)}")
     out = Path(out) if out else RESULTS / ("paper" if profile == "full" else "paper-quick")
     exps, validations = _select(profile, only)
+    studies = {key: _study(folder, option) for key, folder, option in (
+        ("robustness", robustness, "--robustness"), ("posterior", posterior, "--posterior"))
+        if folder is not None}
     require_empty(out, "--out", allow=REPRODUCTION_FILES)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     judged = [_judge(exp, out, workers, progress, update_check, knockouts, size_check)
@@ -119,10 +130,12 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
     sections, table = [], []
     for j in judged:
         row = _row(j)
+        for key, study in studies.items():
+            row[key] = [t for t in study["tests"] if t["id"] == row["id"]]
         fig = _figure(j["runs"], j["exp"], out / "figures" / f"{row['id']}.png")
         table.append(row)
         sections.append(_section(j["exp"], j["verdicts"], row["verdict"], fig.relative_to(out))
-                        + _knockout_section(row))
+                        + _knockout_section(row) + _space_section(row, studies))
     checked = []
     for f in validations:
         v = run_validation(load_validation(f, profile=None if profile == "full" else profile))
@@ -134,7 +147,10 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
                         "checks": len(v.results)})
         sections.append(_validation_section(v, fig.relative_to(out)))
     manifest = {"created_utc": utc_now(), "profile": profile, "versions": versions(),
-                "git": git_revision(), "hypotheses": table, "classic_models": checked}
+                "git": git_revision(), "hypotheses": table, "classic_models": checked,
+                "studies": {k: {x: v[x] for x in ("folder", "samples", "root_seeds",
+                                                   "hypothesis_profile", "posterior", "git")}
+                            for k, v in studies.items()}}
     write_json(manifest, out / "verdicts.json")
     return write_text(_report(profile, table, sections, manifest,
                               discussion=(out / "DISCUSSION.md").is_file()), out / "REPORT.md")
@@ -450,6 +466,58 @@ def _section(exp: Experiment, verdicts, verdict: str, fig: Path) -> str:
                          f"{'yes' if v.verdict == 'supported' else '**no** (' + v.verdict + ')'} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _study(folder: Path | str, option: str) -> dict:
+    """A robustness study's summary (``robustness.json``), checked."""
+    f = Path(folder) / "robustness.json"
+    if not f.is_file():
+        raise InputError(f"{option} {folder}: no robustness.json there (the folder of "
+                         "`ruralgov robustness`, finished)")
+    doc = json.loads(f.read_text(encoding="utf-8"))
+    return {**doc, "folder": str(folder)}
+
+
+def _space_section(row: dict, studies: dict) -> str:
+    """Per test, the share of the robustness study's points where it is supported, mixed and
+    not supported (and where, PRIM), and its posterior probability of being supported."""
+    rob, post = row.get("robustness"), row.get("posterior")
+    if not rob and not post:
+        return ""
+    s = studies.get("robustness") or studies["posterior"]
+    what = []
+    if rob:
+        what.append(f"at {studies['robustness']['samples']} Latin-hypercube points over the "
+                    "uncertain parameters the experiment does not manipulate, root seeds "
+                    + ", ".join(map(str, studies["robustness"]["root_seeds"])))
+    if post:
+        what.append(f"at {studies['posterior']['samples']} draws from the calibration's "
+                    "posterior (the share supported is the posterior probability)")
+    lines = [f"**Across the parameter space** — each test re-judged {' and '.join(what)}, "
+             f"with the {s['hypothesis_profile']} profile's design at each point "
+             "(`ruralgov robustness`; ROBUSTNESS.md has every point).", "",
+             "| test | counts as | supported | mixed | not supported | root seeds differ by "
+             "| where it is supported (PRIM) | posterior P(supported) |",
+             "|---|---|---:|---:|---:|---:|---|---:|"]
+    by_test = {t["test"]: t for t in post or []}
+    for t in rob or post:
+        sh = t["shares"] if rob else {"supported": np.nan, "mixed": np.nan,
+                                      "not supported": np.nan}
+        diff = ("—" if not rob or t.get("seed_difference") is None else
+                f"{t['seed_difference']:.2f}" + ("" if t["stable"] else " (unstable)"))
+        box = "—"
+        if rob and "prim" in t:
+            box = "; ".join(f"{x['parameter']} {x['low']:.3g}–{x['high']:.3g}"
+                            for x in t["prim"]["limits"]) or "everywhere"
+        p = by_test.get(t["test"])
+        lines.append(f"| {t['test']} | {t['counts_as']} | {_pct(sh['supported'])} | "
+                     f"{_pct(sh['mixed'])} | {_pct(sh['not supported'])} | {diff} | {box} | "
+                     f"{_pct(p['shares']['supported']) if p else '—'} |")
+    return "\n".join(lines + ["", ""])
+
+
+def _pct(x) -> str:
+    return "—" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.0%}"
 
 
 def _knockout_section(row: dict) -> str:
