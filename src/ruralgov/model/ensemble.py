@@ -55,9 +55,17 @@ SHAPING = frozenset({"n_departments", "rules_per_department", "campaign", "rando
 #: Parameters the submodels read per run (each through ``model.runs``): runs of one ensemble
 #: may differ in these.
 STEP_PER_RUN = frozenset({
+    # the paper experiments' levers
     "coordination", "transmission_levels", "transmission_fidelity", "discretion",
     "responsiveness", "suppression", "cooptation", "scandal_misconduct", "scandal_duration",
-    "official_misconduct", "service_coverage", "participation", "arbitrariness"})
+    "official_misconduct", "service_coverage", "participation", "arbitrariness",
+    # the behavioural uncertainties of the robustness study (all but habit_memory)
+    "base_compliance", "w_legitimacy", "w_enforcement", "w_norm", "w_habit", "w_cost",
+    "w_conflict", "w_misconduct", "peer_weight", "deterrence_decay", "loss_weight",
+    "social_influence", "answer_gain", "unfair_loss", "conflict_loss", "misconduct_loss",
+    "grievance_decay", "hardship_grievance", "sanction_grievance", "suppression_grievance",
+    "answer_relief", "petition_threshold", "collective_threshold", "protest_threshold",
+    "arrest_k", "conflict_probability", "misreporting"})
 
 PER_RUN: frozenset[str] = (AT_START - SHAPING) | STEP_PER_RUN
 """The parameters in which the runs of one ensemble may differ: those read only when the

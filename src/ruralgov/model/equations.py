@@ -253,9 +253,15 @@ def informal_signal(peer_share: np.ndarray, elder_stance: np.ndarray, peer_weigh
     their lineage's stance alone (I = stance). ``peer_share`` and ``elder_stance`` are K x N;
     ``elder`` marks the elders (a bool array of length N, or their indices).
     """
-    signal = (2.0 * peer_weight) * peer_share
-    signal += (1.0 - peer_weight) * elder_stance
-    signal -= peer_weight
+    w = peer_weight
+    if np.ndim(w):  # one weight per villager (float64): each coefficient as a number would be
+        two, rest, w = ((2.0 * w).astype(np.float32), (1.0 - w).astype(np.float32),
+                        w.astype(np.float32))
+    else:
+        two, rest = 2.0 * w, 1.0 - w
+    signal = two * peer_share
+    signal += rest * elder_stance
+    signal -= w
     signal[..., elder] = elder_stance[..., elder]
     return signal
 

@@ -147,6 +147,12 @@ class Runs:
             return np.repeat(v, self.sizes(level))
         return v[self.owner(idx, level)]
 
+    def param(self, fn, dtype: type = F32, idx: np.ndarray | None = None,
+              level: str = "villager") -> np.ndarray:
+        """``spread(values(fn), ...)``: a quantity computed from each run's parameters, for
+        every unit (or the units ``idx``); for one run a ``dtype`` scalar."""
+        return self.spread(self.values(fn), dtype, idx, level)
+
     # ------------------------------------------------------------------ draws
     def random(self, owners: np.ndarray | None = None, level: str = "villager",
                dtype: type = np.float64) -> np.ndarray:

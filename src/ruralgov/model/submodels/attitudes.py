@@ -35,8 +35,9 @@ def update_grievance(model: RuralGovernanceModel, s: Scratch) -> None:
         burden /= np.maximum(model.rules.n_live, 1)
     s.burden = burden
     g = v.grievance
-    g *= F32(1.0 - p["grievance_decay"])
-    g += F32(p["hardship_grievance"]) * v.effective_hardship * (1.0 - v.legitimacy)
+    per = model.runs.param
+    g *= per(lambda q: 1.0 - q["grievance_decay"])
+    g += per(lambda q: q["hardship_grievance"]) * v.effective_hardship * (1.0 - v.legitimacy)
     g += F32(p["burden_grievance"]) * burden.astype(F32)
     g += s.grievance_in
     np.clip(g, 0.0, 1.0, out=g)
@@ -69,25 +70,29 @@ def update_legitimacy(model: RuralGovernanceModel, s: Scratch) -> None:
             cache.exposure = equations.conflict_exposure(
                 model.rules.live, model.rules.n_live, s.conflicts, s.local)
             cache.exposure_mean = model.runs.mean(cache.exposure)
-        s.losses += F32(p["conflict_loss"]) * cache.exposure
-        s.losses_upper += F32(p["conflict_loss"]) * cache.exposure  # the county's directives
+        loss = model.runs.param(lambda q: q["conflict_loss"])
+        s.losses += loss * cache.exposure
+        s.losses_upper += loss * cache.exposure  # the county's directives
         s.tally["conflict_exposure"] = cache.exposure_mean
     s.losses += F32(p["deviation_loss"]) * st.to_villagers(s.deviation)
     if p["mech_cadres"] and p["cadre_self_interest"] > 0:  # cadres serving themselves
         s.losses += F32(p["deviation_loss"] * p["cadre_self_interest"])
-    s.losses += model.runs.spread(p["misconduct_loss"] * s.misconduct)
+    s.losses += model.runs.spread(model.runs.values(lambda q: q["misconduct_loss"])
+                                  * s.misconduct)
     if not p["mech_legitimacy"]:
         return
+    weight = model.runs.param(lambda q: q["loss_weight"])
     if p["mech_trust_levels"]:  # each level's own actions move trust in it
         v.trust_local = equations.legitimacy_step(
             v.trust_local, s.gains - s.gains_upper, s.losses - s.losses_upper,
-            p["loss_weight"], 0.0, v.trust_local).astype(F32)
+            weight, 0.0, v.trust_local).astype(F32)
         v.trust_upper = equations.legitimacy_step(
-            v.trust_upper, s.gains_upper, s.losses_upper, p["loss_weight"], 0.0,
+            v.trust_upper, s.gains_upper, s.losses_upper, weight, 0.0,
             v.trust_upper).astype(F32)
     neighbours = st.weights @ v.legitimacy
     alone = st.isolated  # no ties: their own view, no pull
     neighbours[alone] = v.legitimacy[alone]
     v.legitimacy = equations.legitimacy_step(
-        v.legitimacy, s.gains, s.losses, p["loss_weight"], p["social_influence"],
+        v.legitimacy, s.gains, s.losses, weight, model.runs.param(
+            lambda q: q["social_influence"]),
         neighbours).astype(F32)

@@ -57,6 +57,16 @@ def informal_signal(model: RuralGovernanceModel, s: Scratch) -> None:
         s.signal[:, blk] = signal_from(model, s, st.ties.unpack(counted, blk), blk)
 
 
+def _weight(model: RuralGovernanceModel, fn, cols: slice | np.ndarray,
+            dtype: type = np.float64) -> float | np.ndarray:
+    """``fn`` of the parameters (e.g. ``lambda q: q["w_norm"]``) for the villagers ``cols``:
+    the number itself for one county; one value per villager, as ``dtype``, when stacked runs
+    have their own."""
+    if model.runs.r == 1:
+        return fn(model.p)
+    return model.runs.spread(model.runs.values(fn), dtype)[cols]
+
+
 def _per_lineage(runs, values: np.ndarray) -> np.ndarray:
     """Per-run values as float32 for each lineage's row of the stance (lineages x K)."""
     v = runs.spread(values, level="lineage")
@@ -76,7 +86,8 @@ def signal_from(model: RuralGovernanceModel, s: Scratch, peer: np.ndarray,
     peer[subject <= 0] = 0.5
     stance = np.take(s.stance_t, st.lineage[cols], axis=1)
     elders = np.flatnonzero(st.elder[cols])
-    return equations.informal_signal(peer, stance, model.p["peer_weight"], elders)
+    return equations.informal_signal(
+        peer, stance, _weight(model, lambda q: q["peer_weight"], cols), elders)
 
 
 def compliance_decision(model: RuralGovernanceModel, s: Scratch) -> None:
@@ -214,16 +225,18 @@ def _choose(model: RuralGovernanceModel, s: Scratch, cols: slice | np.ndarray,
         habit = sel(r.habit)
     else:
         habit = sel(r.comply)
+    w = {name: _weight(model, fn, cols, F32) for name, fn in (
+        ("w_legitimacy", lambda q: q["w_legitimacy"]),
+        ("w_enforcement", lambda q: q["w_enforcement"]), ("w_norm", lambda q: q["w_norm"]),
+        ("w_habit", lambda q: q["w_habit"]), ("w_cost", lambda q: q["w_cost"]),
+        ("w_conflict", lambda q: q["w_conflict"]))}
     u_comply, enforced = equations.compliance_utility(
-        base=p["base_compliance"], legitimacy=sel(v.legitimacy),
-        w_legitimacy=p["w_legitimacy"], sanction=sanction,
-        w_enforcement=p["w_enforcement"], attachment=sel(v.attachment),
-        signal=sel(signal) if isinstance(cols, slice) else signal,
-        w_norm=p["w_norm"], habit=habit, w_habit=p["w_habit"], cost=cost,
-        w_cost=p["w_cost"], load=load, w_conflict=p["w_conflict"],
-        misconduct=(float(s.misconduct[0]) if model.runs.r == 1  # per run if stacked
-                    else model.runs.spread(s.misconduct, np.float64)[cols]),
-        w_misconduct=p["w_misconduct"])
+        base=_weight(model, lambda q: q["base_compliance"], cols), legitimacy=sel(v.legitimacy),
+        sanction=sanction, attachment=sel(v.attachment),
+        signal=sel(signal) if isinstance(cols, slice) else signal, habit=habit, cost=cost,
+        load=load, misconduct=(float(s.misconduct[0]) if model.runs.r == 1  # per run if
+                               else model.runs.spread(s.misconduct, np.float64)[cols]),
+        w_misconduct=_weight(model, lambda q: q["w_misconduct"], cols), **w)
     # u < logistic(U)  <=>  logit(u) < U: one logarithm per draw serves both comparisons
     u = (model.runs.random_block(r.k, block) if block is not None
          else model.runs.rngs[0].random(u_comply.shape, dtype=F32))
@@ -265,7 +278,7 @@ def enforcement(model: RuralGovernanceModel, s: Scratch) -> None:
     ``tally``."""
     p, v, st = model.p, model.villagers, model.structure
     n = st.n
-    v.deterrence *= F32(1.0 - p["deterrence_decay"])
+    v.deterrence *= model.runs.param(lambda q: 1.0 - q["deterrence_decay"])
     if p["social_credit"] > 0:  # a credit record on everyone: resented surveillance
         s.losses += F32(p["credit_loss"] * p["social_credit"])
     v.stage *= s.n_kept != model.rules.n_live  # kept every live rule: record cleared
@@ -295,9 +308,10 @@ def enforcement(model: RuralGovernanceModel, s: Scratch) -> None:
         outcome = np.full(det.size, 3, dtype=np.int8)
     persuaded, warned, sanctioned = det[outcome == 1], det[outcome == 2], det[outcome == 3]
     s.gains[det[outcome <= 2]] += F32(p["fair_gain"])
-    s.grievance_in[sanctioned] += F32(p["sanction_grievance"])
+    s.grievance_in[sanctioned] += model.runs.param(lambda q: q["sanction_grievance"],
+                                                   idx=sanctioned)
     v.deterrence[det] = np.maximum(v.deterrence[det], FELT[outcome])
-    s.losses[unfair] += F32(p["unfair_loss"])
+    s.losses[unfair] += model.runs.param(lambda q: q["unfair_loss"], idx=unfair)
     s.grievance_in[unfair] += F32(p["unfair_grievance"])
     v.deterrence[unfair] = np.maximum(v.deterrence[unfair], F32(0.6))
     count = model.runs.count

@@ -25,9 +25,10 @@ def _answer(model: RuralGovernanceModel, s: Scratch, idx: np.ndarray, relief: np
     legitimacy gained (owed to the county and above if ``upper``)."""
     v = model.villagers
     v.grievance[idx] *= model.runs.spread(1.0 - relief, idx=idx)
-    s.gains[idx] += F32(model.p["answer_gain"])
+    gain = model.runs.param(lambda q: q["answer_gain"], idx=idx)
+    s.gains[idx] += gain
     if upper:
-        s.gains_upper[idx] += F32(model.p["answer_gain"])
+        s.gains_upper[idx] += gain
     v.pet_age[idx] = -1
 
 
@@ -67,10 +68,11 @@ def _file_petitions(model: RuralGovernanceModel, s: Scratch) -> np.ndarray:
     without mech_trust_levels, the formal channel); a petition is collective when enough
     weighted neighbours are aggrieved too. Returns those who go over the township's head."""
     p, v, st, tally = model.p, model.villagers, model.structure, s.tally
-    threshold = p["petition_threshold"] * (1.0 - p["grid_early"] * p["grid_management"])
+    threshold = model.runs.param(lambda q: q["petition_threshold"]
+                                 * (1.0 - q["grid_early"] * q["grid_management"]))
     if p["mech_cadres"] and p["cadre_voice"] > 0:  # cadres carry grievances up
         voice = F32(1.0) - F32(p["cadre_voice"]) * s.cadre_orientation
-        threshold = F32(threshold) * voice[st.village]
+        threshold = threshold * voice[st.village]
     aggrieved = v.grievance > threshold
     new = aggrieved & (v.pet_age < 0) & ~v.protesting & (v.detained_for == 0)
     if p["mech_interception"]:
@@ -89,7 +91,8 @@ def _file_petitions(model: RuralGovernanceModel, s: Scratch) -> np.ndarray:
         a = aggrieved.astype(F32)
         share = (st.weights[new_idx] @ a if new_idx.size * 16 < st.n and st.n > 50_000
                  else (st.weights @ a)[new_idx])
-        n_coll = model.runs.count(new_idx[share >= p["collective_threshold"]])
+        n_coll = model.runs.count(new_idx[share >= model.runs.param(
+            lambda q: q["collective_threshold"], idx=new_idx)])
         v.pet_age[new_idx] = 0
         v.pet_level[new_idx] = 0
     count = model.runs.count
@@ -144,7 +147,7 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
                                             a_idx, float("nan"))
     _answer(model, s, a_idx, relief)
     s_idx = pending[suppressed]
-    v.grievance[s_idx] += F32(p["suppression_grievance"])
+    v.grievance[s_idx] += runs.param(lambda q: q["suppression_grievance"], idx=s_idx)
     s.losses[s_idx] += F32(p["suppression_loss"])
     v.deterrence[s_idx] = 1.0
     v.pet_age[s_idx] = -1
@@ -242,10 +245,12 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
         return
     prev = np.bincount(st.village[np.flatnonzero(v.protesting)], minlength=st.n_villages)
     force = p["suppression_force"] * st.village_size / 100.0
-    arrest = equations.arrest_probability(force, prev, p["arrest_k"]).astype(F32)[st.village]
+    arrest = equations.arrest_probability(
+        force, prev, model.runs.param(lambda q: q["arrest_k"], np.float64, level="village")
+    ).astype(F32)[st.village]
     k = p["key_person_management"]
     if k > 0:  # four-colour management: key persons watched, their felt risk higher
-        key = np.flatnonzero(v.grievance > F32(p["petition_threshold"]))
+        key = np.flatnonzero(v.grievance > model.runs.param(lambda q: q["petition_threshold"]))
         felt = arrest.copy()
         felt[key] += F32(k) * (F32(1.0) - felt[key])
         s.losses[key] += F32(p["stigma_loss"] * k)  # and labelled
@@ -254,7 +259,7 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
         felt = arrest
     net = equations.net_protest_risk(v.grievance, v.legitimacy, v.risk_aversion, felt,
                                      v.deterrence)
-    excess = net - F32(p["protest_threshold"])
+    excess = net - model.runs.param(lambda q: q["protest_threshold"])
     if p["strategic_escalation"] > 0:  # 闹大: trouble to be heard at the county
         excess[(v.pet_level == 1) & (v.pet_age >= 0)] += F32(p["strategic_escalation"])
     willing = (excess > 0) & (v.detained_for == 0)
@@ -266,7 +271,7 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
     np.maximum(v.detained_for - 1, 0, out=v.detained_for)
     if p["detention_term"] > 0:
         v.detained_for[detained] = runs.integers(1, p["detention_term"] + 1, detained)
-    v.grievance[detained] += F32(p["suppression_grievance"])
+    v.grievance[detained] += runs.param(lambda q: q["suppression_grievance"], idx=detained)
     np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
     s.losses[detained] += F32(p["suppression_loss"])
     v.deterrence[detained] = 1.0
@@ -298,16 +303,18 @@ def _state_response(model: RuralGovernanceModel, s: Scratch, protesters: np.ndar
     outcome[events] = np.where(concede, 1, 2)
     where = outcome[st.village[protesters]]
     won = protesters[where == 1]
-    v.grievance[won] *= F32(1.0 - p["answer_relief"])
-    s.gains[won] += F32(p["answer_gain"])
-    s.gains_upper[won] += F32(p["answer_gain"])  # concessions come from above
+    per = model.runs.param
+    v.grievance[won] *= per(lambda q: 1.0 - q["answer_relief"], idx=won)
+    gain = per(lambda q: q["answer_gain"], idx=won)
+    s.gains[won] += gain
+    s.gains_upper[won] += gain  # concessions come from above
     if p["strategic_escalation"] > 0:  # a concession answers their petition at the county
         heard = won[(v.pet_level[won] == 1) & (v.pet_age[won] >= 0)]
         v.pet_age[heard] = -1
     free = np.ones(protesters.size, dtype=bool)
     free[np.isin(protesters, detained)] = False
     hit = protesters[(where == 2) & free]
-    v.grievance[hit] += F32(p["suppression_grievance"])
+    v.grievance[hit] += per(lambda q: q["suppression_grievance"], idx=hit)
     np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
     s.losses[hit] += F32(p["suppression_loss"])
     v.deterrence[hit] = 1.0
