@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ruralgov import RuralGovernanceModel
-from ruralgov.model.ensemble import PER_RUN, SHAPING, STEP_PER_RUN, Ensemble
+from ruralgov.model.ensemble import PER_RUN, STEP_PER_RUN, Ensemble
 from ruralgov.model.schema import InputError
 
 STATE = ("legitimacy", "grievance", "attachment", "trust_local", "trust_upper", "deterrence",
@@ -36,6 +36,7 @@ def _varying(seed: int) -> dict:
             "campaign_enforcement": g.uniform(0.3, 0.9), "compensation": g.uniform(0, 1),
             "hardship_mean": g.uniform(0.2, 0.6), "n_villagers": int(g.choice([300, 400])),
             "norm_compatibility": g.uniform(-0.5, 0.5),
+            "habit_memory": g.uniform(0.25, 0.75),
             **{name: g.uniform(lo, hi) for name, (lo, hi) in UNCERTAIN.items()}}
 
 
@@ -113,12 +114,20 @@ def test_a_parameter_that_differs_is_never_read_as_one():
     assert e.p["responsiveness"] == e.members[0].p["responsiveness"]
 
 
-@pytest.mark.parametrize("name, values", [("habit_memory", (0.2, 0.6)),
+@pytest.mark.parametrize("name, values", [("mech_habit", (True, False)),
                                           ("n_departments", (3, 4))])
 def test_parameters_that_cannot_differ_are_refused(name, values):
-    assert name not in PER_RUN and (name in SHAPING or name not in STEP_PER_RUN)
+    assert name not in PER_RUN
     with pytest.raises(InputError, match=name):
         Ensemble([1, 2], varying=[{name: v} for v in values], n_villagers=200)
+
+
+def test_habit_memory_may_differ_but_not_between_its_two_forms():
+    _assert_identical([3, 4, 5], 12, n_villagers=300,
+                      varying=[{"habit_memory": m} for m in (0.2, 0.5, 0.9)])
+    with pytest.raises(InputError, match="habit_memory is positive in some runs"):
+        Ensemble([1, 2], varying=[{"habit_memory": 0.0}, {"habit_memory": 0.5}],
+                 n_villagers=200)
 
 
 def test_an_intervention_cannot_set_a_parameter_that_differs():

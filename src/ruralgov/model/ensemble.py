@@ -65,7 +65,11 @@ STEP_PER_RUN = frozenset({
     "social_influence", "answer_gain", "unfair_loss", "conflict_loss", "misconduct_loss",
     "grievance_decay", "hardship_grievance", "sanction_grievance", "suppression_grievance",
     "answer_relief", "petition_threshold", "collective_threshold", "protest_threshold",
-    "arrest_k", "conflict_probability", "misreporting"})
+    "arrest_k", "conflict_probability", "misreporting", "habit_memory"})
+
+#: Per-run parameters whose runs stepped together must agree on which side of 0 they lie
+#: (a positive habit_memory makes habit a stock, 0 the last choice: two forms of the rule).
+SAME_SIGN = ("habit_memory",)
 
 PER_RUN: frozenset[str] = (AT_START - SHAPING) | STEP_PER_RUN
 """The parameters in which the runs of one ensemble may differ: those read only when the
@@ -130,6 +134,10 @@ class Ensemble(RuralGovernanceModel):
                    for seed, v in zip(seeds, varying)]
         differ = frozenset(k for k in {k for v in varying for k in v}
                            if len({repr(m.p[k]) for m in members}) > 1)
+        mixed = [k for k in SAME_SIGN if len({m.p[k] > 0 for m in members}) > 1]
+        if mixed:
+            raise InputError(f"ensemble: {', '.join(mixed)} is positive in some runs and 0 in "
+                             "others (two forms of a rule): run them apart")
         moved = sorted({k for iv in members[0].interventions for k in iv.settings} & differ)
         if moved:
             raise InputError(f"ensemble: an intervention sets {', '.join(moved)}, which "

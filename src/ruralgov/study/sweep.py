@@ -136,7 +136,7 @@ def _ensembles(payload: dict[str, Any]) -> list[list]:
     and the points of most experiments), at most ``payload["batch"]`` a group (groups of one
     where an ensemble cannot be used: custom reporters, field data, random-sequential
     updating)."""
-    from ruralgov.model.ensemble import PER_RUN
+    from ruralgov.model.ensemble import PER_RUN, SAME_SIGN
 
     runs, size = payload["runs"], int(payload.get("batch", 1))
     scenario = payload["scenario"]
@@ -144,7 +144,9 @@ def _ensembles(payload: dict[str, Any]) -> list[list]:
             and not payload["all_params"].get("random_sequential"))
 
     def shared(spec):
-        return {k: v for k, v in spec.values.items() if k not in PER_RUN}
+        key = {k: v for k, v in spec.values.items() if k not in PER_RUN}
+        key.update({f"{k} > 0": spec.values[k] > 0 for k in SAME_SIGN if k in spec.values})
+        return key
 
     groups: list[list] = []
     for spec in runs:

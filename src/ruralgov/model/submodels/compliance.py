@@ -149,15 +149,17 @@ def compliance_decision(model: RuralGovernanceModel, s: Scratch) -> None:
 
 def _update_habit(model: RuralGovernanceModel) -> None:
     """Habit as a decaying stock: h' = m h + (1 - m) x comply on live rules (m =
-    habit_memory); with m = 0 the habit is last step's choice itself (the first form)."""
-    m, r = model.p["habit_memory"], model.rules
-    if m <= 0:
+    habit_memory); with m = 0 the habit is last step's choice itself (the first form). (Runs
+    stepped together all have m > 0 or all m = 0: the ensemble checks it.)"""
+    runs, r = model.runs, model.rules
+    if (runs.values(lambda q: q["habit_memory"]) <= 0).all():
         r.habit = None
         return
     if r.habit is None:  # starts at the first step's behaviour
         r.habit = r.comply.astype(F32)
         return
-    new = np.where(r.live, F32(m) * r.habit + F32(1.0 - m) * r.comply, r.habit)
+    new = np.where(r.live, runs.param(lambda q: q["habit_memory"]) * r.habit
+                   + runs.param(lambda q: 1.0 - q["habit_memory"]) * r.comply, r.habit)
     r.habit = new.astype(F32)
 
 
