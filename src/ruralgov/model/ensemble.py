@@ -45,7 +45,7 @@ from ruralgov.model.schedule import SCHEDULE
 from ruralgov.model.schema import InputError, Intervention
 from ruralgov.model.state import Cache, Rules, Structure, Villagers
 
-__all__ = ["Ensemble", "PER_RUN", "SharedParams"]
+__all__ = ["Ensemble", "PER_RUN", "STEP_PER_RUN", "SHAPING", "SAME_SIGN", "SharedParams"]
 
 #: Parameters fixed at the start that shape the stacked arrays (the rules, the colouring, the
 #: network's weights): one value for the whole ensemble.
