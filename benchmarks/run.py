@@ -130,48 +130,43 @@ FIT_SIZES = (500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000)
 def measure_fit(steps: int) -> dict:
     """The step's fixed cost and per-villager cost: step CPU = a + b N, fitted by least
     squares over FIT_SIZES (median CPU time of ``steps`` steps at each size)."""
-    import statistics
 
     import numpy as np
 
     from ruralgov import RuralGovernanceModel
 
-    cpu = []
-    for n in FIT_SIZES:
-        model = RuralGovernanceModel(seed=1, collect_detail=False, **_county(n))
-        model.step()
-        times = []
-        for _ in range(steps):
-            c = time.process_time()
-            model.step()
-            times.append(time.process_time() - c)
-        cpu.append(statistics.median(times))
+    cpu = [_median_step_cpu(RuralGovernanceModel(seed=1, collect_detail=False, **_county(n)),
+                            steps) for n in FIT_SIZES]
     b, a = np.polyfit(np.asarray(FIT_SIZES, dtype=float), np.asarray(cpu), 1)
     return {"sizes": list(FIT_SIZES), "step_cpu_median_s": cpu, "constant_s": float(a),
             "per_villager_s": float(b), "steps_each": steps}
 
 
+def _median_step_cpu(model, steps: int) -> float:
+    """Median process-CPU time of ``steps`` steps after one warm-up step."""
+    import statistics
+
+    model.step()
+    times = []
+    for _ in range(steps):
+        c = time.process_time()
+        model.step()
+        times.append(time.process_time() - c)
+    return statistics.median(times)
+
+
 def measure_ensemble(n: int, sizes: list[int], steps: int) -> list[dict]:
     """Per-run step CPU time of R runs stepped together (an ensemble) against one run alone,
     both measured here (median of ``steps`` steps after one warm-up step)."""
-    import statistics
 
     from ruralgov import RuralGovernanceModel
     from ruralgov.model.ensemble import Ensemble
 
-    def per_step(model, r):
-        model.step()
-        times = []
-        for _ in range(steps):
-            c = time.process_time()
-            model.step()
-            times.append(time.process_time() - c)
-        return statistics.median(times) / r
-
-    single = per_step(RuralGovernanceModel(seed=1, collect_detail=False, **_county(n)), 1)
+    single = _median_step_cpu(RuralGovernanceModel(seed=1, collect_detail=False,
+                                                   **_county(n)), steps)
     out = []
     for r in sizes:
-        x = per_step(Ensemble(list(range(1, r + 1)), **_county(n)), r)
+        x = _median_step_cpu(Ensemble(list(range(1, r + 1)), **_county(n)), steps) / r
         out.append({"runs": r, "villagers": n, "per_run_step_s": x,
                     "single_run_step_s": single, "ratio": single / x})
     return out
