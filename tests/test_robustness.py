@@ -90,7 +90,9 @@ def test_robustness_study_of_one_hypothesis(tmp_path):
                     posterior=out)
     text = rep.read_text()
     assert "**Across the parameter space**" in text
-    row = json.loads((tmp_path / "paper" / "verdicts.json").read_text())["hypotheses"][0]
+    doc = json.loads((tmp_path / "paper" / "verdicts.json").read_text())
+    assert set(doc["studies"]) == {"robustness", "posterior"}
+    row = doc["hypotheses"][0]
     assert [t["test"] for t in row["robustness"]] == [t["test"] for t in tests]
     for t in tests:
         share = f"{t['shares']['supported']:.0%}"

@@ -147,10 +147,11 @@ def reproduce(profile: str = "quick", only: list[str] | None = None,
                         "checks": len(v.results)})
         sections.append(_validation_section(v, fig.relative_to(out)))
     manifest = {"created_utc": utc_now(), "profile": profile, "versions": versions(),
-                "git": git_revision(), "hypotheses": table, "classic_models": checked,
-                "studies": {k: {x: v[x] for x in ("folder", "samples", "root_seeds",
-                                                   "hypothesis_profile", "posterior", "git")}
-                            for k, v in studies.items()}}
+                "git": git_revision(), "hypotheses": table, "classic_models": checked}
+    if studies:  # (only then: a report without them keeps its former shape)
+        manifest["studies"] = {k: {x: v[x] for x in ("folder", "samples", "root_seeds",
+                                                      "hypothesis_profile", "posterior", "git")}
+                               for k, v in studies.items()}
     write_json(manifest, out / "verdicts.json")
     return write_text(_report(profile, table, sections, manifest,
                               discussion=(out / "DISCUSSION.md").is_file()), out / "REPORT.md")
