@@ -188,3 +188,21 @@ def test_the_submodels_read_per_run_parameters_run_by_run():
         one = re.compile(r'\bp\[["\']' + name + r'["\']\]')
         bad = [f.name for f in files if one.search(f.read_text("utf-8"))]
         assert not bad, f"{name} read as one value in {bad}"
+
+
+def test_a_finished_model_is_freed():
+    """Mesa 3.3's Agent._ids keeps every model that made an agent: a sweep of many runs in one
+    process grew to 22 GB and was killed. The government agents count their ids weakly."""
+    import gc
+    import weakref
+
+    m = RuralGovernanceModel(1, n_villagers=200)
+    m.step()
+    ids = [a.unique_id for a in (*m.townships, *m.departments)]
+    assert ids == list(range(1, len(ids) + 1))
+    e = Ensemble([1, 2], n_villagers=200)
+    e.step()
+    refs = [weakref.ref(x) for x in (m, e, *e.members)]
+    del m, e
+    gc.collect()
+    assert all(r() is None for r in refs)

@@ -8,11 +8,33 @@ reaches its model as ``self.model`` and does not import the model module.
 
 from __future__ import annotations
 
+import itertools
+import weakref
+
 import mesa
 
 from ruralgov.model import equations
 
 __all__ = ["Township", "Department"]
+
+
+class _IdCounters:
+    """Each model's counter of agent ids, held weakly. Mesa 3.3's ``Agent._ids`` is a class-wide
+    dict holding every model that ever made an agent, so no model (and none of its arrays)
+    is ever freed: a sweep of many runs in one process grew until the kernel killed it. The
+    government agents count their ids here instead (the same numbers: 1, 2, ... per model)."""
+
+    def __init__(self) -> None:
+        self._counters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __getitem__(self, model: mesa.Model) -> itertools.count:
+        counter = self._counters.get(model)
+        if counter is None:
+            counter = self._counters[model] = itertools.count(1)
+        return counter
+
+
+_IDS = _IdCounters()
 
 
 class Township(mesa.Agent):
@@ -23,6 +45,8 @@ class Township(mesa.Agent):
     petitions and disputes, the chance of suppressing a pending petition, the share of rule
     cost removed by fitting rules to need (``fit``) and ``deviation``.
     """
+
+    _ids = _IDS  # (not Mesa's: it never frees a model)
 
     def __init__(self, model: mesa.Model, index: int, n_villagers: int,
                  self_interest: float):
@@ -116,6 +140,8 @@ class Township(mesa.Agent):
 
 class Department(mesa.Agent):
     """A county department (县级部门) that issues rules and answers escalated petitions."""
+
+    _ids = _IDS
 
     def __init__(self, model: mesa.Model, index: int, rules_issued: list[int]):
         super().__init__(model)
