@@ -122,13 +122,6 @@ class Runs:
         for r in range(self.r):
             yield r, slice(int(o[r]), int(o[r + 1]))
 
-    def expand(self, per_run: np.ndarray, level: str = "villager") -> np.ndarray:
-        """Per-run values (length R) as one value per unit at ``level``."""
-        per_run = np.asarray(per_run)
-        if self.r == 1:
-            return np.full(int(self.offsets[level][1]), per_run[0], dtype=per_run.dtype)
-        return np.repeat(per_run, self.sizes(level))
-
     # ------------------------------------------------------------------ parameters
     def values(self, fn) -> np.ndarray:
         """``fn(q)`` of each run's parameters ``q``, per run (e.g. ``lambda q:

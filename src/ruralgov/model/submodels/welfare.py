@@ -54,8 +54,7 @@ def services(model: RuralGovernanceModel, s: Scratch) -> None:
             np.array([t.self_interest for t in model.townships], dtype=F32))
         accuracy = p["targeting_accuracy"] * (1.0 - self_interest)
         e = np.minimum(model.runs.mean(eligible), 0.5)  # per run
-        leak = ((1.0 - accuracy) * model.runs.expand(e.astype(F32))
-                / model.runs.expand((1.0 - e).astype(F32)))
+        leak = (1.0 - accuracy) * model.runs.spread(e) / model.runs.spread(1.0 - e)
         u = model.runs.random()
         v.assisted = np.where(eligible, u < accuracy, u < leak)
         model.cache.services = None
