@@ -40,7 +40,7 @@ from ruralgov.model.county import RuralGovernanceModel
 from ruralgov.model.network import Ties
 from ruralgov.model.observe import DataCollectorView, Observer
 from ruralgov.model.params import AT_START
-from ruralgov.model.runs import Runs
+from ruralgov.model.runs import Runs, Varying
 from ruralgov.model.schedule import SCHEDULE
 from ruralgov.model.schema import InputError, Intervention
 from ruralgov.model.state import Cache, Rules, Structure, Villagers
@@ -89,7 +89,7 @@ class SharedParams(dict):
 
     def __getitem__(self, name: str) -> Any:
         if name in self.varying:
-            raise RuntimeError(f"parameter {name} differs between the runs of this ensemble: "
+            raise Varying(f"parameter {name} differs between the runs of this ensemble: "
                                "read it per run (model.runs.values)")
         return super().__getitem__(name)
 
@@ -163,7 +163,7 @@ class Ensemble(RuralGovernanceModel):
         self.submodels = SCHEDULE
         self.running = True
         st = self.structure
-        self.runs = Runs.of(self.members, initialise.BLOCK)
+        self.runs = Runs.of(self.members, initialise.BLOCK, shared=self.p)
         st.blocks = [slice(pieces[0][1].start, pieces[-1][1].stop)
                      for pieces in self.runs.blocks]
 

@@ -15,19 +15,23 @@ and run, against the hundreds of array operations a step shares among all runs).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ruralgov.model.sampling import bernoulli_indices
 
-__all__ = ["Runs", "LEVELS"]
+__all__ = ["Runs", "LEVELS", "Varying"]
 
 #: The units whose arrays are stacked run by run.
 LEVELS = ("villager", "township", "village", "lineage", "department")
 
 F32 = np.float32
+
+
+class Varying(RuntimeError):
+    """A parameter in which the runs of an ensemble differ was read as one value."""
 
 
 @dataclass
@@ -42,18 +46,22 @@ class Runs:
             ``offsets[level][r]:offsets[level][r + 1]``.
         blocks: for each block of villagers the compliance decision works on, the runs'
             pieces in it: (run, slice), each piece exactly a block of that run alone.
+        shared: the parameters as one mapping that raises
+            [`Varying`][ruralgov.model.runs.Varying] on reading one in which the runs differ
+            (an ensemble's ``p``); None for one run.
     """
 
     rngs: list[np.random.Generator]
     params: list[dict]
     offsets: dict[str, np.ndarray]
     blocks: list[list[tuple[int, slice]]]
+    shared: Mapping | None = None
 
     @classmethod
-    def of(cls, members: Sequence, block: int) -> Runs:
+    def of(cls, members: Sequence, block: int, shared: Mapping | None = None) -> Runs:
         """The runs of these models (each built alone): their generators, parameters and
         sizes; each run's own blocks merged into shared blocks of at most ``block``
-        villagers."""
+        villagers; ``shared`` as the attribute."""
         sts = [m.structure for m in members]
         sizes = {"villager": [st.n for st in sts], "township": [st.n_townships for st in sts],
                  "village": [st.n_villages for st in sts],
@@ -75,7 +83,7 @@ class Runs:
                 blocks[-1].append((r, piece))
                 width += n
         return cls(rngs=[m.rng for m in members], params=[m.p for m in members],
-                   offsets=offsets, blocks=blocks)
+                   offsets=offsets, blocks=blocks, shared=shared)
 
     # ------------------------------------------------------------------ shape
     @property
@@ -125,15 +133,22 @@ class Runs:
     # ------------------------------------------------------------------ parameters
     def values(self, fn) -> np.ndarray:
         """``fn(q)`` of each run's parameters ``q``, per run (e.g. ``lambda q:
-        q["coordination"]``)."""
+        q["coordination"]``). Where ``fn`` reads no parameter in which the runs differ it is
+        called once."""
+        if self.r > 1 and self.shared is not None:
+            try:
+                return np.full(self.r, fn(self.shared))
+            except Varying:
+                pass
         return np.array([fn(q) for q in self.params])
 
     def spread(self, values: np.ndarray, dtype: type = F32, idx: np.ndarray | None = None,
                level: str = "villager") -> np.ndarray:
         """Per-run values as ``dtype`` for every unit at ``level`` (or the units ``idx``):
-        for one run a ``dtype`` scalar, the same number the run alone computes with."""
+        for one run, or runs with the same value, a ``dtype`` scalar, the same number each run
+        alone computes with."""
         values = np.asarray(values)
-        if self.r == 1:
+        if self.r == 1 or (values == values[0]).all():
             return dtype(values[0])
         v = values.astype(dtype)
         if idx is None:
@@ -155,8 +170,10 @@ class Runs:
             n = int(self.offsets[level][1]) if owners is None else owners.size
             return self.rngs[0].random(n, dtype=dtype)
         if owners is None:
-            return np.concatenate([self.rngs[r].random(sl.stop - sl.start, dtype=dtype)
-                                   for r, sl in self.segments(level)])
+            out = np.empty(int(self.offsets[level][-1]), dtype=dtype)
+            for r, sl in self.segments(level):
+                self.rngs[r].random(dtype=dtype, out=out[sl])
+            return out
         out = np.empty(owners.size, dtype=dtype)
         for r, pos in self.groups(owners, level):
             out[pos] = self.rngs[r].random(_count(out, pos), dtype=dtype)

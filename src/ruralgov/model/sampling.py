@@ -38,18 +38,25 @@ def bernoulli_indices(rng: np.random.Generator, n: int, p: float | np.ndarray) -
         # gaps this long overflow numpy's geometric sampler: one uniform draw each instead
         candidates = np.flatnonzero(rng.random(n) < q)
     else:
-        parts = []
-        last = -1
-        while True:
-            left = n - 1 - last
-            size = int(left * q + 4.0 * math.sqrt(left * q) + 16)
-            idx = last + np.cumsum(rng.geometric(q, size=size))
-            parts.append(idx[idx < n])
-            if idx[-1] >= n:
-                break
-            last = int(idx[-1])
-        candidates = np.concatenate(parts)
+        candidates = _geometric_walk(rng, n, q)
     if scalar:
         return candidates
     keep = rng.random(candidates.size) < np.asarray(p)[candidates] / q
     return candidates[keep]
+
+
+def _geometric_walk(rng: np.random.Generator, n: int, q: float) -> np.ndarray:
+    """The positions below ``n`` of a Bernoulli(q) process, drawn as geometric gaps in
+    batches large enough that one batch almost always suffices."""
+    size = int(n * q + 4.0 * math.sqrt(n * q) + 16)
+    idx = np.cumsum(rng.geometric(q, size=size)) - 1
+    if idx[-1] >= n:  # the usual case: one batch
+        return idx[:np.searchsorted(idx, n)]
+    parts = [idx]
+    while idx[-1] < n:
+        last = int(idx[-1])
+        left = n - 1 - last
+        size = int(left * q + 4.0 * math.sqrt(left * q) + 16)
+        idx = last + np.cumsum(rng.geometric(q, size=size))
+        parts.append(idx[:np.searchsorted(idx, n)])
+    return np.concatenate(parts)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ruralgov.model import equations
+from ruralgov.model.runs import Varying
 from ruralgov.model.state import F32, Scratch
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -60,11 +61,21 @@ def informal_signal(model: RuralGovernanceModel, s: Scratch) -> None:
 def _weight(model: RuralGovernanceModel, fn, cols: slice | np.ndarray,
             dtype: type = np.float64) -> float | np.ndarray:
     """``fn`` of the parameters (e.g. ``lambda q: q["w_norm"]``) for the villagers ``cols``:
-    the number itself for one county; one value per villager, as ``dtype``, when stacked runs
-    have their own."""
-    if model.runs.r == 1:
+    the number itself for one county or runs that share it; one value per villager, as
+    ``dtype``, when stacked runs have their own."""
+    try:
         return fn(model.p)
-    return model.runs.spread(model.runs.values(fn), dtype)[cols]
+    except Varying:
+        return model.runs.spread(model.runs.values(fn), dtype)[cols]
+
+
+def _misconduct(model: RuralGovernanceModel, misconduct: np.ndarray,
+                cols: slice | np.ndarray) -> float | np.ndarray:
+    """The officials' misconduct (one per run) for the villagers ``cols``: the number itself
+    where every run has the same."""
+    if (misconduct == misconduct[0]).all():
+        return float(misconduct[0])
+    return model.runs.spread(misconduct, np.float64)[cols]
 
 
 def _per_lineage(runs, values: np.ndarray) -> np.ndarray:
@@ -236,8 +247,7 @@ def _choose(model: RuralGovernanceModel, s: Scratch, cols: slice | np.ndarray,
         base=_weight(model, lambda q: q["base_compliance"], cols), legitimacy=sel(v.legitimacy),
         sanction=sanction, attachment=sel(v.attachment),
         signal=sel(signal) if isinstance(cols, slice) else signal, habit=habit, cost=cost,
-        load=load, misconduct=(float(s.misconduct[0]) if model.runs.r == 1  # per run if
-                               else model.runs.spread(s.misconduct, np.float64)[cols]),
+        load=load, misconduct=_misconduct(model, s.misconduct, cols),
         w_misconduct=_weight(model, lambda q: q["w_misconduct"], cols), **w)
     # u < logistic(U)  <=>  logit(u) < U: one logarithm per draw serves both comparisons
     u = (model.runs.random_block(r.k, block) if block is not None
