@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 DEMO_ARGS ?= --seed 1
 
-.PHONY: demo test lint bench bench-dashboard paper-quick paper robustness robustness-quick stories levers dashboard docs docs-serve archive venv dev clean-venv
+.PHONY: demo test lint bench bench-dashboard paper-quick paper robustness robustness-posterior robustness-quick stories levers dashboard docs docs-serve archive venv dev clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,13 @@ paper: $(STAMP)
 ## the uncertain parameters (hours on two cores; resumable) -> results/robustness/ROBUSTNESS.md
 robustness: $(STAMP)
 	$(VENV)/bin/ruralgov robustness
+
+## robustness-posterior: the same at 100 draws from the shipped calibration's posterior (each
+## test's posterior probability of being supported; about an hour on two cores; resumable)
+## -> results/robustness-posterior/ROBUSTNESS.md
+robustness-posterior: $(STAMP)
+	$(VENV)/bin/ruralgov robustness --profile posterior \
+	  --posterior results/calibration/targets/posterior.parquet --out results/robustness-posterior
 
 ## robustness-quick: the same at 6 points, one root seed (a check of the machinery, minutes)
 robustness-quick: $(STAMP)
