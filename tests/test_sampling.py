@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ruralgov.model.sampling import bernoulli_indices
+from ruralgov.model import sampling
+from ruralgov.model.sampling import bernoulli_indices, bernoulli_runs
 
 
 @pytest.mark.parametrize("p", [0.0, 0.003, 0.05, 0.5, 0.97, 1.0])
@@ -59,3 +60,54 @@ def test_tiny_probabilities_finish_and_select_almost_nobody(p):
     assert idx.size <= 3
     idx = bernoulli_indices(np.random.default_rng(0), 1000, np.full(1000, p))
     assert idx.size <= 3
+
+
+def _alone(seeds, sizes, p, per_run):
+    """Each run's selection by bernoulli_indices on its own generator, end to end, and the
+    generators' next draws (what the runs would draw after)."""
+    rngs = [np.random.default_rng(s) for s in seeds]
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    out = [np.empty(0, dtype=np.int64)]
+    for r, (a, n) in enumerate(zip(starts, sizes)):
+        if not per_run:
+            out.append(a + bernoulli_indices(rngs[r], n, p if np.ndim(p) == 0 else p[a:a + n]))
+        elif p[r] > 0:
+            out.append(a + bernoulli_indices(rngs[r], n, float(p[r])))
+    return np.concatenate(out), [g.random() for g in rngs]
+
+
+def _together(seeds, sizes, p, per_run):
+    rngs = [np.random.default_rng(s) for s in seeds]
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    idx = bernoulli_runs(rngs, starts, np.array(sizes), p, per_run=per_run)
+    return idx, [g.random() for g in rngs]
+
+
+@pytest.mark.parametrize("short", [False, True])
+def test_many_runs_at_once_draw_exactly_what_each_run_draws_alone(short, monkeypatch):
+    """bernoulli_runs (the ensemble's draws) selects what bernoulli_indices selects run by
+    run and leaves every generator where it would be: for one probability, one per villager
+    and one per run, with empty runs, p = 0 and 1, tiny p; ``short``: batches too small, so
+    the walks must go on past their first batch."""
+    if short:
+        monkeypatch.setattr(sampling, "_batch", lambda n, q: 2)
+    rng = np.random.default_rng(0)
+    continued = 0
+    for trial in range(400):
+        R = int(rng.integers(1, 9))
+        sizes = [int(x) for x in rng.integers(0 if trial % 5 == 0 else 1, 300, R)]
+        seeds = [int(x) for x in rng.integers(0, 2**31, R)]
+        kind = trial % 3
+        if kind == 0:
+            p = float(rng.choice([0.0, 1e-7, 0.001, 0.05, 0.5, 0.99, 1.0]))
+        elif kind == 1:
+            p = (rng.random(sum(sizes)) * rng.choice([0.01, 0.3, 1.0])).astype(np.float32)
+        else:
+            p = rng.choice([0.0, 1e-7, 0.02, 0.3, 1.0, -1.0], size=R)
+        a, after_a = _alone(seeds, sizes, p, kind == 2)
+        b, after_b = _together(seeds, sizes, p, kind == 2)
+        assert b.dtype == np.int64
+        np.testing.assert_array_equal(a, b)
+        assert after_a == after_b
+        continued += a.size > 2 * R
+    assert continued > 50  # the cases did select villagers

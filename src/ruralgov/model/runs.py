@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ruralgov.model.sampling import bernoulli_indices
+from ruralgov.model.sampling import bernoulli_indices, bernoulli_runs
 
 __all__ = ["Runs", "LEVELS", "Varying"]
 
@@ -202,19 +202,15 @@ class Runs:
     def bernoulli(self, p: float | np.ndarray, per_run: bool = False) -> np.ndarray:
         """Villagers selected independently with probability ``p`` (one for everyone, one
         each, or with ``per_run`` one per run, a run with p <= 0 drawing nothing), sorted
-        ([`bernoulli_indices`][ruralgov.model.sampling.bernoulli_indices] per run)."""
-        if per_run:
-            parts = [sl.start + bernoulli_indices(self.rngs[r], sl.stop - sl.start,
-                                                  float(p[r]))
-                     for r, sl in self.segments() if p[r] > 0]
-            return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        ([`bernoulli_indices`][ruralgov.model.sampling.bernoulli_indices] per run, all runs'
+        draws made at once by [`bernoulli_runs`][ruralgov.model.sampling.bernoulli_runs])."""
         if self.r == 1:
-            return bernoulli_indices(self.rngs[0], int(self.offsets["villager"][1]), p)
-        scalar = np.ndim(p) == 0
-        parts = [sl.start + bernoulli_indices(self.rngs[r], sl.stop - sl.start,
-                                              p if scalar else p[sl])
-                 for r, sl in self.segments()]
-        return np.concatenate(parts)
+            q = float(p[0]) if per_run else p
+            if per_run and q <= 0:
+                return np.empty(0, dtype=np.int64)
+            return bernoulli_indices(self.rngs[0], int(self.offsets["villager"][1]), q)
+        o = self.offsets["villager"]
+        return bernoulli_runs(self.rngs, o[:-1], np.diff(o), p, per_run=per_run)
 
     # ------------------------------------------------------------------ per-run summaries
     def count(self, idx: np.ndarray, level: str = "villager") -> np.ndarray:
