@@ -85,12 +85,11 @@ class Runs:
         return cls(rngs=[m.rng for m in members], params=[m.p for m in members],
                    offsets=offsets, blocks=blocks, shared=shared)
 
-    # ------------------------------------------------------------------ shape
-    @property
-    def r(self) -> int:
-        """Number of runs R."""
-        return len(self.rngs)
+    def __post_init__(self) -> None:
+        #: Number of runs R (read on every helper call: an attribute, not a property).
+        self.r = len(self.rngs)
 
+    # ------------------------------------------------------------------ shape
     def sizes(self, level: str = "villager") -> np.ndarray:
         """Units of each run at ``level``."""
         return np.diff(self.offsets[level])
@@ -135,7 +134,9 @@ class Runs:
         """``fn(q)`` of each run's parameters ``q``, per run (e.g. ``lambda q:
         q["coordination"]``). Where ``fn`` reads no parameter in which the runs differ it is
         called once."""
-        if self.r > 1 and self.shared is not None:
+        if self.r == 1:
+            return np.array([fn(self.params[0])])
+        if self.shared is not None:
             try:
                 return np.full(self.r, fn(self.shared))
             except Varying:
@@ -159,6 +160,8 @@ class Runs:
               level: str = "villager") -> np.ndarray:
         """``spread(values(fn), ...)``: a quantity computed from each run's parameters, for
         every unit (or the units ``idx``); for one run a ``dtype`` scalar."""
+        if self.r == 1:
+            return dtype(fn(self.params[0]))
         return self.spread(self.values(fn), dtype, idx, level)
 
     # ------------------------------------------------------------------ draws
