@@ -111,7 +111,18 @@ def test_a_parameter_that_differs_is_never_read_as_one():
                  n_villagers=200)
     with pytest.raises(RuntimeError, match="coordination differs"):
         e.p["coordination"]
+    with pytest.raises(RuntimeError, match="coordination differs"):
+        e.p.get("coordination")
     assert e.p["responsiveness"] == e.members[0].p["responsiveness"]
+
+
+def test_runs_whose_values_compare_equal_but_differ_in_bits():
+    """0.0 and -0.0 are equal but not the same number to every operation: such runs keep
+    their own values (a shared value is used only when the bits agree)."""
+    _assert_identical([41, 42, 43], 12, n_villagers=200,
+                      varying=[{"w_misconduct": 0.0, "peer_weight": 0.5},
+                               {"w_misconduct": -0.0, "peer_weight": 0.5},
+                               {"w_misconduct": 0.0, "peer_weight": 0.5}])
 
 
 @pytest.mark.parametrize("name, values", [("mech_habit", (True, False)),

@@ -86,28 +86,41 @@ def _together(seeds, sizes, p, per_run):
 @pytest.mark.parametrize("short", [False, True])
 def test_many_runs_at_once_draw_exactly_what_each_run_draws_alone(short, monkeypatch):
     """bernoulli_runs (the ensemble's draws) selects what bernoulli_indices selects run by
-    run and leaves every generator where it would be: for one probability, one per villager
-    and one per run, with empty runs, p = 0 and 1, tiny p; ``short``: batches too small, so
-    the walks must go on past their first batch."""
+    run and leaves every generator where it would be: one probability, one per villager
+    (float32 and float64; reaching 1; all tiny; a run all 0) and one per run; empty runs;
+    ``short``: batches of two gaps, so that the walks must go on past their first batch."""
     if short:
         monkeypatch.setattr(sampling, "_batch", lambda n, q: 2)
     rng = np.random.default_rng(0)
-    continued = 0
-    for trial in range(400):
+    selected = 0
+    for trial in range(600):
         R = int(rng.integers(1, 9))
         sizes = [int(x) for x in rng.integers(0 if trial % 5 == 0 else 1, 300, R)]
         seeds = [int(x) for x in rng.integers(0, 2**31, R)]
         kind = trial % 3
         if kind == 0:
-            p = float(rng.choice([0.0, 1e-7, 0.001, 0.05, 0.5, 0.99, 1.0]))
+            p = float(rng.choice([0.0, 1e-7, 1e-6, 0.001, 0.05, 0.5, 0.99, 1.0]))
         elif kind == 1:
-            p = (rng.random(sum(sizes)) * rng.choice([0.01, 0.3, 1.0])).astype(np.float32)
+            scale = rng.choice([1e-7, 0.01, 0.3, 1.0, 2.0])
+            p = np.minimum(rng.random(sum(sizes)) * scale, 1.0)
+            if R > 1 and sizes[0]:
+                p[:sizes[0]] = 0.0  # a run where nobody can be chosen
+            p = p.astype(rng.choice([np.float32, np.float64]))
         else:
-            p = rng.choice([0.0, 1e-7, 0.02, 0.3, 1.0, -1.0], size=R)
+            p = rng.choice([0.0, 1e-7, 0.02, 0.3, 1.0, 1.5, -1.0], size=R).astype(
+                rng.choice([np.float32, np.float64]))
         a, after_a = _alone(seeds, sizes, p, kind == 2)
         b, after_b = _together(seeds, sizes, p, kind == 2)
         assert b.dtype == np.int64
         np.testing.assert_array_equal(a, b)
         assert after_a == after_b
-        continued += a.size > 2 * R
-    assert continued > 50  # the cases did select villagers
+        selected += a.size > 2 * R
+    assert selected > 50  # the cases did select villagers
+
+
+def test_many_runs_refuse_what_one_run_refuses():
+    rngs = [np.random.default_rng(1), np.random.default_rng(2)]
+    with pytest.raises(ValueError, match="length 5"):
+        bernoulli_runs(rngs, np.array([0, 2]), np.array([2, 3]), np.ones(6))
+    with pytest.raises(ValueError, match="NaN"):
+        bernoulli_runs(rngs, np.array([0, 2]), np.array([2, 3]), float("nan"))

@@ -93,6 +93,11 @@ class SharedParams(dict):
                                "read it per run (model.runs.values)")
         return super().__getitem__(name)
 
+    def get(self, name: str, default: Any = None) -> Any:
+        if name in self.varying:
+            self[name]  # raises
+        return super().get(name, default)
+
 
 class Ensemble(RuralGovernanceModel):
     """R runs with their own seeds (and, optionally, their own values of some parameters),

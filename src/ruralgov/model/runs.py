@@ -22,7 +22,7 @@ import numpy as np
 
 from ruralgov.model.sampling import bernoulli_indices, bernoulli_runs
 
-__all__ = ["Runs", "LEVELS", "Varying"]
+__all__ = ["Runs", "LEVELS", "Varying", "uniform"]
 
 #: The units whose arrays are stacked run by run.
 LEVELS = ("villager", "township", "village", "lineage", "department")
@@ -34,11 +34,19 @@ class Varying(RuntimeError):
     """A parameter in which the runs of an ensemble differ was read as one value."""
 
 
+def uniform(values: np.ndarray) -> bool:
+    """Whether every element of ``values`` has the same bits as the first (so ``-0.0`` and
+    ``0.0`` differ, and NaNs agree): one of them then stands for all, exactly."""
+    b = np.ascontiguousarray(values).view(np.uint8).reshape(values.size, -1)
+    return bool((b == b[0]).all())
+
+
 @dataclass
 class Runs:
     """R runs stacked: each run's generator and where its units lie.
 
     Attributes:
+        r: the number of runs R.
         rngs: one generator per run (the run's own ``model.rng``).
         params: each run's parameters (its model's ``p``; runs of an ensemble may differ in
             some, [`PER_RUN`][ruralgov.model.ensemble.PER_RUN]).
@@ -133,7 +141,7 @@ class Runs:
     def values(self, fn) -> np.ndarray:
         """``fn(q)`` of each run's parameters ``q``, per run (e.g. ``lambda q:
         q["coordination"]``). Where ``fn`` reads no parameter in which the runs differ it is
-        called once."""
+        called once, on ``shared``: ``fn`` must read parameters as ``q[name]``."""
         if self.r == 1:
             return np.array([fn(self.params[0])])
         if self.shared is not None:
@@ -144,22 +152,25 @@ class Runs:
         return np.array([fn(q) for q in self.params])
 
     def spread(self, values: np.ndarray, dtype: type = F32, idx: np.ndarray | None = None,
-               level: str = "villager") -> np.ndarray:
-        """Per-run values as ``dtype`` for every unit at ``level`` (or the units ``idx``):
-        for one run, or runs with the same value, a ``dtype`` scalar, the same number each run
-        alone computes with."""
+               level: str = "villager") -> np.ndarray | np.generic:
+        """Per-run values as ``dtype`` for every unit at ``level`` (or the units ``idx``);
+        for one run, or runs whose values are the same bits as ``dtype``, a ``dtype`` scalar:
+        the number each run alone computes with."""
         values = np.asarray(values)
-        if self.r == 1 or (values == values[0]).all():
+        if self.r == 1:
             return dtype(values[0])
         v = values.astype(dtype)
+        if uniform(v):
+            return v[0]
         if idx is None:
             return np.repeat(v, self.sizes(level))
         return v[self.owner(idx, level)]
 
     def param(self, fn, dtype: type = F32, idx: np.ndarray | None = None,
-              level: str = "villager") -> np.ndarray:
+              level: str = "villager") -> np.ndarray | np.generic:
         """``spread(values(fn), ...)``: a quantity computed from each run's parameters, for
-        every unit (or the units ``idx``); for one run a ``dtype`` scalar."""
+        every unit (or the units ``idx``); for one run, or runs with the same value, a
+        ``dtype`` scalar."""
         if self.r == 1:
             return dtype(fn(self.params[0]))
         return self.spread(self.values(fn), dtype, idx, level)
@@ -209,7 +220,7 @@ class Runs:
         draws made at once by [`bernoulli_runs`][ruralgov.model.sampling.bernoulli_runs])."""
         if self.r == 1:
             q = float(p[0]) if per_run else p
-            if per_run and q <= 0:
+            if per_run and not q > 0:
                 return np.empty(0, dtype=np.int64)
             return bernoulli_indices(self.rngs[0], int(self.offsets["villager"][1]), q)
         o = self.offsets["villager"]

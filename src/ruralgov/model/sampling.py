@@ -53,7 +53,7 @@ def _batch(n: int, q: float) -> int:
 def _geometric_walk(rng: np.random.Generator, n: int, q: float,
                     first: np.ndarray | None = None) -> np.ndarray:
     """The positions below ``n`` of a Bernoulli(q) process, drawn as geometric gaps in
-    batches (``first``: the first batch's positions, already drawn)."""
+    batches (``first``: the positions of the whole first batch, uncut, if already drawn)."""
     idx = np.cumsum(rng.geometric(q, size=_batch(n, q))) - 1 if first is None else first
     if idx[-1] >= n:  # the usual case: one batch
         return idx[:np.searchsorted(idx, n)]
@@ -70,56 +70,87 @@ def bernoulli_runs(rngs: list[np.random.Generator], starts: np.ndarray, sizes: n
                    p: float | np.ndarray, per_run: bool = False) -> np.ndarray:
     """[`bernoulli_indices`][ruralgov.model.sampling.bernoulli_indices] for each of several
     runs whose units lie end to end (run r: ``sizes[r]`` units from ``starts[r]``), each
-    with its own generator, drawing exactly what that call draws: the same selection, in
-    fewer array operations. ``p``: one probability, one per unit, or (``per_run``) one per
-    run, a run with p <= 0 drawing nothing. Returns sorted positions."""
-    R = len(rngs)
+    with its own generator, drawing exactly what that call draws run by run (the same
+    selection, and each generator left in the same state), in a few array operations.
+
+    ``p``: one probability, one per unit, or (``per_run``) one per run, a run whose p is not
+    above 0 drawing nothing. Returns sorted positions."""
+    starts = np.asarray(starts, dtype=np.int64)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    q = _rates(starts, sizes, p, per_run)
+    owner, chosen = _candidates_of_runs(rngs, sizes, q)
+    if per_run or np.ndim(p) == 0:
+        return chosen + starts[owner]
+    return _thin(rngs, starts, owner, chosen, np.asarray(p), q)
+
+
+def _rates(starts: np.ndarray, sizes: np.ndarray, p: float | np.ndarray,
+           per_run: bool) -> np.ndarray:
+    """Each run's candidate rate, as ``bernoulli_indices`` takes it: p, or the largest p of
+    the run's units."""
     if per_run:
-        q = np.asarray(p, dtype=np.float64)
-    elif np.ndim(p) == 0:
-        q = np.full(R, float(p))
+        return np.asarray(p, dtype=np.float64)
+    if np.ndim(p) == 0:
+        q = np.full(sizes.size, float(p))
     else:
-        q = (np.maximum.reduceat(p, starts).astype(np.float64) if np.all(sizes > 0) else
-             np.array([float(np.max(p[a:a + n])) if n else 0.0 for a, n in zip(starts, sizes)]))
-    walk = (q >= 1e-6) & (q < 1.0) & (sizes > 0)
-    runs = np.flatnonzero(walk)
-    gaps = [rngs[r].geometric(q[r], size=_batch(int(sizes[r]), float(q[r]))) for r in runs]
+        p = np.asarray(p)
+        if p.shape != (int(sizes.sum()),):
+            raise ValueError(f"p must be a number or have length {int(sizes.sum())}, got "
+                             f"shape {p.shape}")
+        q = np.zeros(sizes.size)
+        full = sizes > 0  # an empty run owns no units: the next run's segment starts there
+        q[full] = np.maximum.reduceat(p, starts[full]) if full.any() else 0.0
+    if np.isnan(q).any():
+        raise ValueError("p must not be NaN")
+    return q
+
+
+def _candidates_of_runs(rngs: list[np.random.Generator], sizes: np.ndarray,
+                        q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(run, position in its run) of each candidate, sorted by run then position: each run's
+    walk at rate q (one geometric draw per run), or, at q >= 1 or tiny q, as alone."""
+    walking = np.flatnonzero((q >= 1e-6) & (q < 1.0) & (sizes > 0))
+    gaps = [rngs[r].geometric(q[r], size=_batch(int(sizes[r]), float(q[r]))) for r in walking]
     lens = np.array([g.size for g in gaps], dtype=np.int64)
+    owner = np.repeat(walking, lens)
     pos = np.cumsum(np.concatenate(gaps)) if gaps else np.empty(0, dtype=np.int64)
     ends = np.cumsum(lens)
-    before = np.concatenate([[0], pos[ends[:-1] - 1]]) if gaps else np.empty(0, np.int64)
-    pos -= np.repeat(before + 1, lens)  # each run's own walk, from -1
-    parts = []
-    for i, r in enumerate(runs):  # the rare run whose batch fell short goes on alone
-        if pos[ends[i] - 1] < sizes[r]:
-            parts.append((r, _geometric_walk(rngs[r], int(sizes[r]), float(q[r]),
-                                             first=pos[ends[i] - lens[i]:ends[i]])))
-    short = {r for r, _ in parts}
-    keep = pos < np.repeat(sizes[runs], lens)
-    if short:
-        keep &= ~np.isin(np.repeat(runs, lens), list(short))
-    cand = {int(r): c for r, c in parts}
-    for r in np.flatnonzero(~walk & (q > 0) & (sizes > 0)):  # q >= 1 or tiny: as alone
-        cand[int(r)] = _candidates(rngs[r], int(sizes[r]), float(q[r]))
-    owner = np.repeat(runs, lens)[keep]
-    chosen = pos[keep]
-    if cand:
-        order = sorted(cand)
-        owner = np.concatenate([owner, *(np.full(cand[r].size, r) for r in order)])
-        chosen = np.concatenate([chosen, *(cand[r] for r in order)])
-        sort = np.argsort(owner, kind="stable")
-        owner, chosen = owner[sort], chosen[sort]
-    if not per_run and np.ndim(p) > 0:  # thinning, one draw per candidate, run by run
-        counts = np.bincount(owner, minlength=R)
-        u = np.empty(chosen.size)
-        at = 0
-        for r in np.flatnonzero(counts):
-            rngs[r].random(out=u[at:at + counts[r]])
-            at += counts[r]
-        glob = chosen + np.asarray(starts)[owner]
-        keep = u < np.asarray(p)[glob] / q.astype(np.asarray(p).dtype)[owner]
-        return glob[keep]
-    return chosen + np.asarray(starts)[owner]
+    # each run's positions are its own cumulative gaps - 1: take off the runs before it
+    before = np.concatenate([[0], pos[ends[:-1] - 1]]) if gaps else pos
+    pos -= np.repeat(before + 1, lens)
+    inside = pos < sizes[owner]
+    alone: dict[int, np.ndarray] = {}
+    for i in np.flatnonzero(pos[ends - 1] < sizes[walking]) if gaps else ():
+        r, batch = int(walking[i]), slice(int(ends[i] - lens[i]), int(ends[i]))
+        # the rare run whose first batch fell short goes on as it does alone
+        alone[r] = _geometric_walk(rngs[r], int(sizes[r]), float(q[r]), first=pos[batch])
+        inside[batch] = False
+    for r in np.flatnonzero(((q >= 1.0) | (q < 1e-6)) & (q > 0) & (sizes > 0)):
+        alone[int(r)] = _candidates(rngs[r], int(sizes[r]), float(q[r]))
+    owner, pos = owner[inside], pos[inside]
+    if alone:
+        runs = sorted(alone)
+        owner = np.concatenate([owner, *(np.full(alone[r].size, r) for r in runs)])
+        pos = np.concatenate([pos, *(alone[r] for r in runs)])
+        order = np.argsort(owner, kind="stable")
+        owner, pos = owner[order], pos[order]
+    return owner, pos
+
+
+def _thin(rngs: list[np.random.Generator], starts: np.ndarray, owner: np.ndarray,
+          chosen: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Each candidate kept with probability p / q: one uniform draw per candidate from its
+    run's generator, after the run's walk (the order in which the run alone draws)."""
+    counts = np.bincount(owner, minlength=len(rngs))
+    u = np.empty(chosen.size)
+    at = 0
+    for r in np.flatnonzero(counts):
+        rngs[r].random(out=u[at:at + counts[r]])
+        at += counts[r]
+    unit = chosen + starts[owner]
+    # alone, p[units] / q divides by the Python float q, which NumPy casts to p's dtype
+    keep = u < p[unit] / q.astype(p.dtype)[owner]
+    return unit[keep]
 
 
 def _candidates(rng: np.random.Generator, n: int, q: float) -> np.ndarray:

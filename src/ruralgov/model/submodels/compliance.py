@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ruralgov.model import equations
-from ruralgov.model.runs import Varying
+from ruralgov.model.runs import Varying, uniform
 from ruralgov.model.state import F32, Scratch
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,19 +61,21 @@ def informal_signal(model: RuralGovernanceModel, s: Scratch) -> None:
 def _weight(model: RuralGovernanceModel, fn, cols: slice | np.ndarray,
             dtype: type = np.float64) -> float | np.ndarray:
     """``fn`` of the parameters (e.g. ``lambda q: q["w_norm"]``) for the villagers ``cols``:
-    the number itself for one county or runs that share it; one value per villager, as
-    ``dtype``, when stacked runs have their own."""
+    the number itself (a Python float, as for one county) where the runs share what it reads;
+    one value per villager, as ``dtype``, when stacked runs have their own."""
     try:
         return fn(model.p)
     except Varying:
-        return model.runs.spread(model.runs.values(fn), dtype)[cols]
+        runs = model.runs
+        return np.repeat(runs.values(fn).astype(dtype), runs.sizes())[cols]
 
 
 def _misconduct(model: RuralGovernanceModel, misconduct: np.ndarray,
                 cols: slice | np.ndarray) -> float | np.ndarray:
-    """The officials' misconduct (one per run) for the villagers ``cols``: the number itself
-    where every run has the same."""
-    if (misconduct == misconduct[0]).all():
+    """The officials' misconduct (one per run) for the villagers ``cols``: where every run
+    has the same, the number itself as a Python float, as one county passes it (a NumPy
+    float64 would make the float32 utility float64 under NumPy's promotion rules)."""
+    if uniform(misconduct):
         return float(misconduct[0])
     return model.runs.spread(misconduct, np.float64)[cols]
 
