@@ -59,8 +59,8 @@ paper: $(STAMP)
 robustness: $(STAMP)
 	$(VENV)/bin/ruralgov robustness
 
-## robustness-posterior: the same at 100 draws from the shipped calibration's posterior (each
-## test's posterior probability of being supported; about an hour on two cores; resumable)
+## robustness-posterior: the same at 50 draws from the shipped calibration's posterior (each
+## test's posterior probability of being supported; half an hour on two cores; resumable)
 ## -> results/robustness-posterior/ROBUSTNESS.md
 robustness-posterior: $(STAMP)
 	$(VENV)/bin/ruralgov robustness --profile posterior \
