@@ -75,6 +75,9 @@ def test_robustness_study_of_one_hypothesis(tmp_path):
     assert gen.design["type"] == "crossed" and gen.factors["responsiveness"]["values"] == [
         0.2, 0.5, 0.8]
     assert set(gen.factors) == {"responsiveness", "suppression", "w_cost", "answer_relief"}
+    # the generated file names the project's scenario by name: it runs on another machine
+    assert yaml.safe_load((out / "experiments" / "h12_responsiveness-11.yaml").read_text())[
+        "scenario"] == h12.scenario.name
     table = pd.read_parquet(out / "robustness.parquet")
     assert len(table) == 2 * 3 * len(tests) and table.w_cost.between(2.0, 4.0).all()
     assert table.groupby("root_seed").w_cost.nunique().tolist() == [3, 3]
@@ -144,7 +147,7 @@ def test_the_shipped_spec_loads_and_its_quick_profile_is_small():
     assert quick.samples < 20 and path.parent.name == "robustness"
 
 
-def test_posterior_probability_of_the_verdicts(tmp_path):
+def test_posterior_probability_of_the_verdicts(tmp_path, monkeypatch):
     """Points drawn from a calibration's posterior instead of the hypercube: each drawn point
     is a particle of the posterior, drawn by weight (a particle of weight 0 never is)."""
     post = pd.DataFrame({"w_cost": [2.5, 3.5, 9.0], "answer_relief": [0.5, 0.7, 0.9],
@@ -160,6 +163,12 @@ def test_posterior_probability_of_the_verdicts(tmp_path):
     pairs = set(zip(gen.points.w_cost, gen.points.answer_relief))
     assert pairs <= {(2.5, 0.5), (3.5, 0.7)}  # whole particles, not mixed coordinates
     assert "draws from the posterior" in (out / "ROBUSTNESS.md").read_text()
+    # paths inside the working folder are recorded relative to it (not the machine's)
+    monkeypatch.chdir(tmp_path)
+    robustness(only=["H12"], out=out, workers=1, progress=False, spec=spec,
+               posterior=tmp_path / "posterior.parquet")
+    doc = json.loads((out / "robustness.json").read_text())
+    assert (doc["posterior"], doc["spec"]) == ("posterior.parquet", spec.name)
     with pytest.raises(InputError, match="no such file"):
         robustness(only=["H12"], out=tmp_path / "x", spec=spec, posterior=tmp_path / "no")
 

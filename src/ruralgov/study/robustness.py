@@ -133,11 +133,36 @@ def robustness_experiment(exp: Experiment, spec: _Spec, root_seed: int,
                        + ("Latin-hypercube points" if draws is None else "posterior draws")
                        + f" over {len(factors) - len(exp.factors)} parameters "
                        "(ruralgov robustness).",
-        "scenario": str(exp.scenario.path) if exp.scenario.path else exp.scenario.name,
+        "scenario": _scenario_ref(exp),
         "parameters": dict(exp.parameters), "steps": exp.steps,
         "replications": exp.replications, "root_seed": int(root_seed),
         "design": {"type": "crossed", "samples": spec.samples},
         "factors": factors, "hypothesis": h.model_dump(exclude_defaults=True)}
+
+
+def _scenario_ref(exp: Experiment) -> str:
+    """The experiment's scenario as a study's experiment file names it: by name where the
+    name finds the same file (a scenario of the project), so the file runs on any machine;
+    else by its path."""
+    sc = exp.scenario
+    if sc.path is None:
+        return sc.name
+    try:
+        if find_named(sc.name, "scenario").resolve() == Path(sc.path).resolve():
+            return sc.name
+    except InputError:
+        pass
+    return str(sc.path)
+
+
+def _shown(path: Path | str) -> str:
+    """A path as the study records it: relative to the working folder when inside it (the
+    project's own files), so the record does not name the machine it ran on."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
 
 
 def _study_seed(root_seed: int, index: int) -> int:
@@ -240,8 +265,8 @@ def robustness(profile: str | None = None, only: list[str] | None = None,
     write_parquet(table.merge(lhs, on=["id", "root_seed", "sample"]), out / "robustness.parquet")
     summary = summarise(table, lhs)
     manifest = {"created_utc": utc_now(), "versions": versions(), "git": git_revision(),
-                "spec": str(spec_path), "profile": profile, "samples": sp.samples,
-                "posterior": str(posterior) if posterior else None,
+                "spec": _shown(spec_path), "profile": profile, "samples": sp.samples,
+                "posterior": _shown(posterior) if posterior else None,
                 "root_seeds": sp.root_seeds, "hypothesis_profile": sp.hypothesis_profile,
                 "tests": summary}
     write_json(manifest, out / "robustness.json")
