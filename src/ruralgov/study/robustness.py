@@ -344,17 +344,20 @@ def _figure(summary: list[dict], path: Path) -> Path:
 def _report(manifest: dict, fig: Path, spec: _Spec) -> str:
     git = manifest["git"]
     where = (f"{spec.samples} Latin-hypercube points over {len(spec.ranges)} uncertain "
-             "parameters" if not manifest.get("posterior") else
-             f"{spec.samples} draws from the posterior `{manifest['posterior']}` (the share of "
+             "parameters (those it manipulates or fixes left out)."
+             if not manifest.get("posterior") else
+             f"{spec.samples} draws from the posterior `{manifest['posterior']}` (its "
+             "parameters that the experiment manipulates or fixes left out): the share of "
              "points where a test is supported is its posterior probability of being "
-             "supported)")
+             "supported.")
+    seeds = spec.root_seeds
     lines = [
         "# Robustness: do the verdicts hold across the parameter space?", "",
         f"Each hypothesis experiment ({spec.hypothesis_profile} profile) re-judged at "
-        f"{where} (those it manipulates or fixes left out), root seeds "
-        f"{', '.join(map(str, spec.root_seeds))}; spec `{Path(manifest['spec']).name}`. "
-        "At each point the tests' intervals and decision rules are those of the report "
-        "(without the false-discovery adjustment, which belongs to one reproduction).", "",
+        f"{where} Root seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}; "
+        f"spec `{Path(manifest['spec']).name}`. At each point the tests' intervals and "
+        "decision rules are those of the report (without the false-discovery adjustment, "
+        "which belongs to one reproduction).", "",
         f"ruralgov {manifest['versions'].get('ruralgov')}, git "
         f"{(git.get('commit') or 'unknown')[:10]}{' (dirty)' if git.get('dirty') else ''}, "
         f"{manifest['created_utc']}.", "",
