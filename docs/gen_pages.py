@@ -6,7 +6,7 @@ every build, so they cannot drift from what they describe):
 * ``reference/`` — the API reference, one page per public module, read from the docstrings by
   mkdocstrings;
 * ``paper/`` — the published reproduction of the paper (``results/paper/REPORT.md``, its
-  discussion and figures);
+  discussion and figures), the robustness and posterior studies and the calibration;
 * ``changelog.md`` and ``citation.md`` from ``CHANGELOG.md`` and ``CITATION.cff``.
 """
 
@@ -139,20 +139,31 @@ def reference() -> None:
         f.write("* [Overview](index.md)\n" + "\n".join(summary) + "\n")
 
 
+#: The reports of the studies, copied into the site beside the paper's report: results folder
+#: -> (page folder, reports); each folder's figures/ go with them.
+STUDIES = {
+    "paper": ("paper", ("REPORT.md", "DISCUSSION.md")),
+    "robustness": ("paper/robustness", ("ROBUSTNESS.md",)),
+    "robustness-posterior": ("paper/robustness-posterior", ("ROBUSTNESS.md",)),
+    "calibration/targets": ("paper/calibration", ("CALIBRATION.md",)),
+}
+
+
 def paper() -> None:
-    src = ROOT / "results" / "paper"
-    if not (src / "REPORT.md").is_file():  # e.g. built from an sdist, which has no results
-        for name in ("REPORT.md", "DISCUSSION.md"):
-            with mkdocs_gen_files.open(f"paper/{name}", "w") as f:
-                f.write("# Not included\n\nThis copy has no `results/paper/`; run "
-                        "`make paper` to produce it.\n")
-        return
-    for name in ("REPORT.md", "DISCUSSION.md"):
-        with mkdocs_gen_files.open(f"paper/{name}", "w") as f:
-            f.write((src / name).read_text(encoding="utf-8"))
-    for png in sorted((src / "figures").glob("*.png")):
-        with mkdocs_gen_files.open(f"paper/figures/{png.name}", "wb") as f:
-            f.write(png.read_bytes())
+    """The paper's report and discussion, the robustness and posterior studies and the
+    calibration, each with its figures (a page that says so where a copy has no results)."""
+    for folder, (page, names) in STUDIES.items():
+        src = ROOT / "results" / folder
+        for name in names:
+            with mkdocs_gen_files.open(f"{page}/{name}", "w") as f:
+                if (src / name).is_file():
+                    f.write((src / name).read_text(encoding="utf-8"))
+                else:  # e.g. built from an sdist, which has no results
+                    f.write("# Not included\n\nThis copy has no "
+                            f"`results/{folder}/`; the Makefile's targets produce it.\n")
+        for png in sorted((src / "figures").glob("*.png")):
+            with mkdocs_gen_files.open(f"{page}/figures/{png.name}", "wb") as f:
+                f.write(png.read_bytes())
 
 
 def project_files() -> None:

@@ -65,6 +65,12 @@ def test_site_builds_strictly_without_warnings(site):
                  "tutorial.html", "paper/REPORT.html", "changelog.html", "citation.html",
                  "reference/index.html"):
         assert (out / page).is_file(), page
+    # the studies beside the paper's report, with their figures
+    for page, figure in (("paper/robustness/ROBUSTNESS.html", "robustness.png"),
+                         ("paper/robustness-posterior/ROBUSTNESS.html", "robustness.png"),
+                         ("paper/calibration/CALIBRATION.html", "calibration.png")):
+        assert f'src="figures/{figure}"' in (out / page).read_text(encoding="utf-8"), page
+        assert (out / page).parent.joinpath("figures", figure).is_file(), page
 
 
 def test_site_loads_nothing_from_the_internet(site):

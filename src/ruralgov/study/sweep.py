@@ -68,7 +68,7 @@ from ruralgov.io.locks import MAINTENANCE, FolderLock, Guard, live_tags
 from ruralgov.io.provenance import git_revision, utc_now, versions
 from ruralgov.io.results import read_manifest, read_runs, read_series, run_status
 from ruralgov.model.schema import InputError
-from ruralgov.study.processes import die_with_parent
+from ruralgov.study.processes import die_with_parent, heap_for_arrays
 from ruralgov.study.progress import Progress
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only (experiment.py runs sweeps)
@@ -119,6 +119,7 @@ def execute_batch(payload: dict[str, Any]) -> list[dict[str, Any]]:
     [`Ensemble`][ruralgov.model.ensemble.Ensemble]: the same results bit for bit, in less
     time. If an ensemble fails, its runs are run again one at a time, so a failure is still
     recorded against the run that failed."""
+    heap_for_arrays()  # a Dask worker's malloc setting would halve an ensemble's speed
     out = []
     for group in _ensembles(payload):
         if len(group) > 1:
