@@ -88,15 +88,17 @@ class SharedParams(dict):
         self.varying = varying
 
     def __getitem__(self, name: str) -> Any:
-        if name in self.varying:
-            raise Varying(f"parameter {name} differs between the runs of this ensemble: "
-                               "read it per run (model.runs.values)")
+        self._refuse_varying(name)
         return super().__getitem__(name)
 
     def get(self, name: str, default: Any = None) -> Any:
-        if name in self.varying:
-            self[name]  # raises
+        self._refuse_varying(name)
         return super().get(name, default)
+
+    def _refuse_varying(self, name: str) -> None:
+        if name in self.varying:
+            raise Varying(f"parameter {name} differs between the runs of this ensemble: "
+                          "read it per run (model.runs.values)")
 
 
 class Ensemble(RuralGovernanceModel):
