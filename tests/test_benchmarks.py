@@ -43,6 +43,9 @@ def test_benchmark_script_writes_the_stable_shape(tmp_path):
     assert x["villagers"] == 200 and x["ratio"] > 1  # vectorised beats per-agent Mesa
     assert r["sweep"]["runs"] == 1 and r["sweep"]["run_s"] > 0
     assert {e["executor"].split()[0] for e in r["sweep"]["executors"]} >= {"serial", "process"}
+    serial = [e for e in r["sweep"]["executors"] if e["executor"].startswith("serial")]
+    assert all(e["cpu_s"] > 0 and e["runs_per_cpu_s"] > 0 for e in serial)  # judged on CPU
+    assert r["sweep"]["ensemble_vs_one_at_a_time"] > 0
     (u,) = r["update_schemes"]
     assert u["colours"] > 1 and u["random_sequential_step_s"] > 0
     assert "| 3,000 |" in res.stdout  # the printed table

@@ -79,31 +79,50 @@ def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, floa
     n = len(series)
     if n == 0:
         return {"steps": 0}
-    tail = series.iloc[n - max(1, math.ceil(n * final_share)):]
-    head = series.iloc[:max(1, math.ceil(n * final_share))]
+    col = _columns(series)
+    k = max(1, math.ceil(n * final_share))
     out: dict[str, float] = {"steps": int(series["step"].iloc[-1])}
     for m in MEAN_MEASURES:
-        if m in series:
-            vals = pd.to_numeric(tail[m], errors="coerce")
-            out[f"{m}_final"] = float(vals.mean()) if vals.notna().any() else float("nan")
-            out[f"{m}_final_drift"] = _drift(vals.to_numpy(dtype=float))
-            early = pd.to_numeric(head[m], errors="coerce")
-            out[f"{m}_early"] = float(early.mean()) if early.notna().any() else float("nan")
+        if m in col:
+            out[f"{m}_final"] = _mean(col[m][n - k:])
+            out[f"{m}_final_drift"] = _drift(col[m][n - k:])
+            out[f"{m}_early"] = _mean(col[m][:k])
     for m in PEAK_MEASURES:
-        if m in series:
-            out[f"{m}_peak"] = float(series[m].max())
+        if m in col:
+            out[f"{m}_peak"] = (float(np.nanmax(col[m])) if not np.isnan(col[m]).all()
+                                else np.nan)
     for m in TOTAL_MEASURES:
-        if m in series:
-            out[f"{m}_total"] = float(series[m].sum())
-    incident = (series["petitions_collective"] > 0) | (series["protest_events"] > 0)
-    out["first_collective_step"] = (float(series["step"][incident].iloc[0]) if incident.any()
+        if m in col:
+            out[f"{m}_total"] = float(np.nansum(col[m]))
+    incident = np.flatnonzero((col["petitions_collective"] > 0) | (col["protest_events"] > 0))
+    out["first_collective_step"] = (float(col["step"][incident[0]]) if incident.size
                                     else float("nan"))
-    if "compliance_campaign" in series:
-        c = series["compliance_campaign"].astype(float)
-        out["compliance_campaign_mean"] = float(np.nanmean(c)) if c.notna().any() else float(
-            "nan")
-    out.update(_around_events(series))
+    if "compliance_campaign" in col:
+        out["compliance_campaign_mean"] = _mean(col["compliance_campaign"])
+    out.update(_around_events(col, n - k))
     return out
+
+
+def _columns(series: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each column of the series as float64 (booleans 0/1; what is not a number, NaN), read
+    once: the summaries are NumPy on these arrays (a run's summary in a fraction of a
+    millisecond; sweeps summarise every run)."""
+    numeric = series.select_dtypes(include=[np.number, np.bool_])
+    block = numeric.to_numpy(dtype=float)
+    col = {name: block[:, i] for i, name in enumerate(numeric.columns)}
+    for name in series.columns.difference(numeric.columns, sort=False):
+        col[name] = pd.to_numeric(series[name], errors="coerce").to_numpy(dtype=float)
+    return col
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean of the values that are numbers (NaN if none), as pandas' ``mean`` gives it."""
+    nan = np.isnan(values)
+    if not nan.any():
+        return float(values.mean())
+    if nan.all():
+        return np.nan
+    return float(np.where(nan, 0.0, values).sum() / (values.size - nan.sum()))
 
 
 def _drift(window: np.ndarray) -> float:
@@ -119,48 +138,51 @@ EVENT_WINDOW = 10
 """Steps before an event that give its "before" level."""
 
 
-def _around_events(series: pd.DataFrame) -> dict[str, float]:
+def _around_events(col: dict[str, np.ndarray], tail: int) -> dict[str, float]:
+    """The withdrawal and scandal summaries (see summarise) from the columns; ``tail``: the
+    first row of the final window."""
     out: dict[str, float] = {}
-    steps = series["step"].to_numpy()
-    if "enforcement_withdrawn" in series and series["enforcement_withdrawn"].any():
-        at = int(np.argmax(series["enforcement_withdrawn"].to_numpy(dtype=bool)))
-        before = series.iloc[max(0, at - EVENT_WINDOW):at]
+    steps = col["step"]
+    withdrawn = col.get("enforcement_withdrawn")
+    if withdrawn is not None and np.any(withdrawn > 0):
+        at = int(np.argmax(withdrawn > 0))
         for m in ("compliance", "voluntary_share"):
-            if m not in series:
-                continue
-            out[f"{m}_before_withdrawal"] = float(before[m].mean()) if len(before) else np.nan
+            if m in col:
+                out[f"{m}_before_withdrawal"] = _mean(col[m][max(0, at - EVENT_WINDOW):at])
         out["compliance_drop_withdrawal"] = (out["compliance_before_withdrawal"]
-                                             - _tail_mean(series, "compliance"))
-    if "scandal_active" in series and series["scandal_active"].any():
-        active = series["scandal_active"].to_numpy(dtype=bool)
+                                             - _mean(col["compliance"][tail:]))
+    active = col.get("scandal_active")
+    if active is not None and np.any(active > 0):
+        active = active > 0
         at = int(np.argmax(active))
         end = int(np.flatnonzero(active)[-1]) + 1  # the first step after the scandal
         for m in ("legitimacy_mean", "compliance"):
-            if m not in series:
-                continue
-            y = series[m].to_numpy(dtype=float)
-            level = float(np.nanmean(y[max(0, at - EVENT_WINDOW):at])) if at else np.nan
-            low_at = at + int(np.nanargmin(y[at:]))
-            drop = level - y[low_at]
-            fall = rec = persist = np.nan
-            if drop > 0:
-                half = level - drop / 2
-                fall = float(steps[at + int(np.argmax(y[at:] <= half))] - steps[at] + 1)
-                back = np.flatnonzero(y[end:] >= half) if end < y.size else np.array([])
-                # not regained within the run: censored at the steps left (a lower bound,
-                # which understates the hysteresis, never overstates it)
-                rec = float(steps[end + back[0]] - steps[end] if back.size
-                            else steps[-1] - steps[min(end, y.size - 1)] + 1)
-                out[f"{m}_recovered"] = float(back.size > 0)
-                persist = (level - _tail_mean(series, m)) / drop
-            out[f"{m}_scandal_drop"] = float(drop)
-            out[f"{m}_fall_half_steps"] = fall
-            out[f"{m}_recover_half_steps"] = rec
-            out[f"{m}_hysteresis_steps"] = rec - fall
-            out[f"{m}_scandal_persist"] = float(persist)
+            if m in col:
+                out.update(_scandal(m, col[m], steps, at, end, tail))
     return out
 
 
-def _tail_mean(series: pd.DataFrame, m: str, final_share: float = 0.25) -> float:
-    n = len(series)
-    return float(series[m].iloc[n - max(1, math.ceil(n * final_share)):].mean())
+def _scandal(m: str, y: np.ndarray, steps: np.ndarray, at: int, end: int,
+             tail: int) -> dict[str, float]:
+    """Measure m around a scandal from row ``at`` to row ``end`` (exclusive)."""
+    out: dict[str, float] = {}
+    level = float(np.nanmean(y[max(0, at - EVENT_WINDOW):at])) if at else np.nan
+    low_at = at + int(np.nanargmin(y[at:]))
+    drop = level - y[low_at]
+    fall = rec = persist = np.nan
+    if drop > 0:
+        half = level - drop / 2
+        fall = float(steps[at + int(np.argmax(y[at:] <= half))] - steps[at] + 1)
+        back = np.flatnonzero(y[end:] >= half) if end < y.size else np.array([])
+        # not regained within the run: censored at the steps left (a lower bound, which
+        # understates the hysteresis, never overstates it)
+        rec = float(steps[end + back[0]] - steps[end] if back.size
+                    else steps[-1] - steps[min(end, y.size - 1)] + 1)
+        out[f"{m}_recovered"] = float(back.size > 0)
+        persist = (level - _mean(y[tail:])) / drop
+    out[f"{m}_scandal_drop"] = float(drop)
+    out[f"{m}_fall_half_steps"] = fall
+    out[f"{m}_recover_half_steps"] = rec
+    out[f"{m}_hysteresis_steps"] = rec - fall
+    out[f"{m}_scandal_persist"] = float(persist)
+    return out

@@ -336,7 +336,14 @@ class Observer:
 
     def series(self) -> pd.DataFrame:
         """County-level measures, one row per step (tidy: one column per variable)."""
-        return pd.DataFrame(self.rows)
+        rows = self.rows
+        names = tuple(rows[0]) if rows else ()
+        if not rows or any(tuple(row) != names for row in rows):  # a column not every step
+            return pd.DataFrame(rows)
+        columns = [np.array(c) for c in zip(*(row.values() for row in rows))]
+        if any(c.dtype == object for c in columns):  # e.g. None among numbers: pandas decides
+            return pd.DataFrame(rows)
+        return pd.DataFrame(dict(zip(names, columns)))  # a third of the time, the same frame
 
     def detail(self, name: str, latest: bool = False) -> pd.DataFrame:
         """Long tables per step: ``villages``, ``townships``, ``departments`` or ``rules``
