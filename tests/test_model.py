@@ -380,3 +380,27 @@ def test_5_8_escalated_petitions_reach_the_county_and_are_answered_or_given_up()
     # with room for everyone, every escalation is answered the step after it happens
     assert ample.petitions_escalated.sum() > 0
     assert ample.county_answered.iloc[1:].sum() == ample.petitions_escalated.iloc[:-1].sum()
+
+
+def test_summaries_skip_gaps_as_pandas_does():
+    """A gap (NaN) in a series is skipped by the means, peaks and totals (pandas' rule) but
+    makes the window's drift NaN; a column of text is read as numbers where it can be."""
+    from ruralgov.model.measures import summarise
+
+    n = 40
+    s = pd.DataFrame({"step": np.arange(1, n + 1), "compliance": np.linspace(0.5, 0.9, n),
+                      "protesters": np.arange(n, dtype=float), "petitions_collective": 0,
+                      "protest_events": 0, "sanctions": np.ones(n)})
+    s.loc[[33, 36], "compliance"] = np.nan
+    s.loc[39, "protesters"] = np.nan
+    s.loc[5, "sanctions"] = np.nan
+    s["evasion"] = ["x"] + [str(v) for v in np.linspace(0.1, 0.5, n - 1)]
+    out = summarise(s)
+    tail = s.compliance.iloc[30:]
+    assert out["compliance_final"] == pytest.approx(float(tail.mean()))
+    assert out["compliance_final"] == pytest.approx(np.nanmean(tail.to_numpy()))
+    assert np.isnan(out["compliance_final_drift"])
+    assert out["protesters_peak"] == 38.0
+    assert out["sanctions_total"] == n - 1
+    assert out["evasion_early"] == pytest.approx(np.linspace(0.1, 0.5, n - 1)[:9].mean())
+    assert np.isnan(out["first_collective_step"])
