@@ -404,3 +404,29 @@ def test_summaries_skip_gaps_as_pandas_does():
     assert out["sanctions_total"] == n - 1
     assert out["evasion_early"] == pytest.approx(np.linspace(0.1, 0.5, n - 1)[:9].mean())
     assert np.isnan(out["first_collective_step"])
+
+
+def test_campaign_event_study_on_a_hand_made_series():
+    """Event time around a campaign in force at steps 31-50 of 70: the level in the 10 steps
+    before it, the rise while in force, the level after it, the spike and the placebo."""
+    from ruralgov.model.measures import SUMMARY_MEASURES, summarise
+
+    n = 70
+    protest = np.r_[np.full(10, 1.0), np.full(10, 2.0), np.full(10, 4.0),  # drifting before
+                    np.full(20, 10.0), np.full(20, 6.0)]
+    s = pd.DataFrame({"step": np.arange(1, n + 1), "protesters": protest,
+                      "petitions_collective": 0, "protest_events": 0,
+                      "campaign_active": [30 <= i < 50 for i in range(n)]})
+    out = summarise(s)
+    assert out["protesters_campaign_pretrend"] == 2.0  # 4 just before, 2 the ten before that
+    assert out["protesters_campaign_rise"] == 6.0
+    assert out["protesters_campaign_after"] == 2.0
+    assert out["protesters_campaign_excess"] == 4.0
+    assert "petitions_new_campaign_rise" not in out  # only measures the series has
+    assert set(out) - {"steps"} <= SUMMARY_MEASURES
+    # a run that ends with the campaign has no "after"; one that starts early, no placebo
+    early = summarise(s.iloc[:50].assign(campaign_active=[5 <= i < 50 for i in range(50)]))
+    assert np.isnan(early["protesters_campaign_after"])
+    assert np.isnan(early["protesters_campaign_excess"])
+    assert np.isnan(early["protesters_campaign_pretrend"])
+    assert "protesters_campaign_rise" not in summarise(s.drop(columns="campaign_active"))

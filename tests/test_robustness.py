@@ -180,3 +180,18 @@ def test_draws_need_one_value_per_sample(tmp_path):
         "factors": {"enforcement": [0.1, 0.5], "w_cost": {"draws": [2.0, 3.0]}}}, "x.yaml")
     with pytest.raises(InputError, match=r"factors.w_cost: 2 draws for 3 samples"):
         load_experiment(f)
+
+
+def test_a_test_newer_than_the_study_is_listed_as_not_in_it():
+    """A test an experiment file gained after its robustness study ran gets a row saying so,
+    not silence."""
+    from ruralgov.study.reproduce import _space_section
+
+    study = {"samples": 200, "root_seeds": [1, 2], "hypothesis_profile": "quick"}
+    old = {"test": "old test", "counts_as": "finding", "seed_difference": 0.01, "stable": True,
+           "shares": {"supported": 0.5, "mixed": 0.25, "not supported": 0.25}}
+    row = {"robustness": [old], "tests": [{"test": "old test", "counts_as": "finding"},
+                                          {"test": "new test", "counts_as": "finding"}]}
+    text = _space_section(row, {"robustness": study})
+    assert "| old test | finding | 50% | 25% | 25% | 0.01 |" in text
+    assert "| new test | finding | not in the study (the test is newer than it) |" in text

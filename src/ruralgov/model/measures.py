@@ -13,7 +13,7 @@ import pandas as pd
 from ruralgov.model.observe import SERIES
 
 __all__ = ["summarise", "SERIES_MEASURES", "MEAN_MEASURES", "PEAK_MEASURES", "TOTAL_MEASURES",
-           "SUMMARY_MEASURES"]
+           "SUMMARY_MEASURES", "CAMPAIGN_MEASURES"]
 
 #: The columns of the per-step series (``model.series()``), besides ``step``: the observer's
 #: reporters ([`SERIES`][ruralgov.model.observe.SERIES]), which say how each is computed; the
@@ -48,7 +48,13 @@ SUMMARY_MEASURES = frozenset(
        "voluntary_share_before_withdrawal", "compliance_drop_withdrawal"}
     | {f"{m}_{s}" for m in ("legitimacy_mean", "compliance")
        for s in ("scandal_drop", "fall_half_steps", "recover_half_steps", "hysteresis_steps",
-                 "recovered", "scandal_persist")})
+                 "recovered", "scandal_persist")}
+    | {f"{m}_campaign_{s}" for m in ("protesters", "petitions_collective", "petitions_new",
+                                      "grievance_mean")
+       for s in ("pretrend", "rise", "after", "excess")})
+
+#: The measures followed in event time around a campaign (summarise: ``<m>_campaign_*``).
+CAMPAIGN_MEASURES = ("protesters", "petitions_collective", "petitions_new", "grievance_mean")
 
 
 def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, float]:
@@ -75,6 +81,15 @@ def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, floa
       ``<m>_recovered`` is 0), ``<m>_hysteresis_steps`` (recovery minus fall: both clocks start
       when their cause does) and ``<m>_scandal_persist`` (the share of the drop still missing
       over the final quarter of the run).
+    * around a campaign (an event study on the series), for m in
+      [`CAMPAIGN_MEASURES`][ruralgov.model.measures.CAMPAIGN_MEASURES], each against the
+      level before it (the mean over the
+      [`EVENT_WINDOW`][ruralgov.model.measures.EVENT_WINDOW] steps before its start):
+      ``<m>_campaign_rise`` (the mean while it is in force minus that level),
+      ``<m>_campaign_after`` (the mean over the rest of the run after it ends, minus that
+      level), ``<m>_campaign_excess`` (the mean while in force minus the mean after: a spike
+      is a rise that does not last) and ``<m>_campaign_pretrend`` (that level minus the mean
+      over the window before it: a placebo, near 0 if nothing was already moving).
     """
     n = len(series)
     if n == 0:
@@ -159,7 +174,26 @@ def _around_events(col: dict[str, np.ndarray], tail: int) -> dict[str, float]:
         for m in ("legitimacy_mean", "compliance"):
             if m in col:
                 out.update(_scandal(m, col[m], steps, at, end, tail))
+    campaign = col.get("campaign_active")
+    if campaign is not None and np.any(campaign > 0):
+        on = np.flatnonzero(campaign > 0)
+        at, end = int(on[0]), int(on[-1]) + 1  # its first step in force, the first after
+        for m in CAMPAIGN_MEASURES:
+            if m in col:
+                out.update(_campaign(m, col[m], at, end))
     return out
+
+
+def _campaign(m: str, y: np.ndarray, at: int, end: int) -> dict[str, float]:
+    """Measure m in event time around a campaign in force from row ``at`` to ``end``
+    (exclusive): the level before, the rise while in force, the level after, the placebo."""
+    w = EVENT_WINDOW
+    before = _mean(y[at - w:at]) if at >= w else np.nan
+    earlier = _mean(y[at - 2 * w:at - w]) if at >= 2 * w else np.nan
+    during = _mean(y[at:end])
+    after = _mean(y[end:]) if end < y.size else np.nan
+    return {f"{m}_campaign_pretrend": before - earlier, f"{m}_campaign_rise": during - before,
+            f"{m}_campaign_after": after - before, f"{m}_campaign_excess": during - after}
 
 
 def _scandal(m: str, y: np.ndarray, steps: np.ndarray, at: int, end: int,

@@ -514,6 +514,11 @@ def _space_section(row: dict, studies: dict) -> str:
         lines.append(f"| {t['test']} | {t['counts_as']} | {_pct(sh['supported'])} | "
                      f"{_pct(sh['mixed'])} | {_pct(sh['not supported'])} | {diff} | {box} | "
                      f"{_pct(p['shares']['supported']) if p else '—'} |")
+    studied = {t["test"] for t in rob or post}
+    for t in row.get("tests", []):  # tests the experiment file gained after the studies ran
+        if t["test"] not in studied:
+            lines.append(f"| {t['test']} | {t['counts_as']} | not in the study (the test is "
+                         "newer than it) | | | | | |")
     return "\n".join(lines + ["", ""])
 
 
