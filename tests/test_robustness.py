@@ -102,6 +102,28 @@ def test_robustness_study_of_one_hypothesis(tmp_path):
         assert f"| {t['test']} | {t['counts_as']} | {share} |" in text
     with pytest.raises(InputError, match="no robustness.json"):
         reproduce("quick", only=["H12"], out=tmp_path / "p2", robustness=tmp_path)
+    # summarised again from its data alone (after an update): the same shares, no run, the
+    # study's own provenance kept and the new summary's recorded; from the command line too
+    from ruralgov.study.robustness import resummarise
+
+    before = json.loads((out / "robustness.json").read_text())
+    for sweep in (out / "sweeps").iterdir():  # nothing to run from: only the data is read
+        sweep.rename(tmp_path / sweep.name)
+    res = subprocess.run([sys.executable, "-m", "ruralgov", "robustness", "--summary-only",
+                          "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    after = json.loads((out / "robustness.json").read_text())
+    assert after["git"] == before["git"] and after["created_utc"] == before["created_utc"]
+    assert "summarised" in after and "Summarised again" in (out / "ROBUSTNESS.md").read_text()
+    for a, b in zip(before["tests"], after["tests"]):
+        assert a == {k: v for k, v in b.items() if k in a}
+        assert b["within_noise"] == (b["seed_difference"] <= b["seed_noise_95"])
+    (out / "robustness.parquet").unlink()
+    with pytest.raises(InputError, match="robustness.parquet: no such file"):
+        resummarise(out)
+    res = subprocess.run([sys.executable, "-m", "ruralgov", "robustness", "--summary-only"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 2 and "--out FOLDER" in res.stderr and "Traceback" not in res.stderr
 
 
 def test_prim_finds_where_a_verdict_holds():
@@ -195,3 +217,18 @@ def test_a_test_newer_than_the_study_is_listed_as_not_in_it():
     text = _space_section(row, {"robustness": study})
     assert "| old test | finding | 50% | 25% | 25% | 0.01 |" in text
     assert "| new test | finding | not in the study (the test is newer than it) |" in text
+
+
+def test_seed_noise_is_the_spread_of_independent_studies():
+    """The yardstick for two root seeds: 0 when every point gives the same verdict; about
+    1.96 standard errors of a difference of two shares near one half; smaller with more
+    points; the same on every call (its generator's seed is fixed)."""
+    from ruralgov.study.robustness import seed_noise
+
+    assert seed_noise([1.0, 0.0, 0.0], [200, 200]) == 0.0
+    half = seed_noise([0.5, 0.5], [200, 200])
+    assert half == pytest.approx(1.96 * np.sqrt(0.25 * 2 / 200), abs=0.01)
+    assert seed_noise([0.5, 0.5], [800, 800]) < 0.6 * half
+    assert seed_noise([0.3, 0.3, 0.4], [200, 200]) == seed_noise([0.3, 0.3, 0.4], [200, 200])
+    # three root seeds: the largest difference of any pair, so wider than two
+    assert seed_noise([0.5, 0.5], [200, 200, 200]) > half

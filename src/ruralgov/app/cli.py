@@ -237,6 +237,13 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 def _cmd_robustness(args: argparse.Namespace) -> int:
     from ruralgov.study.robustness import robustness
 
+    if args.summary_only:
+        from ruralgov.study.robustness import resummarise
+
+        if not args.out:
+            raise InputError("--summary-only: name the finished study with --out FOLDER")
+        print(f"robustness report written to {resummarise(args.out)}")
+        return 0
     only = args.only.split(",") if args.only else None
     report = robustness(args.profile, only=only, out=args.out, workers=args.workers,
                         progress=not args.quiet, spec=args.spec, posterior=args.posterior)
@@ -504,6 +511,10 @@ def _add_reproduce(sub) -> None:
     rb.add_argument("--out", default=None,
                     help="folder (default results/robustness or results/robustness-quick)")
     rb.add_argument("--quiet", action="store_true", help="no progress bars")
+    rb.add_argument("--summary-only", action="store_true",
+                    help="compute the summary, figure and report of the finished study in "
+                         "--out again from its robustness.parquet (after an update of "
+                         "ruralgov; no run is repeated)")
     rb.set_defaults(func=_cmd_robustness, resumable=True)
     cb = sub.add_parser(
         "calibrate", help="calibrate uncertain parameters to observed magnitudes (ABC-SMC)",

@@ -505,7 +505,8 @@ def _space_section(row: dict, studies: dict) -> str:
         sh = t["shares"] if rob else {"supported": np.nan, "mixed": np.nan,
                                       "not supported": np.nan}
         diff = ("—" if not rob or t.get("seed_difference") is None else
-                f"{t['seed_difference']:.2f}" + ("" if t["stable"] else " (unstable)"))
+                f"{t['seed_difference']:.2f}" + ("" if t["stable"] else " (unstable)")
+                + (f"; noise {t['seed_noise_95']:.2f}" if t.get("seed_noise_95") else ""))
         box = "—"
         if rob and "prim" in t:
             box = "; ".join(f"{x['parameter']} {x['low']:.3g}–{x['high']:.3g}"

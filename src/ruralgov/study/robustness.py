@@ -54,7 +54,8 @@ from ruralgov.model.params import REGISTRY
 from ruralgov.model.schema import InputError
 from ruralgov.study.experiment import Experiment, load_experiment
 
-__all__ = ["robustness", "load_spec", "robustness_experiment", "summarise", "ROBUSTNESS_FILES"]
+__all__ = ["robustness", "resummarise", "load_spec", "robustness_experiment", "summarise",
+           "seed_noise", "ROBUSTNESS_FILES"]
 
 ROBUSTNESS_FILES = ("ROBUSTNESS.md", "robustness.json", "robustness.parquet", "experiments",
                     "sweeps", "figures")
@@ -62,6 +63,14 @@ ROBUSTNESS_FILES = ("ROBUSTNESS.md", "robustness.json", "robustness.parquet", "e
 
 #: Shares of two root seeds that differ by more than this are reported as unstable.
 STABLE = 0.05
+
+#: Simulated pairs of studies behind [`seed_noise`][ruralgov.study.robustness.seed_noise], and
+#: the seed of their generator (recorded here: the yardstick is the same on every machine).
+NOISE_DRAWS, NOISE_SEED = 10_000, 0
+
+#: The columns of robustness.parquet that are the verdicts (the rest: each point's parameters).
+TABLE_COLUMNS = ("root_seed", "id", "test", "role", "counts_as", "sample", "verdict", "effect",
+                 "beyond")
 
 
 class _Profile(pydantic.BaseModel):
@@ -289,10 +298,14 @@ def summarise(table: pd.DataFrame, lhs: pd.DataFrame) -> list[dict[str, Any]]:
         pooled = {k: float((g.verdict == k).mean()) for k in kinds}
         spread = (max(abs(a[k] - b[k]) for a in per_seed.values() for b in per_seed.values()
                       for k in kinds) if len(per_seed) > 1 else None)
+        noise = (seed_noise([pooled[k] for k in kinds], g.groupby("root_seed").size().tolist())
+                 if spread is not None else None)
         row = {"id": hid, "test": test, "role": g.role.iloc[0],
                "counts_as": g.counts_as.mode().iloc[0], "points": int(len(g)),
                "shares": pooled, "per_seed": per_seed, "seed_difference": spread,
                "stable": None if spread is None else bool(spread <= STABLE),
+               "seed_noise_95": noise,
+               "within_noise": None if spread is None else bool(spread <= noise),
                "estimate_beyond": float(g.beyond.mean()) if "beyond" in g else None}
         supported = (g.verdict == "supported").to_numpy()
         if 0.05 < supported.mean() < 0.95 and len(g) >= 20:
@@ -305,6 +318,52 @@ def summarise(table: pd.DataFrame, lhs: pd.DataFrame) -> list[dict[str, Any]]:
                 row["prim"] = {"limits": limits.to_dict("records"), **stats_}
         out.append(row)
     return out
+
+
+def seed_noise(shares: list[float], points: list[int]) -> float:
+    """How far apart independent studies' shares fall by sampling alone: the 95th percentile
+    of the largest difference, over verdicts and pairs of root seeds, between studies of
+    ``points`` points each whose verdicts are drawn with the pooled ``shares``
+    ([`NOISE_DRAWS`][ruralgov.study.robustness.NOISE_DRAWS] simulated sets of studies). A
+    Latin hypercube is stratified, so it varies less than this: the yardstick is generous to
+    instability, never to stability."""
+    p = np.clip(np.asarray(shares, dtype=float), 0.0, None)
+    p = p / p.sum()
+    rng = np.random.default_rng(NOISE_SEED)
+    sims = np.stack([rng.multinomial(n, p, size=NOISE_DRAWS) / n for n in points])
+    largest = np.abs(sims[:, None] - sims[None, :]).max(axis=(0, 1, 3))
+    return float(np.quantile(largest, 0.95))
+
+
+def resummarise(folder: Path | str) -> Path:
+    """The summary, figure and report of a finished study computed again from its
+    robustness.parquet — after a change to how studies are summarised — without running
+    anything. The study's own provenance (when, which code) is kept; ``summarised`` records
+    this one."""
+    from ruralgov.io.files import write_text
+
+    folder = Path(folder)
+    data, meta = folder / "robustness.parquet", folder / "robustness.json"
+    for f in (data, meta):
+        if not f.is_file():
+            raise InputError(f"{f}: no such file (a finished `ruralgov robustness` folder "
+                             "holds robustness.parquet and robustness.json)")
+    merged = pd.read_parquet(data)
+    missing = [c for c in TABLE_COLUMNS if c not in merged]
+    if missing:
+        raise InputError(f"{data}: columns {', '.join(missing)} missing; allowed: the table "
+                         "`ruralgov robustness` writes")
+    lhs = merged.drop(columns=[c for c in TABLE_COLUMNS
+                               if c not in ("id", "root_seed", "sample")])
+    lhs = lhs.drop_duplicates(["id", "root_seed", "sample"])
+    manifest = json.loads(meta.read_text())
+    sp, _ = load_spec(manifest["spec"], manifest.get("profile"))
+    manifest["tests"] = summarise(merged[list(TABLE_COLUMNS)], lhs)
+    manifest["summarised"] = {"created_utc": utc_now(), "versions": versions(),
+                              "git": git_revision()}
+    write_json(manifest, meta)
+    fig = _figure(manifest["tests"], folder / "figures" / "robustness.png")
+    return write_text(_report(manifest, fig.relative_to(folder), sp), folder / "ROBUSTNESS.md")
 
 
 def _write_yaml(doc: dict, path: Path) -> None:
@@ -360,18 +419,23 @@ def _report(manifest: dict, fig: Path, spec: _Spec) -> str:
         "which belongs to one reproduction).", "",
         f"ruralgov {manifest['versions'].get('ruralgov')}, git "
         f"{(git.get('commit') or 'unknown')[:10]}{' (dirty)' if git.get('dirty') else ''}, "
-        f"{manifest['created_utc']}.", "",
+        f"{manifest['created_utc']}." + _summarised(manifest), "",
         f"![shares of verdicts]({fig.as_posix()})", "",
         "The verdict at a point depends on the design's power there as much as on the "
         "effect; the column *estimate beyond* gives the share of points whose point estimate "
-        "lies beyond the smallest effect on the predicted side, whatever its interval.", "",
+        "lies beyond the smallest effect on the predicted side, whatever its interval. "
+        f"Shares of two root seeds more than {STABLE} apart are marked unstable; beside the "
+        "difference, *noise* is how far apart two independent studies of as many points "
+        "fall by sampling alone (95th percentile, simulated from the pooled shares): a "
+        "difference within it says more points are needed, not that the verdict moved.", "",
         "| hypothesis | test | role | supported | mixed | not supported | estimate beyond | "
         "seeds differ by | where it is supported (PRIM box: coverage, density) |",
         "|---|---|---|---:|---:|---:|---:|---:|---|"]
     for r in manifest["tests"]:
         sh = r["shares"]
         diff = "—" if r["seed_difference"] is None else (
-            f"{r['seed_difference']:.2f}" + ("" if r["stable"] else " **unstable**"))
+            f"{r['seed_difference']:.2f}" + ("" if r["stable"] else " **unstable**")
+            + (f" (noise {r['seed_noise_95']:.2f})" if r.get("seed_noise_95") else ""))
         box = "—"
         if "prim" in r:
             lim = "; ".join(f"{x['parameter']} {x['low']:.3g}–{x['high']:.3g}"
@@ -385,6 +449,17 @@ def _report(manifest: dict, fig: Path, spec: _Spec) -> str:
               "hypercube point, with the point's parameters), `robustness.json` (this table), "
               "`experiments/` (the generated experiment files, runnable with `ruralgov sweep`)."]
     return "\n".join(lines + [""])
+
+
+def _summarised(manifest: dict) -> str:
+    """When the summary was computed again from the study's data (``resummarise``)."""
+    again = manifest.get("summarised")
+    if not again:
+        return ""
+    g = again["git"]
+    return (f" Summarised again from its data (no run repeated) with git "
+            f"{(g.get('commit') or 'unknown')[:10]}{' (dirty)' if g.get('dirty') else ''}, "
+            f"{again['created_utc']}.")
 
 
 def read_summary(folder: Path) -> list[dict[str, Any]] | None:
