@@ -37,6 +37,9 @@ TOTAL_MEASURES = ("petitions_new", "petitions_collective", "petitions_escalated"
                   "petitions_suppressed", "petitions_abandoned", "protest_events", "detained",
                   "persuasions", "warnings", "sanctions", "unfair_hits")
 
+CAMPAIGN_MEASURES = ("protesters", "petitions_collective", "petitions_new", "grievance_mean")
+"""The measures followed in event time around a campaign (summarise: ``<m>_campaign_*``)."""
+
 
 #: Every per-run summary that summarise() can give (some only when their event happens).
 SUMMARY_MEASURES = frozenset(
@@ -49,12 +52,8 @@ SUMMARY_MEASURES = frozenset(
     | {f"{m}_{s}" for m in ("legitimacy_mean", "compliance")
        for s in ("scandal_drop", "fall_half_steps", "recover_half_steps", "hysteresis_steps",
                  "recovered", "scandal_persist")}
-    | {f"{m}_campaign_{s}" for m in ("protesters", "petitions_collective", "petitions_new",
-                                      "grievance_mean")
+    | {f"{m}_campaign_{s}" for m in CAMPAIGN_MEASURES
        for s in ("pretrend", "rise", "after", "excess")})
-
-#: The measures followed in event time around a campaign (summarise: ``<m>_campaign_*``).
-CAMPAIGN_MEASURES = ("protesters", "petitions_collective", "petitions_new", "grievance_mean")
 
 
 def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, float]:

@@ -64,9 +64,11 @@ ROBUSTNESS_FILES = ("ROBUSTNESS.md", "robustness.json", "robustness.parquet", "e
 #: Shares of two root seeds that differ by more than this are reported as unstable.
 STABLE = 0.05
 
-#: Simulated pairs of studies behind [`seed_noise`][ruralgov.study.robustness.seed_noise], and
-#: the seed of their generator (recorded here: the yardstick is the same on every machine).
-NOISE_DRAWS, NOISE_SEED = 10_000, 0
+NOISE_DRAWS = 10_000
+"""Simulated sets of studies behind [`seed_noise`][ruralgov.study.robustness.seed_noise]."""
+
+NOISE_SEED = 0
+"""The seed of their generator, fixed: the yardstick is the same on every machine."""
 
 #: The columns of robustness.parquet that are the verdicts (the rest: each point's parameters).
 TABLE_COLUMNS = ("root_seed", "id", "test", "role", "counts_as", "sample", "verdict", "effect",
