@@ -199,7 +199,7 @@ def _scandal(m: str, y: np.ndarray, steps: np.ndarray, at: int, end: int,
              tail: int) -> dict[str, float]:
     """Measure m around a scandal from row ``at`` to row ``end`` (exclusive)."""
     out: dict[str, float] = {}
-    level = float(np.nanmean(y[max(0, at - EVENT_WINDOW):at])) if at else np.nan
+    level = _mean(y[max(0, at - EVENT_WINDOW):at]) if at else np.nan
     low_at = at + int(np.nanargmin(y[at:]))
     drop = level - y[low_at]
     fall = rec = persist = np.nan

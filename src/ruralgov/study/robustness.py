@@ -295,12 +295,13 @@ def summarise(table: pd.DataFrame, lhs: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     kinds = ("supported", "mixed", "not supported", "not measurable")
     for (hid, test), g in table.groupby(["id", "test"], sort=False):
+        seeds = dict(iter(g.groupby("root_seed")))
         per_seed = {int(s): {k: float((gs.verdict == k).mean()) for k in kinds}
-                    for s, gs in g.groupby("root_seed")}
+                    for s, gs in seeds.items()}
         pooled = {k: float((g.verdict == k).mean()) for k in kinds}
         spread = (max(abs(a[k] - b[k]) for a in per_seed.values() for b in per_seed.values()
                       for k in kinds) if len(per_seed) > 1 else None)
-        noise = (seed_noise([pooled[k] for k in kinds], g.groupby("root_seed").size().tolist())
+        noise = (seed_noise([pooled[k] for k in kinds], [len(gs) for gs in seeds.values()])
                  if spread is not None else None)
         row = {"id": hid, "test": test, "role": g.role.iloc[0],
                "counts_as": g.counts_as.mode().iloc[0], "points": int(len(g)),
