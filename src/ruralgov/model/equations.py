@@ -332,8 +332,8 @@ def compliance_utility(*, base: float, legitimacy: np.ndarray, w_legitimacy: flo
         u += (per_villager - w_habit).astype(f32)
         u += np.multiply(habit, f32(2.0 * w_habit), dtype=f32)
     else:
-        u += per_villager.astype(f32)
-        u += (w_habit * (2.0 * habit - 1.0)).astype(f32)
+        u += per_villager.astype(f32, copy=False)
+        u += (w_habit * (2.0 * habit - 1.0)).astype(f32, copy=False)
     u -= np.multiply(cost, f32(w_cost), dtype=f32)
     if load is not None:
         u -= np.multiply(load, f32(w_conflict), dtype=f32)

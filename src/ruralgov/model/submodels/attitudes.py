@@ -38,7 +38,7 @@ def update_grievance(model: RuralGovernanceModel, s: Scratch) -> None:
     per = model.runs.param
     g *= per(lambda q: 1.0 - q["grievance_decay"])
     g += per(lambda q: q["hardship_grievance"]) * v.effective_hardship * (1.0 - v.legitimacy)
-    g += F32(p["burden_grievance"]) * burden.astype(F32)
+    g += F32(p["burden_grievance"]) * burden
     g += s.grievance_in
     np.clip(g, 0.0, 1.0, out=g)
 
@@ -85,14 +85,14 @@ def update_legitimacy(model: RuralGovernanceModel, s: Scratch) -> None:
     if p["mech_trust_levels"]:  # each level's own actions move trust in it
         v.trust_local = equations.legitimacy_step(
             v.trust_local, s.gains - s.gains_upper, s.losses - s.losses_upper,
-            weight, 0.0, v.trust_local).astype(F32)
+            weight, 0.0, v.trust_local).astype(F32, copy=False)
         v.trust_upper = equations.legitimacy_step(
             v.trust_upper, s.gains_upper, s.losses_upper, weight, 0.0,
-            v.trust_upper).astype(F32)
+            v.trust_upper).astype(F32, copy=False)
     neighbours = st.weights @ v.legitimacy
     alone = st.isolated  # no ties: their own view, no pull
     neighbours[alone] = v.legitimacy[alone]
     v.legitimacy = equations.legitimacy_step(
         v.legitimacy, s.gains, s.losses, weight, model.runs.param(
             lambda q: q["social_influence"]),
-        neighbours).astype(F32)
+        neighbours).astype(F32, copy=False)

@@ -95,7 +95,8 @@ def signal_from(model: RuralGovernanceModel, s: Scratch, peer: np.ndarray,
     # exact weighted counts (network.Ties); the row normalisation of W cancels.
     st = model.structure
     subject = model.cache.subject[:, cols]
-    np.divide(peer, subject, out=peer, where=subject > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # no masked divide: it branches
+        np.divide(peer, subject, out=peer)
     peer[subject <= 0] = 0.5
     stance = np.take(s.stance_t, st.lineage[cols], axis=1)
     elders = np.flatnonzero(st.elder[cols])
@@ -171,9 +172,10 @@ def _update_habit(model: RuralGovernanceModel) -> None:
     if r.habit is None:  # starts at the first step's behaviour
         r.habit = r.comply.astype(F32)
         return
-    new = np.where(r.live, runs.param(lambda q: q["habit_memory"]) * r.habit
-                   + runs.param(lambda q: 1.0 - q["habit_memory"]) * r.comply, r.habit)
-    r.habit = new.astype(F32)
+    # float32 throughout; arithmetic rather than masked writes, which branch on every element
+    new = np.multiply(r.habit, runs.param(lambda q: q["habit_memory"]), dtype=F32)
+    new += np.multiply(r.comply, runs.param(lambda q: 1.0 - q["habit_memory"]), dtype=F32)
+    r.habit = new if r.live.all() else np.where(r.live, new, r.habit)
 
 
 def conflicts(model: RuralGovernanceModel) -> tuple[np.ndarray, tuple | None, np.ndarray]:
@@ -259,6 +261,10 @@ def _choose(model: RuralGovernanceModel, s: Scratch, cols: slice | np.ndarray,
     u_comply -= enforced
     voluntary = u_comply > z  # implies comply, because the enforced part is >= 0
     live = sel(r.live)
+    if live.all():  # as a rule: no masked writes, which branch on every element
+        r.comply[:, cols] = comply
+        r.voluntary[:, cols] = voluntary
+        return
     now = sel(r.comply)
     np.copyto(now, comply, where=live)
     r.comply[:, cols] = now
