@@ -172,6 +172,93 @@ def measure_ensemble(n: int, sizes: list[int], steps: int) -> list[dict]:
     return out
 
 
+#: The headline targets: villager-steps per CPU second on one core, by county size.
+TARGETS = {100_000: 20e6, 1_000_000: 10e6}
+
+
+class _TimedCalls:
+    """Stands in for ``target`` (a random generator): every method call adds its process CPU
+    time to ``totals[key]``."""
+
+    def __init__(self, target, totals: dict, key: str):
+        self._target, self._totals, self._key = target, totals, key
+
+    def __getattr__(self, name):
+        attr = getattr(self._target, name)
+        if not callable(attr):
+            return attr
+
+        def timed(*args, **kwargs):
+            c = time.process_time()
+            try:
+                return attr(*args, **kwargs)
+            finally:
+                self._totals[self._key] += time.process_time() - c
+        return timed
+
+
+def _timed_products(matrix, totals: dict, key: str):
+    """``matrix`` (scipy CSR) whose products ``matrix @ x`` add their CPU time to
+    ``totals[key]`` (sharing the matrix's arrays)."""
+    class Timed(type(matrix)):
+        def __matmul__(self, other):
+            c = time.process_time()
+            try:
+                return super().__matmul__(other)
+            finally:
+                totals[key] += time.process_time() - c
+    return Timed(matrix)
+
+
+def measure_floor(n: int, steps: int) -> dict:
+    """Where a step's time goes against the headline target's budget: the random draws (every
+    generator call a step makes, timed inside the steps) and the sparse products over the
+    network (neighbours' behaviour, neighbours' legitimacy), which any implementation of this
+    model must make with the same streams of draws, and the rest (elementwise arithmetic and
+    bookkeeping), also as a number of passes over the K x N float32 arrays (one pass: a
+    float32 multiply of two K x N arrays into a third in the step's blocks)."""
+    import statistics
+
+    import numpy as np
+
+    from ruralgov import RuralGovernanceModel
+
+    model = RuralGovernanceModel(seed=1, collect_detail=False, **_county(n))
+    model.step()
+    totals = {"draws": 0.0, "products": 0.0}
+    model.runs.rngs = [_TimedCalls(g, totals, "draws") for g in model.runs.rngs]
+    st, ties = model.structure, model.structure.ties
+    st.weights = ties.weights = _timed_products(ties.weights, totals, "products")
+    ties._count_matrix = _timed_products(ties._count_matrix, totals, "products")
+    rows = []
+    for _ in range(steps):
+        totals.update(draws=0.0, products=0.0)
+        c = time.process_time()
+        model.step()
+        rows.append((time.process_time() - c, totals["draws"], totals["products"]))
+    step, draws, products = (statistics.median(x) for x in zip(*rows))
+    k = model.n_rules
+    a, b = (np.random.default_rng(0).random((k, n), dtype=np.float32) for _ in range(2))
+    out_ = np.empty_like(a)
+    passes = []
+    for _ in range(9):
+        c = time.process_time()
+        for blk in st.blocks:  # in the step's cache-sized blocks, as the step works
+            np.multiply(a[:, blk], b[:, blk], out=out_[:, blk])
+        passes.append(time.process_time() - c)
+    one_pass = min(passes)
+    budget = n / TARGETS[n] if n in TARGETS else None
+    rest = step - draws - products
+    return {"villagers": n, "rules": k, "steps": steps, "step_cpu_median_s": step,
+            "draws_cpu_s": draws, "sparse_products_cpu_s": products, "rest_cpu_s": rest,
+            "kxn_pass_cpu_s": one_pass, "rest_in_kxn_passes": rest / one_pass,
+            "target_villager_steps_per_s": TARGETS.get(n), "budget_s": budget,
+            "draws_and_products_share_of_budget": (draws + products) / budget if budget
+            else None,
+            "rest_passes_within_budget": (budget - draws - products) / one_pass if budget
+            else None}
+
+
 def measure_startup(repeats: int) -> dict:
     """Start-up: ``import ruralgov`` and ``ruralgov --help`` in fresh interpreters, wall and CPU
     time (the children's rusage)."""
@@ -400,7 +487,8 @@ def main(argv: list[str] | None = None) -> int:
               "fit": lambda s: measure_fit(int(s)),
               "ensemble": lambda n, s, *rs: measure_ensemble(int(n), [int(r) for r in rs],
                                                               int(s)),
-              "startup": lambda r: measure_startup(int(r))}[kind]
+              "startup": lambda r: measure_startup(int(r)),
+              "floor": lambda n, s: measure_floor(int(n), int(s))}[kind]
         print(json.dumps(fn(*args)))
         return 0
     if a.quick:
@@ -443,6 +531,15 @@ def main(argv: list[str] | None = None) -> int:
     result["fit"] = _child("fit", 5 if a.quick else 20)
     print(f" {result['fit'].get('constant_s', float('nan')) * 1e6:,.0f} us + "
           f"{result['fit'].get('per_villager_s', float('nan')) * 1e9:,.1f} ns x N", flush=True)
+    result["floor"] = []
+    for n in [n for n in a.sizes if n in TARGETS] or [biggest]:
+        print(f"  draws, sparse products and the rest at {n:,} villagers ...", end="",
+              flush=True)
+        r = _child("floor", n, 5)
+        result["floor"].append(r)
+        if "error" not in r:
+            print(f" {r['draws_cpu_s'] * 1e3:.1f} + {r['sparse_products_cpu_s'] * 1e3:.1f} + "
+                  f"{r['rest_cpu_s'] * 1e3:.1f} ms", flush=True)
     sizes = [1, 8, 64] if a.quick else [1, 7, 16, 64]
     print(f"  ensembles of {', '.join(map(str, sizes))} runs of 2,000 villagers ...", end="",
           flush=True)
@@ -521,6 +618,19 @@ def table(r: dict) -> str:
         lines += ["", f"Step CPU time = {f['constant_s'] * 1e6:,.0f} us + "
                   f"{f['per_villager_s'] * 1e9:,.1f} ns x villagers (least squares over "
                   f"{', '.join(f'{n:,}' for n in f['sizes'])} villagers)."]
+    floors = [x for x in r.get("floor", []) if "error" not in x]
+    if floors:
+        lines += ["", "| villagers | step CPU (s) | random draws | sparse products | the rest "
+                      "| rest in K x N passes | target budget | draws + products of budget "
+                      "| passes left in budget |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for x in floors:
+            budget = x["budget_s"]
+            lines.append(
+                f"| {x['villagers']:,} | {x['step_cpu_median_s']:.4f} "
+                f"| {x['draws_cpu_s']:.4f} | {x['sparse_products_cpu_s']:.4f} "
+                f"| {x['rest_cpu_s']:.4f} | {x['rest_in_kxn_passes']:.0f} "
+                + (f"| {budget:.4f} | {x['draws_and_products_share_of_budget']:.0%} "
+                   f"| {x['rest_passes_within_budget']:.0f} |" if budget else "| - | - | - |"))
     ens = [e for e in r.get("ensemble", []) if isinstance(e, dict) and "ratio" in e]
     if ens:
         lines += ["", "| runs stepped together | villagers each | per-run step CPU (s) "

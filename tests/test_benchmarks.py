@@ -33,6 +33,10 @@ def test_benchmark_script_writes_the_stable_shape(tmp_path):
     assert m["step_cpu_min_s"] <= m["step_cpu_median_s"] and m["step_repeats"] == 20
     f = r["fit"]  # step = a + b N
     assert f["per_villager_s"] > 0 and len(f["step_cpu_median_s"]) == len(f["sizes"])
+    (fl,) = r["floor"]  # draws and sparse products timed inside the steps, and the rest
+    assert fl["villagers"] == 3000 and fl["draws_cpu_s"] > 0 and fl["sparse_products_cpu_s"] > 0
+    assert fl["draws_cpu_s"] + fl["sparse_products_cpu_s"] < fl["step_cpu_median_s"]
+    assert fl["rest_in_kxn_passes"] > 0 and fl["budget_s"] is None  # 3,000: no target
     th = r["threads"]  # two runs at once: default threading vs one thread each
     assert th["two_at_once_default_step_s"] > 0 and th["ratio"] > 0
     st = r["startup"]
