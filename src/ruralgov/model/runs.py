@@ -108,20 +108,23 @@ class Runs:
 
     def groups(self, idx: np.ndarray, level: str = "villager"
                ) -> Iterator[tuple[int, np.ndarray | slice]]:
-        """(run, positions in ``idx`` of that run's units, in their order in ``idx``)."""
+        """(run, positions in ``idx`` of that run's units, in their order in ``idx``) for each
+        run that has units in ``idx`` (for one run, always that run)."""
         if self.r == 1:
             yield 0, slice(None)
             return
         if idx.size < 2 or np.all(idx[1:] >= idx[:-1]):  # sorted: contiguous pieces
-            cut = np.searchsorted(idx, self.offsets[level])
+            cut = np.searchsorted(idx, self.offsets[level]).tolist()
             for r in range(self.r):
-                yield r, slice(int(cut[r]), int(cut[r + 1]))
+                if cut[r + 1] > cut[r]:
+                    yield r, slice(cut[r], cut[r + 1])
             return
         own = self.owner(idx, level)
         order = np.argsort(own, kind="stable")
-        cut = np.searchsorted(own[order], np.arange(self.r + 1))
+        cut = np.searchsorted(own[order], np.arange(self.r + 1)).tolist()
         for r in range(self.r):
-            yield r, order[cut[r]:cut[r + 1]]
+            if cut[r + 1] > cut[r]:
+                yield r, order[cut[r]:cut[r + 1]]
 
     def rows(self, values: np.ndarray, level: str = "villager") -> np.ndarray | None:
         """``values`` (units along the last axis) viewed as ... x R x units-per-run when every
