@@ -106,6 +106,17 @@ def local_conflict_count(flags: np.ndarray, pairs: np.ndarray, masks: np.ndarray
     return count
 
 
+def _local_conflict_any(flags: np.ndarray, pairs: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Whether [`local_conflict_count`][ruralgov.model.equations.local_conflict_count] is
+    positive, in booleans (cheaper than counting in integers)."""
+    flags = np.asarray(flags, dtype=bool)
+    out = np.zeros(flags.shape, dtype=bool)
+    for (j, k), where in zip(pairs.tolist(), masks):
+        out[k] |= flags[j] & where
+        out[j] |= flags[k] & where
+    return out
+
+
 def combine_conflicts(parts: list[tuple[np.ndarray, tuple | None]], sizes: np.ndarray,
                       k: int) -> tuple[np.ndarray, tuple]:
     """The conflicts of runs stacked in one model, each run's ``(matrix, local)`` as from
@@ -278,10 +289,10 @@ def conflict_load(comply_prev: np.ndarray, conflicts: np.ndarray,
     """
     k = conflicts.shape[0]
     if local is not None:
-        count = local_conflict_count(comply_prev, local[0], local[1])
         if len(local) > 2 and local[2]:  # first form, per villager (stacked runs)
+            count = local_conflict_count(comply_prev, local[0], local[1])
             return np.divide(count.astype(np.float32), np.float32(k - 1))
-        return (count > 0).astype(np.float32)
+        return _local_conflict_any(comply_prev, local[0], local[1]).astype(np.float32)
     if k < 2 or not conflicts.any():
         return np.zeros(comply_prev.shape, dtype=np.float32)
     # the count of conflicting kept rules, by adding rows (no dense matrix product: BLAS would
