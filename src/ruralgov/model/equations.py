@@ -399,9 +399,10 @@ def threshold_cascade(weights: sp.csr_matrix, willing: np.ndarray, thresholds: n
     active = np.zeros(n, dtype=bool)
     if idx.size == 0:
         return active
-    # few willing villagers: take their rows once; many (or a small county): multiply all
-    # rows, which is cheaper than slicing the sparse matrix
-    rows = weights[idx] if idx.size * 16 < n and n > 50_000 else None
+    # up to a third of a large county willing: take their rows once (measured at 128,000
+    # villagers, 18 % willing: rows taken 0.48 ms, then 0.24 ms a round against 1.26 ms for
+    # all rows); most of it, or a small county: multiply all rows. The same sums either way.
+    rows = weights[idx] if idx.size * 3 < n and n > 50_000 else None
     th = thresholds[idx]
 
     def shares(x):
