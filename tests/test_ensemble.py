@@ -217,3 +217,24 @@ def test_a_finished_model_is_freed():
     del m, e
     gc.collect()
     assert all(r() is None for r in refs)
+
+
+def test_per_run_counts_and_integer_totals_match_each_run_alone():
+    """The per-run helpers the submodels use for tallies: counts of a subset (sorted or not)
+    and exact integer totals, as each run's own slice gives them (runs of unequal size, one
+    run without any of the subset)."""
+    model = Ensemble([1, 2, 3], varying=[{"n_villagers": n} for n in (300, 400, 300)])
+    runs, n = model.runs, model.structure.n
+    values = np.random.default_rng(0).integers(-5, 50, n).astype(np.int32)
+    idx = np.flatnonzero(np.random.default_rng(1).random(n) < 0.2)
+    idx = idx[(idx < 300) | (idx >= 700)]  # the second run owns none of them
+    pieces = [idx[(idx >= a) & (idx < b)] for a, b in ((0, 300), (300, 700), (700, 1000))]
+    assert runs.count(idx).tolist() == [p.size for p in pieces]
+    assert runs.count(idx[::-1].copy()).tolist() == [p.size for p in pieces]  # unsorted
+    total, count = runs.integer_totals(values, idx)
+    assert count.tolist() == [p.size for p in pieces]
+    assert total.tolist() == [float(values[p].sum()) for p in pieces]
+    mean = np.divide(total, count, out=np.full(3, np.nan), where=count > 0)
+    assert mean[0] == values[pieces[0]].mean() and np.isnan(mean[1])  # NumPy's mean, bit for bit
+    with pytest.raises(TypeError, match="integers"):
+        runs.integer_totals(values.astype(np.float32), idx)

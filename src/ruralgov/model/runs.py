@@ -193,7 +193,10 @@ class Runs:
             return out
         out = np.empty(owners.size, dtype=dtype)
         for r, pos in self.groups(owners, level):
-            out[pos] = self.rngs[r].random(_count(out, pos), dtype=dtype)
+            if isinstance(pos, slice):  # written in place: the same draws
+                self.rngs[r].random(dtype=dtype, out=out[pos])
+            else:
+                out[pos] = self.rngs[r].random(pos.size, dtype=dtype)
         return out
 
     def integers(self, low: int, high: int, owners: np.ndarray,
@@ -234,7 +237,20 @@ class Runs:
         """How many of the units in ``idx`` each run owns."""
         if self.r == 1:
             return np.array([idx.size])
+        if idx.size < 2 or np.all(idx[1:] >= idx[:-1]):  # sorted: where each run's piece ends
+            return np.diff(np.searchsorted(idx, self.offsets[level]))
         return np.bincount(self.owner(idx, level), minlength=self.r)
+
+    def integer_totals(self, values: np.ndarray, idx: np.ndarray, level: str = "villager"
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """Per run, the sum of the integers ``values[idx]`` (exact, as float64) and how many
+        of the units ``idx`` (sorted) it owns; a mean is the one over the other, as NumPy
+        computes the mean of integers."""
+        if not np.issubdtype(values.dtype, np.integer):
+            raise TypeError(f"integer_totals sums integers, got {values.dtype}")
+        cut = np.searchsorted(idx, self.offsets[level])
+        total = np.concatenate([[0], np.cumsum(values[idx], dtype=np.int64)])
+        return (total[cut[1:]] - total[cut[:-1]]).astype(np.float64), np.diff(cut)
 
     def count_true(self, flags: np.ndarray, level: str = "villager") -> np.ndarray:
         """How many units of each run ``flags`` marks (units along the last axis)."""
@@ -283,19 +299,6 @@ class Runs:
         if self.r == 1:
             return np.array([fn(*arrays)])
         return np.array([fn(*(a[..., sl] for a in arrays)) for _, sl in self.segments(level)])
-
-    def of_subset(self, fn, values: np.ndarray, idx: np.ndarray, empty: float,
-                  level: str = "villager") -> np.ndarray:
-        """``fn(values[idx of run r])`` per run (``empty`` where the run has none of
-        ``idx``); ``idx`` sorted."""
-        if self.r == 1:
-            return np.array([fn(values[idx]) if idx.size else empty])
-        out = np.full(self.r, empty, dtype=np.float64)
-        for r, pos in self.groups(idx, level):
-            sub = idx[pos]
-            if sub.size:
-                out[r] = fn(values[sub])
-        return out
 
 
 def _count(out: np.ndarray, pos: np.ndarray | slice) -> int:

@@ -143,8 +143,9 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
         suppressed = ~answered & (runs.random(pending) < s.suppress[tw])
     relief = runs.values(_relief)
     a_idx = pending[answered]
-    tally["response_time"] = runs.of_subset(lambda age: float(age.mean() + 1), v.pet_age,
-                                            a_idx, float("nan"))
+    waited, n_answered = runs.integer_totals(v.pet_age, a_idx)
+    tally["response_time"] = np.divide(waited, n_answered, out=np.full(runs.r, np.nan),
+                                       where=n_answered > 0) + 1
     _answer(model, s, a_idx, relief)
     s_idx = pending[suppressed]
     v.grievance[s_idx] += runs.param(lambda q: q["suppression_grievance"], idx=s_idx)
@@ -210,8 +211,8 @@ def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
         tally["county_answered"] = runs.count(pending[answered])
         tally["county_backlog"] = runs.count(waiting) - runs.count(gave_up)
     sample = runs.bernoulli(p["inspection_rate"])
-    n_live = runs.of_subset(np.sum, model.rules.n_live, sample, 0.0)
-    n_kept = runs.of_subset(np.sum, s.n_kept, sample, 0.0)
+    n_live = runs.integer_totals(model.rules.n_live, sample)[0]
+    n_kept = runs.integer_totals(s.n_kept, sample)[0]
     tally["compliance_inspected"] = np.divide(n_kept, n_live, out=np.full(runs.r, np.nan),
                                               where=n_live > 0)
 
