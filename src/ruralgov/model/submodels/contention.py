@@ -268,7 +268,8 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
         st.weights, willing, v.mobilisation - excess, v.protesting, p["cascade_rounds"])
     idx = np.flatnonzero(protesting)
     runs = model.runs
-    detained = idx[runs.random(idx) < arrest[idx]]
+    caught = runs.random(idx) < arrest[idx]
+    detained = idx[caught]
     np.maximum(v.detained_for - 1, 0, out=v.detained_for)
     if p["detention_term"] > 0:
         v.detained_for[detained] = runs.integers(1, p["detention_term"] + 1, detained)
@@ -280,7 +281,7 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
     per_village = np.bincount(st.village[idx], minlength=st.n_villages)
     s.village_protesters = per_village
     if p["mech_state_response"]:
-        _state_response(model, s, idx, per_village, force, detained)
+        _state_response(model, s, idx, per_village, force, ~caught)
     s.tally.update({"protesters": runs.count(idx),
                     "protest_events": runs.count_true(per_village >= p["protest_event_min"],
                                                       "village"),
@@ -289,13 +290,14 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
 
 
 def _state_response(model: RuralGovernanceModel, s: Scratch, protesters: np.ndarray,
-                    per_village: np.ndarray, force: np.ndarray, detained: np.ndarray) -> None:
+                    per_village: np.ndarray, force: np.ndarray, free: np.ndarray) -> None:
     """The state answers each protest event (a village with at least protest_event_min
     protesters; Cai 2010): concession with chance
     [`concession_probability`][ruralgov.model.equations.concession_probability] — the
     protesters' grievance is relieved by answer_relief and they gain answer_gain legitimacy —
-    otherwise repression: every protester not already detained suffers as if suppressed
-    (suppression_grievance, suppression_loss, full deterrence)."""
+    otherwise repression: every protester not already detained (``free``, one flag per
+    protester) suffers as if suppressed (suppression_grievance, suppression_loss, full
+    deterrence)."""
     p, v, st = model.p, model.villagers, model.structure
     events = np.flatnonzero(per_village >= p["protest_event_min"])
     concede = model.runs.random(events, "village") < equations.concession_probability(
@@ -312,8 +314,6 @@ def _state_response(model: RuralGovernanceModel, s: Scratch, protesters: np.ndar
     if p["strategic_escalation"] > 0:  # a concession answers their petition at the county
         heard = won[(v.pet_level[won] == 1) & (v.pet_age[won] >= 0)]
         v.pet_age[heard] = -1
-    free = np.ones(protesters.size, dtype=bool)
-    free[np.isin(protesters, detained)] = False
     hit = protesters[(where == 2) & free]
     v.grievance[hit] += per(lambda q: q["suppression_grievance"], idx=hit)
     np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
