@@ -215,8 +215,10 @@ def measure_floor(n: int, steps: int) -> dict:
     generator call a step makes, timed inside the steps) and the sparse products over the
     network (neighbours' behaviour, neighbours' legitimacy), which any implementation of this
     model must make with the same streams of draws, and the rest (elementwise arithmetic and
-    bookkeeping), also as a number of passes over the K x N float32 arrays (one pass: a
-    float32 multiply of two K x N arrays into a third in the step's blocks)."""
+    bookkeeping; the wrappers' own small cost included), also as a number of passes over the
+    K x N float32 arrays (one pass: a float32 multiply of two K x N arrays into a third in the
+    step's blocks). Medians over the steps; the rest is the median of each step's
+    remainder."""
     import statistics
 
     import numpy as np
@@ -237,6 +239,7 @@ def measure_floor(n: int, steps: int) -> dict:
         model.step()
         rows.append((time.process_time() - c, totals["draws"], totals["products"]))
     step, draws, products = (statistics.median(x) for x in zip(*rows))
+    rest = statistics.median(t - d - q for t, d, q in rows)  # each step's own remainder
     k = model.n_rules
     a, b = (np.random.default_rng(0).random((k, n), dtype=np.float32) for _ in range(2))
     out_ = np.empty_like(a)
@@ -248,7 +251,6 @@ def measure_floor(n: int, steps: int) -> dict:
         passes.append(time.process_time() - c)
     one_pass = min(passes)
     budget = n / TARGETS[n] if n in TARGETS else None
-    rest = step - draws - products
     return {"villagers": n, "rules": k, "steps": steps, "step_cpu_median_s": step,
             "draws_cpu_s": draws, "sparse_products_cpu_s": products, "rest_cpu_s": rest,
             "kxn_pass_cpu_s": one_pass, "rest_in_kxn_passes": rest / one_pass,
