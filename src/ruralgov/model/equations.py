@@ -429,7 +429,8 @@ def legitimacy_step(legitimacy: np.ndarray, gains: np.ndarray, losses: np.ndarra
     there, so the stock stays in [0, 1] and settles where gains (1 - L) balance losses L.
     """
     new = legitimacy + gains * (1.0 - legitimacy) - loss_weight * losses * legitimacy
-    new += social_influence * (neighbour_mean - legitimacy)
+    if np.any(social_influence):  # (none, as for trust in each level: nothing to add)
+        new += social_influence * (neighbour_mean - legitimacy)
     return np.clip(new, 0.0, 1.0, out=new)
 
 

@@ -137,7 +137,7 @@ def compliance_decision(model: RuralGovernanceModel, s: Scratch) -> None:
         (model.cache.conflicts, model.cache.local,
          model.cache.conflict_pairs) = conflicts(model)
     s.conflicts, s.local = model.cache.conflicts, model.cache.local
-    s.cost = np.zeros((k, n), dtype=F32)
+    s.cost = np.empty((k, n), dtype=F32)  # every villager's columns written by _choose
     if not st.colours:
         # synchronous: everyone at once, in blocks of villagers small enough for the
         # temporaries to stay in the processor's cache
