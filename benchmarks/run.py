@@ -241,7 +241,8 @@ def measure_floor(n: int, steps: int) -> dict:
     step, draws, products = (statistics.median(x) for x in zip(*rows))
     rest = statistics.median(t - d - q for t, d, q in rows)  # each step's own remainder
     k = model.n_rules
-    a, b = (np.random.default_rng(0).random((k, n), dtype=np.float32) for _ in range(2))
+    rng = np.random.default_rng(0)
+    a, b = (rng.random((k, n), dtype=np.float32) for _ in range(2))
     out_ = np.empty_like(a)
     passes = []
     for _ in range(9):

@@ -113,7 +113,7 @@ class Runs:
         if self.r == 1:
             yield 0, slice(None)
             return
-        if idx.size < 2 or np.all(idx[1:] >= idx[:-1]):  # sorted: contiguous pieces
+        if _is_sorted(idx):  # contiguous pieces
             cut = np.searchsorted(idx, self.offsets[level]).tolist()
             for r in range(self.r):
                 if cut[r + 1] > cut[r]:
@@ -237,7 +237,7 @@ class Runs:
         """How many of the units in ``idx`` each run owns."""
         if self.r == 1:
             return np.array([idx.size])
-        if idx.size < 2 or np.all(idx[1:] >= idx[:-1]):  # sorted: where each run's piece ends
+        if _is_sorted(idx):  # where each run's piece ends
             return np.diff(np.searchsorted(idx, self.offsets[level]))
         return np.bincount(self.owner(idx, level), minlength=self.r)
 
@@ -299,6 +299,10 @@ class Runs:
         if self.r == 1:
             return np.array([fn(*arrays)])
         return np.array([fn(*(a[..., sl] for a in arrays)) for _, sl in self.segments(level)])
+
+
+def _is_sorted(idx: np.ndarray) -> bool:
+    return idx.size < 2 or bool(np.all(idx[1:] >= idx[:-1]))
 
 
 def _count(out: np.ndarray, pos: np.ndarray | slice) -> int:
