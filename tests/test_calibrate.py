@@ -68,11 +68,24 @@ def test_quick_calibration_end_to_end_resumes_and_reproduces(tmp_path):
     (lambda d: d["priors"].update(w_magic=[0, 1]), r"priors.w_magic: not a numeric model"),
     (lambda d: d["priors"].update(misreporting=[0.5, 2.0]), r"priors.misreporting: \[0.5, 2\]"),
     (lambda d: d["targets"][0].update(measure="sanctions_total / nonsense"),
-     r"targets.0.measure: .* is not an expression of per-run summary measures"),
+     r"targets.0.measure: .*'nonsense' is not a name it may read"),
     (lambda d: d["targets"][0].pop("source"), r"targets.0.source"),
     (lambda d: d["targets"][0].update(tolerance=0), r"targets.0.tolerance"),
     (lambda d: [t.update(held_out=True) for t in d["targets"]], "every target is held out"),
     (lambda d: d["parameters"].update(misreporting=0.3), "also fixed under parameters"),
+    (lambda d: d["targets"][0].update(value=float("nan")), r"targets.0.value: nan"),
+    (lambda d: d["targets"][1].update(tolerance=float("inf")), r"targets.1.tolerance: inf"),
+    (lambda d: d["targets"][1].update(name=d["targets"][0]["name"]),
+     r"targets.1.name: .* also the name of targets.0"),
+    (lambda d: d["targets"][0].update(measure="sanctions_total / 0"),
+     r"targets.0.measure: .* gives inf on a made-up summary"),
+    (lambda d: d["targets"][0].update(measure="log(sanctions_total - sanctions_total)"),
+     r"targets.0.measure: .* gives -inf"),
+    (lambda d: d["targets"][0].update(measure=5), r"targets.0.measure"),
+    (lambda d: d["targets"][0].update(measure="@pd.io.common.os.system('touch pwned')"),
+     r"targets.0.measure: .*'@' at position 1 is not allowed"),
+    (lambda d: d["targets"][0].update(measure="@Path('pwned').touch()"),
+     r"targets.0.measure: .*'@' at position 1 is not allowed"),
 ])
 def test_a_bad_targets_file_is_one_clear_message(tmp_path, change, message):
     doc = yaml.safe_load(TARGETS.read_text(encoding="utf-8"))
@@ -85,3 +98,6 @@ def test_a_bad_targets_file_is_one_clear_message(tmp_path, change, message):
     res = subprocess.run([str(exe), "calibrate", str(f), "--out", str(tmp_path / "o")],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and "Traceback" not in res.stderr and str(f) in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists() and not (tmp_path / "pwned").exists()
+    assert not Path("pwned").exists()

@@ -89,3 +89,59 @@ def test_an_unknown_parameter_gets_a_did_you_mean():
     with pytest.raises(InputError, match=r"--set coordinaton: unknown parameter \(did you mean "
                                          r"coordination"):
         parse_overrides(["coordinaton=0.5"])
+
+
+def _validate(*args, cwd):
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("ruralgov")
+    return subprocess.run([str(exe), "validate", *args], capture_output=True, text=True,
+                          timeout=120, cwd=cwd)
+
+
+def test_validate_says_which_file_it_read_when_a_local_one_hides_a_shipped_one(tmp_path):
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "experiments" / "smoke.yaml").write_bytes(
+        (ROOT / "experiments" / "smoke.yaml").read_bytes())
+    res = _validate("smoke", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert f"read instead of {ROOT / 'experiments' / 'smoke.yaml'}" in res.stdout
+    assert "hides" in res.stderr  # every command that finds it by name says so too
+
+
+@pytest.mark.parametrize("name, kind", [
+    ("calibration/targets", "calibration targets"), ("robustness/uncertainty", "robustness spec"),
+    ("validation/granovetter", "validation of a classic model"), ("smoke", "experiment"),
+    ("baseline", "Baseline county")])
+def test_validate_recognises_every_file_kind(tmp_path, name, kind):
+    res = _validate(name, cwd=tmp_path)
+    assert res.returncode == 0 and res.stderr == "", res.stderr
+    assert f"ok ({kind}" in res.stdout
+
+
+def test_validate_runs_no_reporter_module(tmp_path):
+    import yaml
+
+    (tmp_path / "sideeffect.py").write_text(
+        "from pathlib import Path\nPath('imported').touch()\ndef r(model):\n    return 1.0\n")
+    doc = yaml.safe_load((ROOT / "experiments" / "smoke.yaml").read_text(encoding="utf-8"))
+    doc["reporters"] = {"one": "sideeffect:r"}
+    f = tmp_path / "exp.yaml"
+    f.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("ruralgov")
+    res = subprocess.run([str(exe), "validate", str(f)], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path, env=env)
+    assert res.returncode == 0, res.stderr
+    assert not (tmp_path / "imported").exists()
+    doc["reporters"] = {"one": "nosuchmodule_xyz:r"}
+    f.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    res = subprocess.run([str(exe), "validate", str(f)], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path, env=env)
+    assert res.returncode == 2 and "no module 'nosuchmodule_xyz'" in res.stderr

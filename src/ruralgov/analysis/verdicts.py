@@ -93,6 +93,9 @@ import pandas as pd
 import pydantic
 from pydantic import ConfigDict, Field
 
+from ruralgov.io.expression import parse
+from ruralgov.model.schema import InputError
+
 __all__ = ["Hypothesis", "Verdict", "evaluate", "evaluate_all", "overall", "control_fdr",
            "checks_status", "N_BOOT", "FDR_Q"]
 
@@ -419,10 +422,9 @@ def _flags(df: pd.DataFrame, pts: _Points, t: _Test, y: np.ndarray, lo: float,
         flags.append("zero-width interval")
     if t.closed_form:
         try:
-            expected = pd.eval(t.closed_form, local_dict={c: df[c] for c in df.columns
-                                                           if c.isidentifier()})
-            expected = np.asarray(expected, dtype=float)
-        except Exception as exc:  # noqa: BLE001 - a bad expression is reported, not fatal
+            expr = parse(t.closed_form, df.columns, "closed_form")
+            expected = np.broadcast_to(expr.evaluate(df), len(df))
+        except InputError as exc:  # checked when the file was read; reported, not fatal
             flags.append(f"closed_form {t.closed_form!r} could not be evaluated: {exc}")
         else:
             if np.allclose(df[t.measure].to_numpy(dtype=float), expected, rtol=1e-6,

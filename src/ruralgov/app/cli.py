@@ -123,53 +123,99 @@ def _cmd_levers(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from ruralgov.io.scenario import load_scenario
-
     failures = 0
     for f in args.files:
         try:
-            if _is_experiment(f):
-                from ruralgov.study.experiment import load_experiment
-
-                exp = load_experiment(f)
-                for prof in exp.profiles:
-                    load_experiment(f, profile=prof)
-                print(f"{exp.path}: ok (experiment {exp.title}; {exp.n_runs} runs"
-                      + (f"; hypothesis {exp.hypothesis.id}" if exp.hypothesis else "")
-                      + (f"; profiles {', '.join(exp.profiles)}" if exp.profiles else "")
-                      + ")")
-                continue
-            sc = load_scenario(f)
-            sc.resolved()
-            if sc.network:
-                from ruralgov.io.fielddata import load_population
-
-                load_population(**sc.network)
-            print(f"{sc.path}: ok ({sc.title}; {len(sc.parameters)} parameter(s) changed)")
+            print(_validate_one(f))
         except InputError as err:
             print(str(err), file=sys.stderr)
             failures += 1
     return EXIT_INPUT if failures else 0
 
 
-def _is_experiment(f: str) -> bool:
-    """An experiment file (it has factors or a design) rather than a scenario."""
-    import yaml
+def _validate_one(f: str) -> str:
+    """Check one file of any kind (scenario, experiment, calibration targets, robustness spec,
+    classic-model validation) as its command would, without running or importing anything it
+    names; say which file was read when a name found a local file hiding a shipped one."""
+    from ruralgov.io.finder import find_named, shadowed
+
+    kind = _file_kind(f)
+    path = Path(f)
+    if not path.is_file():
+        path = find_named(f, "scenario" if kind == "scenario" else "experiment",
+                          nested=kind != "scenario")
+    hidden = [] if Path(f).is_file() else shadowed(f, "scenario" if kind == "scenario"
+                                                   else "experiment")
+    note = f"; read instead of {', '.join(map(str, hidden))}" if hidden else ""
+    if kind == "experiment":
+        from ruralgov.study.experiment import load_experiment
+
+        exp = load_experiment(path, import_reporters=False)
+        for prof in exp.profiles:
+            load_experiment(path, profile=prof, import_reporters=False)
+        return (f"{exp.path}: ok (experiment {exp.title}; {exp.n_runs} runs"
+                + (f"; hypothesis {exp.hypothesis.id}" if exp.hypothesis else "")
+                + (f"; profiles {', '.join(exp.profiles)}" if exp.profiles else "")
+                + f"{note})")
+    if kind == "targets":
+        from ruralgov.study.calibrate import load_targets
+
+        spec, _ = load_targets(path)
+        for prof in spec.profiles:
+            load_targets(path, prof)
+        return (f"{path}: ok (calibration targets {spec.title}; {len(spec.targets)} targets, "
+                f"{len(spec.priors)} priors{note})")
+    if kind == "robustness":
+        from ruralgov.study.robustness import load_spec
+
+        rspec, _ = load_spec(path)
+        return f"{path}: ok (robustness spec {rspec.title}{note})"
+    if kind == "validation":
+        from ruralgov.study.validation import load_validation
+
+        v = load_validation(path)
+        return f"{path}: ok (validation of a classic model; {len(v.checks)} checks{note})"
+    from ruralgov.io.scenario import load_scenario
+
+    sc = load_scenario(path)
+    sc.resolved()
+    if sc.network:
+        from ruralgov.io.fielddata import load_population
+
+        load_population(**sc.network)
+    return f"{sc.path}: ok ({sc.title}; {len(sc.parameters)} parameter(s) changed{note})"
+
+
+def _file_kind(f: str) -> str:
+    """What kind of file ``f`` is, from its keys: an experiment (factors or design),
+    calibration targets (priors and targets), a robustness spec (ranges), a classic-model
+    validation (model and checks), else a scenario. A name is an experiment if one of that
+    name exists, else a scenario."""
+    from ruralgov.io.scenario import load_yaml
 
     path = Path(f)
-    if not path.is_file():  # a name: an experiment if one of that name exists
+    if not path.is_file():  # a name
         from ruralgov.study.experiment import find_experiment
 
         try:
-            find_experiment(f)
-            return True
+            path = find_experiment(f)
         except InputError:
-            return False
+            return "scenario"
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError):
-        return False  # the scenario reader says what is wrong
-    return isinstance(doc, dict) and ("factors" in doc or "design" in doc)
+        doc = load_yaml(path.read_bytes().decode("utf-8"), path)
+    except (InputError, ValueError, OSError, __import__("yaml").YAMLError):
+        return "scenario"  # the scenario reader says what is wrong
+    if not isinstance(doc, dict):
+        return "scenario"
+    if "factors" in doc or "design" in doc:
+        return "experiment"
+    if "priors" in doc and "targets" in doc:
+        return "targets"
+    if "ranges" in doc:
+        return "robustness"
+    if "checks" in doc and "model" in doc:
+        return "validation"
+    return "scenario"
 
 
 def _cmd_params(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ruralgov.model.schema import InputError
 
-__all__ = ["CHECKOUT", "checkout_of", "data_dirs", "find_named", "named_files"]
+__all__ = ["CHECKOUT", "checkout_of", "data_dirs", "find_named", "named_files", "shadowed"]
 
 
 def checkout_of(package: Path) -> Path | None:
@@ -88,6 +88,7 @@ def find_named(name_or_path: str | Path, kind: str, nested: bool = False) -> Pat
         for suffix in (".yaml", ".yml"):
             cand = d / f"{name_or_path}{suffix}"
             if cand.is_file():
+                _say_shadowed(cand, shadowed(name_or_path, kind))
                 return cand
     names = sorted({str(f.relative_to(d).with_suffix("")) for d in dirs
                     for f in (d.rglob("*.yaml") if nested else d.glob("*.yaml"))})
@@ -105,3 +106,24 @@ def named_files(kind: str, under: str | None = None, nested: bool = False) -> di
         for f in sorted(top.rglob("*.yaml") if nested else top.glob("*.yaml")):
             found.setdefault(f.relative_to(top).with_suffix("").as_posix(), f)
     return {k: found[k] for k in sorted(found, key=lambda k: Path(k).parts)}
+
+
+def shadowed(name: str | Path, kind: str) -> list[Path]:
+    """The files a name would find if the first folder that has it did not: the shipped files
+    a local ``./scenarios`` or ``./experiments`` file of the same name hides."""
+    found = [d / f"{name}{suffix}" for d in data_dirs(kind) for suffix in (".yaml", ".yml")]
+    return [f for f in found if f.is_file()][1:]
+
+
+_SAID: set[Path] = set()
+
+
+def _say_shadowed(path: Path, hidden: list[Path]) -> None:
+    """Say once per process, on stderr, that a local file is used instead of a shipped one of
+    the same name (a copy left in ./experiments would otherwise change results unsaid)."""
+    if hidden and path not in _SAID:
+        import sys
+
+        _SAID.add(path)
+        print(f"ruralgov: note: {path} is used; it hides {', '.join(map(str, hidden))} of the "
+              "same name", file=sys.stderr)

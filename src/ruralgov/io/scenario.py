@@ -1,7 +1,8 @@
 """Scenario files: a title, a story a trainer can read out, and the parameters that differ
 from the defaults.
 
-A scenario is YAML, loaded with ``yaml.safe_load`` only (files are data):
+A scenario is YAML, read by YAML's safe loader only, with bounds (files are data; see
+[`load_yaml`][ruralgov.io.scenario.load_yaml]):
 
     title: Fragmented departments (文件打架)
     story: >
@@ -296,10 +297,31 @@ def _expanded_size(root: yaml.Node, path: Path) -> None:
     count(root, 0, set())
 
 
+def _nesting(text: str, path: Path | str) -> None:
+    """Refuse a document nested deeper than MAX_YAML_DEPTH from its stream of parse events,
+    before any tree is built: PyYAML's parser is a loop, its composer recursive (a document
+    nested a few hundred levels deep would end in a RecursionError while building it)."""
+    loader = yaml.SafeLoader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise InputError(f"{path}: nested more than {MAX_YAML_DEPTH} levels deep "
+                                     f"(line {event.start_mark.line + 1})")
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    finally:
+        loader.dispose()
+
+
 def load_yaml(text: str, path: Path | str = "<text>") -> Any:
     """A YAML document as Python values, read safely and with bounds: no key twice, bounded
     expansion of aliases and nesting ([`MAX_YAML_VALUES`][ruralgov.io.scenario.MAX_YAML_VALUES],
     [`MAX_YAML_DEPTH`][ruralgov.io.scenario.MAX_YAML_DEPTH]), ``1e-1`` a number."""
+    _nesting(text, path)
     loader = _StrictLoader(text)
     loader.name = str(path)
     try:
@@ -427,7 +449,7 @@ def parse_overrides(items: list[str] | None, source: str = "--set") -> dict[str,
         if not sep or not key:
             raise InputError(f"{source} {item!r}: expected key=value, e.g. --set coordination=0.8")
         try:
-            parsed = yaml.safe_load(value) if value.strip() else None
+            parsed = load_yaml(value, f"{source} {key}") if value.strip() else None
         except yaml.YAMLError:
             parsed = value
         if key not in REGISTRY:

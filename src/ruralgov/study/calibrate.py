@@ -34,6 +34,7 @@ import pandas as pd
 import pydantic
 from pydantic import ConfigDict, Field
 
+from ruralgov.io.expression import Expression, parse
 from ruralgov.io.files import (
     RESULTS,
     atomic_path,
@@ -130,14 +131,7 @@ def load_targets(name_or_path: str | Path = "calibration/targets",
         if name in spec.parameters:
             raise InputError(f"{where}: also fixed under parameters; a parameter is either "
                              "calibrated or fixed")
-    probe = pd.DataFrame({c: [1.0] for c in sorted(SUMMARY_MEASURES)})
-    for i, t in enumerate(spec.targets):
-        try:
-            probe.eval(t.measure)
-        except Exception as exc:  # noqa: BLE001 - reported as one message naming the field
-            raise InputError(f"{path}: targets.{i}.measure: {t.measure!r} is not an "
-                             f"expression of per-run summary measures ({exc}); allowed "
-                             f"names: {', '.join(sorted(SUMMARY_MEASURES))}") from None
+    _check_targets(spec, path, SUMMARY_MEASURES)
     if all(t.held_out for t in spec.targets):
         raise InputError(f"{path}: targets: every target is held out; fit at least one")
     return spec, path
@@ -159,13 +153,44 @@ def simulate(spec: _File, params: dict[str, float], seed: int) -> dict[str, floa
             overrides[k] = int(round(v))
     summary = run_scenario(spec.scenario, seed=seed, steps=spec.steps, overrides=overrides,
                            collect_detail=False).summary
-    row = pd.DataFrame({k: [v] for k, v in summary.items() if isinstance(v, (int, float))})
     out = {}
     for t in spec.targets:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            val = row.eval(t.measure)
-        out[t.name] = float(np.asarray(val).ravel()[0])
+        value = _measure(t).evaluate(summary)
+        out[t.name] = float(value.ravel()[0]) if value.size else np.nan
     return out
+
+
+def _measure(t: _Target) -> Expression:
+    """A target's measure, parsed (never evaluated as code)."""
+    return parse(t.measure, None, "targets")
+
+
+def _check_targets(spec: _File, path: Path, measures: frozenset[str]) -> None:
+    """Every target: a unique name, finite value and tolerance, and a measure in the grammar of
+    [`ruralgov.io.expression`][ruralgov.io.expression] over numeric per-run summaries that
+    gives a number on a made-up summary (a dry run before any simulation: ``x / 0`` is caught
+    here, not after hours of runs)."""
+    seen: dict[str, int] = {}
+    # distinct made-up values, so that an expression that is finite for real data is finite
+    # here (a / (b - c) with b == c would not be)
+    probe = {m: 0.3 + 0.7 * ((hashlib.sha256(m.encode()).digest()[0] + 1) / 257)
+             for m in measures}
+    for i, t in enumerate(spec.targets):
+        where = f"{path}: targets.{i}"
+        if t.name in seen:
+            raise InputError(f"{where}.name: {t.name!r} is also the name of targets.{seen[t.name]}"
+                             "; give each target its own name")
+        seen[t.name] = i
+        for field in ("value", "tolerance"):
+            if not np.isfinite(getattr(t, field)):
+                raise InputError(f"{where}.{field}: {getattr(t, field)}; allowed: a finite "
+                                 "number")
+        expr = parse(t.measure, measures, f"{where}.measure")
+        value = expr.evaluate(probe)
+        if value.shape != () or not np.isfinite(value):
+            raise InputError(f"{where}.measure: {t.measure!r} gives {value} on a made-up "
+                             "summary of positive measures (a division by zero, the log of "
+                             "zero or an overflow); allowed: an expression that gives a number")
 
 
 class _Model:

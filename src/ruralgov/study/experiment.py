@@ -50,6 +50,7 @@ import pydantic
 from pydantic import ConfigDict, Field
 
 from ruralgov.analysis.verdicts import Hypothesis
+from ruralgov.io.expression import parse
 from ruralgov.io.files import plain
 from ruralgov.io.finder import find_named
 from ruralgov.io.scenario import MAX_STEPS, Scenario, load_scenario, read_spec
@@ -272,20 +273,25 @@ def find_experiment(name_or_path: str | Path) -> Path:
 
 
 # ------------------------------------------------------------------ loading
-def load_experiment(name_or_path: str | Path, profile: str | None = None) -> Experiment:
+def load_experiment(name_or_path: str | Path, profile: str | None = None,
+                    import_reporters: bool = True) -> Experiment:
     """Load, validate and resolve an experiment file (by path or name).
 
     ``profile`` applies one of the file's ``profiles`` (e.g. ``quick``: fewer steps,
-    replications or villagers), declared in the file like everything else."""
+    replications or villagers), declared in the file like everything else.
+    ``import_reporters=False`` (``ruralgov validate``) only checks that each reporter's module
+    can be found, without running it."""
     path = find_experiment(name_or_path)
     spec, raw = read_spec(path, _ExperimentFile,
                           "an experiment must be a mapping with title, description, scenario, "
                           "root_seed, design and factors")
-    return _build(spec, raw, str(path), path.stem, path.parent, path, profile, {})
+    return _build(spec, raw, str(path), path.stem, path.parent, path, profile, {},
+                  import_reporters)
 
 
 def _build(spec: _ExperimentFile, raw: bytes, src: str, name: str, base_dir: Path,
-           path: Path | None, profile: str | None, functions: dict[str, Any]) -> Experiment:
+           path: Path | None, profile: str | None, functions: dict[str, Any],
+           import_reporters: bool = True) -> Experiment:
     """An experiment from its validated spec (from a file or a dict)."""
     if profile is not None:
         if profile not in spec.profiles:
@@ -310,7 +316,7 @@ def _build(spec: _ExperimentFile, raw: bytes, src: str, name: str, base_dir: Pat
     outputs = spec.outputs.model_dump()
     _check_outputs(src, outputs, spec.hypothesis, factors)
     _check_combinations(src, base, points)
-    reporters = _resolve_reporters(src, {**spec.reporters, **functions})
+    reporters = _resolve_reporters(src, {**spec.reporters, **functions}, import_reporters)
     return Experiment(
         name=name, title=spec.title.strip(), description=" ".join(spec.description.split()),
         scenario=scenario, parameters=fixed, steps=spec.steps or scenario.steps,
@@ -340,6 +346,9 @@ def _check_outputs(src: str, outputs: dict[str, Any], hypothesis: Hypothesis | N
         if t.measure not in SUMMARY_MEASURES:
             raise InputError(f"{where}: measure {t.measure!r} is not a per-run summary "
                              f"measure; allowed: {', '.join(sorted(SUMMARY_MEASURES))}")
+        if t.closed_form is not None:  # the grammar of ruralgov.io.expression, never code
+            parse(t.closed_form, set(factors) | set(SUMMARY_MEASURES) | set(REGISTRY),
+                  f"{where}.closed_form")
         switches = sorted(k for k in REGISTRY if k.startswith("mech_"))
         bad = [c for c in t.credits if c not in switches]
         if bad:
@@ -351,11 +360,12 @@ def _check_outputs(src: str, outputs: dict[str, Any], hypothesis: Hypothesis | N
                                  f"factors ({', '.join(factors)})")
 
 
-def _resolve_reporters(src: str, reporters: dict[str, Any]) -> dict[str, Any]:
+def _resolve_reporters(src: str, reporters: dict[str, Any], import_reporters: bool = True
+                       ) -> dict[str, Any]:
     """Check each custom reporter: a name that is not a built-in column, and a function (or the
     ``module:function`` name of one that imports)."""
     from ruralgov.model.measures import SUMMARY_MEASURES
-    from ruralgov.study.runner import resolve_reporter
+    from ruralgov.study.runner import locate_reporter, resolve_reporter
 
     reserved = set(SUMMARY_MEASURES) | set(REGISTRY) | {
         "run_id", "point", "replicate", "seed", "status", "error", "wall_s", "steps",
@@ -366,7 +376,10 @@ def _resolve_reporters(src: str, reporters: dict[str, Any]) -> dict[str, Any]:
             raise InputError(f"{where}: choose a name that is an identifier and not a "
                              "built-in column or parameter")
         if isinstance(fn, str):
-            resolve_reporter(fn, where)
+            if import_reporters:
+                resolve_reporter(fn, where)
+            else:
+                locate_reporter(fn, where)
         elif not callable(fn):
             raise InputError(f"{where}: a function of the model, or 'module:function'")
     return dict(reporters)

@@ -222,6 +222,29 @@ def write_run(result: RunResult, out_dir: Path | str, *, csv: bool = False,
     return Path(out_dir)
 
 
+def locate_reporter(ref: str, where: str = "reporter") -> None:
+    """Check that the module a reporter names (``"package.module:function"``) can be found,
+    without importing it (``ruralgov validate`` runs nothing a file names): each package
+    along the dotted path is looked up with the path finder only."""
+    from importlib.machinery import PathFinder
+
+    module, sep, attr = str(ref).partition(":")
+    if not sep or not attr.isidentifier() or not all(p.isidentifier()
+                                                     for p in module.split(".")):
+        raise InputError(f"{where}: {ref!r} is not 'module:function' naming a function")
+    search, name = None, ""
+    for part in module.split("."):
+        name = f"{name}.{part}" if name else part
+        loaded = sys.modules.get(name)
+        if loaded is not None:
+            search = getattr(loaded, "__path__", None)
+            continue
+        spec = PathFinder.find_spec(name, search)
+        if spec is None:
+            raise InputError(f"{where}: {ref!r}: no module {name!r} on the search path")
+        search = spec.submodule_search_locations
+
+
 def resolve_reporter(ref: str | Callable[[Any], Any], where: str = "reporter"
                      ) -> Callable[[Any], Any]:
     """The function a reporter names (``"package.module:function"``), imported."""
