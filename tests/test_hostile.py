@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -125,6 +126,18 @@ def test_yaml_numbers_as_people_write_them():
     (["run", "no_such_scenario"], "no_such_scenario"),
     (["sweep", "smoke", "--shard", "5/4"], "--shard"),
     (["sweep", "smoke", "--wait", "soon"], "--wait"),
+    (["run", "baseline", "--set", "coordination=" + "[" * 500 + "]" * 500], "nested more than"),
+    (["robustness", "--workers", "0"], "--workers: 0: allowed 1"),
+    (["reproduce", "--workers", "-3"], "--workers: -3: allowed 1"),
+    (["calibrate", "--workers", "0"], "--workers: 0: allowed 1"),
+    (["sweep", "smoke", "--workers", "0"], "--workers: 0: allowed 1"),
+    (["robustness", "--only", ""], "--only ''"),
+    (["reproduce", "--only", "H1,,H2"], "--only 'H1,,H2'"),
+    (["robustness", "--posterior", "missing.parquet"], "--posterior missing.parquet: no such"),
+    (["calibrate", "--profile", "quick", "--dask", "tcp://127.0.0.1:9"],
+     "--dask tcp://127.0.0.1:9: no Dask scheduler answers"),
+    (["sweep", "smoke", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler tcp://127.0.0.1:9"),
+    (["sweep", "smoke", "--scheduler", "nonsense"], "give tcp://HOST:PORT"),
 ])
 def test_hostile_arguments_get_one_line_and_exit_2(args, says, tmp_path):
     res = subprocess.run([str(EXE), *args], capture_output=True, text=True, timeout=60,
@@ -356,3 +369,185 @@ def test_an_interrupted_command_says_whether_finished_runs_are_saved(argv, saved
     err = capsys.readouterr().err
     assert ("finished runs are saved" in err) is saved
     assert ("nothing was written" in err) is not saved
+
+
+def _garble_pages(part: Path) -> None:
+    """Overwrite the middle of a Parquet file's data pages, leaving its footer intact."""
+    import pyarrow.parquet as pq
+
+    raw = bytearray(part.read_bytes())
+    footer = int.from_bytes(raw[-8:-4], "little")
+    start, end = 4, len(raw) - 8 - footer
+    for i in range(start + (end - start) // 4, start + 3 * (end - start) // 4):
+        raw[i] = (raw[i] * 7 + 13) % 256
+    part.write_bytes(bytes(raw))
+    pq.read_metadata(part)  # the footer still reads
+    with pytest.raises(Exception):  # noqa: B017 - pyarrow raises several kinds
+        pq.read_table(part)
+
+
+@pytest.mark.parametrize("sub", ["runs", "series"])
+def test_a_part_with_garbled_pages_is_quarantined_and_rerun_and_analyze_agrees(tmp_path, sub):
+    from ruralgov.analysis.sensitivity import analyze
+    from ruralgov.io.results import read_runs
+    from ruralgov.study.sweep import run_sweep
+
+    exp = tmp_path / "tiny.yaml"
+    exp.write_text(_experiment(factors={"coordination": [0.0, 1.0]}, replications=2))
+    out = tmp_path / "out"
+    run_sweep(load_experiment(exp), out, workers=1, progress=False)
+    before = read_runs(out).drop(columns=["wall_s"])
+    _garble_pages(next((out / sub).glob("part-*.parquet")))
+    rep = run_sweep(load_experiment(exp), out, workers=1, progress=False)
+    assert rep.ran == 4 and rep.failed == 0  # every run of the damaged part ran again
+    assert list((out / "quarantine").rglob(f"{sub}-part-*.parquet"))
+    after = read_runs(out).drop(columns=["wall_s"])
+    pd.testing.assert_frame_equal(before, after)  # the same seeds give the same runs
+    assert analyze(out).is_dir()
+    assert run_sweep(load_experiment(exp), out, workers=1, progress=False).ran == 0
+
+
+def _cli(args, cwd, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([str(EXE), *args], capture_output=True, text=True, timeout=120,
+                          cwd=cwd, **kw)
+
+
+def _one_line_exit_2(res, *says):
+    err = res.stderr.strip()
+    assert res.returncode == 2, (res.stdout, err)
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    for s in says:
+        assert s in err, err
+
+
+@pytest.mark.parametrize("text", ["title: t\n", "not parquet at all"])
+def test_a_posterior_that_is_not_one_is_refused_before_any_folder(tmp_path, text):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    res = _cli(["robustness", "--profile", "quick", "--posterior", str(bad), "--out",
+                str(tmp_path / "o")], tmp_path)
+    _one_line_exit_2(res, "--posterior", "not a Parquet file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
+    post = tmp_path / "p.parquet"
+    pd.DataFrame({"weight": [1.0, 1.0], "w_magic": [0.1, 0.2]}).to_parquet(post)
+    res = _cli(["robustness", "--profile", "quick", "--posterior", str(post)], tmp_path)
+    _one_line_exit_2(res, "column 'w_magic' is not a numeric model parameter")
+    pd.DataFrame({"weight": [1.0, 1.0], "misreporting": [0.1, 7.0]}).to_parquet(post)
+    res = _cli(["robustness", "--profile", "quick", "--posterior", str(post)], tmp_path)
+    _one_line_exit_2(res, "column 'misreporting' has values from 0.1 to 7")
+    assert not (tmp_path / "results").exists()
+
+
+def _immutable(folder: Path) -> bool:
+    """Make ``folder`` immutable (chattr +i); False where this machine does not allow it."""
+    import shutil
+
+    if shutil.which("chattr") is None:
+        return False
+    return subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "baseline", "--steps", "2"], ["analyze", "SWEEP"],
+    ["calibrate", "--profile", "quick"], ["robustness", "--profile", "quick"],
+    ["reproduce", "--only", "H13"], ["levers", "--seeds", "3", "--csv"]])
+def test_an_out_in_an_immutable_or_file_path_is_refused_before_any_work(tmp_path, argv):
+    from ruralgov.study.sweep import run_sweep
+
+    if "SWEEP" in argv:
+        exp = tmp_path / "tiny.yaml"
+        exp.write_text(_experiment(factors={"coordination": [0.0, 1.0]}, replications=2,
+                                   steps=3))
+        run_sweep(load_experiment(exp), tmp_path / "sweep", workers=1, progress=False)
+        argv = [a if a != "SWEEP" else str(tmp_path / "sweep") for a in argv]
+    option = "--csv" if argv[-1] == "--csv" else "--out"
+    argv = argv[:-1] if option == "--csv" else argv
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    t0 = time.monotonic()
+    res = _cli([*argv, option, str(blocker / "sub")], tmp_path)
+    _one_line_exit_2(res, f"{option} {blocker / 'sub'}", "a file, not a folder")
+    assert time.monotonic() - t0 < 30
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    if not _immutable(locked):
+        pytest.skip("chattr +i is not allowed here")
+    try:
+        res = _cli([*argv, option, str(locked / ("x.csv" if option == "--csv" else "out"))],
+                   tmp_path)
+        _one_line_exit_2(res, option, "cannot write in")
+        res = _cli([*argv, option, str(locked)], tmp_path)  # the folder itself, empty
+        _one_line_exit_2(res, option, "cannot write in")
+    finally:
+        subprocess.run(["chattr", "-i", str(locked)], check=True)
+    assert not (tmp_path / "results").exists()
+
+
+def test_an_intervention_the_run_never_reaches_is_refused(tmp_path):
+    sc = tmp_path / "late.yaml"
+    sc.write_text("title: t\nstory: s\nsteps: 60\ninterventions:\n"
+                  "  - {step: 50, set: {responsiveness: 0.9}}\n")
+    res = _cli(["run", str(sc), "--steps", "30"], tmp_path)
+    _one_line_exit_2(res, "--steps = 30", "intervention at step 50", "allowed: 50 steps or more")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["late.yaml"]
+    from ruralgov.study.runner import run_scenario
+
+    with pytest.raises(InputError, match="intervention at step 50"):
+        run_scenario(sc, seed=1, steps=30)
+    assert run_scenario(sc, seed=1, steps=50, collect_detail=False).steps == 50
+
+
+def test_a_county_too_large_for_the_memory_limit_is_refused_before_it_is_built(tmp_path):
+    import resource
+
+    limit = 3 * 2**30
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    t0 = time.monotonic()
+    res = subprocess.run([str(EXE), "run", "baseline", "--set", "n_villagers=20000000"],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                         preexec_fn=cap)
+    _one_line_exit_2(res, "--set: n_villagers = 20,000,000 needs about", "allowed here")
+    assert time.monotonic() - t0 < 30 and not list(tmp_path.iterdir())
+    targets = tmp_path / "t.yaml"
+    doc = yaml.safe_load((ROOT / "experiments" / "calibration" / "targets.yaml").read_text())
+    doc["parameters"]["n_villagers"] = 20_000_000
+    targets.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    res = subprocess.run([str(EXE), "calibrate", str(targets)], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path, preexec_fn=cap)
+    _one_line_exit_2(res, "t.yaml: parameters: n_villagers = 20,000,000")
+
+
+def test_the_footprint_estimate_is_near_the_measured_memory():
+    """The estimate is within a factor of two of what a county really takes (peak resident
+    memory of a child process building and stepping it, less the same process's empty run)."""
+    from ruralgov.io.scenario import load_scenario
+    from ruralgov.model.footprint import county_bytes
+
+    code = ("import resource, sys\n"
+            "from ruralgov.study.runner import run_scenario\n"
+            "n = int(sys.argv[1])\n"
+            "run_scenario('baseline', seed=1, steps=2, overrides={'n_villagers': n}, "
+            "collect_detail=False)\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n")
+    peak = {n: int(subprocess.run([sys.executable, "-c", code, str(n)], capture_output=True,
+                                  text=True, timeout=300, check=True).stdout)
+            for n in (2_000, 300_000)}
+    measured = peak[300_000] - peak[2_000]
+    estimate = county_bytes(load_scenario("baseline").resolved({"n_villagers": 300_000})) \
+        - county_bytes(load_scenario("baseline").resolved({"n_villagers": 2_000}))
+    assert 0.5 < estimate / measured < 2.0, (estimate, measured)
+
+
+def test_a_busy_dashboard_port_is_one_line_exit_2(tmp_path):
+    import socket
+
+    pytest.importorskip("solara")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        res = _cli(["dashboard", "--port", str(port)], tmp_path)
+    _one_line_exit_2(res, f"--port {port}", "another program uses it")

@@ -19,20 +19,28 @@ EXIT_INPUT = 2
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ruralgov.io.files import RESULTS, ensure_writable, require_empty
+    from ruralgov.io.files import RESULTS, check_writable, require_empty
     from ruralgov.io.scenario import load_scenario, parse_overrides
+    from ruralgov.model.footprint import check_fits
     from ruralgov.study.progress import Progress
-    from ruralgov.study.runner import default_out_dir, run_scenario, write_run
+    from ruralgov.study.runner import (
+        check_intervention_steps,
+        default_out_dir,
+        run_scenario,
+        write_run,
+    )
 
     scenario = load_scenario(args.scenario)
     overrides = parse_overrides(args.set)
-    scenario.resolved(overrides)  # validate the combination before running
-    # refuse an unusable output folder before running, not after
+    params = scenario.resolved(overrides)  # validate the combination before running
+    check_intervention_steps(scenario, args.steps or scenario.steps, "--steps")
+    check_fits(params, "--set" if "n_villagers" in overrides else str(scenario.path))
+    # refuse an unusable output folder before running, not after (creating nothing)
     if args.out is not None:
         require_empty(args.out, "--out")
-        ensure_writable(Path(args.out).parent, "--out")
+        check_writable(args.out, "--out")
     else:
-        ensure_writable(RESULTS / "runs" / scenario.name, None)
+        check_writable(RESULTS / "runs" / scenario.name, None)
     with Progress(f"ruralgov run {scenario.name}", args.steps or scenario.steps, unit="steps",
                   enabled=not args.quiet) as progress:
         result = run_scenario(scenario, seed=args.seed, steps=args.steps, overrides=overrides,
@@ -320,6 +328,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario)  # a bad name or file: one message, before the server
     if not 0 < args.port < 65536:
         raise InputError(f"--port {args.port}: choose 1 to 65535")
+    _check_port_free(args.host, args.port)
     scenario = str(sc.path) if Path(args.scenario).is_file() else sc.name
     env = {**os.environ, "RURALGOV_DASHBOARD_SCENARIO": scenario,
            "RURALGOV_DASHBOARD_LANG": args.lang,
@@ -345,6 +354,26 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
     status = run_child(cmd, env=env)  # SIGTERM, SIGHUP, Ctrl+C: the server stops with us
     return 0 if status in (0, -signal.SIGTERM, -signal.SIGINT, 130, 143) else status
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse a port another program listens on (the server would otherwise start and stop
+    with its own error and exit status)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as err:
+        raise InputError(f"--host {host}: not an address of this machine ({err})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as err:
+            raise InputError(f"--port {port}: cannot serve on {host}:{port} ("
+                             f"{err.strerror or err}); another program uses it — choose "
+                             "another --port") from None
 
 
 def _cmd_experiments(args: argparse.Namespace) -> int:
@@ -436,7 +465,8 @@ def _add_listings(sub) -> None:
                     help="steps per run (default 96); effects over the second half")
     lv.add_argument("--only", nargs="+", default=None, metavar="TEXT",
                     help="only levers whose name contains one of these")
-    lv.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    lv.add_argument("--workers", type=_bounded("--workers", 1, 4096), default=None,
+                    help="processes (default: cores)")
     lv.add_argument("--out", default=None, help="write the table as Markdown to this file")
     lv.add_argument("--csv", default=None, help="also write the tidy table to this new file")
     lv.add_argument("--list", action="store_true", help="list the levers and stop")
@@ -471,7 +501,7 @@ def _add_sweep(sub) -> None:
                     "same command after any interruption to finish. Exit status 1 if any run "
                     "failed (recorded with its error), 2 for bad input.")
     sw.add_argument("experiment", help="experiment name (see `ruralgov experiments`) or file")
-    sw.add_argument("--workers", type=int, default=None,
+    sw.add_argument("--workers", type=_bounded("--workers", 1, 4096), default=None,
                     help="local worker processes (default: all cores, or 1 for a sweep of "
                          "under ~10 s of work; 1 = in this process)")
     sw.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -517,7 +547,8 @@ def _add_reproduce(sub) -> None:
     rp.add_argument("--profile", choices=("quick", "full"), default="quick",
                     help="quick: small counties, minutes (default); full: as published")
     rp.add_argument("--only", default=None, help="comma-separated ids, e.g. H1,H12")
-    rp.add_argument("--workers", type=int, default=None, help="local worker processes")
+    rp.add_argument("--workers", type=_bounded("--workers", 1, 4096), default=None,
+                    help="local worker processes")
     rp.add_argument("--out", default=None,
                     help="folder (default results/paper-quick or results/paper)")
     rp.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -553,7 +584,8 @@ def _add_reproduce(sub) -> None:
     rb.add_argument("--posterior", default=None, metavar="PARQUET",
                     help="points drawn from a calibration's posterior.parquet instead of the "
                          "hypercube: each test's posterior probability of being supported")
-    rb.add_argument("--workers", type=int, default=None, help="local worker processes")
+    rb.add_argument("--workers", type=_bounded("--workers", 1, 4096), default=None,
+                    help="local worker processes")
     rb.add_argument("--out", default=None,
                     help="folder (default results/robustness or results/robustness-quick)")
     rb.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -574,7 +606,7 @@ def _add_reproduce(sub) -> None:
     cb.add_argument("--profile", default=None, help="a profile of the targets file (quick)")
     cb.add_argument("--out", default=None,
                     help="folder (default results/calibration/<targets>[-<profile>])")
-    cb.add_argument("--workers", type=int, default=None,
+    cb.add_argument("--workers", type=_bounded("--workers", 1, 4096), default=None,
                     help="local worker processes (1: reproducible bit for bit)")
     cb.add_argument("--dask", default=None, metavar="ADDRESS",
                     help="run the simulations on an existing Dask scheduler")
@@ -646,9 +678,37 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def _check_arguments(args: argparse.Namespace) -> None:
+    """What every command's arguments must be, checked before any work and before anything
+    is written: output paths that can be written (creating nothing), id lists without empty
+    entries, finished study folders and posterior files that can be read, Dask schedulers
+    that answer."""
+    from ruralgov.io.files import check_writable
+
+    for option in ("out", "csv"):
+        value = getattr(args, option, None)
+        if isinstance(value, str):
+            check_writable(value, f"--{option}")
+    only = getattr(args, "only", None)
+    if isinstance(only, str) and not all(x.strip() for x in only.split(",")):
+        raise InputError(f"--only {only!r}: give comma-separated hypothesis ids, e.g. H1,H12 "
+                         "(no empty entries)")
+    posterior = getattr(args, "posterior", None)
+    if args.command == "robustness" and posterior is not None:
+        from ruralgov.study.robustness import check_posterior
+
+        check_posterior(posterior)
+    for option in ("dask", "scheduler"):
+        if getattr(args, option, None):
+            from ruralgov.study.sweep import check_scheduler
+
+            check_scheduler(getattr(args, option), f"--{option}")
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     """Run the command; every expected failure is one line on stderr and an exit status."""
     try:
+        _check_arguments(args)
         status = args.func(args)
         sys.stdout.flush()  # a closed pipe shows up here, inside the try, not at exit
         return status
@@ -657,6 +717,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     except DiskFull as err:
         print(f"ruralgov: error: {err.strerror}", file=sys.stderr)
+        return 1
+    except MemoryError:  # the estimate of ruralgov.model.footprint passed, the machine did not
+        print("ruralgov: error: out of memory; a smaller county (--set n_villagers=...) or "
+              "fewer workers", file=sys.stderr)
         return 1
     except KeyboardInterrupt as stop:
         print("\nruralgov: interrupted; " + (

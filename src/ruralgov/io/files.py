@@ -32,6 +32,7 @@ import json
 import math
 import os
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -301,6 +302,40 @@ def ensure_writable(folder: Path | str, option: str | None = "--out") -> Path:
                   else err.strerror or type(err).__name__)
         raise InputError(f"{name}: cannot write there ({reason})") from None
     return folder
+
+
+def check_writable(path: Path | str, option: str | None = "--out") -> Path:
+    """Check, creating nothing, that ``path`` (a folder or file to be written) can be made:
+    the folder itself if it exists, else its nearest existing ancestor, must be a folder in
+    which a file can be written (a probe file is made and removed at once). Catches a file in
+    the way, a dangling link, a read-only or immutable folder or mount, a full disk — before
+    any work, leaving nothing behind.
+
+    Raises:
+        InputError: naming the option, the path and why.
+    """
+    path = Path(path)
+    name = f"{option} {path}" if option else str(path)
+    if path.is_symlink() and not path.exists():
+        raise InputError(f"{name}: a link to {os.readlink(path)}, which does not exist")
+    here = path.absolute()
+    while not here.exists():
+        if here.is_symlink():
+            raise InputError(f"{name}: {here} is a link to {os.readlink(here)}, which does "
+                             "not exist")
+        here = here.parent
+    if not here.is_dir():
+        raise InputError(f"{name}: {'is' if here == path.absolute() else f'{here} is'} a "
+                         "file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=TMP_PREFIX + "write-check-", dir=here)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        reason = ("no space left on the device" if err.errno in (errno.ENOSPC, errno.EDQUOT)
+                  else err.strerror or type(err).__name__)
+        raise InputError(f"{name}: cannot write in {here} ({reason})") from None
+    return path
 
 
 def new_dir(base: Path | str, *, create: bool = True) -> Path:

@@ -132,6 +132,10 @@ def load_targets(name_or_path: str | Path = "calibration/targets",
             raise InputError(f"{where}: also fixed under parameters; a parameter is either "
                              "calibrated or fixed")
     _check_targets(spec, path, SUMMARY_MEASURES)
+    from ruralgov.io.scenario import load_scenario
+    from ruralgov.model.footprint import check_fits
+
+    check_fits(load_scenario(spec.scenario).resolved(spec.parameters), f"{path}: parameters")
     if all(t.held_out for t in spec.targets):
         raise InputError(f"{path}: targets: every target is held out; fit at least one")
     return spec, path

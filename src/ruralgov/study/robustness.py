@@ -214,12 +214,48 @@ def _beyond(t, effect: float, bar: float) -> bool:
     return bool(t.sign * effect > bar)
 
 
+def check_posterior(path: Path | str, option: str = "--posterior") -> pd.DataFrame:
+    """A calibration's ``posterior.parquet``, checked: readable Parquet, a ``weight`` column of
+    finite non-negative weights that do not all vanish, and every other column a numeric model
+    parameter with finite values inside its allowed range.
+
+    Raises:
+        InputError: naming the option, the file and what is wrong."""
+    from ruralgov.model.params import REGISTRY
+
+    name = f"{option} {path}"
+    if not Path(path).is_file():
+        raise InputError(f"{name}: no such file (the posterior.parquet of `ruralgov calibrate`)")
+    try:
+        post = pd.read_parquet(path)
+    except Exception as err:  # noqa: BLE001 - pyarrow raises several kinds for a non-Parquet file
+        raise InputError(f"{name}: not a Parquet file ({type(err).__name__}); give the "
+                         "posterior.parquet of `ruralgov calibrate`") from None
+    if "weight" not in post or len(post) == 0:
+        raise InputError(f"{name}: not a posterior of `ruralgov calibrate` (no weight column "
+                         "or no particles)")
+    for c in post.columns:
+        values = pd.to_numeric(post[c], errors="coerce").to_numpy(dtype=float)
+        if not np.isfinite(values).all():
+            raise InputError(f"{name}: column {c!r} holds values that are not finite numbers")
+        if c == "weight":
+            if (values < 0).any() or values.sum() <= 0:
+                raise InputError(f"{name}: weight must be non-negative and not all zero")
+            continue
+        p = REGISTRY.get(c)
+        if p is None or p.type == "bool" or p.role == "switch":
+            raise InputError(f"{name}: column {c!r} is not a numeric model parameter; "
+                             "`ruralgov params` lists them")
+        if values.min() < p.lo or values.max() > p.hi:
+            raise InputError(f"{name}: column {c!r} has values from {values.min():g} to "
+                             f"{values.max():g}; allowed {p.allowed()}")
+    return post
+
+
 def posterior_draws(path: Path | str, n: int, seed: int) -> dict[str, list[float]]:
     """``n`` particles drawn (with replacement, by weight) from a calibration's posterior
     (``posterior.parquet`` of `ruralgov calibrate`): parameter -> values."""
-    post = pd.read_parquet(path)
-    if "weight" not in post:
-        raise InputError(f"{path}: not a posterior of `ruralgov calibrate` (no weight column)")
+    post = check_posterior(path)
     rng = np.random.default_rng(seed)
     k = rng.choice(len(post), size=n, p=post.weight / post.weight.sum())
     return {c: [float(v) for v in post[c].to_numpy()[k]] for c in post.columns
@@ -249,12 +285,11 @@ def robustness(profile: str | None = None, only: list[str] | None = None,
                              f"{', '.join(e.hypothesis.id for e in exps)}")
         exps = [e for e in exps if e.hypothesis.id.upper() in wanted]
     out = Path(out) if out else RESULTS / ("robustness-quick" if profile else "robustness")
+    if posterior is not None:
+        check_posterior(posterior)
     require_empty(out, "--out", allow=ROBUSTNESS_FILES)
     (out / "experiments").mkdir(parents=True, exist_ok=True)
     rows, points = [], []
-    if posterior is not None and not Path(posterior).is_file():
-        raise InputError(f"--posterior {posterior}: no such file (the posterior.parquet of "
-                         "`ruralgov calibrate`)")
     for seed in sp.root_seeds:
         draws = None if posterior is None else posterior_draws(posterior, sp.samples, seed)
         for exp in exps:

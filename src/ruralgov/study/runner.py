@@ -23,6 +23,7 @@ from ruralgov.io.files import RESULTS, atomic_dir, new_dir, utc_stamp, write_jso
 from ruralgov.io.provenance import git_revision, utc_now, versions
 from ruralgov.io.scenario import MAX_STEPS, Scenario, load_scenario
 from ruralgov.model.county import RuralGovernanceModel, new_seed
+from ruralgov.model.footprint import check_fits
 from ruralgov.model.measures import summarise
 from ruralgov.model.schema import InputError
 
@@ -169,7 +170,19 @@ def _prepare(scenario: Scenario | str | Path, steps: int | None,
     n_steps = int(steps if steps is not None else scenario.steps)
     if not 1 <= n_steps <= MAX_STEPS:
         raise InputError(f"steps = {n_steps}: allowed 1 to {MAX_STEPS:,}")
+    check_intervention_steps(scenario, n_steps)
+    check_fits(params, str(scenario.path or scenario.name))
     return scenario, overrides, params, n_steps
+
+
+def check_intervention_steps(scenario: Scenario, steps: int, option: str = "steps") -> None:
+    """Refuse a run too short for the scenario's interventions: one that would come after the
+    last step would silently never be applied while the record lists it."""
+    late = [iv.step for iv in scenario.interventions if iv.step > steps]
+    if late:
+        raise InputError(f"{option} = {steps}: the scenario {scenario.name} has an intervention "
+                         f"at step {max(late)}, which a run of {steps} steps never reaches; "
+                         f"allowed: {max(late)} steps or more (or a scenario without it)")
 
 
 def _seed(seed: int | None, scenario: Scenario) -> int:

@@ -281,8 +281,8 @@ def _quarantine_corrupt(out: Path, live: set[str]) -> list[str]:
         for part in sorted((out / sub).glob("part-*.parquet")):
             if _tag_of(part.name) in live:
                 continue
-            try:
-                pq.read_metadata(part)
+            try:  # every page decoded, not only the footer: what analyze will read
+                pq.read_table(part)
                 continue
             except OSError as err:
                 if err.errno is not None:  # gone, or a passing file-system error: not corrupt
@@ -390,11 +390,47 @@ def _process_pool(workers: int) -> cf.Executor:
                                   initializer=die_with_parent)
 
 
-def _dask_executor(address: str) -> tuple[cf.Executor, Any]:
+def check_scheduler(address: str, option: str = "--scheduler", timeout_s: float = 5.0) -> str:
+    """Check, before any work, that a Dask scheduler answers at ``address`` (``tcp://host:port``
+    or a scheduler JSON file): a TCP connection within ``timeout_s``. Returns the address.
+
+    Raises:
+        InputError: Dask missing, a malformed address or file, or nothing listening there."""
+    import json
+    import socket
+    from urllib.parse import urlsplit
+
     try:
-        from distributed import Client
+        import distributed  # noqa: F401
     except ImportError:
-        raise InputError("--scheduler needs Dask: pip install 'ruralgov[cluster]'") from None
+        raise InputError(f"{option} needs Dask: pip install 'ruralgov[cluster]'") from None
+    where = address
+    if address.endswith(".json"):
+        try:
+            where = json.loads(Path(address).read_text(encoding="utf-8"))["address"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise InputError(f"{option} {address}: not a readable Dask scheduler file (a JSON "
+                             "object with an address)") from None
+    url = urlsplit(where if "://" in str(where) else f"tcp://{where}")
+    try:
+        host, port = url.hostname, url.port
+    except ValueError:
+        host = port = None
+    if url.scheme not in ("tcp", "tls") or not host or not port:
+        raise InputError(f"{option} {address}: give tcp://HOST:PORT or a scheduler JSON file")
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as err:
+        raise InputError(f"{option} {address}: no Dask scheduler answers there "
+                         f"({err.strerror or type(err).__name__}); start the cluster first, or "
+                         "drop the option to run on this machine") from None
+    return address
+
+
+def _dask_executor(address: str) -> tuple[cf.Executor, Any]:
+    check_scheduler(address)
+    from distributed import Client
+
     try:
         if address.endswith(".json") and Path(address).is_file():
             client = Client(scheduler_file=address, timeout="30s")
