@@ -58,6 +58,14 @@ CORPUS = {
     "out of range": ("range.yaml", "title: t\nstory: s\nparameters: {coordination: 7}\n",
                      "coordination"),
     "not a mapping": ("list.yaml", "- a\n- b\n", "must be a mapping"),
+    "extra key in an intervention": ("iv.yaml", "title: t\nstory: s\ninterventions:\n"
+                                     "  - {step: 5, set: {responsiveness: 0.9}, when: now}\n",
+                                     "interventions.0.when: unknown key; allowed: step, set"),
+    "very deep nesting": ("deeper.yaml", "title: t\nstory: s\nparameters: {a: " + "[" * 600
+                          + "]" * 600 + "}\n", "nested more than"),
+    "very deep block nesting": ("block.yaml", "title: t\nstory: s\nparameters:\n" + "".join(
+        "  " * (i + 1) + f"k{i}:\n" for i in range(400)) + "  " * 401 + "x\n",
+        "nested more than"),
     "not UTF-8": ("latin1.yaml", "title: caf\xe9\nstory: s\n", "not UTF-8"),
     "missing field-data file": ("field.yaml", "title: t\nstory: s\nnetwork: {villagers: "
                                 "nope.csv, edges: nope.csv}\n", "no such file"),
@@ -551,3 +559,67 @@ def test_a_busy_dashboard_port_is_one_line_exit_2(tmp_path):
         port = s.getsockname()[1]
         res = _cli(["dashboard", "--port", str(port)], tmp_path)
     _one_line_exit_2(res, f"--port {port}", "another program uses it")
+
+
+@pytest.mark.parametrize("kind, samples", [("latin", 4000), ("sobol", 1024),
+                                           ("crossed", 4000)])
+def test_integer_factors_in_sampled_designs_take_every_value_equally_often(tmp_path, kind,
+                                                                           samples):
+    design = {"type": kind, "samples": samples}
+    factors = {"n_departments": {"range": [1, 4]}, "coordination": {"range": [0.0, 1.0]}}
+    if kind == "crossed":
+        factors["enforcement"] = [0.1]
+    path = tmp_path / "ints.yaml"
+    path.write_text(_experiment(design=design, factors=factors, replications=1))
+    values = load_experiment(path).points.n_departments.to_numpy()
+    shares = np.bincount(values, minlength=5)[1:] / values.size
+    assert values.min() == 1 and values.max() == 4
+    np.testing.assert_allclose(shares, 0.25, atol=0.03)  # was 1/6, 1/3, 1/3, 1/6
+
+
+def test_the_morris_hint_suggests_a_range_it_accepts(tmp_path):
+    import re
+
+    path = tmp_path / "m.yaml"
+    path.write_text(_experiment(design={"type": "morris", "samples": 4, "levels": 4},
+                                factors={"coordination": {"range": [0, 1]},
+                                         "n_departments": {"range": [1.5, 4.5]}}))
+    with pytest.raises(InputError, match="whole numbers") as err:
+        load_experiment(path)
+    lo, hi = map(int, re.search(r"use e\.g\. \[(\d+), (\d+)\]", str(err.value)).groups())
+    assert (lo, hi) != (1.5, 4.5)
+    path.write_text(_experiment(design={"type": "morris", "samples": 4, "levels": 4},
+                                factors={"coordination": {"range": [0, 1]},
+                                         "n_departments": {"range": [lo, hi]}}))
+    assert load_experiment(path).n_runs > 0
+
+
+def test_ctrl_c_in_a_serial_sweep_keeps_the_runs_of_the_task_that_finished(tmp_path,
+                                                                           monkeypatch):
+    """A serial sweep runs tasks of many runs in this process (60 for field data): Ctrl+C in
+    the middle of one keeps the runs of that task that had finished."""
+    from ruralgov.io.results import run_status
+    from ruralgov.study import sweep
+
+    exp = tmp_path / "tiny.yaml"
+    exp.write_text(_experiment(factors={"coordination": [0.0, 1.0]}, replications=4,
+                               steps=3))
+    real, calls = sweep._run_alone, []
+
+    def stop_at_the_fifth(spec, payload):
+        calls.append(spec.run_id)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real(spec, payload)
+
+    monkeypatch.setattr(sweep, "_run_alone", stop_at_the_fifth)
+    monkeypatch.setattr(sweep, "_batch_size", lambda *a: 60)  # one task, as for field data
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run_sweep(load_experiment(exp), tmp_path / "out", workers=1, batch=1,
+                        progress=False)
+    assert len(calls) == 5
+    assert sorted(run_status(tmp_path / "out")) == sorted(calls[:4])
+    monkeypatch.setattr(sweep, "_run_alone", real)
+    rep = sweep.run_sweep(load_experiment(exp), tmp_path / "out", workers=1, batch=1,
+                          progress=False)
+    assert rep.already == 4 and rep.ran == 4

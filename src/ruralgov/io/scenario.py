@@ -361,7 +361,7 @@ def read_spec(path: Path, model: type[pydantic.BaseModel], what: str
         return model(**{str(k): v for k, v in doc.items()}), raw
     except pydantic.ValidationError as err:
         raise InputError(format_pydantic_error(
-            err, str(path), allowed_keys=tuple(model.model_fields))) from None
+            err, str(path), allowed_keys=tuple(model.model_fields), model=model)) from None
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:

@@ -68,17 +68,22 @@ def _allowed(loc: tuple) -> str:
 
 
 def format_pydantic_error(err: pydantic.ValidationError, source: str, prefix: str = "",
-                          allowed_keys: tuple[str, ...] | None = None) -> str:
+                          allowed_keys: tuple[str, ...] | None = None,
+                          model: type[pydantic.BaseModel] | None = None) -> str:
     """One readable message for every problem pydantic found, each naming its field.
 
     ``allowed_keys``: for a document whose unknown keys are not parameters (a scenario's top
-    level), the keys to list instead.
+    level), the keys to list instead. ``model``: the document's model, whose nested models
+    (an intervention, a watch entry) list their own keys for an unknown one.
     """
     lines = []
     for e in err.errors():
         loc = tuple(e.get("loc", ()))
         path = ".".join(str(x) for x in ((prefix,) if prefix else ()) + loc)
-        if e["type"] == "extra_forbidden" and allowed_keys is not None and len(loc) == 1:
+        nested = _keys_at(model, loc[:-1]) if model is not None and len(loc) > 1 else None
+        if e["type"] == "extra_forbidden" and nested is not None:
+            msg = f"unknown key; allowed: {', '.join(nested)}"
+        elif e["type"] == "extra_forbidden" and allowed_keys is not None and len(loc) == 1:
             msg = f"unknown key; allowed: {', '.join(allowed_keys)}"
         elif e["type"] == "extra_forbidden":
             near = close_names(str(loc[-1])) if loc else ""
@@ -94,6 +99,39 @@ def format_pydantic_error(err: pydantic.ValidationError, source: str, prefix: st
                 msg += f" (got {short_repr(e['input'])})"
         lines.append(f"{source}: {path}: {msg}")
     return "\n".join(lines)
+
+
+def _keys_at(model: type[pydantic.BaseModel], loc: tuple) -> tuple[str, ...] | None:
+    """The keys (aliases where given) of the nested model at ``loc`` inside ``model`` (list
+    indices skipped), or None where ``loc`` leads to a mapping of free keys (parameters)."""
+    import typing
+
+    def inner(tp):
+        if isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
+            return tp
+        for arg in typing.get_args(tp):
+            found = inner(arg)
+            if found is not None:
+                return found
+        return None
+
+    current: type[pydantic.BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if current is None:
+            return None
+        field = next((f for k, f in current.model_fields.items()
+                      if part in (k, f.alias)), None)
+        if field is None:
+            return None
+        origin = typing.get_origin(field.annotation)
+        if origin is dict or field.annotation is dict:
+            return None
+        current = inner(field.annotation)
+    if current is None:
+        return None
+    return tuple(f.alias or k for k, f in current.model_fields.items())
 
 
 def short_repr(value: Any, limit: int = 200) -> str:

@@ -466,17 +466,18 @@ def _sampled(src: str, kind: str, names: list[str], factors: dict[str, Any],
     problem = {"num_vars": len(names), "names": names,
                "bounds": [factors[n]["range"] for n in names]}
     seed = spec.root_seed % (2**32)
+    drawn = problem if kind == "morris" else _whole_number_bins(problem)
     if kind == "latin":
         from SALib.sample import latin
 
-        x = latin.sample(problem, samples, seed=seed)
+        x = latin.sample(drawn, samples, seed=seed)
     elif kind == "sobol":
         from SALib.sample import sobol
 
         if samples & (samples - 1):
             raise InputError(f"{src}: design.samples: a Sobol' design needs a power of 2 "
                              f"(e.g. {2 ** math.ceil(math.log2(samples))}), got {samples}")
-        x = sobol.sample(problem, samples, calc_second_order=spec.design.second_order,
+        x = sobol.sample(drawn, samples, calc_second_order=spec.design.second_order,
                          seed=seed)
     else:
         from SALib.sample import morris
@@ -484,11 +485,32 @@ def _sampled(src: str, kind: str, names: list[str], factors: dict[str, Any],
         if len(names) < 2:
             raise InputError(f"{src}: factors: a Morris design needs at least 2 factors")
         x = morris.sample(problem, samples, num_levels=spec.design.levels, seed=seed)
-    points = pd.DataFrame(x, columns=names)
+    points = _whole_numbers(pd.DataFrame(x, columns=names), factors, names,
+                            rounded=kind == "morris")
+    return points, problem
+
+
+def _whole_number_bins(problem: dict[str, Any]) -> dict[str, Any]:
+    """The problem as it is sampled: an integer factor's range [lo, hi] becomes
+    [lo, hi + 1) (lo and hi its whole numbers), so that the whole part of a draw gives each of
+    lo, ..., hi with the same probability. (Rounding draws from [lo, hi] would give the two
+    end values half as often: 1/6, 1/3, 1/3, 1/6 for 1 to 4.)"""
+    bounds = [[math.ceil(lo), math.floor(hi) + 1] if REGISTRY[n].type == "int" else [lo, hi]
+              for n, (lo, hi) in zip(problem["names"], problem["bounds"])]
+    return {**problem, "bounds": bounds}
+
+
+def _whole_numbers(points: pd.DataFrame, factors: dict[str, Any], names: list[str],
+                   rounded: bool) -> pd.DataFrame:
+    """Integer factors as whole numbers: the whole part of a draw from the range of
+    [`_whole_number_bins`], capped at the top whole number (a draw at exactly hi + 1);
+    ``rounded`` for a Morris grid and explicit draws, whose values are whole already."""
     for n in names:
         if REGISTRY[n].type == "int":
-            points[n] = points[n].round().astype(int)
-    return points, problem
+            col = points[n].to_numpy(dtype=float)
+            points[n] = (np.round(col) if rounded else np.minimum(
+                np.floor(col), math.floor(factors[n]["range"][1]))).astype(int)
+    return points
 
 
 def _crossed(src: str, factors: dict[str, Any], samples: int | None, root_seed: int):
@@ -510,14 +532,13 @@ def _crossed(src: str, factors: dict[str, Any], samples: int | None, root_seed: 
 
         problem = {"num_vars": len(ranged), "names": ranged,
                    "bounds": [factors[n]["range"] for n in ranged]}
-        x = latin.sample(problem, samples, seed=root_seed % (2**32))
+        x = latin.sample(_whole_number_bins(problem), samples, seed=root_seed % (2**32))
     d = np.array([factors[n]["draws"] for n in drawn], dtype=float).T.reshape(samples, -1)
     grid = list(itertools.product(*(factors[n]["values"] for n in listed)))
     rows = [list(g) + list(x[k]) + list(d[k]) for k in range(samples) for g in grid]
     points = pd.DataFrame(rows, columns=listed + ranged + drawn)
-    for n in ranged + drawn:
-        if REGISTRY[n].type == "int":
-            points[n] = points[n].round().astype(int)
+    _whole_numbers(points, factors, ranged, rounded=False)
+    _whole_numbers(points, factors, drawn, rounded=True)
     return points, problem
 
 
@@ -562,11 +583,12 @@ def _check_morris_integer(where: str, lo: float, hi: float, levels: int) -> None
     response on [1, 3] with 4 levels gives mu* 1.5 instead of 2). Refused unless exact."""
     step = (hi - lo) / (levels - 1)
     if not (float(lo).is_integer() and float(hi).is_integer() and float(step).is_integer()):
-        ok = lo + (levels - 1) * max(1, math.ceil(step))
+        start = math.ceil(lo)
+        ok = start + (levels - 1) * max(1, math.ceil(step))
         raise InputError(f"{where}: an integer parameter in a Morris design needs a grid of "
                          f"whole numbers: with {levels} levels the range [{lo:g}, {hi:g}] "
-                         f"steps by {step:.3g}; use e.g. [{lo:g}, {ok:g}] (a multiple of "
-                         f"{levels - 1} wide) or another number of levels")
+                         f"steps by {step:.3g}; use e.g. [{start}, {ok}] (whole ends, a "
+                         f"multiple of {levels - 1} apart) or another number of levels")
 
 
 def _check_combinations(src: str, base: dict[str, Any], points: pd.DataFrame) -> None:

@@ -120,14 +120,19 @@ def execute_batch(payload: dict[str, Any]) -> list[dict[str, Any]]:
     time. If an ensemble fails, its runs are run again one at a time, so a failure is still
     recorded against the run that failed."""
     heap_for_arrays()  # a Dask worker's malloc setting would halve an ensemble's speed
-    out = []
-    for group in _ensembles(payload):
-        if len(group) > 1:
-            records = _run_together(group, payload)
-            if records is not None:
-                out.extend(records)
-                continue
-        out.extend(_run_alone(spec, payload) for spec in group)
+    out: list[dict[str, Any]] = []
+    try:
+        for group in _ensembles(payload):
+            if len(group) > 1:
+                records = _run_together(group, payload)
+                if records is not None:
+                    out.extend(records)
+                    continue
+            for spec in group:
+                out.append(_run_alone(spec, payload))
+    except KeyboardInterrupt as stop:  # in this process (a serial sweep): keep what finished
+        stop.finished_records = out
+        raise
     return out
 
 
@@ -558,7 +563,12 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         try:
             if executor is None:
                 for b in batches:
-                    res = execute_batch({**payload_base, "runs": b})
+                    try:
+                        res = execute_batch({**payload_base, "runs": b})
+                    except KeyboardInterrupt as stop:  # the task's finished runs are saved
+                        ran, failed_now = _take(getattr(stop, "finished_records", []), writer,
+                                                bar, ran, failed_now, on_batch)
+                        raise
                     ran, failed_now = _take(res, writer, bar, ran, failed_now, on_batch)
             else:
                 ran, failed_now = _run_on(executor, batches, payload_base, writer, bar, ran,
