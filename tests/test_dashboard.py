@@ -165,6 +165,68 @@ def test_a_dashboard_run_downloads_as_a_scenario_that_ruralgov_run_reproduces(tm
     pd.testing.assert_frame_equal(again.series(), m.series())
 
 
+@pytest.mark.parametrize("steps_before", [0, 3])
+def test_a_download_with_an_intervention_for_the_next_step_is_a_runnable_scenario(
+        tmp_path, steps_before):
+    from ruralgov.io.scenario import load_scenario
+    from ruralgov.study.runner import run_scenario
+
+    m = S.build("baseline", 4, {"n_villagers": 500})
+    for _ in range(steps_before):
+        m.step()
+    S.intervene(m, {**_controls(m), "responsiveness": 0.9})  # from the next step, not yet run
+    f = tmp_path / "run.yaml"
+    f.write_text(S.scenario_yaml(m), encoding="utf-8")
+    sc = load_scenario(f)  # was refused: the intervention came after the file's last step
+    assert sc.steps == steps_before + 1 and sc.interventions[0].step == steps_before + 1
+    m.step()
+    pd.testing.assert_frame_equal(run_scenario(sc).series, m.series())
+
+
+def test_intervening_while_the_page_plays_is_replayed_exactly():
+    """The play loop steps in a worker thread while clicks intervene from the server's
+    thread: each intervention lands between two steps and is recorded at the step it takes
+    effect, so a reset (the run built again from its settings) is the same run."""
+    import threading
+
+    m = S.build("baseline", 5, {"n_villagers": 400})
+    stop = threading.Event()
+
+    def play():
+        while not stop.is_set() and m.steps < 60:
+            m.step()
+
+    player = threading.Thread(target=play)
+    player.start()
+    values = [0.1, 0.9, 0.3, 0.7, 0.5, 0.2, 0.8]
+    for k in range(40):
+        S.intervene(m, {**_controls(m), "responsiveness": values[k % len(values)]})
+    player.join(timeout=120)
+    stop.set()
+    assert m.steps == 60 and len(m.interventions) >= 2
+    assert all(iv.step >= 1 for iv in m.interventions)
+    again = S.Run(**m.settings())
+    for _ in range(60):
+        again.step()
+    pd.testing.assert_frame_equal(again.series(), m.series())
+
+
+def test_intervening_in_both_sides_while_a_comparison_plays_lands_on_one_step():
+    import threading
+
+    c = S.Comparison(seed=2, a={"overrides": {"n_villagers": 300}},
+                     b={"overrides": {"n_villagers": 300, "coordination": 0.9}})
+    player = threading.Thread(target=lambda: [c.step() for _ in range(80)])
+    player.start()
+    for k in range(30):
+        value = 0.2 + 0.6 * (k % 2)
+        S.intervene_sides(c, [{**_controls(c.a), "responsiveness": value},
+                              {**_controls(c.b), "responsiveness": value}])
+    player.join(timeout=120)
+    steps_a = [iv.step for iv in c.a.interventions]
+    assert len(steps_a) >= 2 and steps_a == [iv.step for iv in c.b.interventions]
+
+
 def test_the_network_colour_agrees_with_the_compliance_line():
     m = S.build("baseline", 1, {"n_villagers": 1200})
     for _ in range(6):

@@ -174,8 +174,7 @@ def Intervene(model: solara.Reactive, params: solara.Reactive, sides: list[solar
         later.update(b)
 
     def go():
-        for m, values in zip(models, sides):
-            S.intervene(m, values.value)
+        S.intervene_sides(model.value, [values.value for values in sides])
         params.set(model.value.settings())  # Reset replays the interventions
         force_update()
 

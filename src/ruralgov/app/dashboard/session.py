@@ -23,6 +23,7 @@ be tested (and used in a notebook) without a browser.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,21 @@ class Run(RuralGovernanceModel):
             raise InputError(f"{scenario}: {err}") from None
         self.scenario_name = scenario
         self.overrides = dict(overrides or {})
+        # the page's play loop steps in a worker thread while a click may intervene: one at a
+        # time, so an intervention lands between two steps and is recorded at the step it
+        # takes effect (a reset, or `ruralgov run` on the downloaded file, then replays it)
+        self.lock = threading.RLock()
+        counted = self.step  # Mesa's wrapper: counts the step, then runs it
+
+        def step() -> None:
+            with self.lock:
+                counted()
+
+        self.step = step
+
+    def intervene(self, settings, step: int | None = None):
+        with self.lock:
+            return super().intervene(settings, step)
 
 
     def settings(self) -> dict[str, Any]:
@@ -113,16 +129,28 @@ def intervene(model: RuralGovernanceModel, values: dict[str, Any]) -> dict[str, 
     return now
 
 
+def intervene_sides(model: Run | Comparison, values: list[dict[str, Any]]) -> list[dict]:
+    """[`intervene`][ruralgov.app.dashboard.session.intervene] on a run, or on both sides of a
+    comparison at once (``values``: one mapping per side): never between the two sides' steps,
+    so both changes take effect at the same step."""
+    sides = [model.a, model.b] if isinstance(model, Comparison) else [model]
+    with model.lock:
+        return [intervene(m, v) for m, v in zip(sides, values)]
+
+
 def scenario_yaml(model: Run) -> str:
     """This run as a scenario file: the scenario's parameters with the controls' changes, the
     seed, the steps run so far and the interventions. ``ruralgov run`` on it reproduces the
     run value for value (the story's checkable claims are left out: they compare with other
     scenarios over other windows)."""
     sc = load_scenario(model.scenario_name)
+    # as far as the run has gone, or to the step of an intervention made for the next step
+    # (the file must reach every intervention it lists)
+    steps = max([model.steps, 1, *(iv.step for iv in model.interventions)])
     doc: dict[str, Any] = {
         "title": f"{sc.title} (dashboard run, seed {model.seed})",
         "story": sc.story,
-        "steps": max(model.steps, 1),
+        "steps": steps,
         "seed": model.seed,
         "parameters": {**sc.parameters, **model.overrides},
     }
@@ -145,11 +173,13 @@ class Comparison(mesa.Model):
         super().__init__(seed=int(seed))
         self.a = Run(seed=seed, **(a or {}))
         self.b = Run(seed=seed, **(b or {}))
+        self.lock = threading.RLock()  # both sides step, and take interventions, together
 
     def step(self) -> None:
-        self.a.step()
-        self.b.step()
-        self.running = self.a.running and self.b.running
+        with self.lock:
+            self.a.step()
+            self.b.step()
+            self.running = self.a.running and self.b.running
 
     def settings(self) -> dict[str, Any]:
         """What rebuilds both sides from step 0, interventions included."""
