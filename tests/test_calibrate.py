@@ -101,3 +101,34 @@ def test_a_bad_targets_file_is_one_clear_message(tmp_path, change, message):
     assert len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists() and not (tmp_path / "pwned").exists()
     assert not Path("pwned").exists()
+
+
+def test_a_calibration_killed_mid_generation_resumes_to_the_same_posterior(tmp_path):
+    """kill -9 during the second generation, then the same command again: the posterior is
+    the one an uninterrupted calibration gives (each generation is seeded for itself and
+    starts from what the database holds)."""
+    import os
+    import signal
+    import time
+
+    whole = tmp_path / "whole"
+    calibrate(profile="quick", out=whole, workers=1, progress=False)
+    exe = Path(sys.executable).with_name("ruralgov")
+    cut = tmp_path / "cut"
+    cmd = [str(exe), "calibrate", "--profile", "quick", "--workers", "1", "--out", str(cut)]
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        for line in child.stdout:  # the first generation is in the database: kill it
+            if line.startswith("calibration: generation 1/"):
+                time.sleep(0.5)  # well into the second generation
+                os.kill(child.pid, signal.SIGKILL)
+                break
+    finally:
+        child.kill()
+        child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    assert not (cut / "posterior.parquet").exists()  # it did not finish
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    pd.testing.assert_frame_equal(pd.read_parquet(cut / "posterior.parquet"),
+                                  pd.read_parquet(whole / "posterior.parquet"))

@@ -17,8 +17,11 @@ errors in units of their tolerances (1 = off by one tolerance on average).
 
 Each simulation's seed is derived from the root seed and the particle's parameter values, so
 any particle can be re-run exactly; pyabc proposes particles from numpy's global generator,
-which is seeded from the root seed: with one worker a calibration is reproducible bit for bit,
-with several (or on Dask) the order of acceptance, hence the populations, may differ.
+which is seeded for each generation from the root seed and the generation's number, and each
+generation starts from the populations the database holds: with one worker a calibration is
+reproducible bit for bit, also when it was killed and resumed (kill -9 loses at most the
+generation under way, which is then run again as it would have been); with several workers
+(or on Dask) the order of acceptance, hence the populations, may differ.
 """
 
 from __future__ import annotations
@@ -251,29 +254,42 @@ def calibrate(targets: str | Path = "calibration/targets", profile: str | None =
                  "Transition", "Adaptation", "Predictor", "Sumstat", "Util"):
         logging.getLogger(f"ABC.{name}").setLevel(logging.WARNING)
     logging.getLogger("ABC").setLevel(logging.INFO)  # its lines reach the terminal as ours
-    np.random.seed(spec.root_seed % (2**32))  # pyabc proposes from numpy's global generator
     prior = pyabc.Distribution(**{k: pyabc.RV("uniform", lo, hi - lo)
                                   for k, (lo, hi) in spec.priors.items()})
     observed = {t.name: t.value for t in spec.targets if not t.held_out}
-    abc = pyabc.ABCSMC(_Model(spec), prior, _Distance(spec),
-                       population_size=spec.abc.population, sampler=_sampler(workers, dask))
+    sampler = _sampler(workers, dask)
+
+    def smc():
+        return pyabc.ABCSMC(_Model(spec), prior, _Distance(spec),
+                            population_size=spec.abc.population, sampler=sampler)
+
     db = "sqlite:///" + str((out / "abc.db").resolve())
-    history = (abc.load(db, 1, observed) if (out / "abc.db").is_file()
-               else abc.new(db, observed))
+    history = smc().load(db, 1, observed) if (out / "abc.db").is_file() \
+        else smc().new(db, observed)
     _check_resume(history, spec, out)
-    left = spec.abc.generations - history.n_populations
-    done = history.n_populations and history.get_all_populations().epsilon.iloc[-1] \
-        <= spec.abc.min_epsilon
-    if left > 0 and not done:
-        log = logging.getLogger("ABC")
-        saved = log.handlers[:]
-        log.handlers = [_Progress(spec.abc.generations, history.n_populations)] if progress \
-            else [logging.NullHandler()]
-        try:  # one run: pyabc shrinks epsilon from each population to the next
-            abc.run(max_nr_populations=left, minimum_epsilon=spec.abc.min_epsilon)
-        finally:
-            log.handlers = saved
+    log = logging.getLogger("ABC")
+    saved = log.handlers[:]
+    log.handlers = [_Progress(spec.abc.generations, history.n_populations)] if progress \
+        else [logging.NullHandler()]
+    try:
+        # One generation per call, each from what the database holds and a generator seeded
+        # for that generation: an uninterrupted calibration and one resumed after kill -9
+        # take the same path, so they give the same posterior (with one worker).
+        while history.n_populations < spec.abc.generations and not (
+                history.n_populations and history.get_all_populations().epsilon.iloc[-1]
+                <= spec.abc.min_epsilon):
+            abc = smc()
+            history = abc.load(db, 1, observed)
+            np.random.seed(_generation_seed(spec.root_seed, history.n_populations))
+            abc.run(max_nr_populations=1, minimum_epsilon=spec.abc.min_epsilon)
+    finally:
+        log.handlers = saved
     return _finish(spec, path, out, history, profile, progress)
+
+
+def _generation_seed(root_seed: int, generation: int) -> int:
+    """The seed of numpy's global generator (which pyabc proposes from) for one generation."""
+    return int(np.random.SeedSequence(root_seed, spawn_key=(generation,)).generate_state(1)[0])
 
 
 class _Progress(logging.Handler):
