@@ -279,15 +279,14 @@ def _recover(out: Path, own: str, scope: Callable[[str], bool]) -> list[str]:
 def _quarantine_corrupt(out: Path, live: set[str]) -> list[str]:
     """Move every committed part that cannot be read (truncated, garbage) — with its partner
     of the same name — into ``quarantine/``; its runs are then simply run again."""
-    import pyarrow.parquet as pq
 
     notes = []
     for sub in ("runs", "series"):
         for part in sorted((out / sub).glob("part-*.parquet")):
             if _tag_of(part.name) in live:
                 continue
-            try:  # every page decoded, not only the footer: what analyze will read
-                pq.read_table(part)
+            try:  # every page decoded and the table built, as analyze will read it (not
+                pd.read_parquet(part)  # only the footer: garbled pages or metadata show here)
                 continue
             except OSError as err:
                 if err.errno is not None:  # gone, or a passing file-system error: not corrupt
