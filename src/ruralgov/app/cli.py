@@ -52,8 +52,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
           f"{result.parameters['n_villagers']:,} villagers, "
           f"{result.timings['per_step'] * 1000:.1f} ms/step")
     print(f"  compliance {s['compliance_final']:.3f}  legitimacy {s['legitimacy_mean_final']:.3f}"
-          f"  petitions/step {s['petitions_new_final']:.1f}  protesters {s['protesters_final']:.1f}"
           f"  substitution {s['substitution_index_final']:.2f}  (means over the last quarter)")
+    print(f"  per 1,000 villagers a year: petitions {s['petitions_new_per_1000_year']:,.1f} "
+          f"(collective {s['petitions_collective_per_1000_year']:,.1f}, to the county "
+          f"{s['petitions_escalated_per_1000_year']:,.1f}), sanctions "
+          f"{s['sanctions_per_1000_year']:,.1f}, detentions {s['detained_per_1000_year']:,.1f}; "
+          f"protest events {s['protest_events_per_100k_year']:,.1f} per 100,000 a year")
+    print("  (one villager = one adult rural resident, one step = one month)")
     print(f"results: {written}")
     return 0
 

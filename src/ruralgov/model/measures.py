@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ruralgov.model.observe import SERIES
+from ruralgov.model.units import RATES, per_year, rate_name
 
 __all__ = ["summarise", "SERIES_MEASURES", "MEAN_MEASURES", "PEAK_MEASURES", "TOTAL_MEASURES",
            "SUMMARY_MEASURES", "CAMPAIGN_MEASURES"]
@@ -49,6 +50,7 @@ SUMMARY_MEASURES = frozenset(
     | {f"{m}_total" for m in TOTAL_MEASURES}
     | {"first_collective_step", "compliance_campaign_mean", "compliance_before_withdrawal",
        "voluntary_share_before_withdrawal", "compliance_drop_withdrawal"}
+    | {rate_name(m) for m in RATES}
     | {f"{m}_{s}" for m in ("legitimacy_mean", "compliance")
        for s in ("scandal_drop", "fall_half_steps", "recover_half_steps", "hysteresis_steps",
                  "recovered", "scandal_persist")}
@@ -64,6 +66,9 @@ def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, floa
       window stationary?); ``<m>_early``: the mean over the first ``final_share`` of the
       steps (with the final window, an effect now against an effect later);
     * ``<m>_peak``: maximum; ``<m>_total``: sum over the run;
+    * ``<count>_per_1000_year`` (``_per_100k_year`` for protest events): each count of
+      [`RATES`][ruralgov.model.units.RATES] over the final window as a yearly rate per 1,000
+      (100,000) villagers, from the series' ``villagers`` column (one step is a month);
     * ``first_collective_step``: first step with a collective petition or a protest event
       (NaN if none);
     * ``compliance_campaign_mean``: mean campaign compliance while it ran (if any);
@@ -108,6 +113,11 @@ def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, floa
     for m in TOTAL_MEASURES:
         if m in col:
             out[f"{m}_total"] = float(np.nansum(col[m]))
+    if "villagers" in col:  # counts as yearly rates over the final window (ruralgov.model.units)
+        villagers = _mean(col["villagers"][n - k:])
+        for m, per in RATES.items():
+            if m in col:
+                out[rate_name(m)] = float(per_year(_mean(col[m][n - k:]), villagers, per))
     incident = np.flatnonzero((col["petitions_collective"] > 0) | (col["protest_events"] > 0))
     out["first_collective_step"] = (float(col["step"][incident[0]]) if incident.size
                                     else float("nan"))

@@ -98,6 +98,8 @@ def _campaign_compliance(model, s, row):
 #: Columns computed from the state, in order.
 HEAD = (
     Reporter("step", "step number (1 = the first step)", lambda m, s, r: m.steps),
+    Reporter("villagers", "villagers in the county, each an adult rural resident (the "
+             "denominator of every rate)", lambda m, s, r: m.runs.sizes()),
     Reporter("compliance", "share of live villager-rule pairs kept",
              lambda m, s, r: _share(*_kept_live(m, s))),
     Reporter("evasion", "1 - compliance", lambda m, s, r: 1.0 - r["compliance"]),

@@ -112,6 +112,7 @@ MEANING_ZH: dict[str, str] = {
 #: Chinese column names of the county series (the CSV's headers in Chinese, an option).
 SERIES_ZH: dict[str, str] = {
     "scenario": "情景", "seed": "随机种子", "side": "对比组", "intervention": "干预",
+    "villagers": "村民人数",
     "step": "期", "compliance": "遵从率", "evasion": "规避率",
     "voluntary_share": "自愿遵从占比", "compliance_reported": "上报遵从率",
     "assisted_share": "救助覆盖率", "inclusion_error": "错保率", "exclusion_error": "漏保率",
