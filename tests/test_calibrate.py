@@ -82,6 +82,7 @@ def test_quick_calibration_end_to_end_resumes_and_reproduces(tmp_path):
     (lambda d: d["targets"][0].update(measure="log(sanctions_total - sanctions_total)"),
      r"targets.0.measure: .* gives -inf"),
     (lambda d: d["targets"][0].update(measure=5), r"targets.0.measure"),
+    (lambda d: d["targets"][0].update(measure="0.5"), r"targets.0.measure: .* reads no measure"),
     (lambda d: d["targets"][0].update(measure="@pd.io.common.os.system('touch pwned')"),
      r"targets.0.measure: .*'@' at position 1 is not allowed"),
     (lambda d: d["targets"][0].update(measure="@Path('pwned').touch()"),

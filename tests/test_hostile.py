@@ -66,6 +66,18 @@ CORPUS = {
     "very deep block nesting": ("block.yaml", "title: t\nstory: s\nparameters:\n" + "".join(
         "  " * (i + 1) + f"k{i}:\n" for i in range(400)) + "  " * 401 + "x\n",
         "nested more than"),
+    "a list as a key": ("key.yaml", "title: t\nstory: s\n? [a, b]\n: 1\n",
+                        "a key must be a name or a number"),
+    "a huge file": ("huge.yaml", "title: t\nstory: " + "x" * 2_100_000 + "\n",
+                    "a file of this kind has at most"),
+    "NUL in a field-data path": ("nul.yaml", 'title: t\nstory: s\nnetwork: {villagers: "a\\0b",'
+                                 " edges: e.csv}\n", "a path with a NUL byte"),
+    "a folder as field data": ("dir.yaml", "title: t\nstory: s\nnetwork: {villagers: ., "
+                               "edges: .}\n", "is a folder"),
+    "a level given twice": ("twice.yaml", _experiment(factors={"coordination": [0.1, 0.1]}),
+                            "given twice"),
+    "octal-looking number": ("octal.yaml", "title: t\nstory: s\nparameters: {n_villagers: "
+                             "0400}\n", "got str '0400'"),
     "not UTF-8": ("latin1.yaml", "title: caf\xe9\nstory: s\n", "not UTF-8"),
     "missing field-data file": ("field.yaml", "title: t\nstory: s\nnetwork: {villagers: "
                                 "nope.csv, edges: nope.csv}\n", "no such file"),
@@ -146,6 +158,17 @@ def test_yaml_numbers_as_people_write_them():
      "--dask tcp://127.0.0.1:9: no Dask scheduler answers"),
     (["sweep", "smoke", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler tcp://127.0.0.1:9"),
     (["sweep", "smoke", "--scheduler", "nonsense"], "give tcp://HOST:PORT"),
+    (["run", "baseline", "--set", "n_villagers=0x100"], "got str '0x100'"),
+    (["run", "baseline", "--set", "n_villagers=3:20"], "got str '3:20'"),
+    (["run", "baseline", "--out", "x" * 300], "a file or folder name has at most 255"),
+    (["levers", "--steps", "0"], "--steps: 0: allowed 2 to 10,000"),
+    (["levers", "--only", "", "--list"], "--only: give parts of lever names"),
+    (["levers", "--out", "a.md", "--csv", "a.md"], "--out and --csv name the same file"),
+    (["analyze", "nowhere", "--measures", ""], "--measures ''"),
+    (["calibrate", str(ROOT / "scenarios" / "baseline.yaml")],
+     "this is a scenario file, not a calibration targets file"),
+    (["robustness", "--spec", str(ROOT / "experiments" / "smoke.yaml")],
+     "this is an experiment file, not a robustness spec file"),
 ])
 def test_hostile_arguments_get_one_line_and_exit_2(args, says, tmp_path):
     res = subprocess.run([str(EXE), *args], capture_output=True, text=True, timeout=60,
@@ -415,8 +438,8 @@ def test_a_part_with_garbled_pages_is_quarantined_and_rerun_and_analyze_agrees(t
     assert run_sweep(load_experiment(exp), out, workers=1, progress=False).ran == 0
 
 
-def _cli(args, cwd, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([str(EXE), *args], capture_output=True, text=True, timeout=120,
+def _cli(args, cwd, timeout=120, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([str(EXE), *args], capture_output=True, text=True, timeout=timeout,
                           cwd=cwd, **kw)
 
 
@@ -485,7 +508,8 @@ def test_an_out_in_an_immutable_or_file_path_is_refused_before_any_work(tmp_path
                    tmp_path)
         _one_line_exit_2(res, option, "cannot write in")
         res = _cli([*argv, option, str(locked)], tmp_path)  # the folder itself, empty
-        _one_line_exit_2(res, option, "cannot write in")
+        _one_line_exit_2(res, option, "is a folder; give a file name" if option == "--csv"
+                         else "cannot write in")
     finally:
         subprocess.run(["chattr", "-i", str(locked)], check=True)
     assert not (tmp_path / "results").exists()
@@ -628,3 +652,99 @@ def test_ctrl_c_in_a_serial_sweep_keeps_the_runs_of_the_task_that_finished(tmp_p
     rep = sweep.run_sweep(load_experiment(exp), tmp_path / "out", workers=1, batch=1,
                           progress=False)
     assert rep.already == 4 and rep.ran == 4
+
+
+def test_a_link_to_an_empty_folder_as_out_is_filled(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    res = _cli(["run", "baseline", "--steps", "2", "--set", "n_villagers=200", "--set",
+                "n_townships=1", "--set", "villages_per_township=2", "--out",
+                str(tmp_path / "link"), "--quiet", "--no-figure"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert (real / "series.parquet").is_file() and (tmp_path / "link").is_symlink()
+
+
+def _scenario_with_intervention(tmp_path: Path) -> Path:
+    sc = tmp_path / "late.yaml"
+    sc.write_text("title: t\nstory: s\nsteps: 60\ninterventions:\n"
+                  "  - {step: 50, set: {responsiveness: 0.9}}\n")
+    return sc
+
+
+def test_an_experiment_shorter_than_its_scenario_s_interventions_is_refused(tmp_path):
+    sc = _scenario_with_intervention(tmp_path)
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(_experiment(scenario=str(sc), steps=30))
+    res = _cli(["validate", str(exp)], tmp_path)
+    _one_line_exit_2(res, "steps = 30", "intervention at step 50")
+    res = _cli(["sweep", str(exp), "--out", str(tmp_path / "o")], tmp_path)
+    _one_line_exit_2(res, "intervention at step 50")
+    assert not (tmp_path / "o").exists()
+    doc = yaml.safe_load(_experiment(scenario=str(sc), steps=60))
+    doc["profiles"] = {"quick": {"steps": 20}}
+    exp.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match=r"steps \(profile quick\) = 20"):
+        load_experiment(exp, profile="quick")
+
+
+@pytest.mark.parametrize("change, says", [
+    (lambda t: t.update(where={"self_interest": 0.7}), "where.self_interest: 0.7 is not a value"),
+    (lambda t: None, "1 run(s) to compute it from"),
+])
+def test_a_hypothesis_test_without_runs_to_compute_it_is_refused_at_load(tmp_path, change,
+                                                                         says):
+    doc = yaml.safe_load((ROOT / "experiments" / "paper" / "r4_reported_inspected.yaml")
+                         .read_text(encoding="utf-8"))
+    change(doc["hypothesis"]["tests"][1])
+    if "run(s)" in says:
+        doc["replications"] = 1
+        doc["factors"] = {k: v[:1] if isinstance(v, list) else v
+                          for k, v in doc["factors"].items()}
+    f = tmp_path / "r4.yaml"
+    f.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    res = _cli(["validate", str(f)], tmp_path)
+    _one_line_exit_2(res, says)
+
+
+def test_two_tests_of_one_name_and_twice_the_same_root_seed_are_refused(tmp_path):
+    from ruralgov.study.robustness import load_spec
+
+    doc = yaml.safe_load((ROOT / "experiments" / "paper" / "r4_reported_inspected.yaml")
+                         .read_text(encoding="utf-8"))
+    doc["hypothesis"]["tests"][1]["name"] = doc["hypothesis"]["tests"][0]["name"]
+    f = tmp_path / "r4.yaml"
+    f.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    with pytest.raises(InputError, match="is given to more than one test"):
+        load_experiment(f)
+    spec = yaml.safe_load((ROOT / "experiments" / "robustness" / "uncertainty.yaml")
+                          .read_text(encoding="utf-8"))
+    spec["root_seeds"] = [7, 7]
+    g = tmp_path / "spec.yaml"
+    g.write_text(yaml.safe_dump(spec, allow_unicode=True))
+    with pytest.raises(InputError, match="each root seed once"):
+        load_spec(g)
+
+
+def test_the_dashboard_refuses_bad_field_data_before_serving(tmp_path):
+    pytest.importorskip("solara")
+    (tmp_path / "v.csv").write_text("id,township,village\nx,1\n")
+    (tmp_path / "e.csv").write_text("source,target\n")
+    sc = tmp_path / "field.yaml"
+    sc.write_text("title: t\nstory: s\nnetwork: {villagers: v.csv, edges: e.csv}\n")
+    res = _cli(["dashboard", str(sc), "--port", "18799"], tmp_path, timeout=60)
+    _one_line_exit_2(res, "v.csv")
+
+
+def test_an_integer_prior_takes_each_whole_number_equally_often():
+    from ruralgov.study.calibrate import _prior_range, _value
+
+    class Spec:
+        priors = {"n_departments": (1, 4)}
+
+    lo, hi = _prior_range(Spec, "n_departments")
+    draws = np.random.default_rng(0).uniform(lo, hi, 40_000)
+    values = np.array([_value(Spec, "n_departments", d) for d in draws])
+    np.testing.assert_allclose(np.bincount(values, minlength=5)[1:] / values.size, 0.25,
+                               atol=0.01)
+    assert _value(Spec, "n_departments", 5.0) == 4  # a draw at the open end is capped

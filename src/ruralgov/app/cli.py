@@ -7,6 +7,7 @@ status 2, writing nothing.
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
 import sys
 import threading
@@ -105,6 +106,11 @@ def _cmd_levers(args: argparse.Namespace) -> int:
     from ruralgov.study.progress import Progress
 
     chosen = levers.LEVERS
+    if args.only is not None and not all(o.strip() for o in args.only):
+        raise InputError("--only: give parts of lever names (no empty entries); `ruralgov "
+                         "levers --list` lists them")
+    if args.out and args.csv and Path(args.out).absolute() == Path(args.csv).absolute():
+        raise InputError(f"--out and --csv name the same file {args.out}; give two files")
     if args.only:
         chosen = tuple(lv for lv in levers.LEVERS if any(o in lv.name for o in args.only))
         if not chosen:
@@ -200,11 +206,9 @@ def _validate_one(f: str) -> str:
 
 
 def _file_kind(f: str) -> str:
-    """What kind of file ``f`` is, from its keys: an experiment (factors or design),
-    calibration targets (priors and targets), a robustness spec (ranges), a classic-model
-    validation (model and checks), else a scenario. A name is an experiment if one of that
-    name exists, else a scenario."""
-    from ruralgov.io.scenario import load_yaml
+    """What kind of file ``f`` is ([`file_kind`][ruralgov.io.scenario.file_kind]); a name is an
+    experiment if one of that name exists, else a scenario."""
+    from ruralgov.io.scenario import file_kind, load_yaml
 
     path = Path(f)
     if not path.is_file():  # a name
@@ -218,17 +222,7 @@ def _file_kind(f: str) -> str:
         doc = load_yaml(path.read_bytes().decode("utf-8"), path)
     except (InputError, ValueError, OSError, __import__("yaml").YAMLError):
         return "scenario"  # the scenario reader says what is wrong
-    if not isinstance(doc, dict):
-        return "scenario"
-    if "factors" in doc or "design" in doc:
-        return "experiment"
-    if "priors" in doc and "targets" in doc:
-        return "targets"
-    if "ranges" in doc:
-        return "robustness"
-    if "checks" in doc and "model" in doc:
-        return "validation"
-    return "scenario"
+    return file_kind(doc) if isinstance(doc, dict) else "scenario"
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
@@ -275,7 +269,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from ruralgov.analysis.sensitivity import analyze
 
-    measures = [m.strip() for m in args.measures.split(",")] if args.measures else None
+    measures = None
+    if args.measures is not None:
+        measures = [m.strip() for m in args.measures.split(",")]
+        if not all(measures):
+            raise InputError(f"--measures {args.measures!r}: give comma-separated summary "
+                             "columns, e.g. compliance_final,protesters_final (no empty "
+                             "entries)")
     out = analyze(args.results, measures=measures, out=args.out)
     print(f"analysis written to {out} (start with {out / 'SUMMARY.md'})")
     return 0
@@ -331,6 +331,11 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     from ruralgov.io.scenario import load_scenario
 
     sc = load_scenario(args.scenario)  # a bad name or file: one message, before the server
+    sc.resolved()
+    if sc.network:  # field data are read (and refused) before anything is served
+        from ruralgov.io.fielddata import load_population
+
+        load_population(**sc.network)
     if not 0 < args.port < 65536:
         raise InputError(f"--port {args.port}: choose 1 to 65535")
     _check_port_free(args.host, args.port)
@@ -455,7 +460,7 @@ def _add_listings(sub) -> None:
                                     "with) on the same seeds and check every claim of its "
                                     "watch list; exit status 1 if one does not hold.")
     st.add_argument("names", nargs="*", help="scenarios (default: all)")
-    st.add_argument("--seeds", type=int, default=10, choices=range(2, 101),
+    st.add_argument("--seeds", type=_bounded("--seeds", 2, 100), default=10,
                     metavar="N", help="seeds 0..N-1 (default 10; 2 to 100)")
     st.add_argument("--out", default=None, help="write the table as Markdown to this file")
     st.set_defaults(func=_cmd_stories)
@@ -464,9 +469,9 @@ def _add_listings(sub) -> None:
                         "intervals", description="Move each instrument or lever of the "
                         "baseline county in turn, run it on the same seeds as the baseline, and "
                         "report the paired effects with 95%% bootstrap intervals.")
-    lv.add_argument("--seeds", type=int, default=10, choices=range(3, 201), metavar="N",
+    lv.add_argument("--seeds", type=_bounded("--seeds", 3, 200), default=10, metavar="N",
                     help="paired seeds 0..N-1 (default 10; 3 to 200)")
-    lv.add_argument("--steps", type=int, default=96, choices=range(2, 10_001), metavar="S",
+    lv.add_argument("--steps", type=_bounded("--steps", 2, 10_000), default=96, metavar="S",
                     help="steps per run (default 96); effects over the second half")
     lv.add_argument("--only", nargs="+", default=None, metavar="TEXT",
                     help="only levers whose name contains one of these")
@@ -537,8 +542,9 @@ def _add_analyze(sub) -> None:
                     "new folder <results>/analysis with CSV tables, PNG figures and SUMMARY.md.")
     an.add_argument("results", help="the folder `ruralgov sweep` wrote")
     an.add_argument("--measures", default=None,
-                    help="comma-separated summary measures (default: compliance, legitimacy, "
-                         "grievance, petitions, protest, substitution)")
+                    help="comma-separated summary columns (default: compliance_final, "
+                         "voluntary_share_final, legitimacy_mean_final, grievance_mean_final, "
+                         "petitions_new_final, protesters_final, substitution_index_final)")
     an.add_argument("--out", default=None, help="analysis folder (default <results>/analysis)")
     an.set_defaults(func=_cmd_analyze)
 
@@ -683,6 +689,12 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+#: file-system errors that come from the path a user gave (exit 2), not from the machine
+_INPUT_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG,
+                           errno.ELOOP, errno.EACCES, errno.EPERM, errno.EROFS, errno.EEXIST,
+                           errno.EINVAL})
+
+
 def _check_arguments(args: argparse.Namespace) -> None:
     """What every command's arguments must be, checked before any work and before anything
     is written: output paths that can be written (creating nothing), id lists without empty
@@ -690,10 +702,12 @@ def _check_arguments(args: argparse.Namespace) -> None:
     that answer."""
     from ruralgov.io.files import check_writable
 
+    file_out = args.command in ("levers", "stories")  # their --out is a Markdown file
     for option in ("out", "csv"):
         value = getattr(args, option, None)
-        if isinstance(value, str):
-            check_writable(value, f"--{option}")
+        if not isinstance(value, str):
+            continue
+        check_writable(value, f"--{option}", file=option == "csv" or file_out)
     only = getattr(args, "only", None)
     if isinstance(only, str) and not all(x.strip() for x in only.split(",")):
         raise InputError(f"--only {only!r}: give comma-separated hypothesis ids, e.g. H1,H12 "
@@ -737,6 +751,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as err:  # a path the checks could not foresee (a permission, a name too
+        # long for this file system, a folder removed meanwhile): one line naming it
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"ruralgov: error: {where}{err.strerror or err}", file=sys.stderr)
+        return EXIT_INPUT if err.errno in _INPUT_ERRNOS else 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -57,7 +57,7 @@ def _check_row_lengths(path: Path) -> None:
         for line, row in enumerate(reader, start=2):
             if row and len(row) != len(header):
                 raise InputError(f"{path}: row {line} has {len(row)} fields, the header "
-                                 f"{len(header)} ({', '.join(header)[:120]}); every row needs "
+                                 f"{len(header)}; every row needs "
                                  "one value per column")
 
 

@@ -143,6 +143,8 @@ def atomic_dir(path: Path | str, option: str | None = "--out") -> Iterator[Path]
     ``path``, which then becomes ``path`` in one step (removed if the block raises). ``path``
     must not exist or be an empty folder ([`require_empty`][ruralgov.io.files.require_empty])."""
     path = require_empty(path, option)
+    if path.is_symlink():  # a link to an empty folder: fill the folder it names
+        path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_name(path)
     tmp.mkdir()
@@ -304,21 +306,27 @@ def ensure_writable(folder: Path | str, option: str | None = "--out") -> Path:
     return folder
 
 
-def check_writable(path: Path | str, option: str | None = "--out") -> Path:
+def check_writable(path: Path | str, option: str | None = "--out", *,
+                   file: bool = False) -> Path:
     """Check, creating nothing, that ``path`` (a folder or file to be written) can be made:
     the folder itself if it exists, else its nearest existing ancestor, must be a folder in
     which a file can be written (a probe file is made and removed at once). Catches a file in
     the way, a dangling link, a read-only or immutable folder or mount, a full disk — before
-    any work, leaving nothing behind.
+    any work, leaving nothing behind. ``file``: ``path`` is a file to be written (it may exist
+    and is replaced atomically; it must not be a folder): its folder is checked.
 
     Raises:
         InputError: naming the option, the path and why.
     """
-    path = Path(path)
+    from ruralgov.io.finder import check_path_text
+
     name = f"{option} {path}" if option else str(path)
+    path = check_path_text(path, option or "output")
     if path.is_symlink() and not path.exists():
         raise InputError(f"{name}: a link to {os.readlink(path)}, which does not exist")
-    here = path.absolute()
+    if file and path.is_dir():
+        raise InputError(f"{name}: is a folder; give a file name")
+    here = path.absolute().parent if file else path.absolute()
     while not here.exists():
         if here.is_symlink():
             raise InputError(f"{name}: {here} is a link to {os.readlink(here)}, which does "

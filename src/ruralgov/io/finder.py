@@ -20,7 +20,8 @@ from pathlib import Path
 
 from ruralgov.model.schema import InputError
 
-__all__ = ["CHECKOUT", "checkout_of", "data_dirs", "find_named", "named_files", "shadowed"]
+__all__ = ["CHECKOUT", "checkout_of", "data_dirs", "find_named", "named_files", "shadowed",
+           "check_path_text"]
 
 
 def checkout_of(package: Path) -> Path | None:
@@ -70,6 +71,24 @@ def data_dirs(kind: str) -> list[Path]:
     return out
 
 
+def check_path_text(text: str | Path, where: str) -> Path:
+    """A path as given in a file or on the command line, checked before the file system sees
+    it: no NUL byte, no part longer than the 255 bytes a file name may have.
+
+    Raises:
+        InputError: naming ``where`` and what is wrong (the path shown cut short)."""
+    value = str(text)
+    shown = repr(value[:60] + ("…" if len(value) > 60 else ""))
+    if "\0" in value:
+        raise InputError(f"{where}: {shown}: a path with a NUL byte")
+    long = [part for part in Path(value).parts if len(part.encode("utf-8", "replace")) > 255]
+    if long:
+        raise InputError(f"{where}: {shown}: a part of the path has "
+                         f"{len(long[0].encode('utf-8', 'replace'))} bytes; a file or folder "
+                         "name has at most 255")
+    return Path(value)
+
+
 def find_named(name_or_path: str | Path, kind: str, nested: bool = False) -> Path:
     """The YAML file of a ``kind`` (``scenario``, ``experiment``) given by path or by name;
     ``nested`` names may contain a folder (``paper/h1``).
@@ -78,7 +97,7 @@ def find_named(name_or_path: str | Path, kind: str, nested: bool = False) -> Pat
         InputError: no such file, or no such name (listing the names there are).
     """
     kind = _folder(kind)[:-1]
-    path = Path(name_or_path)
+    path = check_path_text(name_or_path, kind)
     if path.is_file():
         return path
     if path.suffix in (".yaml", ".yml") or (not nested and path.parent != Path(".")):
@@ -101,10 +120,16 @@ def named_files(kind: str, under: str | None = None, nested: bool = False) -> di
     name. ``under`` looks in one sub-folder only (``paper``, ``validation``: names are then
     the file names' stems); ``nested`` also lists sub-folders (names like ``paper/h1``)."""
     found: dict[str, Path] = {}
+    hidden: dict[str, list[Path]] = {}
     for d in data_dirs(kind):
         top = d / under if under else d
         for f in sorted(top.rglob("*.yaml") if nested else top.glob("*.yaml")):
-            found.setdefault(f.relative_to(top).with_suffix("").as_posix(), f)
+            name = f.relative_to(top).with_suffix("").as_posix()
+            if name in found:
+                hidden.setdefault(name, []).append(f)
+            found.setdefault(name, f)
+    for name, files in hidden.items():
+        _say_shadowed(found[name], files)
     return {k: found[k] for k in sorted(found, key=lambda k: Path(k).parts)}
 
 

@@ -42,7 +42,7 @@ import pydantic
 import yaml
 from pydantic import ConfigDict, Field
 
-from ruralgov.io.finder import data_dirs, find_named, named_files
+from ruralgov.io.finder import check_path_text, data_dirs, find_named, named_files
 from ruralgov.model.params import GENERATOR, REGISTRY
 from ruralgov.model.schema import (
     MAX_STEPS,
@@ -55,7 +55,7 @@ from ruralgov.model.schema import (
 )
 
 __all__ = ["Scenario", "Watch", "load_scenario", "find_scenario", "list_scenarios",
-           "parse_overrides", "data_dirs", "find_named", "read_spec"]
+           "parse_overrides", "data_dirs", "find_named", "read_spec", "file_kind"]
 
 
 
@@ -239,22 +239,39 @@ often as they are used; a scenario or experiment file has a few hundred."""
 MAX_YAML_DEPTH = 32
 """The deepest nesting a YAML file may have."""
 
-_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+MAX_YAML_BYTES = 2_000_000
+"""The largest scenario, experiment or targets file read (field data are CSV or GraphML files
+of their own): a file of that kind has a few kilobytes."""
+
+#: Numbers as people write them, in decimal only: YAML 1.1 would read 0400 as octal 256, 0x100
+#: and 0b1 as hexadecimal and binary, 3:20 as sexagesimal 200 — silently other values.
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
+_FLOAT = re.compile(r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+    |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""", re.X)
+_NUMBERS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """YAML's safe loader, stricter: a key given twice is an error (not "last wins"), and
-    ``1e-1`` is a number (YAML 1.1 wants ``1.0e-1``; people write ``1e-1``)."""
+    """YAML's safe loader, stricter: a key given twice is an error (not "last wins"), keys are
+    plain values (not lists or mappings), numbers are decimal (``0400`` is text, not octal
+    256), and ``1e-1`` is a number (YAML 1.1 wants ``1.0e-1``; people write ``1e-1``)."""
 
-    yaml_implicit_resolvers = {k: list(v) for k, v in
-                               yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    yaml_implicit_resolvers = {k: [(tag, rx) for tag, rx in v if tag not in _NUMBERS]
+                               for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
     def construct_mapping(self, node, deep=False):
         seen: dict[Any, Any] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
+            mark = key_node.start_mark
+            try:
+                hash(key)
+            except TypeError:
+                raise InputError(f"{mark.name}: line {mark.line + 1}: a key must be a name or "
+                                 f"a number, not a {type(key).__name__}") from None
             if key in seen:
-                mark = key_node.start_mark
                 raise InputError(f"{mark.name}: line {mark.line + 1}: key {str(key)[:80]!r} "
                                  f"is given twice (first at line {seen[key] + 1}); give each "
                                  "key once")
@@ -262,7 +279,8 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789"))
+_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
+_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
 
 
 def _expanded_size(root: yaml.Node, path: Path) -> None:
@@ -334,16 +352,24 @@ def load_yaml(text: str, path: Path | str = "<text>") -> Any:
         loader.dispose()
 
 
-def read_spec(path: Path, model: type[pydantic.BaseModel], what: str
+def read_spec(path: Path, model: type[pydantic.BaseModel], what: str, kind: str | None = None
               ) -> tuple[pydantic.BaseModel, bytes]:
     """Read a YAML file of the given kind (``what``, e.g. "a scenario must be a mapping with
     title, story and parameters") into the pydantic ``model``; return it and the raw bytes.
 
+    ``kind`` ([`file_kind`][ruralgov.io.scenario.file_kind]): a file that does not fit the
+    schema and has the keys of another kind is named as that kind, in one line.
+
     Raises:
-        InputError: unreadable, not UTF-8, malformed YAML, not a mapping, or invalid fields —
-            naming the file, the field and what is allowed.
+        InputError: unreadable, not UTF-8, malformed YAML, not a mapping, another kind of
+            file, or invalid fields — naming the file, the field and what is allowed.
     """
     try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise InputError(f"{path}: {size:,} bytes; a file of this kind has at most "
+                             f"{MAX_YAML_BYTES:,} (field data go in their own CSV or GraphML "
+                             "files)")
         raw = path.read_bytes()
         doc = load_yaml(raw.decode("utf-8"), path)
     except UnicodeDecodeError as err:
@@ -360,15 +386,40 @@ def read_spec(path: Path, model: type[pydantic.BaseModel], what: str
     try:
         return model(**{str(k): v for k, v in doc.items()}), raw
     except pydantic.ValidationError as err:
+        found = file_kind(doc)
+        if kind and found != kind:
+            raise InputError(f"{path}: this is {_A[found]} file, not {_A[kind]} file "
+                             f"({what})") from None
         raise InputError(format_pydantic_error(
             err, str(path), allowed_keys=tuple(model.model_fields), model=model)) from None
+
+
+def file_kind(doc: dict) -> str:
+    """What kind of file a YAML mapping is, from its keys: ``experiment`` (factors or design),
+    ``targets`` (priors and targets), ``robustness`` (ranges), ``validation`` (model and
+    checks), else ``scenario``."""
+    if "factors" in doc or "design" in doc:
+        return "experiment"
+    if "priors" in doc and "targets" in doc:
+        return "targets"
+    if "ranges" in doc:
+        return "robustness"
+    if "checks" in doc and "model" in doc:
+        return "validation"
+    return "scenario"
+
+
+_A = {"experiment": "an experiment", "targets": "a calibration targets",
+      "robustness": "a robustness spec", "validation": "a classic-model validation",
+      "scenario": "a scenario"}
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load and validate a scenario file (by path or name)."""
     path = find_scenario(name_or_path)
     spec, raw = read_spec(path, _ScenarioFile,
-                          "a scenario must be a mapping with title, story and parameters")
+                          "a scenario must be a mapping with title, story and parameters",
+                          kind="scenario")
     params = {str(k): v for k, v in spec.parameters.items()}
     validate_params(params, source=str(path), prefix="parameters")
     network = None
@@ -377,9 +428,14 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         for key in ("villagers", "edges", "graphml"):
             value = getattr(spec.network, key)
             if value:
-                file = (path.parent / value).resolve()
+                where = f"{path}: network.{key}"
+                file = (path.parent / check_path_text(value, where)).resolve()
+                if not file.exists():
+                    raise InputError(f"{where}: no such file {file}")
                 if not file.is_file():
-                    raise InputError(f"{path}: network.{key}: no such file {file}")
+                    raise InputError(f"{where}: {file} is "
+                                     + ("a folder" if file.is_dir() else "not a regular file")
+                                     + "; give a CSV or GraphML file")
                 network[key] = file
     return Scenario(name=path.stem, title=spec.title.strip(), story=" ".join(spec.story.split()),
                     steps=spec.steps, seed=spec.seed, parameters=params, path=path,

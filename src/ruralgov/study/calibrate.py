@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +111,7 @@ def load_targets(name_or_path: str | Path = "calibration/targets",
 
     path = find_named(name_or_path, "experiment", nested=True)
     spec, _ = read_spec(path, _File, "a targets file must be a mapping with title, description, "
-                        "scenario, steps, root_seed, priors, targets and abc")
+                        "scenario, steps, root_seed, priors, targets and abc", kind="targets")
     if profile is not None:
         if profile not in spec.profiles:
             raise InputError(f"{path}: profiles: no profile {profile!r}; it has "
@@ -154,10 +155,7 @@ def simulate(spec: _File, params: dict[str, float], seed: int) -> dict[str, floa
     """One run of the targets file's county with ``params``: every target's measured value."""
     from ruralgov.study.runner import run_scenario
 
-    overrides = {**spec.parameters, **{k: float(v) for k, v in params.items()}}
-    for k, v in overrides.items():
-        if REGISTRY[k].type == "int":
-            overrides[k] = int(round(v))
+    overrides = {**spec.parameters, **{k: _value(spec, k, v) for k, v in params.items()}}
     summary = run_scenario(spec.scenario, seed=seed, steps=spec.steps, overrides=overrides,
                            collect_detail=False).summary
     out = {}
@@ -165,6 +163,23 @@ def simulate(spec: _File, params: dict[str, float], seed: int) -> dict[str, floa
         value = _measure(t).evaluate(summary)
         out[t.name] = float(value.ravel()[0]) if value.size else np.nan
     return out
+
+
+def _prior_range(spec: _File, name: str) -> tuple[float, float]:
+    """The range a prior draws from: its own, or [lo, hi + 1) for an integer parameter, whose
+    value is then the whole part of the draw (each of lo..hi equally likely; rounding a draw
+    from [lo, hi] would give the two ends half the weight)."""
+    lo, hi = spec.priors[name]
+    if REGISTRY[name].type == "int":
+        return float(math.ceil(lo)), float(math.floor(hi) + 1)
+    return float(lo), float(hi)
+
+
+def _value(spec: _File, name: str, draw: float) -> float | int:
+    """A prior's draw as the parameter's value (see [`_prior_range`])."""
+    if REGISTRY[name].type != "int":
+        return float(draw)
+    return int(min(math.floor(draw), math.floor(spec.priors[name][1])))
 
 
 def _measure(t: _Target) -> Expression:
@@ -193,6 +208,9 @@ def _check_targets(spec: _File, path: Path, measures: frozenset[str]) -> None:
                 raise InputError(f"{where}.{field}: {getattr(t, field)}; allowed: a finite "
                                  "number")
         expr = parse(t.measure, measures, f"{where}.measure")
+        if not expr.names:
+            raise InputError(f"{where}.measure: {t.measure!r} reads no measure (a constant); "
+                             "allowed: an expression of per-run summary measures")
         value = expr.evaluate(probe)
         if value.shape != () or not np.isfinite(value):
             raise InputError(f"{where}.measure: {t.measure!r} gives {value} on a made-up "
@@ -254,8 +272,8 @@ def calibrate(targets: str | Path = "calibration/targets", profile: str | None =
                  "Transition", "Adaptation", "Predictor", "Sumstat", "Util"):
         logging.getLogger(f"ABC.{name}").setLevel(logging.WARNING)
     logging.getLogger("ABC").setLevel(logging.INFO)  # its lines reach the terminal as ours
-    prior = pyabc.Distribution(**{k: pyabc.RV("uniform", lo, hi - lo)
-                                  for k, (lo, hi) in spec.priors.items()})
+    prior = pyabc.Distribution(**{k: pyabc.RV("uniform", lo, hi - lo) for k in spec.priors
+                                  for lo, hi in [_prior_range(spec, k)]})
     observed = {t.name: t.value for t in spec.targets if not t.held_out}
     sampler = _sampler(workers, dask)
 
@@ -324,6 +342,9 @@ def _check_resume(history, spec: _File, out: Path) -> None:
 def _finish(spec: _File, path: Path, out: Path, history, profile, progress) -> Path:
     df, w = history.get_distribution()
     post = df[list(spec.priors)].reset_index(drop=True).assign(weight=np.asarray(w))
+    for c in spec.priors:  # an integer parameter's particles as the values the model ran with
+        if REGISTRY[c].type == "int":
+            post[c] = [_value(spec, c, v) for v in post[c]]
     write_parquet(post, out / "posterior.parquet")
     rng = np.random.default_rng(spec.root_seed)
     picks = rng.choice(len(post), size=spec.abc.predictive_draws, p=post.weight / post.weight.sum())
@@ -393,10 +414,8 @@ def _write_scenario(spec: _File, summary: dict, path: Path) -> None:
     from ruralgov.io.scenario import load_scenario
 
     base = load_scenario(spec.scenario)
-    values = {p["parameter"]: round(p["median"], 4) for p in summary["posterior"]}
-    for k, v in values.items():
-        if REGISTRY[k].type == "int":
-            values[k] = int(round(v))
+    values = {p["parameter"]: _value(spec, p["parameter"], round(p["median"], 4))
+              for p in summary["posterior"]}
     doc = {"title": f"{base.title}, calibrated (posterior medians)",
            "story": f"The {base.name} scenario with the posterior medians of `ruralgov "
                     "calibrate` for the parameters it calibrates (CALIBRATION.md beside this "

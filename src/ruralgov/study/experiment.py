@@ -284,7 +284,7 @@ def load_experiment(name_or_path: str | Path, profile: str | None = None,
     path = find_experiment(name_or_path)
     spec, raw = read_spec(path, _ExperimentFile,
                           "an experiment must be a mapping with title, description, scenario, "
-                          "root_seed, design and factors")
+                          "root_seed, design and factors", kind="experiment")
     return _build(spec, raw, str(path), path.stem, path.parent, path, profile, {},
                   import_reporters)
 
@@ -315,7 +315,12 @@ def _build(spec: _ExperimentFile, raw: bytes, src: str, name: str, base_dir: Pat
     factors, points, problem = _resolve_design(src, design["type"], spec, base)
     outputs = spec.outputs.model_dump()
     _check_outputs(src, outputs, spec.hypothesis, factors)
+    _check_tests_have_runs(src, spec.hypothesis, points, spec.replications)
     _check_combinations(src, base, points)
+    from ruralgov.study.runner import check_intervention_steps
+
+    check_intervention_steps(scenario, spec.steps or scenario.steps,
+                             f"{src}: steps" + (f" (profile {profile})" if profile else ""))
     reporters = _resolve_reporters(src, {**spec.reporters, **functions}, import_reporters)
     return Experiment(
         name=name, title=spec.title.strip(), description=" ".join(spec.description.split()),
@@ -358,6 +363,38 @@ def _check_outputs(src: str, outputs: dict[str, Any], hypothesis: Hypothesis | N
             if f not in factors:
                 raise InputError(f"{where}.where: {f!r} is not one of the experiment's "
                                  f"factors ({', '.join(factors)})")
+
+
+MIN_TEST_RUNS = 4
+"""The fewest runs a hypothesis test is computed from (after its ``where`` selection)."""
+
+
+def _check_tests_have_runs(src: str, hypothesis: Hypothesis | None, points: pd.DataFrame,
+                           replications: int) -> None:
+    """Every test's ``where`` values are values of the design, and leave it at least
+    [`MIN_TEST_RUNS`][ruralgov.study.experiment.MIN_TEST_RUNS] runs; test names are unique."""
+    if hypothesis is None:
+        return
+    names = [t.name for t in hypothesis.tests if t.name]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputError(f"{src}: hypothesis.tests: the name {twice[0]!r} is given to more "
+                         "than one test; give each test its own name")
+    for i, t in enumerate(hypothesis.tests):
+        keep = np.ones(len(points), dtype=bool)
+        for f, v in t.where.items():
+            column = points[f].to_numpy(dtype=float)
+            hit = np.isclose(column, v)
+            if not hit.any():
+                raise InputError(f"{src}: hypothesis.tests.{i}.where.{f}: {v:g} is not a value "
+                                 f"of the design; allowed: "
+                                 f"{', '.join(f'{x:g}' for x in sorted(set(column)))}")
+            keep &= hit
+        runs = int(keep.sum()) * replications
+        if runs < MIN_TEST_RUNS:
+            raise InputError(f"{src}: hypothesis.tests.{i}: {runs} run(s) to compute it from "
+                             f"({int(keep.sum())} design point(s) x {replications} "
+                             f"replication(s)); allowed: at least {MIN_TEST_RUNS}")
 
 
 def _resolve_reporters(src: str, reporters: dict[str, Any], import_reporters: bool = True
@@ -405,6 +442,10 @@ def _resolve_design(src: str, kind: str, spec: _ExperimentFile, base: dict[str, 
                 raise InputError(f"{where}: give at least one value")
             for v in f:
                 validate_params({name: v}, source=src, prefix=f"factors.{name}")
+            twice = [v for i, v in enumerate(f) if v in f[:i]]
+            if twice:
+                raise InputError(f"{where}: the value {twice[0]!r} is given twice; give each "
+                                 "level once (replications repeat a point)")
             factors[name] = {"values": list(f)}
         else:
             if p.type == "bool":

@@ -189,7 +189,12 @@ def _judged_sweep(exp: Experiment, out: Path, workers, progress,
     _tidy(runs, out / "data" / f"{exp.name}.parquet")
     seed = exp.root_seed % (2**32)
     if not lenient:
-        return runs, evaluate_all(runs, exp.hypothesis, seed=seed)
+        try:
+            return runs, evaluate_all(runs, exp.hypothesis, seed=seed)
+        except ValueError as exc:  # e.g. too few runs succeeded: one message, not a traceback
+            raise InputError(f"{exp.path or exp.name}: {exc}; the sweep folder "
+                             f"{out / 'sweeps' / exp.name} holds its runs (failed ones with "
+                             "their error)") from None
     verdicts = []
     for i, t in enumerate(exp.hypothesis.tests):
         try:

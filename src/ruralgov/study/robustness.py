@@ -75,11 +75,20 @@ TABLE_COLUMNS = ("root_seed", "id", "test", "role", "counts_as", "sample", "verd
                  "beyond")
 
 
+def _distinct_seeds(seeds):
+    if seeds is not None and len(set(seeds)) != len(seeds):
+        raise ValueError("each root seed once (a second, different seed shows the shares' "
+                         "stability)")
+    return seeds
+
+
 class _Profile(pydantic.BaseModel):
     model_config = ConfigDict(extra="forbid")
     samples: pydantic.StrictInt | None = Field(default=None, ge=2, le=100_000)
     root_seeds: list[pydantic.StrictInt] | None = Field(default=None, min_length=1,
                                                         max_length=8)
+    _distinct = pydantic.field_validator("root_seeds")(classmethod(
+        lambda cls, v: _distinct_seeds(v)))
 
 
 class _Spec(pydantic.BaseModel):
@@ -92,6 +101,9 @@ class _Spec(pydantic.BaseModel):
     ranges: dict[str, tuple[float, float]] = Field(min_length=1)
     profiles: dict[str, _Profile] = Field(default_factory=dict)
 
+    _distinct = pydantic.field_validator("root_seeds")(classmethod(
+        lambda cls, v: _distinct_seeds(v)))
+
 
 def load_spec(name_or_path: str | Path = "robustness/uncertainty",
               profile: str | None = None) -> tuple[_Spec, Path]:
@@ -99,7 +111,7 @@ def load_spec(name_or_path: str | Path = "robustness/uncertainty",
     its allowed bounds, low below high)."""
     path = find_named(name_or_path, "experiment", nested=True)
     spec, _ = read_spec(path, _Spec, "a robustness spec must be a mapping with title, "
-                        "description, samples, root_seeds and ranges")
+                        "description, samples, root_seeds and ranges", kind="robustness")
     for name, (lo, hi) in spec.ranges.items():
         p = REGISTRY.get(name)
         where = f"{path}: ranges.{name}"

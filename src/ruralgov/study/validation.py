@@ -296,7 +296,7 @@ def load_validation(name_or_path: str | Path, profile: str | None = None) -> Val
         name_or_path = f"validation/{name_or_path}"
     path = find_named(name_or_path, "experiment", nested=True)
     spec, _ = read_spec(path, _File, "a validation file must be a mapping with title, paper, "
-                        "model, seeds, root_seed and checks")
+                        "model, seeds, root_seed and checks", kind="validation")
     seeds = spec.seeds
     if profile is not None:
         if profile not in spec.profiles:
