@@ -748,3 +748,20 @@ def test_an_integer_prior_takes_each_whole_number_equally_often():
     np.testing.assert_allclose(np.bincount(values, minlength=5)[1:] / values.size, 0.25,
                                atol=0.01)
     assert _value(Spec, "n_departments", 5.0) == 4  # a draw at the open end is capped
+
+
+def test_a_sweep_whose_largest_county_does_not_fit_is_refused_before_any_run(tmp_path):
+    import resource
+
+    exp = tmp_path / "big.yaml"
+    exp.write_text(_experiment(factors={"n_villagers": [400, 20_000_000]}, replications=1))
+    limit = 3 * 2**30
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    res = subprocess.run([str(EXE), "sweep", str(exp), "--out", str(tmp_path / "o"),
+                          "--workers", "1"], capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path, preexec_fn=cap)
+    _one_line_exit_2(res, "big.yaml: design: n_villagers = 20,000,000 needs about")
+    assert not (tmp_path / "o").exists()

@@ -23,7 +23,7 @@ from typing import Any
 
 from ruralgov.model.schema import InputError
 
-__all__ = ["county_bytes", "available_bytes", "check_fits"]
+__all__ = ["county_bytes", "available_bytes", "check_fits", "largest"]
 
 PER_VILLAGER = 150
 PER_RULE = 42
@@ -37,6 +37,25 @@ def county_bytes(params: Mapping[str, Any]) -> int:
     rules = int(params["n_departments"]) * int(params["rules_per_department"])
     ties = float(params["ties_within_village"]) + float(params["ties_between_villages"])
     return int(n * (PER_VILLAGER + PER_RULE * rules + PER_TIE * ties))
+
+
+def largest(base: Mapping[str, Any], points) -> dict[str, Any]:
+    """The parameters of the design point (a table of factor columns over ``base``) whose county
+    needs the most memory."""
+    import numpy as np
+
+    def col(name):
+        return (points[name].to_numpy(dtype=float) if name in points
+                else np.full(len(points), float(base[name])))
+
+    if len(points) == 0:
+        return dict(base)
+    need = col("n_villagers") * (PER_VILLAGER + PER_RULE * col("n_departments")
+                                 * col("rules_per_department")
+                                 + PER_TIE * (col("ties_within_village")
+                                              + col("ties_between_villages")))
+    row = points.iloc[int(np.argmax(need))]
+    return {**base, **{k: row[k] for k in points.columns}}
 
 
 def _cgroup_left() -> float:

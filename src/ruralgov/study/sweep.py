@@ -527,6 +527,11 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
             time).
     """
     batch = _check_batch(exp, batch)
+    if executor is None and not scheduler:  # local processes: the largest county must fit
+        from ruralgov.model.footprint import check_fits, largest
+
+        check_fits(largest(exp.base, exp.points), f"{exp.path or exp.name}: design",
+                   copies=workers or os.cpu_count() or 1)
     t_start = time.monotonic()
     out = _open_folder(exp, Path(out) if out is not None else default_sweep_dir(exp))
     scope = shard or (1, 1)
