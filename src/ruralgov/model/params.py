@@ -475,6 +475,10 @@ PARAMS: tuple[Param, ...] = (
        "Share of grievance an answered petition removes (before the rigidity penalty)."),
     _p("petition_threshold", 0.5, "float", 0, 1, "grievance", "petitions", "uncertainty",
        "Grievance above which a villager who still trusts the formal channel petitions."),
+    _p("petition_propensity", 1.0, "float", 0, 1, "probability", "petitions", "uncertainty",
+       "Chance that a villager ready to petition (aggrieved, trusting, nothing pending) files "
+       "this month: petitioning costs time, money and risk. 1: every ready villager files "
+       "(the first form)."),
     _p("petition_trust", 0.3, "float", 0, 1, "legitimacy", "petitions", "uncertainty",
        "Legitimacy below which villagers stop using the formal petition channel."),
     _p("collective_threshold", 0.3, "float", 0, 1, "share", "petitions", "uncertainty",

@@ -64,7 +64,8 @@ def _relief(q: dict) -> float:
 
 def _file_petitions(model: RuralGovernanceModel, s: Scratch) -> np.ndarray:
     """Who petitions this step: aggrieved villagers (grid workers see grievance earlier) with
-    no petition pending, not protesting, detained or silenced, who trust the township (or,
+    no petition pending, not protesting, detained or silenced, who — with chance
+    petition_propensity, the cost of petitioning — file this month and trust the township (or,
     without mech_trust_levels, the formal channel); a petition is collective when enough
     weighted neighbours are aggrieved too. Returns those who go over the township's head."""
     p, v, st, tally = model.p, model.villagers, model.structure, s.tally
@@ -78,6 +79,9 @@ def _file_petitions(model: RuralGovernanceModel, s: Scratch) -> np.ndarray:
     if p["mech_interception"]:
         new &= v.silenced_for == 0
         np.maximum(v.silenced_for - 1, 0, out=v.silenced_for)
+    if p["petition_propensity"] < 1.0:  # filing costs: a ready villager files with this chance
+        ready = np.flatnonzero(new)
+        new[ready[model.runs.random(ready) >= p["petition_propensity"]]] = False
     trust = p["petition_trust"]
     if p["mech_trust_levels"]:  # to the township, or over its head (越级上访), or not at all
         over_head = np.flatnonzero(new & (v.trust_local < trust) & (v.trust_upper >= trust))
