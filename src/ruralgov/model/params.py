@@ -427,6 +427,10 @@ PARAMS: tuple[Param, ...] = (
     _p("peer_weight", 0.5, "float", 0, 1, "share", "informal_signal", "uncertainty",
        "Share of the informal signal that comes from neighbours' behaviour; the rest is the "
        "lineage elders' stance."),
+    _p("record_memory", 0.0, "float", 0, 120, "months", "enforcement", "uncertainty",
+       "Mean months an evader's record (the stage of graduated enforcement) is remembered when "
+       "not renewed: each month it lapses with chance 1/record_memory. 0: never (the first "
+       "form; a record is still cleared in a month every live rule is kept)."),
     _p("deterrence_decay", 0.1, "float", 0, 1, "share/step", "enforcement", "uncertainty",
        "Share of a villager's remembered enforcement experience that fades each step."),
     # ---------------------------------------------------------------- legitimacy

@@ -291,7 +291,8 @@ FELT = np.array([0.0, 0.3, 0.6, 1.0], dtype=F32)
 def enforcement(model: RuralGovernanceModel, s: Scratch) -> None:
     """Detection of evaders, arbitrary hits on compliers, and graduated responses:
     persuade → warn → sanction (劝阻 → 警告 → 处罚; ODD 7.6). A villager who keeps every live
-    rule this step has their record cleared; a detected evader moves one stage up.
+    rule this step has their record cleared, and with record_memory > 0 any record lapses
+    with chance 1/record_memory a month; a detected evader moves one stage up.
 
     Reads: scratch ``p_detect``, ``kept``, ``n_kept``; ``rules.live``, ``rules.n_live``.
     Writes: ``stage``, ``deterrence``; scratch ``gains``, ``losses``, ``grievance_in``,
@@ -304,6 +305,9 @@ def enforcement(model: RuralGovernanceModel, s: Scratch) -> None:
     v.stage *= s.n_kept != model.rules.n_live  # kept every live rule: record cleared
     if not p["mech_enforcement"]:
         return
+    if p["record_memory"] > 0:  # an old record lapses: mean memory record_memory months
+        held = np.flatnonzero(v.stage > 0)
+        v.stage[held[model.runs.random(held) < 1.0 / p["record_memory"]]] = 0
     arb = model.runs.spread(model.runs.values(_arbitrariness))  # per run if stacked
     # each broken rule is detected with its probability, each kept one hit arbitrarily
     # with arb times it; broken and kept rules are disjoint, so "detected" and "hit" are
