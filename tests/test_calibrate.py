@@ -110,7 +110,6 @@ def test_a_calibration_killed_mid_generation_resumes_to_the_same_posterior(tmp_p
     starts from what the database holds)."""
     import os
     import signal
-    import time
 
     whole = tmp_path / "whole"
     calibrate(profile="quick", out=whole, workers=1, progress=False)
@@ -120,8 +119,7 @@ def test_a_calibration_killed_mid_generation_resumes_to_the_same_posterior(tmp_p
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         for line in child.stdout:  # the first generation is in the database: kill it
-            if line.startswith("calibration: generation 1/"):
-                time.sleep(0.5)  # well into the second generation
+            if line.startswith("calibration: generation 1/"):  # committed; the next begins
                 os.kill(child.pid, signal.SIGKILL)
                 break
     finally:
@@ -133,3 +131,14 @@ def test_a_calibration_killed_mid_generation_resumes_to_the_same_posterior(tmp_p
     assert res.returncode == 0, res.stderr
     pd.testing.assert_frame_equal(pd.read_parquet(cut / "posterior.parquet"),
                                   pd.read_parquet(whole / "posterior.parquet"))
+
+
+def test_a_measure_undefined_only_on_the_made_up_summary_is_accepted(tmp_path):
+    """The dry run refuses a division by zero, not an expression whose made-up values fall
+    outside its domain (log of compliance minus a half is defined for real compliance)."""
+    doc = yaml.safe_load(TARGETS.read_text(encoding="utf-8"))
+    doc["targets"][0]["measure"] = "log(compliance_final - 0.5) + sqrt(sanctions_total - 1)"
+    f = tmp_path / "t.yaml"
+    f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    spec, _ = load_targets(f)
+    assert spec.targets[0].measure.startswith("log(")

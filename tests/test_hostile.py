@@ -765,3 +765,27 @@ def test_a_sweep_whose_largest_county_does_not_fit_is_refused_before_any_run(tmp
                          cwd=tmp_path, preexec_fn=cap)
     _one_line_exit_2(res, "big.yaml: design: n_villagers = 20,000,000 needs about")
     assert not (tmp_path / "o").exists()
+
+
+def test_an_integer_range_or_prior_without_whole_numbers_is_refused(tmp_path):
+    exp = tmp_path / "e.yaml"
+    exp.write_text(_experiment(design={"type": "latin", "samples": 8},
+                               factors={"coordination": {"range": [0, 1]},
+                                        "n_departments": {"range": [2.2, 2.8]}}))
+    _one_line_exit_2(_cli(["validate", str(exp)], tmp_path), "holds no whole number")
+    doc = yaml.safe_load((ROOT / "experiments" / "calibration" / "targets.yaml").read_text())
+    doc["priors"]["n_departments"] = [2.2, 2.8]
+    t = tmp_path / "t.yaml"
+    t.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    _one_line_exit_2(_cli(["validate", str(t)], tmp_path), "fewer than two whole numbers")
+
+
+def test_a_mistyped_key_is_checked_as_the_kind_the_file_nearly_is(tmp_path):
+    doc = yaml.safe_load((ROOT / "experiments" / "calibration" / "targets.yaml").read_text())
+    doc["target"] = doc.pop("targets")
+    t = tmp_path / "t.yaml"
+    t.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    for cmd in (["calibrate", str(t)], ["validate", str(t)]):
+        res = _cli(cmd, tmp_path)
+        assert res.returncode == 2 and "Traceback" not in res.stderr
+        assert "this is a scenario file" not in res.stderr and "targets" in res.stderr

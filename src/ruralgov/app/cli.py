@@ -37,9 +37,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     check_intervention_steps(scenario, args.steps or scenario.steps, "--steps")
     check_fits(params, "--set" if "n_villagers" in overrides else str(scenario.path))
     # refuse an unusable output folder before running, not after (creating nothing)
-    if args.out is not None:
+    if args.out is not None:  # (writable: checked with every command's arguments)
         require_empty(args.out, "--out")
-        check_writable(args.out, "--out")
     else:
         check_writable(RESULTS / "runs" / scenario.name, None)
     with Progress(f"ruralgov run {scenario.name}", args.steps or scenario.steps, unit="steps",
@@ -208,7 +207,7 @@ def _validate_one(f: str) -> str:
 def _file_kind(f: str) -> str:
     """What kind of file ``f`` is ([`file_kind`][ruralgov.io.scenario.file_kind]); a name is an
     experiment if one of that name exists, else a scenario."""
-    from ruralgov.io.scenario import file_kind, load_yaml
+    from ruralgov.io.scenario import MAX_YAML_BYTES, file_kind, load_yaml
 
     path = Path(f)
     if not path.is_file():  # a name
@@ -219,10 +218,12 @@ def _file_kind(f: str) -> str:
         except InputError:
             return "scenario"
     try:
+        if path.stat().st_size > MAX_YAML_BYTES:
+            return "scenario"  # the reader refuses it by its size, before parsing it
         doc = load_yaml(path.read_bytes().decode("utf-8"), path)
     except (InputError, ValueError, OSError, __import__("yaml").YAMLError):
         return "scenario"  # the scenario reader says what is wrong
-    return file_kind(doc) if isinstance(doc, dict) else "scenario"
+    return file_kind(doc, loose=True) if isinstance(doc, dict) else "scenario"
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
@@ -381,9 +382,10 @@ def _check_port_free(host: str, port: int) -> None:
         try:
             probe.bind(address)
         except OSError as err:
+            why = ("another program uses it" if err.errno == errno.EADDRINUSE
+                   else "not allowed here")
             raise InputError(f"--port {port}: cannot serve on {host}:{port} ("
-                             f"{err.strerror or err}); another program uses it — choose "
-                             "another --port") from None
+                             f"{err.strerror or err}); {why} — choose another --port") from None
 
 
 def _cmd_experiments(args: argparse.Namespace) -> int:
@@ -753,6 +755,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     except OSError as err:  # a path the checks could not foresee (a permission, a name too
         # long for this file system, a folder removed meanwhile): one line naming it
+        import os
+
+        if os.environ.get("RURALGOV_DEBUG"):
+            raise
         where = f"{err.filename}: " if err.filename else ""
         print(f"ruralgov: error: {where}{err.strerror or err}", file=sys.stderr)
         return EXIT_INPUT if err.errno in _INPUT_ERRNOS else 1

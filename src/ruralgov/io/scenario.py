@@ -387,26 +387,34 @@ def read_spec(path: Path, model: type[pydantic.BaseModel], what: str, kind: str 
         return model(**{str(k): v for k, v in doc.items()}), raw
     except pydantic.ValidationError as err:
         found = file_kind(doc)
-        if kind and found != kind:
+        if kind and found not in (None, kind):
             raise InputError(f"{path}: this is {_A[found]} file, not {_A[kind]} file "
                              f"({what})") from None
         raise InputError(format_pydantic_error(
             err, str(path), allowed_keys=tuple(model.model_fields), model=model)) from None
 
 
-def file_kind(doc: dict) -> str:
-    """What kind of file a YAML mapping is, from its keys: ``experiment`` (factors or design),
-    ``targets`` (priors and targets), ``robustness`` (ranges), ``validation`` (model and
-    checks), else ``scenario``."""
-    if "factors" in doc or "design" in doc:
-        return "experiment"
-    if "priors" in doc and "targets" in doc:
-        return "targets"
-    if "ranges" in doc:
-        return "robustness"
-    if "checks" in doc and "model" in doc:
-        return "validation"
-    return "scenario"
+#: the keys that mark each kind of file: all of them (a file is recognised as that kind) and
+#: any of them (a file with one of them, maybe a key mistyped, is checked as that kind)
+_SIGNATURES = {
+    "experiment": ({"factors"}, {"factors", "design", "replications"}),
+    "targets": ({"priors", "targets"}, {"priors", "targets", "abc"}),
+    "robustness": ({"ranges", "root_seeds"}, {"ranges", "root_seeds", "hypothesis_profile"}),
+    "validation": ({"model", "checks"}, {"model", "checks", "paper"}),
+    "scenario": ({"story"}, {"story"}),
+}
+
+
+def file_kind(doc: dict, loose: bool = False) -> str | None:
+    """What kind of file a YAML mapping is, from its keys: ``experiment``, ``targets``,
+    ``robustness``, ``validation`` or ``scenario`` when all the keys that mark that kind are
+    there, else None; with ``loose``, the first kind any of whose marking keys is there (a file
+    with a key mistyped is still checked as what it nearly is), else ``scenario``."""
+    keys = set(doc)
+    for kind, (every, some) in _SIGNATURES.items():
+        if (keys & some) if loose else every <= keys:
+            return kind
+    return "scenario" if loose else None
 
 
 _A = {"experiment": "an experiment", "targets": "a calibration targets",

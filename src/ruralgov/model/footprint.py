@@ -59,13 +59,22 @@ def largest(base: Mapping[str, Any], points) -> dict[str, Any]:
 
 
 def _cgroup_left() -> float:
+    """What the control group's limit leaves, counting the page cache the kernel can drop
+    (``inactive_file``) as free."""
     base = Path("/sys/fs/cgroup")
     try:
         limit = (base / "memory.max").read_text().strip()
         used = int((base / "memory.current").read_text())
     except (OSError, ValueError):
         return float("inf")
-    return float("inf") if limit == "max" else float(int(limit) - used)
+    if limit == "max":
+        return float("inf")
+    try:
+        stat = dict(line.split() for line in (base / "memory.stat").read_text().splitlines())
+        used -= int(stat.get("inactive_file", 0))
+    except (OSError, ValueError):
+        pass
+    return float(int(limit) - used)
 
 
 def _meminfo_available() -> float:

@@ -132,6 +132,10 @@ def load_targets(name_or_path: str | Path = "calibration/targets",
         if not (p.lo <= lo < hi <= p.hi):
             raise InputError(f"{where}: [{lo:g}, {hi:g}] must be low < high within the "
                              f"allowed {p.allowed()}")
+        if p.type == "int" and math.ceil(lo) >= math.floor(hi):
+            raise InputError(f"{where}: [{lo:g}, {hi:g}] holds fewer than two whole numbers; "
+                             "an integer prior needs at least two (else fix the parameter "
+                             "under parameters)")
         if name in spec.parameters:
             raise InputError(f"{where}: also fixed under parameters; a parameter is either "
                              "calibrated or fixed")
@@ -212,7 +216,7 @@ def _check_targets(spec: _File, path: Path, measures: frozenset[str]) -> None:
             raise InputError(f"{where}.measure: {t.measure!r} reads no measure (a constant); "
                              "allowed: an expression of per-run summary measures")
         value = expr.evaluate(probe)
-        if value.shape != () or not np.isfinite(value):
+        if value.shape != () or np.isinf(value):  # NaN may be the probe's values only
             raise InputError(f"{where}.measure: {t.measure!r} gives {value} on a made-up "
                              "summary of positive measures (a division by zero, the log of "
                              "zero or an overflow); allowed: an expression that gives a number")
@@ -298,8 +302,11 @@ def calibrate(targets: str | Path = "calibration/targets", profile: str | None =
                 <= spec.abc.min_epsilon):
             abc = smc()
             history = abc.load(db, 1, observed)
-            np.random.seed(_generation_seed(spec.root_seed, history.n_populations))
+            before = history.n_populations
+            np.random.seed(_generation_seed(spec.root_seed, before))
             abc.run(max_nr_populations=1, minimum_epsilon=spec.abc.min_epsilon)
+            if history.n_populations == before:  # pyabc stopped without a new population
+                break
     finally:
         log.handlers = saved
     return _finish(spec, path, out, history, profile, progress)

@@ -455,6 +455,9 @@ def _resolve_design(src: str, kind: str, spec: _ExperimentFile, base: dict[str, 
             if lo < p.lo or hi > p.hi:
                 raise InputError(f"{where}: range [{lo}, {hi}] outside the allowed "
                                  f"{p.allowed()}")
+            if p.type == "int" and math.ceil(lo) > math.floor(hi):
+                raise InputError(f"{where}: range [{lo:g}, {hi:g}] holds no whole number; an "
+                                 "integer parameter needs at least one")
             if kind == "factorial" or (kind == "crossed" and f.levels is not None):
                 if f.levels is None:
                     raise InputError(f"{where}: a range in a factorial design needs levels, "

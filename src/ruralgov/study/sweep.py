@@ -292,6 +292,8 @@ def _quarantine_corrupt(out: Path, live: set[str]) -> list[str]:
                 if err.errno is not None:  # gone, or a passing file-system error: not corrupt
                     continue
                 reason = f"{type(err).__name__}: {err}"[:200]
+            except MemoryError:  # the machine, not the part: never set aside a good part
+                raise
             except Exception as err:  # pyarrow raises several kinds for a broken file
                 reason = f"{type(err).__name__}: {err}"[:200]
             q = out / "quarantine" / utc_stamp()
@@ -527,11 +529,10 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
             time).
     """
     batch = _check_batch(exp, batch)
-    if executor is None and not scheduler:  # local processes: the largest county must fit
+    if executor is None and not scheduler:  # on this machine: the largest county must fit
         from ruralgov.model.footprint import check_fits, largest
 
-        check_fits(largest(exp.base, exp.points), f"{exp.path or exp.name}: design",
-                   copies=workers or os.cpu_count() or 1)
+        check_fits(largest(exp.base, exp.points), f"{exp.path or exp.name}: design")
     t_start = time.monotonic()
     out = _open_folder(exp, Path(out) if out is not None else default_sweep_dir(exp))
     scope = shard or (1, 1)
