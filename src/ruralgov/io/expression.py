@@ -38,11 +38,11 @@ MAX_LENGTH = 300
 MAX_DEPTH = 24
 """Levels of parentheses, signs and powers an expression may nest."""
 
-#: name -> (number of arguments, NumPy function): what an expression may call
 FUNCTIONS: dict[str, tuple[int, Callable]] = {
     "abs": (1, np.abs), "sqrt": (1, np.sqrt), "log": (1, np.log), "exp": (1, np.exp),
     "min": (2, np.minimum), "max": (2, np.maximum),
 }
+"""Name -> (number of arguments, NumPy function): what an expression may call."""
 
 _TOKEN = re.compile(r"""\s*(?:
       (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)

@@ -21,7 +21,6 @@ STEP = "month"
 """What one step stands for."""
 STEPS_PER_YEAR = 12
 
-#: count column of the series -> the population the yearly rate is per (1,000 or 100,000)
 RATES: dict[str, int] = {
     "petitions_new": 1000, "petitions_collective": 1000, "petitions_individual": 1000,
     "petitions_over_head": 1000, "petitions_escalated": 1000, "petitions_answered": 1000,
@@ -30,6 +29,8 @@ RATES: dict[str, int] = {
     "protesters": 1000, "detained": 1000, "disputes": 1000, "disputes_formal": 1000,
     "protest_events": 100_000, "concessions": 100_000, "repressions": 100_000,
 }
+"""Count column of the series -> the population its yearly rate is per (1,000, or 100,000 for
+rare events)."""
 
 
 def rate_name(measure: str) -> str:

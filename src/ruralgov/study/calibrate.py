@@ -180,7 +180,7 @@ def _prior_range(spec: _File, name: str) -> tuple[float, float]:
 
 
 def _value(spec: _File, name: str, draw: float) -> float | int:
-    """A prior's draw as the parameter's value (see [`_prior_range`])."""
+    """A prior's draw as the parameter's value (see _prior_range)."""
     if REGISTRY[name].type != "int":
         return float(draw)
     return int(min(math.floor(draw), math.floor(spec.priors[name][1])))

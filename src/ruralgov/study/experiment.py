@@ -547,7 +547,7 @@ def _whole_number_bins(problem: dict[str, Any]) -> dict[str, Any]:
 def _whole_numbers(points: pd.DataFrame, factors: dict[str, Any], names: list[str],
                    rounded: bool) -> pd.DataFrame:
     """Integer factors as whole numbers: the whole part of a draw from the range of
-    [`_whole_number_bins`], capped at the top whole number (a draw at exactly hi + 1);
+    _whole_number_bins, capped at the top whole number (a draw at exactly hi + 1);
     ``rounded`` for a Morris grid and explicit draws, whose values are whole already."""
     for n in names:
         if REGISTRY[n].type == "int":
