@@ -530,9 +530,7 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
     """
     batch = _check_batch(exp, batch)
     if executor is None and not scheduler:  # on this machine: the largest county must fit
-        from ruralgov.model.footprint import check_fits, largest
-
-        check_fits(largest(exp.base, exp.points), f"{exp.path or exp.name}: design")
+        _check_memory(exp)
     t_start = time.monotonic()
     out = _open_folder(exp, Path(out) if out is not None else default_sweep_dir(exp))
     scope = shard or (1, 1)
@@ -567,14 +565,11 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         ran = failed_now = 0
         try:
             if executor is None:
-                for b in batches:
-                    try:
-                        res = execute_batch({**payload_base, "runs": b})
-                    except KeyboardInterrupt as stop:  # the task's finished runs are saved
-                        ran, failed_now = _take(getattr(stop, "finished_records", []), writer,
-                                                bar, ran, failed_now, on_batch)
-                        raise
-                    ran, failed_now = _take(res, writer, bar, ran, failed_now, on_batch)
+                try:
+                    ran, failed_now = _run_here(batches, payload_base, writer, bar, on_batch)
+                except KeyboardInterrupt as stop:  # what ran is logged
+                    ran, failed_now = stop.counts
+                    raise
             else:
                 ran, failed_now = _run_on(executor, batches, payload_base, writer, bar, ran,
                                           failed_now, on_batch, n_workers=n_workers,
@@ -589,6 +584,14 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
             failed = _finish(exp, out, runs, log, ran, failed_now, t_start)
     return SweepReport(out=out, total=len(runs), already=already, ran=ran, failed=failed,
                        seconds=time.monotonic() - t_start)
+
+
+def _check_memory(exp: Experiment) -> None:
+    """Refuse, before any run, a design whose largest county does not fit in the memory this
+    process may use ([`check_fits`][ruralgov.model.footprint.check_fits])."""
+    from ruralgov.model.footprint import check_fits, largest
+
+    check_fits(largest(exp.base, exp.points), f"{exp.path or exp.name}: design")
 
 
 def _open_folder(exp: Experiment, out: Path) -> Path:
@@ -681,6 +684,22 @@ def _take(res, writer, bar, ran, failed_now, on_batch):
         bar.update(len(res), f)
     if on_batch:
         on_batch(ran)
+    return ran, failed_now
+
+
+def _run_here(batches, payload_base, writer, bar, on_batch) -> tuple[int, int]:
+    """Run every batch in this process; on Ctrl+C the interrupted batch's finished runs are
+    saved too."""
+    ran = failed_now = 0
+    for b in batches:
+        try:
+            res = execute_batch({**payload_base, "runs": b})
+        except KeyboardInterrupt as stop:
+            ran, failed_now = _take(getattr(stop, "finished_records", []), writer, bar, ran,
+                                    failed_now, on_batch)
+            stop.counts = (ran, failed_now)
+            raise
+        ran, failed_now = _take(res, writer, bar, ran, failed_now, on_batch)
     return ran, failed_now
 
 
