@@ -483,6 +483,10 @@ PARAMS: tuple[Param, ...] = (
        "Chance that a villager ready to petition (aggrieved, trusting, nothing pending) files "
        "this month: petitioning costs time, money and risk. 1: every ready villager files "
        "(the first form)."),
+    _p("answer_acceptance", 1.0, "float", 0, 1, "probability", "petitions", "uncertainty",
+       "Chance that a petitioner accepts the township's answer; one who does not takes the "
+       "petition to the county at once (越级上访). 1: every answer is accepted (the first "
+       "form)."),
     _p("petition_trust", 0.3, "float", 0, 1, "legitimacy", "petitions", "uncertainty",
        "Legitimacy below which villagers stop using the formal petition channel."),
     _p("collective_threshold", 0.3, "float", 0, 1, "share", "petitions", "uncertainty",

@@ -150,6 +150,11 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
     waited, n_answered = runs.integer_totals(v.pet_age, a_idx)
     tally["response_time"] = np.divide(waited, n_answered, out=np.full(runs.r, np.nan),
                                        where=n_answered > 0) + 1
+    tally["petitions_answered"] = runs.count(a_idx)
+    refused = np.empty(0, dtype=np.int64)
+    if p["answer_acceptance"] < 1.0:  # an answer not accepted: the petitioner goes up
+        took = runs.random(a_idx) < p["answer_acceptance"]
+        refused, a_idx = a_idx[~took], a_idx[took]
     _answer(model, s, a_idx, relief)
     s_idx = pending[suppressed]
     v.grievance[s_idx] += runs.param(lambda q: q["suppression_grievance"], idx=s_idx)
@@ -162,8 +167,9 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
     w_idx = pending[~answered & ~suppressed]
     _wait(model, s, w_idx)
     waited = w_idx[v.pet_age[w_idx] == p["escalation_wait"]]
-    v.pet_age[over_head] = p["escalation_wait"]  # they reach the county next step, as
-    esc = np.concatenate([waited, over_head])    # escalations do
+    up = np.concatenate([over_head, refused])
+    v.pet_age[up] = p["escalation_wait"]  # they reach the county next step, as
+    esc = np.concatenate([waited, up])    # escalations do
     v.pet_level[esc] = 1
     v.pet_dept[esc] = runs.integers(0, len(model.departments) // runs.r, esc)  # the run's
     s.escalated = np.bincount(st.township[esc], minlength=nt)
@@ -173,7 +179,6 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
                  - np.bincount(st.township[waited], minlength=nt))
     s.new_escalations = esc
     np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
-    tally["petitions_answered"] = runs.count(a_idx)
     tally["petitions_suppressed"] = runs.count(s_idx)
     tally["petitions_escalated"] = runs.count(esc)
     tally["petition_backlog"] = runs.count(w_idx) - runs.count(waited)
