@@ -4,28 +4,18 @@ is drawn and results are those of the model without it (pinned by the golden tes
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pytest
 
-from ruralgov.model import RuralGovernanceModel
+from tests.twins import one_step_apart
 
 SMALL = {"n_villagers": 6000, "n_townships": 3, "villages_per_township": 5}
 
 
 def _one_step_apart(acceptance: float):
-    """The same step of the same county with every answer accepted and with ``acceptance``:
-    the copies draw the same numbers up to the acceptance, so the same petitions are filed,
-    answered, suppressed and left waiting."""
-    model = RuralGovernanceModel(seed=8, **SMALL)
-    for _ in range(25):
-        model.step()
-    other = copy.deepcopy(model)
-    other.p["answer_acceptance"] = acceptance
-    model.step()
-    other.step()
-    return model.series().iloc[-1], other.series().iloc[-1]
+    """Every answer accepted and ``acceptance``, in the same step of the same county: the same
+    petitions are filed, answered, suppressed and left waiting."""
+    return one_step_apart("answer_acceptance", acceptance, seed=8, params=SMALL)
 
 
 def test_a_refused_answer_goes_to_the_county_at_once():

@@ -4,30 +4,20 @@ drawn, so results are those of the model without the parameter (pinned by the go
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pytest
 
-from ruralgov.model import RuralGovernanceModel
 from ruralgov.study.runner import run_scenario
+from tests.twins import one_step_apart
 
 SMALL = {"n_villagers": 6000, "n_townships": 3, "villages_per_township": 5}
 
 
 def _one_step_apart(propensity: float) -> tuple[int, int]:
     """New petitions in the same step of the same county, filed by everyone ready (1) and by
-    ``propensity``: the two copies draw the same numbers up to the filing, so they share the
-    villagers who are ready."""
-    model = RuralGovernanceModel(seed=5, **SMALL)
-    for _ in range(25):
-        model.step()
-    other = copy.deepcopy(model)
-    other.p["petition_propensity"] = propensity
-    model.step()
-    other.step()
-    return (int(model.series().petitions_new.iloc[-1]),
-            int(other.series().petitions_new.iloc[-1]))
+    ``propensity``: the copies share the villagers who are ready."""
+    everyone, some = one_step_apart("petition_propensity", propensity, seed=5, params=SMALL)
+    return int(everyone.petitions_new), int(some.petitions_new)
 
 
 @pytest.mark.parametrize("propensity", [0.2, 0.5])
