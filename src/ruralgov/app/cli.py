@@ -57,7 +57,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
           f"(collective {s['petitions_collective_per_1000_year']:,.1f}, to the county "
           f"{s['petitions_escalated_per_1000_year']:,.1f}), sanctions "
           f"{s['sanctions_per_1000_year']:,.1f}, detentions {s['detained_per_1000_year']:,.1f}; "
-          f"protest events {s['protest_events_per_100k_year']:,.1f} per 100,000 a year")
+          f"protests {s['protest_episodes_per_100k_year']:,.1f} per 100,000 a year "
+          f"({s['protest_events_per_100k_year']:,.1f} village-months with one)")
     print("  (one villager = one adult rural resident, one step = one month)")
     print(f"results: {written}")
     return 0

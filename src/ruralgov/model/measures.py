@@ -28,15 +28,17 @@ MEAN_MEASURES = (
     "norm_attachment_mean", "substitution_index", "implementation_fidelity", "capacity_use",
     "pressure_mean", "petitions_new", "petitions_collective", "petitions_escalated",
     "petition_backlog", "response_time", "protesters", "protest_events", "sanctions",
-    "conflict_exposure",
+    "conflict_exposure", "trust_local_mean", "trust_upper_mean", "trust_local_share",
+    "trust_upper_share", "villages_petitioning",
 )
 #: Their maximum over the run ("<name>_peak").
 PEAK_MEASURES = ("protesters", "protest_max_size", "petition_backlog", "petitions_escalated",
                  "county_backlog", "petitions_collective")
 #: Their sum over the run ("<name>_total").
 TOTAL_MEASURES = ("petitions_new", "petitions_collective", "petitions_escalated",
-                  "petitions_suppressed", "petitions_abandoned", "protest_events", "detained",
-                  "persuasions", "warnings", "sanctions", "unfair_hits")
+                  "petitions_suppressed", "petitions_abandoned", "protest_events",
+                  "protest_episodes", "detained", "persuasions", "warnings", "sanctions",
+                  "unfair_hits")
 
 CAMPAIGN_MEASURES = ("protesters", "petitions_collective", "petitions_new", "grievance_mean")
 """The measures followed in event time around a campaign (summarise: ``<m>_campaign_*``)."""

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ruralgov.model import equations
 from ruralgov.model.state import Scratch
+from ruralgov.model.units import STEPS_PER_YEAR
 
 if TYPE_CHECKING:  # pragma: no cover
     from ruralgov.model.county import RuralGovernanceModel
@@ -75,6 +76,16 @@ def _weighted_mean(model, values, weights):
         return np.average(rows, weights=runs.rows(weights, "township"), axis=-1)
     return runs.apply(lambda v, w: float(np.average(v, weights=w)), values, weights,
                       level="township")
+
+
+def _villages_petitioning(model) -> np.ndarray:
+    """Share of each run's villages with a villager whose latest new petition is at most 11
+    steps old."""
+    v, st = model.villagers, model.structure
+    recent = np.flatnonzero((v.last_petition >= 0)
+                            & (v.last_petition > model.steps - STEPS_PER_YEAR))
+    hit = np.bincount(st.village[recent], minlength=st.n_villages) > 0
+    return model.runs.mean(hit, "village")
 
 
 def _capacity_use(model, s, row):
@@ -146,6 +157,8 @@ TALLIED = (
     Reporter("protesters", "villagers protesting (protest)"),
     Reporter("protest_events", "villages with at least protest_event_min protesters "
              "(protest)"),
+    Reporter("protest_episodes", "protest events in villages without one the step before: "
+             "each protest counted once, in its first month (protest)"),
     Reporter("protest_max_size", "protesters in the largest village protest (protest)"),
     Reporter("detained", "protesters detained (protest)"),
     Reporter("concessions", "protest events answered by concession (protest, "
@@ -180,6 +193,19 @@ TAIL = (
              "their township, 差序信任 (0 without mech_trust_levels)",
              lambda m, s, r: m.runs.mean(m.villagers.trust_upper > m.villagers.trust_local)
              if m.p["mech_trust_levels"] else 0.0),
+    Reporter("trust_local_share", "share of villagers whose trust in the township is above "
+             "one half (who would say they trust it; the legitimacy stock without "
+             "mech_trust_levels)", lambda m, s, r: m.runs.mean(
+                 (m.villagers.trust_local if m.p["mech_trust_levels"]
+                  else m.villagers.legitimacy) > 0.5)),
+    Reporter("trust_upper_share", "share of villagers whose trust in the county and above is "
+             "above one half (the legitimacy stock without mech_trust_levels)",
+             lambda m, s, r: m.runs.mean(
+                 (m.villagers.trust_upper if m.p["mech_trust_levels"]
+                  else m.villagers.legitimacy) > 0.5)),
+    Reporter("villages_petitioning", "share of villages from which somebody filed a new "
+             "petition in the past 12 steps (a year), this one included",
+             lambda m, s, r: _villages_petitioning(m)),
     Reporter("hardship_mean", "mean hardship (before services and assistance)",
              lambda m, s, r: m.runs.mean(m.villagers.hardship)),
     Reporter("grievance_mean", "mean grievance",

@@ -447,6 +447,10 @@ PARAMS: tuple[Param, ...] = (
        "Legitimacy gained from a fair, graduated enforcement encounter (persuasion, warning)."),
     _p("unfair_loss", 0.05, "float", 0, 1, "legitimacy", "legitimacy", "uncertainty",
        "Legitimacy lost when enforcement hits a complier."),
+    _p("policy_credit", 0.0, "float", 0, 1, "share", "legitimacy", "uncertainty",
+       "Share of the gains from services and assistance that villagers credit to the levels "
+       "above (the centre's policies, 惠农政策, which the township only delivers). 0: all to "
+       "the township (the first form). With mech_trust_levels."),
     _p("conflict_loss", 0.01, "float", 0, 1, "legitimacy/step", "legitimacy", "uncertainty",
        "Legitimacy lost per step at full exposure to conflicting directives."),
     _p("wait_loss", 0.005, "float", 0, 1, "legitimacy/step", "legitimacy", "uncertainty",
@@ -495,6 +499,12 @@ PARAMS: tuple[Param, ...] = (
     _p("protest_threshold", 0.1, "float", 0, 1, "net grievance", "protest", "uncertainty",
        "Net grievance (grievance x (1 - legitimacy) - risk aversion x arrest probability) above "
        "which a villager is willing to protest (Epstein 2002's threshold)."),
+    _p("protest_trigger", 0.0, "float", 0, 1000, "incidents/1,000 villagers/month", "protest",
+       "uncertainty",
+       "Incidents (导火索) that can spark a protest, per 1,000 villagers a month: a village "
+       "protests only in a month it has one, each protest a new episode (no carry-over from "
+       "last month's protesters). 0: no incident needed, willingness alone decides and a "
+       "protest carries over (the first form)."),
     _p("mobilisation_max", 0.5, "float", 0, 1, "share", "protest", "uncertainty",
        "Personal mobilisation thresholds are uniform on [0, this]: the share of weighted "
        "neighbours that must protest before one joins (Granovetter 1978)."),
@@ -511,6 +521,10 @@ PARAMS: tuple[Param, ...] = (
     # ---------------------------------------------------------------- disputes / substitution
     _p("dispute_rate", 0.02, "float", 0, 1, "probability/step", "disputes", "uncertainty",
        "Chance per step that a villager of average hardship has a dispute to resolve."),
+    _p("mediation_success", 1.0, "float", 0, 1, "probability", "disputes", "uncertainty",
+       "Chance that a formal dispute the township handles (within its capacity) is settled; "
+       "one not settled falls back to the elders, as one left unhandled. 1: every handled "
+       "dispute is settled (the first form)."),
     _p("w_formal_legitimacy", 2.0, "float", 0, 20, "log-odds", "disputes", "uncertainty",
        "Weight of legitimacy in taking a dispute to the township rather than to elders."),
     _p("w_formal_attachment", 2.0, "float", 0, 20, "log-odds", "disputes", "uncertainty",

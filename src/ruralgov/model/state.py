@@ -115,6 +115,8 @@ class Villagers:
                                    "stock; mech_trust_levels)")
     silenced_for: np.ndarray = _doc("int16: steps a suppressed petitioner stays silent "
                                     "(mech_interception; the hidden backlog)")
+    last_petition: np.ndarray = _doc("int32: the step of the villager's latest new petition "
+                                     "(to the township or over its head), -1 none")
 
 
 @dataclass

@@ -27,7 +27,9 @@ RATES: dict[str, int] = {
     "petitions_suppressed": 1000, "petitions_abandoned": 1000, "county_answered": 1000,
     "persuasions": 1000, "warnings": 1000, "sanctions": 1000, "unfair_hits": 1000,
     "protesters": 1000, "detained": 1000, "disputes": 1000, "disputes_formal": 1000,
-    "protest_events": 100_000, "concessions": 100_000, "repressions": 100_000,
+    "disputes_resolved_formally": 1000,
+    "protest_events": 100_000, "protest_episodes": 100_000, "concessions": 100_000,
+    "repressions": 100_000,
 }
 """Count column of the series -> the population its yearly rate is per (1,000, or 100,000 for
 rare events)."""

@@ -99,6 +99,8 @@ def _file_petitions(model: RuralGovernanceModel, s: Scratch) -> np.ndarray:
             lambda q: q["collective_threshold"], idx=new_idx)])
         v.pet_age[new_idx] = 0
         v.pet_level[new_idx] = 0
+    v.last_petition[new_idx] = model.steps
+    v.last_petition[over_head] = model.steps
     count = model.runs.count
     tally["petitions_new"] = count(new_idx) + count(over_head)
     tally["petitions_collective"] = n_coll
@@ -273,8 +275,13 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
     if p["strategic_escalation"] > 0:  # 闹大: trouble to be heard at the county
         excess[(v.pet_level == 1) & (v.pet_age >= 0)] += F32(p["strategic_escalation"])
     willing = (excess > 0) & (v.detained_for == 0)
+    start = v.protesting
+    if p["protest_trigger"] > 0:  # no incident (导火索), no protest: each one a new episode
+        sparked = _incidents(model)
+        willing &= sparked[st.village]
+        start = np.zeros_like(v.protesting)
     protesting = equations.threshold_cascade(
-        st.weights, willing, v.mobilisation - excess, v.protesting, p["cascade_rounds"])
+        st.weights, willing, v.mobilisation - excess, start, p["cascade_rounds"])
     idx = np.flatnonzero(protesting)
     runs = model.runs
     caught = runs.random(idx) < arrest[idx]
@@ -291,11 +298,23 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
     s.village_protesters = per_village
     if p["mech_state_response"]:
         _state_response(model, s, idx, per_village, force, ~caught)
+    event = per_village >= p["protest_event_min"]
     s.tally.update({"protesters": runs.count(idx),
-                    "protest_events": runs.count_true(per_village >= p["protest_event_min"],
-                                                      "village"),
+                    "protest_events": runs.count_true(event, "village"),
+                    "protest_episodes": runs.count_true(
+                        event & (prev < p["protest_event_min"]), "village"),
                     "protest_max_size": runs.max(per_village, "village"),
                     "detained": runs.count(detained)})
+
+
+def _incidents(model: RuralGovernanceModel) -> np.ndarray:
+    """Which villages have an incident this month (导火索: a land deal, a death in custody, a
+    dispute turned public), each with chance 1 - exp(-protest_trigger x size / 1,000): a
+    Poisson rate of protest_trigger incidents per 1,000 villagers a month."""
+    st = model.structure
+    rate = model.runs.param(lambda q: q["protest_trigger"], np.float64, level="village")
+    chance = -np.expm1(-rate * st.village_size / 1000.0)
+    return model.runs.random(None, "village") < chance
 
 
 def _state_response(model: RuralGovernanceModel, s: Scratch, protesters: np.ndarray,

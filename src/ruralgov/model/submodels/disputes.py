@@ -26,7 +26,8 @@ def disputes(model: RuralGovernanceModel, s: Scratch) -> None:
     P(formal) = logistic(wL(2L - 1) - wA(2a - 1) + wS * elders' mean stance). A village cadre
     who answers to villagers settles some formal disputes in the village (cadre_mediation x
     orientation; mech_cadres); the township resolves the rest up to its dispute capacity;
-    unresolved ones fall back to the elders. Informal resolution strengthens norm
+    a dispute it handles is settled with chance mediation_success; unresolved ones fall back
+    to the elders. Informal resolution strengthens norm
     attachment, formal resolution weakens it.
 
     Reads: ``effective_hardship``, ``legitimacy``, ``attachment``, ``rules.stance``,
@@ -56,6 +57,8 @@ def disputes(model: RuralGovernanceModel, s: Scratch) -> None:
     count = np.bincount(tw, minlength=st.n_townships)
     resolve_p = np.minimum(np.divide(s.dispute_capacity, count, out=np.zeros(st.n_townships),
                                      where=count > 0), 1.0)
+    if p["mediation_success"] < 1.0:  # handled, yet the parties do not settle
+        resolve_p = resolve_p * p["mediation_success"]
     resolved = runs.random(f_idx) < resolve_p[tw]
     fr = f_idx[resolved]
     s.gains[fr] += F32(p["dispute_gain"])

@@ -64,9 +64,13 @@ def services(model: RuralGovernanceModel, s: Scratch) -> None:
     if model.cache.services is None or model.cache.services_key != key:  # between reviews
         model.cache.services, model.cache.services_key = _assistance(model), key
     excluded, measures = model.cache.services
-    s.gains += model.runs.spread(model.runs.values(
+    coverage = model.runs.spread(model.runs.values(
         lambda q: q["service_gain"] * q["service_coverage"]))
-    s.gains += np.multiply(v.assisted, F32(p["service_gain"]), dtype=F32)
+    assisted = np.multiply(v.assisted, F32(p["service_gain"]), dtype=F32)
+    s.gains += coverage
+    s.gains += assisted
+    if p["policy_credit"] > 0:  # the centre's policies, the township only delivering them
+        s.gains_upper += F32(p["policy_credit"]) * (coverage + assisted)
     s.losses[excluded] += F32(p["exclusion_loss"])
     s.tally.update(measures)
 

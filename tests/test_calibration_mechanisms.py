@@ -1,0 +1,134 @@
+"""The mechanisms added so the county can reach sourced magnitudes (issue 28), each a rule with
+a first form that draws nothing: incidents that spark protest (ODD §7.11, protest_trigger),
+credit for the centre's policies (§7.3, policy_credit), settlements that fail (§7.12,
+mediation_success); and the measures the calibration reads (protest_episodes,
+villages_petitioning, trust shares; §4.11)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from ruralgov.model import RuralGovernanceModel
+from ruralgov.model.submodels import contention
+from tests.twins import one_step_apart
+
+SMALL = {"n_villagers": 6000, "n_townships": 3, "villages_per_township": 5}
+
+
+def _warm(seed: int, steps: int = 40, **params) -> RuralGovernanceModel:
+    model = RuralGovernanceModel(seed=seed, **{**SMALL, **params})
+    for _ in range(steps):
+        model.step()
+    return model
+
+
+# ---------------------------------------------------------------- incidents (protest_trigger)
+@pytest.mark.parametrize("rate", [0.05, 0.5])
+def test_villages_have_incidents_at_the_poisson_rate_of_their_size(rate):
+    model = _warm(3, steps=1, protest_trigger=rate)
+    size = model.structure.village_size
+    draws = np.array([contention._incidents(model) for _ in range(400)])
+    chance = 1.0 - np.exp(-rate * size / 1000.0)
+    seen = draws.mean(axis=0)
+    sd = np.sqrt(chance * (1 - chance) / draws.shape[0])
+    assert np.all(np.abs(seen - chance) < 4.5 * sd + 1e-12), (seen, chance)
+
+
+def test_no_incident_no_protest():
+    free = _warm(4, steps=60)
+    assert free.series().protesters.iloc[20:].sum() > 100  # the county protests without it
+    rare = _warm(4, steps=60, protest_trigger=1e-9)
+    assert rare.series().protesters.sum() == 0
+
+
+def test_a_protest_starts_afresh_each_month():
+    """With an incident everywhere, the cascade starts from nobody: this month's protesters are
+    at most those it gives when seeded by last month's (the same county, one step apart)."""
+    model = _warm(5, steps=40)
+    seeded_before = int(model.villagers.protesting.sum())
+    assert seeded_before > 20
+    other = copy.deepcopy(model)
+    other.p["protest_trigger"] = 1e6  # every village has an incident
+    model.step()
+    other.step()
+    carried, fresh = model.series().iloc[-1], other.series().iloc[-1]
+    assert 0 < fresh.protesters < carried.protesters
+
+
+def test_episodes_count_each_protest_once_in_its_first_month():
+    model = RuralGovernanceModel(seed=6, **SMALL)
+    minimum = model.p["protest_event_min"]
+    before = np.zeros(model.structure.n_villages, dtype=bool)
+    expected, events = [], []
+    for _ in range(80):
+        model.step()
+        now = model.scratch.village_protesters >= minimum
+        expected.append(int((now & ~before).sum()))
+        events.append(int(now.sum()))
+        before = now
+    series = model.series()
+    assert series.protest_episodes.tolist() == expected
+    assert series.protest_events.tolist() == events
+    assert series.protest_episodes.sum() < series.protest_events.sum()  # protests last
+
+
+# ------------------------------------------------------- credit for the centre (policy_credit)
+def test_policy_credit_moves_trust_from_the_township_to_the_levels_above():
+    local_only, shared = one_step_apart("policy_credit", 1.0, seed=9, params=SMALL)
+    assert shared.trust_upper_mean > local_only.trust_upper_mean
+    assert shared.trust_local_mean < local_only.trust_local_mean
+    assert shared.legitimacy_mean == local_only.legitimacy_mean  # legitimacy as before
+
+
+def test_without_trust_levels_policy_credit_changes_nothing():
+    params = {**SMALL, "mech_trust_levels": False}
+    local_only, shared = one_step_apart("policy_credit", 1.0, seed=9, params=params)
+    assert shared.equals(local_only)
+
+
+# -------------------------------------------------- settlements that fail (mediation_success)
+def test_no_settlement_leaves_only_the_cadres_mediation():
+    params = {**SMALL, "mech_cadres": False}
+    always, never = one_step_apart("mediation_success", 0.0, seed=10, params=params)
+    assert always.disputes_resolved_formally > 10
+    assert never.disputes_formal == always.disputes_formal
+    assert never.disputes_resolved_formally == 0
+
+
+@pytest.mark.parametrize("success", [0.3, 0.8])
+def test_handled_disputes_settle_with_that_chance(success):
+    params = {**SMALL, "n_villagers": 20000, "mech_cadres": False}
+    always, some = one_step_apart("mediation_success", success, seed=11, params=params)
+    n = always.disputes_formal
+    assert always.disputes_resolved_formally == n > 100  # the capacity does not bind
+    sd = np.sqrt(n * success * (1 - success))
+    assert abs(some.disputes_resolved_formally - success * n) < 4.5 * sd
+
+
+# ------------------------------------------------------------------------------ the measures
+def test_villages_petitioning_is_the_share_with_a_petition_in_the_past_year():
+    model = RuralGovernanceModel(seed=12, **{**SMALL, "petition_propensity": 0.001})
+    n_villages = model.structure.n_villages
+    filed = []  # per step: the villages with a new petition that step
+    shares = []
+    for step in range(1, 41):
+        model.step()
+        v = model.villagers
+        filed.append(set(model.structure.village[v.last_petition == step].tolist()))
+        year = set().union(*filed[-12:])
+        shares.append(len(year) / n_villages)
+    series = model.series()
+    assert np.allclose(series.villages_petitioning, shares)
+    assert 0 < min(shares[12:]) and max(shares) < 1  # the measure is informative here
+
+
+def test_trust_shares_count_villagers_above_one_half():
+    model = _warm(13, steps=30)
+    last = model.series().iloc[-1]
+    v = model.villagers
+    assert last.trust_local_share == pytest.approx(np.mean(v.trust_local > 0.5))
+    assert last.trust_upper_share == pytest.approx(np.mean(v.trust_upper > 0.5))
+    assert 0 < last.trust_upper_share < 1
