@@ -5,6 +5,7 @@ scenario; resumable, reproducible with one worker, one clear message for a bad f
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,14 @@ import yaml
 
 from ruralgov.io.scenario import load_scenario
 from ruralgov.model.schema import InputError
-from ruralgov.study.calibrate import calibrate, load_targets
+from ruralgov.study.calibrate import (
+    _Target,
+    band,
+    calibrate,
+    error,
+    identification,
+    load_targets,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = ROOT / "experiments" / "calibration" / "targets.yaml"
@@ -25,8 +33,9 @@ def test_quick_calibration_end_to_end_resumes_and_reproduces(tmp_path):
     out = tmp_path / "cal"
     report = calibrate(profile="quick", out=out, workers=1, progress=False)
     text = report.read_text()
-    assert "## Posterior" in text and "## Posterior-predictive check" in text
-    assert "held out" in text and "共劝阻跨门占道经营105起" in text  # sources quoted
+    assert "## Identification" in text and "## Posterior-predictive check" in text
+    assert "held out" in text and "1998年共104批次农民集体上访" in text  # sources quoted
+    assert "central 90 % of the predictions" in text
     data = json.loads((out / "calibration.json").read_text())
     spec, _ = load_targets(profile="quick")
     assert len(data["generations"]) == spec.abc.generations
@@ -35,6 +44,9 @@ def test_quick_calibration_end_to_end_resumes_and_reproduces(tmp_path):
     assert [p["parameter"] for p in data["posterior"]] == list(spec.priors)
     for p in data["posterior"]:
         assert p["prior_low"] <= p["ci_low"] <= p["median"] <= p["ci_high"] <= p["prior_high"]
+        assert p["interval_ratio"] == pytest.approx(
+            (p["ci_high"] - p["ci_low"]) / (0.9 * (p["prior_high"] - p["prior_low"])))
+        assert p["identification"] == identification(p["interval_ratio"])
     post = pd.read_parquet(out / "posterior.parquet")
     assert len(post) == spec.abc.population and post.weight.sum() == pytest.approx(1)
     pred = pd.read_parquet(out / "predictive.parquet")
@@ -44,7 +56,7 @@ def test_quick_calibration_end_to_end_resumes_and_reproduces(tmp_path):
     # the calibrated baseline is a scenario the model runs: the posterior medians
     sc = load_scenario(out / "calibrated.yaml")
     med = {p["parameter"]: p["median"] for p in data["posterior"]}
-    assert sc.parameters["misreporting"] == pytest.approx(med["misreporting"], abs=1e-4)
+    assert sc.parameters["policy_credit"] == pytest.approx(med["policy_credit"], abs=1e-4)
     # resumable: again into the same folder, nothing is simulated anew
     sims = sum(g["simulations"] for g in data["generations"])
     calibrate(profile="quick", out=out, workers=1, progress=False)
@@ -67,12 +79,15 @@ def test_quick_calibration_end_to_end_resumes_and_reproduces(tmp_path):
 @pytest.mark.parametrize("change,message", [
     (lambda d: d["priors"].update(w_magic=[0, 1]), r"priors.w_magic: not a numeric model"),
     (lambda d: d["priors"].update(misreporting=[0.5, 2.0]), r"priors.misreporting: \[0.5, 2\]"),
+    (lambda d: d["targets"][0].update(tolerance=0.5), r"targets.0: scale log .*tolerance 0.5"),
+    (lambda d: d["targets"][0].update(value=0), r"targets.0: scale log needs value > 0"),
+    (lambda d: d["targets"][0].update(scale="cubic"), r"targets.0.scale"),
     (lambda d: d["targets"][0].update(measure="sanctions_total / nonsense"),
      r"targets.0.measure: .*'nonsense' is not a name it may read"),
     (lambda d: d["targets"][0].pop("source"), r"targets.0.source"),
     (lambda d: d["targets"][0].update(tolerance=0), r"targets.0.tolerance"),
     (lambda d: [t.update(held_out=True) for t in d["targets"]], "every target is held out"),
-    (lambda d: d["parameters"].update(misreporting=0.3), "also fixed under parameters"),
+    (lambda d: d["parameters"].update(policy_credit=0.3), "also fixed under parameters"),
     (lambda d: d["targets"][0].update(value=float("nan")), r"targets.0.value: nan"),
     (lambda d: d["targets"][1].update(tolerance=float("inf")), r"targets.1.tolerance: inf"),
     (lambda d: d["targets"][1].update(name=d["targets"][0]["name"]),
@@ -142,3 +157,25 @@ def test_a_measure_undefined_only_on_the_made_up_summary_is_accepted(tmp_path):
     f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     spec, _ = load_targets(f)
     assert spec.targets[0].measure.startswith("log(")
+
+
+def _target(**kw) -> _Target:
+    return _Target(**{"name": "t", "measure": "x", "source": "a source of ten", **kw})
+
+
+def test_errors_are_in_units_of_the_tolerance_on_either_scale():
+    lin = _target(value=0.5, tolerance=0.1)
+    assert error(lin, [0.4, 0.5, 0.65]) == pytest.approx([-1, 0, 1.5])
+    assert band(lin) == pytest.approx((0.4, 0.6))
+    log = _target(value=10.0, tolerance=2.0, scale="log")
+    assert error(log, [5.0, 10.0, 20.0, 40.0]) == pytest.approx([-1, 0, 1, 2])
+    assert band(log) == pytest.approx((5.0, 20.0))
+    # no event at all is far off, not infinitely: as a thousandth of the target
+    assert error(log, [0.0])[0] == pytest.approx(-math.log2(1000))
+    assert math.isnan(error(log, [float("nan")])[0])
+
+
+def test_identification_words_follow_the_interval_ratio():
+    assert identification(0.2) == "identified"
+    assert identification(0.6) == "weakly identified"
+    assert identification(0.95) == "unidentified"

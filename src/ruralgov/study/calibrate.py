@@ -31,7 +31,7 @@ import json
 import logging
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -53,7 +53,8 @@ from ruralgov.io.scenario import MAX_STEPS, read_spec
 from ruralgov.model.params import REGISTRY
 from ruralgov.model.schema import InputError, validate_params
 
-__all__ = ["calibrate", "load_targets", "simulate", "CALIBRATION_FILES"]
+__all__ = ["calibrate", "load_targets", "simulate", "error", "band", "identification",
+           "CALIBRATION_FILES"]
 
 CALIBRATION_FILES = ("CALIBRATION.md", "calibration.json", "abc.db", "posterior.parquet",
                      "predictive.parquet", "calibrated.yaml", "figures")
@@ -69,6 +70,8 @@ class _Target(pydantic.BaseModel):
     source: str = Field(min_length=10)
     quote: str = ""
     held_out: bool = False
+    scale: Literal["linear", "log"] = "linear"
+    definition: str = ""
 
 
 class _ABC(pydantic.BaseModel):
@@ -211,6 +214,10 @@ def _check_targets(spec: _File, path: Path, measures: frozenset[str]) -> None:
             if not np.isfinite(getattr(t, field)):
                 raise InputError(f"{where}.{field}: {getattr(t, field)}; allowed: a finite "
                                  "number")
+        if t.scale == "log" and not (t.value > 0 and t.tolerance > 1):
+            raise InputError(f"{where}: scale log needs value > 0 and tolerance > 1 (a factor: "
+                             f"value/tolerance to value x tolerance); got value {t.value:g}, "
+                             f"tolerance {t.tolerance:g}")
         expr = parse(t.measure, measures, f"{where}.measure")
         if not expr.names:
             raise InputError(f"{where}.measure: {t.measure!r} reads no measure (a constant); "
@@ -234,15 +241,35 @@ class _Model:
         return {t.name: values[t.name] for t in self.spec.targets if not t.held_out}
 
 
+def error(t: _Target, x):
+    """How far ``x`` (a number or an array) is from a target, in units of its tolerance: the
+    difference over the tolerance, or on the log scale the log ratio over the log of the
+    tolerance factor (x / value = tolerance is 1; a value of zero or below counts as a
+    thousandth of the target, so that a county without a single event is far off, not
+    infinitely far). NaN stays NaN."""
+    x = np.asarray(x, dtype=float)
+    if t.scale == "linear":
+        return (x - t.value) / t.tolerance
+    floor = t.value / 1000.0
+    return np.log(np.maximum(x, floor) / t.value) / np.log(t.tolerance)
+
+
+def band(t: _Target) -> tuple[float, float]:
+    """The values within a target's tolerance."""
+    if t.scale == "log":
+        return t.value / t.tolerance, t.value * t.tolerance
+    return t.value - t.tolerance, t.value + t.tolerance
+
+
 class _Distance:
     """Root mean square of the errors in units of the tolerances (NaN counts as far off)."""
 
     def __init__(self, spec: _File):
-        self.tol = {t.name: t.tolerance for t in spec.targets if not t.held_out}
+        self.targets = [t for t in spec.targets if not t.held_out]
 
     def __call__(self, x: dict, x0: dict) -> float:
-        err = [((x[k] - x0[k]) / tol) if np.isfinite(x[k]) else 1e3
-               for k, tol in self.tol.items()]
+        err = [float(error(t, x[t.name])) if np.isfinite(x[t.name]) else 1e3
+               for t in self.targets]
         return float(np.sqrt(np.mean(np.square(err))))
 
 
@@ -393,7 +420,9 @@ def _summary(spec: _File, post: pd.DataFrame, pred: pd.DataFrame) -> dict[str, A
         x = post[c].to_numpy()
         row = {"parameter": c, "prior_low": lo, "prior_high": hi,
                "mean": float(np.average(x, weights=w)), "median": _wquantile(x, w, 0.5),
-               "ci_low": _wquantile(x, w, 0.025), "ci_high": _wquantile(x, w, 0.975)}
+               "ci_low": _wquantile(x, w, 0.05), "ci_high": _wquantile(x, w, 0.95)}
+        row["interval_ratio"] = (row["ci_high"] - row["ci_low"]) / (0.9 * (hi - lo))
+        row["identification"] = identification(row["interval_ratio"])
         # the posterior's median in the outer tenth of the prior: the data pull beyond it
         edge = (row["median"] - lo) / (hi - lo)
         row["at_prior_edge"] = "low" if edge < 0.1 else "high" if edge > 0.9 else None
@@ -402,15 +431,27 @@ def _summary(spec: _File, post: pd.DataFrame, pred: pd.DataFrame) -> dict[str, A
     for t in spec.targets:
         v = pred[t.name].to_numpy(dtype=float)
         v = v[np.isfinite(v)]
-        lo, hi = (np.quantile(v, [0.025, 0.975]) if v.size else (np.nan, np.nan))
+        lo, hi = (np.quantile(v, [0.05, 0.95]) if v.size else (np.nan, np.nan))
         checks.append({"target": t.name, "observed": t.value, "tolerance": t.tolerance,
-                       "held_out": t.held_out, "predicted_median": float(np.median(v))
-                       if v.size else np.nan, "predicted_low": float(lo),
-                       "predicted_high": float(hi),
-                       "within_tolerance": float(np.mean(np.abs(v - t.value) <= t.tolerance))
+                       "scale": t.scale, "held_out": t.held_out,
+                       "predicted_median": float(np.median(v)) if v.size else np.nan,
+                       "predicted_low": float(lo), "predicted_high": float(hi),
+                       "within_tolerance": float(np.mean(np.abs(error(t, v)) <= 1))
                        if v.size else 0.0,
                        "reproduced": bool(v.size and lo <= t.value <= hi)})
     return {"posterior": params, "predictive": checks}
+
+
+IDENTIFIED, UNIDENTIFIED = 0.5, 0.8
+"""Posterior/prior interval ratios: at most IDENTIFIED the data pin a parameter down; above
+UNIDENTIFIED its posterior is about its prior (the data say little about it)."""
+
+
+def identification(ratio: float) -> str:
+    """The width of a parameter's central 90 % posterior interval over that of its (uniform)
+    prior, as a word."""
+    return ("identified" if ratio <= IDENTIFIED else "weakly identified"
+            if ratio <= UNIDENTIFIED else "unidentified")
 
 
 def _write_scenario(spec: _File, summary: dict, path: Path) -> None:
@@ -453,13 +494,21 @@ def _figure(spec: _File, post: pd.DataFrame, pred: pd.DataFrame, path: Path) -> 
     for ax, t in zip(ax_list[len(names):], spec.targets):
         v = pred[t.name].dropna()
         ax.hist(v, bins=15, color="#bdbdbd" if t.held_out else "#92c5de")
-        ax.axvspan(t.value - t.tolerance, t.value + t.tolerance, color="#d6604d", alpha=0.2)
+        ax.axvspan(*band(t), color="#d6604d", alpha=0.2)
+        if t.scale == "log":
+            ax.set_xscale("symlog", linthresh=t.value / 10)
         ax.axvline(t.value, color="#b2182b")
         ax.set_title(("held out: " if t.held_out else "fitted: ") + t.name[:38], fontsize=7)
     for ax in ax_list[n:]:
         ax.axis("off")
     fig.tight_layout()
     return write_figure(fig, path, dpi=100)
+
+
+def _tol(t: dict | _Target) -> str:
+    scale = t["scale"] if isinstance(t, dict) else t.scale
+    tol = t["tolerance"] if isinstance(t, dict) else t.tolerance
+    return f"×/÷ {tol:g}" if scale == "log" else f"± {tol:g}"
 
 
 def _report(spec: _File, manifest: dict, fig: Path) -> str:
@@ -472,49 +521,60 @@ def _report(spec: _File, manifest: dict, fig: Path) -> str:
              + " → ".join(f"{g['epsilon']:.3g}" for g in manifest["generations"])
              + f"), {sum(g['simulations'] for g in manifest['generations']):,} simulations of "
              f"{spec.parameters.get('n_villagers', 'the scenario’s')} villagers for "
-             f"{spec.steps} steps; ruralgov {manifest['versions'].get('ruralgov')}, git "
+             f"{spec.steps} steps (measures over the last quarter); ruralgov "
+             f"{manifest['versions'].get('ruralgov')}, git "
              f"{(git.get('commit') or 'unknown')[:10]}{' (dirty)' if git.get('dirty') else ''}, "
-             f"{manifest['created_utc']}.", "", f"![posterior and predictive check]({fig})", "",
-             "## Targets", "", "| target | measure | observed | tolerance | use | source |",
-             "|---|---|---:|---:|---|---|"]
+             f"{manifest['created_utc']}.", "", f"![posterior and predictive check]({fig})", ""]
+    lines += _fit_lines(spec, manifest)
+    lines += ["", "## Targets and sources", "",
+              "| target | use | measure | observed | tolerance | definition | source |",
+              "|---|---|---|---:|---|---|---|"]
     for t in spec.targets:
         src = t.source + (f" («{t.quote}»)" if t.quote else "")
-        lines.append(f"| {t.name} | `{t.measure}` | {t.value:g} | {t.tolerance:g} | "
-                     f"{'held out' if t.held_out else 'fitted'} | {src} |")
-    fitted = [c for c in manifest["predictive"] if not c["held_out"]]
-    held = [c for c in manifest["predictive"] if c["held_out"]]
-    edges = [f"`{p['parameter']}` ({p['at_prior_edge']})" for p in manifest["posterior"]
-             if p["at_prior_edge"]]
-    lines += ["", "## Fit", "",
-              f"**{sum(c['reproduced'] for c in fitted)} of {len(fitted)} fitted targets and "
-              f"{sum(c['reproduced'] for c in held)} of {len(held)} held-out targets are "
-              "reproduced** by the calibrated model (observed value inside the central 95 % of "
-              "the posterior's predictions)."
-              + (" The posterior's median lies at the edge of the prior for "
-                 + ", ".join(edges) + ": the observations pull beyond the range the model "
-                 "was allowed, so what the priors allow cannot reach them." if edges else "")
-              + " A target no parameter value reproduces is a structural misfit of the "
-              "model, reported here and not tuned away.",
-              "", "## Posterior", "",
-              "| parameter | prior | median | 95 % credible interval | at the prior's edge |",
-              "|---|---|---:|---|---|"]
+        lines.append(f"| {t.name} | {'held out' if t.held_out else 'fitted'} | "
+                     f"`{t.measure}` | {t.value:g} | {_tol(t)} | {t.definition} | {src} |")
+    lines += ["", "## Identification", "",
+              "The width of each parameter's central 90 % posterior interval over the width of "
+              "the central 90 % of its uniform prior: at most "
+              f"{IDENTIFIED:g} identified, above {UNIDENTIFIED:g} unidentified (the data say "
+              "little about it: its posterior is about its prior).", "",
+              "| parameter | prior | median | 90 % credible interval | interval ratio | "
+              "identification | at the prior's edge |", "|---|---|---:|---|---:|---|---|"]
     for p in manifest["posterior"]:
         lines.append(f"| `{p['parameter']}` | uniform {p['prior_low']:g}–{p['prior_high']:g} "
                      f"| {p['median']:.3g} | {p['ci_low']:.3g} – {p['ci_high']:.3g} | "
+                     f"{p['interval_ratio']:.2f} | {p['identification']} | "
                      f"{p['at_prior_edge'] or ''} |")
-    lines += ["", "## Posterior-predictive check", "",
-              f"{spec.abc.predictive_draws} particles drawn from the posterior, each run again "
-              "with a new seed. A target is reproduced when its observed value lies inside the "
-              "central 95 % of the predictions.", "",
-              "| target | use | observed | predicted median | 95 % of predictions | within "
-              "tolerance | reproduced |", "|---|---|---:|---:|---|---:|---|"]
-    for c in manifest["predictive"]:
-        lines.append(f"| {c['target']} | {'held out' if c['held_out'] else 'fitted'} | "
-                     f"{c['observed']:g} | {c['predicted_median']:.3g} | "
-                     f"{c['predicted_low']:.3g} – {c['predicted_high']:.3g} | "
-                     f"{c['within_tolerance']:.0%} | {'yes' if c['reproduced'] else '**no**'} |")
     lines += ["", "The calibrated baseline (posterior medians) is `calibrated.yaml`, a scenario "
               "that extends the targets file's scenario. Data: `posterior.parquet` (the last "
               "generation's particles and weights), `predictive.parquet`, `abc.db` (every "
               "generation, pyabc's database)."]
     return "\n".join(lines + [""])
+
+
+def _fit_lines(spec: _File, manifest: dict) -> list[str]:
+    """The posterior-predictive check: the headline and the table."""
+    fitted = [c for c in manifest["predictive"] if not c["held_out"]]
+    held = [c for c in manifest["predictive"] if c["held_out"]]
+    edges = [f"`{p['parameter']}` ({p['at_prior_edge']})" for p in manifest["posterior"]
+             if p["at_prior_edge"]]
+    lines = ["## Posterior-predictive check", "",
+             f"**{sum(c['reproduced'] for c in fitted)} of {len(fitted)} fitted targets and "
+             f"{sum(c['reproduced'] for c in held)} of {len(held)} held-out targets are "
+             "reproduced** by the calibrated model: the observed value lies inside the central "
+             f"90 % of the predictions of {spec.abc.predictive_draws} particles drawn from the "
+             "posterior, each run again with a new seed. \"Within tolerance\" is the share of "
+             "those predictions inside the target's tolerance."
+             + (" The posterior's median lies at the edge of the prior for "
+                + ", ".join(edges) + ": the observations pull beyond the range the model "
+                "was allowed." if edges else "")
+             + " A target no parameter value reproduces is a structural misfit of the "
+             "model, reported here and not tuned away.", "",
+             "| target | use | observed | tolerance | predicted median | 90 % of predictions "
+             "| within tolerance | reproduced |", "|---|---|---:|---|---:|---|---:|---|"]
+    for c in manifest["predictive"]:
+        lines.append(f"| {c['target']} | {'held out' if c['held_out'] else 'fitted'} | "
+                     f"{c['observed']:g} | {_tol(c)} | {c['predicted_median']:.3g} | "
+                     f"{c['predicted_low']:.3g} – {c['predicted_high']:.3g} | "
+                     f"{c['within_tolerance']:.0%} | {'yes' if c['reproduced'] else '**no**'} |")
+    return lines
