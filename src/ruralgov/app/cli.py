@@ -31,6 +31,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         write_run,
     )
 
+    if args.posterior is not None:
+        return _run_posterior(args)
     scenario = load_scenario(args.scenario)
     overrides = parse_overrides(args.set)
     params = scenario.resolved(overrides)  # validate the combination before running
@@ -61,6 +63,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
           f"({s['protest_events_per_100k_year']:,.1f} village-months with one)")
     print("  (one villager = one adult rural resident, one step = one month)")
     print(f"results: {written}")
+    return 0
+
+
+def _run_posterior(args: argparse.Namespace) -> int:
+    """`ruralgov run SCENARIO --posterior N`: intervals over posterior draws."""
+    from ruralgov.io.scenario import parse_overrides
+    from ruralgov.model.units import STEP, VILLAGER
+    from ruralgov.study.posterior import run_posterior
+
+    out, table = run_posterior(args.scenario, args.posterior, args.seed, steps=args.steps,
+                               overrides=parse_overrides(args.set),
+                               posterior=args.posterior_file, out=args.out,
+                               workers=args.workers, progress=not args.quiet)
+    print(f"{args.scenario} at {args.posterior} posterior draws: median and central 90 % "
+          f"(parameter and seed uncertainty; one villager = one {VILLAGER}, one step = one "
+          f"{STEP})")
+    for r in table.itertuples():
+        print(f"  {r.measure:<40} {r.median:10.4g}   [{r.low_5:.4g}, {r.high_95:.4g}]")
+    print(f"results: {out}")
     return 0
 
 
@@ -448,6 +469,15 @@ def _add_run(sub) -> None:
                      help="skip per-village/township/department/rule tables")
     run.add_argument("--no-figure", action="store_true", help="skip figure.png")
     run.add_argument("--quiet", action="store_true", help="no progress line")
+    run.add_argument("--posterior", type=_bounded("--posterior", 1, 100_000), default=None,
+                     metavar="N", help="run at N draws from the calibration's posterior (one "
+                     "run each, on a process pool): medians and 90 %% intervals that include "
+                     "parameter uncertainty")
+    run.add_argument("--posterior-file", default=None, metavar="PARQUET",
+                     help="with --posterior: another calibration's posterior.parquet "
+                          "(default results/calibration/targets/posterior.parquet)")
+    run.add_argument("--workers", type=_bounded("--workers", 1, 4096), default=None,
+                     help="with --posterior: local processes (default: all cores)")
     run.set_defaults(func=_cmd_run)
 
 def _add_listings(sub) -> None:
@@ -698,6 +728,20 @@ _INPUT_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENAM
                            errno.EINVAL})
 
 
+def _check_run_posterior(args: argparse.Namespace) -> None:
+    """`run`'s options for posterior draws: together, and the file readable."""
+    if args.posterior is None:
+        for option in ("posterior_file", "workers"):
+            if getattr(args, option) is not None:
+                raise InputError(f"--{option.replace('_', '-')} is for runs over posterior "
+                                 "draws: give --posterior N too")
+        return
+    if args.posterior_file is not None:
+        from ruralgov.study.robustness import check_posterior
+
+        check_posterior(args.posterior_file, "--posterior-file")
+
+
 def _check_arguments(args: argparse.Namespace) -> None:
     """What every command's arguments must be, checked before any work and before anything
     is written: output paths that can be written (creating nothing), id lists without empty
@@ -720,6 +764,8 @@ def _check_arguments(args: argparse.Namespace) -> None:
         from ruralgov.study.robustness import check_posterior
 
         check_posterior(posterior)
+    if args.command == "run":
+        _check_run_posterior(args)
     for option in ("dask", "scheduler"):
         if getattr(args, option, None):
             from ruralgov.study.sweep import check_scheduler
