@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import json
 import signal
 import sys
 import threading
@@ -334,8 +335,19 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from ruralgov.study.calibrate import calibrate
+    from ruralgov.study.calibrate import calibrate, render
 
+    if args.sbc is not None:
+        from ruralgov.study.sbc import sbc
+
+        folder = sbc(args.targets, profile=args.profile, out=args.out, draws=args.sbc,
+                     accept=args.sbc_accept, workers=args.workers, scheduler=args.dask,
+                     progress=not args.quiet)
+        print(f"simulation-based calibration written to {folder / 'sbc.json'}")
+        if (folder.parent / "calibration.json").is_file() and json.loads(
+                (folder.parent / "calibration.json").read_text()).get("status") == "done":
+            print(f"calibration report rewritten: {render(folder.parent)}")
+        return 0
     report = calibrate(args.targets, profile=args.profile, out=args.out, workers=args.workers,
                        progress=not args.quiet, dask=args.dask)
     print(f"calibration report written to {report}")
@@ -654,6 +666,13 @@ def _add_reproduce(sub) -> None:
                     help="local worker processes (1: reproducible bit for bit)")
     cb.add_argument("--dask", default=None, metavar="ADDRESS",
                     help="run the simulations on an existing Dask scheduler")
+    cb.add_argument("--sbc", type=_bounded("--sbc", 10, 1_000_000), default=None, metavar="N",
+                    help="instead of calibrating: simulation-based calibration of the method "
+                         "on N draws from the priors (into the calibration folder's sbc/; "
+                         "resumable; the report gains its coverage section)")
+    cb.add_argument("--sbc-accept", type=_bounded("--sbc-accept", 2, 1_000_000), default=None,
+                    metavar="K", help="with --sbc: simulations accepted per synthetic truth "
+                                      "(default 2.5 %% of N)")
     cb.add_argument("--quiet", action="store_true", help="no progress lines")
     cb.set_defaults(func=_cmd_calibrate, resumable=True)
 
@@ -766,6 +785,13 @@ def _check_arguments(args: argparse.Namespace) -> None:
         check_posterior(posterior)
     if args.command == "run":
         _check_run_posterior(args)
+    if args.command == "calibrate" and args.sbc is None and args.sbc_accept is not None:
+        raise InputError("--sbc-accept is for the simulation-based calibration: give --sbc N "
+                         "too")
+    if args.command == "calibrate" and args.sbc is not None and args.sbc_accept is not None \
+            and args.sbc_accept >= args.sbc:
+        raise InputError(f"--sbc-accept {args.sbc_accept}: allowed 2 to {args.sbc - 1} (fewer "
+                         f"than the {args.sbc} reference simulations of --sbc)")
     for option in ("dask", "scheduler"):
         if getattr(args, option, None):
             from ruralgov.study.sweep import check_scheduler

@@ -53,7 +53,7 @@ from ruralgov.io.scenario import MAX_STEPS, read_spec
 from ruralgov.model.params import REGISTRY
 from ruralgov.model.schema import InputError, validate_params
 
-__all__ = ["calibrate", "load_targets", "simulate", "error", "band", "identification",
+__all__ = ["calibrate", "load_targets", "simulate", "render", "error", "band", "identification",
            "CALIBRATION_FILES"]
 
 CALIBRATION_FILES = ("CALIBRATION.md", "calibration.json", "abc.db", "posterior.parquet",
@@ -241,17 +241,19 @@ class _Model:
         return {t.name: values[t.name] for t in self.spec.targets if not t.held_out}
 
 
-def error(t: _Target, x):
-    """How far ``x`` (a number or an array) is from a target, in units of its tolerance: the
-    difference over the tolerance, or on the log scale the log ratio over the log of the
-    tolerance factor (x / value = tolerance is 1; a value of zero or below counts as a
-    thousandth of the target, so that a county without a single event is far off, not
-    infinitely far). NaN stays NaN."""
+def error(t: _Target, x, observed=None):
+    """How far ``x`` (a number or an array) is from a target's value (or from ``observed``,
+    a synthetic observation), in units of the target's tolerance: the difference over the
+    tolerance, or on the log scale the log ratio over the log of the tolerance factor
+    (x / value = tolerance is 1; a value of zero or below counts as a thousandth of the
+    target's, so that a county without a single event is far off, not infinitely far). NaN
+    stays NaN."""
     x = np.asarray(x, dtype=float)
+    ref = t.value if observed is None else np.asarray(observed, dtype=float)
     if t.scale == "linear":
-        return (x - t.value) / t.tolerance
+        return (x - ref) / t.tolerance
     floor = t.value / 1000.0
-    return np.log(np.maximum(x, floor) / t.value) / np.log(t.tolerance)
+    return np.log(np.maximum(x, floor) / np.maximum(ref, floor)) / np.log(t.tolerance)
 
 
 def band(t: _Target) -> tuple[float, float]:
@@ -401,10 +403,22 @@ def _finish(spec: _File, path: Path, out: Path, history, profile, progress) -> P
                 "status": "done", "generations": gens, **summary}
     write_json(manifest, out / "calibration.json")
     _write_scenario(spec, summary, out / "calibrated.yaml")
-    fig = _figure(spec, post, pred, out / "figures" / "calibration.png")
+    _figure(spec, post, pred, out / "figures" / "calibration.png")
+    return render(out)
+
+
+def render(out: Path | str) -> Path:
+    """(Re)write a finished calibration's ``CALIBRATION.md`` from its ``calibration.json``,
+    with the simulation-based calibration of ``sbc/`` when there is one."""
     from ruralgov.io.files import write_text
 
-    return write_text(_report(spec, manifest, fig.relative_to(out)), out / "CALIBRATION.md")
+    out = Path(out)
+    manifest = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
+    spec, _ = load_targets(manifest["targets_file"], manifest["profile"])
+    sbc = out / "sbc" / "sbc.json"
+    sbc_result = json.loads(sbc.read_text(encoding="utf-8")) if sbc.is_file() else None
+    text = _report(spec, manifest, Path("figures") / "calibration.png", sbc_result)
+    return write_text(text, out / "CALIBRATION.md")
 
 
 def _wquantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
@@ -511,7 +525,7 @@ def _tol(t: dict | _Target) -> str:
     return f"×/÷ {tol:g}" if scale == "log" else f"± {tol:g}"
 
 
-def _report(spec: _File, manifest: dict, fig: Path) -> str:
+def _report(spec: _File, manifest: dict, fig: Path, sbc: dict | None = None) -> str:
     git = manifest["git"]
     lines = [f"# {spec.title}", "", " ".join(spec.description.split()), "",
              f"Targets file `{Path(manifest['targets_file']).name}`"
@@ -545,11 +559,38 @@ def _report(spec: _File, manifest: dict, fig: Path) -> str:
                      f"| {p['median']:.3g} | {p['ci_low']:.3g} – {p['ci_high']:.3g} | "
                      f"{p['interval_ratio']:.2f} | {p['identification']} | "
                      f"{p['at_prior_edge'] or ''} |")
+    lines += _sbc_lines(sbc)
     lines += ["", "The calibrated baseline (posterior medians) is `calibrated.yaml`, a scenario "
               "that extends the targets file's scenario. Data: `posterior.parquet` (the last "
               "generation's particles and weights), `predictive.parquet`, `abc.db` (every "
               "generation, pyabc's database)."]
     return "\n".join(lines + [""])
+
+
+def _sbc_lines(sbc: dict | None) -> list[str]:
+    """The coverage section (simulation-based calibration), or how to make it."""
+    lines = ["", "## Simulation-based calibration", ""]
+    if sbc is None:
+        return lines + ["Not run for this calibration: `ruralgov calibrate --sbc N` (into this "
+                        "folder) checks the method's coverage on N synthetic truths."]
+    lines += ["![coverage](sbc/sbc.png)", "",
+              f"{sbc['reference']} parameter sets drawn from the priors, each simulated once "
+              "(the reference table); each in turn is a synthetic truth whose ABC posterior is "
+              f"the {sbc['accept']} nearest other simulations by the calibration's distance "
+              f"(an acceptance share of {sbc['acceptance_share']:.1%}; mean distance of the "
+              f"accepted {sbc['mean_distance_accepted']:.2f} tolerances). The true value should "
+              "lie inside the central 50 % and 90 % posterior intervals that often; a "
+              "parameter passes when both coverages are within 10 points. "
+              f"**{'All parameters pass' if sbc['passes'] else 'Not every parameter passes'}"
+              "**.", "",
+              "| parameter | coverage of the 50 % interval | coverage of the 90 % interval "
+              "| passes |", "|---|---|---|---|"]
+    for p in sbc["parameters"]:
+        c50, c90 = p["coverage_50_ci"], p["coverage_90_ci"]
+        lines.append(f"| `{p['parameter']}` | {p['coverage_50']:.2f} ({c50[0]:.2f}–{c50[1]:.2f})"
+                     f" | {p['coverage_90']:.2f} ({c90[0]:.2f}–{c90[1]:.2f}) | "
+                     f"{'yes' if p['passes'] else '**no**'} |")
+    return lines
 
 
 def _fit_lines(spec: _File, manifest: dict) -> list[str]:
