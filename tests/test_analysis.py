@@ -44,6 +44,8 @@ def test_sobol_indices_reproduce_the_ishigami_function():
     # analytic values: S1 = 0.314, 0.442, 0; ST = 0.558, 0.442, 0.244
     np.testing.assert_allclose(t.S1, [0.314, 0.442, 0.0], atol=0.05)
     np.testing.assert_allclose(t.ST, [0.558, 0.442, 0.244], atol=0.05)
+    # x3 has no first-order effect: its S1 is not told apart from zero, the others are
+    assert t.uncertain.tolist() == [False, False, True]
 
 
 def test_morris_ranks_a_known_linear_function():
@@ -97,9 +99,44 @@ def test_analyze_a_sobol_sweep_end_to_end(tmp_path):
     run_sweep(load_experiment(f), tmp_path / "out", workers=1, progress=False)
     out = analyze(tmp_path / "out", measures=["compliance_final"])
     t = pd.read_csv(out / "sobol.csv")
-    assert list(t.parameter) == ["enforcement", "coordination"]
-    assert {"S1", "S1_conf", "ST", "ST_conf"} <= set(t.columns)
+    assert sorted(t.parameter) == ["coordination", "enforcement"]
+    assert t.ST.is_monotonic_decreasing  # the most influential first
+    assert {"S1", "S1_conf", "ST", "ST_conf", "uncertain"} <= set(t.columns)
     assert (out / "sobol_compliance_final.png").is_file()
+    text = (out / "SUMMARY.md").read_text()
+    assert "One replication per point" in text  # the indices include seed noise
+    if t.uncertain.any():  # four base samples: most intervals are wide
+        assert "the 95 % interval is wider than the index" in text
+
+
+def test_seed_noise_is_the_replications_share_of_the_variance_between_points():
+    from ruralgov.analysis.sensitivity import _seed_noise
+
+    rng = np.random.default_rng(3)
+    point = np.repeat(np.arange(200), 4)
+    signal = rng.normal(0, 2.0, 200)[point]  # between points: variance 4
+    ok = pd.DataFrame({"point": point, "y": signal + rng.normal(0, 1.0, point.size)})
+    # within: variance 1 over 4 replications = 0.25, over 4 + 0.25
+    assert _seed_noise(ok, ["y"])["y"] == pytest.approx(0.25 / 4.25, rel=0.25)
+    assert _seed_noise(ok[ok.index % 4 == 0], ["y"]) == {}  # one replication: unknown
+
+
+def test_morris_tables_are_sorted_by_mu_star(tmp_path):
+    import yaml
+
+    doc = yaml.safe_load((ROOT / "experiments" / "smoke.yaml").read_text())
+    doc.update(design={"type": "morris", "samples": 4, "levels": 4}, replications=2,
+               steps=10, factors={"enforcement": {"range": [0.05, 0.5]},
+                                  "coordination": {"range": [0.0, 1.0]},
+                                  "responsiveness": {"range": [0.1, 0.9]}})
+    f = tmp_path / "m.yaml"
+    f.write_text(yaml.safe_dump(doc, sort_keys=False))
+    run_sweep(load_experiment(f), tmp_path / "out", workers=1, progress=False)
+    out = analyze(tmp_path / "out", measures=["compliance_final"])
+    t = pd.read_csv(out / "morris.csv")
+    assert sorted(t.parameter) == ["coordination", "enforcement", "responsiveness"]
+    assert t.mu_star.is_monotonic_decreasing
+    assert "Seed noise is" in (out / "SUMMARY.md").read_text()
 
 
 def test_analyze_bad_input_is_one_clear_message(tmp_path, smoke):

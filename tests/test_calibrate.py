@@ -179,3 +179,22 @@ def test_identification_words_follow_the_interval_ratio():
     assert identification(0.2) == "identified"
     assert identification(0.6) == "weakly identified"
     assert identification(0.95) == "unidentified"
+
+
+def test_an_uninformative_posterior_has_an_interval_ratio_near_one():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from ruralgov.study.calibrate import interval_ratio
+
+    spec = SimpleNamespace(priors={"policy_credit": (0.0, 1.0), "detention_term": (1, 3)})
+    rng = np.random.default_rng(4)
+    flat = rng.uniform(0, 1, 20000)  # the prior itself
+    lo, hi = np.quantile(flat, [0.05, 0.95])
+    assert interval_ratio(spec, "policy_credit", lo, hi) == pytest.approx(1.0, abs=0.02)
+    assert interval_ratio(spec, "policy_credit", 0.45, 0.55) == pytest.approx(0.111, abs=1e-3)
+    whole = rng.integers(1, 4, 20000)  # 1, 2, 3 alike
+    lo, hi = np.quantile(whole, [0.05, 0.95])
+    assert interval_ratio(spec, "detention_term", lo, hi) == pytest.approx(1 / 0.9)
+    assert identification(interval_ratio(spec, "detention_term", 2, 2)) == "identified"

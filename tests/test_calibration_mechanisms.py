@@ -132,3 +132,33 @@ def test_trust_shares_count_villagers_above_one_half():
     assert last.trust_local_share == pytest.approx(np.mean(v.trust_local > 0.5))
     assert last.trust_upper_share == pytest.approx(np.mean(v.trust_upper > 0.5))
     assert 0 < last.trust_upper_share < 1
+
+
+def test_with_incidents_every_protest_event_is_an_episode():
+    model = _warm(7, steps=60, protest_trigger=50.0)
+    series = model.series()
+    assert series.protest_events.sum() > 20
+    assert series.protest_episodes.tolist() == series.protest_events.tolist()
+
+
+def test_failed_settlements_still_use_the_townships_capacity():
+    params = {**SMALL, "mech_cadres": False}
+    always, never = one_step_apart("mediation_success", 0.0, seed=10, params=params)
+    assert never.capacity_use == always.capacity_use > 0
+
+
+def test_the_new_mechanisms_step_together_as_one_run_each():
+    """An ensemble of counties of different sizes with every new mechanism on gives each
+    county's series bit for bit (ruralgov.model.ensemble)."""
+    from ruralgov.study.runner import run_ensemble, run_scenario
+
+    on = {"protest_trigger": 0.05, "policy_credit": 0.5, "mediation_success": 0.9,
+          "petition_propensity": 0.05, "n_townships": 2, "protest_threshold": 0.02}
+    varying = [{"n_villagers": 3000, "villages_per_township": 4, "arrest_k": 1.0},
+               {"n_villagers": 2000, "villages_per_township": 3, "arrest_k": 2.3}]
+    together = run_ensemble("baseline", [1, 2], steps=60, overrides=on, varying=varying)
+    for seed, v, r in zip([1, 2], varying, together):
+        alone = run_scenario("baseline", seed=seed, steps=60, overrides={**on, **v},
+                             collect_detail=False)
+        assert r.series.equals(alone.series), seed
+    assert sum(r.series.protest_episodes.sum() for r in together) > 0

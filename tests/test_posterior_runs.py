@@ -74,6 +74,7 @@ def test_the_same_seed_gives_the_same_runs(tmp_path, posterior):
 @pytest.mark.parametrize("args,message", [
     (["--posterior-file", "x.parquet"], "--posterior-file is for runs over posterior draws"),
     (["--workers", "2"], "--workers is for runs over posterior draws"),
+    (["--posterior", "3", "--csv"], "--csv is for one run"),
     (["--posterior", "0"], "--posterior"),
     (["--posterior", "3", "--posterior-file", "nothing.parquet"], "nothing.parquet"),
     (["--posterior", "3"], "the shipped posterior"),  # run where there is none
@@ -85,3 +86,11 @@ def test_bad_posterior_options_are_one_clear_message(tmp_path, args, message):
     assert "Traceback" not in res.stderr
     assert message in res.stderr.strip().splitlines()[-1]  # (after argparse's usage, if any)
     assert not (tmp_path / "o").exists()
+
+
+def test_an_integer_parameter_is_drawn_whole(tmp_path):
+    path = tmp_path / "posterior.parquet"
+    pd.DataFrame({"detention_term": [2, 5], "weight": [0.5, 0.5]}).to_parquet(path)
+    out, _ = run_posterior("baseline", 4, seed=2, steps=4, overrides=SMALL, posterior=path,
+                           out=tmp_path / "p", workers=1, progress=False)
+    assert set(read_runs(out).detention_term) <= {2, 5}

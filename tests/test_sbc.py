@@ -5,6 +5,7 @@ coverage on a reference table of prior draws (the coverage property of ABC, Pran
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -15,6 +16,8 @@ from ruralgov.io.results import read_runs
 from ruralgov.model.schema import InputError
 from ruralgov.study.calibrate import _Target, calibrate
 from ruralgov.study.sbc import coverage, sbc
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _toy(noise: float, n: int = 3000, seed: int = 1):
@@ -71,3 +74,42 @@ def test_sbc_of_a_quick_calibration_joins_its_report(tmp_path):
 
     text = render(out).read_text()
     assert "## Simulation-based calibration" in text and "sbc/sbc.png" in text
+
+
+def test_sbc_first_then_the_calibration_into_the_same_folder(tmp_path):
+    out = tmp_path / "cal"
+    sbc(profile="quick", out=out, draws=12, accept=3, workers=1, progress=False)
+    calibrate(profile="quick", out=out, workers=1, progress=False)  # sbc/ does not stop it
+    assert "## Simulation-based calibration" in (out / "CALIBRATION.md").read_text()
+
+
+def test_sbc_of_other_targets_is_refused_and_never_shown(tmp_path):
+    import yaml
+
+    from ruralgov.study.calibrate import render
+
+    out = tmp_path / "cal"
+    calibrate(profile="quick", out=out, workers=1, progress=False)
+    doc = yaml.safe_load((ROOT / "experiments" / "calibration" / "targets.yaml").read_text())
+    doc["targets"][0]["value"] = 9.0
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError, match="holds a calibration of other targets"):
+        sbc(other, profile="quick", out=out, draws=12, accept=3, progress=False)
+    # an sbc.json of other targets placed in the folder is left out of the report
+    sbc(other, profile="quick", out=tmp_path / "else", draws=12, accept=3, workers=1,
+        progress=False)
+    (out / "sbc").mkdir()
+    (out / "sbc" / "sbc.json").write_bytes((tmp_path / "else" / "sbc" / "sbc.json").read_bytes())
+    assert "Not run for this calibration" in render(out).read_text()
+
+
+def test_render_refuses_a_calibration_of_an_older_version(tmp_path):
+    from ruralgov.study.calibrate import render
+
+    out = tmp_path / "old"
+    out.mkdir()
+    (out / "calibration.json").write_text(json.dumps(
+        {"status": "done", "posterior": [{"parameter": "x", "median": 1.0}]}))
+    with pytest.raises(InputError, match="not a finished calibration of this version"):
+        render(out)

@@ -113,8 +113,12 @@ def sobol_indices(problem: dict[str, Any], y: np.ndarray, second_order: bool = F
 
     res = sobol.analyze(problem, np.asarray(y, dtype=float), calc_second_order=second_order,
                         print_to_console=False, seed=seed)
-    return pd.DataFrame({"parameter": problem["names"], "S1": res["S1"],
-                         "S1_conf": res["S1_conf"], "ST": res["ST"], "ST_conf": res["ST_conf"]})
+    t = pd.DataFrame({"parameter": problem["names"], "S1": res["S1"],
+                      "S1_conf": res["S1_conf"], "ST": res["ST"], "ST_conf": res["ST_conf"]})
+    # an index whose 95 % half-width exceeds it is not told apart from zero (or from itself
+    # doubled): more base samples or replications are needed before reading it
+    t["uncertain"] = (t.S1_conf > t.S1.abs()) | (t.ST_conf > t.ST.abs())
+    return t
 
 
 def morris_indices(problem: dict[str, Any], x: np.ndarray, y: np.ndarray, levels: int = 4,
@@ -275,6 +279,7 @@ def _indices_section(plt, out: Path, definition: dict[str, Any], ok: pd.DataFram
                "bounds": [definition["factors"][f]["range"] for f in factors]}
     x = pd.DataFrame(definition["points"])[factors].to_numpy(dtype=float)
     per_point = ok.groupby("point")[measures].mean().reindex(range(len(x)))
+    noise = _seed_noise(ok, measures)
     tables = []
     for m in measures:
         y = per_point[m].to_numpy()
@@ -286,14 +291,48 @@ def _indices_section(plt, out: Path, definition: dict[str, Any], ok: pd.DataFram
             t = sobol_indices(problem, y, design.get("second_order", False))
         else:
             t = morris_indices(problem, x, y, design.get("levels", 4))
+        t = t.sort_values("ST" if kind == "sobol" else "mu_star", ascending=False,
+                          kind="stable").reset_index(drop=True)
         t.insert(0, "measure", m)
         tables.append(t)
         _plot_indices(plt, t, kind, m, out / f"{kind}_{m}.png")
         lines += [f"### {_label(m)}", "", f"![{m}]({kind}_{m}.png)", "",
                   _markdown(t.drop(columns="measure")), ""]
+        lines += _index_warnings(t, kind, noise.get(m))
     if tables:
         pd.concat(tables).to_csv(out / f"{kind}.csv", index=False)
     return lines
+
+
+def _seed_noise(ok: pd.DataFrame, measures: list[str]) -> dict[str, float]:
+    """Per measure, the share of the variance of the design points' means that is seed noise:
+    the mean within-point variance over the replications, divided by their number, over the
+    variance of the point means (NaN without replications)."""
+    reps = ok.groupby("point").size()
+    if reps.min() < 2:
+        return {}
+    within = ok.groupby("point")[measures].var(ddof=1).mean() / reps.mean()
+    between = ok.groupby("point")[measures].mean().var(ddof=1)
+    return {m: float(within[m] / between[m]) if between[m] > 0 else float("nan")
+            for m in measures}
+
+
+def _index_warnings(t: pd.DataFrame, kind: str, noise: float | None) -> list[str]:
+    """What a reader must know before reading the indices."""
+    lines = []
+    if kind == "sobol" and t.uncertain.any():
+        lines.append(f"**Warning:** the 95 % interval is wider than the index for "
+                     f"{', '.join(t.parameter[t.uncertain])}: these indices are not told apart "
+                     "from zero; run more base samples (or replications) before reading them.")
+    if noise is not None and np.isfinite(noise):
+        lines.append(f"Seed noise is {noise:.0%} of the variance between design points (the "
+                     "replications' variance over their number); "
+                     + ("the indices mostly measure noise: add replications." if noise > 0.5
+                        else "the indices measure the parameters."))
+    elif noise is None:
+        lines.append("One replication per point: the indices include seed noise, which the "
+                     "design cannot separate (give replications: 2 or more).")
+    return lines + ([""] if lines else [])
 
 
 def _correlation_section(out: Path, ok: pd.DataFrame, factors: list[str],
@@ -398,21 +437,25 @@ def _plot_heatmaps(plt, ok, a, b, measures, path):
 
 
 def _plot_indices(plt, t, kind, measure, path):
-    fig, ax = plt.subplots(figsize=(max(5, 0.6 * len(t) + 2), 3.6))
+    """Horizontal bars, the most influential parameter on top, one label per row (labels
+    never overlap however many parameters)."""
+    y = np.arange(len(t))[::-1]
+    height = max(2.6, 0.32 * len(t) + 1.2)
     if kind == "sobol":
-        x = np.arange(len(t))
-        ax.bar(x - 0.2, t.S1, 0.4, yerr=t.S1_conf, label="first order S1", capsize=2)
-        ax.bar(x + 0.2, t.ST, 0.4, yerr=t.ST_conf, label="total ST", capsize=2)
-        ax.set_xticks(x, t.parameter, rotation=45, ha="right", fontsize=8)
-        ax.set_ylabel("Sobol' index (share of variance)")
-        ax.legend(fontsize=8)
+        fig, ax = plt.subplots(figsize=(6.4, height))
+        ax.barh(y + 0.2, t.S1, 0.4, xerr=t.S1_conf, label="first order S1", capsize=2)
+        ax.barh(y - 0.2, t.ST, 0.4, xerr=t.ST_conf, label="total ST", capsize=2)
+        ax.set_xlabel("Sobol' index (share of variance)")
+        ax.legend(fontsize=8, loc="lower right")
+        axes = [ax]
     else:
-        ax.errorbar(t.mu_star, t.sigma, xerr=t.mu_star_conf, fmt="o")
-        for r in t.itertuples():
-            ax.annotate(r.parameter, (r.mu_star, r.sigma), fontsize=7)
-        ax.set_xlabel("mu* (mean absolute elementary effect)")
-        ax.set_ylabel("sigma (non-linearity / interactions)")
-    ax.set_title(_label(measure), fontsize=9)
+        fig, axes = plt.subplots(1, 2, figsize=(8.0, height), sharey=True)
+        axes[0].barh(y, t.mu_star, xerr=t.mu_star_conf, color="#4393c3", capsize=2)
+        axes[0].set_xlabel("mu* (mean absolute elementary effect)")
+        axes[1].barh(y, t.sigma, color="#d6604d")
+        axes[1].set_xlabel("sigma (non-linearity / interactions)")
+    axes[0].set_yticks(y, t.parameter, fontsize=8)
+    axes[0].set_title(_label(measure), fontsize=9, loc="left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

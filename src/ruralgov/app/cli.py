@@ -681,7 +681,7 @@ def _add_reproduce(sub) -> None:
                     help="local worker processes (1: reproducible bit for bit)")
     cb.add_argument("--dask", default=None, metavar="ADDRESS",
                     help="run the simulations on an existing Dask scheduler")
-    cb.add_argument("--sbc", type=_bounded("--sbc", 10, 1_000_000), default=None, metavar="N",
+    cb.add_argument("--sbc", type=_bounded("--sbc", 10, 100_000), default=None, metavar="N",
                     help="instead of calibrating: simulation-based calibration of the method "
                          "on N draws from the priors (into the calibration folder's sbc/; "
                          "resumable; the report gains its coverage section)")
@@ -770,6 +770,10 @@ def _check_run_posterior(args: argparse.Namespace) -> None:
                 raise InputError(f"--{option.replace('_', '-')} is for runs over posterior "
                                  "draws: give --posterior N too")
         return
+    for option in ("csv", "no_detail", "no_figure"):
+        if getattr(args, option):
+            raise InputError(f"--{option.replace('_', '-')} is for one run; with --posterior "
+                             "the runs go to a sweep folder (runs.parquet)")
     if args.posterior_file is not None:
         from ruralgov.study.robustness import check_posterior
 

@@ -157,8 +157,9 @@ TALLIED = (
     Reporter("protesters", "villagers protesting (protest)"),
     Reporter("protest_events", "villages with at least protest_event_min protesters "
              "(protest)"),
-    Reporter("protest_episodes", "protest events in villages without one the step before: "
-             "each protest counted once, in its first month (protest)"),
+    Reporter("protest_episodes", "protests, each counted once in its first month: protest "
+             "events in villages without one the step before; with protest_trigger every "
+             "event (each sparked afresh by an incident) (protest)"),
     Reporter("protest_max_size", "protesters in the largest village protest (protest)"),
     Reporter("detained", "protesters detained (protest)"),
     Reporter("concessions", "protest events answered by concession (protest, "
@@ -204,7 +205,8 @@ TAIL = (
                  (m.villagers.trust_upper if m.p["mech_trust_levels"]
                   else m.villagers.legitimacy) > 0.5)),
     Reporter("villages_petitioning", "share of villages from which somebody filed a new "
-             "petition in the past 12 steps (a year), this one included",
+             "petition in the past 12 steps (a year), this one included (in the first 11 "
+             "steps: since the start, so lower)",
              lambda m, s, r: _villages_petitioning(m)),
     Reporter("hardship_mean", "mean hardship (before services and assistance)",
              lambda m, s, r: m.runs.mean(m.villagers.hardship)),

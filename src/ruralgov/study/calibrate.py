@@ -57,7 +57,7 @@ __all__ = ["calibrate", "load_targets", "simulate", "render", "error", "band", "
            "CALIBRATION_FILES"]
 
 CALIBRATION_FILES = ("CALIBRATION.md", "calibration.json", "abc.db", "posterior.parquet",
-                     "predictive.parquet", "calibrated.yaml", "figures")
+                     "predictive.parquet", "calibrated.yaml", "figures", "sbc")
 """What a calibration folder holds; calibrating into it again continues the ABC run."""
 
 
@@ -367,7 +367,7 @@ class _Progress(logging.Handler):
 def _check_resume(history, spec: _File, out: Path) -> None:
     """A continued calibration must be the same calibration: refuse another targets file."""
     meta = out / "calibration.json"
-    key = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()
+    key = definition_hash(spec)
     if meta.is_file() and json.loads(meta.read_text()).get("definition_sha256") != key:
         raise InputError(f"{out}: holds a calibration of other targets or settings; choose "
                          "another --out (results are never overwritten)")
@@ -399,7 +399,7 @@ def _finish(spec: _File, path: Path, out: Path, history, profile, progress) -> P
             for r in pops.itertuples() if r.t >= 0]
     manifest = {"created_utc": utc_now(), "versions": versions(), "git": git_revision(),
                 "targets_file": str(path), "profile": profile, "root_seed": spec.root_seed,
-                "definition_sha256": hashlib.sha256(spec.model_dump_json().encode()).hexdigest(),
+                "definition_sha256": definition_hash(spec),
                 "status": "done", "generations": gens, **summary}
     write_json(manifest, out / "calibration.json")
     _write_scenario(spec, summary, out / "calibrated.yaml")
@@ -414,9 +414,17 @@ def render(out: Path | str) -> Path:
 
     out = Path(out)
     manifest = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
+    if manifest.get("status") != "done" or any(
+            "interval_ratio" not in p for p in manifest.get("posterior", [])):
+        raise InputError(f"{out}: not a finished calibration of this version (its "
+                         "calibration.json has no identification); calibrate again into a "
+                         "new folder")
     spec, _ = load_targets(manifest["targets_file"], manifest["profile"])
     sbc = out / "sbc" / "sbc.json"
     sbc_result = json.loads(sbc.read_text(encoding="utf-8")) if sbc.is_file() else None
+    if sbc_result is not None and sbc_result.get("definition_sha256") != \
+            manifest["definition_sha256"]:
+        sbc_result = None  # the method was checked for other targets: not this report's
     text = _report(spec, manifest, Path("figures") / "calibration.png", sbc_result)
     return write_text(text, out / "CALIBRATION.md")
 
@@ -435,7 +443,7 @@ def _summary(spec: _File, post: pd.DataFrame, pred: pd.DataFrame) -> dict[str, A
         row = {"parameter": c, "prior_low": lo, "prior_high": hi,
                "mean": float(np.average(x, weights=w)), "median": _wquantile(x, w, 0.5),
                "ci_low": _wquantile(x, w, 0.05), "ci_high": _wquantile(x, w, 0.95)}
-        row["interval_ratio"] = (row["ci_high"] - row["ci_low"]) / (0.9 * (hi - lo))
+        row["interval_ratio"] = interval_ratio(spec, c, row["ci_low"], row["ci_high"])
         row["identification"] = identification(row["interval_ratio"])
         # the posterior's median in the outer tenth of the prior: the data pull beyond it
         edge = (row["median"] - lo) / (hi - lo)
@@ -454,6 +462,22 @@ def _summary(spec: _File, post: pd.DataFrame, pred: pd.DataFrame) -> dict[str, A
                        if v.size else 0.0,
                        "reproduced": bool(v.size and lo <= t.value <= hi)})
     return {"posterior": params, "predictive": checks}
+
+
+def interval_ratio(spec: _File, name: str, low: float, high: float) -> float:
+    """A central 90 % posterior interval's width over that of the prior's central 90 %; for
+    an integer parameter the share of its whole values the interval holds over 0.9 (an
+    uninformative posterior gives about 1 either way)."""
+    lo, hi = spec.priors[name]
+    if REGISTRY[name].type == "int":
+        whole = math.floor(hi) - math.ceil(lo) + 1
+        return (high - low + 1) / (0.9 * whole)
+    return (high - low) / (0.9 * (hi - lo))
+
+
+def definition_hash(spec: _File) -> str:
+    """What identifies a calibration: the targets file's definition (after its profile)."""
+    return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()
 
 
 IDENTIFIED, UNIDENTIFIED = 0.5, 0.8

@@ -496,9 +496,13 @@ def _draws(src: str, where: str, name: str, f: _Draws, kind: str,
     if samples is not None and len(f.draws) != samples:
         raise InputError(f"{where}: {len(f.draws)} draws for {samples} samples; give one "
                          "value per sample")
-    for v in f.draws:
+    draws = list(f.draws)
+    p = REGISTRY.get(name)
+    if p is not None and p.type == "int":  # read as numbers: a whole one is the integer
+        draws = [int(v) if float(v).is_integer() else v for v in draws]
+    for v in draws:
         validate_params({name: v}, source=src, prefix=f"factors.{name}")
-    return {"draws": list(f.draws)}
+    return {"draws": draws}
 
 
 def _sampled(src: str, kind: str, names: list[str], factors: dict[str, Any],

@@ -270,7 +270,11 @@ def posterior_draws(path: Path | str, n: int, seed: int) -> dict[str, list[float
     post = check_posterior(path)
     rng = np.random.default_rng(seed)
     k = rng.choice(len(post), size=n, p=post.weight / post.weight.sum())
-    return {c: [float(v) for v in post[c].to_numpy()[k]] for c in post.columns
+    def value(c: str, v) -> float | int:  # an integer parameter's particles stay whole
+        p = REGISTRY.get(c)
+        return int(round(float(v))) if p is not None and p.type == "int" else float(v)
+
+    return {c: [value(c, v) for v in post[c].to_numpy()[k]] for c in post.columns
             if c != "weight"}
 
 

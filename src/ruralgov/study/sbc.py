@@ -21,6 +21,7 @@ calibration report gains its coverage section.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -88,13 +89,20 @@ def coverage(spec, params: pd.DataFrame, values: pd.DataFrame, accept: int
         raise InputError(f"--sbc-accept: {accept}; allowed: 2 to {n - 1} (fewer than the "
                          f"{n} reference simulations)")
     y = values[[t.name for t in fitted]].to_numpy(dtype=float)
-    sq = np.zeros((n, n))
-    for k, t in enumerate(fitted):
-        e = error(t, y[None, :, k], y[:, None, k])  # row i: the truth's observation
-        sq += np.where(np.isfinite(e), e, 1e3) ** 2
-    d = np.sqrt(sq / len(fitted))
-    np.fill_diagonal(d, np.inf)  # leave the truth out
-    near = np.argpartition(d, accept - 1, axis=1)[:, :accept]
+    near = np.empty((n, accept), dtype=np.int64)
+    dist = np.empty((n, accept))
+    block = max(1, 2**22 // n)  # truths at a time: memory stays O(n), not O(n²)
+    for start in range(0, n, block):
+        rows = np.arange(start, min(start + block, n))
+        sq = np.zeros((rows.size, n))
+        for k, t in enumerate(fitted):
+            e = error(t, y[None, :, k], y[rows, None, k])  # row: the truth's observation
+            sq += np.where(np.isfinite(e), e, 1e3) ** 2
+        d = np.sqrt(sq / len(fitted))
+        d[np.arange(rows.size), rows] = np.inf  # leave the truth out
+        part = np.argpartition(d, accept - 1, axis=1)[:, :accept]
+        near[rows] = part
+        dist[rows] = np.take_along_axis(d, part, axis=1)
     out: dict[str, Any] = {"reference": n, "accept": accept,
                            "acceptance_share": accept / (n - 1), "parameters": []}
     rng = np.random.default_rng(0)  # ties (integer parameters) broken at random
@@ -109,15 +117,21 @@ def coverage(spec, params: pd.DataFrame, values: pd.DataFrame, accept: int
                "rank_histogram": np.histogram(u, bins=10, range=(0, 1))[0].tolist()}
         for level in NOMINAL:
             share = float(np.mean(np.abs(u - 0.5) <= level / 2))
-            half = 1.96 * math.sqrt(max(share * (1 - share), 1e-12) / n)
             row[f"coverage_{int(level * 100)}"] = share
-            row[f"coverage_{int(level * 100)}_ci"] = [share - half, share + half]
+            row[f"coverage_{int(level * 100)}_ci"] = list(_wilson(share, n))
         row["passes"] = all(abs(row[f"coverage_{int(lv * 100)}"] - lv) <= COVERAGE_SLACK
                             for lv in NOMINAL)
         out["parameters"].append(row)
     out["passes"] = all(p["passes"] for p in out["parameters"])
-    out["mean_distance_accepted"] = float(np.mean(np.take_along_axis(d, near, axis=1)))
+    out["mean_distance_accepted"] = float(np.mean(dist))
     return out
+
+
+def _wilson(share: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson's 95 % interval for a proportion (not empty at 0 or 1)."""
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
 
 
 def _figure(result: dict[str, Any], path: Path) -> Path:
@@ -155,13 +169,19 @@ def sbc(targets: str | Path = "calibration/targets", profile: str | None = None,
     coverage; return the folder."""
     from ruralgov.io.files import RESULTS
     from ruralgov.io.results import read_runs
-    from ruralgov.study.calibrate import load_targets
+    from ruralgov.study.calibrate import definition_hash, load_targets
     from ruralgov.study.sweep import run_sweep
 
     spec, path = load_targets(targets, profile)
     base = Path(out) if out else RESULTS / "calibration" / (path.stem + (f"-{profile}"
                                                                         if profile else ""))
     folder = base / "sbc"
+    key = definition_hash(spec)
+    meta = base / "calibration.json"
+    if meta.is_file() and json.loads(meta.read_text()).get("definition_sha256") != key:
+        raise InputError(f"{base}: holds a calibration of other targets or settings than "
+                         f"{path}{f' (profile {profile})' if profile else ''}; give the "
+                         "calibration's own targets and profile, or another --out")
     accept = accept if accept is not None else max(2, round(0.025 * (draws - 1)))
     if not 2 <= accept < draws:
         raise InputError(f"--sbc-accept: {accept}; allowed: 2 to {draws - 1} (fewer than "
@@ -173,9 +193,13 @@ def sbc(targets: str | Path = "calibration/targets", profile: str | None = None,
               progress=progress)
     runs = read_runs(folder / "reference")
     runs = runs[runs.status == "ok"].reset_index(drop=True)
+    if len(runs) <= accept:
+        raise InputError(f"{folder / 'reference'}: only {len(runs)} of {draws} reference runs "
+                         f"finished, not more than the {accept} to accept; see its log, rerun "
+                         "with --sbc to retry them")
     result = coverage(spec, runs[list(spec.priors)], _target_values(spec, runs), accept)
     result.update({"targets_file": str(path), "profile": profile, "root_seed": spec.root_seed,
-                   "failed_runs": draws - len(runs)})
+                   "definition_sha256": key, "failed_runs": draws - len(runs)})
     write_json(result, folder / "sbc.json")
     _figure(result, folder / "sbc.png")
     return folder

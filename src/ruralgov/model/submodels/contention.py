@@ -299,10 +299,10 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
     if p["mech_state_response"]:
         _state_response(model, s, idx, per_village, force, ~caught)
     event = per_village >= p["protest_event_min"]
+    new = event if p["protest_trigger"] > 0 else event & (prev < p["protest_event_min"])
     s.tally.update({"protesters": runs.count(idx),
                     "protest_events": runs.count_true(event, "village"),
-                    "protest_episodes": runs.count_true(
-                        event & (prev < p["protest_event_min"]), "village"),
+                    "protest_episodes": runs.count_true(new, "village"),
                     "protest_max_size": runs.max(per_village, "village"),
                     "detained": runs.count(detained)})
 

@@ -57,14 +57,17 @@ def disputes(model: RuralGovernanceModel, s: Scratch) -> None:
     count = np.bincount(tw, minlength=st.n_townships)
     resolve_p = np.minimum(np.divide(s.dispute_capacity, count, out=np.zeros(st.n_townships),
                                      where=count > 0), 1.0)
+    u = runs.random(f_idx)
+    handled = u < resolve_p[tw]  # within the township's capacity
     if p["mediation_success"] < 1.0:  # handled, yet the parties do not settle
-        resolve_p = resolve_p * p["mediation_success"]
-    resolved = runs.random(f_idx) < resolve_p[tw]
+        resolved = u < resolve_p[tw] * p["mediation_success"]
+    else:
+        resolved = handled
     fr = f_idx[resolved]
     s.gains[fr] += F32(p["dispute_gain"])
     unresolved = f_idx[~resolved]
     s.losses[unresolved] += F32(p["dispute_gain"])
-    s.handled = s.handled + np.bincount(tw[resolved], minlength=st.n_townships)
+    s.handled = s.handled + np.bincount(tw[handled], minlength=st.n_townships)
     if p["mech_informal"]:
         informal = np.concatenate([idx[~formal], unresolved])
         ir = informal[runs.random(informal) < p["elder_resolution"]]
