@@ -161,8 +161,8 @@ def paper() -> None:
                 else:  # e.g. built from an sdist, which has no results
                     f.write("# Not included\n\nThis copy has no "
                             f"`results/{folder}/`; the Makefile's targets produce it.\n")
-        for png in sorted((src / "figures").glob("*.png")):
-            with mkdocs_gen_files.open(f"{page}/figures/{png.name}", "wb") as f:
+        for png in sorted((src / "figures").glob("*.png")) + sorted(src.glob("sbc/*.png")):
+            with mkdocs_gen_files.open(f"{page}/{png.relative_to(src).as_posix()}", "wb") as f:
                 f.write(png.read_bytes())
 
 
