@@ -57,6 +57,9 @@ def test_quick_calibration_end_to_end_resumes_and_reproduces(tmp_path):
     sc = load_scenario(out / "calibrated.yaml")
     med = {p["parameter"]: p["median"] for p in data["posterior"]}
     assert sc.parameters["policy_credit"] == pytest.approx(med["policy_credit"], abs=1e-4)
+    # in the calibration's county, as long as the calibration runs it
+    assert sc.steps == spec.steps and sc.parameters["n_villagers"] == 300
+    assert sc.parameters["villages_per_township"] == spec.parameters["villages_per_township"]
     # resumable: again into the same folder, nothing is simulated anew
     sims = sum(g["simulations"] for g in data["generations"])
     calibrate(profile="quick", out=out, workers=1, progress=False)

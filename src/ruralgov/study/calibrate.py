@@ -503,10 +503,13 @@ def _write_scenario(spec: _File, summary: dict, path: Path) -> None:
     values = {p["parameter"]: _value(spec, p["parameter"], round(p["median"], 4))
               for p in summary["posterior"]}
     doc = {"title": f"{base.title}, calibrated (posterior medians)",
-           "story": f"The {base.name} scenario with the posterior medians of `ruralgov "
-                    "calibrate` for the parameters it calibrates (CALIBRATION.md beside this "
-                    "file says against which observations).",
-           "steps": base.steps, "parameters": {**base.parameters, **values}}
+           "story": f"The {base.name} scenario in the calibration's county, with the posterior "
+                    "medians of `ruralgov calibrate` for the parameters it calibrates, run as "
+                    "long as the calibration runs it (its measures are the means over the last "
+                    "quarter; CALIBRATION.md beside this file says against which "
+                    "observations).",
+           "steps": spec.steps,
+           "parameters": {**base.parameters, **spec.parameters, **values}}
     with atomic_path(path) as tmp:
         tmp.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False),
                        encoding="utf-8")
