@@ -665,6 +665,11 @@ def _add_reproduce(sub) -> None:
                          "--out again from its robustness.parquet (after an update of "
                          "ruralgov; no run is repeated)")
     rb.set_defaults(func=_cmd_robustness, resumable=True)
+    _add_calibrate(sub)
+
+
+def _add_calibrate(sub) -> None:
+    """calibrate: ABC-SMC against a targets file, or its simulation-based calibration."""
     cb = sub.add_parser(
         "calibrate", help="calibrate uncertain parameters to observed magnitudes (ABC-SMC)",
         description="Approximate Bayesian computation (pyabc's ABC-SMC) of the priors in a "
