@@ -105,6 +105,11 @@ def test_four_shards_a_duplicate_and_a_kill_then_resume_equal_a_serial_sweep(
     pd.testing.assert_frame_equal(_series(raw_series), _series(read_series(serial)),
                                   check_dtype=False)
     assert not list((out / "locks").glob("*.lock")), "a lock outlived its holder's exit"
+    # what a DuckDB glob sees (the guide's recipe): every run once, the serial sweep's values
+    duckdb = pytest.importorskip("duckdb")
+    sql = duckdb.sql(f"SELECT * FROM read_parquet('{out}/runs/*.parquet')").df()
+    pd.testing.assert_frame_equal(_runs(sql[raw_runs.columns]), _runs(raw_runs),
+                                  check_dtype=False)
 
 
 def test_a_second_identical_sweep_is_refused_naming_the_holder(experiment, tmp_path):

@@ -141,12 +141,11 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, threshold: float = 0.8
     density and mass; None if ema-workbench is not installed."""
     import warnings
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from ema_workbench.analysis import prim
-    except ImportError:
+    from ruralgov.io.extras import available, require
+
+    if not available("ema_workbench"):
         return None
+    prim = require("ema_workbench", "PRIM", "analysis.prim")
     x = x.astype(float).reset_index(drop=True)
     y = np.asarray(y, dtype=bool)
     with warnings.catch_warnings():
@@ -370,8 +369,10 @@ def _scenario_discovery(ok: pd.DataFrame, factors: list[str], out: Path) -> list
             continue
         res = prim_boxes(ok[numeric], y)
         if res is None:
-            return lines + ["Skipped: install the optional extra (`pip install "
-                            "'ruralgov[analysis]'`) for PRIM scenario discovery.", ""]
+            from ruralgov.io.extras import missing_message
+
+            return lines + ["Skipped: " + missing_message("ema_workbench", "PRIM scenario "
+                                                           "discovery") + ".", ""]
         box, st = res
         lines += [f"**{label}** — box with coverage {st['coverage']:.2f} (share of such runs "
                   f"inside), density {st['density']:.2f} (share of runs inside that are such; "

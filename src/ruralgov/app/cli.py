@@ -365,11 +365,9 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     import os
     import signal
 
-    try:
-        import solara  # noqa: F401
-    except ImportError:
-        raise InputError("the dashboard needs its extra: pip install 'ruralgov[dashboard]' "
-                         "(or `make dashboard`)") from None
+    from ruralgov.io.extras import require
+
+    require("solara", "the dashboard (or run `make dashboard`)")
     from ruralgov.io.scenario import load_scenario
 
     sc = load_scenario(args.scenario)  # a bad name or file: one message, before the server

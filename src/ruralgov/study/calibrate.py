@@ -279,8 +279,9 @@ def _sampler(workers: int | None, dask: str | None):
     from pyabc import sampler
 
     if dask:
-        from distributed import Client
+        from ruralgov.io.extras import require
 
+        Client = require("distributed", "--dask").Client
         return sampler.DaskDistributedSampler(dask_client=Client(dask))
     if workers == 1:
         return sampler.SingleCoreSampler()
@@ -294,8 +295,9 @@ def calibrate(targets: str | Path = "calibration/targets", profile: str | None =
               progress: bool = True, dask: str | None = None) -> Path:
     """Run (or continue) the calibration; write the posterior, the predictive check and the
     report; return the report's path."""
-    import pyabc
+    from ruralgov.io.extras import require
 
+    pyabc = require("pyabc", "ruralgov calibrate (approximate Bayesian computation)")
     spec, path = load_targets(targets, profile)
     out = Path(out) if out else RESULTS / "calibration" / (path.stem + (f"-{profile}"
                                                                        if profile else ""))

@@ -367,6 +367,7 @@ def summarise(table: pd.DataFrame, lhs: pd.DataFrame) -> list[dict[str, Any]]:
                 lhs[lhs.id == hid], on=["root_seed", "sample"], how="left")
             x = x.drop(columns=["root_seed", "sample", "id"]).dropna(axis=1)
             box = prim_boxes(x, supported)
+            row["prim_missing"] = box is None  # ema-workbench not installed
             if box is not None:
                 limits, stats_ = box
                 row["prim"] = {"limits": limits.to_dict("records"), **stats_}
@@ -490,7 +491,7 @@ def _report(manifest: dict, fig: Path, spec: _Spec) -> str:
         diff = "—" if r["seed_difference"] is None else (
             f"{r['seed_difference']:.2f}" + ("" if r["stable"] else " **unstable**")
             + (f" (noise {r['seed_noise_95']:.2f})" if r.get("seed_noise_95") else ""))
-        box = "—"
+        box = "not computed: needs the analysis extra" if r.get("prim_missing") else "—"
         if "prim" in r:
             lim = "; ".join(f"{x['parameter']} {x['low']:.3g}–{x['high']:.3g}"
                             for x in r["prim"]["limits"]) or "everywhere"

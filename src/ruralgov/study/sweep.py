@@ -406,10 +406,9 @@ def check_scheduler(address: str, option: str = "--scheduler", timeout_s: float 
     import socket
     from urllib.parse import urlsplit
 
-    try:
-        import distributed  # noqa: F401
-    except ImportError:
-        raise InputError(f"{option} needs Dask: pip install 'ruralgov[cluster]'") from None
+    from ruralgov.io.extras import require
+
+    require("distributed", f"{option} (a Dask cluster)")
     where = address
     if address.endswith(".json"):
         try:
