@@ -344,6 +344,8 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from ruralgov.study.calibrate import calibrate, render
 
+    if args.point and args.sbc is not None:
+        raise InputError("--point and --sbc: give one (each is its own study of a calibration)")
     if args.sbc is not None:
         from ruralgov.study.sbc import sbc
 
@@ -355,9 +357,28 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
                 (folder.parent / "calibration.json").read_text()).get("status") == "done":
             print(f"calibration report rewritten: {render(folder.parent)}")
         return 0
+    if args.point:
+        return _calibration_point(args)
     report = calibrate(args.targets, profile=args.profile, out=args.out, workers=args.workers,
                        progress=not args.quiet, dask=args.dask)
     print(f"calibration report written to {report}")
+    return 0
+
+
+def _calibration_point(args: argparse.Namespace) -> int:
+    from ruralgov.io.files import RESULTS
+    from ruralgov.study.calibrate import load_targets
+    from ruralgov.study.point import point
+
+    _, path = load_targets(args.targets, args.profile)
+    folder = Path(args.out) if args.out else RESULTS / "calibration" / (
+        path.stem + (f"-{args.profile}" if args.profile else ""))
+    out = point(folder, candidates=args.point_candidates, seeds=args.point_seeds,
+                workers=args.workers, scheduler=args.dask, progress=not args.quiet)
+    chosen = json.loads(out.read_text(encoding="utf-8"))["chosen"]
+    print(f"point estimate written to {out}: candidate {chosen['candidate']}, mean distance "
+          f"{chosen['distance_mean']:.3g} tolerances over {chosen['runs']} seeds (its ABC "
+          f"distance {chosen['abc_distance']:.3g})")
     return 0
 
 
@@ -691,6 +712,15 @@ def _add_calibrate(sub) -> None:
     cb.add_argument("--sbc-accept", type=_bounded("--sbc-accept", 2, 1_000_000), default=None,
                     metavar="K", help="with --sbc: simulations accepted per synthetic truth "
                                       "(default 2.5 %% of N)")
+    cb.add_argument("--point", action="store_true",
+                    help="instead of calibrating: the point estimate of a finished "
+                         "calibration (its best particles re-run over fresh seeds; the one "
+                         "with the smallest mean distance, and the stocks it settles at) into "
+                         "point.json")
+    cb.add_argument("--point-candidates", type=_bounded("--point-candidates", 2, 10_000),
+                    default=20, metavar="K", help="with --point: particles re-run (default 20)")
+    cb.add_argument("--point-seeds", type=_bounded("--point-seeds", 2, 1000), default=5,
+                    metavar="S", help="with --point: seeds per particle (default 5)")
     cb.add_argument("--quiet", action="store_true", help="no progress lines")
     cb.set_defaults(func=_cmd_calibrate, resumable=True)
 

@@ -57,7 +57,8 @@ __all__ = ["calibrate", "load_targets", "simulate", "render", "error", "band", "
            "CALIBRATION_FILES"]
 
 CALIBRATION_FILES = ("CALIBRATION.md", "calibration.json", "abc.db", "posterior.parquet",
-                     "predictive.parquet", "calibrated.yaml", "figures", "sbc")
+                     "predictive.parquet", "calibrated.yaml", "figures", "sbc", "point",
+                     "point.json")
 """What a calibration folder holds; calibrating into it again continues the ABC run."""
 
 
