@@ -140,3 +140,25 @@ def test_section_3_table_is_the_schedule_with_each_submodels_module():
         (i, f.__name__) for i, f in enumerate(SCHEDULE, 1)]
     for (_, name, module), f in zip(rows, SCHEDULE):
         assert f.__module__.rsplit(".", 1)[-1] == module, (name, f.__module__)
+
+
+def test_every_default_quoted_in_brackets_is_the_registrys():
+    """The ODD quotes defaults as `name` [value] in its equations and text (178 places): each
+    is the registry's default, so a change of a default cannot leave the prose behind."""
+    from ruralgov.model.params import REGISTRY
+
+    stale = []
+    for m in re.finditer(r"`([a-z_0-9]+)` \[([^\]]*)\]", _text()):
+        name, quoted = m.groups()
+        if name not in REGISTRY:
+            continue
+        default = REGISTRY[name].default
+        number = re.match(r"[−-]?[\d ,.]+", quoted)
+        if isinstance(default, bool) or number is None:
+            ok = quoted.split(":")[0].strip().lower() == str(default).lower()
+        else:
+            text = number.group(0).replace("−", "-").replace(" ", "").replace(",", "")
+            ok = float(text) == float(default)
+        if not ok:
+            stale.append(f"`{name}` [{quoted}]: the default is {default}")
+    assert not stale, "docs/ODD.md quotes stale defaults:\n" + "\n".join(stale)
