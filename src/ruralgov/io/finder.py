@@ -21,7 +21,7 @@ from pathlib import Path
 from ruralgov.model.schema import InputError
 
 __all__ = ["CHECKOUT", "checkout_of", "data_dirs", "find_named", "named_files", "shadowed",
-           "check_path_text"]
+           "scenario_ref", "check_path_text"]
 
 
 def checkout_of(package: Path) -> Path | None:
@@ -152,3 +152,17 @@ def _say_shadowed(path: Path, hidden: list[Path]) -> None:
         _SAID.add(path)
         print(f"ruralgov: note: {path} is used; it hides {', '.join(map(str, hidden))} of the "
               "same name", file=sys.stderr)
+
+
+def scenario_ref(name: str, path: Path | str | None) -> str:
+    """A scenario as a study's experiment file names it: by ``name`` where the name finds the
+    same file (a scenario of the project), so the file runs on any machine; else by its
+    ``path`` (a scenario file of the user's)."""
+    if path is None:
+        return name
+    try:
+        if find_named(name, "scenario").resolve() == Path(path).resolve():
+            return name
+    except InputError:
+        pass
+    return str(path)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ruralgov.io.files import RESULTS, new_dir, utc_stamp, write_text
+from ruralgov.io.finder import scenario_ref
 from ruralgov.io.scenario import load_scenario
 from ruralgov.model.schema import InputError
 
@@ -62,20 +63,11 @@ def posterior_experiment(scenario: str | Path, n: int, seed: int, *,
     doc = {"title": f"{sc.title}: {n} posterior draws",
            "description": f"{sc.name} once at each of {n} draws from {path} "
                           f"({', '.join(factors)}).",
-           "scenario": sc.name if sc.path is None or _is_shipped(sc) else str(sc.path),
+           "scenario": scenario_ref(sc.name, sc.path),
            "parameters": overrides, "steps": steps or sc.steps, "replications": 1,
            "root_seed": int(seed), "design": {"type": "crossed", "samples": n},
            "factors": factors}
     return Experiment.from_dict(doc, name=f"{sc.name}-posterior")
-
-
-def _is_shipped(sc) -> bool:
-    from ruralgov.io.finder import find_named
-
-    try:
-        return find_named(sc.name, "scenario").resolve() == Path(sc.path).resolve()
-    except InputError:
-        return False
 
 
 def intervals(runs: pd.DataFrame, measures: tuple[str, ...] = HEADLINE) -> pd.DataFrame:

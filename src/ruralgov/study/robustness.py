@@ -167,15 +167,9 @@ def _scenario_ref(exp: Experiment) -> str:
     """The experiment's scenario as a study's experiment file names it: by name where the
     name finds the same file (a scenario of the project), so the file runs on any machine;
     else by its path."""
-    sc = exp.scenario
-    if sc.path is None:
-        return sc.name
-    try:
-        if find_named(sc.name, "scenario").resolve() == Path(sc.path).resolve():
-            return sc.name
-    except InputError:
-        pass
-    return str(sc.path)
+    from ruralgov.io.finder import scenario_ref
+
+    return scenario_ref(exp.scenario.name, exp.scenario.path)
 
 
 def _shown(path: Path | str) -> str:
