@@ -74,6 +74,16 @@ def test_sbc_of_a_quick_calibration_joins_its_report(tmp_path):
 
     text = render(out).read_text()
     assert "## Simulation-based calibration" in text and "sbc/sbc.png" in text
+    # the raw sweep may be dropped: the kept table gives the same coverage without a run
+    import shutil
+
+    shutil.rmtree(folder / "reference")
+    kept = sbc(profile="quick", out=out, draws=24, accept=6, workers=1, progress=False)
+    assert json.loads((kept / "sbc.json").read_text()) == data
+    assert not (kept / "reference").exists()
+    # a kept table of other draws is refused, never silently used
+    with pytest.raises(InputError, match="holds other runs than this SBC asks for"):
+        sbc(profile="quick", out=out, draws=20, accept=6, workers=1, progress=False)
 
 
 def test_sbc_first_then_the_calibration_into_the_same_folder(tmp_path):

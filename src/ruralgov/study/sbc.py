@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ruralgov.io.files import write_figure, write_json
+from ruralgov.io.files import write_figure, write_json, write_parquet
 from ruralgov.model.schema import InputError
 
 __all__ = ["sbc", "coverage", "NOMINAL", "COVERAGE_SLACK"]
@@ -127,6 +127,22 @@ def coverage(spec, params: pd.DataFrame, values: pd.DataFrame, accept: int
     return out
 
 
+def _kept_table(exp, spec, path: Path) -> pd.DataFrame:
+    """The reference table kept as one Parquet file (``reference_runs.parquet``, written by
+    every SBC; the raw sweep folder need not be kept), if it holds exactly the runs of
+    ``exp`` — the same seeds and parameter draws; otherwise one clear message."""
+    runs = pd.read_parquet(path).sort_values("run_id").reset_index(drop=True)
+    want = exp.runs()
+    same = len(runs) == len(want) and all(
+        r.run_id == w.run_id and int(r.seed) == w.seed
+        and all(np.isclose(float(getattr(r, k)), float(w.values[k])) for k in spec.priors)
+        for r, w in zip(runs.itertuples(), want))
+    if not same:
+        raise InputError(f"{path}: holds other runs than this SBC asks for (other draws, "
+                         "seeds or priors); move it away to simulate the reference table anew")
+    return runs
+
+
 def _wilson(share: float, n: int, z: float = 1.96) -> tuple[float, float]:
     """Wilson's 95 % interval for a proportion (not empty at 0 or 1)."""
     centre = (share + z * z / (2 * n)) / (1 + z * z / n)
@@ -189,9 +205,14 @@ def sbc(targets: str | Path = "calibration/targets", profile: str | None = None,
     seed = int(np.random.SeedSequence(spec.root_seed, spawn_key=(_SEED_KEY,))
                .generate_state(1)[0])
     exp = _reference_experiment(spec, draws, seed)
-    run_sweep(exp, folder / "reference", workers=workers, scheduler=scheduler,
-              progress=progress)
-    runs = read_runs(folder / "reference")
+    kept = folder / "reference_runs.parquet"
+    if not (folder / "reference").exists() and kept.is_file():
+        runs = _kept_table(exp, spec, kept)  # the raw sweep was dropped; its table was kept
+    else:
+        run_sweep(exp, folder / "reference", workers=workers, scheduler=scheduler,
+                  progress=progress)
+        runs = read_runs(folder / "reference")
+        write_parquet(runs, kept)
     runs = runs[runs.status == "ok"].reset_index(drop=True)
     if len(runs) <= accept:
         raise InputError(f"{folder / 'reference'}: only {len(runs)} of {draws} reference runs "
