@@ -84,3 +84,12 @@ def test_the_command_line(quick):
     res = subprocess.run([*base, "--sbc", "20"], capture_output=True, text=True, timeout=300)
     assert res.returncode == 2 and "--point and --sbc" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_the_report_shows_the_point_estimate(quick):
+    from ruralgov.study.calibrate import render
+
+    res = json.loads((quick / "point.json").read_text())
+    text = render(quick).read_text()
+    assert "## Point estimate" in text
+    assert f"{res['chosen']['distance_mean']:.3g} tolerances" in text

@@ -428,7 +428,13 @@ def render(out: Path | str) -> Path:
     if sbc_result is not None and sbc_result.get("definition_sha256") != \
             manifest["definition_sha256"]:
         sbc_result = None  # the method was checked for other targets: not this report's
-    text = _report(spec, manifest, Path("figures") / "calibration.png", sbc_result)
+    point = out / "point.json"
+    point_result = json.loads(point.read_text(encoding="utf-8")) if point.is_file() else None
+    if point_result is not None and point_result.get("definition_sha256") != \
+            manifest["definition_sha256"]:
+        point_result = None
+    text = _report(spec, manifest, Path("figures") / "calibration.png", sbc_result,
+                   point_result)
     return write_text(text, out / "CALIBRATION.md")
 
 
@@ -555,7 +561,8 @@ def _tol(t: dict | _Target) -> str:
     return f"×/÷ {tol:g}" if scale == "log" else f"± {tol:g}"
 
 
-def _report(spec: _File, manifest: dict, fig: Path, sbc: dict | None = None) -> str:
+def _report(spec: _File, manifest: dict, fig: Path, sbc: dict | None = None,
+            point: dict | None = None) -> str:
     git = manifest["git"]
     lines = [f"# {spec.title}", "", " ".join(spec.description.split()), "",
              f"Targets file `{Path(manifest['targets_file']).name}`"
@@ -590,11 +597,36 @@ def _report(spec: _File, manifest: dict, fig: Path, sbc: dict | None = None) -> 
                      f"{p['interval_ratio']:.2f} | {p['identification']} | "
                      f"{p['at_prior_edge'] or ''} |")
     lines += _sbc_lines(sbc)
+    lines += _point_lines(spec, point)
     lines += ["", "The calibrated baseline (posterior medians) is `calibrated.yaml`, a scenario "
               "that extends the targets file's scenario. Data: `posterior.parquet` (the last "
               "generation's particles and weights), `predictive.parquet`, `abc.db` (every "
               "generation, pyabc's database)."]
     return "\n".join(lines + [""])
+
+
+def _point_lines(spec: _File, point: dict | None) -> list[str]:
+    """The point estimate's section (``ruralgov calibrate --point``), if it was chosen."""
+    lines = ["", "## Point estimate", ""]
+    if point is None:
+        return lines + ["Not chosen for this calibration: `ruralgov calibrate --point` re-runs "
+                        "the best particles over fresh seeds and keeps the one that fits best."]
+    c = point["chosen"]
+    lines += [f"Of the {len(point['candidates'])} particles of the final generation with the "
+              f"smallest distances, each re-run with {point['seeds']} fresh seeds, the one "
+              f"with the smallest mean distance: {c['distance_mean']:.3g} tolerances (at most "
+              f"{c['distance_max']:.3g} on one seed; its own ABC distance "
+              f"{c['abc_distance']:.3g}). Its values and the means of its runs (`point.json`):",
+              "", "| parameter | value |", "|---|---:|"]
+    lines += [f"| `{k}` | {v:.4g} |" for k, v in {**c["parameters"], **c["stocks"]}.items()]
+    lines += ["", "| target | use | observed | tolerance | mean over the seeds | within |",
+              "|---|---|---:|---|---:|---|"]
+    for t in spec.targets:
+        v = c["targets"][t.name]
+        ok = "" if t.held_out else ("yes" if abs(float(error(t, v))) <= 1 else "**no**")
+        lines.append(f"| {t.name} | {'held out' if t.held_out else 'fitted'} | {t.value:g} | "
+                     f"{_tol(t)} | {v:.3g} | {ok} |")
+    return lines
 
 
 def _sbc_lines(sbc: dict | None) -> list[str]:
