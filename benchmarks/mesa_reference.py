@@ -32,9 +32,10 @@ from ruralgov.model.agents import Township
 from ruralgov.model.submodels.compliance import conflicts
 
 #: The mechanisms both implementations share; everything else is switched off.
+#: (records of graduated enforcement never lapse here: record_memory's first form)
 REFERENCE_SCENARIO = dict(mech_contention=False, mech_services=False,
                           mech_participation=False, dispute_rate=0.0, campaign=False,
-                          cooptation=0.0)
+                          cooptation=0.0, record_memory=0.0)
 
 _FELT = (0.0, 0.3, 0.6, 1.0)
 

@@ -23,7 +23,10 @@ pytest.importorskip("solara", reason="the dashboard extra is not installed")
 from ruralgov.app.dashboard import session as S  # noqa: E402
 from ruralgov.app.dashboard import views as V  # noqa: E402
 from ruralgov.app.dashboard.labels import CONTROL_GROUPS, control_label  # noqa: E402
-from ruralgov.model.params import REGISTRY  # noqa: E402
+from ruralgov.model.params import (
+    REGISTRY,  # noqa: E402
+    UNCALIBRATED,
+)
 from ruralgov.model.schema import InputError  # noqa: E402
 
 from .conftest import free_port  # noqa: E402
@@ -228,7 +231,8 @@ def test_intervening_in_both_sides_while_a_comparison_plays_lands_on_one_step():
 
 
 def test_the_network_colour_agrees_with_the_compliance_line():
-    m = S.build("baseline", 1, {"n_villagers": 1200})
+    # a county where most rules are kept (the county before calibration: compliance 0.7)
+    m = S.build("baseline", 1, {**UNCALIBRATED, "n_villagers": 1200})
     for _ in range(6):
         m.step()
     nodes = np.arange(m.n_villagers)

@@ -113,7 +113,9 @@ def _field_population(tmp: Path):
     return load_population(tmp / "villagers.csv", tmp / "edges.csv")
 
 
-def _run(name: str, seed: int, tmp: Path) -> dict[str, str]:
+def _run(name: str, seed: int, tmp: Path, defaults: dict | None = None) -> dict[str, str]:
+    """One configuration's hashes; ``defaults`` stand in for the registry's defaults (what
+    neither the scenario nor the configuration sets)."""
     from ruralgov.io.scenario import load_scenario
     from ruralgov.model import RuralGovernanceModel
 
@@ -123,7 +125,10 @@ def _run(name: str, seed: int, tmp: Path) -> dict[str, str]:
         population = _field_population(tmp)
         resolved = load_scenario("baseline").resolved({})
     else:
-        resolved = load_scenario(scenario).resolved(params)
+        sc = load_scenario(scenario)
+        resolved = sc.resolved(params)
+        resolved.update({k: v for k, v in (defaults or {}).items()
+                         if k not in sc.parameters and k not in params})
     model = RuralGovernanceModel(seed=seed, population=population, **resolved)
     for _ in range(steps):
         model.step()
@@ -156,6 +161,20 @@ def _check(key: str, got) -> None:
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_model_outputs_unchanged(name, seed, tmp_path):
     _check(f"model/{name}/seed{seed}", _run(name, seed, tmp_path))
+
+
+UNCALIBRATED_HASHES = Path(__file__).with_name("golden") / "uncalibrated.json"
+
+
+@pytest.mark.parametrize("key", sorted(json.loads(UNCALIBRATED_HASHES.read_text())))
+def test_the_uncalibrated_county_reproduces_the_results_made_before_calibration(key, tmp_path):
+    """The calibrated county changed defaults only: with ``UNCALIBRATED`` as the defaults the
+    model reproduces, bit for bit, the hashes pinned before the change (never regenerated)."""
+    from ruralgov.model.params import UNCALIBRATED
+
+    _, name, seed = key.split("/")
+    want = json.loads(UNCALIBRATED_HASHES.read_text())[key]
+    assert _run(name, int(seed.removeprefix("seed")), tmp_path, UNCALIBRATED) == want
 
 
 def test_smoke_sweep_runs_table_unchanged(tmp_path):
@@ -208,12 +227,14 @@ def test_first_forms_reproduce_the_first_generation(name):
     into the first form), the model reproduces, bit for bit, the first generation's results on
     every column, table and state array the first generation had. Pinned in
     ``tests/golden/first_forms.json`` when the first generation was current; never
-    regenerated."""
+    regenerated. The first generation's defaults were the county before calibration
+    (``UNCALIBRATED``)."""
     from ruralgov.model import RuralGovernanceModel
-    from ruralgov.model.params import FIRST_FORMS
+    from ruralgov.model.params import FIRST_FORMS, UNCALIBRATED
 
     want = json.loads(FIRST.read_text())[name]
-    model = RuralGovernanceModel(seed=want["seed"], **{**want["params"], **FIRST_FORMS})
+    model = RuralGovernanceModel(seed=want["seed"],
+                                 **{**UNCALIBRATED, **want["params"], **FIRST_FORMS})
     for _ in range(want["steps"]):
         model.step()
     assert frame_digest(model.series()[want["series_columns"]]) == want["series"], "series"

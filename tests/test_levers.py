@@ -108,3 +108,22 @@ def test_a_lever_in_a_context_is_compared_with_the_baseline_in_that_context():
     assert (t.loc[t["lever"] == same.name, "effect"] == 0).all()
     assert (t.loc[t["lever"] == campaign.name, "effect"] != 0).any()
     assert set(t.loc[t["lever"] == same.name, "context"]) == {"campaign=True, campaign_start=0"}
+
+
+def test_each_label_names_the_default_it_moves_from_and_the_value_it_moves_to():
+    """A label `name a → b` says what the row does: a is the registry's default, b the value
+    set (a default that moved cannot leave a stale label behind)."""
+    import re
+
+    from ruralgov.model.params import REGISTRY
+
+    checked = 0
+    for lv in levers.LEVERS:
+        m = re.fullmatch(r"([a-z_]+) (\S+) → (\S+)", lv.name)
+        if not m or m.group(1) not in REGISTRY:
+            continue
+        name, a, b = m.groups()
+        assert float(a) == pytest.approx(float(REGISTRY[name].default)), lv.name
+        assert float(b) == pytest.approx(float(lv.settings[name])), lv.name
+        checked += 1
+    assert checked >= 20

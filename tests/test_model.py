@@ -204,9 +204,11 @@ def test_5_8_answering_petitions_lowers_escalation():
 
 
 def test_5_8_suppression_quiets_now_and_aggrieves_later():
-    # detention alone (the state's answer to protest events is tested apart)
+    # detention alone (the state's answer to protest events is tested apart), in a county
+    # where the willing protest whenever they are willing (protest_trigger's first form), so
+    # that there are protests to suppress
     base = dict(hardship_mean=0.6, legitimacy_initial=0.3, suppression_force=0.0,
-                mech_state_response=False)
+                mech_state_response=False, protest_trigger=0.0)
     strong = dict(base, suppression_force=5.0)
     assert mean_summary("protesters_final", **strong) < mean_summary("protesters_final", **base)
     assert mean_summary("grievance_mean_final", **strong) > \

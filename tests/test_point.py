@@ -93,3 +93,27 @@ def test_the_report_shows_the_point_estimate(quick):
     text = render(quick).read_text()
     assert "## Point estimate" in text
     assert f"{res['chosen']['distance_mean']:.3g} tolerances" in text
+
+
+def test_the_calibrated_defaults_are_the_shipped_point_estimate():
+    """One home per parameter: the registry holds the defaults; the shipped calibration's
+    point.json says which values they must be (to the four significant figures written)."""
+    from pathlib import Path
+
+    from ruralgov.model.params import CALIBRATED, REGISTRY
+    from ruralgov.study.point import STOCKS
+
+    shipped = Path(__file__).resolve().parents[1] / "results" / "calibration" / "targets"
+    res = json.loads((shipped / "point.json").read_text())
+    chosen = res["chosen"]
+    assert set(CALIBRATED) == set(chosen["parameters"])
+    for name, value in {**chosen["parameters"], **chosen["stocks"]}.items():
+        assert REGISTRY[name].default == pytest.approx(float(f"{value:.4g}"), rel=1e-9), name
+    assert set(STOCKS) <= set(REGISTRY)
+    # the county the defaults describe is the calibration's: villages of its size
+    spec, _ = load_targets()
+    village = spec.parameters["n_villagers"] / (spec.parameters["n_townships"]
+                                                * spec.parameters["villages_per_township"])
+    d = {k: REGISTRY[k].default for k in ("n_villagers", "n_townships",
+                                          "villages_per_township")}
+    assert d["n_villagers"] / (d["n_townships"] * d["villages_per_township"]) == village

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["Param", "PARAMS", "REGISTRY", "defaults", "markdown_table", "MECHANISMS",
-           "FIRST_FORMS", "GENERATOR", "AT_START"]
+           "FIRST_FORMS", "GENERATOR", "AT_START", "CALIBRATED", "UNCALIBRATED"]
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def _p(name, default, type_, lo, hi, unit, section, role, doc, paper=""):
 # probability or a rate where the equations in docs/ODD.md need one.
 PARAMS: tuple[Param, ...] = (
     # ---------------------------------------------------------------- structure and scale
-    _p("n_villagers", 2000, "int", 10, 20_000_000, "villagers", "initialisation", "structure",
+    _p("n_villagers", 20000, "int", 10, 20_000_000, "villagers", "initialisation", "structure",
        "Number of villagers in the county."),
     _p("n_townships", 4, "int", 1, 100_000, "townships", "initialisation", "structure",
        "Number of township governments (乡镇政府)."),
@@ -108,7 +108,7 @@ PARAMS: tuple[Param, ...] = (
        "Mean economic hardship (Beta distributed, concentration 4)."),
     _p("risk_aversion_mean", 0.5, "float", 0.01, 0.99, "0-1", "initialisation", "uncertainty",
        "Mean risk aversion (Beta distributed, concentration 4)."),
-    _p("legitimacy_initial", 0.5, "float", 0.01, 0.99, "0-1", "initialisation", "uncertainty",
+    _p("legitimacy_initial", 0.4201, "float", 0.01, 0.99, "0-1", "initialisation", "uncertainty",
        "Mean initial perceived legitimacy of formal institutions (Beta, concentration 10).",
        "制度权威…取决于…多元主体对制度合法性的认同"),
     _p("norm_attachment_initial", 0.5, "float", 0.01, 0.99, "0-1", "initialisation",
@@ -300,10 +300,10 @@ PARAMS: tuple[Param, ...] = (
        "township when local trust is at least petition_trust, over its head to the county "
        "(越级上访) when local trust is lower but trust above is not. Off: the first form "
        "(the one legitimacy stock decides whether one petitions; escalation only by waiting)."),
-    _p("trust_local_initial", 0.45, "float", 0.01, 0.99, "0-1", "initialisation",
+    _p("trust_local_initial", 0.5509, "float", 0.01, 0.99, "0-1", "initialisation",
        "uncertainty", "Mean initial trust in the township (Beta, concentration 10).",
        "乡镇政府"),
-    _p("trust_upper_initial", 0.7, "float", 0.01, 0.99, "0-1", "initialisation",
+    _p("trust_upper_initial", 0.4276, "float", 0.01, 0.99, "0-1", "initialisation",
        "uncertainty", "Mean initial trust in the county and the centre (Beta, concentration "
        "10): villagers trust higher levels more (Li Lianjiang 2004)."),
     _p("strategic_escalation", 0.0, "float", 0, 1, "net grievance", "protest", "uncertainty",
@@ -427,7 +427,7 @@ PARAMS: tuple[Param, ...] = (
     _p("peer_weight", 0.5, "float", 0, 1, "share", "informal_signal", "uncertainty",
        "Share of the informal signal that comes from neighbours' behaviour; the rest is the "
        "lineage elders' stance."),
-    _p("record_memory", 0.0, "float", 0, 120, "months", "enforcement", "uncertainty",
+    _p("record_memory", 2.4, "float", 0, 120, "months", "enforcement", "uncertainty",
        "Mean months an evader's record (the stage of graduated enforcement) is remembered when "
        "not renewed: each month it lapses with chance 1/record_memory. 0: never (the first "
        "form; a record is still cleared in a month every live rule is kept)."),
@@ -447,7 +447,7 @@ PARAMS: tuple[Param, ...] = (
        "Legitimacy gained from a fair, graduated enforcement encounter (persuasion, warning)."),
     _p("unfair_loss", 0.05, "float", 0, 1, "legitimacy", "legitimacy", "uncertainty",
        "Legitimacy lost when enforcement hits a complier."),
-    _p("policy_credit", 0.0, "float", 0, 1, "share", "legitimacy", "uncertainty",
+    _p("policy_credit", 0.9619, "float", 0, 1, "share", "legitimacy", "uncertainty",
        "Share of the gains from services and assistance that villagers credit to the levels "
        "above (the centre's policies, 惠农政策, which the township only delivers). 0: all to "
        "the township (the first form). With mech_trust_levels."),
@@ -483,23 +483,23 @@ PARAMS: tuple[Param, ...] = (
        "Share of grievance an answered petition removes (before the rigidity penalty)."),
     _p("petition_threshold", 0.5, "float", 0, 1, "grievance", "petitions", "uncertainty",
        "Grievance above which a villager who still trusts the formal channel petitions."),
-    _p("petition_propensity", 1.0, "float", 0, 1, "probability", "petitions", "uncertainty",
+    _p("petition_propensity", 0.4696, "float", 0, 1, "probability", "petitions", "uncertainty",
        "Chance that a villager ready to petition (aggrieved, trusting, nothing pending) files "
        "this month: petitioning costs time, money and risk. 1: every ready villager files "
        "(the first form)."),
-    _p("answer_acceptance", 1.0, "float", 0, 1, "probability", "petitions", "uncertainty",
+    _p("answer_acceptance", 0.9347, "float", 0, 1, "probability", "petitions", "uncertainty",
        "Chance that a petitioner accepts the township's answer; one who does not takes the "
        "petition to the county at once (越级上访). 1: every answer is accepted (the first "
        "form)."),
     _p("petition_trust", 0.3, "float", 0, 1, "legitimacy", "petitions", "uncertainty",
        "Legitimacy below which villagers stop using the formal petition channel."),
-    _p("collective_threshold", 0.3, "float", 0, 1, "share", "petitions", "uncertainty",
+    _p("collective_threshold", 0.1784, "float", 0, 1, "share", "petitions", "uncertainty",
        "Share of (weighted) neighbours also aggrieved above which a petition is collective "
        "(集体上访)."),
     _p("protest_threshold", 0.1, "float", 0, 1, "net grievance", "protest", "uncertainty",
        "Net grievance (grievance x (1 - legitimacy) - risk aversion x arrest probability) above "
        "which a villager is willing to protest (Epstein 2002's threshold)."),
-    _p("protest_trigger", 0.0, "float", 0, 1000, "incidents/1,000 villagers/month", "protest",
+    _p("protest_trigger", 0.0385, "float", 0, 1000, "incidents/1,000 villagers/month", "protest",
        "uncertainty",
        "Incidents (导火索) that can spark a protest, per 1,000 villagers a month: a village "
        "protests only in a month it has one, each protest a new episode (no carry-over from "
@@ -519,13 +519,13 @@ PARAMS: tuple[Param, ...] = (
        "Protesters a village needs in a step for it to count as a protest event "
        "(collective incident)."),
     # ---------------------------------------------------------------- disputes / substitution
-    _p("dispute_rate", 0.02, "float", 0, 1, "probability/step", "disputes", "uncertainty",
+    _p("dispute_rate", 0.004564, "float", 0, 1, "probability/step", "disputes", "uncertainty",
        "Chance per step that a villager of average hardship has a dispute to resolve."),
-    _p("mediation_success", 1.0, "float", 0, 1, "probability", "disputes", "uncertainty",
+    _p("mediation_success", 0.9699, "float", 0, 1, "probability", "disputes", "uncertainty",
        "Chance that a formal dispute the township handles (within its capacity) is settled; "
        "one not settled falls back to the elders, as one left unhandled. 1: every handled "
        "dispute is settled (the first form)."),
-    _p("w_formal_legitimacy", 2.0, "float", 0, 20, "log-odds", "disputes", "uncertainty",
+    _p("w_formal_legitimacy", 10.67, "float", 0, 20, "log-odds", "disputes", "uncertainty",
        "Weight of legitimacy in taking a dispute to the township rather than to elders."),
     _p("w_formal_attachment", 2.0, "float", 0, 20, "log-odds", "disputes", "uncertainty",
        "Weight of norm attachment in taking a dispute to elders instead."),
@@ -613,6 +613,26 @@ FIRST_FORMS: dict[str, Any] = {
     "campaign_draw": 0.0, "hardship_shock": 0.0, "habit_memory": 0.0, "mech_cadres": False,
 }
 
+#: The parameters whose defaults are the calibration's point estimate (docs/calibration.md;
+#: ``results/calibration/targets/point.json``, held to these defaults by a test).
+CALIBRATED: tuple[str, ...] = (
+    "petition_propensity", "answer_acceptance", "collective_threshold", "protest_trigger",
+    "record_memory", "policy_credit", "dispute_rate", "w_formal_legitimacy",
+    "mediation_success",
+)
+
+#: The defaults before the calibrated county became the default (ruralgov 0.x, issue 28):
+#: ``RuralGovernanceModel(**UNCALIBRATED)`` (or ``--set`` each) is the county of the results
+#: made before — a county of 2,000 villagers in villages of 100, every calibrated mechanism in
+#: its first form and the stocks at their first guesses.
+UNCALIBRATED: dict[str, Any] = {
+    "n_villagers": 2000, "petition_propensity": 1.0, "answer_acceptance": 1.0,
+    "collective_threshold": 0.3, "protest_trigger": 0.0, "record_memory": 0.0,
+    "policy_credit": 0.0, "dispute_rate": 0.02, "w_formal_legitimacy": 2.0,
+    "mediation_success": 1.0, "legitimacy_initial": 0.5, "trust_local_initial": 0.45,
+    "trust_upper_initial": 0.7,
+}
+
 #: The mechanism switches of docs/hypotheses.md section 5, in ODD order.
 MECHANISMS: tuple[str, ...] = tuple(p.name for p in PARAMS if p.role == "switch")
 
@@ -630,6 +650,10 @@ def markdown_table() -> str:
     ]
     for p in PARAMS:
         default = str(p.default).lower() if p.type == "bool" else f"{p.default}"
+        if p.name in CALIBRATED:
+            default += " (calibrated)"
+        elif p.name in UNCALIBRATED:  # set with the calibrated county (the stocks, the size)
+            default += " (calibrated county)"
         doc = p.doc + (f" Paper: {p.paper}" if p.paper else "")
         allowed = "true/false" if p.type == "bool" else f"{_fmt(p.lo)} to {_fmt(p.hi)}"
         rows.append(

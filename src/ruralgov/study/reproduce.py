@@ -256,11 +256,12 @@ def _row(j: dict) -> dict:
 
 def _fate(base: dict, ko: dict) -> str:
     """What a knock-out did to a finding: holds (still supported), vanishes (not supported
-    and under half the effect, or of the other sign), weakens (otherwise)."""
+    and no effect left at all, under half the effect, or of the other sign), weakens
+    (otherwise)."""
     if ko["verdict"] == "supported":
         return "holds"
     b, k = base["effect"], ko["effect"]
-    if not np.isfinite(k) or np.sign(k) != np.sign(b) or abs(k) < abs(b) / 2:
+    if not np.isfinite(k) or k == 0 or np.sign(k) != np.sign(b) or abs(k) < abs(b) / 2:
         return "vanishes"
     return "weakens"
 
