@@ -69,7 +69,7 @@ def test_a_command_without_its_extra_says_which_to_install(hide, argv, extra, tm
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.parquet"))
 
 
-def test_scenario_discovery_without_ema_workbench_says_so_in_the_report(monkeypatch):
+def test_prim_without_ema_workbench_gives_no_box_instead_of_failing(monkeypatch):
     import numpy as np
     import pandas as pd
 

@@ -28,8 +28,14 @@ def test_the_chosen_particle_has_the_smallest_mean_distance_over_fresh_seeds(qui
     assert len(dists) == 3 and res["chosen"]["distance_mean"] == min(dists)
     assert all(c["runs"] == 2 for c in res["candidates"])
     # the seeds are fresh: none is the particle's ABC seed, and each candidate's two differ
+    from ruralgov.study.calibrate import _seed
+
     runs = read_runs(quick / "point")
     assert runs.groupby("point").seed.nunique().eq(2).all()
+    spec, _ = load_targets(profile="quick")
+    abc_seeds = {_seed(spec.root_seed, {k: float(v) for k, v in c["parameters"].items()})
+                 for c in res["candidates"]}
+    assert not abc_seeds & set(runs.seed.astype(int))
 
 
 def test_the_fit_is_the_targets_measured_again_on_the_same_runs(quick):

@@ -53,7 +53,8 @@ from ruralgov.io.scenario import MAX_STEPS, read_spec
 from ruralgov.model.params import REGISTRY
 from ruralgov.model.schema import InputError, validate_params
 
-__all__ = ["calibrate", "load_targets", "simulate", "render", "error", "band", "identification",
+__all__ = ["calibrate", "load_targets", "simulate", "render", "error", "distance", "band",
+           "identification",
            "CALIBRATION_FILES"]
 
 CALIBRATION_FILES = ("CALIBRATION.md", "calibration.json", "abc.db", "posterior.parquet",
@@ -264,16 +265,26 @@ def band(t: _Target) -> tuple[float, float]:
     return t.value - t.tolerance, t.value + t.tolerance
 
 
+def distance(targets: list[_Target], values) -> np.ndarray:
+    """The calibration's distance: the root mean square of the targets' errors in units of
+    their tolerances, a value that is not a finite number counting as 1,000 tolerances off.
+    ``values`` maps each target's name to a number or an array (one distance per element)."""
+    sq = 0.0
+    for t in targets:
+        e = np.asarray(error(t, values[t.name]))
+        sq = sq + np.where(np.isfinite(e), e, 1e3) ** 2
+    return np.sqrt(sq / len(targets))
+
+
 class _Distance:
-    """Root mean square of the errors in units of the tolerances (NaN counts as far off)."""
+    """pyabc's distance: [`distance`][ruralgov.study.calibrate.distance] over the fitted
+    targets."""
 
     def __init__(self, spec: _File):
         self.targets = [t for t in spec.targets if not t.held_out]
 
     def __call__(self, x: dict, x0: dict) -> float:
-        err = [float(error(t, x[t.name])) if np.isfinite(x[t.name]) else 1e3
-               for t in self.targets]
-        return float(np.sqrt(np.mean(np.square(err))))
+        return float(distance(self.targets, x))
 
 
 def _sampler(workers: int | None, dask: str | None):

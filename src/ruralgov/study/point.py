@@ -71,17 +71,13 @@ def _experiment(spec, cands: pd.DataFrame, seeds: int, root_seed: int):
 def fit_table(spec, runs: pd.DataFrame) -> pd.DataFrame:
     """Per design point: the mean distance over its runs (each run's root mean square error
     over the fitted targets, in tolerances) and every target's and stock's mean."""
-    from ruralgov.study.calibrate import error
+    from ruralgov.study.calibrate import distance
     from ruralgov.study.sbc import _target_values
 
     values = _target_values(spec, runs)
     fitted = [t for t in spec.targets if not t.held_out]
-    sq = np.zeros(len(runs))
-    for t in fitted:
-        e = np.asarray(error(t, values[t.name].to_numpy(dtype=float)))
-        sq += np.where(np.isfinite(e), e, 1e3) ** 2
-    per_run = pd.DataFrame({"point": runs["point"].to_numpy(),
-                            "distance": np.sqrt(sq / len(fitted))})
+    per_run = pd.DataFrame({"point": runs["point"].to_numpy(), "distance": distance(
+        fitted, {t.name: values[t.name].to_numpy(dtype=float) for t in fitted})})
     for t in spec.targets:
         per_run[t.name] = values[t.name].to_numpy(dtype=float)
     for col in STOCKS.values():
