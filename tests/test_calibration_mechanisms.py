@@ -1,7 +1,9 @@
 """The mechanisms added so the county can reach sourced magnitudes (issue 28), each a rule with
 a first form that draws nothing: incidents that spark protest (ODD §7.11, protest_trigger),
 credit for the centre's policies (§7.3, policy_credit), settlements that fail (§7.12,
-mediation_success); and the measures the calibration reads (protest_episodes,
+mediation_success), the blame for contradictory directives (§7.13, conflict_blame_upper),
+petitions that need a matter (§7.9, matter_window), a bias against the formal channel (§7.12,
+w_formal_bias); and the measures the calibration reads (protest_episodes,
 villages_petitioning, trust shares; §4.11)."""
 
 from __future__ import annotations
@@ -111,6 +113,70 @@ def test_handled_disputes_settle_with_that_chance(success):
     assert abs(some.disputes_resolved_formally - success * n) < 4.5 * sd
 
 
+# ------------------------------------------ who is blamed for contradictory directives
+def test_directives_blamed_on_the_township_move_trust_from_it_to_the_levels_above():
+    issuers, enforcer = one_step_apart("conflict_blame_upper", 0.0, seed=14, params=SMALL)
+    assert issuers.conflict_exposure > 0  # the county's directives conflict here
+    assert enforcer.trust_upper_mean > issuers.trust_upper_mean
+    assert enforcer.trust_local_mean < issuers.trust_local_mean
+    assert enforcer.legitimacy_mean == issuers.legitimacy_mean  # legitimacy loses the whole
+
+
+def test_without_contradictory_directives_the_blame_changes_nothing():
+    params = {**SMALL, "mech_fragmentation": False}
+    issuers, enforcer = one_step_apart("conflict_blame_upper", 0.0, seed=14, params=params)
+    assert enforcer.equals(issuers)
+
+
+# ------------------------------------------------- no matter, no petition (matter_window)
+def _incident_villages(model) -> set[int]:
+    """Villages whose incident this step opened a matter (matter_until = step + window)."""
+    v, st = model.villagers, model.structure
+    return set(st.village[v.matter_until == model.steps + model.p["matter_window"]].tolist())
+
+
+@pytest.mark.parametrize("window", [1, 4])
+def test_new_petitions_come_only_from_villages_with_a_recent_incident(window):
+    model = RuralGovernanceModel(seed=15, **{**SMALL, "protest_trigger": 0.2,
+                                             "matter_window": window})
+    st, v = model.structure, model.villagers
+    incidents, petitioned = [], 0
+    for _ in range(60):
+        model.step()
+        filed = set(st.village[v.last_petition == model.steps].tolist())
+        recent = set().union(*incidents[-window:]) if incidents else set()
+        assert filed <= recent, (model.steps, filed - recent)
+        petitioned += len(filed)
+        incidents.append(_incident_villages(model))
+    assert petitioned > 10  # the rule was exercised
+    assert sum(map(len, incidents)) < 60 * st.n_villages / 2  # and not every village had one
+
+
+def test_an_incident_gives_every_villager_of_its_village_a_matter():
+    model = _warm(16, steps=5, protest_trigger=0.2, matter_window=3)
+    for _ in range(20):
+        model.step()
+        now = model.villagers.matter_until == model.steps + 3
+        hit = np.bincount(model.structure.village[now], minlength=model.structure.n_villages)
+        assert np.all((hit == 0) | (hit == model.structure.village_size))
+
+
+def test_a_matter_needs_incidents():
+    from ruralgov.model.schema import InputError
+
+    with pytest.raises(InputError, match=r"matter_window = 6 needs protest_trigger > 0"):
+        RuralGovernanceModel(seed=1, **{**SMALL, "matter_window": 6, "protest_trigger": 0.0})
+
+
+# --------------------------------------------- a bias against the formal channel (w_formal_bias)
+def test_a_bias_against_the_formal_channel_keeps_disputes_among_kin():
+    even, averse = one_step_apart("w_formal_bias", -3.0, seed=17, params=SMALL)
+    assert averse.disputes == even.disputes > 20  # the same disputes arise
+    assert averse.disputes_formal < even.disputes_formal
+    eager = one_step_apart("w_formal_bias", 3.0, seed=17, params=SMALL)[1]
+    assert eager.disputes_formal > even.disputes_formal
+
+
 # ------------------------------------------------------------------------------ the measures
 def test_villages_petitioning_is_the_share_with_a_petition_in_the_past_year():
     model = RuralGovernanceModel(seed=12, **{**SMALL, "petition_propensity": 0.001})
@@ -156,7 +222,8 @@ def test_the_new_mechanisms_step_together_as_one_run_each():
     from ruralgov.study.runner import run_ensemble, run_scenario
 
     on = {"protest_trigger": 0.05, "policy_credit": 0.5, "mediation_success": 0.9,
-          "petition_propensity": 0.05, "n_townships": 2, "protest_threshold": 0.02}
+          "petition_propensity": 0.05, "n_townships": 2, "protest_threshold": 0.02,
+          "matter_window": 6, "conflict_blame_upper": 0.4, "w_formal_bias": -1.0}
     varying = [{"n_villagers": 3000, "villages_per_township": 4, "arrest_k": 1.0},
                {"n_villagers": 2000, "villages_per_township": 3, "arrest_k": 2.3}]
     together = run_ensemble("baseline", [1, 2], steps=60, overrides=on, varying=varying)

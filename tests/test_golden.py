@@ -113,9 +113,11 @@ def _field_population(tmp: Path):
     return load_population(tmp / "villagers.csv", tmp / "edges.csv")
 
 
-def _run(name: str, seed: int, tmp: Path, defaults: dict | None = None) -> dict[str, str]:
+def _run(name: str, seed: int, tmp: Path, defaults: dict | None = None,
+         leave_out: tuple[str, ...] = ()) -> dict[str, str]:
     """One configuration's hashes; ``defaults`` stand in for the registry's defaults (what
-    neither the scenario nor the configuration sets)."""
+    neither the scenario nor the configuration sets); the state arrays named in ``leave_out``
+    are not hashed (they must then hold their initial value: checked here)."""
     from ruralgov.io.scenario import load_scenario
     from ruralgov.model import RuralGovernanceModel
 
@@ -135,7 +137,11 @@ def _run(name: str, seed: int, tmp: Path, defaults: dict | None = None) -> dict[
     out = {"series": frame_digest(model.series())}
     for table in ("villages", "townships", "departments", "rules"):
         out[table] = frame_digest(model.detail(table))
-    out["state"] = array_digest(final_state(model))
+    state = final_state(model)
+    for name in leave_out:  # added after the hashes were pinned: untouched in those runs
+        assert (state.pop(name) == getattr(RuralGovernanceModel(
+            seed=seed, population=population, **resolved).villagers, name)).all(), name
+    out["state"] = array_digest(state)
     return out
 
 
@@ -174,7 +180,13 @@ def test_the_uncalibrated_county_reproduces_the_results_made_before_calibration(
 
     _, name, seed = key.split("/")
     want = json.loads(UNCALIBRATED_HASHES.read_text())[key]
-    assert _run(name, int(seed.removeprefix("seed")), tmp_path, UNCALIBRATED) == want
+    assert _run(name, int(seed.removeprefix("seed")), tmp_path, UNCALIBRATED,
+                leave_out=ADDED_SINCE) == want
+
+
+#: State arrays added after tests/golden/uncalibrated.json was pinned, by mechanisms whose
+#: first forms leave them at their initial values (matter_window = 0: no matter is recorded).
+ADDED_SINCE = ("matter_until",)
 
 
 def test_smoke_sweep_runs_table_unchanged(tmp_path):

@@ -108,7 +108,8 @@ def villagers(rng: np.random.Generator, pop: Population, p: dict[str, Any],
         pet_level=np.zeros(n, dtype=np.int8), pet_dept=np.zeros(n, dtype=np.int16),
         protesting=np.zeros(n, dtype=bool), detained_for=np.zeros(n, dtype=np.int16),
         silenced_for=np.zeros(n, dtype=np.int16), trust_local=trust_local,
-        trust_upper=trust_upper, last_petition=np.full(n, -1, dtype=np.int32))
+        trust_upper=trust_upper, last_petition=np.full(n, -1, dtype=np.int32),
+        matter_until=np.full(n, -1, dtype=np.int32))
 
 
 def rules(rng: np.random.Generator, pop: Population, p: dict[str, Any]) -> Rules:

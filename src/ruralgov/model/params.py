@@ -453,6 +453,11 @@ PARAMS: tuple[Param, ...] = (
        "the township (the first form). With mech_trust_levels."),
     _p("conflict_loss", 0.01, "float", 0, 1, "legitimacy/step", "legitimacy", "uncertainty",
        "Legitimacy lost per step at full exposure to conflicting directives."),
+    _p("conflict_blame_upper", 1.0, "float", 0, 1, "share", "legitimacy", "uncertainty",
+       "Share of the loss from contradictory directives charged to trust in the county and "
+       "above (who issued them); the rest is charged to trust in the township (who enforces "
+       "them: 'good scriptures read crooked by the monks'). Legitimacy loses the whole. 1: the "
+       "issuers bear it all (the first form; mech_trust_levels)."),
     _p("wait_loss", 0.005, "float", 0, 1, "legitimacy/step", "legitimacy", "uncertainty",
        "Legitimacy lost per step while one's petition waits unanswered."),
     _p("suppression_loss", 0.05, "float", 0, 1, "legitimacy", "legitimacy", "uncertainty",
@@ -505,6 +510,10 @@ PARAMS: tuple[Param, ...] = (
        "protests only in a month it has one, each protest a new episode (no carry-over from "
        "last month's protesters). 0: no incident needed, willingness alone decides and a "
        "protest carries over (the first form)."),
+    _p("matter_window", 0, "int", 0, 120, "months", "petitions", "uncertainty",
+       "Months after an incident in their village (see protest_trigger) during which its "
+       "villagers have a matter (事由) to petition about: no matter, no new petition, however "
+       "aggrieved. 0: a grievance alone is enough (the first form). Needs protest_trigger > 0."),
     _p("mobilisation_max", 0.5, "float", 0, 1, "share", "protest", "uncertainty",
        "Personal mobilisation thresholds are uniform on [0, this]: the share of weighted "
        "neighbours that must protest before one joins (Granovetter 1978)."),
@@ -527,6 +536,10 @@ PARAMS: tuple[Param, ...] = (
        "dispute is settled (the first form)."),
     _p("w_formal_legitimacy", 10.67, "float", 0, 20, "log-odds", "disputes", "uncertainty",
        "Weight of legitimacy in taking a dispute to the township rather than to elders."),
+    _p("w_formal_bias", 0.0, "float", -20, 20, "log-odds", "disputes", "uncertainty",
+       "Log-odds of taking a dispute to the formal channel for a villager of neutral "
+       "legitimacy and attachment (½) whose elders are neutral: below 0, disputes stay among "
+       "kin and elders unless there is a reason to go formal. 0: even odds (the first form)."),
     _p("w_formal_attachment", 2.0, "float", 0, 20, "log-odds", "disputes", "uncertainty",
        "Weight of norm attachment in taking a dispute to elders instead."),
     _p("w_formal_stance", 1.0, "float", 0, 20, "log-odds", "disputes", "uncertainty",
@@ -630,7 +643,8 @@ UNCALIBRATED: dict[str, Any] = {
     "collective_threshold": 0.3, "protest_trigger": 0.0, "record_memory": 0.0,
     "policy_credit": 0.0, "dispute_rate": 0.02, "w_formal_legitimacy": 2.0,
     "mediation_success": 1.0, "legitimacy_initial": 0.5, "trust_local_initial": 0.45,
-    "trust_upper_initial": 0.7,
+    "trust_upper_initial": 0.7, "conflict_blame_upper": 1.0, "matter_window": 0,
+    "w_formal_bias": 0.0,
 }
 
 #: The mechanism switches of docs/hypotheses.md section 5, in ODD order.

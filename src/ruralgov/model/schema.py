@@ -158,9 +158,14 @@ def validate_params(values: dict[str, Any], source: str = "parameters",
         InputError: naming ``source``, the field and what is allowed.
     """
     try:
-        return ParamsModel(**values).model_dump()
+        out = ParamsModel(**values).model_dump()
     except pydantic.ValidationError as err:
         raise InputError(format_pydantic_error(err, source, prefix)) from None
+    if out["matter_window"] > 0 and out["protest_trigger"] == 0:
+        raise InputError(f"{source}: {prefix}matter_window = {out['matter_window']} needs "
+                         f"{prefix}protest_trigger > 0 (the incidents petitions are about); "
+                         "set protest_trigger above 0 or matter_window = 0")
+    return out
 
 
 @dataclass(frozen=True)

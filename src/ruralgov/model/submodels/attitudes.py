@@ -61,7 +61,8 @@ def update_legitimacy(model: RuralGovernanceModel, s: Scratch) -> None:
 
     With ``mech_trust_levels``, trust in the township and trust in the levels above are
     stocks of the same form without social influence: the county's answers and waiting,
-    concessions to protest and contradictory directives move trust above; everything else
+    concessions to protest and the share conflict_blame_upper of the loss from contradictory
+    directives move trust above (the rest of that loss, trust in the township); everything else
     (the township's answers, suppression, enforcement, services, disputes, deviation)
     moves trust in the township."""
     p, v, st, cache = model.p, model.villagers, model.structure, model.cache
@@ -72,7 +73,8 @@ def update_legitimacy(model: RuralGovernanceModel, s: Scratch) -> None:
             cache.exposure_mean = model.runs.mean(cache.exposure)
         loss = model.runs.param(lambda q: q["conflict_loss"])
         s.losses += loss * cache.exposure
-        s.losses_upper += loss * cache.exposure  # the county's directives
+        # the county's directives, blamed on their issuers or on the township enforcing them
+        s.losses_upper += F32(p["conflict_blame_upper"]) * loss * cache.exposure
         s.tally["conflict_exposure"] = cache.exposure_mean
     s.losses += F32(p["deviation_loss"]) * st.to_villagers(s.deviation)
     if p["mech_cadres"] and p["cadre_self_interest"] > 0:  # cadres serving themselves

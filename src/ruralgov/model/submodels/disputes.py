@@ -23,7 +23,8 @@ def disputes(model: RuralGovernanceModel, s: Scratch) -> None:
     """Everyday disputes go to the township or to the elders (substitution, 制度权威替代;
     ODD 7.12).
 
-    P(formal) = logistic(wL(2L - 1) - wA(2a - 1) + wS * elders' mean stance). A village cadre
+    P(formal) = logistic(w0 + wL(2L - 1) - wA(2a - 1) + wS * elders' mean stance), w0 =
+    w_formal_bias. A village cadre
     who answers to villagers settles some formal disputes in the village (cadre_mediation x
     orientation; mech_cadres); the township resolves the rest up to its dispute capacity;
     a dispute it handles is settled with chance mediation_success; unresolved ones fall back
@@ -40,7 +41,7 @@ def disputes(model: RuralGovernanceModel, s: Scratch) -> None:
     if p["mech_informal"]:
         active_stance = (r.stance[:, r.active].mean(axis=1) if r.active.any()
                          else np.zeros(r.stance.shape[0], dtype=F32))
-        x = (p["w_formal_legitimacy"] * (2.0 * v.legitimacy[idx] - 1.0)
+        x = (p["w_formal_bias"] + p["w_formal_legitimacy"] * (2.0 * v.legitimacy[idx] - 1.0)
              - p["w_formal_attachment"] * (2.0 * v.attachment[idx] - 1.0)
              + p["w_formal_stance"] * active_stance[st.lineage[idx]])
         formal = runs.random(idx) < equations.logistic(x.astype(F32))
