@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from ruralgov.io.scenario import load_scenario
+from ruralgov.model.params import REGISTRY
 from ruralgov.model.schema import InputError
 from ruralgov.study.calibrate import (
     _Target,
@@ -44,8 +45,12 @@ def test_quick_calibration_end_to_end_resumes_and_reproduces(tmp_path):
     assert [p["parameter"] for p in data["posterior"]] == list(spec.priors)
     for p in data["posterior"]:
         assert p["prior_low"] <= p["ci_low"] <= p["median"] <= p["ci_high"] <= p["prior_high"]
-        assert p["interval_ratio"] == pytest.approx(
-            (p["ci_high"] - p["ci_low"]) / (0.9 * (p["prior_high"] - p["prior_low"])))
+        if REGISTRY[p["parameter"]].type == "int":  # the share of whole values it holds
+            want = ((p["ci_high"] - p["ci_low"] + 1)
+                    / (0.9 * (p["prior_high"] - p["prior_low"] + 1)))
+        else:
+            want = (p["ci_high"] - p["ci_low"]) / (0.9 * (p["prior_high"] - p["prior_low"]))
+        assert p["interval_ratio"] == pytest.approx(want)
         assert p["identification"] == identification(p["interval_ratio"])
     post = pd.read_parquet(out / "posterior.parquet")
     assert len(post) == spec.abc.population and post.weight.sum() == pytest.approx(1)
@@ -70,6 +75,15 @@ def test_quick_calibration_end_to_end_resumes_and_reproduces(tmp_path):
     calibrate(profile="quick", out=tmp_path / "cal2", workers=1, progress=False)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cal2" / "posterior.parquet"),
                                   post)
+    # continued with one more generation: the first ones are kept, one more is run
+    doc = yaml.safe_load(TARGETS.read_text(encoding="utf-8"))
+    doc["profiles"]["quick"]["generations"] += 1
+    longer = tmp_path / "longer.yaml"
+    longer.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    calibrate(longer, profile="quick", out=tmp_path / "cal2", workers=1, progress=False)
+    more = json.loads((tmp_path / "cal2" / "calibration.json").read_text())
+    assert len(more["generations"]) == spec.abc.generations + 1
+    assert more["generations"][:-1] == data["generations"]
     # another targets file into the same folder is refused, never mixed
     doc = yaml.safe_load(TARGETS.read_text(encoding="utf-8"))
     doc["targets"][0]["value"] = 0.5

@@ -10,6 +10,7 @@ DuckDB globs see).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -293,6 +294,60 @@ def test_a_lock_with_a_stopped_heartbeat_is_stale_even_if_its_pid_lives(tmp_path
     os.utime(lock, (old, old))
     with FolderLock(folder, (1, 1)):
         assert not lock.exists()
+
+
+def _foreign_lock(folder: Path, job: str | None, restart: int = 0) -> Path:
+    """A fresh lock of shard 1/1 held from another machine (whose PIDs cannot be asked), by
+    SLURM job ``job`` at restart count ``restart`` (None: not under SLURM)."""
+    (folder / "locks").mkdir(parents=True, exist_ok=True)
+    lock = folder / "locks" / "s1of1-node7.lock"
+    lock.write_text(json.dumps(
+        {"scope": [1, 1], "host": "node7.cluster", "pid": 4242, "pidns": "pid:[1]",
+         "started_utc": "2026-01-01T00:00:00Z", "tag": "s1of1-node7",
+         "slurm": [job, restart] if job else None}))
+    return lock
+
+
+@pytest.mark.parametrize("held_by, here, taken", [
+    (("812", 0), {"SLURM_JOB_ID": "812", "SLURM_RESTART_COUNT": "1"}, True),  # requeued
+    (("812", 1), {"SLURM_JOB_ID": "812", "SLURM_RESTART_COUNT": "3"}, True),
+    (("812", 0), {"SLURM_JOB_ID": "812"}, False),  # the same incarnation: a second step
+    (("812", 0), {"SLURM_JOB_ID": "813", "SLURM_RESTART_COUNT": "1"}, False),  # another task
+    ((None, 0), {"SLURM_JOB_ID": "812", "SLURM_RESTART_COUNT": "1"}, False),  # not SLURM's
+])
+def test_a_requeued_slurm_task_takes_over_its_own_lock_at_once(tmp_path, monkeypatch, held_by,
+                                                                here, taken):
+    """A task requeued onto another node after a node failure: its earlier incarnation's lock
+    has a fresh heartbeat and a host that cannot be asked, yet it is this job's (same
+    SLURM_JOB_ID, lower SLURM_RESTART_COUNT), which SLURM has ended."""
+    for name in ("SLURM_JOB_ID", "SLURM_RESTART_COUNT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in here.items():
+        monkeypatch.setenv(name, value)
+    folder = tmp_path / "f"
+    lock = _foreign_lock(folder, *held_by)
+    if taken:
+        with FolderLock(folder, (1, 1)) as mine:
+            assert not lock.exists()
+            assert json.loads(mine.path.read_text())["slurm"] == [
+                here["SLURM_JOB_ID"], int(here["SLURM_RESTART_COUNT"])]
+    else:
+        with pytest.raises(LockHeld, match="node7.cluster"):
+            FolderLock(folder, (1, 1)).acquire()
+        assert lock.exists()
+
+
+def test_a_requeued_array_task_runs_its_shard_again_at_once(experiment, serial, tmp_path):
+    """The command line, as the job script runs it: the requeued task (restart count 1) finds
+    its first incarnation's lock from the failed node and finishes the sweep (exit 0)."""
+    out = tmp_path / "o"
+    _foreign_lock(out, "812", 0)
+    env = {**os.environ, "SLURM_JOB_ID": "812", "SLURM_RESTART_COUNT": "1"}
+    proc = subprocess.run([str(EXE), "sweep", str(experiment), "--out", str(out), "--workers",
+                           "1", "--quiet"], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    pd.testing.assert_frame_equal(_runs(read_runs(out)), _runs(read_runs(serial)))
 
 
 def test_a_writer_that_lost_its_lock_stops_writing(tmp_path):

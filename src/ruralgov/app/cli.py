@@ -297,6 +297,18 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if rep.failed else 0
 
 
+def _cmd_slurm(args: argparse.Namespace) -> int:
+    from ruralgov.study.slurm import JobSettings, write_job_scripts
+
+    settings = JobSettings(runs_per_task=args.runs_per_task, shards=args.shards,
+                           cpus=args.cpus, time=args.time, account=args.account,
+                           partition=args.partition, env=args.env, out=args.out)
+    paths = write_job_scripts(args.experiment, args.dir, settings)
+    print(f"job scripts written to {Path(args.dir)}: {', '.join(paths)}; submit with "
+          f"bash {Path(args.dir) / 'submit.sh'}")
+    return 0
+
+
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from ruralgov.analysis.sensitivity import analyze
 
@@ -610,6 +622,34 @@ def _add_sweep(sub) -> None:
                          "it (at most SECONDS, if given) instead of stopping")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.set_defaults(func=_cmd_sweep)
+    sl = sub.add_parser(
+        "slurm", help="write SLURM job scripts for an experiment (array of shards + analysis)",
+        description="Write sweep.sbatch (a job array of `ruralgov sweep --shard` tasks, sized "
+                    "from the experiment's run count), analyze.sbatch (the analysis, once "
+                    "every task has succeeded) and submit.sh (submits both) into a folder. "
+                    "Site settings not given are written as placeholders.")
+    sl.add_argument("experiment", help="experiment name (see `ruralgov experiments`) or file")
+    sl.add_argument("--dir", default="slurm-jobs", help="folder for the scripts (default "
+                    "slurm-jobs; scripts already there are never overwritten)")
+    sl.add_argument("--runs-per-task", type=_bounded("--runs-per-task", 1, 10**9), default=50,
+                    help="runs per array task (default 50): the array has ceil(runs / this) "
+                         "tasks")
+    sl.add_argument("--shards", type=_bounded("--shards", 1, 10**6), default=None,
+                    help="array tasks, instead of --runs-per-task")
+    sl.add_argument("--cpus", type=_bounded("--cpus", 1, 4096), default=4,
+                    help="CPUs (worker processes) per task (default 4)")
+    sl.add_argument("--time", default="04:00:00", help="time limit per task (default "
+                    "04:00:00; a task that runs out is requeued or resubmitted and goes on)")
+    sl.add_argument("--account", default=None, help="SLURM account (default: a placeholder)")
+    sl.add_argument("--partition", default=None,
+                    help="SLURM partition (default: a placeholder)")
+    sl.add_argument("--env", default=None, metavar="COMMAND",
+                    help="shell line that activates the environment with ruralgov, e.g. "
+                         "'source ~/venvs/ruralgov/bin/activate' (default: a check that "
+                         "stops the job with a message until one is added)")
+    sl.add_argument("--out", default=None,
+                    help="the sweep's results folder (default results/sweeps/<experiment>)")
+    sl.set_defaults(func=_cmd_slurm)
 
 
 def _add_analyze(sub) -> None:

@@ -10,7 +10,12 @@ Two scopes *overlap* when some run belongs to both. Taking a lock (checking the 
 writing one's own file, under a short-lived guard) fails while a live holder of the same or an
 overlapping scope exists; a lock is *stale*, and taken over, when its holder's
 process is gone (same host) or its heartbeat is older than
-[`STALE_S`][ruralgov.io.locks.STALE_S] (another host, which cannot be asked).
+[`STALE_S`][ruralgov.io.locks.STALE_S] (another host, which cannot be asked) — or at once when
+it was an earlier incarnation of this very SLURM job: a task requeued onto another node after a
+node failure (same ``SLURM_JOB_ID``, a higher ``SLURM_RESTART_COUNT``) takes over its own lock,
+since SLURM runs one incarnation of a job at a time. Should the earlier one still be writing
+(a node cut off from the scheduler but not from the file system), it finds its lock gone at its
+next commit and stops ([`LockLost`][ruralgov.io.locks.LockLost]).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Any
 from ruralgov.model.schema import InputError
 
 __all__ = ["FolderLock", "LockHeld", "LockLost", "Holder", "Guard", "HEARTBEAT_S", "STALE_S",
-           "GUARD", "MAINTENANCE", "scopes_overlap", "live_tags"]
+           "GUARD", "MAINTENANCE", "scopes_overlap", "live_tags", "slurm_job"]
 
 HEARTBEAT_S = 30.0
 """How often a held lock is refreshed (seconds)."""
@@ -57,10 +62,13 @@ class Holder:
     tag: str
     path: Path
     pidns: str = ""
+    slurm: tuple[str, int] | None = None  # (SLURM_JOB_ID, SLURM_RESTART_COUNT) of the holder
 
     def describe(self) -> str:
-        return (f"shard {self.scope[0]}/{self.scope[1]} held by PID {self.pid} on {self.host} "
-                f"since {self.started_utc} ({self.path})")
+        job = (f", SLURM job {self.slurm[0]} (restart {self.slurm[1]})" if self.slurm
+               else "")
+        return (f"shard {self.scope[0]}/{self.scope[1]} held by PID {self.pid} on {self.host}"
+                f"{job} since {self.started_utc} ({self.path})")
 
 
 class LockLost(InputError):
@@ -105,6 +113,20 @@ def _here() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pidns": _pid_namespace(), "pid": os.getpid()}
 
 
+def slurm_job() -> tuple[str, int] | None:
+    """This process's SLURM job — ``(SLURM_JOB_ID, SLURM_RESTART_COUNT)``, the count 0 before
+    any requeue — or None outside SLURM. Every task of an array has its own job id, kept
+    when it is requeued."""
+    job = os.environ.get("SLURM_JOB_ID", "").strip()
+    if not job:
+        return None
+    try:
+        restart = int(os.environ.get("SLURM_RESTART_COUNT", "0") or 0)
+    except ValueError:
+        restart = 0
+    return job, restart
+
+
 def _server_now(folder: Path) -> float:
     """The file system's idea of "now" (a probe file's modification time): on a network file
     system it is the server's clock, the one that also stamps the lock files, so ages compare
@@ -124,7 +146,9 @@ def _read(path: Path) -> Holder | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Holder(scope=tuple(data["scope"]), host=data["host"], pid=int(data["pid"]),
                       started_utc=data["started_utc"], tag=data["tag"], path=path,
-                      pidns=data.get("pidns", ""))
+                      pidns=data.get("pidns", ""),
+                      slurm=(str(data["slurm"][0]), int(data["slurm"][1]))
+                      if data.get("slurm") else None)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):
@@ -135,13 +159,18 @@ def _read(path: Path) -> Holder | None:
 def _stale(holder: Holder, now: float) -> bool:
     """Whether a lock's holder is gone: on this machine (same PID namespace) when its process
     has ended; anywhere when its heartbeat is older than STALE_S (which also covers a reused
-    PID); a lock file that cannot be read, after a minute."""
+    PID); a lock file that cannot be read, after a minute; at once when it is held by an
+    earlier incarnation of this process's own SLURM job (requeued)."""
     try:
         age = now - holder.path.stat().st_mtime
     except FileNotFoundError:
         return True
     if holder.pid < 0:
         return age > 60
+    mine = slurm_job()
+    if mine is not None and holder.slurm is not None and holder.slurm[0] == mine[0] \
+            and holder.slurm[1] < mine[1]:
+        return True  # this job before it was requeued: SLURM ended it
     here = _here()
     if (holder.host, holder.pidns) == (here["host"], here["pidns"]) and \
             not _pid_alive(holder.pid):
@@ -271,7 +300,7 @@ class FolderLock:
 
     def acquire(self) -> FolderLock:
         (self.folder / "locks").mkdir(parents=True, exist_ok=True)
-        record = {"scope": list(self.scope), **_here(),
+        record = {"scope": list(self.scope), **_here(), "slurm": slurm_job(),
                   "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                   "tag": self.tag}
         deadline = None if self.wait is True else time.monotonic() + float(self.wait or 0)

@@ -496,8 +496,15 @@ def interval_ratio(spec: _File, name: str, low: float, high: float) -> float:
 
 
 def definition_hash(spec: _File) -> str:
-    """What identifies a calibration: the targets file's definition (after its profile)."""
-    return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()
+    """What identifies a calibration: the targets file's definition (after its profile), less
+    how far to run it (``abc.generations``, ``abc.min_epsilon``): a calibration continued with
+    more generations or a lower floor is the same calibration, gone further. (The profiles
+    are left out too: the one chosen is already applied.)"""
+    doc = spec.model_dump(mode="json")
+    doc.pop("profiles")
+    for key in ("generations", "min_epsilon"):
+        doc["abc"].pop(key)
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
 IDENTIFIED, UNIDENTIFIED = 0.5, 0.8
