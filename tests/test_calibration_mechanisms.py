@@ -2,8 +2,8 @@
 a first form that draws nothing: incidents that spark protest (ODD §7.11, protest_trigger),
 credit for the centre's policies (§7.3, policy_credit), settlements that fail (§7.12,
 mediation_success), the blame for contradictory directives (§7.13, conflict_blame_upper),
-petitions that need a matter (§7.9, matter_window), a bias against the formal channel (§7.12,
-w_formal_bias); and the measures the calibration reads (protest_episodes,
+petitions that need a matter (§7.9, matter_window, matter_rate), a bias against the formal
+channel (§7.12, w_formal_bias); and the measures the calibration reads (protest_episodes,
 villages_petitioning, trust shares; §4.11)."""
 
 from __future__ import annotations
@@ -129,43 +129,58 @@ def test_without_contradictory_directives_the_blame_changes_nothing():
 
 
 # ------------------------------------------------- no matter, no petition (matter_window)
-def _incident_villages(model) -> set[int]:
-    """Villages whose incident this step opened a matter (matter_until = step + window)."""
+def _matter_villages(model) -> set[int]:
+    """Villages where a matter arose this step (matter_until = step + window - 1)."""
     v, st = model.villagers, model.structure
-    return set(st.village[v.matter_until == model.steps + model.p["matter_window"]].tolist())
+    return set(st.village[v.matter_until == model.steps + model.p["matter_window"] - 1]
+               .tolist())
 
 
 @pytest.mark.parametrize("window", [1, 4])
-def test_new_petitions_come_only_from_villages_with_a_recent_incident(window):
-    model = RuralGovernanceModel(seed=15, **{**SMALL, "protest_trigger": 0.2,
+def test_new_petitions_come_only_from_villages_with_a_recent_matter(window):
+    model = RuralGovernanceModel(seed=15, **{**SMALL, "matter_rate": 0.2,
                                              "matter_window": window})
     st, v = model.structure, model.villagers
-    incidents, petitioned = [], 0
+    matters, petitioned = [], 0
     for _ in range(60):
         model.step()
+        matters.append(_matter_villages(model))
         filed = set(st.village[v.last_petition == model.steps].tolist())
-        recent = set().union(*incidents[-window:]) if incidents else set()
+        recent = set().union(*matters[-window:])  # this month's and the window - 1 before
         assert filed <= recent, (model.steps, filed - recent)
         petitioned += len(filed)
-        incidents.append(_incident_villages(model))
     assert petitioned > 10  # the rule was exercised
-    assert sum(map(len, incidents)) < 60 * st.n_villages / 2  # and not every village had one
+    assert sum(map(len, matters)) < 60 * st.n_villages / 2  # and not every village had one
 
 
-def test_an_incident_gives_every_villager_of_its_village_a_matter():
-    model = _warm(16, steps=5, protest_trigger=0.2, matter_window=3)
+@pytest.mark.parametrize("rate", [0.05, 0.5])
+def test_villages_have_matters_at_the_poisson_rate_of_their_size(rate):
+    model = _warm(3, steps=1, matter_rate=rate, matter_window=2)
+    size = model.structure.village_size
+    seen = np.zeros(model.structure.n_villages)
+    for _ in range(400):
+        model.villagers.matter_until[:] = -1
+        contention._matters(model)
+        seen += np.array([i in _matter_villages(model) for i in range(seen.size)])
+    chance = 1.0 - np.exp(-rate * size / 1000.0)
+    sd = np.sqrt(chance * (1 - chance) / 400)
+    assert np.all(np.abs(seen / 400 - chance) < 4.5 * sd + 1e-12), (seen / 400, chance)
+
+
+def test_a_matter_reaches_every_villager_of_its_village():
+    model = _warm(16, steps=5, matter_rate=0.2, matter_window=3)
     for _ in range(20):
         model.step()
-        now = model.villagers.matter_until == model.steps + 3
+        now = model.villagers.matter_until == model.steps + 2
         hit = np.bincount(model.structure.village[now], minlength=model.structure.n_villages)
         assert np.all((hit == 0) | (hit == model.structure.village_size))
 
 
-def test_a_matter_needs_incidents():
+def test_a_matter_window_needs_matters():
     from ruralgov.model.schema import InputError
 
-    with pytest.raises(InputError, match=r"matter_window = 6 needs protest_trigger > 0"):
-        RuralGovernanceModel(seed=1, **{**SMALL, "matter_window": 6, "protest_trigger": 0.0})
+    with pytest.raises(InputError, match=r"matter_window = 6 needs matter_rate > 0"):
+        RuralGovernanceModel(seed=1, **{**SMALL, "matter_window": 6})
 
 
 # --------------------------------------------- a bias against the formal channel (w_formal_bias)
@@ -223,7 +238,8 @@ def test_the_new_mechanisms_step_together_as_one_run_each():
 
     on = {"protest_trigger": 0.05, "policy_credit": 0.5, "mediation_success": 0.9,
           "petition_propensity": 0.05, "n_townships": 2, "protest_threshold": 0.02,
-          "matter_window": 6, "conflict_blame_upper": 0.4, "w_formal_bias": -1.0}
+          "matter_window": 6, "matter_rate": 0.1, "conflict_blame_upper": 0.4,
+          "w_formal_bias": -1.0}
     varying = [{"n_villagers": 3000, "villages_per_township": 4, "arrest_k": 1.0},
                {"n_villagers": 2000, "villages_per_township": 3, "arrest_k": 2.3}]
     together = run_ensemble("baseline", [1, 2], steps=60, overrides=on, varying=varying)

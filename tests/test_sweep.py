@@ -240,6 +240,39 @@ def test_cli_exit_status_and_final_line_count_failures(tmp_path):
     assert "runs/s" in res.stderr  # the progress bar
 
 
+def test_cli_set_and_profile_give_their_own_sweeps(tmp_path):
+    """--set fixes a parameter the design does not vary (a variant with its own name and
+    folder); --profile applies a profile the file declares, into its own default folder."""
+    from ruralgov.io.results import read_manifest
+
+    exe = Path(sys.executable).with_name("ruralgov")
+    doc = yaml.safe_load(SMOKE.read_text())
+    doc.update(replications=1, factors={"enforcement": [0.1, 0.4]}, steps=6,
+               profiles={"tiny": {"steps": 3, "parameters": {"n_villagers": 80}}})
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(doc))
+
+    def sweep(*extra):
+        return subprocess.run([str(exe), "sweep", "tiny.yaml", "--workers", "1", "--quiet",
+                               *extra], capture_output=True, text=True, timeout=300,
+                              cwd=tmp_path)
+
+    res = sweep("--set", "n_villagers=150", "--set", "suppression=0.3")
+    assert res.returncode == 0, res.stderr
+    folder = tmp_path / "results" / "sweeps" / "tiny-n_villagers=150,suppression=0.3"
+    params = read_manifest(folder)["definition"]["parameters"]
+    assert params["n_villagers"] == 150 and params["suppression"] == 0.3
+    res = sweep("--profile", "tiny")
+    assert res.returncode == 0, res.stderr
+    definition = read_manifest(tmp_path / "results" / "sweeps" / "tiny-tiny")["definition"]
+    assert definition["profile"] == "tiny" and definition["steps"] == 3
+    for extra, message in [(("--set", "enforcement=0.2"), "enforcement is a factor"),
+                           (("--set", "colour=1"), "--set colour: unknown parameter"),
+                           (("--profile", "huge"), "no profile 'huge'; it has tiny")]:
+        res = sweep(*extra)
+        assert res.returncode == 2 and message in res.stderr, res.stderr
+        assert "Traceback" not in res.stderr
+
+
 BAD = [
     ({"colour": 1}, "unknown key; allowed: title, description"),
     ({"factors": {"coordinaton": [0.1]}}, "factors.coordinaton: unknown parameter (did you mean"),

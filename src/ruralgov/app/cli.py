@@ -272,17 +272,21 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from ruralgov.study.experiment import load_experiment
     from ruralgov.study.sweep import parse_shard, run_sweep
 
-    exp = load_experiment(args.experiment)
+    exp = _sweep_experiment(args)
     shard = parse_shard(args.shard)
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers {args.workers}: must be at least 1")
     if args.scheduler and args.workers:
         raise InputError("--workers and --scheduler exclude each other: the cluster decides")
+    out = args.out
+    if out is None and args.profile:  # its own default folder: never mixed with the full one
+        from ruralgov.io.files import RESULTS
+
+        out = RESULTS / "sweeps" / f"{exp.name}-{args.profile}"
     try:
-        rep = run_sweep(exp, args.out, workers=args.workers, scheduler=args.scheduler,
+        rep = run_sweep(exp, out, workers=args.workers, scheduler=args.scheduler,
                         shard=shard, retry_failed=args.retry_failed, progress=not args.quiet,
                         wait=True if args.wait == "forever" else args.wait, batch=args.batch)
     except KeyboardInterrupt as stop:  # Ctrl+C, or SIGTERM (a cluster's time limit, scancel)
@@ -295,6 +299,20 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
           f"{rep.already:,} found done) in {rep.seconds:,.1f} s; {rep.failed} failed; "
           f"results in {rep.out}")
     return 1 if rep.failed else 0
+
+
+def _sweep_experiment(args: argparse.Namespace):
+    """The experiment a sweep runs: the file, at ``--profile``, with ``--set`` fixed values
+    (a variant named after them, so it gets its own default folder)."""
+    from ruralgov.io.scenario import parse_overrides
+    from ruralgov.study.experiment import load_experiment
+
+    exp = load_experiment(args.experiment, profile=args.profile)
+    overrides = parse_overrides(args.set)
+    if overrides:
+        suffix = ",".join(f"{k}={v}" for k, v in overrides.items())
+        exp = exp.variant(suffix, **overrides)
+    return exp
 
 
 def _cmd_slurm(args: argparse.Namespace) -> int:
@@ -611,6 +629,12 @@ def _add_sweep(sub) -> None:
                     help="run only the I-th of N disjoint parts (e.g. $SLURM_ARRAY_TASK_ID/N)")
     sw.add_argument("--out", default=None,
                     help="results folder (default results/sweeps/<experiment>)")
+    sw.add_argument("--set", action="append", metavar="KEY=VALUE",
+                    help="fix a parameter the design does not vary, e.g. --set "
+                         "n_villagers=5000 (repeatable; the sweep is then named "
+                         "<experiment>-KEY=VALUE)")
+    sw.add_argument("--profile", default=None,
+                    help="a profile the experiment file declares (e.g. quick)")
     sw.add_argument("--retry-failed", action="store_true", help="run failed runs again")
     sw.add_argument("--batch", type=int, default=None, metavar="R",
                     help="step up to R runs of a design point together (same results, less "

@@ -511,9 +511,15 @@ PARAMS: tuple[Param, ...] = (
        "last month's protesters). 0: no incident needed, willingness alone decides and a "
        "protest carries over (the first form)."),
     _p("matter_window", 0, "int", 0, 120, "months", "petitions", "uncertainty",
-       "Months after an incident in their village (see protest_trigger) during which its "
-       "villagers have a matter (事由) to petition about: no matter, no new petition, however "
-       "aggrieved. 0: a grievance alone is enough (the first form). Needs protest_trigger > 0."),
+       "Months after a matter (事由: a land deal, the village's accounts, a subsidy withheld) "
+       "arises in their village during which its villagers can petition about it: no matter, "
+       "no new petition, however aggrieved. 0: a grievance alone is enough (the first form). "
+       "Needs matter_rate > 0."),
+    _p("matter_rate", 0.0, "float", 0, 1000, "matters/1,000 villagers/month", "petitions",
+       "uncertainty",
+       "Matters villagers can petition about, per 1,000 villagers a month: each village has "
+       "one this month with chance 1 - exp(-matter_rate x size / 1,000). Read only with "
+       "matter_window > 0."),
     _p("mobilisation_max", 0.5, "float", 0, 1, "share", "protest", "uncertainty",
        "Personal mobilisation thresholds are uniform on [0, this]: the share of weighted "
        "neighbours that must protest before one joins (Granovetter 1978)."),
@@ -643,7 +649,7 @@ UNCALIBRATED: dict[str, Any] = {
     "collective_threshold": 0.3, "protest_trigger": 0.0, "record_memory": 0.0,
     "policy_credit": 0.0, "dispute_rate": 0.02, "w_formal_legitimacy": 2.0,
     "mediation_success": 1.0, "legitimacy_initial": 0.5, "trust_local_initial": 0.45,
-    "trust_upper_initial": 0.7, "conflict_blame_upper": 1.0, "matter_window": 0,
+    "trust_upper_initial": 0.7, "conflict_blame_upper": 1.0, "matter_window": 0, "matter_rate": 0.0,
     "w_formal_bias": 0.0,
 }
 
@@ -666,7 +672,8 @@ def markdown_table() -> str:
         default = str(p.default).lower() if p.type == "bool" else f"{p.default}"
         if p.name in CALIBRATED:
             default += " (calibrated)"
-        elif p.name in UNCALIBRATED:  # set with the calibrated county (the stocks, the size)
+        elif p.name in UNCALIBRATED and UNCALIBRATED[p.name] != p.default:  # set with the
+            # calibrated county (the stocks, the size)
             default += " (calibrated county)"
         doc = p.doc + (f" Paper: {p.paper}" if p.paper else "")
         allowed = "true/false" if p.type == "bool" else f"{_fmt(p.lo)} to {_fmt(p.hi)}"

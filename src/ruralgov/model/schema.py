@@ -161,10 +161,10 @@ def validate_params(values: dict[str, Any], source: str = "parameters",
         out = ParamsModel(**values).model_dump()
     except pydantic.ValidationError as err:
         raise InputError(format_pydantic_error(err, source, prefix)) from None
-    if out["matter_window"] > 0 and out["protest_trigger"] == 0:
+    if out["matter_window"] > 0 and out["matter_rate"] == 0:
         raise InputError(f"{source}: {prefix}matter_window = {out['matter_window']} needs "
-                         f"{prefix}protest_trigger > 0 (the incidents petitions are about); "
-                         "set protest_trigger above 0 or matter_window = 0")
+                         f"{prefix}matter_rate > 0 (the matters petitions are about); set "
+                         "matter_rate above 0 or matter_window = 0")
     return out
 
 

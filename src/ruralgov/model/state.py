@@ -118,8 +118,8 @@ class Villagers:
     last_petition: np.ndarray = _doc("int32: the step of the villager's latest new petition "
                                      "(to the township or over its head), -1 none")
     matter_until: np.ndarray = _doc("int32: the last step at which the villager has a matter "
-                                    "to petition about (an incident in their village at most "
-                                    "matter_window steps before), -1 none")
+                                    "to petition about (one arisen in their village at most "
+                                    "matter_window - 1 steps before), -1 none")
 
 
 @dataclass

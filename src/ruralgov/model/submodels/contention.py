@@ -62,10 +62,20 @@ def _relief(q: dict) -> float:
     return relief
 
 
+def _matters(model: RuralGovernanceModel) -> None:
+    """Matters (事由) arise: each village has one this month with chance
+    1 - exp(-matter_rate x size / 1,000); its villagers can petition about it this month and
+    the matter_window - 1 after (``matter_until``)."""
+    st = model.structure
+    rate = model.runs.param(lambda q: q["matter_rate"], np.float64, level="village")
+    new = model.runs.random(None, "village") < -np.expm1(-rate * st.village_size / 1000.0)
+    model.villagers.matter_until[new[st.village]] = model.steps + model.p["matter_window"] - 1
+
+
 def _file_petitions(model: RuralGovernanceModel, s: Scratch) -> np.ndarray:
     """Who petitions this step: aggrieved villagers (grid workers see grievance earlier) with
     no petition pending, not protesting, detained or silenced, with a matter to petition
-    about (matter_window: an incident in their village in the last months), who — with chance
+    about (matter_window: a matter arisen in their village in the last months), who — with chance
     petition_propensity, the cost of petitioning — file this month and trust the township (or,
     without mech_trust_levels, the formal channel); a petition is collective when enough
     weighted neighbours are aggrieved too. Returns those who go over the township's head."""
@@ -80,7 +90,8 @@ def _file_petitions(model: RuralGovernanceModel, s: Scratch) -> np.ndarray:
     if p["mech_interception"]:
         new &= v.silenced_for == 0
         np.maximum(v.silenced_for - 1, 0, out=v.silenced_for)
-    if p["matter_window"] > 0:  # no matter (事由), no petition: a recent incident at home
+    if p["matter_window"] > 0:  # no matter (事由), no petition
+        _matters(model)
         new &= v.matter_until >= model.steps
     if p["petition_propensity"] < 1.0:  # filing costs: a ready villager files with this chance
         ready = np.flatnonzero(new)
@@ -282,8 +293,6 @@ def protest(model: RuralGovernanceModel, s: Scratch) -> None:
     if p["protest_trigger"] > 0:  # no incident (导火索), no protest: each one a new episode
         sparked = _incidents(model)
         willing &= sparked[st.village]
-        if p["matter_window"] > 0:  # the incident is a matter to petition about, from next month
-            v.matter_until[sparked[st.village]] = model.steps + p["matter_window"]
         start = np.zeros_like(v.protesting)
     protesting = equations.threshold_cascade(
         st.weights, willing, v.mobilisation - excess, start, p["cascade_rounds"])
