@@ -177,10 +177,18 @@ def test_a_matter_reaches_every_villager_of_its_village():
 
 
 def test_a_matter_window_needs_matters():
-    from ruralgov.model.schema import InputError
+    from ruralgov.io.scenario import load_scenario, parse_overrides
+    from ruralgov.model.schema import InputError, validate_params
 
     with pytest.raises(InputError, match=r"matter_window = 6 needs matter_rate > 0"):
         RuralGovernanceModel(seed=1, **{**SMALL, "matter_window": 6})
+    with pytest.raises(InputError, match=r"baseline.yaml: parameters.matter_window = 6 needs "
+                                         r"parameters.matter_rate > 0"):
+        load_scenario("baseline").resolved({"matter_window": 6})
+    # a partial set (a factor, --set) may leave the rate to the scenario or another factor
+    assert parse_overrides(["matter_window=6"]) == {"matter_window": 6}
+    assert validate_params({"matter_window": 6})["matter_window"] == 6
+    load_scenario("baseline").resolved({"matter_window": 6, "matter_rate": 0.05})
 
 
 # --------------------------------------------- a bias against the formal channel (w_formal_bias)

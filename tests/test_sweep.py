@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from ruralgov.io.results import read_runs, read_series
+from ruralgov.io.results import read_manifest, read_runs, read_series
 from ruralgov.model.schema import InputError
-from ruralgov.study.experiment import load_experiment, run_seed
+from ruralgov.study.experiment import Experiment, load_experiment, run_seed
 from ruralgov.study.sweep import parse_shard, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -271,6 +271,49 @@ def test_cli_set_and_profile_give_their_own_sweeps(tmp_path):
         res = sweep(*extra)
         assert res.returncode == 2 and message in res.stderr, res.stderr
         assert "Traceback" not in res.stderr
+
+
+def test_a_finished_sweep_grows_with_extend_and_keeps_its_runs(tmp_path):
+    """More replications, then more design points (appended): the runs done are kept, the new
+    runs are those of a sweep made that size at once; anything else is refused, naming it."""
+    doc = yaml.safe_load(SMOKE.read_text())
+    doc.update(replications=2, steps=5, factors={"enforcement": [0.1, 0.4]},
+               parameters={"n_villagers": 80, "n_townships": 1, "villages_per_township": 2})
+
+    def exp(**change):
+        return Experiment.from_dict({**doc, **change}, name="grow")
+
+    out = tmp_path / "g"
+    run_sweep(exp(), out, workers=1, progress=False)
+    first = read_runs(out).set_index("run_id").drop(columns="wall_s")
+    with pytest.raises(InputError, match=r"replications: 2 → 3\. Only runs are added: rerun "
+                                         r"with --extend"):
+        run_sweep(exp(replications=3), out, workers=1, progress=False)
+    rep = run_sweep(exp(replications=3), out, workers=1, progress=False, extend=True)
+    assert (rep.already, rep.ran) == (4, 2)
+    more = {"enforcement": [0.1, 0.4, 0.7]}
+    rep = run_sweep(exp(replications=3, factors=more), out, workers=1, progress=False,
+                    extend=True)
+    assert (rep.already, rep.ran) == (6, 3)
+    grown = read_runs(out).set_index("run_id").drop(columns="wall_s").sort_index()
+    pd.testing.assert_frame_equal(grown.loc[first.index], first.sort_index(),
+                                  check_like=True)
+    at_once = tmp_path / "once"
+    run_sweep(exp(replications=3, factors=more), at_once, workers=1, progress=False)
+    pd.testing.assert_frame_equal(
+        grown, read_runs(at_once).set_index("run_id").drop(columns="wall_s").sort_index())
+    manifest = read_manifest(out)
+    assert [h["changes"] for h in manifest["extended"]] == [
+        ["replications: 2 → 3"],
+        ["factors.enforcement.values: [0.1, 0.4] → [0.1, 0.4, 0.7]",
+         "points: 2 → 3, the first 2 unchanged"]]
+    assert manifest["n_runs"] == 9
+    for change, message in [({"steps": 6}, r"steps: 5 → 6\. Results are never mixed"),
+                            ({"replications": 2}, r"replications: 3 → 2\. Results are never"),
+                            ({"factors": {"enforcement": [0.4, 0.1, 0.7]}, "replications": 3},
+                             r"points: 3 → 3 \(the old points changed\)")]:
+        with pytest.raises(InputError, match=message):
+            run_sweep(exp(**change), out, workers=1, progress=False, extend=True)
 
 
 BAD = [

@@ -288,7 +288,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     try:
         rep = run_sweep(exp, out, workers=args.workers, scheduler=args.scheduler,
                         shard=shard, retry_failed=args.retry_failed, progress=not args.quiet,
-                        wait=True if args.wait == "forever" else args.wait, batch=args.batch)
+                        wait=True if args.wait == "forever" else args.wait, batch=args.batch,
+                        extend=args.extend)
     except KeyboardInterrupt as stop:  # Ctrl+C, or SIGTERM (a cluster's time limit, scancel)
         print("\nruralgov: interrupted; finished runs are saved — rerun the same command to "
               "go on", file=sys.stderr)
@@ -636,6 +637,9 @@ def _add_sweep(sub) -> None:
     sw.add_argument("--profile", default=None,
                     help="a profile the experiment file declares (e.g. quick)")
     sw.add_argument("--retry-failed", action="store_true", help="run failed runs again")
+    sw.add_argument("--extend", action="store_true",
+                    help="the folder holds this experiment with fewer replications or design "
+                         "points (appended after the old ones): grow it, keeping the runs done")
     sw.add_argument("--batch", type=int, default=None, metavar="R",
                     help="step up to R runs of a design point together (same results, less "
                          "time; default: enough for ~130,000 villagers, at most 64; 1 = one "

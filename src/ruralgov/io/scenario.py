@@ -48,6 +48,7 @@ from ruralgov.model.schema import (
     MAX_STEPS,
     InputError,
     Intervention,
+    check_combinations,
     close_names,
     format_pydantic_error,
     validate_interventions,
@@ -201,7 +202,9 @@ class Scenario:
         """Every parameter's value: defaults, then the scenario's, then ``overrides``."""
         values = {**self.parameters, **(overrides or {})}
         self.check_structure(values)
-        return validate_params(values, source=str(self.path or self.name), prefix="parameters")
+        out = validate_params(values, source=str(self.path or self.name), prefix="parameters")
+        check_combinations(out, source=str(self.path or self.name), prefix="parameters")
+        return out
 
     def check_structure(self, values: dict[str, Any], where: str = "parameters") -> None:
         """With field data the files give the county: setting a parameter of the population

@@ -22,7 +22,12 @@ from ruralgov.model.network import Population
 from ruralgov.model.observe import DataCollectorView, Observer
 from ruralgov.model.runs import Runs
 from ruralgov.model.schedule import SCHEDULE
-from ruralgov.model.schema import Intervention, validate_interventions, validate_params
+from ruralgov.model.schema import (
+    Intervention,
+    check_combinations,
+    validate_interventions,
+    validate_params,
+)
 from ruralgov.model.state import Cache, Scratch
 
 __all__ = ["RuralGovernanceModel", "new_seed", "state_arrays"]
@@ -82,6 +87,7 @@ class RuralGovernanceModel(mesa.Model):
                  collect_detail: bool = True,
                  interventions: Iterable[Intervention | Mapping] | None = None, **params: Any):
         self.p = validate_params(params, source="model parameters")
+        check_combinations(self.p, source="model parameters")
         self.interventions = list(validate_interventions(interventions))
         if seed is None:
             seed = new_seed()

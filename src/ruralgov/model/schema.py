@@ -17,6 +17,7 @@ from pydantic import ConfigDict, Field
 from ruralgov.model.params import AT_START, PARAMS, REGISTRY
 
 __all__ = ["InputError", "DiskFull", "MAX_STEPS", "ParamsModel", "validate_params",
+           "check_combinations",
            "format_pydantic_error", "close_names", "short_repr", "Intervention",
            "validate_interventions"]
 
@@ -158,14 +159,24 @@ def validate_params(values: dict[str, Any], source: str = "parameters",
         InputError: naming ``source``, the field and what is allowed.
     """
     try:
-        out = ParamsModel(**values).model_dump()
+        return ParamsModel(**values).model_dump()
     except pydantic.ValidationError as err:
         raise InputError(format_pydantic_error(err, source, prefix)) from None
-    if out["matter_window"] > 0 and out["matter_rate"] == 0:
-        raise InputError(f"{source}: {prefix}matter_window = {out['matter_window']} needs "
-                         f"{prefix}matter_rate > 0 (the matters petitions are about); set "
+
+
+def check_combinations(p: dict[str, Any], source: str = "parameters", prefix: str = "") -> None:
+    """Refuse impossible combinations in a complete set of parameters (a county about to be
+    built, a scenario resolved): not in a partial one (a factor, ``--set``), whose other values
+    may come from elsewhere.
+
+    Raises:
+        InputError: naming ``source``, the fields and what is allowed.
+    """
+    at = f"{prefix}." if prefix else ""
+    if p["matter_window"] > 0 and p["matter_rate"] == 0:
+        raise InputError(f"{source}: {at}matter_window = {p['matter_window']} needs "
+                         f"{at}matter_rate > 0 (the matters petitions are about); set "
                          "matter_rate above 0 or matter_window = 0")
-    return out
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ of this.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import math
 import multiprocessing
 import os
@@ -56,6 +57,7 @@ from ruralgov import __version__
 from ruralgov.io.files import (
     RESULTS,
     TMP_PREFIX,
+    dumps,
     ensure_writable,
     remove_stale_temporaries,
     require_empty,
@@ -509,7 +511,7 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
               retry_failed: bool = False, progress: bool = True,
               executor: cf.Executor | None = None, wait: bool | float = False,
               on_batch: Callable[[int], None] | None = None,
-              batch: int | None = None) -> SweepReport:
+              batch: int | None = None, extend: bool = False) -> SweepReport:
     """Run what ``out`` does not hold yet of experiment ``exp`` (or of one shard of it).
 
     Args:
@@ -526,12 +528,15 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         batch: runs of one design point stepped together as an ensemble (same results, less
             time; default [`default_batch`][ruralgov.study.sweep.default_batch]; 1: one at a
             time).
+        extend: ``out`` holds a sweep of this experiment with fewer replications or design
+            points (the old points first, unchanged): grow it, keeping every run done (their
+            seeds do not change); anything else that differs is refused, naming it.
     """
     batch = _check_batch(exp, batch)
     if executor is None and not scheduler:  # on this machine: the largest county must fit
         _check_memory(exp)
     t_start = time.monotonic()
-    out = _open_folder(exp, Path(out) if out is not None else default_sweep_dir(exp))
+    out = _open_folder(exp, Path(out) if out is not None else default_sweep_dir(exp), extend)
     scope = shard or (1, 1)
     runs = [r for r in exp.runs() if r.index % scope[1] == scope[0] - 1]
     in_scope = {r.run_id for r in runs}
@@ -593,19 +598,83 @@ def _check_memory(exp: Experiment) -> None:
     check_fits(largest(exp.base, exp.points), f"{exp.path or exp.name}: design")
 
 
-def _open_folder(exp: Experiment, out: Path) -> Path:
-    """The sweep folder, checked: an existing sweep of the same definition is resumed, a new
-    one is created only where nothing would be overwritten, and the folder must be writable
-    (checked before anything runs)."""
+def definition_changes(old: dict[str, Any], new: dict[str, Any], where: str = ""
+                       ) -> list[str]:
+    """What differs between two sweep definitions, one line a field: ``steps: 200 → 240``;
+    the design points as counts (``points: 6 → 9, the first 6 unchanged``)."""
+    if where == "points.":
+        n_old, n_new = (len(next(iter(d.values()), [])) for d in (old, new))
+        kept = set(old) == set(new) and all(new[k][:n_old] == v for k, v in old.items())
+        return [f"points: {n_old} → {n_new}" + (f", the first {n_old} unchanged" if kept
+                                                 else " (the old points changed)")]
+    out = []
+    for key in sorted(set(old) | set(new), key=str):
+        a, b = old.get(key, "(none)"), new.get(key, "(none)")
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += definition_changes(a, b, f"{where}{key}.")
+        else:
+            out.append(f"{where}{key}: {a!r} → {b!r}")
+    return out
+
+
+def _as_json(obj: Any) -> Any:
+    """``obj`` as the manifest holds it (read back from JSON: lists, plain numbers)."""
+    return json.loads(dumps(obj))
+
+
+def _grows(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether ``new`` only adds runs to ``old``: more replications, or design points appended
+    after the old ones (every old run keeps its point, replicate and seed). The factors and
+    design may read differently (a level added) as long as the points only grow."""
+    same = {k for k in set(old) | set(new) if old.get(k) == new.get(k)}
+    if (set(old) | set(new)) - same - {"replications", "points", "factors", "design"}:
+        return False
+    if new["replications"] < old["replications"]:
+        return False
+    o, n = old["points"], new["points"]
+    return set(o) == set(n) and all(n[k][:len(v)] == v for k, v in o.items())
+
+
+def _extend(exp: Experiment, out: Path, old: dict[str, Any], digest: str) -> None:
+    """Record the grown definition in the manifest, keeping the history of what it was."""
+    with Guard(out / "locks" / MAINTENANCE):
+        current = read_manifest(out)
+        if current.get("definition_sha256") == digest:  # another invocation extended it
+            return
+        history = current.get("extended", [])
+        history.append({"utc": utc_now(), "from_sha256": old["definition_sha256"],
+                        "changes": definition_changes(old["definition"],
+                                                      _as_json(exp.definition())),
+                        "n_runs_before": old.get("n_runs")})
+        write_json({**current, "definition_sha256": digest, "definition": exp.definition(),
+                    "n_points": len(exp.points), "n_runs": exp.n_runs, "extended": history},
+                   out / "manifest.json")
+
+
+def _open_folder(exp: Experiment, out: Path, extend: bool = False) -> Path:
+    """The sweep folder, checked: an existing sweep of the same definition is resumed (or,
+    with ``extend``, grown), a new one is created only where nothing would be overwritten,
+    and the folder must be writable (checked before anything runs)."""
     digest = exp.definition_hash()
     if (out / "manifest.json").exists():
         old = read_manifest(out)
         if old.get("definition_sha256") != digest:
+            before, now = old.get("definition") or {}, _as_json(exp.definition())
+            changes = definition_changes(before, now)
+            grows = bool(before) and _grows(before, now)
+            if grows and extend:
+                (out / "locks").mkdir(exist_ok=True)
+                _extend(exp, out, old, digest)
+                return _open_folder(exp, out)
+            file = old.get("experiment", {}).get("file")
             raise InputError(
-                f"--out {out}: holds results of a different experiment definition "
-                f"({old.get('experiment', {}).get('file')}, definition "
-                f"{str(old.get('definition_sha256'))[:12]}…; now {digest[:12]}…). Results are "
-                "never mixed or overwritten: choose another --out, or remove that folder")
+                f"--out {out}: holds results of a different experiment definition"
+                f"{f' ({file})' if file else ''}: {'; '.join(changes) or 'its hash'}. "
+                + ("Only runs are added: rerun with --extend to grow the sweep in this folder, "
+                   "keeping the runs done" if grows else "Results are never mixed or "
+                   "overwritten: choose another --out, or remove that folder"))
     else:
         require_empty(out, "--out", allow=SWEEP_FILES)  # before creating anything
         ensure_writable(out, "--out")
