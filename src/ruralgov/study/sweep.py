@@ -528,9 +528,7 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         batch: runs of one design point stepped together as an ensemble (same results, less
             time; default [`default_batch`][ruralgov.study.sweep.default_batch]; 1: one at a
             time).
-        extend: ``out`` holds a sweep of this experiment with fewer replications or design
-            points (the old points first, unchanged): grow it, keeping every run done (their
-            seeds do not change); anything else that differs is refused, naming it.
+        extend: grow a sweep of fewer replications or points in ``out``, keeping its runs.
     """
     batch = _check_batch(exp, batch)
     if executor is None and not scheduler:  # on this machine: the largest county must fit
