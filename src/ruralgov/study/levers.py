@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ruralgov.model.params import REGISTRY
 from ruralgov.study.processes import die_with_parent
 
 __all__ = ["Lever", "LEVERS", "OUTCOMES", "lever_table", "markdown", "document"]
@@ -93,7 +94,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever("state answer to protest off", "concession or repression → detention only",
           {"mech_state_response": False}),
     Lever("concession_k 0.1 → 1", "a state that concedes readily", {"concession_k": 1.0}),
-    Lever("trust_upper_initial 0.4276 → 0.7", "信任 villagers start out trusting higher levels "
+    Lever(f"trust_upper_initial {REGISTRY['trust_upper_initial'].default:g} → 0.7", "信任 villagers start out trusting higher levels "
           "more than the township (hierarchical trust)", {"trust_upper_initial": 0.7}),
     Lever("campaign on", "三改一拆, 拆违 a demolition campaign (steps 51–100)",
           {"campaign": True}),
