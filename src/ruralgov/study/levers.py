@@ -94,8 +94,9 @@ LEVERS: tuple[Lever, ...] = (
     Lever("state answer to protest off", "concession or repression → detention only",
           {"mech_state_response": False}),
     Lever("concession_k 0.1 → 1", "a state that concedes readily", {"concession_k": 1.0}),
-    Lever(f"trust_upper_initial {REGISTRY['trust_upper_initial'].default:g} → 0.7", "信任 villagers start out trusting higher levels "
-          "more than the township (hierarchical trust)", {"trust_upper_initial": 0.7}),
+    Lever(f"trust_upper_initial {REGISTRY['trust_upper_initial'].default:g} → 0.7",
+          "信任 villagers start out trusting higher levels more than the township "
+          "(hierarchical trust)", {"trust_upper_initial": 0.7}),
     Lever("campaign on", "三改一拆, 拆违 a demolition campaign (steps 51–100)",
           {"campaign": True}),
     Lever("compensation 0 → 0.8", "征地补偿 compensation, in a campaign",
