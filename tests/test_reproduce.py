@@ -35,7 +35,8 @@ def test_quick_reproduction_writes_report_figures_and_verdicts(tmp_path):
     assert (tmp_path / "figures" / "H12.png").stat().st_size > 0
     data = json.loads((tmp_path / "verdicts.json").read_text())
     (h,) = data["hypotheses"]
-    assert h["id"] == "H12" and h["verdict"] in ("supported", "not supported", "mixed")
+    assert h["id"] == "H12" and h["verdict"] in ("supported", "not supported", "mixed",
+                                            "inconclusive")
     assert all(t["ci_low"] <= t["effect"] <= t["ci_high"] for t in h["tests"])
     # the update-scheme robustness check: the same design rerun with random-sequential
     # updating, judged by the same tests, reported side by side
@@ -55,7 +56,14 @@ def test_quick_reproduction_writes_report_figures_and_verdicts(tmp_path):
     assert roles["responsiveness lowers escalation"] == "finding"
     assert h["findings"] == 4 and h["checks"] in ("passed", "failed")
     found = [t for t in h["tests"] if t["counts_as"] == "finding"]
-    assert all(0 < t["p_adjusted"] <= 1 and 0 <= t["power_detect"] <= 1 for t in found)
+    assert all(0 < t["p_adjusted"] <= 1 and 0 <= t["power_supported"] <= 1
+               and 0 <= t["p_equivalence"] <= 1 for t in found)
+    # a finding neither supported nor not supported is inconclusive exactly when its design
+    # lacked the power to show twice the bar
+    for t in found:
+        if t["verdict"] in ("mixed", "inconclusive") and t.get("verdict_unadjusted",
+                                                               "mixed") == "mixed":
+            assert (t["verdict"] == "inconclusive") == (t["power_supported"] < 0.8)
     assert "**Manipulation checks**" in text and "**Findings**" in text
     # knock-outs: the findings credit the contention submodel; without it nobody petitions
     # or protests, so both findings must vanish, and "credited only" is run too

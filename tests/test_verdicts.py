@@ -39,7 +39,12 @@ def test_monotone_effects(kind):
     flat = runs(lambda x: 0.5, reps=40, noise=0.01)
     assert evaluate(flat, hyp(kind)).verdict == "not supported"  # no effect worth the name
     weak = runs(lambda x: 0.5 + 0.04 * x, reps=6, noise=0.05)  # CI straddles min_effect
-    assert evaluate(weak, hyp(kind)).verdict == "mixed"
+    v = evaluate(weak, hyp(kind))  # a design too small to show twice the bar: no conclusion
+    assert v.verdict == "inconclusive" and v.detail["power_supported"] < 0.8
+    at_bar = runs(lambda x: 0.5 + 0.02 * x, reps=40, noise=0.01)  # an effect at the bar
+    v = evaluate(at_bar, hyp(kind))  # ... in a design that could have shown twice the bar
+    assert v.ci_low < 0.02 < v.ci_high
+    assert v.verdict == "mixed" and v.detail["power_supported"] >= 0.8
     v = evaluate(up, hyp(kind))
     assert v.ci_low < v.effect < v.ci_high and v.effect == pytest.approx(0.2, abs=0.03)
 
@@ -84,6 +89,8 @@ def test_overall_verdict_of_several_tests():
     assert overall([v("not supported")] * 3) == "not supported"
     assert overall([v("supported"), v("not supported")]) == "mixed"
     assert overall([v("supported"), v("mixed")]) == "mixed"
+    assert overall([v("inconclusive")] * 2) == "inconclusive"
+    assert overall([v("supported"), v("inconclusive")]) == "mixed"
 
 
 def test_mean_threshold_and_contrast_tests():
@@ -153,6 +160,7 @@ def test_benjamini_hochberg_downgrades_weak_findings_among_many():
         return Verdict("supported", 1.0, 0.5, 1.5, 10, {"p": p})
 
     strong, weak = [v(1e-4) for _ in range(3)], [v(0.02) for _ in range(1)]
+    weak[0].detail["power_supported"] = 0.9  # a design that could decide: mixed
     nulls = [Verdict("mixed", 0.0, -1, 1, 10, {"p": 0.6}) for _ in range(20)]
     control_fdr([strong + weak, nulls])
     assert all(x.verdict == "supported" for x in strong)
@@ -162,18 +170,62 @@ def test_benjamini_hochberg_downgrades_weak_findings_among_many():
     alone = [v(0.02)]
     control_fdr([alone])
     assert alone[0].verdict == "supported"
+    underpowered = [v(0.02), *[v(0.5) for _ in range(9)]]
+    underpowered[0].detail["power_supported"] = 0.3
+    control_fdr([underpowered])
+    assert underpowered[0].verdict == "inconclusive"
 
 
 def test_p_value_and_power_follow_the_evidence():
     strong = evaluate(runs(lambda x: 0.5 + 0.2 * x, reps=30, noise=0.02), hyp("slope"))
     weak = evaluate(runs(lambda x: 0.5 + 0.03 * x, reps=4, noise=0.1), hyp("slope"))
     assert strong.detail["p"] < 0.001 < 0.3 < weak.detail["p"]
-    assert strong.detail["power_detect"] > 0.95 > 0.5 > weak.detail["power_detect"]
-    assert strong.detail["power_null"] > 0.95 and weak.detail["power_null"] < 0.05
+    assert strong.detail["power_supported"] > 0.95 > 0.5 > weak.detail["power_supported"]
+    assert strong.detail["power_equivalence"] > 0.95 and weak.detail["power_equivalence"] < 0.05
     # the p-value agrees with the interval: below 0.025 exactly when the interval clears
     # the smallest effect
     for v in (strong, weak):
         assert (v.detail["p"] < 0.025) == (v.ci_low > 0.02)
+
+
+def test_p_values_go_below_the_bootstrap_floor_so_fdr_control_can_rank_them():
+    """A bootstrap of 2,000 resamples cannot give a p below 1/2,001 by itself; beyond it the
+    normal tail with the bootstrap's standard error ranks clear effects by their strength."""
+    from ruralgov.analysis.verdicts import N_BOOT
+
+    ps = [evaluate(runs(lambda x, b=b: 0.5 + b * x, reps=30, noise=0.02), hyp("slope"))
+          .detail["p"] for b in (0.06, 0.1, 0.2)]
+    assert all(p < 1 / (N_BOOT + 1) for p in ps)
+    assert ps[0] > ps[1] > ps[2]
+
+
+def test_a_null_is_an_equivalence_within_the_bar():
+    """Two one-sided tests: p_equivalence below 0.025 exactly when the 95 % interval lies
+    within ±min_effect, which is what makes "not supported" a conclusion about a null."""
+    flat = evaluate(runs(lambda x: 0.5, reps=40, noise=0.01), hyp("slope"))
+    assert flat.verdict == "not supported" and flat.detail["p_equivalence"] < 0.025
+    assert -0.02 < flat.ci_low < flat.ci_high < 0.02
+    vague = evaluate(runs(lambda x: 0.5, reps=4, noise=0.1, seed=2), hyp("slope"))
+    assert vague.detail["p_equivalence"] > 0.025 and vague.verdict == "inconclusive"
+    clear = evaluate(runs(lambda x: 0.5 + 0.2 * x, reps=30, noise=0.02), hyp("slope"))
+    assert clear.detail["p_equivalence"] > 0.99
+
+
+def test_the_two_lines_breakpoint_is_chosen_again_in_every_resample():
+    from ruralgov.analysis.verdicts import _two_lines_kernel
+
+    x = np.array([0.0, 1, 2, 3, 4])
+    n = np.ones(5)
+    peak1 = np.array([0.0, 2, 1, 0.5, 0])     # highest at level 1
+    peak3 = np.array([0.0, 0.5, 1, 2, 0])     # highest at level 3
+    out = _two_lines_kernel(x, n)(np.stack([peak1, peak3], axis=1))
+    # column 0: rise over [0, 1] = 2, fall over [1, 4]; column 1: rise over [0, 3], fall 2
+    assert out[1, 0] == pytest.approx(2.0) and out[2, 1] == pytest.approx(2.0)
+    fall0 = -np.polyfit(x[1:], peak1[1:], 1)[0] * 3
+    rise1 = np.polyfit(x[:4], peak3[:4], 1)[0] * 3
+    assert out[2, 0] == pytest.approx(fall0) and out[1, 1] == pytest.approx(rise1)
+    with pytest.raises(ValueError, match="at least 3 levels"):
+        _two_lines_kernel(np.array([0.0, 1.0]), np.ones(2))
 
 
 def test_two_lines_tells_an_inverted_u_from_a_curve_that_only_flattens():

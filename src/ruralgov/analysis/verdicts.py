@@ -59,26 +59,37 @@ as least squares over the runs):
 The 95 % confidence interval is a bias-corrected and accelerated (BCa) bootstrap over runs,
 resampled within design points (``scipy.stats.bootstrap``, one sample per design point, 2,000
 resamples, seeded); where BCa is undefined (a design point with one run, no variation) the
-percentile interval. ``p`` is the one-sided p-value of "the effect lies beyond ``min_effect`` on
-the predicted side", the level at which the BCa interval's bound reaches ``min_effect``.
+percentile interval; for ``two_lines`` the breakpoint is chosen again in every resample, so
+its uncertainty is in the interval. ``p`` is the one-sided p-value of "the effect lies beyond
+``min_effect`` on the predicted side", the level at which the BCa interval's bound reaches
+``min_effect``; beyond what 2,000 resamples resolve (1/2,001) it is the normal tail with the
+bootstrap's standard error, so that the false-discovery control below can rank clear effects.
 
 Verdict: **supported** if the interval lies wholly on the predicted side and beyond
 ``min_effect`` (for ``inverted_u``: curvature interval below 0 and the vertex interval inside
 the range; for ``threshold``: above the bar); **not supported** if the interval lies wholly on
-the other side, or wholly within ±``min_effect`` (no effect worth the name; for ``threshold``:
-wholly below the bar); **mixed** otherwise.
+the other side, or wholly within ±``min_effect`` — an equivalence, no effect worth the name
+(``p_equivalence``, two one-sided tests, below 0.025 exactly then; for ``threshold``: wholly
+below the bar); otherwise **mixed** if the design had the power to decide (below) and
+**inconclusive** if it had not: no conclusion may be drawn from an inconclusive test (for
+``inverted_u`` and ``threshold``, which have no simulated power: mixed).
 [`control_fdr`][ruralgov.analysis.verdicts.control_fdr] then controls the false-discovery rate
 across all findings of a reproduction (Benjamini–Hochberg): a "supported" whose adjusted p is
-not below 0.025 becomes "mixed".
+not below 0.025 becomes mixed or inconclusive by the same rule.
 
-Power is simulated from the bootstrap (the sampling error of the effect, shifted): the chance
-that the interval excludes zero on the predicted side if the true effect were ``min_effect``
-(``power_detect``), and that it lies within ±``min_effect`` if the true effect were zero
-(``power_null``). A finding's final window is checked for stationarity: the same statistic on
+Power is for the decisions the rule makes, simulated from the bootstrap (the sampling error of
+the effect, shifted to a true effect and judged by the same interval rule):
+``power_supported``, the chance of a "supported" verdict if the true effect were twice
+``min_effect`` (at ``min_effect`` itself an interval beyond it has at most a 2.5 % chance
+whatever the design, so the bar's double is the smallest effect a design can be asked to show
+beyond it); ``power_equivalence``, the chance of the equivalence if the true effect were zero.
+Below 0.8 for ``power_supported`` a verdict that is neither supported nor not supported is
+inconclusive. (Light judgements, for robustness studies, compute no power and say mixed.)
+A finding's final window is checked for stationarity: the same statistic on
 ``<measure>_drift`` (the second half of the window minus the first half).
 
-A hypothesis's verdict comes from its findings only: supported if every finding is, not
-supported if every finding is not, mixed otherwise; "checks only" if it has none.
+A hypothesis's verdict comes from its findings only: supported, not supported or inconclusive
+if every finding is, mixed otherwise; "checks only" if it has none.
 """
 
 from __future__ import annotations
@@ -167,7 +178,7 @@ class Hypothesis(pydantic.BaseModel):
 
 @dataclass
 class Verdict:
-    verdict: str  # supported | not supported | mixed
+    verdict: str  # supported | not supported | mixed | inconclusive
     effect: float
     ci_low: float
     ci_high: float
@@ -190,13 +201,13 @@ class Verdict:
 
 
 def overall(verdicts: list[Verdict]) -> str:
-    """From the findings only: supported if every one is, not supported if every one is not,
+    """From the findings only: supported, not supported or inconclusive if every one is,
     mixed otherwise; "checks only" if there is no finding."""
     found = [v for v in verdicts if v.counts]
     if not found:
         return "checks only"
     kinds = {v.verdict for v in found}
-    if len(kinds) == 1 and kinds <= {"supported", "not supported"}:
+    if len(kinds) == 1:
         return kinds.pop()
     return "mixed"
 
@@ -229,7 +240,7 @@ def control_fdr(families: list[list[Verdict]], q: float = FDR_Q) -> None:
         v.detail["fdr_family"] = m
         v.detail["verdict_unadjusted"] = v.verdict
         if v.verdict == "supported" and not a < q / 2:
-            v.verdict = "mixed"
+            v.verdict = _undecided(v.detail.get("power_supported", np.nan))
 
 
 def evaluate_all(runs: pd.DataFrame, hypothesis: Hypothesis, seed: int = 0) -> list[Verdict]:
@@ -274,6 +285,27 @@ def _two_lines_break(pts: _Points, f: str) -> float:
     return float(levels[at])
 
 
+def _two_lines_kernel(x: np.ndarray, n: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """The two-lines statistic with its breakpoint chosen in every resample (the level with
+    the highest mean, kept one level from either end): a breakpoint fixed from the data before
+    resampling would leave its own uncertainty out of the interval."""
+    levels = np.unique(x)
+    if levels.size < 3:
+        raise ValueError(f"a two_lines test needs at least 3 levels of its factor, got "
+                         f"{levels.size}")
+    sides = [(x <= xc, x >= xc, xc) for xc in levels[1:-1]]
+
+    def two_lines(m):
+        means = np.stack([_wmean(n, m, x == v) for v in levels])  # (levels, B)
+        at = np.clip(np.argmax(means, axis=0), 1, levels.size - 2) - 1
+        rise = np.stack([_wslope(x[lt], n[lt], m[lt]) * (xc - x.min()) for lt, _, xc in sides])
+        fall = np.stack([-_wslope(x[rt], n[rt], m[rt]) * (x.max() - xc) for _, rt, xc in sides])
+        cols = np.arange(m.shape[1])
+        rise, fall = rise[at, cols], fall[at, cols]
+        return np.stack([np.minimum(rise, fall), rise, fall])
+    return two_lines
+
+
 def _kernel(t: _Test, pts: _Points) -> Callable[[np.ndarray], np.ndarray]:
     """The statistic as a function of point means (P, B) -> (k, B); row 0 is the effect."""
     n = pts.n
@@ -314,15 +346,7 @@ def _kernel(t: _Test, pts: _Points) -> Callable[[np.ndarray], np.ndarray]:
                 return (steps.max(axis=0) / steps.sum(axis=0))[None]
         return threshold
     if t.kind == "two_lines":
-        x = pts.x[t.factor]
-        xc = _two_lines_break(pts, t.factor)
-        left, right = x <= xc, x >= xc
-
-        def two_lines(m):
-            rise = _wslope(x[left], n[left], m[left]) * (xc - x.min())
-            fall = -_wslope(x[right], n[right], m[right]) * (x.max() - xc)
-            return np.stack([np.minimum(rise, fall), rise, fall])
-        return two_lines
+        return _two_lines_kernel(pts.x[t.factor], n)
     x = pts.x[t.factor]  # inverted_u: weighted least squares on point means = OLS on runs
     design = np.stack([x * x, x, np.ones_like(x)], axis=1)
     w = np.sqrt(n)
@@ -385,11 +409,11 @@ def _p_beyond(pts: _Points, stat, res, method: str, bar: float, sign: float) -> 
         return sign * (lo if sign > 0 else hi)
 
     lo_level, hi_level = 1e-6, 1 - 2.0 / b
+    boot = np.atleast_2d(res.bootstrap_distribution)[0]
     if not bound(lo_level) > bar:
-        boot = np.atleast_2d(res.bootstrap_distribution)[0]
         return float(max(0.5, np.mean(sign * boot <= bar)))
-    if bound(hi_level) > bar:
-        return 1.0 / (b + 1)
+    if bound(hi_level) > bar:  # beyond what the resamples resolve: the normal tail
+        return min(1.0 / (b + 1), _p_normal(sign * _estimate(pts, stat) - bar, boot))
     for _ in range(30):  # the bound falls as the level rises
         mid = (lo_level + hi_level) / 2
         if bound(mid) > bar:
@@ -399,16 +423,54 @@ def _p_beyond(pts: _Points, stat, res, method: str, bar: float, sign: float) -> 
     return float((1 - (lo_level + hi_level) / 2) / 2)
 
 
+def _estimate(pts: _Points, stat) -> float:
+    return float(stat(*[a[None, :] for a in pts.y])[0].ravel()[0])
+
+
+def _p_normal(excess: float, boot: np.ndarray) -> float:
+    """One-sided p of an estimate ``excess`` beyond its bar, from the normal distribution with
+    the bootstrap's standard error."""
+    from scipy import stats
+
+    se = float(np.std(boot, ddof=1)) if boot.size > 1 else 0.0
+    if not se > 0:
+        return 0.0 if excess > 0 else 1.0
+    return float(stats.norm.sf(excess / se))
+
+
+def _p_equivalence(est: float, boot: np.ndarray, m: float) -> float:
+    """Two one-sided tests (Schuirmann 1987) of "the effect lies within ±m": the larger of the
+    two one-sided p-values, each from the normal distribution with the bootstrap's standard
+    error. Below 0.025 is the same decision as the 95 % interval wholly within ±m."""
+    if not (np.isfinite(est) and m > 0):
+        return np.nan
+    return max(_p_normal(est + m, boot), _p_normal(m - est, boot))
+
+
 def _power(est: float, lo: float, hi: float, boot: np.ndarray, m: float, sign: float):
-    """Simulated power from the bootstrap's sampling error, shifted (see the module text)."""
+    """The design's power for the decisions it can make (see the module text), simulated
+    from the bootstrap's sampling error, shifted: (P(supported | true effect 2m), P(within
+    ±m, the equivalence | true effect 0))."""
     if not np.all(np.isfinite([est, lo, hi])) or m <= 0:
         return np.nan, np.nan
     s_lo, s_hi = sorted((sign * lo, sign * hi))
     below, above = sign * est - s_lo, s_hi - sign * est  # the interval about the estimate
     err = sign * (boot - est)
-    detect = np.mean(m + err - below > 0)
+    supported = np.mean(2 * m + err - below > m)
     null = np.mean((err - below > -m) & (err + above < m))
-    return float(detect), float(null)
+    return float(supported), float(null)
+
+
+#: The power below which a verdict that is neither supported nor not supported is
+#: "inconclusive": the design could not have shown an effect twice the bar.
+POWER_CONCLUSIVE = 0.8
+
+
+def _undecided(power: float) -> str:
+    """The verdict of an interval that is neither beyond the bar nor within it nor on the
+    other side: "mixed" where the design had the power to decide, "inconclusive" where not
+    (or its power is unknown only because the test has no bar)."""
+    return "mixed" if np.isfinite(power) and power >= POWER_CONCLUSIVE else "inconclusive"
 
 
 def _flags(df: pd.DataFrame, pts: _Points, t: _Test, y: np.ndarray, lo: float,
@@ -563,8 +625,11 @@ def evaluate(runs: pd.DataFrame, hypothesis: Hypothesis, seed: int = 0,
                                     hi0, effect))
     if t.kind not in ("inverted_u", "threshold"):
         detail["p"] = _p_beyond(pts, stat, res, method, bar, t.sign)
-        detail["power_detect"], detail["power_null"] = _power(effect, lo0, hi0, boot[0], bar,
-                                                              t.sign)
+        detail["power_supported"], detail["power_equivalence"] = _power(
+            effect, lo0, hi0, boot[0], bar, t.sign)
+        detail["p_equivalence"] = _p_equivalence(effect, boot[0], bar)
+        if verdict == "mixed" and bar > 0:
+            verdict = _undecided(detail["power_supported"])
     flags = _flags(df, pts, t, df[t.measure].to_numpy(dtype=float), lo0, hi0, effect)
     detail.update(_stationarity(df, t, seed, kernel, pts))
     return Verdict(verdict=verdict, effect=effect, ci_low=lo0, ci_high=hi0, n_runs=len(df),

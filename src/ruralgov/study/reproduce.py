@@ -442,8 +442,8 @@ def _section(exp: Experiment, verdicts, verdict: str, fig: Path) -> str:
         lines += ["**Findings** (left to the interplay of mechanisms; they decide the verdict)",
                   "",
                   "| test (predicted) | statistic | effect | 95 % CI (BCa) | smallest effect | "
-                  "p (BH-adjusted) | power | final window | verdict |",
-                  "|---|---|---:|---:|---:|---:|---:|---|---|"]
+                  "p (BH-adjusted) | power | equivalence p | final window | verdict |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---|---|"]
         for t, v in found:
             d = v.detail
             pred = t.direction or ("a share above the bar" if t.kind == "threshold" else
@@ -457,7 +457,8 @@ def _section(exp: Experiment, verdicts, verdict: str, fig: Path) -> str:
                 f"| {t.name or t.kind} ({pred}) | {_describe(t, v)} | {v.effect:.4g} | "
                 f"{v.ci_low:.4g} – {v.ci_high:.4g} | {t.min_effect:g} | "
                 f"{_num(d.get('p'))} ({_num(d.get('p_adjusted'))}) | "
-                f"{_num(d.get('power_detect'), '.0%')} | {window} | {verdict_txt} |")
+                f"{_num(d.get('power_supported'), '.0%')} | {_num(d.get('p_equivalence'))} | "
+                f"{window} | {verdict_txt} |")
         lines.append("")
     if checks:
         lines += ["**Manipulation checks** (the effect is written into a rule or is an "
@@ -573,9 +574,14 @@ def _report(profile: str, table: list[dict], sections: list[str], manifest: dict
         + _concept("7", "7-hypotheses-and-realism-patterns") + ", is an experiment "
         "in `experiments/paper/` with its tests and decision rules written down before it ran "
         "(`ruralgov.analysis.verdicts`: effect, 95 % BCa bootstrap confidence interval over "
-        "runs, p-value, simulated power, and supported / not supported / mixed). The model was "
-        "not tuned to make any claim come out supported; where a claim is not supported the "
-        "numbers say so.", "",
+        "runs, p-value, simulated power, and supported / not supported / mixed / "
+        "inconclusive). **Supported**: the interval lies beyond the smallest effect that "
+        "counts, on the predicted side. **Not supported**: it lies on the other side, or "
+        "within ± the smallest effect (an equivalence: two one-sided tests). **Mixed**: "
+        "neither, in a design with at least 80 % power to show an effect twice the smallest; "
+        "**inconclusive**: neither, in a design without that power — no conclusion is drawn "
+        "from it. The model was not tuned to make any claim come out supported; where a claim "
+        "is not supported the numbers say so.", "",
         "Every test is either a **finding** — an effect left to the interplay of mechanisms — "
         "or a **manipulation check** — an effect written into a rule of the model or an "
         "identity, which shows the model does what it says and is no evidence for the claim. "
@@ -590,7 +596,8 @@ def _report(profile: str, table: list[dict], sections: list[str], manifest: dict
         f"ruralgov {manifest['versions'].get('ruralgov')}, git "
         f"{(git.get('commit') or 'unknown')[:10]}{' (dirty)' if git.get('dirty') else ''}, "
         f"{manifest['created_utc']}.", "",
-        *(["**Discussion** of the verdicts that are mixed or not supported, from the "
+        *(["**Discussion** of the verdicts that are mixed or not supported (none of the "
+           "inconclusive ones: they decide nothing), from the "
            "mechanisms: [DISCUSSION.md](DISCUSSION.md) (written by the developers after the "
            "run; it changes no verdict).", ""] if discussion else []),
         "Data: `data/<experiment>.parquet`, one row per run (factors, seed, per-run "
@@ -608,11 +615,12 @@ def _report(profile: str, table: list[dict], sections: list[str], manifest: dict
         if not rows:
             continue
         counts = {k: sum(r["verdict"] == k for r in rows)
-                  for k in ("supported", "mixed", "not supported")}
+                  for k in ("supported", "mixed", "not supported", "inconclusive")}
         n_only = sum(r["verdict"] == "checks only" for r in rows)
         head += [f"### {title}", "",
                  f"{counts['supported']} supported, {counts['mixed']} mixed, "
-                 f"{counts['not supported']} not supported"
+                 f"{counts['not supported']} not supported, {counts['inconclusive']} "
+                 "inconclusive"
                  + (f", {n_only} with checks only (no finding to judge)" if n_only else "")
                  + ".", "",
                  "| id | claim | verdict (findings) | findings | checks | runs |",
