@@ -184,7 +184,13 @@ def test_a_matter_window_needs_matters():
         RuralGovernanceModel(seed=1, **{**SMALL, "matter_window": 6})
     with pytest.raises(InputError, match=r"baseline.yaml: parameters.matter_window = 6 needs "
                                          r"parameters.matter_rate > 0"):
-        load_scenario("baseline").resolved({"matter_window": 6})
+        load_scenario("baseline").resolved({"matter_window": 6, "matter_rate": 0.0})
+    from ruralgov.model.params import REGISTRY
+
+    window = REGISTRY["matter_window"].default  # the default window, with no matters
+    with pytest.raises(InputError, match=rf"baseline.yaml: parameters.matter_window = {window} "
+                                         r"needs parameters.matter_rate > 0"):
+        load_scenario("baseline").resolved({"matter_rate": 0.0})
     # a partial set (a factor, --set) may leave the rate to the scenario or another factor
     assert parse_overrides(["matter_window=6"]) == {"matter_window": 6}
     assert validate_params({"matter_window": 6})["matter_window"] == 6
