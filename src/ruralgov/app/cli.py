@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import math
 import signal
 import sys
 import threading
@@ -514,8 +515,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "responsiveness in rural governance.")
     parser.add_argument("--version", action="version", version=f"ruralgov {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_run, _add_listings, _add_sweep, _add_analyze, _add_reproduce,
-                _add_dashboard):
+    for add in (_add_run, _add_listings, _add_sweep, _add_analyze, _add_discover,
+                _add_reproduce, _add_dashboard):
         add(sub)
     return parser
 
@@ -696,6 +697,58 @@ def _add_analyze(sub) -> None:
     an.set_defaults(func=_cmd_analyze)
 
 
+def _add_discover(sub) -> None:
+    dc = sub.add_parser(
+        "discover", help="scenario discovery (PRIM): where in a sweep an outcome happens",
+        description="Find the box of parameter values in which the runs of a sweep with an "
+                    "outcome concentrate (PRIM, as in EMA Workbench), on a random half of its "
+                    "design points, tested on the other half; at most --max-dims restricted "
+                    "parameters, each with its quasi-p value; the peeling trajectory as a "
+                    "figure; feature scores for every factor. Writes a new folder "
+                    "<results>/discovery (needs the analysis extra).")
+    dc.add_argument("results", help="the folder `ruralgov sweep` wrote")
+    dc.add_argument("--outcome", required=True,
+                    help="a column of the runs table or an expression of columns "
+                         "(+ - * / **, log, min, max, ...), e.g. protesters_final")
+    rule = dc.add_mutually_exclusive_group(required=True)
+    for name, what in (("above", "outcome above this value"),
+                       ("below", "outcome below this value"),
+                       ("top", "the share of runs with the highest outcome, e.g. 0.2"),
+                       ("bottom", "the share of runs with the lowest outcome")):
+        rule.add_argument(f"--{name}", type=_real(f"--{name}"), metavar="X", help=what)
+    dc.add_argument("--factors", default=None,
+                    help="comma-separated parameters to restrict (default: the sweep's factors)")
+    dc.add_argument("--threshold", type=_real("--threshold", 0.0, 1.0), default=0.8,
+                    help="smallest density of a candidate box (default 0.8)")
+    dc.add_argument("--max-dims", type=_bounded("--max-dims", 1, 100), default=3,
+                    help="most restricted parameters a box may have (default 3)")
+    dc.add_argument("--train-share", type=_real("--train-share", 0.05, 0.95), default=0.5,
+                    help="share of design points the box is found on (default 0.5)")
+    dc.add_argument("--alpha", type=_real("--alpha", 0.0, 1.0), default=0.05,
+                    help="restrictions with a larger quasi-p are dropped (default 0.05)")
+    dc.add_argument("--seed", type=_bounded("--seed", 0, 2**32 - 1), default=0,
+                    help="seed of the split and the feature scores (default 0)")
+    dc.add_argument("--out", default=None, help="folder (default <results>/discovery)")
+    dc.set_defaults(func=_cmd_discover)
+
+
+def _cmd_discover(args: argparse.Namespace) -> int:
+    from ruralgov.analysis.discover import RULES, discover_sweep
+
+    rule = next(r for r in RULES if getattr(args, r) is not None)
+    factors = None
+    if args.factors is not None:
+        factors = [f.strip() for f in args.factors.split(",")]
+        if not all(factors):
+            raise InputError(f"--factors {args.factors!r}: give comma-separated parameters "
+                             "(no empty entries)")
+    out = discover_sweep(args.results, args.outcome, rule, getattr(args, rule), factors,
+                         out=args.out, threshold=args.threshold, max_dims=args.max_dims,
+                         train_share=args.train_share, alpha=args.alpha, seed=args.seed)
+    print(f"scenario discovery written to {out} (start with {out / 'DISCOVERY.md'})")
+    return 0
+
+
 def _add_reproduce(sub) -> None:
     rp = sub.add_parser(
         "reproduce", help="test the paper's hypotheses and write a report",
@@ -819,6 +872,19 @@ def _bounded(option: str, lo: int, hi: int):
             raise argparse.ArgumentTypeError(f"{text[:40]!r}: a whole number") from None
         if not lo <= value <= hi:
             raise argparse.ArgumentTypeError(f"{value}: allowed {lo:,} to {hi:,}")
+        return value
+    return parse
+
+
+def _real(option: str, lo: float = -math.inf, hi: float = math.inf):
+    """An argparse type: a finite number from ``lo`` to ``hi``, refused with the bounds."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r}: a number") from None
+        if not (math.isfinite(value) and lo <= value <= hi):
+            raise argparse.ArgumentTypeError(f"{value}: allowed {lo:g} to {hi:g}")
         return value
     return parse
 

@@ -565,6 +565,15 @@ def _concept(section: str, anchor: str) -> str:
     return f"[docs/hypotheses.md §{section}]({_CONCEPT}#{anchor})"
 
 
+#: The four verdicts in the report's words (ruralgov.analysis.verdicts has the rules).
+VERDICT_RULES = (
+    "**Supported**: the interval lies beyond the smallest effect that counts, on the predicted "
+    "side. **Not supported**: it lies on the other side, or within ± the smallest effect (an "
+    "equivalence: two one-sided tests). **Mixed**: neither, in a design with at least 80 % "
+    "power to show an effect twice the smallest; **inconclusive**: neither, in a design "
+    "without that power — no conclusion is drawn from it.")
+
+
 def _report(profile: str, table: list[dict], sections: list[str], manifest: dict,
             discussion: bool = False) -> str:
     git = manifest["git"]
@@ -575,13 +584,8 @@ def _report(profile: str, table: list[dict], sections: list[str], manifest: dict
         "in `experiments/paper/` with its tests and decision rules written down before it ran "
         "(`ruralgov.analysis.verdicts`: effect, 95 % BCa bootstrap confidence interval over "
         "runs, p-value, simulated power, and supported / not supported / mixed / "
-        "inconclusive). **Supported**: the interval lies beyond the smallest effect that "
-        "counts, on the predicted side. **Not supported**: it lies on the other side, or "
-        "within ± the smallest effect (an equivalence: two one-sided tests). **Mixed**: "
-        "neither, in a design with at least 80 % power to show an effect twice the smallest; "
-        "**inconclusive**: neither, in a design without that power — no conclusion is drawn "
-        "from it. The model was not tuned to make any claim come out supported; where a claim "
-        "is not supported the numbers say so.", "",
+        "inconclusive). " + VERDICT_RULES + " The model was not tuned to make any claim come "
+        "out supported; where a claim is not supported the numbers say so.", "",
         "Every test is either a **finding** — an effect left to the interplay of mechanisms — "
         "or a **manipulation check** — an effect written into a rule of the model or an "
         "identity, which shows the model does what it says and is no evidence for the claim. "
