@@ -132,6 +132,51 @@ def test_paper_results_are_on_the_site(site):
         assert (out / "paper" / fig).is_file(), fig
 
 
+_MD_LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def repo_links(page: Path) -> list[str]:
+    """The relative link targets of a Markdown file, outside code blocks (no scheme, no bare
+    anchor)."""
+    text = re.sub(r"^```.*?^```", "", page.read_text(encoding="utf-8"), flags=re.S | re.M)
+    text = re.sub(r"`[^`\n]*`", "", text)
+    return [t for t in _MD_LINK.findall(text)
+            if not re.match(r"^[a-z][a-z0-9+.-]*:", t) and not t.startswith(("#", "/"))]
+
+
+def test_every_link_resolves_in_the_repository_too():
+    """Links are written for the repository (GitHub, an editor) and rewritten for the site by
+    docs/hooks.py; the strict build checks the site, this the repository."""
+    pages = [*DOCS.rglob("*.md"), ROOT / "README.md", ROOT / "README.zh.md",
+             ROOT / "results" / "README.md", ROOT / "experiments" / "README.md"]
+    drawn = {DOCS / "gallery" / "baseline.png"}  # drawn by the site build (gen_pages.py) from
+    # the scenario files: no copy in the repository, where it would go stale
+    broken = [f"{page.relative_to(ROOT)}: {t}" for page in pages if page.is_file()
+              for t in repo_links(page)
+              if not (page.parent / t.partition("#")[0]).exists()
+              and (page.parent / t).resolve() not in drawn]
+    assert not broken, broken
+
+
+def test_the_hook_maps_repository_files_to_their_pages():
+    sys.path.insert(0, str(DOCS))
+    try:
+        from hooks import rewrite
+    finally:
+        sys.path.remove(str(DOCS))
+    md = ("[r](../results/paper/REPORT.md#h1) [c](../results/calibration/targets/CALIBRATION.md) "
+          "[p](../src/ruralgov/model/params.py) [g](../scenarios/) [o](ODD.md#4) "
+          "[w](https://example.org/x.md)")
+    assert rewrite(md, "index.md") == (
+        "[r](paper/REPORT.md#h1) [c](paper/calibration/CALIBRATION.md) "
+        "[p](reference/model/params.md) [g](gallery.md) [o](ODD.md#4) "
+        "[w](https://example.org/x.md)")
+    assert rewrite("[s](../../src/ruralgov/)", "guides/student.md") == "[s](../reference/index.md)"
+    # a generated report is read from its place in the repository
+    assert rewrite("[h](../../docs/hypotheses.md#7)", "paper/REPORT.md") == "[h](../hypotheses.md#7)"
+    assert rewrite("[f](figures/H1.png)", "paper/REPORT.md") == "[f](figures/H1.png)"
+
+
 def test_every_code_block_is_run_written_or_says_why_not():
     for page in pages_with_code():
         for b in blocks(page):

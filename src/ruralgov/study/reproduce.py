@@ -557,7 +557,7 @@ def _knockout_section(row: dict) -> str:
 
 #: The project's description of what the model tests (docs/hypotheses.md), linked from the report
 #: as the documentation site serves both: the report at paper/REPORT.md, the page at the top.
-_CONCEPT = "../hypotheses.md"
+_CONCEPT = "../../docs/hypotheses.md"
 
 
 def _concept(section: str, anchor: str) -> str:
