@@ -173,7 +173,8 @@ def test_the_hook_maps_repository_files_to_their_pages():
         "[w](https://example.org/x.md)")
     assert rewrite("[s](../../src/ruralgov/)", "guides/student.md") == "[s](../reference/index.md)"
     # a generated report is read from its place in the repository
-    assert rewrite("[h](../../docs/hypotheses.md#7)", "paper/REPORT.md") == "[h](../hypotheses.md#7)"
+    got = rewrite("[h](../../docs/hypotheses.md#7)", "paper/REPORT.md")
+    assert got == "[h](../hypotheses.md#7)"
     assert rewrite("[f](figures/H1.png)", "paper/REPORT.md") == "[f](figures/H1.png)"
 
 
