@@ -42,9 +42,10 @@ lint: $(DEVSTAMP)
 	$(VENV)/bin/ruff check .
 
 ## paper-quick: the paper's hypotheses, realism patterns and classic models, quick profile
-## (small counties; a few minutes on two cores; run by CI) -> results/paper-quick/REPORT.md
+## (small counties; about eight minutes on two cores, a progress bar per sweep; run by CI)
+## -> results/paper-quick/REPORT.md
 paper-quick: $(STAMP)
-	$(VENV)/bin/ruralgov reproduce --profile quick --quiet
+	$(VENV)/bin/ruralgov reproduce --profile quick
 
 ## paper: the same, full profile (hours on two cores; resumable) -> results/paper/REPORT.md,
 ## with each test's share of supported points where `make robustness` (and a posterior study in
