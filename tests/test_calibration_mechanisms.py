@@ -262,3 +262,62 @@ def test_the_new_mechanisms_step_together_as_one_run_each():
                              collect_detail=False)
         assert r.series.equals(alone.series), seed
     assert sum(r.series.protest_episodes.sum() for r in together) > 0
+
+
+# ------------------------------------------- persistent petitioners (petition_persistence)
+def _at_the_county(persistence: float, grievance: float, answered: bool, seed: int = 5,
+                   **settings):
+    """A county warmed without return visits, with 200 villagers put at the county on the
+    last step of their patience (or answered, with county capacity to spare), then stepped
+    once with ``petition_persistence`` = ``persistence`` (and ``settings``)."""
+    model = _warm(seed)
+    v, p = model.villagers, model.p
+    p.update(petition_persistence=persistence, **settings)
+    idx = np.flatnonzero((v.pet_age < 0) & ~v.protesting & (v.detained_for == 0))[:200]
+    v.pet_level[idx], v.grievance[idx] = 1, grievance
+    v.pet_age[idx] = p["escalation_wait"] + p["petition_patience"] - 1
+    p["county_capacity"] = 1000.0 if answered else 0.0
+    before = model.series()["petitions_escalated"].iloc[-1]
+    model.step()
+    return model, idx, before
+
+
+@pytest.mark.parametrize("persistence", [0.0, 0.5, 1.0])
+def test_a_petitioner_who_gave_up_and_is_still_aggrieved_comes_back(persistence):
+    model, idx, _ = _at_the_county(persistence, grievance=0.95, answered=False)
+    v = model.villagers
+    back = (v.pet_level[idx] == 1) & (v.pet_age[idx] == model.p["escalation_wait"])
+    closed = v.pet_age[idx] == -1
+    assert np.all(back | closed)  # gave up: closed, or back at the county for the next step
+    n = back.sum()
+    if persistence == 0.0:
+        assert n == 0
+    elif persistence == 1.0:
+        assert n == idx.size
+    else:  # binomial(200, 0.5): well inside 100 ± 4 sd
+        assert abs(n - 100) < 4 * np.sqrt(200 * 0.25)
+
+
+def test_return_visits_count_as_petitions_reaching_the_county():
+    still, idx, _ = _at_the_county(1.0, grievance=0.95, answered=False)
+    quiet, _, _ = _at_the_county(0.0, grievance=0.95, answered=False)
+    diff = still.series()["petitions_escalated"].iloc[-1] - quiet.series()[
+        "petitions_escalated"].iloc[-1]
+
+    def at_county_next(m):  # escalated this step or back: at the county next step
+        v = m.villagers
+        return int(((v.pet_level == 1) & (v.pet_age == m.p["escalation_wait"])).sum())
+
+    # the 200 and whoever else's case closed this step still aggrieved: each counted once
+    assert diff == at_county_next(still) - at_county_next(quiet) >= idx.size
+
+
+def test_an_answer_that_relieves_enough_ends_the_visits():
+    # answered: grievance x (1 - answer_relief) = 0.95 x 0.4 = 0.38, below the threshold 0.5
+    model, idx, _ = _at_the_county(1.0, grievance=0.95, answered=True)
+    assert model.p["petition_threshold"] > 0.95 * (1 - model.p["answer_relief"])
+    assert np.all(model.villagers.pet_age[idx] == -1)
+    # an answer that relieves little (1.0 x 0.7 = 0.7 stays above 0.5): every one comes back
+    model, idx, _ = _at_the_county(1.0, grievance=1.0, answered=True, answer_relief=0.3)
+    v = model.villagers
+    assert np.all((v.pet_level[idx] == 1) & (v.pet_age[idx] == model.p["escalation_wait"]))

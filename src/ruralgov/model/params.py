@@ -391,6 +391,12 @@ PARAMS: tuple[Param, ...] = (
     _p("petition_patience", 12, "int", 1, 10_000, "steps", "county_review", "uncertainty",
        "Steps an escalated petition waits unanswered at the county before the petitioner gives "
        "up (every step of waiting costs wait_loss legitimacy and wait_grievance)."),
+    _p("petition_persistence", 0.0, "float", 0, 1, "probability", "county_review",
+       "uncertainty",
+       "Chance that a petitioner whose case at the county has just closed (answered, or given "
+       "up) and who is still aggrieved goes back to the county next month, each visit a new "
+       "person-time there (persistent petitioners, 缠访). 0: every case reaches the county "
+       "once (the first form)."),
     _p("inspection_rate", 0.05, "float", 0, 1, "share/step", "county_review", "lever",
        "Share of villagers whose compliance county inspectors check each step (隐患排查)."),
     # ---------------------------------------------------------------- compliance decision
@@ -650,7 +656,7 @@ UNCALIBRATED: dict[str, Any] = {
     "policy_credit": 0.0, "dispute_rate": 0.02, "w_formal_legitimacy": 2.0,
     "mediation_success": 1.0, "legitimacy_initial": 0.5, "trust_local_initial": 0.45,
     "trust_upper_initial": 0.7, "conflict_blame_upper": 1.0, "matter_window": 0, "matter_rate": 0.0,
-    "w_formal_bias": 0.0,
+    "w_formal_bias": 0.0, "petition_persistence": 0.0,
 }
 
 #: The mechanism switches of docs/hypotheses.md section 5, in ODD order.

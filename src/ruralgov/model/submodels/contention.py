@@ -201,12 +201,14 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
 
 
 def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
-    """County departments answer escalated petitions up to their capacity and inspect a
-    random sample of villagers (inspected compliance, 隐患排查; ODD 7.10).
+    """County departments answer escalated petitions up to their capacity (a petitioner
+    unanswered petition_patience steps gives up; one still aggrieved when the case closes may
+    come back, petition_persistence) and inspect a random sample of villagers (inspected
+    compliance, 隐患排查; ODD 7.10).
 
     Reads: ``pet_level``, ``pet_age``, ``pet_dept``, ``rules.n_live``; scratch ``new_escalations``,
-    ``n_kept``. Writes: the departments' tallies, ``pet_age``, ``grievance``; scratch ``gains``,
-    ``losses``, ``tally``."""
+    ``n_kept``. Writes: the departments' tallies, ``pet_age``, ``pet_level`` (return visits),
+    ``grievance``; scratch ``gains``, ``losses``, ``tally``."""
     p, v, tally, runs = model.p, model.villagers, s.tally, model.runs
     n_dep = len(model.departments)
     if p["mech_contention"]:
@@ -226,6 +228,8 @@ def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
         gave_up = waiting[v.pet_age[waiting] >= p["escalation_wait"] + p["petition_patience"]]
         v.pet_age[gave_up] = -1
         np.clip(v.grievance, 0.0, 1.0, out=v.grievance)
+        if p["petition_persistence"] > 0:
+            _return_visits(model, s, np.concatenate([pending[answered], gave_up]))
         tally["petitions_abandoned"] = runs.count(gave_up)
         received = np.bincount(_department(model, s.new_escalations), minlength=n_dep)
         ans = np.bincount(dep[answered], minlength=n_dep)
@@ -240,6 +244,21 @@ def county_review(model: RuralGovernanceModel, s: Scratch) -> None:
     n_kept = runs.integer_totals(s.n_kept, sample)[0]
     tally["compliance_inspected"] = np.divide(n_kept, n_live, out=np.full(runs.r, np.nan),
                                               where=n_live > 0)
+
+
+def _return_visits(model: RuralGovernanceModel, s: Scratch, closed: np.ndarray) -> None:
+    """Persistent petitioners (老上访户, 缠访): of the villagers ``closed`` whose case at the
+    county has just closed, those still aggrieved (grievance above petition_threshold) go back
+    to the county next month with chance petition_persistence — a new person-time there,
+    counted with the petitions reaching the county (ODD 7.10)."""
+    v, runs = model.villagers, model.runs
+    still = closed[v.grievance[closed] > runs.param(lambda q: q["petition_threshold"],
+                                                    idx=closed)]
+    back = still[runs.random(still) < runs.param(lambda q: q["petition_persistence"],
+                                                 idx=still)]
+    v.pet_age[back] = model.p["escalation_wait"]
+    v.pet_level[back] = 1
+    s.tally["petitions_escalated"] = s.tally["petitions_escalated"] + runs.count(back)
 
 
 def _department(model: RuralGovernanceModel, idx: np.ndarray) -> np.ndarray:
