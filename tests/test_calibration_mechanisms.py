@@ -253,7 +253,7 @@ def test_the_new_mechanisms_step_together_as_one_run_each():
     on = {"protest_trigger": 0.05, "policy_credit": 0.5, "mediation_success": 0.9,
           "petition_propensity": 0.05, "n_townships": 2, "protest_threshold": 0.02,
           "matter_window": 6, "matter_rate": 0.1, "conflict_blame_upper": 0.4,
-          "w_formal_bias": -1.0}
+          "w_formal_bias": -1.0, "petition_persistence": 0.5}
     varying = [{"n_villagers": 3000, "villages_per_township": 4, "arrest_k": 1.0},
                {"n_villagers": 2000, "villages_per_township": 3, "arrest_k": 2.3}]
     together = run_ensemble("baseline", [1, 2], steps=60, overrides=on, varying=varying)
