@@ -32,6 +32,11 @@ from ruralgov.model.schema import InputError  # noqa: E402
 from .conftest import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: how long a page may take to show what a test waits for (ms): a step of the default county
+#: (20,000 villagers) can take tens of seconds on a loaded shared machine; a wait ends as soon
+#: as the page is ready, so a long one costs nothing when all is well
+UI_WAIT = 180_000
 ARTEFACTS = ROOT / "test-artifacts" / "dashboard"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -383,7 +388,7 @@ def _open_downloads(page):
 
 def _download(page, text, path):
     _open_downloads(page)
-    with page.expect_download(timeout=60_000) as dl:
+    with page.expect_download(timeout=UI_WAIT) as dl:
         page.get_by_text(text).click()
     dl.value.save_as(path)
     return path
@@ -410,14 +415,14 @@ def test_page_scenario_control_step_play_offline(browser, server):
     page.keyboard.press("End")
     assert slider.get_attribute("aria-valuenow") != before
     page.get_by_role("button", name="Apply and reset").click()
-    page.get_by_text("Fragmented departments").first.wait_for(timeout=60_000)
-    page.get_by_text("Coordination between departments (部门协同) = 1").wait_for(timeout=60_000)
-    page.get_by_text("= 1.00  (0–1)").first.wait_for(timeout=60_000)  # value and range shown
+    page.get_by_text("Fragmented departments").first.wait_for(timeout=UI_WAIT)
+    page.get_by_text("Coordination between departments (部门协同) = 1").wait_for(timeout=UI_WAIT)
+    page.get_by_text("= 1.00  (0–1)").first.wait_for(timeout=UI_WAIT)  # value and range shown
     _shot(page, "2-fragmented-coordinated")
     # step: the counter and the pictures change
     pics = _images(page)
     page.get_by_role("button", name="Step", exact=True).click()
-    page.get_by_text("Step 1 · seed").wait_for(timeout=60_000)
+    page.get_by_text("Step 1 · seed").wait_for(timeout=UI_WAIT)
     page.wait_for_function("n => document.querySelectorAll('img').length >= n", arg=len(pics))
     assert _images(page) != pics
     # play, then pause: it moved on by itself
@@ -427,17 +432,17 @@ def test_page_scenario_control_step_play_offline(browser, server):
     _shot(page, "3-played")
     # a new seed starts another run from step 0
     page.get_by_role("button", name="New seed").click()
-    page.get_by_text("Step 0 · seed").wait_for(timeout=60_000)
+    page.get_by_text("Step 0 · seed").wait_for(timeout=UI_WAIT)
     assert page.get_by_text("Step 0 · seed 1 ·").count() == 0
     # bad input from the page: one message on the page, and the server carries on
     box = page.get_by_label("Seed (same seed, same run)")
     box.fill("-5")
     box.press("Enter")
     page.get_by_role("button", name="Apply and reset").click()
-    page.get_by_text("Could not apply these settings").wait_for(timeout=60_000)
+    page.get_by_text("Could not apply these settings").wait_for(timeout=UI_WAIT)
     _shot(page, "3b-bad-seed")
     page.get_by_role("button", name="Step", exact=True).click()
-    page.get_by_text("Step 1 · seed").wait_for(timeout=60_000)  # the last good run steps on
+    page.get_by_text("Step 1 · seed").wait_for(timeout=UI_WAIT)  # the last good run steps on
     assert outside == [], f"requests left the machine, failed or logged errors: {outside}"
     page.close()
 
@@ -446,15 +451,15 @@ def test_compare_mode_and_download(browser, server, tmp_path):
     outside: list[str] = []
     page = _page(browser, server, outside)
     page.get_by_role("button", name="Compare").click()
-    page.get_by_text("B Baseline county").wait_for(timeout=60_000)
+    page.get_by_text("B Baseline county").wait_for(timeout=UI_WAIT)
     assert page.get_by_text("B Baseline county").count() == 1
     _open_downloads(page)
-    page.get_by_text("Download as a scenario file (YAML) B").wait_for(timeout=60_000)
+    page.get_by_text("Download as a scenario file (YAML) B").wait_for(timeout=UI_WAIT)
     page.get_by_role("button", name="Step", exact=True).click()
-    page.get_by_text("Step 1 · seed").wait_for(timeout=60_000)
+    page.get_by_text("Step 1 · seed").wait_for(timeout=UI_WAIT)
     _shot(page, "4-compare")
     # both sides in one CSV with a side column, named by scenario, seed and step
-    with page.expect_download(timeout=60_000) as dl:
+    with page.expect_download(timeout=UI_WAIT) as dl:
         page.get_by_text("Download data (CSV)").click()
     assert dl.value.suggested_filename == "ruralgov-baseline-seed1-step1.csv"
     path = tmp_path / "both.csv"
@@ -462,7 +467,7 @@ def test_compare_mode_and_download(browser, server, tmp_path):
     csv = pd.read_csv(path)
     assert {"side", "scenario", "seed", "compliance", "protesters"} <= set(csv.columns)
     assert csv.side.tolist() == ["A", "B"] and (csv.scenario == "baseline").all()
-    with page.expect_download(timeout=60_000) as dl:
+    with page.expect_download(timeout=UI_WAIT) as dl:
         page.get_by_text("Download network (PNG)").click()
     assert dl.value.suggested_filename == "ruralgov-baseline-seed1-step1-network.png"
     png = tmp_path / "b.png"
@@ -476,15 +481,15 @@ def test_projector_mode_and_the_handout(browser, server, tmp_path):
     outside: list[str] = []
     page = _page(browser, server, outside)
     page.get_by_role("button", name="Step", exact=True).click()
-    page.get_by_text("Step 1 · seed").wait_for(timeout=60_000)
+    page.get_by_text("Step 1 · seed").wait_for(timeout=UI_WAIT)
     widths = "() => [...document.querySelectorAll('img')].map(i => i.naturalWidth)"
     assert page.evaluate(widths)[0] < 700  # the series at screen size
     page.get_by_text("Projector mode").click()
-    page.wait_for_function(f"() => ({widths})()[0] >= 860", timeout=60_000)  # large type
-    page.locator(".rg-big").wait_for(timeout=60_000)  # large type on the page too
+    page.wait_for_function(f"() => ({widths})()[0] >= 860", timeout=UI_WAIT)  # large type
+    page.locator(".rg-big").wait_for(timeout=UI_WAIT)  # large type on the page too
     _shot(page, "7-projector")
     _open_downloads(page)
-    with page.expect_download(timeout=60_000) as dl:
+    with page.expect_download(timeout=UI_WAIT) as dl:
         page.get_by_text("Download the session handout (HTML)").click()
     assert dl.value.suggested_filename == "ruralgov-baseline-seed1-step1-handout.html"
     dl.value.save_as(tmp_path / "handout.html")
@@ -506,7 +511,7 @@ def test_intervention_mid_run_is_marked_replayed_and_reproduced_by_the_cli(brows
     step = page.get_by_role("button", name="Step", exact=True)
     for k in (1, 2, 3):
         step.click()
-        page.get_by_text(f"Step {k} · seed").wait_for(timeout=60_000)
+        page.get_by_text(f"Step {k} · seed").wait_for(timeout=UI_WAIT)
     change = page.get_by_role("button", name="Change now (from step 4)")
     assert change.is_disabled()  # nothing moved yet
     page.get_by_text("Townships 乡镇政府").click()
@@ -515,12 +520,12 @@ def test_intervention_mid_run_is_marked_replayed_and_reproduced_by_the_cli(brows
     slider.focus()
     page.keyboard.press("End")
     change.click()
-    page.get_by_text("Move a lever above, then change it here.").wait_for(timeout=60_000)
+    page.get_by_text("Move a lever above, then change it here.").wait_for(timeout=UI_WAIT)
     for k in (4, 5, 6):
         step.click()
-        page.get_by_text(f"Step {k} · seed").wait_for(timeout=60_000)
+        page.get_by_text(f"Step {k} · seed").wait_for(timeout=UI_WAIT)
     page.get_by_text(re.compile(r"\[4\] Intervention: Township responsiveness .* = 1")
-                     ).wait_for(timeout=60_000)
+                     ).wait_for(timeout=UI_WAIT)
     _shot(page, "6-intervention")
     csv = pd.read_csv(_download(page, "Download data (CSV)", tmp_path / "page.csv"))
     assert csv.intervention.fillna("").tolist()[3] == "responsiveness=1.0"
@@ -531,10 +536,10 @@ def test_intervention_mid_run_is_marked_replayed_and_reproduced_by_the_cli(brows
         np.testing.assert_allclose(series[col].to_numpy(), csv[col].to_numpy(), rtol=1e-12)
     # Reset replays the run, intervention included
     page.get_by_role("button", name="Reset", exact=True).click()
-    page.get_by_text("Step 0 · seed").wait_for(timeout=60_000)
+    page.get_by_text("Step 0 · seed").wait_for(timeout=UI_WAIT)
     for k in range(1, 7):
         step.click()
-        page.get_by_text(f"Step {k} · seed").wait_for(timeout=60_000)
+        page.get_by_text(f"Step {k} · seed").wait_for(timeout=UI_WAIT)
     again = pd.read_csv(_download(page, "Download data (CSV)", tmp_path / "again.csv"))
     pd.testing.assert_frame_equal(again, csv)
     assert outside == [], f"requests left the machine, failed or logged errors: {outside}"
@@ -566,30 +571,30 @@ def test_chinese_labels(browser, tmp_path):
         page.on("response", lambda r: outside.append(r.url) if r.status >= 400 else None)
         page.goto(url, wait_until="networkidle", timeout=90_000)
         page.get_by_text("乡村治理模拟").first.wait_for(timeout=90_000)
-        page.get_by_text("一个普通的县：四个乡镇、二十个村").first.wait_for(timeout=60_000)
+        page.get_by_text("一个普通的县：四个乡镇、二十个村").first.wait_for(timeout=UI_WAIT)
         for group in ("制度权威", "条块分割", "乡镇政府", "维稳手段", "非正式制度", "服务与参与",
                       "运动式治理"):
             page.get_by_role("button", name=group).click()
-        page.get_by_text("当前 4（范围 1–20）").first.wait_for(timeout=60_000)  # 发文部门数
-        page.get_by_text("部门之间的协同程度").first.wait_for(timeout=60_000)  # its meaning
+        page.get_by_text("当前 4（范围 1–20）").first.wait_for(timeout=UI_WAIT)  # 发文部门数
+        page.get_by_text("部门之间的协同程度").first.wait_for(timeout=UI_WAIT)  # its meaning
         found = {}
         for sc in list_scenarios():
             page.locator(".v-select").first.click()
             page.locator(".v-menu__content .v-list-item").filter(has_text=sc.title_zh).click()
             page.get_by_role("button", name="应用并重置").click()
-            page.get_by_text(sc.story_zh[:20]).first.wait_for(timeout=60_000)
+            page.get_by_text(sc.story_zh[:20]).first.wait_for(timeout=UI_WAIT)
             page.get_by_role("button", name="下一期", exact=True).click()
-            page.get_by_text("第 1 期 · 随机种子").first.wait_for(timeout=60_000)
+            page.get_by_text("第 1 期 · 随机种子").first.wait_for(timeout=UI_WAIT)
             found[sc.name] = _english_words(page)
         assert not any(found.values()), {k: v for k, v in found.items() if v}
         _shot(page, "5-chinese")
         _open_downloads(page)
-        with page.expect_download(timeout=60_000) as dl:  # Chinese column names by default
+        with page.expect_download(timeout=UI_WAIT) as dl:  # Chinese column names by default
             page.get_by_text("下载数据（CSV）").click()
         dl.value.save_as(tmp_path / "zh.csv")
         assert {"期", "遵从率", "抗议人数", "情景"} <= set(pd.read_csv(tmp_path / "zh.csv").columns)
         page.get_by_role("button", name="对比两种设置（同一种子）").click()
-        page.get_by_text("下载为情景文件（YAML） B").wait_for(timeout=60_000)
+        page.get_by_text("下载为情景文件（YAML） B").wait_for(timeout=UI_WAIT)
         assert not _english_words(page), _english_words(page)
         assert outside == []
         page.close()
