@@ -370,15 +370,15 @@ def test_parameters_changed_between_steps_take_effect_next_step():
 def test_5_8_escalated_petitions_reach_the_county_and_are_answered_or_given_up():
     """An escalated petition is handled by the county from the next step on: answered, still
     waiting (less than petition_patience steps at the county) or given up — never stuck."""
-    m = run_model(steps=80, hardship_mean=0.7, legitimacy_initial=0.45, responsiveness=0.05,
-                  county_capacity=0.05)
+    busy = dict(hardship_mean=0.7, legitimacy_initial=0.45, responsiveness=0.05,
+                matter_window=0, petition_propensity=1.0)  # every aggrieved villager files
+    m = run_model(steps=80, county_capacity=0.05, **busy)
     s, p, v = m.series(), m.p, m.villagers
     assert s.petitions_escalated.sum() > 0
     assert s.county_answered.sum() > 0 and s.petitions_abandoned.sum() > 0
     at_county = (v.pet_level == 1) & (v.pet_age >= 0)
     assert (v.pet_age[at_county] < p["escalation_wait"] + p["petition_patience"]).all()
-    ample = run_model(steps=40, hardship_mean=0.7, legitimacy_initial=0.45,
-                      responsiveness=0.05, county_capacity=50.0).series()
+    ample = run_model(steps=40, county_capacity=50.0, **busy).series()
     # with room for everyone, every escalation is answered the step after it happens
     assert ample.petitions_escalated.sum() > 0
     assert ample.county_answered.iloc[1:].sum() == ample.petitions_escalated.iloc[:-1].sum()
