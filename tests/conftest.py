@@ -13,6 +13,21 @@ SMALL = dict(n_villagers=600, n_townships=2, villages_per_township=3)
 SEEDS = range(6)
 
 
+@pytest.fixture(scope="session")
+def smoke(tmp_path_factory):
+    """The shipped smoke experiment swept once, serially (read by analysis and discovery)."""
+    from pathlib import Path
+
+    from ruralgov.study.experiment import load_experiment
+    from ruralgov.study.sweep import run_sweep
+
+    out = tmp_path_factory.mktemp("smoke")
+    root = Path(__file__).resolve().parents[1]
+    run_sweep(load_experiment(root / "experiments" / "smoke.yaml"), out, workers=1,
+              progress=False)
+    return out
+
+
 def run_model(steps: int = 60, seed: int = 0, **params) -> RuralGovernanceModel:
     model = RuralGovernanceModel(seed=seed, collect_detail=False, **{**SMALL, **params})
     for _ in range(steps):

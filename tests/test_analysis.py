@@ -26,14 +26,6 @@ from ruralgov.study.sweep import run_sweep
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    out = tmp_path_factory.mktemp("smoke")
-    run_sweep(load_experiment(ROOT / "experiments" / "smoke.yaml"), out, workers=1,
-              progress=False)
-    return out
-
-
 def test_sobol_indices_reproduce_the_ishigami_function():
     from SALib.sample import sobol
     from SALib.test_functions import Ishigami

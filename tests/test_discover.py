@@ -93,25 +93,14 @@ def test_the_outcome_is_an_expression_of_columns_never_python():
         outcome_cases(runs, "p", "top", 1.5)
 
 
-@pytest.fixture(scope="module")
-def sweep(tmp_path_factory):
-    from ruralgov.study.experiment import load_experiment
-    from ruralgov.study.sweep import run_sweep
-
-    out = tmp_path_factory.mktemp("sweep")
-    run_sweep(load_experiment(ROOT / "experiments" / "smoke.yaml"), out, workers=1,
-              progress=False)
-    return out
-
-
 def cli(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "ruralgov", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout)
 
 
-def test_the_command_writes_a_self_describing_folder_and_never_overwrites(sweep, tmp_path):
+def test_the_command_writes_a_self_describing_folder_and_never_overwrites(smoke, tmp_path):
     out = tmp_path / "disc"
-    res = cli("discover", sweep, "--outcome", "compliance_final", "--bottom", "0.3",
+    res = cli("discover", smoke, "--outcome", "compliance_final", "--bottom", "0.3",
               "--out", out)
     assert res.returncode == 0, res.stderr
     for name in ("DISCOVERY.md", "discovery.json", "trajectory.csv", "scores.csv",
@@ -121,7 +110,7 @@ def test_the_command_writes_a_self_describing_folder_and_never_overwrites(sweep,
     assert meta["outcome"].startswith("compliance_final in the bottom 30%")
     assert meta["git"] and meta["versions"]["ruralgov"] and meta["sweep"]["experiment"]
     assert set(meta["factors"]) <= {"enforcement", "coordination", "responsiveness"}
-    again = cli("discover", sweep, "--outcome", "compliance_final", "--bottom", "0.3",
+    again = cli("discover", smoke, "--outcome", "compliance_final", "--bottom", "0.3",
                 "--out", out)  # the name is taken: a new folder beside it, said so
     assert again.returncode == 0 and f"{out}-2" in again.stdout
     assert json.loads((out / "discovery.json").read_text()) == meta  # left as it was
@@ -134,7 +123,7 @@ def test_the_command_writes_a_self_describing_folder_and_never_overwrites(sweep,
     (["--outcome", "compliance_final"], "one of the arguments"),
     (["--outcome", "compliance_final", "--above", "5"], "training half has 0"),
 ])
-def test_bad_input_is_one_clear_message(sweep, tmp_path, args, says):
-    res = cli("discover", sweep, *args, "--out", tmp_path / "x")
+def test_bad_input_is_one_clear_message(smoke, tmp_path, args, says):
+    res = cli("discover", smoke, *args, "--out", tmp_path / "x")
     assert res.returncode == 2 and says in res.stderr, res.stderr
     assert "Traceback" not in res.stderr and not (tmp_path / "x").exists()

@@ -147,17 +147,14 @@ def discover(x: pd.DataFrame, y: np.ndarray, groups: np.ndarray | None = None, *
     pick = (dense.sort_values(["coverage", "res_dim"], ascending=[False, True]) if dense_enough
             else small.sort_values(["density", "coverage"], ascending=False))
     chosen = int(pick.step.iloc[0])
-    box, dropped = boxes[chosen].copy(), []
-    while len(box):
-        qp = quasi_p(xt, yt, box)
+    box, dropped = boxes[chosen].reset_index(drop=True), []
+    qp = quasi_p(xt, yt, box)
+    while qp and max(qp) > alpha:  # drop the weakest restriction, then judge the rest again
         worst = int(np.argmax(qp))
-        if qp[worst] <= alpha:
-            box["quasi_p"] = qp
-            break
         dropped.append(str(box.parameter.iloc[worst]))
         box = box.drop(box.index[worst]).reset_index(drop=True)
-    if "quasi_p" not in box:
-        box["quasi_p"] = []
+        qp = quasi_p(xt, yt, box)
+    box["quasi_p"] = qp
     scores = (scores.iloc[:, 0].rename("score").rename_axis("parameter").reset_index()
               .sort_values("score", ascending=False, ignore_index=True))
     return Discovery(box=box.reset_index(drop=True), train=box_stats(xt, yt, box),

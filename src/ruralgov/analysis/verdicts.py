@@ -392,7 +392,8 @@ def _bootstrap(pts: _Points, kernel, seed: int, level: float = 0.95):
     return est, lo.astype(float), hi.astype(float), boot, res, stat, method
 
 
-def _p_beyond(pts: _Points, stat, res, method: str, bar: float, sign: float) -> float:
+def _p_beyond(pts: _Points, stat, res, method: str, bar: float, sign: float,
+              est: float) -> float:
     """One-sided p of "effect beyond ``bar`` on the ``sign`` side": the largest (1 - level)/2
     at which the two-sided interval's bound on that side still reaches the bar."""
     from scipy import stats
@@ -413,7 +414,7 @@ def _p_beyond(pts: _Points, stat, res, method: str, bar: float, sign: float) -> 
     if not bound(lo_level) > bar:
         return float(max(0.5, np.mean(sign * boot <= bar)))
     if bound(hi_level) > bar:  # beyond what the resamples resolve: the normal tail
-        return min(1.0 / (b + 1), _p_normal(sign * _estimate(pts, stat) - bar, boot))
+        return min(1.0 / (b + 1), _p_normal(sign * est - bar, boot))
     for _ in range(30):  # the bound falls as the level rises
         mid = (lo_level + hi_level) / 2
         if bound(mid) > bar:
@@ -421,10 +422,6 @@ def _p_beyond(pts: _Points, stat, res, method: str, bar: float, sign: float) -> 
         else:
             hi_level = mid
     return float((1 - (lo_level + hi_level) / 2) / 2)
-
-
-def _estimate(pts: _Points, stat) -> float:
-    return float(stat(*[a[None, :] for a in pts.y])[0].ravel()[0])
 
 
 def _p_normal(excess: float, boot: np.ndarray) -> float:
@@ -624,7 +621,7 @@ def evaluate(runs: pd.DataFrame, hypothesis: Hypothesis, seed: int = 0,
                        flags=_flags(df, pts, t, df[t.measure].to_numpy(dtype=float), lo0,
                                     hi0, effect))
     if t.kind not in ("inverted_u", "threshold"):
-        detail["p"] = _p_beyond(pts, stat, res, method, bar, t.sign)
+        detail["p"] = _p_beyond(pts, stat, res, method, bar, t.sign, effect)
         detail["power_supported"], detail["power_equivalence"] = _power(
             effect, lo0, hi0, boot[0], bar, t.sign)
         detail["p_equivalence"] = _p_equivalence(effect, boot[0], bar)
