@@ -81,7 +81,7 @@ def test_every_mechanism_has_a_switch():
         "mech_fragmentation", "mech_transmission", "mech_discretion", "mech_enforcement",
         "mech_graduated", "mech_informal", "mech_habit", "mech_legitimacy", "mech_contention",
         "mech_services", "mech_participation", "mech_pairwise_conflict", "mech_interception",
-        "mech_state_response", "mech_trust_levels", "mech_cadres"}
+        "mech_state_response", "mech_trust_levels", "mech_cadres", "mech_answer_speed"}
 
 
 def test_legitimacy_off_keeps_it_fixed():
@@ -432,3 +432,23 @@ def test_campaign_event_study_on_a_hand_made_series():
     assert np.isnan(early["protesters_campaign_excess"])
     assert np.isnan(early["protesters_campaign_pretrend"])
     assert "protesters_campaign_rise" not in summarise(s.drop(columns="campaign_active"))
+
+
+def test_5_8_answer_speed_escalates_untaken_petitions_at_the_rate_of_the_rule():
+    """mech_answer_speed: a township with capacity to spare takes up each pending petition
+    with chance r a month, so (1 - r)^escalation_wait of new petitions reach the county by
+    waiting; in the first form none do (every petition is answered at once)."""
+    busy = dict(hardship_mean=0.7, legitimacy_initial=0.45, matter_window=0,
+                petition_propensity=1.0, answer_acceptance=1.0, mech_trust_levels=False,
+                suppression=0.0, township_capacity=100.0, escalation_wait=3)
+
+    def share_escalated(**kw):
+        s = run_model(steps=60, **busy, **kw).series()
+        return s.petitions_escalated.sum() / s.petitions_new.sum(), s.petitions_new.sum()
+
+    off, n_off = share_escalated(responsiveness=0.5)
+    assert n_off > 200 and off == 0.0
+    for r in (0.3, 0.5):
+        share, n = share_escalated(responsiveness=r, mech_answer_speed=True)
+        expected = (1.0 - r) ** 3
+        assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / n) + 0.02, (r, share)

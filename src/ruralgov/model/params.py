@@ -316,6 +316,12 @@ PARAMS: tuple[Param, ...] = (
        "suppression_quiet steps: fewer visible petitions now, a hidden backlog later. Off: "
        "the first form (only petitions left unanswered are suppressed, in proportion to "
        "pressure)."),
+    _p("mech_answer_speed", False, "bool", None, None, "on/off", "petitions", "switch",
+       "Responsiveness is also how fast a township answers: each month it takes up each "
+       "pending petition with chance responsiveness (a petition waits 1/responsiveness months "
+       "on average, and goes to the county after escalation_wait months untaken), then spends "
+       "its petition capacity on those taken up. Off: the first form (every petition is "
+       "taken up at once; responsiveness acts only through capacity).", "回应性原则"),
     _p("suppression_routine", 0.5, "float", 0, 1, "share", "petitions", "uncertainty",
        "Share of the suppression rate applied without county pressure (the rest scales with "
        "pressure)."),
@@ -636,6 +642,7 @@ FIRST_FORMS: dict[str, Any] = {
     "mech_pairwise_conflict": False, "misrouting": 0.0, "mech_interception": False,
     "responsiveness_budget": True, "mech_state_response": False, "mech_trust_levels": False,
     "campaign_draw": 0.0, "hardship_shock": 0.0, "habit_memory": 0.0, "mech_cadres": False,
+    "mech_answer_speed": False,
 }
 
 #: The parameters whose defaults are the calibration's point estimate (docs/calibration.md;
@@ -656,7 +663,7 @@ UNCALIBRATED: dict[str, Any] = {
     "policy_credit": 0.0, "dispute_rate": 0.02, "w_formal_legitimacy": 2.0,
     "mediation_success": 1.0, "legitimacy_initial": 0.5, "trust_local_initial": 0.45,
     "trust_upper_initial": 0.7, "conflict_blame_upper": 1.0, "matter_window": 0, "matter_rate": 0.0,
-    "w_formal_bias": 0.0, "petition_persistence": 0.0,
+    "w_formal_bias": 0.0, "petition_persistence": 0.0, "mech_answer_speed": False,
 }
 
 #: The mechanism switches of docs/hypotheses.md section 5, in ODD order.

@@ -53,6 +53,18 @@ def _allocate(model: RuralGovernanceModel, u: np.ndarray, office: np.ndarray,
     return equations.allocate_capacity(u, office, age, capacity, priority, tie)
 
 
+def _taken_up(model: RuralGovernanceModel, pending: np.ndarray) -> np.ndarray | None:
+    """Which pending petitions their township takes up this month (mech_answer_speed: each
+    with chance ``responsiveness``, so a petition waits 1/responsiveness months on average
+    before capacity is spent on it); None without the mechanism (every petition is taken up
+    at once, the first form)."""
+    if not model.p["mech_answer_speed"]:
+        return None
+    runs = model.runs
+    return runs.random(pending) < runs.param(lambda q: q["responsiveness"], np.float64,
+                                              idx=pending)
+
+
 def _relief(q: dict) -> float:
     """Grievance relieved by the township's answer: answer_relief, less under rigid rules
     (mech_discretion)."""
@@ -152,14 +164,19 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
     tw = st.township[pending]
     runs = model.runs
     u = runs.random(pending)
+    taken = _taken_up(model, pending)
     if p["mech_interception"]:  # intercepted first (截访, 劝返), the rest compete for answers
         suppressed = runs.random(pending) < s.suppress[tw]
-        answered = np.zeros(pending.size, dtype=bool)
-        keep = np.flatnonzero(~suppressed)
-        answered[keep] = _allocate(model, u[keep], tw[keep], v.pet_age[pending[keep]],
-                                   s.petition_capacity, pending[keep])
+        keep = ~suppressed
     else:  # first form: suppressed only if left unanswered
-        answered = _allocate(model, u, tw, v.pet_age[pending], s.petition_capacity, pending)
+        keep = np.ones(pending.size, dtype=bool)
+    if taken is not None:
+        keep &= taken
+    answered = np.zeros(pending.size, dtype=bool)
+    keep = np.flatnonzero(keep)
+    answered[keep] = _allocate(model, u[keep], tw[keep], v.pet_age[pending[keep]],
+                               s.petition_capacity, pending[keep])
+    if not p["mech_interception"]:
         suppressed = ~answered & (runs.random(pending) < s.suppress[tw])
     relief = runs.values(_relief)
     a_idx = pending[answered]
