@@ -49,12 +49,18 @@ def test_quick_reproduction_writes_report_figures_and_verdicts(tmp_path):
     assert alt["definition"]["parameters"]["random_sequential"] is True
     assert "## Robustness: does a verdict depend on the update scheme?" in text
     assert "of 1 verdicts are the same under both schemes" in text
-    # checks apart from findings: the check (suppression adds grievance by rule) decides
-    # nothing; the findings carry BH-adjusted p-values and simulated power
-    roles = {t["test"]: t["counts_as"] for t in h["tests"]}
-    assert roles["suppression raises grievance"] == "check"
-    assert roles["responsiveness lowers escalation"] == "finding"
-    assert h["findings"] == 4 and h["checks"] in ("passed", "failed")
+    # checks apart from findings, the class of each direction test computed from the
+    # model's causal paths (docs/causal.md), not labelled: "suppression raises grievance" is
+    # labelled a check (a suppressed petition adds grievance), yet paths of both signs lead
+    # from suppression to grievance (fewer answers relieve less; fewer waiting add less)
+    for t in h["tests"]:
+        c = t["causal"]
+        assert c["class"] in ("check", "finding") and c["shortest"]
+        assert (c["paths_positive"] > 0 and c["paths_negative"] > 0) == (c["class"] ==
+                                                                          "finding")
+        assert t["counts_as"] == c["class"] or t["flags"]
+    assert h["findings"] == sum(t["counts_as"] == "finding" for t in h["tests"]) > 0
+    assert h["checks"] in ("passed", "failed", "none")
     found = [t for t in h["tests"] if t["counts_as"] == "finding"]
     assert all(0 < t["p_adjusted"] <= 1 and 0 <= t["power_supported"] <= 1
                and 0 <= t["p_equivalence"] <= 1 for t in found)
@@ -64,7 +70,9 @@ def test_quick_reproduction_writes_report_figures_and_verdicts(tmp_path):
         if t["verdict"] in ("mixed", "inconclusive") and t.get("verdict_unadjusted",
                                                                "mixed") == "mixed":
             assert (t["verdict"] == "inconclusive") == (t["power_supported"] < 0.8)
-    assert "**Manipulation checks**" in text and "**Findings**" in text
+    assert "**Findings**" in text and "**Causal paths**" in text
+    assert ("**Manipulation checks**" in text) == any(t["counts_as"] == "check"
+                                                      for t in h["tests"])
     # knock-outs: the findings credit the contention submodel; without it nobody petitions
     # or protests, so both findings must vanish, and "credited only" is run too
     ko = h["knockouts"]
@@ -75,9 +83,13 @@ def test_quick_reproduction_writes_report_figures_and_verdicts(tmp_path):
     only = json.loads((tmp_path / "sweeps" / "h12_responsiveness-credited-only"
                        / "manifest.json").read_text())["definition"]["parameters"]
     assert only["mech_contention"] is True and only["mech_legitimacy"] is False
+    credited = {t.name for t in load_experiment("paper/h12_responsiveness").hypothesis.tests
+                if "mech_contention" in t.credits}
+    assert credited <= {t["test"] for t in ko["tests"]}
     for t in ko["tests"]:
-        assert t["fates"]["contention-off"]["fate"] == "vanishes"
-        assert t["carried_by"] == ["mech_contention"]
+        if t["test"] in credited:
+            assert t["fates"]["contention-off"]["fate"] == "vanishes"
+            assert t["carried_by"] == ["mech_contention"]
     assert "**Knock-outs**" in text
     # the size check: twice the villagers, the same tests (counts per 1,000 villagers)
     size = h["size_check"]

@@ -25,12 +25,16 @@ A hypothesis block in an experiment file (``experiments/paper/*.yaml``):
           direction: positive  # positive | negative
           min_effect: 0.02     # smallest effect that counts, in the measure's (scaled) units
 
-**Checks and findings.** A *check* (manipulation check) is an effect written into a rule of the
-model or an identity between measures: it shows the model does what it says, and is no
+**Checks and findings.** A *check* (manipulation check) is an effect written into the rules
+of the model or an identity between measures: it shows the model does what it says, and is no
 evidence for the claim. A *finding* is left to the interplay of mechanisms. Only findings
-decide a hypothesis's verdict. A test labelled a finding is counted as a check all the same —
-flagged — when its measure is the same in every run of a design point (a closed form of the
-factors, e.g. fidelity = λ^levels), when its interval has zero width, or when it equals its
+decide a hypothesis's verdict. For a direction test of one factor (``slope``, ``difference``)
+the class is computed from the model's signed causal graph (``ruralgov.model.causal``): a
+check if every causal path from the factor to the measure has one sign, a finding if paths of
+both signs meet; ``detail["causal"]`` keeps the counts and the shortest path of each sign.
+Other tests keep the labelled ``role``. A test is counted as a check all the same — flagged —
+when its measure is the same in every run of a design point (a closed form of the factors,
+e.g. fidelity = λ^levels), when its interval has zero width, or when it equals its
 ``closed_form`` expression in every run.
 
 Statistics (``effect``), all computed from the runs' means per design point (the same numbers
@@ -615,9 +619,10 @@ def evaluate(runs: pd.DataFrame, hypothesis: Hypothesis, seed: int = 0,
                       null_mean=float(np.nanmean(null)), null_q95=q95, bar=bar,
                       p=float((1 + np.sum(null >= effect)) / (N_NULL + 1)))
     verdict = _decide(t, lo0, hi0, bar, vertex_ci, pts.x.get(t.factor))
+    role = _role(df, t, detail)
     if light:
         return Verdict(verdict=verdict, effect=effect, ci_low=lo0, ci_high=hi0,
-                       n_runs=len(df), detail=detail, role=t.role,
+                       n_runs=len(df), detail=detail, role=role,
                        flags=_flags(df, pts, t, df[t.measure].to_numpy(dtype=float), lo0,
                                     hi0, effect))
     if t.kind not in ("inverted_u", "threshold"):
@@ -630,4 +635,42 @@ def evaluate(runs: pd.DataFrame, hypothesis: Hypothesis, seed: int = 0,
     flags = _flags(df, pts, t, df[t.measure].to_numpy(dtype=float), lo0, hi0, effect)
     detail.update(_stationarity(df, t, seed, kernel, pts))
     return Verdict(verdict=verdict, effect=effect, ci_low=lo0, ci_high=hi0, n_runs=len(df),
-                   detail=detail, role=t.role, flags=flags)
+                   detail=detail, role=role, flags=flags)
+
+
+#: the kinds of test whose direction the causal paths decide (one factor, one sign)
+DIRECTION_KINDS = ("slope", "difference")
+
+
+def _role(df: pd.DataFrame, t: _Test, detail: dict[str, Any]) -> str:
+    """A test's role: for a direction test (one factor, one sign) its class computed from
+    the model's causal paths (check: every path one sign; finding: both), otherwise as
+    labelled; the paths go into ``detail["causal"]``."""
+    causal = _causal(df, t)
+    if causal is None:
+        return t.role
+    detail["causal"] = causal
+    if t.kind in DIRECTION_KINDS and causal["class"] in ("check", "finding"):
+        return causal["class"]
+    return t.role
+
+
+def _causal(df: pd.DataFrame, t: _Test) -> dict[str, Any] | None:
+    """The causal class and paths of a test (ruralgov.model.causal) in the county of the
+    runs (their first row's switches), for each factor; None for a test without one."""
+    from ruralgov.model import causal
+    from ruralgov.model.params import defaults
+
+    factors = [t.factor] if t.factor else list(t.factors or [])
+    if not factors:
+        return None
+    params = defaults()
+    row = df.iloc[0]
+    params.update({k: row[k].item() if hasattr(row[k], "item") else row[k]
+                   for k in params if k in df.columns})
+    per = {f: causal.classify_in(params, f, t.measure) for f in factors}
+    if len(factors) == 1:
+        return dict(per[factors[0]])
+    classes = {c["class"] for c in per.values()}
+    return {"class": "finding" if "finding" in classes else classes.pop() if len(classes) == 1
+            else "finding", "factors": per}

@@ -516,7 +516,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ruralgov {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_run, _add_listings, _add_sweep, _add_analyze, _add_discover,
-                _add_reproduce, _add_dashboard):
+                _add_paths, _add_reproduce, _add_dashboard):
         add(sub)
     return parser
 
@@ -746,6 +746,40 @@ def _cmd_discover(args: argparse.Namespace) -> int:
                          out=args.out, threshold=args.threshold, max_dims=args.max_dims,
                          train_share=args.train_share, alpha=args.alpha, seed=args.seed)
     print(f"scenario discovery written to {out} (start with {out / 'DISCOVERY.md'})")
+    return 0
+
+
+def _add_paths(sub) -> None:
+    pa = sub.add_parser(
+        "paths", help="which way an effect can go: the causal paths from a factor to a measure",
+        description="The model's signed causal paths from a parameter to a measure in a "
+                    "scenario's county (docs/causal.md): how many raise it and how many lower "
+                    "it, the shortest of each sign, and the class a test of that direction "
+                    "gets (check: one sign only; finding: both). With --edges, the table of "
+                    "every direct effect instead.")
+    pa.add_argument("factor", nargs="?", help="a parameter, e.g. enforcement")
+    pa.add_argument("measure", nargs="?", help="a measure, e.g. compliance_final")
+    pa.add_argument("--scenario", default="baseline", help="the county (default baseline)")
+    pa.add_argument("--edges", action="store_true", help="print every edge (Markdown)")
+    pa.set_defaults(func=_cmd_paths)
+
+
+def _cmd_paths(args: argparse.Namespace) -> int:
+    from ruralgov.io.scenario import load_scenario
+    from ruralgov.model import causal
+    from ruralgov.model.params import REGISTRY, defaults
+
+    if args.edges:
+        print(causal.edges_markdown(), end="")
+        return 0
+    if not args.factor or not args.measure:
+        raise InputError("ruralgov paths: give a factor and a measure (e.g. `ruralgov paths "
+                         "enforcement compliance_final`), or --edges")
+    if args.factor not in REGISTRY:
+        raise InputError(f"ruralgov paths: {args.factor!r} is not a parameter (see "
+                         "`ruralgov params`)")
+    params = {**defaults(), **load_scenario(args.scenario).resolved({})}
+    print(causal.describe(params, args.factor, args.measure))
     return 0
 
 

@@ -442,8 +442,9 @@ def _section(exp: Experiment, verdicts, verdict: str, fig: Path) -> str:
         lines += ["**Findings** (left to the interplay of mechanisms; they decide the verdict)",
                   "",
                   "| test (predicted) | statistic | effect | 95 % CI (BCa) | smallest effect | "
-                  "p (BH-adjusted) | power | equivalence p | final window | verdict |",
-                  "|---|---|---:|---:|---:|---:|---:|---:|---|---|"]
+                  "p (BH-adjusted) | power | equivalence p | final window | causal paths + / − "
+                  "| verdict |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|"]
         for t, v in found:
             d = v.detail
             pred = t.direction or ("a share above the bar" if t.kind == "threshold" else
@@ -458,7 +459,7 @@ def _section(exp: Experiment, verdicts, verdict: str, fig: Path) -> str:
                 f"{v.ci_low:.4g} – {v.ci_high:.4g} | {t.min_effect:g} | "
                 f"{_num(d.get('p'))} ({_num(d.get('p_adjusted'))}) | "
                 f"{_num(d.get('power_supported'), '.0%')} | {_num(d.get('p_equivalence'))} | "
-                f"{window} | {verdict_txt} |")
+                f"{window} | {_path_counts(d.get('causal'))} | {verdict_txt} |")
         lines.append("")
     if checks:
         lines += ["**Manipulation checks** (the effect is written into a rule or is an "
@@ -466,14 +467,40 @@ def _section(exp: Experiment, verdicts, verdict: str, fig: Path) -> str:
                   "| test | why it is a check | effect | 95 % CI | passed |",
                   "|---|---|---:|---:|---|"]
         for t, v in checks:
-            why = "; ".join(([t.because] if t.because else []) + v.flags)
-            if t.role == "finding":
-                why = "labelled a finding, but " + why
+            c = v.detail.get("causal") or {}
+            computed = ([f"every causal path {'raises' if c['sign'] > 0 else 'lowers'} it "
+                         f"({c['paths_positive'] + c['paths_negative']:,})"]
+                        if c.get("class") == "check" and v.role == "check" else [])
+            why = "; ".join(computed + ([t.because] if t.because and not computed else [])
+                            + v.flags)
             lines.append(f"| {t.name or t.kind} | {why} | {v.effect:.4g} | "
                          f"{v.ci_low:.4g} – {v.ci_high:.4g} | "
                          f"{'yes' if v.verdict == 'supported' else '**no** (' + v.verdict + ')'} |")
         lines.append("")
+    lines += _paths_lines(h, verdicts)
     return "\n".join(lines)
+
+
+def _path_counts(c: dict | None) -> str:
+    if not c or "paths_positive" not in c:
+        return "—"
+    return f"{c['paths_positive']:,} / {c['paths_negative']:,}"
+
+
+def _paths_lines(h, verdicts) -> list[str]:
+    """The shortest causal path of each sign of every direction test (docs/causal.md)."""
+    out = []
+    for t, v in zip(h.tests, verdicts):
+        c = v.detail.get("causal") or {}
+        if not c.get("shortest"):
+            continue
+        routes = "; ".join(f"{sign} {route.replace('param:', '').replace('measure:', '')}"
+                           for sign, route in c["shortest"].items())
+        out.append(f"* {t.name or t.kind} — **{c['class']}**: {routes}")
+    if not out:
+        return []
+    return ["**Causal paths** (shortest of each sign; a check has one sign only, a finding "
+            "both — [causal.md](../../docs/causal.md))", "", *out, ""]
 
 
 def _study(folder: Path | str, option: str) -> dict:
