@@ -108,7 +108,7 @@ PARAMS: tuple[Param, ...] = (
        "Mean economic hardship (Beta distributed, concentration 4)."),
     _p("risk_aversion_mean", 0.5, "float", 0.01, 0.99, "0-1", "initialisation", "uncertainty",
        "Mean risk aversion (Beta distributed, concentration 4)."),
-    _p("legitimacy_initial", 0.4062, "float", 0.01, 0.99, "0-1", "initialisation", "uncertainty",
+    _p("legitimacy_initial", 0.3946, "float", 0.01, 0.99, "0-1", "initialisation", "uncertainty",
        "Mean initial perceived legitimacy of formal institutions (Beta, concentration 10).",
        "制度权威…取决于…多元主体对制度合法性的认同"),
     _p("norm_attachment_initial", 0.5, "float", 0.01, 0.99, "0-1", "initialisation",
@@ -300,10 +300,10 @@ PARAMS: tuple[Param, ...] = (
        "township when local trust is at least petition_trust, over its head to the county "
        "(越级上访) when local trust is lower but trust above is not. Off: the first form "
        "(the one legitimacy stock decides whether one petitions; escalation only by waiting)."),
-    _p("trust_local_initial", 0.4026, "float", 0.01, 0.99, "0-1", "initialisation",
+    _p("trust_local_initial", 0.3904, "float", 0.01, 0.99, "0-1", "initialisation",
        "uncertainty", "Mean initial trust in the township (Beta, concentration 10).",
        "乡镇政府"),
-    _p("trust_upper_initial", 0.4348, "float", 0.01, 0.99, "0-1", "initialisation",
+    _p("trust_upper_initial", 0.4332, "float", 0.01, 0.99, "0-1", "initialisation",
        "uncertainty", "Mean initial trust in the county and the centre (Beta, concentration "
        "10): villagers trust higher levels more (Li Lianjiang 2004)."),
     _p("strategic_escalation", 0.0, "float", 0, 1, "net grievance", "protest", "uncertainty",
@@ -316,7 +316,7 @@ PARAMS: tuple[Param, ...] = (
        "suppression_quiet steps: fewer visible petitions now, a hidden backlog later. Off: "
        "the first form (only petitions left unanswered are suppressed, in proportion to "
        "pressure)."),
-    _p("mech_answer_speed", False, "bool", None, None, "on/off", "petitions", "switch",
+    _p("mech_answer_speed", True, "bool", None, None, "on/off", "petitions", "switch",
        "Responsiveness is also how fast a township answers: each month it takes up each "
        "pending petition with chance responsiveness (a petition waits 1/responsiveness months "
        "on average, and goes to the county after escalation_wait months untaken), then spends "
@@ -397,7 +397,7 @@ PARAMS: tuple[Param, ...] = (
     _p("petition_patience", 12, "int", 1, 10_000, "steps", "county_review", "uncertainty",
        "Steps an escalated petition waits unanswered at the county before the petitioner gives "
        "up (every step of waiting costs wait_loss legitimacy and wait_grievance)."),
-    _p("petition_persistence", 0.0, "float", 0, 1, "probability", "county_review",
+    _p("petition_persistence", 0.7644, "float", 0, 1, "probability", "county_review",
        "uncertainty",
        "Chance that a petitioner whose case at the county has just closed (answered, or given "
        "up) and who is still aggrieved goes back to the county next month, each visit a new "
@@ -439,7 +439,7 @@ PARAMS: tuple[Param, ...] = (
     _p("peer_weight", 0.5, "float", 0, 1, "share", "informal_signal", "uncertainty",
        "Share of the informal signal that comes from neighbours' behaviour; the rest is the "
        "lineage elders' stance."),
-    _p("record_memory", 5.851, "float", 0, 120, "months", "enforcement", "uncertainty",
+    _p("record_memory", 9.84, "float", 0, 120, "months", "enforcement", "uncertainty",
        "Mean months an evader's record (the stage of graduated enforcement) is remembered when "
        "not renewed: each month it lapses with chance 1/record_memory. 0: never (the first "
        "form; a record is still cleared in a month every live rule is kept)."),
@@ -459,13 +459,13 @@ PARAMS: tuple[Param, ...] = (
        "Legitimacy gained from a fair, graduated enforcement encounter (persuasion, warning)."),
     _p("unfair_loss", 0.05, "float", 0, 1, "legitimacy", "legitimacy", "uncertainty",
        "Legitimacy lost when enforcement hits a complier."),
-    _p("policy_credit", 0.8444, "float", 0, 1, "share", "legitimacy", "uncertainty",
+    _p("policy_credit", 0.3389, "float", 0, 1, "share", "legitimacy", "uncertainty",
        "Share of the gains from services and assistance that villagers credit to the levels "
        "above (the centre's policies, 惠农政策, which the township only delivers). 0: all to "
        "the township (the first form). With mech_trust_levels."),
     _p("conflict_loss", 0.01, "float", 0, 1, "legitimacy/step", "legitimacy", "uncertainty",
        "Legitimacy lost per step at full exposure to conflicting directives."),
-    _p("conflict_blame_upper", 0.3569, "float", 0, 1, "share", "legitimacy", "uncertainty",
+    _p("conflict_blame_upper", 0.1556, "float", 0, 1, "share", "legitimacy", "uncertainty",
        "Share of the loss from contradictory directives charged to trust in the county and "
        "above (who issued them); the rest is charged to trust in the township (who enforces "
        "them: 'good scriptures read crooked by the monks'). Legitimacy loses the whole. 1: the "
@@ -500,34 +500,34 @@ PARAMS: tuple[Param, ...] = (
        "Share of grievance an answered petition removes (before the rigidity penalty)."),
     _p("petition_threshold", 0.5, "float", 0, 1, "grievance", "petitions", "uncertainty",
        "Grievance above which a villager who still trusts the formal channel petitions."),
-    _p("petition_propensity", 0.1385, "float", 0, 1, "probability", "petitions", "uncertainty",
+    _p("petition_propensity", 0.07786, "float", 0, 1, "probability", "petitions", "uncertainty",
        "Chance that a villager ready to petition (aggrieved, trusting, nothing pending) files "
        "this month: petitioning costs time, money and risk. 1: every ready villager files "
        "(the first form)."),
-    _p("answer_acceptance", 0.9258, "float", 0, 1, "probability", "petitions", "uncertainty",
+    _p("answer_acceptance", 0.8113, "float", 0, 1, "probability", "petitions", "uncertainty",
        "Chance that a petitioner accepts the township's answer; one who does not takes the "
        "petition to the county at once (越级上访). 1: every answer is accepted (the first "
        "form)."),
     _p("petition_trust", 0.3, "float", 0, 1, "legitimacy", "petitions", "uncertainty",
        "Legitimacy below which villagers stop using the formal petition channel."),
-    _p("collective_threshold", 0.3414, "float", 0, 1, "share", "petitions", "uncertainty",
+    _p("collective_threshold", 0.3143, "float", 0, 1, "share", "petitions", "uncertainty",
        "Share of (weighted) neighbours also aggrieved above which a petition is collective "
        "(集体上访)."),
     _p("protest_threshold", 0.1, "float", 0, 1, "net grievance", "protest", "uncertainty",
        "Net grievance (grievance x (1 - legitimacy) - risk aversion x arrest probability) above "
        "which a villager is willing to protest (Epstein 2002's threshold)."),
-    _p("protest_trigger", 0.0255, "float", 0, 1000, "incidents/1,000 villagers/month", "protest",
+    _p("protest_trigger", 0.01606, "float", 0, 1000, "incidents/1,000 villagers/month", "protest",
        "uncertainty",
        "Incidents (导火索) that can spark a protest, per 1,000 villagers a month: a village "
        "protests only in a month it has one, each protest a new episode (no carry-over from "
        "last month's protesters). 0: no incident needed, willingness alone decides and a "
        "protest carries over (the first form)."),
-    _p("matter_window", 14, "int", 0, 120, "months", "petitions", "uncertainty",
+    _p("matter_window", 16, "int", 0, 120, "months", "petitions", "uncertainty",
        "Months after a matter (事由: a land deal, the village's accounts, a subsidy withheld) "
        "arises in their village during which its villagers can petition about it: no matter, "
        "no new petition, however aggrieved. 0: a grievance alone is enough (the first form). "
        "Needs matter_rate > 0."),
-    _p("matter_rate", 0.07192, "float", 0, 1000, "matters/1,000 villagers/month", "petitions",
+    _p("matter_rate", 0.01309, "float", 0, 1000, "matters/1,000 villagers/month", "petitions",
        "uncertainty",
        "Matters villagers can petition about, per 1,000 villagers a month: each village has "
        "one this month with chance 1 - exp(-matter_rate x size / 1,000). Read only with "
@@ -546,15 +546,15 @@ PARAMS: tuple[Param, ...] = (
        "Protesters a village needs in a step for it to count as a protest event "
        "(collective incident)."),
     # ---------------------------------------------------------------- disputes / substitution
-    _p("dispute_rate", 0.004113, "float", 0, 1, "probability/step", "disputes", "uncertainty",
+    _p("dispute_rate", 0.002877, "float", 0, 1, "probability/step", "disputes", "uncertainty",
        "Chance per step that a villager of average hardship has a dispute to resolve."),
-    _p("mediation_success", 0.973, "float", 0, 1, "probability", "disputes", "uncertainty",
+    _p("mediation_success", 0.9719, "float", 0, 1, "probability", "disputes", "uncertainty",
        "Chance that a formal dispute the township handles (within its capacity) is settled; "
        "one not settled falls back to the elders, as one left unhandled. 1: every handled "
        "dispute is settled (the first form)."),
-    _p("w_formal_legitimacy", 9.159, "float", 0, 20, "log-odds", "disputes", "uncertainty",
+    _p("w_formal_legitimacy", 10.28, "float", 0, 20, "log-odds", "disputes", "uncertainty",
        "Weight of legitimacy in taking a dispute to the township rather than to elders."),
-    _p("w_formal_bias", -0.7664, "float", -20, 20, "log-odds", "disputes", "uncertainty",
+    _p("w_formal_bias", -0.4022, "float", -20, 20, "log-odds", "disputes", "uncertainty",
        "Log-odds of taking a dispute to the formal channel for a villager of neutral "
        "legitimacy and attachment (½) whose elders are neutral: below 0, disputes stay among "
        "kin and elders unless there is a reason to go formal. 0: even odds (the first form)."),
@@ -651,6 +651,7 @@ CALIBRATED: tuple[str, ...] = (
     "petition_propensity", "answer_acceptance", "collective_threshold", "protest_trigger",
     "record_memory", "policy_credit", "dispute_rate", "w_formal_legitimacy",
     "mediation_success", "conflict_blame_upper", "matter_window", "matter_rate", "w_formal_bias",
+    "petition_persistence",
 )
 
 #: The defaults before the calibrated county became the default (ruralgov 0.x, issue 28):
