@@ -215,3 +215,31 @@ def test_an_uninformative_posterior_has_an_interval_ratio_near_one():
     lo, hi = np.quantile(whole, [0.05, 0.95])
     assert interval_ratio(spec, "detention_term", lo, hi) == pytest.approx(1 / 0.9)
     assert identification(interval_ratio(spec, "detention_term", 2, 2)) == "identified"
+
+
+def test_the_transition_gives_its_own_proposals_a_density_whatever_the_scales():
+    """A population of the county's calibration (tests/data/calibration_population.csv, 14
+    parameters from a dispute rate of 0.004 to a weight of 10): pyabc's kernel fitted on the
+    raw particles gave a sixth of its own proposals density 0 (a covariance scipy takes as
+    singular), hence infinite weights and a population of total weight nan. Fitted in
+    prior-width units, every proposal has a positive density and the draws keep pyabc's
+    spread."""
+    import numpy as np
+    import pyabc
+
+    from ruralgov.study.calibrate import _scaled_transition
+
+    pop = pd.read_csv(Path(__file__).parent / "data" / "calibration_population.csv")
+    w = pop.pop("weight").to_numpy()
+    spec, _ = load_targets("calibration/targets")
+    scales = {k: hi - lo for k, (lo, hi) in spec.priors.items()}
+    scales.setdefault("petition_persistence", 0.9)  # the prior of the calibration it came from
+    np.random.seed(0)
+    tr = _scaled_transition(pyabc, scales)
+    tr.fit(pop, w / w.sum())
+    draws = tr.rvs(3000)
+    assert (tr.pdf(draws) > 0).all()
+    raw = pyabc.MultivariateNormalTransition()
+    raw.fit(pop, w / w.sum())
+    ratio = draws.std() / raw.rvs(3000).std()
+    assert ratio.between(0.9, 1.1).all(), ratio

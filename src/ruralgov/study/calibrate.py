@@ -302,6 +302,57 @@ def _sampler(workers: int | None, dask: str | None):
     return sampler.MulticoreEvalParallelSampler(n_procs=workers or os.cpu_count() or 1)
 
 
+def _scaled_transition(pyabc, scales: dict[str, float]):
+    """pyabc's multivariate normal transition fitted in units of each prior's width.
+
+    Fitted on the raw particles, a kernel over parameters of very different scales (a
+    dispute rate of 0.004 beside a weight of 10) has a covariance whose smallest eigenvalues
+    fall below scipy's cut-off for a singular matrix: the kernel then lives in a subspace,
+    gives a density of 0 to a sixth of its own proposals, and their importance weights
+    (prior / transition density) become infinite — the population's total weight nan. In
+    prior-width units every direction is of order one. The density is that of the scaled
+    parameters; its constant Jacobian cancels when the weights are normalised."""
+
+    import scipy.stats as st
+    from pyabc.transition import multivariatenormal as mvn
+
+    class ScaledTransition(mvn.Transition):
+        def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
+            if len(X) == 0:
+                raise mvn.NotEnoughParticles("Fitting not possible.")
+            self._cols = list(X.columns)
+            self._scale = np.array([scales[c] for c in self._cols])
+            self._z = X.to_numpy(dtype=float) / self._scale
+            self._w = np.asarray(w, dtype=float)
+            bw = mvn.silverman_rule_of_thumb(1 / (self._w**2).sum(), len(self._cols))
+            self._cov = mvn.smart_cov(self._z, self._w) * bw**2
+            self._normal = st.multivariate_normal(cov=self._cov, allow_singular=True)
+
+        def _draw(self, size: int) -> np.ndarray:  # pyabc's draws, in prior-width units
+            pick = np.random.choice(len(self._w), size=size, p=self._w, replace=True)
+            noise = np.random.multivariate_normal(np.zeros(len(self._cols)), self._cov,
+                                                  size=size)
+            return (self._z[pick] + noise) * self._scale
+
+        def rvs_single(self):
+            return pyabc.Parameter(dict(zip(self._cols, self._draw(1)[0])))
+
+        def rvs(self, size: int | None = None):
+            if size is None:
+                return self.rvs_single()
+            return pd.DataFrame(self._draw(size), columns=self._cols)
+
+        def pdf(self, x):
+            if isinstance(x, pd.DataFrame):
+                z = x[self._cols].to_numpy(dtype=float) / self._scale
+                return np.array([(self._normal.pdf(zi - self._z) * self._w).sum()
+                                 for zi in z])
+            z = np.array([x[c] for c in self._cols], dtype=float) / self._scale
+            return float((self._normal.pdf(z - self._z) * self._w).sum())
+
+    return ScaledTransition()
+
+
 def calibrate(targets: str | Path = "calibration/targets", profile: str | None = None,
               out: Path | str | None = None, workers: int | None = None,
               progress: bool = True, dask: str | None = None) -> Path:
@@ -324,9 +375,12 @@ def calibrate(targets: str | Path = "calibration/targets", profile: str | None =
     observed = {t.name: t.value for t in spec.targets if not t.held_out}
     sampler = _sampler(workers, dask)
 
+    scales = {k: hi - lo for k in spec.priors for lo, hi in [_prior_range(spec, k)]}
+
     def smc():
         return pyabc.ABCSMC(_Model(spec), prior, _Distance(spec),
-                            population_size=spec.abc.population, sampler=sampler)
+                            population_size=spec.abc.population, sampler=sampler,
+                            transitions=_scaled_transition(pyabc, scales))
 
     db = "sqlite:///" + str((out / "abc.db").resolve())
     history = smc().load(db, 1, observed) if (out / "abc.db").is_file() \
