@@ -84,7 +84,10 @@ def test_every_edge_has_the_sign_the_code_gives_it(edge):
     """The submodel run twice from one state and the same draws, the source raised: the
     target moves the declared way (a wrong sign, or no effect at all, fails)."""
     change = causal.edge_response(edge, _probe(edge), seeds=range(5))
-    assert np.sign(change) == edge.sign, (edge, change)
+    if edge.sign == 0:  # either way: the effect exists, its sign depends on the state
+        assert change != 0, (edge, change)
+    else:
+        assert np.sign(change) == edge.sign, (edge, change)
 
 
 def _composites():

@@ -12,6 +12,9 @@ named by where they live:
 * ``tally:<name>`` a count of the step's events;
 * ``measure:<name>`` a measure of the series, computed by *collect*.
 
+An edge whose sign depends on the state (an answer that relieves a petitioner or, refused,
+sends them to the county at once) is declared with sign 0: it exists, either way.
+
 A stock written at one step and read at the next (legitimacy, grievance, trust, deterrence…)
 is one node, so paths run across steps. The edges are declared here, each with the rule it
 comes from, and each sign is checked numerically in the model's own code
@@ -48,6 +51,8 @@ class Edge:
 
     source: str
     target: str
+    #: +1 raises, -1 lowers, 0 either way (the sign depends on the state: a path through it
+    #: is of undetermined sign)
     sign: int
     submodel: str
     #: parameter values under which the edge exists (a switch on or off), {} if always
@@ -248,7 +253,7 @@ EDGES: tuple[Edge, ...] = (
     _e('villager:hardship', 'villager:assisted', +1, 'services',
        'at review steps (step 1, then every assistance_review): eligible (h > poverty_line) kept '
        'with prob a, others with leak << a; a step function of h', mech_services=True),
-    _e('township:self_interest', 'villager:assisted', -1, 'services',
+    _e('township:self_interest', 'villager:assisted', 0, 'services',
        'SIGN DEPENDS (MIXED): a = targeting_accuracy (1 - s): fewer eligible assisted (-), more '
        'ineligible via leak = (1-a) e/(1-e) (+); roll size about unchanged. Sign given is for '
        'the eligible, whose exclusion costs legitimacy', mech_services=True),
@@ -581,15 +586,15 @@ EDGES: tuple[Edge, ...] = (
     _e('scratch:petition_capacity', 'scratch:losses', -1, 'petitions',
        'fewer waiting (losses += wait_loss); first form also fewer suppressed (179-180,194)',
        mech_contention=True, probe={'n_villagers': 20000, 'township_capacity': 1.0}),
-    _e('scratch:petition_capacity', 'tally:petitions_escalated', -1, 'petitions',
+    _e('scratch:petition_capacity', 'tally:petitions_escalated', 0, 'petitions',
        'SIGN DEPENDS: fewer reach escalation_wait while waiting vs answers not accepted (1 - '
        'answer_acceptance = 7.4%) escalate at once (188-190,203-206); negative when capacity '
        'binds; ~0 at defaults (slack)',
        mech_contention=True, probe={'n_villagers': 20000, 'township_capacity': 1.0}),
-    _e('scratch:petition_capacity', 'scratch:escalated', -1, 'petitions',
+    _e('scratch:petition_capacity', 'scratch:escalated', 0, 'petitions',
        'SIGN DEPENDS: as tally:petitions_escalated; this copy is what township_report reads',
        mech_contention=True, probe={'n_villagers': 20000, 'township_capacity': 1.0}),
-    _e('scratch:petition_capacity', 'villager:pet_level', -1, 'petitions',
+    _e('scratch:petition_capacity', 'villager:pet_level', 0, 'petitions',
        'SIGN DEPENDS: as escalated',
        mech_contention=True, probe={'n_villagers': 20000, 'township_capacity': 1.0}),
     _e('scratch:petition_capacity', 'tally:petition_backlog', -1, 'petitions',
@@ -619,7 +624,7 @@ EDGES: tuple[Edge, ...] = (
        '', mech_contention=True),
     _e('scratch:suppress', 'tally:petition_backlog', -1, 'petitions',
        '', mech_contention=True),
-    _e('scratch:suppress', 'scratch:gains', -1, 'petitions',
+    _e('scratch:suppress', 'scratch:gains', 0, 'petitions',
        'SIGN DEPENDS: intercepted before answering, so answers fall only where capacity is slack '
        '(defaults); where it binds the rest absorb the capacity',
        mech_contention=True, mech_interception=True, probe={'n_villagers': 20000}),
@@ -636,13 +641,13 @@ EDGES: tuple[Edge, ...] = (
        'fewer waiting -> less wait_loss',
        mech_contention=True, mech_answer_speed=True,
        probe={'n_villagers': 20000, 'township_capacity': 50.0}),
-    _e('param:responsiveness', 'tally:petitions_escalated', -1, 'petitions',
+    _e('param:responsiveness', 'tally:petitions_escalated', 0, 'petitions',
        'SIGN DEPENDS: fewer reach escalation_wait untaken vs refused answers escalate at once '
        '(188-190); negative at defaults (answer_acceptance 0.93)',
        mech_contention=True, mech_answer_speed=True),
-    _e('param:responsiveness', 'scratch:escalated', -1, 'petitions',
+    _e('param:responsiveness', 'scratch:escalated', 0, 'petitions',
        '', mech_contention=True, mech_answer_speed=True),
-    _e('param:responsiveness', 'villager:pet_level', -1, 'petitions',
+    _e('param:responsiveness', 'villager:pet_level', 0, 'petitions',
        '', mech_contention=True, mech_answer_speed=True),
     _e('param:responsiveness', 'tally:petition_backlog', -1, 'petitions',
        '',
@@ -764,7 +769,7 @@ EDGES: tuple[Edge, ...] = (
     _e('param:protest_trigger', 'scratch:losses', +1, 'protest',
        'NON-MONOTONE at 0: suppression_loss for detained/repressed',
        mech_contention=True, protest_trigger='>0'),
-    _e('param:protest_trigger', 'villager:grievance', +1, 'protest',
+    _e('param:protest_trigger', 'villager:grievance', 0, 'protest',
        'NON-MONOTONE at 0; SIGN DEPENDS: detention/repression +suppression_grievance vs '
        'concessions G *= 1 - answer_relief (388; small events are conceded with chance ~0.2 at '
        'defaults) -> positive at defaults', mech_contention=True, protest_trigger='>0'),
@@ -788,7 +793,7 @@ EDGES: tuple[Edge, ...] = (
        "SIGN DEPENDS: dispute chance = dispute_rate (0.5 + h~); more disputes lower each one's "
        'chance of township resolution (59-62) only where dispute capacity binds; ~0 at defaults '
        '(slack)', probe={'township_capacity': 0.3}),
-    _e('villager:effective_hardship', 'scratch:gains', +1, 'disputes',
+    _e('villager:effective_hardship', 'scratch:gains', 0, 'disputes',
        'more disputes, some resolved formally: gains += dispute_gain'),
     _e('villager:effective_hardship', 'scratch:losses', +1, 'disputes',
        'more disputes, some formal ones unresolved (mediation_success < 1 or capacity): losses '
@@ -1203,8 +1208,9 @@ def edges_markdown() -> str:
         when = ", ".join(f"{k} {v}" if isinstance(v, str) else f"{k} = {v}"
                          for k, v in e.when.items())
         rule = e.rule.replace("|", "/")
-        rows.append(f"| {e.submodel} | `{e.source}` | `{e.target}` | "
-                    f"{'+' if e.sign > 0 else '−'} | {when} | {rule} |")
+        sign = "+" if e.sign > 0 else "−" if e.sign < 0 else "±"
+        rows.append(f"| {e.submodel} | `{e.source}` | `{e.target}` | {sign} | {when} | "
+                    f"{rule} |")
     return "\n".join(rows) + "\n"
 
 
