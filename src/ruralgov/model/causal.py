@@ -114,7 +114,7 @@ EDGES: tuple[Edge, ...] = (
     _e('param:n_departments', 'rules:n_live', +1, 'initialise',
        'STRUCTURAL: more routine rules, all applying to everyone at department_reach=1'),
     _e('param:enforcement', 'rules:enforcement', +1, 'initialise',
-       "routine rules' enforcement = enforcement. NB the step never reads p['enforcement']: "
+       "routine rules' enforcement = enforcement. NB the step never reads the parameter itself: "
        'schedule copies rules.enforcement to scratch.enforcement_now, township_plan multiplies '
        'it into detect'),
     _e('param:campaign_enforcement', 'rules:enforcement', +1, 'initialise',
@@ -179,7 +179,7 @@ EDGES: tuple[Edge, ...] = (
        'welfare = (1 - s) capacity (1 - f/2)'),
     _e('param:n_departments', 'scratch:petition_capacity', -1, 'township_plan',
        'welfare *= 1 - misrouting F (1 - one_window), F = (D-1)/D (1 - coordination) read from '
-       "p['n_departments'] every step; D = min(n_departments, bureaus) if bureaus > 0; zero if "
+       "n_departments every step; D = min(n_departments, bureaus) if bureaus > 0; zero if "
        'coordination = 1 or one_window = 1', mech_fragmentation=True, misrouting='>0'),
     _e('param:n_departments', 'scratch:dispute_capacity', -1, 'township_plan',
        'as for petition_capacity', mech_fragmentation=True, misrouting='>0'),
@@ -314,7 +314,7 @@ EDGES: tuple[Edge, ...] = (
        '[not a lever]', mech_fragmentation=True),
     _e('rules:department', 'scratch:conflicts', +1, 'compliance_decision',
        'STRUCTURAL: only pairs of rules of different departments (or bureaus) can conflict; this '
-       "is where n_departments (set at initialise) enters the conflicts -- p['n_departments'] "
+       "is where n_departments (set at initialise) enters the conflicts -- n_departments "
        'itself is not read here', mech_fragmentation=True, probe={'rules_per_department': 2}),
     _e('scratch:p_detect', 'rules:comply', +1, 'compliance_decision',
        'sanction = (p + d(1-p)) severity (1+social_credit)(0.5+R); U += w_enforcement sanction; '
@@ -438,7 +438,7 @@ EDGES: tuple[Edge, ...] = (
     _e('param:arbitrariness', 'villager:deterrence', +1, 'enforcement',
        'unfair hits remembered at 0.6', mech_enforcement=True),
     _e('param:n_departments', 'scratch:losses', +1, 'enforcement',
-       "F = (D-1)/D (1 - coordination) from p['n_departments'] each step; zero if coordination = "
+       "F = (D-1)/D (1 - coordination) from n_departments each step; zero if coordination = "
        '1, joint_enforcement = 1, fragmentation_arbitrariness = 0',
        mech_enforcement=True, mech_fragmentation=True),
     _e('param:n_departments', 'scratch:grievance_in', +1, 'enforcement',
