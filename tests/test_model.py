@@ -198,7 +198,9 @@ def test_5_7_graduated_enforcement_sanctions_less_and_keeps_legitimacy():
 
 
 def test_5_8_answering_petitions_lowers_escalation():
-    base = dict(hardship_mean=0.6)
+    # where every aggrieved villager files (the first forms of matters and of the cost of
+    # filing): the calibrated county's few petitions make a small county's counts noise
+    base = dict(hardship_mean=0.6, matter_window=0, petition_propensity=1.0)
     assert mean_summary("petitions_escalated_total", responsiveness=0.95, **base) < \
         0.8 * mean_summary("petitions_escalated_total", responsiveness=0.05, **base)
 
@@ -440,13 +442,14 @@ def test_5_8_answer_speed_escalates_untaken_petitions_at_the_rate_of_the_rule():
     waiting; in the first form none do (every petition is answered at once)."""
     busy = dict(hardship_mean=0.7, legitimacy_initial=0.45, matter_window=0,
                 petition_propensity=1.0, answer_acceptance=1.0, mech_trust_levels=False,
-                suppression=0.0, township_capacity=100.0, escalation_wait=3)
+                suppression=0.0, township_capacity=100.0, escalation_wait=3,
+                petition_persistence=0.0)  # no return visits: escalations are first visits
 
     def share_escalated(**kw):
         s = run_model(steps=60, **busy, **kw).series()
         return s.petitions_escalated.sum() / s.petitions_new.sum(), s.petitions_new.sum()
 
-    off, n_off = share_escalated(responsiveness=0.5)
+    off, n_off = share_escalated(responsiveness=0.5, mech_answer_speed=False)
     assert n_off > 200 and off == 0.0
     for r in (0.3, 0.5):
         share, n = share_escalated(responsiveness=r, mech_answer_speed=True)
