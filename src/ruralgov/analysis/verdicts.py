@@ -672,5 +672,5 @@ def _causal(df: pd.DataFrame, t: _Test) -> dict[str, Any] | None:
     if len(factors) == 1:
         return dict(per[factors[0]])
     classes = {c["class"] for c in per.values()}
-    return {"class": "finding" if "finding" in classes else classes.pop() if len(classes) == 1
-            else "finding", "factors": per}
+    mixed = "finding" in classes or len(classes) > 1
+    return {"class": "finding" if mixed else classes.pop(), "factors": per}

@@ -473,6 +473,8 @@ def _section(exp: Experiment, verdicts, verdict: str, fig: Path) -> str:
                         if c.get("class") == "check" and v.role == "check" else [])
             why = "; ".join(computed + ([t.because] if t.because and not computed else [])
                             + v.flags)
+            if t.role == "finding" and not computed:
+                why = "labelled a finding, but " + why
             lines.append(f"| {t.name or t.kind} | {why} | {v.effect:.4g} | "
                          f"{v.ci_low:.4g} – {v.ci_high:.4g} | "
                          f"{'yes' if v.verdict == 'supported' else '**no** (' + v.verdict + ')'} |")

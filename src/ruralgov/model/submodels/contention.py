@@ -173,9 +173,9 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
     if taken is not None:
         keep &= taken
     answered = np.zeros(pending.size, dtype=bool)
-    keep = np.flatnonzero(keep)
-    answered[keep] = _allocate(model, u[keep], tw[keep], v.pet_age[pending[keep]],
-                               s.petition_capacity, pending[keep])
+    k = np.flatnonzero(keep)
+    answered[k] = _allocate(model, u[k], tw[k], v.pet_age[pending[k]], s.petition_capacity,
+                            pending[k])
     if not p["mech_interception"]:
         suppressed = ~answered & (runs.random(pending) < s.suppress[tw])
     relief = runs.values(_relief)
