@@ -24,6 +24,7 @@ from ruralgov.study.calibrate import (
     error,
     identification,
     load_targets,
+    reproduced,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -190,6 +191,22 @@ def test_errors_are_in_units_of_the_tolerance_on_either_scale():
     # no event at all is far off, not infinitely: as a thousandth of the target
     assert error(log, [0.0])[0] == pytest.approx(-math.log2(1000))
     assert math.isnan(error(log, [float("nan")])[0])
+
+
+def test_a_figure_printed_as_a_range_is_reproduced_when_the_predictions_overlap_it():
+    """'above 95 %' (0.95-1): predictions 0.958-0.975 lie wholly inside it, though not
+    around its midpoint; a single printed figure must lie inside the predictions."""
+    point = _target(value=0.975, tolerance=0.025)
+    ranged = _target(value=0.975, tolerance=0.025, printed_as="range")
+    assert not reproduced(point, 0.958, 0.974)
+    assert reproduced(ranged, 0.958, 0.974)
+    assert reproduced(ranged, 0.90, 0.951) and not reproduced(ranged, 0.90, 0.949)
+    assert reproduced(point, 0.958, 0.98)
+    log = _target(value=10.0, tolerance=2.0, scale="log", printed_as="range")  # 5 to 20
+    assert reproduced(log, 19.0, 40.0) and not reproduced(log, 21.0, 40.0)
+    spec, _ = load_targets(TARGETS)
+    assert {t.name for t in spec.targets if t.printed_as == "range"} == {
+        "T11 share of mediated disputes resolved, 2004-2006", "T8 hierarchical trust"}
 
 
 def test_identification_words_follow_the_interval_ratio():

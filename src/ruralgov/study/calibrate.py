@@ -73,6 +73,7 @@ class _Target(pydantic.BaseModel):
     quote: str = ""
     held_out: bool = False
     scale: Literal["linear", "log"] = "linear"
+    printed_as: Literal["figure", "range"] = "figure"
     definition: str = ""
 
 
@@ -258,11 +259,13 @@ def error(t: _Target, x, observed=None):
     return np.log(np.maximum(x, floor) / np.maximum(ref, floor)) / np.log(t.tolerance)
 
 
-def band(t: _Target) -> tuple[float, float]:
-    """The values within a target's tolerance."""
-    if t.scale == "log":
-        return t.value / t.tolerance, t.value * t.tolerance
-    return t.value - t.tolerance, t.value + t.tolerance
+def band(t: _Target | dict) -> tuple[float, float]:
+    """The values within a target's tolerance (a target or its row in a report)."""
+    value, tol, scale = ((t["observed"], t["tolerance"], t["scale"]) if isinstance(t, dict)
+                         else (t.value, t.tolerance, t.scale))
+    if scale == "log":
+        return value / tol, value * tol
+    return value - tol, value + tol
 
 
 def distance(targets: list[_Target], values) -> np.ndarray:
@@ -534,8 +537,19 @@ def _summary(spec: _File, post: pd.DataFrame, pred: pd.DataFrame) -> dict[str, A
                        "predicted_low": float(lo), "predicted_high": float(hi),
                        "within_tolerance": float(np.mean(np.abs(error(t, v)) <= 1))
                        if v.size else 0.0,
-                       "reproduced": bool(v.size and lo <= t.value <= hi)})
+                       "printed_as": t.printed_as,
+                       "reproduced": bool(v.size) and reproduced(t, float(lo), float(hi))})
     return {"posterior": params, "predictive": checks}
+
+
+def reproduced(t: _Target, low: float, high: float) -> bool:
+    """Whether the central 90 % of predictions, ``low`` to ``high``, reproduces a target:
+    holds its figure, or for a figure printed as a range ("above 95 %", "one- to
+    two-thirds": the target's band) overlaps that range."""
+    if t.printed_as == "range":
+        b_lo, b_hi = band(t)
+        return low <= b_hi and b_lo <= high
+    return low <= t.value <= high
 
 
 def interval_ratio(spec: _File, name: str, low: float, high: float) -> float:
@@ -738,7 +752,9 @@ def _fit_lines(spec: _File, manifest: dict) -> list[str]:
              f"{sum(c['reproduced'] for c in held)} of {len(held)} held-out targets are "
              "reproduced** by the calibrated model: the observed value lies inside the central "
              f"90 % of the predictions of {spec.abc.predictive_draws} particles drawn from the "
-             "posterior, each run again with a new seed. \"Within tolerance\" is the share of "
+             "posterior, each run again with a new seed (a figure the source prints as a range "
+             "— \"above 95 %\" — is reproduced when those 90 % overlap the range). \"Within "
+             "tolerance\" is the share of "
              "those predictions inside the target's tolerance."
              + (" The posterior's median lies at the edge of the prior for "
                 + ", ".join(edges) + ": the observations pull beyond the range the model "
@@ -748,8 +764,10 @@ def _fit_lines(spec: _File, manifest: dict) -> list[str]:
              "| target | use | observed | tolerance | predicted median | 90 % of predictions "
              "| within tolerance | reproduced |", "|---|---|---:|---|---:|---|---:|---|"]
     for c in manifest["predictive"]:
+        observed = (f"{c['observed']:g}" if c.get("printed_as", "figure") == "figure" else
+                    "{:.3g} – {:.3g} (range)".format(*band(c)))
         lines.append(f"| {c['target']} | {'held out' if c['held_out'] else 'fitted'} | "
-                     f"{c['observed']:g} | {_tol(c)} | {c['predicted_median']:.3g} | "
+                     f"{observed} | {_tol(c)} | {c['predicted_median']:.3g} | "
                      f"{c['predicted_low']:.3g} – {c['predicted_high']:.3g} | "
                      f"{c['within_tolerance']:.0%} | {'yes' if c['reproduced'] else '**no**'} |")
     return lines
