@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 DEMO_ARGS ?= --seed 1
 
-.PHONY: demo test lint bench bench-dashboard paper-quick paper robustness robustness-posterior robustness-quick stories levers dashboard docs docs-serve archive venv dev clean-venv
+.PHONY: demo test lint bench bench-dashboard paper-quick paper robustness robustness-posterior robustness-quick stories levers search dashboard docs docs-serve archive venv dev clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,11 @@ stories: $(STAMP)
 ## (10 paired seeds, 96 steps; a few minutes on two cores) -> docs/levers.md
 levers: $(STAMP)
 	$(VENV)/bin/ruralgov levers --out docs/levers.md
+
+## search: the shipped directed search, lever settings for a quiet county that complies
+## (NSGA-II, 288 runs of the default county; ~15 minutes on two cores; needs the analysis extra)
+search: $(DEVSTAMP)
+	$(VENV)/bin/ruralgov search search/quiet_county
 
 ## dashboard: the browser dashboard for training sessions, http://127.0.0.1:8765/ (offline)
 DASHBOARD_ARGS ?=

@@ -59,6 +59,8 @@ def test_require_returns_the_module_when_installed():
     (["pyabc"], ["calibrate", "--profile", "quick", "--quiet"], "calibrate"),
     (["distributed"], ["sweep", "smoke", "--scheduler", "tcp://127.0.0.1:9"], "cluster"),
     (["solara"], ["dashboard", "baseline"], "dashboard"),
+    (["optuna"], ["search", "search/quiet_county", "--profile", "quick", "--quiet"],
+     "analysis"),
 ])
 def test_a_command_without_its_extra_says_which_to_install(hide, argv, extra, tmp_path):
     argv = [*argv, "--out", str(tmp_path / "out")] if argv[0] != "dashboard" else argv

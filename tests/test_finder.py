@@ -113,6 +113,7 @@ def test_validate_says_which_file_it_read_when_a_local_one_hides_a_shipped_one(t
 @pytest.mark.parametrize("name, kind", [
     ("calibration/targets", "calibration targets"), ("robustness/uncertainty", "robustness spec"),
     ("validation/granovetter", "validation of a classic model"), ("smoke", "experiment"),
+    ("search/quiet_county", "search"),
     ("baseline", "Baseline county")])
 def test_validate_recognises_every_file_kind(tmp_path, name, kind):
     res = _validate(name, cwd=tmp_path)

@@ -273,6 +273,28 @@ def test_cli_set_and_profile_give_their_own_sweeps(tmp_path):
         assert "Traceback" not in res.stderr
 
 
+def test_common_random_numbers_give_every_point_the_same_draws(tmp_path):
+    """With common_random_numbers the r-th replicate of every point has the same seed, so two
+    points that set the same parameters give the same run; without it they differ."""
+    doc = yaml.safe_load(SMOKE.read_text())
+    doc.update(replications=2, steps=8, design={"type": "crossed", "samples": 3},
+               factors={"enforcement": {"draws": [0.2, 0.2, 0.5]}},
+               parameters={"n_villagers": 80, "n_townships": 1, "villages_per_township": 2})
+    crn = Experiment.from_dict({**doc, "common_random_numbers": True}, name="crn")
+    seeds = pd.DataFrame([(r.point, r.replicate, r.seed) for r in crn.runs()],
+                         columns=["point", "rep", "seed"])
+    assert (seeds.groupby("rep").seed.nunique() == 1).all()
+    assert seeds.seed.nunique() == 2
+    plain = Experiment.from_dict(doc, name="crn")
+    assert plain.definition_hash() != crn.definition_hash()
+    measures = ["compliance_final", "grievance_mean_final", "sanctions_final"]
+    for exp, same in ((crn, True), (plain, False)):
+        runs = exp.run(tmp_path / exp.name / str(same), workers=1, progress=False)
+        a, b = (runs[runs.point == k].sort_values("replicate")[measures].to_numpy()
+                for k in (0, 1))
+        assert np.array_equal(a, b) == same
+
+
 def test_a_finished_sweep_grows_with_extend_and_keeps_its_runs(tmp_path):
     """More replications, then more design points (appended): the runs done are kept, the new
     runs are those of a sweep made that size at once; anything else is refused, naming it."""

@@ -214,6 +214,15 @@ def _validate_one(f: str) -> str:
             load_targets(path, prof)
         return (f"{path}: ok (calibration targets {spec.title}; {len(spec.targets)} targets, "
                 f"{len(spec.priors)} priors{note})")
+    if kind == "search":
+        from ruralgov.study.search import load_search
+
+        sspec, _ = load_search(path)
+        for prof in sspec.profiles:
+            load_search(path, prof)
+        return (f"{path}: ok (search {sspec.title}; {len(sspec.levers)} levers, "
+                f"{len(sspec.objectives)} objective(s), {len(sspec.constraints)} "
+                f"constraint(s){note})")
     if kind == "robustness":
         from ruralgov.study.robustness import load_spec
 
@@ -485,18 +494,32 @@ def _cmd_experiments(args: argparse.Namespace) -> int:
     from ruralgov.study.experiment import load_experiment
     from ruralgov.study.validation import load_validation
 
-    validations = []
+    validations, searches = [], []
     for name, f in named_files("experiment", nested=True).items():
         if f.parent.name in ("robustness", "calibration"):  # robustness, calibrate specs
             continue
         if f.parent.name == "validation":  # classic-model validations, not sweeps
             validations.append((name, f))
             continue
+        if f.parent.name == "search":  # directed searches, not sweeps
+            searches.append((name, f))
+            continue
         try:
             e = load_experiment(f)
             print(f"{name:<40} {e.n_runs:>9,} runs  {e.design['type']:<9} {e.title}")
         except InputError as err:
             print(f"{name:<40} INVALID: {str(err).splitlines()[0]}")
+    if searches:
+        from ruralgov.study.search import load_search
+
+        print("\ndirected searches (run by `ruralgov search`):")
+        for name, f in searches:
+            try:
+                sp, _ = load_search(f)
+                print(f"{name:<40} {sp.population * sp.generations * sp.replications:>9,} runs"
+                      f"  {sp.title}")
+            except InputError as err:
+                print(f"{name:<40} INVALID: {str(err).splitlines()[0]}")
     if validations:
         print("\nvalidations of the classic models (run by `ruralgov reproduce`):")
         for name, f in validations:
@@ -515,7 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "responsiveness in rural governance.")
     parser.add_argument("--version", action="version", version=f"ruralgov {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_run, _add_listings, _add_sweep, _add_analyze, _add_discover,
+    for add in (_add_run, _add_listings, _add_sweep, _add_analyze, _add_discover, _add_search,
                 _add_paths, _add_reproduce, _add_dashboard):
         add(sub)
     return parser
@@ -746,6 +769,45 @@ def _cmd_discover(args: argparse.Namespace) -> int:
                          out=args.out, threshold=args.threshold, max_dims=args.max_dims,
                          train_share=args.train_share, alpha=args.alpha, seed=args.seed)
     print(f"scenario discovery written to {out} (start with {out / 'DISCOVERY.md'})")
+    return 0
+
+
+def _add_search(sub) -> None:
+    se = sub.add_parser(
+        "search", help="directed search: lever settings that best meet objectives under "
+                       "constraints; resumable",
+        description="Search lever settings (NSGA-II, optuna) for one to three objectives under "
+                    "constraints, as a search file declares (experiments/search/; "
+                    "docs: researcher guide). Each generation is a sweep with common random "
+                    "numbers in <out>/gen-NNN; rerun the same command to continue an "
+                    "interrupted search, or with more --generations to extend a finished one. "
+                    "Writes trials.parquet, pareto.png and SEARCH.md (needs the analysis "
+                    "extra).")
+    se.add_argument("search", help="search file or name, e.g. search/quiet_county")
+    se.add_argument("--profile", default=None, help="a profile the file declares (e.g. quick)")
+    se.add_argument("--generations", type=_bounded("--generations", 1, 1000), default=None,
+                    help="generations to run in all (default: the file's)")
+    se.add_argument("--workers", type=_bounded("--workers", 1, 4096), default=None,
+                    help="local worker processes (default: all cores; 1 = in this process)")
+    se.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="a running Dask cluster: tcp://host:8786 or a scheduler JSON file")
+    se.add_argument("--out", default=None,
+                    help="folder (default results/search/<name>[-<profile>])")
+    se.add_argument("--quiet", action="store_true", help="no progress lines")
+    se.set_defaults(func=_cmd_search)
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from ruralgov.study.search import run_search
+
+    if args.scheduler and args.workers:
+        raise InputError("--workers and --scheduler exclude each other: the cluster decides")
+    out = run_search(args.search, profile=args.profile, out=args.out,
+                     generations=args.generations, progress=not args.quiet,
+                     workers=args.workers, scheduler=args.scheduler)
+    meta = json.loads((out / "search.json").read_text())
+    print(f"search written to {out} (start with {out / 'SEARCH.md'}): {meta['candidates']} "
+          f"candidates, {meta['feasible']} feasible, {meta['pareto']} Pareto-optimal")
     return 0
 
 

@@ -19,6 +19,7 @@ EXTRAS: dict[str, str] = {
     "dask_jobqueue": "cluster",
     "ema_workbench": "analysis",
     "duckdb": "analysis",
+    "optuna": "analysis",
     "solara": "dashboard",
 }
 

@@ -399,7 +399,8 @@ def read_spec(path: Path, model: type[pydantic.BaseModel], what: str, kind: str 
 
 #: the keys that mark each kind of file: all of them (a file is recognised as that kind) and
 #: any of them (a file with one of them, maybe a key mistyped, is checked as that kind)
-_SIGNATURES = {
+_SIGNATURES = {  # (a search has replications too: it is recognised first)
+    "search": ({"levers", "objectives"}, {"levers", "objectives", "constraints"}),
     "experiment": ({"factors"}, {"factors", "design", "replications"}),
     "targets": ({"priors", "targets"}, {"priors", "targets", "abc"}),
     "robustness": ({"ranges", "root_seeds"}, {"ranges", "root_seeds", "hypothesis_profile"}),
@@ -422,6 +423,7 @@ def file_kind(doc: dict, loose: bool = False) -> str | None:
 
 _A = {"experiment": "an experiment", "targets": "a calibration targets",
       "robustness": "a robustness spec", "validation": "a classic-model validation",
+      "search": "a search",
       "scenario": "a scenario"}
 
 

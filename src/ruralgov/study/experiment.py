@@ -11,6 +11,7 @@ An experiment is YAML (``experiments/*.yaml``), loaded with ``yaml.safe_load`` o
     steps: 200                  # optional; default the scenario's
     replications: 10            # runs per design point, each with its own seed
     root_seed: 20151103         # every run's seed is spawned from it
+    common_random_numbers: false  # true: every point's r-th replicate has the same seed
     design:
       type: factorial           # factorial | latin | sobol | morris | crossed
       samples: 64               # latin: points; sobol: base samples N (a power of 2);
@@ -116,6 +117,7 @@ class _ExperimentFile(pydantic.BaseModel):
     steps: pydantic.StrictInt | None = Field(default=None, ge=1, le=MAX_STEPS)
     replications: pydantic.StrictInt = Field(default=1, ge=1, le=100_000)
     root_seed: pydantic.StrictInt = Field(ge=0, lt=2**63)
+    common_random_numbers: pydantic.StrictBool = False
     design: _Design
     factors: dict[str, list[Any] | _Range | _Draws] = Field(min_length=1)
     outputs: _Outputs = Field(default_factory=_Outputs)
@@ -170,6 +172,9 @@ class Experiment:
     #: custom per-run outputs: name -> function of the model after its last step (or its
     #: ``"module:function"`` name), stored in the runs table beside the built-in measures
     reporters: dict[str, Any] = field(default_factory=dict)
+    #: every design point's r-th replicate runs with the same seed (common random numbers:
+    #: points differ by their parameters only, not by their draws)
+    common_random_numbers: bool = False
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any], name: str = "experiment",
@@ -223,7 +228,8 @@ class Experiment:
             for rep in range(self.replications):
                 out.append(RunSpec(index=len(out), run_id=f"p{point:05d}-r{rep:03d}",
                                    point=point, replicate=rep,
-                                   seed=run_seed(self.root_seed, point, rep), values=values))
+                                   seed=run_seed(self.root_seed, 0 if self.common_random_numbers
+                                                 else point, rep), values=values))
         return out
 
     def variant(self, suffix: str, **params: Any) -> Experiment:
@@ -254,6 +260,7 @@ class Experiment:
             "points": self.points.to_dict("list"),
             "hypothesis": self.hypothesis.model_dump() if self.hypothesis else None,
             "profile": self.profile,
+            **({"common_random_numbers": True} if self.common_random_numbers else {}),
             **({"reporters": {k: v if isinstance(v, str)
                               else f"{v.__module__}:{v.__qualname__}"
                               for k, v in sorted(self.reporters.items())}}
@@ -328,7 +335,8 @@ def _build(spec: _ExperimentFile, raw: bytes, src: str, name: str, base_dir: Pat
         replications=spec.replications, root_seed=spec.root_seed, design=design,
         factors=factors, outputs=outputs, points=points, problem=problem, path=path,
         sha256=hashlib.sha256(raw).hexdigest(), base=base, hypothesis=spec.hypothesis,
-        profile=profile, profiles=tuple(spec.profiles), reporters=reporters)
+        profile=profile, profiles=tuple(spec.profiles), reporters=reporters,
+        common_random_numbers=spec.common_random_numbers)
 
 
 def _check_outputs(src: str, outputs: dict[str, Any], hypothesis: Hypothesis | None,
@@ -500,6 +508,8 @@ def _draws(src: str, where: str, name: str, f: _Draws, kind: str,
     p = REGISTRY.get(name)
     if p is not None and p.type == "int":  # read as numbers: a whole one is the integer
         draws = [int(v) if float(v).is_integer() else v for v in draws]
+    if p is not None and p.type == "bool":  # a switch's draws: 0 or 1 (false or true)
+        draws = [bool(v) if v in (0, 1) else v for v in draws]
     for v in draws:
         validate_params({name: v}, source=src, prefix=f"factors.{name}")
     return {"draws": draws}
@@ -587,6 +597,9 @@ def _crossed(src: str, factors: dict[str, Any], samples: int | None, root_seed: 
     points = pd.DataFrame(rows, columns=listed + ranged + drawn)
     _whole_numbers(points, factors, ranged, rounded=False)
     _whole_numbers(points, factors, drawn, rounded=True)
+    for n in drawn:  # a switch's draws stay true/false
+        if REGISTRY[n].type == "bool":
+            points[n] = points[n].astype(bool)
     return points, problem
 
 
