@@ -295,6 +295,53 @@ def test_common_random_numbers_give_every_point_the_same_draws(tmp_path):
         assert np.array_equal(a, b) == same
 
 
+def test_scenarios_are_a_factor_and_a_sweep_grows_by_scenarios(tmp_path):
+    """factors: {scenario: [...]}: every point at every scenario, each run with its scenario's
+    parameters (fragmented sets coordination 0) and named in its row; a scenario appended
+    with --extend keeps the runs done; analyze reads the named levels."""
+    from ruralgov.analysis.sensitivity import analyze
+    from ruralgov.io.scenario import load_scenario
+
+    doc = yaml.safe_load(SMOKE.read_text())
+    doc.update(replications=2, steps=6, factors={"scenario": ["baseline", "fragmented"],
+                                                 "enforcement": [0.1, 0.4]},
+               parameters={"n_villagers": 80, "n_townships": 1, "villages_per_township": 2})
+    exp = Experiment.from_dict(doc, name="sc")
+    assert exp.points.columns.tolist() == ["scenario", "enforcement"]
+    assert exp.points.scenario.tolist() == ["baseline"] * 2 + ["fragmented"] * 2
+    out = tmp_path / "sc"
+    runs = exp.run(out, workers=1, progress=False)
+    assert (runs.status == "ok").all() and len(runs) == 8
+    frag = load_scenario("fragmented").parameters["coordination"]
+    assert set(runs[runs.scenario == "fragmented"].coordination) == {frag}
+    assert set(runs[runs.scenario == "baseline"].coordination) != {frag}
+    more = Experiment.from_dict({**doc, "factors": {
+        "scenario": ["baseline", "fragmented", "grid_management"],
+        "enforcement": [0.1, 0.4]}}, name="sc")
+    rep = run_sweep(more, out, workers=1, progress=False, extend=True)
+    assert (rep.already, rep.ran) == (8, 4)
+    grown = read_runs(out).set_index("run_id")
+    pd.testing.assert_frame_equal(grown.loc[runs.run_id].drop(columns="wall_s"),
+                                  runs.set_index("run_id").drop(columns="wall_s"),
+                                  check_like=True)
+    assert (analyze(out) / "main_effects.png").exists()
+
+
+@pytest.mark.parametrize("factors, design, message", [
+    ({"scenario": ["baseline", "nowhere"]}, {"type": "factorial"},
+     r"factors\.scenario\[1\]: .*nowhere"),
+    ({"scenario": ["baseline", "baseline"]}, {"type": "factorial"}, "given twice"),
+    ({"scenario": ["baseline"], "enforcement": {"range": [0.1, 0.5]}},
+     {"type": "latin", "samples": 4}, "for a factorial or crossed design"),
+    ({"scenario": [1, 2]}, {"type": "factorial"}, "a list of scenario names"),
+])
+def test_a_bad_scenario_factor_is_one_clear_message(factors, design, message):
+    doc = yaml.safe_load(SMOKE.read_text())
+    doc.update(factors=factors, design=design)
+    with pytest.raises(InputError, match=message):
+        Experiment.from_dict(doc, name="bad")
+
+
 def test_a_finished_sweep_grows_with_extend_and_keeps_its_runs(tmp_path):
     """More replications, then more design points (appended): the runs done are kept, the new
     runs are those of a sweep made that size at once; anything else is refused, naming it."""

@@ -361,7 +361,8 @@ def _scenario_discovery(ok: pd.DataFrame, factors: list[str], out: Path) -> list
         v = ok["compliance_final"]
         cases.append(("low compliance: in the bottom fifth of runs",
                       (v < v.quantile(0.2)).to_numpy()))
-    numeric = [f for f in factors if ok[f].nunique() > 1]
+    numeric = [f for f in factors if ok[f].nunique() > 1
+               and pd.api.types.is_numeric_dtype(ok[f])]  # (not a scenario factor)
     lines = ["## Scenario discovery (PRIM)", ""]
     rows = []
     for label, y in cases:
@@ -405,9 +406,14 @@ def _plot_main_effects(plt, me, factors, measures, path):
         for j, f in enumerate(factors):
             ax = axes[i][j]
             sub = me[(me.factor == f) & (me.measure == m)].sort_values("level")
-            lv = sub["level"].astype(float)
+            try:
+                lv, names = sub["level"].astype(float), None
+            except (TypeError, ValueError):  # named levels (a scenario factor): in a row
+                lv, names = np.arange(len(sub), dtype=float), sub["level"].astype(str).tolist()
             ax.plot(lv, sub["mean"], marker="o", color="tab:blue")
             ax.fill_between(lv, sub["ci_low"], sub["ci_high"], alpha=0.25, color="tab:blue")
+            if names:
+                ax.set_xticks(lv, names, rotation=30, ha="right", fontsize=7)
             if i == len(measures) - 1:
                 ax.set_xlabel(f)
             if j == 0:
@@ -418,6 +424,10 @@ def _plot_main_effects(plt, me, factors, measures, path):
     plt.close(fig)
 
 
+def _tick(v) -> str:
+    return f"{v:g}" if isinstance(v, (int, float, np.number)) else str(v)
+
+
 def _plot_heatmaps(plt, ok, a, b, measures, path):
     fig, axes = plt.subplots(1, len(measures), figsize=(3.3 * len(measures), 3.0),
                              squeeze=False)
@@ -425,8 +435,8 @@ def _plot_heatmaps(plt, ok, a, b, measures, path):
         table = ok.groupby([a, b])[m].mean().unstack(b)
         im = ax.imshow(table.to_numpy(dtype=float), origin="lower", aspect="auto",
                        cmap="viridis")
-        ax.set_xticks(range(table.shape[1]), [f"{v:g}" for v in table.columns], fontsize=7)
-        ax.set_yticks(range(table.shape[0]), [f"{v:g}" for v in table.index], fontsize=7)
+        ax.set_xticks(range(table.shape[1]), [_tick(v) for v in table.columns], fontsize=7)
+        ax.set_yticks(range(table.shape[0]), [_tick(v) for v in table.index], fontsize=7)
         ax.set_xlabel(b)
         ax.set_ylabel(a)
         ax.set_title(_label(m), fontsize=8)

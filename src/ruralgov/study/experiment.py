@@ -24,6 +24,8 @@ An experiment is YAML (``experiments/*.yaml``), loaded with ``yaml.safe_load`` o
       enforcement: [0.1, 0.3, 0.5]               # values (factorial)
       coordination: {range: [0.0, 1.0], levels: 5}  # evenly spaced values (factorial)
       responsiveness: {range: [0.1, 0.9]}         # a range (latin, sobol, morris)
+      scenario: [baseline, fragmented]             # scenarios as a factor (factorial,
+                                                   #   crossed): every point at each scenario
     outputs:
       series: true              # also keep per-step series (default false)
       series_every: 5           # keep every 5th step (and the last)
@@ -175,6 +177,20 @@ class Experiment:
     #: every design point's r-th replicate runs with the same seed (common random numbers:
     #: points differ by their parameters only, not by their draws)
     common_random_numbers: bool = False
+    #: scenarios as a factor (``factors: {scenario: [baseline, grid_campaign]}``): name ->
+    #: scenario; each design point's ``scenario`` column says which it runs (empty: all run
+    #: ``scenario``)
+    scenarios: dict[str, Scenario] = field(default_factory=dict)
+
+    def scenario_of(self, name: str | None) -> Scenario:
+        """The scenario a design point runs (its ``scenario`` value, or the base scenario)."""
+        return self.scenario if name is None else self.scenarios[name]
+
+    def base_of(self, name: str | None) -> dict[str, Any]:
+        """Every parameter at a design point's scenario with the fixed changes applied."""
+        if name is None:
+            return self.base
+        return _resolved(self.scenarios[name], self.parameters, str(self.path or self.name))
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any], name: str = "experiment",
@@ -246,14 +262,10 @@ class Experiment:
 
     def definition(self) -> dict[str, Any]:
         """What determines the results: a resumed sweep must have exactly this."""
-        scenario = {"name": self.scenario.name, "sha256": self.scenario.sha256,
-                    "changed_parameters": self.scenario.parameters}
-        if self.scenario.interventions:  # (not otherwise: older definitions stay the same)
-            scenario["interventions"] = [iv.as_dict() for iv in self.scenario.interventions]
-        if self.scenario.network_sha256:  # field data shape the results: their bytes count
-            scenario["field_data_sha256"] = dict(sorted(self.scenario.network_sha256.items()))
         return {
-            "scenario": scenario,
+            "scenario": _scenario_definition(self.scenario),
+            **({"scenario_factor": [_scenario_definition(sc) for sc in self.scenarios.values()]}
+               if self.scenarios else {}),
             "parameters": self.parameters, "steps": self.steps,
             "replications": self.replications, "root_seed": self.root_seed,
             "design": self.design, "factors": self.factors, "outputs": self.outputs,
@@ -270,6 +282,21 @@ class Experiment:
     def definition_hash(self) -> str:
         text = json.dumps(plain(self.definition()), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _scenario_definition(sc: Scenario) -> dict[str, Any]:
+    out = {"name": sc.name, "sha256": sc.sha256, "changed_parameters": sc.parameters}
+    if sc.interventions:  # (not otherwise: older definitions stay the same)
+        out["interventions"] = [iv.as_dict() for iv in sc.interventions]
+    if sc.network_sha256:  # field data shape the results: their bytes count
+        out["field_data_sha256"] = dict(sorted(sc.network_sha256.items()))
+    return out
+
+
+def _resolved(scenario: Scenario, fixed: dict[str, Any], src: str) -> dict[str, Any]:
+    """Every parameter of ``scenario`` with the experiment's fixed changes."""
+    return scenario.resolved(fixed) if not fixed else validate_params(
+        {**scenario.parameters, **fixed}, source=src, prefix="parameters")
 
 
 # ------------------------------------------------------------------ finding files
@@ -309,25 +336,32 @@ def _build(spec: _ExperimentFile, raw: bytes, src: str, name: str, base_dir: Pat
             "steps": prof.steps or spec.steps,
             "replications": prof.replications or spec.replications,
             "parameters": {**spec.parameters, **prof.parameters}})
-    rel = base_dir / spec.scenario
-    try:
-        scenario = load_scenario(rel if rel.is_file() else spec.scenario)
-    except InputError as err:
-        raise InputError(f"{src}: scenario: {err}") from None
+    scenario = _load_scenario(src, "scenario", spec.scenario, base_dir)
     fixed = {str(k): v for k, v in spec.parameters.items()}
-    scenario.check_structure({**fixed, **spec.factors}, where=f"{src}: parameters/factors")
-    base = scenario.resolved(fixed) if not fixed else validate_params(
-        {**scenario.parameters, **fixed}, source=src, prefix="parameters")
+    scenarios = _scenario_factor(src, spec, base_dir)
+    if scenarios:
+        spec = spec.model_copy(update={"factors": {k: v for k, v in spec.factors.items()
+                                                   if k != "scenario"}})
+    for sc in scenarios.values() or [scenario]:
+        sc.check_structure({**fixed, **spec.factors}, where=f"{src}: parameters/factors")
+    base = _resolved(scenario, fixed, src)
     design = spec.design.model_dump()
     factors, points, problem = _resolve_design(src, design["type"], spec, base)
+    if scenarios:  # every point at every scenario, scenario by scenario
+        factors = {"scenario": {"values": list(scenarios)}, **factors}
+        points = pd.concat([points.assign(scenario=sc)[["scenario", *points.columns]]
+                            for sc in scenarios], ignore_index=True)
     outputs = spec.outputs.model_dump()
     _check_outputs(src, outputs, spec.hypothesis, factors)
     _check_tests_have_runs(src, spec.hypothesis, points, spec.replications)
-    _check_combinations(src, base, points)
     from ruralgov.study.runner import check_intervention_steps
 
-    check_intervention_steps(scenario, spec.steps or scenario.steps,
-                             f"{src}: steps" + (f" (profile {profile})" if profile else ""))
+    for sc_name, sc in scenarios.items() or [(None, scenario)]:
+        _check_combinations(src, _resolved(sc, fixed, src) if sc_name else base,
+                            points[points.scenario == sc_name] if sc_name else points)
+        check_intervention_steps(sc, spec.steps or scenario.steps,
+                                 f"{src}: steps" + (f" (profile {profile})" if profile else "")
+                                 + (f" (scenario {sc_name})" if sc_name else ""))
     reporters = _resolve_reporters(src, {**spec.reporters, **functions}, import_reporters)
     return Experiment(
         name=name, title=spec.title.strip(), description=" ".join(spec.description.split()),
@@ -336,7 +370,35 @@ def _build(spec: _ExperimentFile, raw: bytes, src: str, name: str, base_dir: Pat
         factors=factors, outputs=outputs, points=points, problem=problem, path=path,
         sha256=hashlib.sha256(raw).hexdigest(), base=base, hypothesis=spec.hypothesis,
         profile=profile, profiles=tuple(spec.profiles), reporters=reporters,
-        common_random_numbers=spec.common_random_numbers)
+        common_random_numbers=spec.common_random_numbers, scenarios=scenarios)
+
+
+def _load_scenario(src: str, where: str, name: str, base_dir: Path) -> Scenario:
+    rel = base_dir / name
+    try:
+        return load_scenario(rel if rel.is_file() else name)
+    except InputError as err:
+        raise InputError(f"{src}: {where}: {err}") from None
+
+
+def _scenario_factor(src: str, spec: _ExperimentFile, base_dir: Path) -> dict[str, Scenario]:
+    """``factors: {scenario: [a, b]}``: the scenarios a design crosses its points with."""
+    names = spec.factors.get("scenario")
+    if names is None:
+        return {}
+    where = f"{src}: factors.scenario"
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise InputError(f"{where}: a list of scenario names or files, e.g. [baseline, "
+                         "grid_campaign]")
+    if spec.design.type not in ("factorial", "crossed"):
+        raise InputError(f"{where}: scenarios are values, for a factorial or crossed design; "
+                         f"a {spec.design.type} design samples numeric ranges")
+    out: dict[str, Scenario] = {}
+    for k, name in enumerate(names):
+        if name in names[:k]:
+            raise InputError(f"{where}: {name!r} is given twice; give each scenario once")
+        out[name] = _load_scenario(src, f"factors.scenario[{k}]", name, base_dir)
+    return out
 
 
 def _check_outputs(src: str, outputs: dict[str, Any], hypothesis: Hypothesis | None,

@@ -147,8 +147,8 @@ def _ensembles(payload: dict[str, Any]) -> list[list]:
     from ruralgov.model.ensemble import PER_RUN, SAME_SIGN
 
     runs, size = payload["runs"], int(payload.get("batch", 1))
-    scenario = payload["scenario"]
-    able = (size > 1 and not payload.get("reporters") and not scenario.network
+    scenarios = [payload["scenario"], *payload.get("scenarios", {}).values()]
+    able = (size > 1 and not payload.get("reporters") and not any(s.network for s in scenarios)
             and not payload["all_params"].get("random_sequential"))
 
     def shared(spec):
@@ -174,8 +174,8 @@ def _run_together(group: list, payload: dict[str, Any]) -> list[dict[str, Any]] 
     t0 = time.perf_counter()
     try:
         results = run_ensemble(
-            payload["scenario"], [spec.seed for spec in group], steps=payload["steps"],
-            overrides={**payload["base"], **{k: v for k, v in group[0].values.items()
+            _scenario(group[0], payload), [spec.seed for spec in group], steps=payload["steps"],
+            overrides={**payload["base"], **{k: v for k, v in _values(group[0]).items()
                                              if k not in PER_RUN}},
             varying=[{k: v for k, v in spec.values.items() if k in PER_RUN}
                      for spec in group])
@@ -192,8 +192,8 @@ def _run_alone(spec, payload: dict[str, Any]) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     try:
-        res = run_scenario(payload["scenario"], seed=spec.seed, steps=payload["steps"],
-                           overrides={**payload["base"], **spec.values}, collect_detail=False,
+        res = run_scenario(_scenario(spec, payload), seed=spec.seed, steps=payload["steps"],
+                           overrides={**payload["base"], **_values(spec)}, collect_detail=False,
                            reporters=payload.get("reporters"))
         error = None
     except Exception as err:  # a run that fails is data, not the end of the sweep
@@ -225,7 +225,20 @@ def _record(spec, res, error: Exception | None, payload: dict[str, Any],
     row["wall_s"] = wall
     row.update(params)
     row.update(summary)
+    if "scenario" in spec.values:  # a scenario factor: which scenario the run ran
+        row["scenario"] = spec.values["scenario"]
     return {"row": row, "series": series}
+
+
+def _scenario(spec, payload: dict[str, Any]):
+    """The scenario a run runs: its design point's (a scenario factor) or the experiment's."""
+    name = spec.values.get("scenario")
+    return payload["scenario"] if name is None else payload["scenarios"][name]
+
+
+def _values(spec) -> dict[str, Any]:
+    """A run's parameter values (its design point less the scenario it names)."""
+    return {k: v for k, v in spec.values.items() if k != "scenario"}
 
 
 def _thin(series: pd.DataFrame, outputs: dict[str, Any]) -> pd.DataFrame:
@@ -560,7 +573,8 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         if batch > 1:
             size = _ensemble_task(exp, len(pending), n_workers, batch, size)
         writer = _Writer(out, lock.tag, every_runs=max(size, 20), lock=lock)
-        payload_base = {"scenario": exp.scenario, "base": exp.parameters, "steps": exp.steps,
+        payload_base = {"scenario": exp.scenario, "scenarios": exp.scenarios,
+                        "base": exp.parameters, "steps": exp.steps,
                         "outputs": exp.outputs, "all_params": exp.base,
                         "reporters": exp.reporters, "batch": batch}
         batches = [pending[k:k + size] for k in range(0, len(pending), size)]
@@ -593,7 +607,12 @@ def _check_memory(exp: Experiment) -> None:
     process may use ([`check_fits`][ruralgov.model.footprint.check_fits])."""
     from ruralgov.model.footprint import check_fits, largest
 
-    check_fits(largest(exp.base, exp.points), f"{exp.path or exp.name}: design")
+    if not exp.scenarios:
+        check_fits(largest(exp.base, exp.points), f"{exp.path or exp.name}: design")
+    for name in exp.scenarios:  # each scenario's county with the points that run it
+        pts = exp.points[exp.points.scenario == name].drop(columns="scenario")
+        check_fits(largest(exp.base_of(name), pts), f"{exp.path or exp.name}: design "
+                   f"(scenario {name})")
 
 
 def definition_changes(old: dict[str, Any], new: dict[str, Any], where: str = ""
@@ -627,7 +646,11 @@ def _grows(old: dict[str, Any], new: dict[str, Any]) -> bool:
     after the old ones (every old run keeps its point, replicate and seed). The factors and
     design may read differently (a level added) as long as the points only grow."""
     same = {k for k in set(old) | set(new) if old.get(k) == new.get(k)}
-    if (set(old) | set(new)) - same - {"replications", "points", "factors", "design"}:
+    if (set(old) | set(new)) - same - {"replications", "points", "factors", "design",
+                                       "scenario_factor"}:
+        return False
+    old_sc, new_sc = old.get("scenario_factor") or [], new.get("scenario_factor") or []
+    if new_sc[:len(old_sc)] != old_sc:  # scenarios may only be appended
         return False
     if new["replications"] < old["replications"]:
         return False
