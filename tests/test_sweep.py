@@ -342,6 +342,49 @@ def test_a_bad_scenario_factor_is_one_clear_message(factors, design, message):
         Experiment.from_dict(doc, name="bad")
 
 
+def test_a_stop_condition_ends_each_run_at_the_first_step_that_meets_it(tmp_path):
+    """stop: a run ends after the first step at or past `after` whose series row meets the
+    condition (stopped_at, with the series and summaries of the steps run); a run that never
+    meets it goes the whole way (stopped_at NaN) and is the run without a stop condition."""
+    from ruralgov.study.runner import StopCondition, run_scenario
+
+    over = {"n_villagers": 120, "n_townships": 1, "villages_per_township": 2}
+    full = run_scenario("baseline", seed=5, steps=30, overrides=over, collect_detail=False)
+    comp = full.series["compliance"].to_numpy()
+    level = float(np.median(comp[10:]))
+    first = 10 + int(np.flatnonzero(comp[10:] > level)[0])  # 0-based index of that step
+    res = run_scenario("baseline", seed=5, steps=30, overrides=over, collect_detail=False,
+                       stop=StopCondition("compliance", above=level, after=11))
+    assert res.summary["stopped_at"] == first + 1 and len(res.series) == first + 1
+    pd.testing.assert_frame_equal(res.series, full.series.iloc[:first + 1])
+    never = run_scenario("baseline", seed=5, steps=30, overrides=over, collect_detail=False,
+                         stop=StopCondition("compliance - 2", above=0))
+    assert np.isnan(never.summary["stopped_at"]) and len(never.series) == 30
+    doc = yaml.safe_load(SMOKE.read_text())
+    doc.update(replications=2, steps=30, factors={"enforcement": [0.2, 0.3]}, parameters=over,
+               stop={"measure": "compliance", "above": level, "after": 11})
+    exp = Experiment.from_dict(doc, name="stop")
+    assert exp.definition()["stop"]["above"] == level
+    runs = exp.run(tmp_path / "s", workers=1, progress=False, batch=2)
+    assert (runs.status == "ok").all() and (runs.stopped_at.dropna() >= 11).all()
+
+
+@pytest.mark.parametrize("stop, message", [
+    ({"measure": "compliance"}, "exactly one of above and below"),
+    ({"measure": "compliance", "above": 1, "below": 0}, "exactly one of above and below"),
+    ({"measure": "complaince", "above": 0.5}, r"stop.*complaince"),
+    ({"measure": "compliance", "above": "high"}, r"stop\.above: 'high'"),
+    ({"measure": "compliance", "above": 0.5, "after": -1}, r"stop\.after"),
+    ({"measure": "compliance", "above": 0.5, "until": 3}, "a mapping with measure"),
+])
+def test_a_bad_stop_condition_is_one_clear_message(stop, message):
+    doc = yaml.safe_load(SMOKE.read_text())
+    doc.update(stop=stop)
+    with pytest.raises(InputError, match=message) as err:
+        Experiment.from_dict(doc, name="bad")
+    assert "<bad>: stop" in str(err.value)
+
+
 def test_a_finished_sweep_grows_with_extend_and_keeps_its_runs(tmp_path):
     """More replications, then more design points (appended): the runs done are kept, the new
     runs are those of a sweep made that size at once; anything else is refused, naming it."""

@@ -26,6 +26,9 @@ An experiment is YAML (``experiments/*.yaml``), loaded with ``yaml.safe_load`` o
       responsiveness: {range: [0.1, 0.9]}         # a range (latin, sobol, morris)
       scenario: [baseline, fragmented]             # scenarios as a factor (factorial,
                                                    #   crossed): every point at each scenario
+    stop: {measure: protesters, above: 100, after: 12}  # end a run early (optional):
+                                # after step 12 or later, a series column or expression of
+                                # columns above (or below) a value; runs gain stopped_at
     outputs:
       series: true              # also keep per-step series (default false)
       series_every: 5           # keep every 5th step (and the last)
@@ -64,6 +67,7 @@ from ruralgov.model.schema import (
     format_pydantic_error,
     validate_params,
 )
+from ruralgov.study.runner import StopCondition
 
 __all__ = ["Experiment", "RunSpec", "load_experiment", "find_experiment", "run_seed"]
 
@@ -126,6 +130,7 @@ class _ExperimentFile(pydantic.BaseModel):
     hypothesis: Hypothesis | None = None
     profiles: dict[str, _Profile] = Field(default_factory=dict)
     reporters: dict[str, str] = Field(default_factory=dict)
+    stop: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +186,9 @@ class Experiment:
     #: scenario; each design point's ``scenario`` column says which it runs (empty: all run
     #: ``scenario``)
     scenarios: dict[str, Scenario] = field(default_factory=dict)
+    #: end each run early when a per-step measure crosses a value (BehaviorSpace's stop
+    #: condition); the runs table gains ``stopped_at``
+    stop: StopCondition | None = None
 
     def scenario_of(self, name: str | None) -> Scenario:
         """The scenario a design point runs (its ``scenario`` value, or the base scenario)."""
@@ -273,6 +281,7 @@ class Experiment:
             "hypothesis": self.hypothesis.model_dump() if self.hypothesis else None,
             "profile": self.profile,
             **({"common_random_numbers": True} if self.common_random_numbers else {}),
+            **({"stop": self.stop.as_dict()} if self.stop else {}),
             **({"reporters": {k: v if isinstance(v, str)
                               else f"{v.__module__}:{v.__qualname__}"
                               for k, v in sorted(self.reporters.items())}}
@@ -370,7 +379,9 @@ def _build(spec: _ExperimentFile, raw: bytes, src: str, name: str, base_dir: Pat
         factors=factors, outputs=outputs, points=points, problem=problem, path=path,
         sha256=hashlib.sha256(raw).hexdigest(), base=base, hypothesis=spec.hypothesis,
         profile=profile, profiles=tuple(spec.profiles), reporters=reporters,
-        common_random_numbers=spec.common_random_numbers, scenarios=scenarios)
+        common_random_numbers=spec.common_random_numbers, scenarios=scenarios,
+        stop=StopCondition.from_dict(spec.stop, f"{src}: stop") if spec.stop is not None
+        else None)
 
 
 def _load_scenario(src: str, where: str, name: str, base_dir: Path) -> Scenario:

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,70 @@ from ruralgov.model.footprint import check_fits
 from ruralgov.model.measures import summarise
 from ruralgov.model.schema import InputError
 
-__all__ = ["RunResult", "run_scenario", "run_ensemble", "write_run", "default_out_dir"]
+__all__ = ["RunResult", "StopCondition", "run_scenario", "run_ensemble", "write_run",
+           "default_out_dir"]
 
 DETAIL_TABLES = ("villages", "townships", "departments", "rules")
+
+
+@dataclass(frozen=True)
+class StopCondition:
+    """End a run early, as BehaviorSpace's stop condition does: after a step at or past
+    ``after`` whose series row has ``measure`` (a column of the per-step series, or an
+    expression of columns in the grammar of [`ruralgov.io.expression`][ruralgov.io.expression])
+    above ``above`` or below ``below``."""
+
+    measure: str
+    above: float | None = None
+    below: float | None = None
+    after: int = 0
+
+    def __post_init__(self):
+        if (self.above is None) == (self.below is None):
+            raise InputError(f"stop: {self.as_dict()}: give exactly one of above and below")
+        if isinstance(self.after, bool) or not isinstance(self.after, int) or self.after < 0:
+            raise InputError(f"stop.after: {self.after!r}; allowed: a whole number of steps, "
+                             "0 or more")
+        self.expression("stop.measure")
+
+    @classmethod
+    def from_dict(cls, doc: Any, where: str = "stop") -> StopCondition:
+        """A stop condition from its mapping in a file, or one message naming the field."""
+        allowed = ("measure", "above", "below", "after")
+        if not isinstance(doc, dict) or "measure" not in doc or set(doc) - set(allowed):
+            raise InputError(f"{where}: a mapping with measure, above or below, and "
+                             f"optionally after (e.g. {{measure: protesters, above: 100}}); "
+                             f"got {doc!r}")
+        for key in ("above", "below"):
+            v = doc.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                raise InputError(f"{where}.{key}: {v!r}; allowed: a number")
+        try:
+            return cls(str(doc["measure"]), doc.get("above"), doc.get("below"),
+                       doc.get("after", 0))
+        except InputError as err:
+            raise InputError(f"{where}: {err}") from None
+
+    def expression(self, where: str = "stop.measure"):
+        from ruralgov.io.expression import parse
+        from ruralgov.model.observe import SERIES
+
+        return parse(self.measure, [r.name for r in SERIES], where)
+
+    @cached_property
+    def _parsed(self):
+        return self.expression()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"measure": self.measure, "above": self.above, "below": self.below,
+                "after": self.after}
+
+    def met(self, step: int, row: dict[str, Any]) -> bool:
+        """Whether a run stops after ``step`` (1-based) whose series row is ``row``."""
+        if step < self.after:
+            return False
+        v = float(self._parsed.evaluate(row))
+        return v > self.above if self.above is not None else v < self.below
 
 
 @dataclass
@@ -75,11 +137,14 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None,
                  steps: int | None = None, overrides: dict[str, Any] | None = None,
                  collect_detail: bool = True,
                  progress: Callable[[int, int], None] | None = None,
-                 reporters: dict[str, Any] | None = None) -> RunResult:
+                 reporters: dict[str, Any] | None = None,
+                 stop: StopCondition | None = None) -> RunResult:
     """Build the model of a scenario, run it and return its tables.
 
     The seed is, in order: ``seed``, the scenario's own, or a fresh one from the operating
-    system; whichever it is, it is recorded in the result.
+    system; whichever it is, it is recorded in the result. With ``stop`` the run ends after
+    the first step that meets it (its summary gains ``stopped_at``: that step, or NaN when
+    the run went the whole way).
     """
     scenario, overrides, params, n_steps = _prepare(scenario, steps, overrides)
     seed = _seed(seed, scenario)
@@ -100,14 +165,21 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None,
         raise InputError(f"{scenario.path or scenario.name}: parameters: {err}") from None
     initial = dict(model.p)  # (interventions change model.p as the run goes)
     t1 = time.perf_counter()
+    stopped = float("nan")
     for i in range(n_steps):
         model.step()
         if progress is not None:
             progress(i + 1, n_steps)
+        if stop is not None and stop.met(i + 1, model.observer.rows[-1]):
+            stopped = i + 1
+            break
     t2 = time.perf_counter()
     series = model.series()
     details = {name: model.detail(name) for name in DETAIL_TABLES} if collect_detail else {}
     summary = {"scenario": scenario.name, "seed": seed, **summarise(series)}
+    if stop is not None:
+        summary["stopped_at"] = stopped
+        n_steps = len(series)
     for name, ref in (reporters or {}).items():  # custom outputs: functions of the model
         summary[name] = resolve_reporter(ref, f"reporters.{name}")(model)
     return RunResult(scenario=scenario, seed=seed, steps=n_steps, parameters=initial,

@@ -149,7 +149,7 @@ def _ensembles(payload: dict[str, Any]) -> list[list]:
     runs, size = payload["runs"], int(payload.get("batch", 1))
     scenarios = [payload["scenario"], *payload.get("scenarios", {}).values()]
     able = (size > 1 and not payload.get("reporters") and not any(s.network for s in scenarios)
-            and not payload["all_params"].get("random_sequential"))
+            and not payload["all_params"].get("random_sequential") and not payload.get("stop"))
 
     def shared(spec):
         key = {k: v for k, v in spec.values.items() if k not in PER_RUN}
@@ -194,7 +194,7 @@ def _run_alone(spec, payload: dict[str, Any]) -> dict[str, Any]:
     try:
         res = run_scenario(_scenario(spec, payload), seed=spec.seed, steps=payload["steps"],
                            overrides={**payload["base"], **_values(spec)}, collect_detail=False,
-                           reporters=payload.get("reporters"))
+                           reporters=payload.get("reporters"), stop=payload.get("stop"))
         error = None
     except Exception as err:  # a run that fails is data, not the end of the sweep
         res, error = None, err
@@ -573,7 +573,7 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         if batch > 1:
             size = _ensemble_task(exp, len(pending), n_workers, batch, size)
         writer = _Writer(out, lock.tag, every_runs=max(size, 20), lock=lock)
-        payload_base = {"scenario": exp.scenario, "scenarios": exp.scenarios,
+        payload_base = {"scenario": exp.scenario, "scenarios": exp.scenarios, "stop": exp.stop,
                         "base": exp.parameters, "steps": exp.steps,
                         "outputs": exp.outputs, "all_params": exp.base,
                         "reporters": exp.reporters, "batch": batch}
