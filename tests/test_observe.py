@@ -85,6 +85,72 @@ def test_an_experiment_from_a_dict_with_custom_reporters_runs_to_a_dataframe(tmp
     assert again.definition_hash() == exp.definition_hash()
 
 
+def mean_grievance_squared(model) -> float:
+    """A custom output recorded every step."""
+    return float((model.villagers.grievance ** 2).mean())
+
+
+def test_mesas_datacollector_idiom_records_model_and_agent_reporters_every_step():
+    import numpy as np
+
+    from ruralgov.model import RuralGovernanceModel
+
+    m = RuralGovernanceModel(seed=3, n_villagers=300, n_townships=2, villages_per_township=2)
+    m.step()  # a reporter added later is recorded from then on
+    m.datacollector.model_reporters["g2"] = mean_grievance_squared
+    m.datacollector.model_reporters["n"] = "n_villagers"
+    m.add_reporter("twice", [lambda model, k: k * model.steps, [2]])
+    m.datacollector.agent_reporters["capacity"] = "capacity"
+    seen = []
+    for _ in range(3):
+        m.step()
+        seen.append(mean_grievance_squared(m))
+    series = m.series()
+    assert np.isnan(series.g2.iloc[0]) and np.allclose(series.g2.iloc[1:], seen)
+    assert (series.n.iloc[1:] == 300).all() and series.twice.iloc[1:].tolist() == [4, 6, 8]
+    assert list(m.datacollector.get_model_vars_dataframe().columns) == list(series.columns)
+    agents = m.datacollector.get_agent_vars_dataframe()
+    assert agents.index.names == ["Step", "AgentID"]
+    assert len(agents) == 3 * len(m.agents)
+    assert sorted(agents.index.get_level_values("Step").unique()) == [2, 3, 4]
+    with pytest.raises(ValueError, match="built-in"):
+        m.datacollector.model_reporters["compliance"] = mean_grievance_squared
+    m.add_reporter("bad", lambda model: [1, 2])
+    with pytest.raises(TypeError, match="reporter 'bad' returned list"):
+        m.step()
+
+
+def test_a_reporter_of_every_step_lands_in_the_series_and_the_runs_table(tmp_path):
+    import numpy as np
+
+    from ruralgov.io.results import read_runs, read_series
+    from ruralgov.model.measures import summarise
+    from ruralgov.study.experiment import Experiment
+
+    doc = {"title": "t", "description": "d", "scenario": "baseline", "root_seed": 7,
+           "steps": 8, "replications": 1, "design": {"type": "factorial"},
+           "parameters": {"n_villagers": 300, "n_townships": 1, "villages_per_township": 3},
+           "factors": {"coordination": [0.0, 1.0]}, "outputs": {"series": True},
+           "reporters": {"g2": {"function": "tests.test_observe:mean_grievance_squared",
+                                "every": "step"},
+                         "sd": {"function": "tests.test_observe:final_grievance_sd"}}}
+    exp = Experiment.from_dict(doc, name="steps")
+    assert set(exp.series_reporters) == {"g2"} and set(exp.reporters) == {"sd"}
+    out = tmp_path / "o"
+    runs = exp.run(out, workers=1, progress=False, batch=2)
+    series = read_series(out)
+    assert "g2" in series and series.g2.notna().all()
+    for run_id, s in series.groupby("run_id"):
+        want = summarise(s.drop(columns="run_id").reset_index(drop=True), extra=("g2",))
+        row = runs.set_index("run_id").loc[run_id]
+        assert np.isclose(row.g2_final, want["g2_final"]) and "g2_early" in runs
+        assert row.sd > 0
+    with pytest.raises(Exception, match="built-in column"):
+        Experiment.from_dict({**doc, "reporters": {"compliance": {
+            "function": "tests.test_observe:mean_grievance_squared", "every": "step"}}})
+    assert len(read_runs(out)) == 2
+
+
 @pytest.mark.parametrize(("reporters", "says"), [
     ({"x": "no_such_module:f"}, "cannot be imported"),
     ({"compliance_final": "tests.test_observe:final_grievance_sd"}, "built-in column"),

@@ -156,6 +156,19 @@ class RuralGovernanceModel(mesa.Model):
         self.interventions = sorted([*self.interventions, iv], key=lambda x: x.step)
         return iv
 
+    def add_reporter(self, name: str, reporter: Any) -> None:
+        """Record ``reporter`` every step from now on as the series column ``name``: a function
+        of the model (or the name of a model attribute) giving one number. The same as Mesa's
+        ``model.datacollector.model_reporters[name] = reporter``.
+
+        Raises:
+            ValueError: ``name`` is a built-in measure, or this model steps several runs at
+                once (an ensemble: a function of the model would see them all)."""
+        if len(self.members) > 1:
+            raise ValueError("a reporter of the model needs a model of one run; this one steps "
+                             f"{len(self.members)} runs together (an ensemble)")
+        self.datacollector.model_reporters[name] = reporter
+
     def step(self) -> None:
         """One step (one month, nominally): the submodels in order."""
         self.scratch = scratch = Scratch.fresh(self.structure.n)

@@ -60,8 +60,10 @@ SUMMARY_MEASURES = frozenset(
        for s in ("pretrend", "rise", "after", "excess")})
 
 
-def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, float]:
-    """One row of run-level measures, fit for sweeps.
+def summarise(series: pd.DataFrame, final_share: float = 0.25,
+              extra: tuple[str, ...] = ()) -> dict[str, float]:
+    """One row of run-level measures, fit for sweeps (``extra``: the user's reporters of the
+    series, summarised as the mean measures are: ``_final``, ``_final_drift``, ``_early``).
 
     * ``<m>_final``: mean of measure m over the last ``final_share`` of the steps, and
       ``<m>_final_drift``: the mean over that window's second half minus its first (is the
@@ -103,7 +105,7 @@ def summarise(series: pd.DataFrame, final_share: float = 0.25) -> dict[str, floa
     col = _columns(series)
     k = max(1, math.ceil(n * final_share))
     out: dict[str, float] = {"steps": int(series["step"].iloc[-1])}
-    for m in MEAN_MEASURES:
+    for m in (*MEAN_MEASURES, *extra):
         if m in col:
             out[f"{m}_final"] = _mean(col[m][n - k:])
             out[f"{m}_final_drift"] = _drift(col[m][n - k:])

@@ -338,6 +338,13 @@ class Observer:
         self.detail_on = detail
         self.rows: list[dict[str, Any]] = []
         self.tables: dict[str, list[pd.DataFrame]] = {name: [] for name in DETAIL}
+        #: the user's reporters, recorded every step after the built-in ones: name ->
+        #: function of the model (``model.add_reporter``, Mesa's ``model_reporters``)
+        self.user: dict[str, Callable[[Any], Any]] = {}
+        #: the user's agent reporters (Mesa's ``agent_reporters``): name -> function of an
+        #: agent (a township or department view); records (step, agent id, values)
+        self.agent_user: dict[str, Callable[[Any], Any]] = {}
+        self.agent_rows: list[dict[str, Any]] = []
 
     def collect(self, model: RuralGovernanceModel, s: Scratch) -> None:
         """Record this step (of each run, when runs are stacked: into each member's
@@ -349,7 +356,12 @@ class Observer:
             if value is not OMIT:
                 row[rep.name] = value
         if model.members[0] is model:  # one county
-            self.rows.append({k: _item(v, 0) for k, v in row.items()})
+            row = {k: _item(v, 0) for k, v in row.items()}
+            for name, fn in self.user.items():
+                row[name] = _user_value(name, fn(model))
+            self.rows.append(row)
+            if self.agent_user:
+                self.collect_agents(model)
             if self.detail_on:
                 self.collect_details(model, s)
             return
@@ -358,6 +370,13 @@ class Observer:
                    for v in row.values()]
         for member, values in zip(model.members, zip(*columns)):
             member.observer.rows.append(dict(zip(row, values)))
+
+    def collect_agents(self, model: Any) -> None:
+        """Record this step's agent reporters, one row per government agent (Mesa's agent
+        records)."""
+        for agent in model.agents:
+            self.agent_rows.append({"Step": model.steps, "AgentID": agent.unique_id,
+                                    **{name: fn(agent) for name, fn in self.agent_user.items()}})
 
     def collect_details(self, model: RuralGovernanceModel, s: Scratch) -> None:
         """Record this step's rows of the detail tables."""
@@ -386,27 +405,87 @@ class Observer:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def _user_value(name: str, value: Any) -> Any:
+    """A user reporter's value for the series: a number, a bool or None (NaN); anything else
+    is refused, naming the reporter (a series column holds one number per step)."""
+    if value is None:
+        return NAN
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value) if isinstance(value, (float, np.floating)) else int(value)
+    if isinstance(value, np.ndarray) and value.shape == ():
+        return value.item()
+    raise TypeError(f"reporter {name!r} returned {type(value).__name__} {value!r:.80}; a "
+                    "reporter of the series gives one number a step (for many, a detail "
+                    "table or several reporters)")
+
+
+def as_reporter(name: str, ref: Any, of: str = "model") -> Callable[[Any], Any]:
+    """A reporter in any of the forms Mesa's ``DataCollector`` takes: a function of the
+    model (or agent: ``of``), the name of one of its attributes, or
+    ``[function, [arguments]]``."""
+    if callable(ref):
+        return ref
+    if isinstance(ref, str):
+        return lambda obj: getattr(obj, ref)
+    if (isinstance(ref, (list, tuple)) and len(ref) == 2 and callable(ref[0])
+            and isinstance(ref[1], (list, tuple))):
+        fn, args = ref
+        return lambda obj: fn(obj, *args)
+    raise TypeError(f"reporter {name!r}: {ref!r} is not a function of the {of}, the name of "
+                    f"one of its attributes or [function, [arguments]]")
+
+
+class _Reporters(dict):
+    """Mesa's ``model_reporters`` / ``agent_reporters``: the built-in reporters (read only)
+    and the user's, which are recorded every step from the moment they are added."""
+
+    def __init__(self, builtin: dict[str, Any], user: dict[str, Callable], of: str):
+        super().__init__({**builtin, **user})
+        self._builtin, self._user, self._of = builtin, user, of
+
+    def __setitem__(self, name: str, ref: Any) -> None:
+        if name in self._builtin:
+            raise ValueError(f"{name!r} is a built-in reporter of this model; give your "
+                             "reporter another name")
+        fn = as_reporter(name, ref, self._of)
+        self._user[name] = fn
+        super().__setitem__(name, fn)
+
+    def update(self, *args, **kw) -> None:
+        for name, ref in dict(*args, **kw).items():
+            self[name] = ref
+
+    def __delitem__(self, name: str) -> None:
+        if name in self._builtin:
+            raise ValueError(f"{name!r} is a built-in reporter and cannot be removed")
+        del self._user[name]
+        super().__delitem__(name)
+
+
 class DataCollectorView:
     """The observer as Mesa's ``DataCollector`` shows itself (``model.datacollector``), so that
-    Mesa's tools work on this model — ``mesa.batch_run`` among them.
+    Mesa's tools and idioms work on this model — ``mesa.batch_run`` among them.
 
     ``model_vars`` maps each series column to its values by step, Mesa's way: index 0 is the
     model before its first step — for which this model records nothing, so those are NaN
-    (``step`` 0) — and index t the record made at the end of step t. There are no agent
-    reporters (villagers live in arrays; use ``model.detail``). ``collect`` does nothing: the
-    observer records every step itself.
-    """
+    (``step`` 0) — and index t the record made at the end of step t. ``collect`` does nothing:
+    the observer records every step itself.
 
-    agent_reporters: dict[str, Any] = {}
-    _agent_records: dict[int, list] = {}
+    Mesa's idiom for a custom output works: ``model.datacollector.model_reporters["g"] = f``
+    (a function of the model, the name of a model attribute, or ``[function, [args]]``)
+    records ``g`` every step from then on, as a column of ``model.series()`` and of
+    ``get_model_vars_dataframe()``; ``agent_reporters["x"] = "attribute"`` records it for
+    every government agent (townships and departments; villagers live in arrays — use
+    ``model.detail``) in ``get_agent_vars_dataframe()``, indexed by step and agent id.
+    """
 
     def __init__(self, observer: Observer):
         self._observer = observer
         self._vars: tuple[int, dict[str, list[Any]]] = (-1, {})
-
-    @property
-    def model_reporters(self) -> dict[str, Reporter]:
-        return {r.name: r for r in SERIES}
+        self.model_reporters = _Reporters({r.name: r for r in SERIES}, observer.user, "model")
+        self.agent_reporters = _Reporters({}, observer.agent_user, "agent")
 
     @property
     def model_vars(self) -> dict[str, list[Any]]:
@@ -419,6 +498,14 @@ class DataCollectorView:
                 for name in names})
         return self._vars[1]
 
+    @property
+    def _agent_records(self) -> dict[int, list]:
+        """Mesa's agent records by step: (step, agent id, values...) tuples."""
+        out: dict[int, list] = {}
+        for row in self._observer.agent_rows:
+            out.setdefault(row["Step"], []).append(tuple(row.values()))
+        return out
+
     def collect(self, model: Any) -> None:
         """Nothing to do: the model's schedule ends with the observer's own collect."""
 
@@ -427,7 +514,11 @@ class DataCollectorView:
         return self._observer.series()
 
     def get_agent_vars_dataframe(self) -> pd.DataFrame:
-        return pd.DataFrame()
+        """The agent reporters' values, indexed by (Step, AgentID) as in Mesa."""
+        rows = self._observer.agent_rows
+        if not rows:
+            return pd.DataFrame()
+        return pd.DataFrame(rows).set_index(["Step", "AgentID"])
 
 
 def collect(model: RuralGovernanceModel, s: Scratch) -> None:

@@ -29,6 +29,10 @@ An experiment is YAML (``experiments/*.yaml``), loaded with ``yaml.safe_load`` o
     stop: {measure: protesters, above: 100, after: 12}  # end a run early (optional):
                                 # after step 12 or later, a series column or expression of
                                 # columns above (or below) a value; runs gain stopped_at
+    reporters:                  # custom outputs (optional): 'module:function' of the model
+      spread: mypkg.reporters:grievance_sd                  # after the last step
+      g2: {function: mypkg.reporters:g2, every: step}       # every step: a series column,
+                                                            #   g2_final etc. in the runs
     outputs:
       series: true              # also keep per-step series (default false)
       series_every: 5           # keep every 5th step (and the last)
@@ -114,6 +118,16 @@ class _Profile(pydantic.BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
+class _Reporter(pydantic.BaseModel):
+    """A custom reporter: ``function`` ('module:function' of the model) recorded at the
+    ``end`` of a run (a column of the runs table) or every ``step`` (a column of the series,
+    summarised as ``<name>_final``, ``_final_drift`` and ``_early`` in the runs table)."""
+
+    model_config = ConfigDict(extra="forbid")
+    function: str = Field(min_length=3)
+    every: Literal["end", "step"] = "end"
+
+
 class _ExperimentFile(pydantic.BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1)
@@ -129,7 +143,7 @@ class _ExperimentFile(pydantic.BaseModel):
     outputs: _Outputs = Field(default_factory=_Outputs)
     hypothesis: Hypothesis | None = None
     profiles: dict[str, _Profile] = Field(default_factory=dict)
-    reporters: dict[str, str] = Field(default_factory=dict)
+    reporters: dict[str, str | _Reporter] = Field(default_factory=dict)
     stop: dict[str, Any] | None = None
 
 
@@ -189,6 +203,9 @@ class Experiment:
     #: end each run early when a per-step measure crosses a value (BehaviorSpace's stop
     #: condition); the runs table gains ``stopped_at``
     stop: StopCondition | None = None
+    #: custom reporters recorded every step (series columns): name -> function of the model
+    #: or its ``"module:function"`` name
+    series_reporters: dict[str, Any] = field(default_factory=dict)
 
     def scenario_of(self, name: str | None) -> Scenario:
         """The scenario a design point runs (its ``scenario`` value, or the base scenario)."""
@@ -286,6 +303,8 @@ class Experiment:
                               else f"{v.__module__}:{v.__qualname__}"
                               for k, v in sorted(self.reporters.items())}}
                if self.reporters else {}),
+            **({"series_reporters": dict(sorted(self.series_reporters.items()))}
+               if self.series_reporters else {}),
         }
 
     def definition_hash(self) -> str:
@@ -371,7 +390,14 @@ def _build(spec: _ExperimentFile, raw: bytes, src: str, name: str, base_dir: Pat
         check_intervention_steps(sc, spec.steps or scenario.steps,
                                  f"{src}: steps" + (f" (profile {profile})" if profile else "")
                                  + (f" (scenario {sc_name})" if sc_name else ""))
-    reporters = _resolve_reporters(src, {**spec.reporters, **functions}, import_reporters)
+    reporters = _resolve_reporters(src, {**{k: v for k, v in spec.reporters.items()
+                                            if isinstance(v, str) or v.every == "end"},
+                                         **{k: v.function for k, v in spec.reporters.items()
+                                            if isinstance(v, _Reporter) and v.every == "end"},
+                                         **functions}, import_reporters)
+    per_step = _resolve_reporters(src, {k: v.function for k, v in spec.reporters.items()
+                                        if isinstance(v, _Reporter) and v.every == "step"},
+                                  import_reporters, series=True)
     return Experiment(
         name=name, title=spec.title.strip(), description=" ".join(spec.description.split()),
         scenario=scenario, parameters=fixed, steps=spec.steps or scenario.steps,
@@ -380,6 +406,7 @@ def _build(spec: _ExperimentFile, raw: bytes, src: str, name: str, base_dir: Pat
         sha256=hashlib.sha256(raw).hexdigest(), base=base, hypothesis=spec.hypothesis,
         profile=profile, profiles=tuple(spec.profiles), reporters=reporters,
         common_random_numbers=spec.common_random_numbers, scenarios=scenarios,
+        series_reporters=per_step,
         stop=StopCondition.from_dict(spec.stop, f"{src}: stop") if spec.stop is not None
         else None)
 
@@ -478,16 +505,18 @@ def _check_tests_have_runs(src: str, hypothesis: Hypothesis | None, points: pd.D
                              f"replication(s)); allowed: at least {MIN_TEST_RUNS}")
 
 
-def _resolve_reporters(src: str, reporters: dict[str, Any], import_reporters: bool = True
-                       ) -> dict[str, Any]:
-    """Check each custom reporter: a name that is not a built-in column, and a function (or the
-    ``module:function`` name of one that imports)."""
+def _resolve_reporters(src: str, reporters: dict[str, Any], import_reporters: bool = True,
+                       series: bool = False) -> dict[str, Any]:
+    """Check each custom reporter: a name that is not a built-in column (of the series too,
+    for a reporter of every step), and a function (or the ``module:function`` name of one that
+    imports)."""
     from ruralgov.model.measures import SUMMARY_MEASURES
+    from ruralgov.model.observe import SERIES
     from ruralgov.study.runner import locate_reporter, resolve_reporter
 
     reserved = set(SUMMARY_MEASURES) | set(REGISTRY) | {
         "run_id", "point", "replicate", "seed", "status", "error", "wall_s", "steps",
-        "scenario"}
+        "scenario", "stopped_at"} | ({r.name for r in SERIES} if series else set())
     for name, fn in reporters.items():
         where = f"{src}: reporters.{name}"
         if not name.isidentifier() or name in reserved:

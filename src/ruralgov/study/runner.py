@@ -138,13 +138,16 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None,
                  collect_detail: bool = True,
                  progress: Callable[[int, int], None] | None = None,
                  reporters: dict[str, Any] | None = None,
-                 stop: StopCondition | None = None) -> RunResult:
+                 stop: StopCondition | None = None,
+                 series_reporters: dict[str, Any] | None = None) -> RunResult:
     """Build the model of a scenario, run it and return its tables.
 
     The seed is, in order: ``seed``, the scenario's own, or a fresh one from the operating
     system; whichever it is, it is recorded in the result. With ``stop`` the run ends after
     the first step that meets it (its summary gains ``stopped_at``: that step, or NaN when
-    the run went the whole way).
+    the run went the whole way). ``reporters`` are computed once, after the last step
+    (name -> function of the model or its ``"module:function"`` name); ``series_reporters``
+    every step, as columns of the series summarised like the mean measures.
     """
     scenario, overrides, params, n_steps = _prepare(scenario, steps, overrides)
     seed = _seed(seed, scenario)
@@ -164,6 +167,8 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None,
             raise
         raise InputError(f"{scenario.path or scenario.name}: parameters: {err}") from None
     initial = dict(model.p)  # (interventions change model.p as the run goes)
+    for name, ref in (series_reporters or {}).items():
+        model.add_reporter(name, resolve_reporter(ref, f"reporters.{name}"))
     t1 = time.perf_counter()
     stopped = float("nan")
     for i in range(n_steps):
@@ -176,7 +181,8 @@ def run_scenario(scenario: Scenario | str | Path, *, seed: int | None = None,
     t2 = time.perf_counter()
     series = model.series()
     details = {name: model.detail(name) for name in DETAIL_TABLES} if collect_detail else {}
-    summary = {"scenario": scenario.name, "seed": seed, **summarise(series)}
+    summary = {"scenario": scenario.name, "seed": seed,
+               **summarise(series, extra=tuple(series_reporters or ()))}
     if stop is not None:
         summary["stopped_at"] = stopped
         n_steps = len(series)

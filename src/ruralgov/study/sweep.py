@@ -149,7 +149,8 @@ def _ensembles(payload: dict[str, Any]) -> list[list]:
     runs, size = payload["runs"], int(payload.get("batch", 1))
     scenarios = [payload["scenario"], *payload.get("scenarios", {}).values()]
     able = (size > 1 and not payload.get("reporters") and not any(s.network for s in scenarios)
-            and not payload["all_params"].get("random_sequential") and not payload.get("stop"))
+            and not payload["all_params"].get("random_sequential") and not payload.get("stop")
+            and not payload.get("series_reporters"))
 
     def shared(spec):
         key = {k: v for k, v in spec.values.items() if k not in PER_RUN}
@@ -194,7 +195,8 @@ def _run_alone(spec, payload: dict[str, Any]) -> dict[str, Any]:
     try:
         res = run_scenario(_scenario(spec, payload), seed=spec.seed, steps=payload["steps"],
                            overrides={**payload["base"], **_values(spec)}, collect_detail=False,
-                           reporters=payload.get("reporters"), stop=payload.get("stop"))
+                           reporters=payload.get("reporters"), stop=payload.get("stop"),
+                           series_reporters=payload.get("series_reporters"))
         error = None
     except Exception as err:  # a run that fails is data, not the end of the sweep
         res, error = None, err
@@ -576,7 +578,8 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         payload_base = {"scenario": exp.scenario, "scenarios": exp.scenarios, "stop": exp.stop,
                         "base": exp.parameters, "steps": exp.steps,
                         "outputs": exp.outputs, "all_params": exp.base,
-                        "reporters": exp.reporters, "batch": batch}
+                        "reporters": exp.reporters, "batch": batch,
+                        "series_reporters": exp.series_reporters}
         batches = [pending[k:k + size] for k in range(0, len(pending), size)]
         ran = failed_now = 0
         try:
