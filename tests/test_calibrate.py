@@ -260,3 +260,36 @@ def test_the_transition_gives_its_own_proposals_a_density_whatever_the_scales():
     raw.fit(pop, w / w.sum())
     ratio = draws.std() / raw.rvs(3000).std()
     assert ratio.between(0.9, 1.1).all(), ratio
+
+
+def test_a_custom_reporter_can_be_a_calibration_target(tmp_path):
+    """A targets file's reporters (as in experiment files) add measures a target may read:
+    an end reporter by its name, a per-step one by its _final summary."""
+    from ruralgov.study.calibrate import simulate
+    from ruralgov.study.runner import run_scenario
+
+    doc = yaml.safe_load(TARGETS.read_text(encoding="utf-8"))
+    doc["reporters"] = {
+        "g2": {"function": "tests.test_observe:mean_grievance_squared", "every": "step"},
+        "sd": "tests.test_observe:final_grievance_sd"}
+    doc["targets"][0].update(measure="g2_final", value=0.1, tolerance=2, scale="log")
+    doc["targets"][1].update(measure="sd * 10", value=1.0, tolerance=3, scale="log")
+    f = tmp_path / "t.yaml"
+    f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    spec, _ = load_targets(f, "quick")
+    params = {k: (lo + hi) / 2 for k, (lo, hi) in spec.priors.items()}
+    got = simulate(spec, params, seed=3)
+    from ruralgov.study.calibrate import _value
+    from tests.test_observe import final_grievance_sd, mean_grievance_squared
+
+    res = run_scenario(spec.scenario, seed=3, steps=spec.steps, collect_detail=False,
+                       overrides={**spec.parameters,
+                                  **{k: _value(spec, k, v) for k, v in params.items()}},
+                       reporters={"sd": final_grievance_sd},
+                       series_reporters={"g2": mean_grievance_squared})
+    assert got[doc["targets"][0]["name"]] == pytest.approx(res.summary["g2_final"])
+    assert got[doc["targets"][1]["name"]] == pytest.approx(10 * res.summary["sd"])
+    doc["targets"][0]["measure"] = "g3_final"
+    f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError, match=r"targets\.0\.measure.*g3_final"):
+        load_targets(f)

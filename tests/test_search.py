@@ -146,3 +146,18 @@ def test_the_cli_runs_a_search_and_validate_reads_it(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "levers.enforcement" in res.stderr
+
+
+def test_a_custom_reporter_can_be_an_objective(tmp_path):
+    f = _spec(tmp_path, generations=1, objectives=[
+        {"measure": "g2_final", "direction": "minimize"}],
+        reporters={"g2": {"function": "tests.test_observe:mean_grievance_squared",
+                          "every": "step"}})
+    out = run_search(f, out=tmp_path / "o", workers=1, progress=False)
+    runs = read_runs(out / "gen-000")
+    t = _trials(out)
+    np.testing.assert_allclose(runs.groupby("point").g2_final.mean().to_numpy(),
+                               t.objective_0.to_numpy())
+    with pytest.raises(InputError, match=r"objectives\.0\.measure"):
+        load_search(_spec(tmp_path, objectives=[{"measure": "g2_final",
+                                                 "direction": "minimize"}]))

@@ -52,6 +52,7 @@ from ruralgov.io.provenance import git_revision, utc_now, versions
 from ruralgov.io.scenario import MAX_STEPS, read_spec
 from ruralgov.model.params import REGISTRY
 from ruralgov.model.schema import InputError, validate_params
+from ruralgov.study.experiment import ReporterSpec, reporter_measures, split_reporters
 
 __all__ = ["calibrate", "load_targets", "simulate", "render", "error", "distance", "band",
            "identification",
@@ -106,6 +107,7 @@ class _File(pydantic.BaseModel):
     targets: list[_Target] = Field(min_length=1)
     abc: _ABC
     profiles: dict[str, _Profile] = Field(default_factory=dict)
+    reporters: dict[str, str | ReporterSpec] = Field(default_factory=dict)
 
 
 def load_targets(name_or_path: str | Path = "calibration/targets",
@@ -145,7 +147,8 @@ def load_targets(name_or_path: str | Path = "calibration/targets",
         if name in spec.parameters:
             raise InputError(f"{where}: also fixed under parameters; a parameter is either "
                              "calibrated or fixed")
-    _check_targets(spec, path, SUMMARY_MEASURES)
+    end, step = split_reporters(str(path), spec.reporters)
+    _check_targets(spec, path, frozenset(SUMMARY_MEASURES) | reporter_measures(end, step))
     from ruralgov.io.scenario import load_scenario
     from ruralgov.model.footprint import check_fits
 
@@ -166,8 +169,10 @@ def simulate(spec: _File, params: dict[str, float], seed: int) -> dict[str, floa
     from ruralgov.study.runner import run_scenario
 
     overrides = {**spec.parameters, **{k: _value(spec, k, v) for k, v in params.items()}}
+    end, step = split_reporters("targets", spec.reporters)
     summary = run_scenario(spec.scenario, seed=seed, steps=spec.steps, overrides=overrides,
-                           collect_detail=False).summary
+                           collect_detail=False, reporters=end,
+                           series_reporters=step).summary
     out = {}
     for t in spec.targets:
         value = _measure(t).evaluate(summary)
@@ -570,6 +575,8 @@ def definition_hash(spec: _File) -> str:
     are left out too: the one chosen is already applied.)"""
     doc = spec.model_dump(mode="json")
     doc.pop("profiles")
+    if not doc["reporters"]:  # (a file without custom reporters: as before they existed)
+        doc.pop("reporters")
     for key in ("generations", "min_epsilon"):
         doc["abc"].pop(key)
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()

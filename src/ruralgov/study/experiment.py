@@ -118,7 +118,7 @@ class _Profile(pydantic.BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
-class _Reporter(pydantic.BaseModel):
+class ReporterSpec(pydantic.BaseModel):
     """A custom reporter: ``function`` ('module:function' of the model) recorded at the
     ``end`` of a run (a column of the runs table) or every ``step`` (a column of the series,
     summarised as ``<name>_final``, ``_final_drift`` and ``_early`` in the runs table)."""
@@ -143,7 +143,7 @@ class _ExperimentFile(pydantic.BaseModel):
     outputs: _Outputs = Field(default_factory=_Outputs)
     hypothesis: Hypothesis | None = None
     profiles: dict[str, _Profile] = Field(default_factory=dict)
-    reporters: dict[str, str | _Reporter] = Field(default_factory=dict)
+    reporters: dict[str, str | ReporterSpec] = Field(default_factory=dict)
     stop: dict[str, Any] | None = None
 
 
@@ -390,14 +390,7 @@ def _build(spec: _ExperimentFile, raw: bytes, src: str, name: str, base_dir: Pat
         check_intervention_steps(sc, spec.steps or scenario.steps,
                                  f"{src}: steps" + (f" (profile {profile})" if profile else "")
                                  + (f" (scenario {sc_name})" if sc_name else ""))
-    reporters = _resolve_reporters(src, {**{k: v for k, v in spec.reporters.items()
-                                            if isinstance(v, str) or v.every == "end"},
-                                         **{k: v.function for k, v in spec.reporters.items()
-                                            if isinstance(v, _Reporter) and v.every == "end"},
-                                         **functions}, import_reporters)
-    per_step = _resolve_reporters(src, {k: v.function for k, v in spec.reporters.items()
-                                        if isinstance(v, _Reporter) and v.every == "step"},
-                                  import_reporters, series=True)
+    reporters, per_step = split_reporters(src, spec.reporters, import_reporters, functions)
     return Experiment(
         name=name, title=spec.title.strip(), description=" ".join(spec.description.split()),
         scenario=scenario, parameters=fixed, steps=spec.steps or scenario.steps,
@@ -503,6 +496,26 @@ def _check_tests_have_runs(src: str, hypothesis: Hypothesis | None, points: pd.D
             raise InputError(f"{src}: hypothesis.tests.{i}: {runs} run(s) to compute it from "
                              f"({int(keep.sum())} design point(s) x {replications} "
                              f"replication(s)); allowed: at least {MIN_TEST_RUNS}")
+
+
+def split_reporters(src: str, reporters: dict[str, str | ReporterSpec],
+                    import_reporters: bool = True, functions: dict[str, Any] | None = None
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A file's ``reporters:`` (and a notebook's functions, computed at the end) checked and
+    split into those computed after the last step and those recorded every step."""
+    end = {k: v if isinstance(v, str) else v.function for k, v in reporters.items()
+           if isinstance(v, str) or v.every == "end"}
+    step = {k: v.function for k, v in reporters.items()
+            if isinstance(v, ReporterSpec) and v.every == "step"}
+    return (_resolve_reporters(src, {**end, **(functions or {})}, import_reporters),
+            _resolve_reporters(src, step, import_reporters, series=True))
+
+
+def reporter_measures(end: dict[str, Any], step: dict[str, Any]) -> set[str]:
+    """The run-level columns custom reporters add: each end reporter's name, and each
+    per-step reporter's ``_final``, ``_final_drift`` and ``_early`` summaries."""
+    return set(end) | {f"{n}{suffix}" for n in step
+                       for suffix in ("_final", "_final_drift", "_early")}
 
 
 def _resolve_reporters(src: str, reporters: dict[str, Any], import_reporters: bool = True,

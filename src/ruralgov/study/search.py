@@ -23,6 +23,7 @@ most a value)::
       - {measure: compliance_final, at_least: 0.7}
     population: 12                      # candidates per generation
     generations: 6
+    reporters: {}                       # custom outputs, as in experiment files (optional)
 
 The search is optuna's NSGA-II (Deb et al. 2002), the evolutionary many-objective method EMA
 Workbench's optimisation also offers, chosen because optuna's ask-and-tell interface leaves
@@ -61,6 +62,7 @@ from ruralgov.io.finder import find_named
 from ruralgov.io.scenario import MAX_STEPS, read_spec
 from ruralgov.model.params import REGISTRY
 from ruralgov.model.schema import InputError, validate_params
+from ruralgov.study.experiment import ReporterSpec, reporter_measures, split_reporters
 
 __all__ = ["SearchSpec", "load_search", "run_search", "pareto_mask"]
 
@@ -115,6 +117,7 @@ class SearchSpec(pydantic.BaseModel):
     population: pydantic.StrictInt = Field(default=12, ge=2, le=10_000)
     generations: pydantic.StrictInt = Field(default=5, ge=1, le=1000)
     profiles: dict[str, _Profile] = Field(default_factory=dict)
+    reporters: dict[str, str | ReporterSpec] = Field(default_factory=dict)
 
 
 def load_search(name_or_path: str | Path, profile: str | None = None
@@ -143,9 +146,11 @@ def load_search(name_or_path: str | Path, profile: str | None = None
         if name in spec.parameters:
             raise InputError(f"{path}: levers.{name}: also fixed under parameters; a "
                              "parameter is either searched or fixed")
+    end, step = split_reporters(str(path), spec.reporters)
+    measures = set(SUMMARY_MEASURES) | reporter_measures(end, step)
     for kind in ("objectives", "constraints"):
         for i, item in enumerate(getattr(spec, kind)):
-            parse(item.measure, SUMMARY_MEASURES, f"{path}: {kind}.{i}.measure")
+            parse(item.measure, measures, f"{path}: {kind}.{i}.measure")
     _generation(spec, path, [{n: _example(lv) for n, lv in spec.levers.items()}], 0)
     return spec, path
 
@@ -184,7 +189,9 @@ def _generation(spec: SearchSpec, path: Path | None, candidates: list[dict[str, 
            "replications": spec.replications, "root_seed": spec.root_seed,
            "common_random_numbers": True,
            "design": {"type": "crossed", "samples": len(candidates)},
-           "factors": {n: {"draws": [c[n] for c in candidates]} for n in spec.levers}}
+           "factors": {n: {"draws": [c[n] for c in candidates]} for n in spec.levers},
+           "reporters": {k: v if isinstance(v, str) else v.model_dump()
+                         for k, v in spec.reporters.items()}}
     if spec.steps is not None:
         doc["steps"] = spec.steps
     where = str(path) if path else "search"
