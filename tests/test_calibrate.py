@@ -166,6 +166,36 @@ def test_a_calibration_killed_mid_generation_resumes_to_the_same_posterior(tmp_p
                                   pd.read_parquet(whole / "posterior.parquet"))
 
 
+def test_sigterm_to_a_calibration_and_its_workers_ends_it_without_tracebacks(tmp_path):
+    """pkill reaches pyabc's forked workers as well as the command: each worker ends quietly,
+    the command says how to go on (it used to print a traceback per worker)."""
+    import os
+    import signal
+    import time
+
+    import psutil
+
+    cmd = [sys.executable, "-m", "ruralgov", "calibrate", "--profile", "quick", "--workers",
+           "2", "--out", str(tmp_path / "c")]
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(
+                psutil.Process(child.pid).children()) < 2:
+            time.sleep(0.1)
+        assert len(psutil.Process(child.pid).children()) >= 2, "no workers started"
+        time.sleep(1.0)
+        os.killpg(child.pid, signal.SIGTERM)  # as pkill -f does: every process of the command
+        _, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait(timeout=30)
+    assert "Traceback" not in err, err
+    assert "rerun the same command to go on" in err, err
+
+
 def test_a_measure_undefined_only_on_the_made_up_summary_is_accepted(tmp_path):
     """The dry run refuses a division by zero, not an expression whose made-up values fall
     outside its domain (log of compliance minus a half is defined for real compliance)."""

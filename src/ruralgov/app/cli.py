@@ -10,6 +10,7 @@ import argparse
 import errno
 import json
 import math
+import os
 import signal
 import sys
 import threading
@@ -1002,7 +1003,16 @@ class Terminated(KeyboardInterrupt):
     Ctrl+C, so that finished work is saved and locks are released."""
 
 
+_HANDLER_PID: int | None = None
+"""The process that installed the SIGTERM handler (a forked worker inherits the handler)."""
+
+
 def _on_sigterm(signum, frame):
+    """SIGTERM in the command's process: stop as Ctrl-C would (finished work is kept). In a
+    worker it forked (pyabc's, a process pool's), which ``pkill`` reaches too: end at once,
+    quietly — the parent keeps what finished — instead of a traceback from each worker."""
+    if _HANDLER_PID is not None and os.getpid() != _HANDLER_PID:
+        os._exit(128 + signum)
     raise Terminated()
 
 
@@ -1011,6 +1021,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     previous = None
     if args.command != "dashboard" and threading.current_thread() is threading.main_thread():
+        global _HANDLER_PID
+        _HANDLER_PID = os.getpid()
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return _dispatch(args)
