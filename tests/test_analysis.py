@@ -162,4 +162,7 @@ def test_analyze_reports_scenario_discovery(smoke):
     out = analyze(smoke, out=smoke / "prim-check")
     text = (out / "SUMMARY.md").read_text()
     assert "## Scenario discovery (PRIM)" in text and "high conflict" in text
-    assert (out / "prim.csv").is_file()
+    assert "on the held-out half" in text
+    prim = pd.read_csv(out / "prim.csv")
+    assert "low compliance: in the bottom fifth of runs" in set(prim.case)
+    assert {"quasi_p", "coverage_test", "density_test"} <= set(prim.columns)

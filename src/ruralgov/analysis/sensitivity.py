@@ -352,6 +352,13 @@ def _correlation_section(out: Path, ok: pd.DataFrame, factors: list[str],
 
 
 def _scenario_discovery(ok: pd.DataFrame, factors: list[str], out: Path) -> list[str]:
+    """Two standard questions of a design, answered by
+    [`discover`][ruralgov.analysis.discover.discover] (PRIM on half of the design points,
+    tested on the other half, at most three restricted factors, each with its quasi-p value):
+    where do runs of high conflict and of low compliance concentrate? ``ruralgov discover``
+    asks any other."""
+    from ruralgov.io.extras import available, missing_message
+
     cases = []
     if "protesters_final" in ok:
         v = ok["protesters_final"]
@@ -363,27 +370,40 @@ def _scenario_discovery(ok: pd.DataFrame, factors: list[str], out: Path) -> list
                       (v < v.quantile(0.2)).to_numpy()))
     numeric = [f for f in factors if ok[f].nunique() > 1
                and pd.api.types.is_numeric_dtype(ok[f])]  # (not a scenario factor)
-    lines = ["## Scenario discovery (PRIM)", ""]
-    rows = []
-    for label, y in cases:
-        if not y.any() or not numeric:
-            continue
-        res = prim_boxes(ok[numeric], y)
-        if res is None:
-            from ruralgov.io.extras import missing_message
+    lines = ["## Scenario discovery (PRIM)", "",
+             "Each box is found on a random half of the design points and its coverage and "
+             "density are those on the other half (`ruralgov discover` for any other outcome, "
+             "with the peeling trajectory).", ""]
+    if not available("ema_workbench"):
+        return lines + ["Skipped: " + missing_message("ema_workbench", "PRIM scenario "
+                                                       "discovery") + ".", ""]
+    from ruralgov.analysis.discover import discover
 
-            return lines + ["Skipped: " + missing_message("ema_workbench", "PRIM scenario "
-                                                           "discovery") + ".", ""]
-        box, st = res
-        lines += [f"**{label}** — box with coverage {st['coverage']:.2f} (share of such runs "
-                  f"inside), density {st['density']:.2f} (share of runs inside that are such; "
-                  f"{st['base_rate']:.2f} overall), mass {st['mass']:.2f}:", ""]
-        if box.empty:
-            lines += ["(no restriction found)", ""]
-        for r in box.itertuples():
-            lines.append(f"* {r.parameter} in [{r.low:.3g}, {r.high:.3g}]")
+    rows = []
+    groups = ok["point"].to_numpy() if "point" in ok else None
+    for label, y in cases:
+        if not y.any() or y.all() or not numeric:
+            continue
+        try:
+            d = discover(ok[numeric], y, groups)
+        except ValueError as exc:  # too few runs with (or without) the outcome in a half
+            lines += [f"**{label}** — no box: {exc}.", ""]
+            continue
+        t = d.test
+        lines += [f"**{label}** — on the held-out half: coverage {t['coverage']:.2f} (share "
+                  f"of such runs inside), density {t['density']:.2f} (share of runs inside "
+                  f"that are such; {d.settings['base_rate_test']:.2f} overall), mass "
+                  f"{t['mass']:.2f}:", ""]
+        if d.box.empty:
+            lines += ["(no restriction survives its quasi-p test)", ""]
+            rows.append({"case": label, "parameter": None, "low": np.nan, "high": np.nan,
+                         "quasi_p": np.nan, **{f"{k}_test": v for k, v in t.items()}})
+        for r in d.box.itertuples():
+            lines.append(f"* {r.parameter} in [{r.low:.3g}, {r.high:.3g}] "
+                         f"(quasi-p {r.quasi_p:.2g})")
             rows.append({"case": label, "parameter": r.parameter, "low": r.low,
-                         "high": r.high, **st})
+                         "high": r.high, "quasi_p": r.quasi_p,
+                         **{f"{k}_test": v for k, v in t.items()}})
         lines.append("")
     if rows:
         pd.DataFrame(rows).to_csv(out / "prim.csv", index=False)
