@@ -544,7 +544,7 @@ def _space_section(row: dict, studies: dict) -> str:
                 f"{t['seed_difference']:.2f}" + ("" if t["stable"] else " (unstable)")
                 + (f"; noise {t['seed_noise_95']:.2f}" if t.get("seed_noise_95") else ""))
         box = "—"
-        if rob and "prim" in t:
+        if rob and "prim" in t and not t["prim"].get("note"):
             box = "; ".join(f"{x['parameter']} {x['low']:.3g}–{x['high']:.3g}"
                             for x in t["prim"]["limits"]) or "everywhere"
         p = by_test.get(t["test"])

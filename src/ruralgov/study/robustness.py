@@ -334,8 +334,11 @@ def robustness(profile: str | None = None, only: list[str] | None = None,
 
 def summarise(table: pd.DataFrame, lhs: pd.DataFrame) -> list[dict[str, Any]]:
     """Per test: the share of hypercube points per verdict (each root seed and pooled), the
-    largest difference between root seeds, and the PRIM box where it is supported."""
-    from ruralgov.analysis.sensitivity import prim_boxes
+    largest difference between root seeds, and the PRIM box where it is supported (found on
+    half of the points, its coverage and density those on the other half, at most three
+    restrictions each with its quasi-p value:
+    [`discover`][ruralgov.analysis.discover.discover])."""
+    from ruralgov.io.extras import available
 
     out = []
     kinds = ("supported", "mixed", "not supported", "not measurable")
@@ -360,13 +363,25 @@ def summarise(table: pd.DataFrame, lhs: pd.DataFrame) -> list[dict[str, Any]]:
             x = g[["root_seed", "sample"]].merge(
                 lhs[lhs.id == hid], on=["root_seed", "sample"], how="left")
             x = x.drop(columns=["root_seed", "sample", "id"]).dropna(axis=1)
-            box = prim_boxes(x, supported)
-            row["prim_missing"] = box is None  # ema-workbench not installed
-            if box is not None:
-                limits, stats_ = box
-                row["prim"] = {"limits": limits.to_dict("records"), **stats_}
+            row["prim_missing"] = not available("ema_workbench")
+            if not row["prim_missing"]:
+                row["prim"] = _where_supported(x, supported)
         out.append(row)
     return out
+
+
+def _where_supported(x: pd.DataFrame, supported: np.ndarray) -> dict[str, Any]:
+    """The PRIM box of the points where a test is supported, judged on held-out points."""
+    from ruralgov.analysis.discover import discover
+
+    try:
+        d = discover(x, supported)
+    except ValueError as exc:  # a half without supported (or other) points
+        return {"limits": [], "coverage": np.nan, "density": np.nan, "note": str(exc)}
+    return {"limits": d.box.to_dict("records"), "coverage": d.test["coverage"],
+            "density": d.test["density"], "mass": d.test["mass"],
+            "coverage_train": d.train["coverage"], "density_train": d.train["density"],
+            "base_rate": float(supported.mean()), "dropped_by_quasi_p": d.dropped}
 
 
 def seed_noise(shares: list[float], points: list[int]) -> float:
@@ -478,7 +493,8 @@ def _report(manifest: dict, fig: Path, spec: _Spec) -> str:
         "fall by sampling alone (95th percentile, simulated from the pooled shares): a "
         "difference within it says more points are needed, not that the verdict moved.", "",
         "| hypothesis | test | role | supported | mixed | not supported | estimate beyond | "
-        "seeds differ by | where it is supported (PRIM box: coverage, density) |",
+        "seeds differ by | where it is supported (PRIM box; coverage, density on held-out "
+        "points) |",
         "|---|---|---|---:|---:|---:|---:|---:|---|"]
     for r in manifest["tests"]:
         sh = r["shares"]
@@ -488,8 +504,10 @@ def _report(manifest: dict, fig: Path, spec: _Spec) -> str:
         box = "not computed: needs the analysis extra" if r.get("prim_missing") else "—"
         if "prim" in r:
             lim = "; ".join(f"{x['parameter']} {x['low']:.3g}–{x['high']:.3g}"
+                            + (f" (quasi-p {x['quasi_p']:.2g})" if "quasi_p" in x else "")
                             for x in r["prim"]["limits"]) or "everywhere"
-            box = f"{lim} ({r['prim']['coverage']:.0%}, {r['prim']['density']:.0%})"
+            box = (f"{lim} ({r['prim']['coverage']:.0%}, {r['prim']['density']:.0%})"
+                   if np.isfinite(r["prim"]["coverage"]) else "—")
         est = "—" if r.get("estimate_beyond") is None else f"{r['estimate_beyond']:.0%}"
         lines.append(f"| {r['id']} | {r['test']} | {r['counts_as']} | {sh['supported']:.0%} | "
                      f"{sh['mixed']:.0%} | {sh['not supported']:.0%} | {est} | {diff} | "
