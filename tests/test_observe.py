@@ -176,3 +176,36 @@ def test_from_dict_names_bad_fields_like_a_file():
                               "root_seed": 1, "design": {"type": "factorial"},
                               "factors": {"coordination": [0.0]}, "replications": 0},
                              name="mine")
+
+
+def test_a_reporter_module_beside_the_experiment_file_is_found_by_pool_workers(
+        tmp_path, monkeypatch):
+    """'module:function' naming a module in the experiment file's folder (not importable
+    otherwise) works from any working directory, in the process pool's workers too."""
+    import yaml
+
+    from ruralgov.io.results import read_runs
+    from ruralgov.study.experiment import load_experiment
+    from ruralgov.study.sweep import run_sweep
+
+    here = tmp_path / "study"
+    here.mkdir()
+    (here / "beside_reporters_mod.py").write_text(
+        "def villagers(model):\n    return float(model.n_villagers)\n", encoding="utf-8")
+    doc = {"title": "t", "description": "d", "scenario": "baseline", "root_seed": 7,
+           "steps": 3, "replications": 2, "design": {"type": "factorial"},
+           "parameters": {"n_villagers": 120, "n_townships": 1, "villages_per_township": 2},
+           "factors": {"coordination": [0.0, 1.0]},
+           "reporters": {"n": "beside_reporters_mod:villagers",
+                         "n_step": {"function": "beside_reporters_mod:villagers",
+                                    "every": "step"}}}
+    (here / "exp.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setattr("sys.path", [p for p in __import__("sys").path if p not in ("", ".")])
+    exp = load_experiment(here / "exp.yaml")
+    run_sweep(exp, elsewhere / "o", workers=2, progress=False)
+    runs = read_runs(elsewhere / "o")
+    assert (runs.status == "ok").all(), runs.error.tolist()
+    assert (runs.n == 120).all() and (runs.n_step_final == 120).all()

@@ -147,7 +147,7 @@ def load_targets(name_or_path: str | Path = "calibration/targets",
         if name in spec.parameters:
             raise InputError(f"{where}: also fixed under parameters; a parameter is either "
                              "calibrated or fixed")
-    end, step = split_reporters(str(path), spec.reporters)
+    end, step = split_reporters(str(path), spec.reporters, base_dir=path.parent)
     _check_targets(spec, path, frozenset(SUMMARY_MEASURES) | reporter_measures(end, step))
     from ruralgov.io.scenario import load_scenario
     from ruralgov.model.footprint import check_fits

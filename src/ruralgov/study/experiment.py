@@ -390,7 +390,8 @@ def _build(spec: _ExperimentFile, raw: bytes, src: str, name: str, base_dir: Pat
         check_intervention_steps(sc, spec.steps or scenario.steps,
                                  f"{src}: steps" + (f" (profile {profile})" if profile else "")
                                  + (f" (scenario {sc_name})" if sc_name else ""))
-    reporters, per_step = split_reporters(src, spec.reporters, import_reporters, functions)
+    reporters, per_step = split_reporters(src, spec.reporters, import_reporters, functions,
+                                          base_dir=path.parent if path else base_dir)
     return Experiment(
         name=name, title=spec.title.strip(), description=" ".join(spec.description.split()),
         scenario=scenario, parameters=fixed, steps=spec.steps or scenario.steps,
@@ -499,16 +500,40 @@ def _check_tests_have_runs(src: str, hypothesis: Hypothesis | None, points: pd.D
 
 
 def split_reporters(src: str, reporters: dict[str, str | ReporterSpec],
-                    import_reporters: bool = True, functions: dict[str, Any] | None = None
-                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+                    import_reporters: bool = True, functions: dict[str, Any] | None = None,
+                    base_dir: Path | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """A file's ``reporters:`` (and a notebook's functions, computed at the end) checked and
-    split into those computed after the last step and those recorded every step."""
+    split into those computed after the last step and those recorded every step. A module
+    named by a reporter that is not importable but lies beside the file (in ``base_dir``) is
+    found there ([`modules_beside`][ruralgov.study.experiment.modules_beside])."""
     end = {k: v if isinstance(v, str) else v.function for k, v in reporters.items()
            if isinstance(v, str) or v.every == "end"}
     step = {k: v.function for k, v in reporters.items()
             if isinstance(v, ReporterSpec) and v.every == "step"}
+    modules_beside([*end.values(), *step.values()], base_dir)
     return (_resolve_reporters(src, {**end, **(functions or {})}, import_reporters),
             _resolve_reporters(src, step, import_reporters, series=True))
+
+
+def modules_beside(refs: list[Any], base_dir: Path | None) -> None:
+    """Make the modules that ``"module:function"`` reporters name importable from ``base_dir``
+    (the folder of the file naming them) when they are not importable otherwise: the folder
+    is appended to ``sys.path``, which a sweep's worker processes inherit (on a Dask cluster
+    the module must be importable on the workers: installed, or on their PYTHONPATH)."""
+    import sys
+    from importlib.machinery import PathFinder
+
+    if base_dir is None:
+        return
+    folder = str(Path(base_dir).resolve())
+    for ref in refs:
+        if not isinstance(ref, str) or ":" not in ref:
+            continue
+        top = ref.partition(":")[0].split(".")[0]
+        if not top.isidentifier() or top in sys.modules or PathFinder.find_spec(top):
+            continue
+        if PathFinder.find_spec(top, [folder]) is not None and folder not in sys.path:
+            sys.path.append(folder)
 
 
 def reporter_measures(end: dict[str, Any], step: dict[str, Any]) -> set[str]:

@@ -146,7 +146,7 @@ def load_search(name_or_path: str | Path, profile: str | None = None
         if name in spec.parameters:
             raise InputError(f"{path}: levers.{name}: also fixed under parameters; a "
                              "parameter is either searched or fixed")
-    end, step = split_reporters(str(path), spec.reporters)
+    end, step = split_reporters(str(path), spec.reporters, base_dir=path.parent)
     measures = set(SUMMARY_MEASURES) | reporter_measures(end, step)
     for kind in ("objectives", "constraints"):
         for i, item in enumerate(getattr(spec, kind)):
