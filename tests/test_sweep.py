@@ -4,6 +4,7 @@ clear errors for bad experiment files (issue 4)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -540,3 +541,40 @@ def test_sweep_tasks_keep_arrays_on_the_heap_in_a_dask_worker():
     assert plain.stdout.strip() == "[False]", plain.stderr[-2000:]
     assert dask.stdout.strip() == ("[True]" if sys.platform.startswith("linux") else "[False]"), (
         dask.stderr[-2000:])
+
+
+SCRIPT = '''
+from ruralgov.study.experiment import Experiment
+def spread(model):
+    return float(model.villagers.grievance.std())
+def main():
+    exp = Experiment.from_dict({"title": "t", "description": "d", "scenario": "baseline",
+        "root_seed": 1, "steps": 3, "replications": 2, "design": {"type": "factorial"},
+        "parameters": {"n_villagers": 100, "n_townships": 1, "villages_per_township": 2},
+        "factors": {"coordination": [0.0, 1.0]}}, reporters={"spread": spread})
+    print(len(exp.run("out", workers=2, progress=False)))
+'''
+
+
+@pytest.mark.parametrize("how, ok, says", [
+    ("script-unguarded", False, "without|at its top level"),
+    ("script-guarded", True, ""),
+    ("interactive", False, "defined in this notebook or session"),
+])
+def test_a_process_pool_that_cannot_work_is_one_clear_message(tmp_path, how, ok, says):
+    """A script that sweeps on a pool at its top level (each spawned worker would run it
+    again: the pool restarted over and over, then BrokenProcessPool) and a notebook's
+    reporter function (no worker can import it) are refused at once; a guarded script runs."""
+    code = SCRIPT + ("main()\n" if how != "script-guarded"
+                     else "if __name__ == '__main__':\n    main()\n")
+    if how == "interactive":
+        cmd = [sys.executable, "-c", code]
+    else:
+        (tmp_path / "s.py").write_text(code, encoding="utf-8")
+        cmd = [sys.executable, str(tmp_path / "s.py")]
+    res = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    if ok:
+        assert res.returncode == 0 and res.stdout.strip() == "4", res.stderr
+    else:
+        assert res.returncode != 0 and "InputError" in res.stderr
+        assert re.search(says, res.stderr) and "worker lost" not in res.stderr, res.stderr

@@ -562,7 +562,9 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         if workers is None and executor is None and not scheduler and \
                 len(pending) * _run_seconds(exp) < SERIAL_BELOW_S:
             workers = 1  # small: serial beats starting a pool
-        executor, own, kind, n_workers = _executor(executor, workers, scheduler, len(pending))
+        executor, own, kind, n_workers = _executor(
+            executor, workers, scheduler, len(pending),
+            {**exp.reporters, **exp.series_reporters})
         log = {"started_utc": utc_now(), "executor": kind, "workers": n_workers,
                "shard": list(shard) if shard else None, "tag": lock.tag,
                "runs_in_scope": len(runs), "already_done": already, "to_run": len(pending),
@@ -723,7 +725,8 @@ def _open_folder(exp: Experiment, out: Path, extend: bool = False) -> Path:
 
 
 def _executor(executor: cf.Executor | None, workers: int | None, scheduler: str | None,
-              pending: int) -> tuple[cf.Executor | None, Any, str, int]:
+              pending: int, functions: dict[str, Any] | None = None
+              ) -> tuple[cf.Executor | None, Any, str, int]:
     """(executor, what this call owns and must close: None, "pool" or a Dask client, a name
     for the log, the number of workers)."""
     if executor is not None:
@@ -733,8 +736,49 @@ def _executor(executor: cf.Executor | None, workers: int | None, scheduler: str 
         return executor, client, f"dask {scheduler}", max(1, sum(client.nthreads().values()))
     n_workers = workers or os.cpu_count() or 1
     if n_workers > 1 and pending > 1:
+        check_spawn_safe(functions)
         return _process_pool(n_workers), "pool", f"process pool x{n_workers}", n_workers
     return None, None, "serial", 1
+
+
+_GUARD = re.compile(r"""if\s+__name__\s*==\s*['"]__main__['"]""")
+
+
+def check_spawn_safe(functions: dict[str, Any] | None = None) -> None:
+    """Refuse, with one message, a local process pool that cannot work: its workers are
+    started fresh ('spawn') and import the main module again, so a script that starts a
+    sweep at its top level, without ``if __name__ == "__main__":``, would start it again in
+    every worker (the pool restarted over and over); and a reporter defined in a notebook or
+    an interactive session cannot be imported by them at all.
+
+    Raises:
+        InputError: naming the script or the reporters, and what to do."""
+    main = sys.modules.get("__main__")
+    file = getattr(main, "__file__", None)
+    spec = getattr(getattr(main, "__spec__", None), "name", None)
+    in_main = sorted(name for name, fn in (functions or {}).items()
+                     if callable(fn) and getattr(fn, "__module__", None) == "__main__")
+    if file is None:  # a notebook, an interactive session, python -c
+        if in_main:
+            raise InputError(
+                f"reporters {', '.join(in_main)}: defined in this notebook or session, where "
+                "a process pool's workers cannot import them; put them in a module (a file "
+                "beside the notebook: reporters={'name': 'module:function'}), or run with "
+                "workers=1")
+        return
+    rerun = spec is None or not (spec == "__main__" or spec.endswith(".__main__"))
+    if not rerun:
+        return
+    try:
+        source = Path(file).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    if not _GUARD.search(source):
+        raise InputError(
+            f"{file}: this script starts a process pool at its top level; each worker "
+            "imports the script again and would start it again. Put the script's work under "
+            "if __name__ == \"__main__\": (Python's rule for multiprocessing), or run with "
+            "workers=1")
 
 
 def _close(executor: cf.Executor | None, own: Any) -> None:
