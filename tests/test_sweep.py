@@ -122,6 +122,13 @@ def test_sweep_killed_with_sigkill_resumes_to_the_same_result(serial, tmp_path):
     # a third invocation has nothing left to do
     again = run_sweep(load_experiment(SMOKE), tmp_path, workers=1, progress=False)
     assert again.ran == 0 and again.already == 48
+    # every invocation left a record, the killed one too (marked by the one after it)
+    import json
+
+    records = [json.loads(f.read_text()) for f in sorted((tmp_path / "log").glob("*.json"))]
+    assert [r["status"] for r in records] == ["killed", "complete", "complete"]
+    assert "ended_utc" not in records[0] and records[1]["ran"] == 48 - len(partial)
+    assert any("had been killed" in n for n in records[1]["recovered"])
 
 
 def test_a_lost_worker_is_survived(serial, tmp_path):
@@ -505,8 +512,8 @@ def test_a_small_sweep_runs_serially_by_default_a_large_one_on_a_pool(tmp_path, 
     seen = []
     real = sweep._executor
 
-    def spy(executor, workers, scheduler, pending):
-        out = real(executor, workers, scheduler, pending)
+    def spy(executor, workers, scheduler, pending, functions=None):
+        out = real(executor, workers, scheduler, pending, functions)
         seen.append(out[2])
         if out[1] == "pool":
             out[0].shutdown()

@@ -8,7 +8,9 @@ and streams the results there:
 * ``series/part-*.parquet`` — per-step measures (if the experiment keeps them), one row per
   run and kept step;
 * ``manifest.json`` — the experiment (file, hash, resolved design), root seed, versions, git
-  revision; ``log/*.json`` — one record per invocation (executor, start, end, counts).
+  revision; ``log/*.json`` — one record per invocation (executor, start, end, counts), written
+  when it starts and completed when it ends, so a killed one leaves its record too (marked
+  ``killed`` by the next invocation).
 
 Parts are written atomically ([`ruralgov.io.files`][ruralgov.io.files]), series first and runs
 second: a runs part is the commit record of its runs, so after any interruption the runs it
@@ -562,14 +564,17 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         if workers is None and executor is None and not scheduler and \
                 len(pending) * _run_seconds(exp) < SERIAL_BELOW_S:
             workers = 1  # small: serial beats starting a pool
+        notes += _mark_killed(out, live_tags(out) - {lock.tag})
+        log = {"started_utc": utc_now(), "status": "running", "tag": lock.tag,
+               "shard": list(shard) if shard else None,
+               "runs_in_scope": len(runs), "already_done": already, "to_run": len(pending),
+               "batch": batch, "recovered": notes, "command": sys.argv}
+        record = out / "log" / f"{utc_stamp()}-{lock.tag}.json"
+        write_json(log, record)  # at once: a killed invocation leaves its record too
         executor, own, kind, n_workers = _executor(
             executor, workers, scheduler, len(pending),
             {**exp.reporters, **exp.series_reporters})
-        log = {"started_utc": utc_now(), "executor": kind, "workers": n_workers,
-               "shard": list(shard) if shard else None, "tag": lock.tag,
-               "runs_in_scope": len(runs), "already_done": already, "to_run": len(pending),
-               "batch": batch,
-               "recovered": notes, "command": sys.argv}
+        log.update(executor=kind, workers=n_workers)
         label = f"sweep {exp.name}" + (f" shard {shard[0]}/{shard[1]}" if shard else "")
         bar = Progress(label, len(runs), unit="runs", initial=already, failures=True,
                        enabled=progress)
@@ -602,7 +607,7 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
             _close(executor, own)
             with Guard(out / "locks" / MAINTENANCE):
                 _compact(out, live_tags(out) - {lock.tag}, in_scope.__contains__)
-            failed = _finish(exp, out, runs, log, ran, failed_now, t_start)
+            failed = _finish(exp, out, runs, log, ran, failed_now, t_start, record)
     return SweepReport(out=out, total=len(runs), already=already, ran=ran, failed=failed,
                        seconds=time.monotonic() - t_start)
 
@@ -789,15 +794,17 @@ def _close(executor: cf.Executor | None, own: Any) -> None:
 
 
 def _finish(exp: Experiment, out: Path, runs: list, log: dict[str, Any], ran: int,
-            failed_now: int, t_start: float) -> int:
-    """Write this invocation's log record and the manifest's running account; return how many
-    runs in scope are recorded as failed."""
+            failed_now: int, t_start: float, record: Path) -> int:
+    """Complete this invocation's log record (written when it started) and the manifest's
+    running account; return how many runs in scope are recorded as failed."""
     done = run_status(out)
     failed = sum(1 for r in runs if done.get(r.run_id) == "failed")
     log.update(ended_utc=utc_now(), ran=ran, failed_this_time=failed_now,
                done_in_scope=sum(1 for r in runs if r.run_id in done), failed_in_scope=failed,
-               seconds=round(time.monotonic() - t_start, 3))
-    write_json(log, out / "log" / f"{utc_stamp()}-{log['tag']}.json")
+               seconds=round(time.monotonic() - t_start, 3),
+               status="complete" if sum(1 for r in runs if r.run_id in done) == len(runs)
+               else "stopped")
+    write_json(log, record)
     try:  # the running account over every run committed in the folder so far
         manifest = read_manifest(out)
         manifest.update(updated_utc=log["ended_utc"], counts={
@@ -809,6 +816,24 @@ def _finish(exp: Experiment, out: Path, runs: list, log: dict[str, Any], ran: in
     except (OSError, ValueError, InputError):  # pragma: no cover - the log has the record
         pass
     return failed
+
+
+def _mark_killed(out: Path, live: set[str]) -> list[str]:
+    """Invocation records still 'running' whose invocation holds no lock any more: it was
+    killed (or its machine failed) before it could record its end. Marked so; returns notes."""
+    notes = []
+    for f in sorted((out / "log").glob("*.json")):
+        try:
+            rec = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if rec.get("status") == "running" and rec.get("tag") not in live:
+            rec.update(status="killed", note="ended without recording its end (killed, or "
+                       "its machine failed); its finished runs are in the folder")
+            write_json(rec, f)
+            notes.append(f"invocation {rec.get('tag')} (started {rec.get('started_utc')}) "
+                         "had been killed")
+    return notes
 
 
 def _take(res, writer, bar, ran, failed_now, on_batch):
