@@ -112,7 +112,11 @@ EDGES: tuple[Edge, ...] = (
        'n_departments distinct departments; more issuers -> more cross-department rule pairs '
        'eligible to conflict'),
     _e('param:n_departments', 'rules:n_live', +1, 'initialise',
-       'STRUCTURAL: more routine rules, all applying to everyone at department_reach=1'),
+       'STRUCTURAL: more routine rules, all applying to everyone at department_reach=1',
+       rules_total=0),
+    _e('param:rules_total', 'rules:n_live', +1, 'initialise',
+       'STRUCTURAL: a fixed set of rules_total routine rules dealt among the departments (more '
+       'departments then add issuers, not rules)', rules_total='>0'),
     _e('param:enforcement', 'rules:enforcement', +1, 'initialise',
        "routine rules' enforcement = enforcement. NB the step never reads the parameter itself: "
        'schedule copies rules.enforcement to scratch.enforcement_now, township_plan multiplies '

@@ -49,8 +49,8 @@ __all__ = ["Ensemble", "PER_RUN", "STEP_PER_RUN", "SHAPING", "SAME_SIGN", "Share
 
 #: Parameters fixed at the start that shape the stacked arrays (the rules, the colouring, the
 #: network's weights): one value for the whole ensemble.
-SHAPING = frozenset({"n_departments", "rules_per_department", "campaign", "random_sequential",
-                     "elder_weight"})
+SHAPING = frozenset({"n_departments", "rules_per_department", "rules_total", "campaign",
+                     "random_sequential", "elder_weight"})
 
 #: Parameters the submodels read per run (each through ``model.runs``): runs of one ensemble
 #: may differ in these.

@@ -34,7 +34,8 @@ MARGIN = 1.5
 def county_bytes(params: Mapping[str, Any]) -> int:
     """Estimated bytes the model of a county with these (resolved) parameters needs."""
     n = int(params["n_villagers"])
-    rules = int(params["n_departments"]) * int(params["rules_per_department"])
+    rules = (int(params.get("rules_total", 0))
+             or int(params["n_departments"]) * int(params["rules_per_department"]))
     ties = float(params["ties_within_village"]) + float(params["ties_between_villages"])
     return int(n * (PER_VILLAGER + PER_RULE * rules + PER_TIE * ties))
 
@@ -50,8 +51,9 @@ def largest(base: Mapping[str, Any], points) -> dict[str, Any]:
 
     if len(points) == 0:
         return dict(base)
-    need = col("n_villagers") * (PER_VILLAGER + PER_RULE * col("n_departments")
-                                 * col("rules_per_department")
+    total = col("rules_total") if ("rules_total" in points or "rules_total" in base) else 0.0
+    rules = np.where(total > 0, total, col("n_departments") * col("rules_per_department"))
+    need = col("n_villagers") * (PER_VILLAGER + PER_RULE * rules
                                  + PER_TIE * (col("ties_within_village")
                                               + col("ties_between_villages")))
     row = points.iloc[int(np.argmax(need))]

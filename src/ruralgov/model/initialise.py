@@ -112,15 +112,33 @@ def villagers(rng: np.random.Generator, pop: Population, p: dict[str, Any],
         matter_until=np.full(n, -1, dtype=np.int32))
 
 
+def rule_departments(n_departments: int, per: int, total: int = 0) -> list[int]:
+    """The department issuing each routine rule: ``per`` rules from each department in turn
+    (0, 0, 1, 1, ...), or with ``total`` > 0 a fixed set of ``total`` rules dealt round robin
+    (rule k from department k mod n_departments).
+
+    Raises:
+        ValueError: ``total`` below the number of departments (one would issue nothing)."""
+    if total == 0:
+        return list(np.repeat(np.arange(n_departments), per))
+    if total < n_departments:
+        raise ValueError(f"rules_total = {total} is below n_departments = {n_departments}: "
+                         "every department issues at least one rule (0: rules_per_department "
+                         "each)")
+    return [k % n_departments for k in range(total)]
+
+
 def rules(rng: np.random.Generator, pop: Population, p: dict[str, Any]) -> Rules:
-    """n_departments x rules_per_department routine rules and, with ``campaign``, one campaign
-    rule (ODD 5.2): costs, enforcement, the lineages' stance, which pairs may conflict, whom
-    the campaign targets, the opportunists who start out evading and, with
-    ``department_reach`` below 1, which villagers each department's rules reach."""
+    """n_departments x rules_per_department routine rules (or a fixed set of rules_total split
+    among the departments) and, with ``campaign``, one campaign rule (ODD 5.2): costs,
+    enforcement, the lineages' stance, which pairs may conflict, whom the campaign targets,
+    the opportunists who start out evading and, with ``department_reach`` below 1, which
+    villagers each department's rules reach."""
     n = pop.n
-    d, per = p["n_departments"], p["rules_per_department"]
-    k_routine = d * per
-    department = list(np.repeat(np.arange(d), per))
+    department = rule_departments(p["n_departments"], p["rules_per_department"],
+                                  p["rules_total"])
+    k_routine = len(department)
+    d = p["n_departments"]
     cost = list(p["rule_cost"] * (0.5 + rng.random(k_routine)))
     enforcement = [p["enforcement"]] * k_routine
     compat_mean = [p["norm_compatibility"]] * k_routine
@@ -144,7 +162,7 @@ def rules(rng: np.random.Generator, pop: Population, p: dict[str, Any]) -> Rules
     opportunist = rng.random(n) < p["opportunism"]
     if p["department_reach"] < 1:  # each department reaches a share of the villagers
         reached = rng.random((d, n)) < p["department_reach"]
-        applies[:k_routine] = np.repeat(reached, per, axis=0)
+        applies[:k_routine] = reached[np.asarray(department[:k_routine])]
     comply = np.repeat(~opportunist[None, :], k, axis=0)
     live = applies & routine[:, None]
     return Rules(

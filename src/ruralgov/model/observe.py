@@ -12,7 +12,7 @@ tables, the dashboard and the benchmarks all read the model through this module.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -437,31 +437,32 @@ def as_reporter(name: str, ref: Any, of: str = "model") -> Callable[[Any], Any]:
                     f"one of its attributes or [function, [arguments]]")
 
 
-class _Reporters(dict):
+class _Reporters(MutableMapping):
     """Mesa's ``model_reporters`` / ``agent_reporters``: the built-in reporters (read only)
     and the user's, which are recorded every step from the moment they are added."""
 
     def __init__(self, builtin: dict[str, Any], user: dict[str, Callable], of: str):
-        super().__init__({**builtin, **user})
         self._builtin, self._user, self._of = builtin, user, of
+
+    def __getitem__(self, name: str) -> Any:
+        return self._builtin[name] if name in self._builtin else self._user[name]
 
     def __setitem__(self, name: str, ref: Any) -> None:
         if name in self._builtin:
             raise ValueError(f"{name!r} is a built-in reporter of this model; give your "
                              "reporter another name")
-        fn = as_reporter(name, ref, self._of)
-        self._user[name] = fn
-        super().__setitem__(name, fn)
-
-    def update(self, *args, **kw) -> None:
-        for name, ref in dict(*args, **kw).items():
-            self[name] = ref
+        self._user[name] = as_reporter(name, ref, self._of)
 
     def __delitem__(self, name: str) -> None:
         if name in self._builtin:
             raise ValueError(f"{name!r} is a built-in reporter and cannot be removed")
         del self._user[name]
-        super().__delitem__(name)
+
+    def __iter__(self):
+        return iter([*self._builtin, *self._user])
+
+    def __len__(self) -> int:
+        return len(self._builtin) + len(self._user)
 
 
 class DataCollectorView:

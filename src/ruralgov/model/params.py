@@ -121,6 +121,11 @@ PARAMS: tuple[Param, ...] = (
        "County departments issuing routine rules to every township (条块分割).", "条块分割"),
     _p("rules_per_department", 1, "int", 1, 5, "rules", "rules", "structure",
        "Routine rules issued by each department."),
+    _p("rules_total", 0, "int", 0, 40, "rules", "rules", "structure",
+       "A fixed set of routine rules split among the departments (rule k issued by department "
+       "k mod n_departments), so that the number of departments changes who issues the rules, "
+       "not how many there are; at least n_departments. 0: each department issues "
+       "rules_per_department (the first form)."),
     _p("rule_cost", 0.3, "float", 0, 1, "0-1", "rules", "uncertainty",
        "Mean cost to a villager of complying with a routine rule."),
     _p("cost_heterogeneity", 0.5, "float", 0, 2, "sd of log", "rules", "uncertainty",
@@ -621,7 +626,8 @@ GENERATOR: tuple[str, ...] = (
 AT_START: frozenset[str] = frozenset({
     *GENERATOR, "elder_weight", "hardship_mean", "risk_aversion_mean", "legitimacy_initial",
     "norm_attachment_initial", "trust_local_initial", "trust_upper_initial", "opportunism",
-    "mobilisation_max", "lineage_strength_sd", "rules_per_department", "rule_cost",
+    "mobilisation_max", "lineage_strength_sd", "rules_per_department", "rules_total",
+    "rule_cost",
     "cost_heterogeneity", "enforcement", "norm_compatibility", "norm_compatibility_sd",
     "village_compact", "department_reach", "campaign_cost", "campaign_enforcement",
     "campaign_target_share", "campaign_compatibility", "compensation", "self_interest",

@@ -805,3 +805,11 @@ def _check_combinations(src: str, base: dict[str, Any], points: pd.DataFrame) ->
             f"{src}: design point {i}: n_villagers = {col('n_villagers')[i]} is fewer than the "
             f"villages (n_townships x villages_per_township = {villages[i]}); every village "
             f"needs a villager ({bad.size} point(s) affected)")
+    total, depts = col("rules_total"), col("n_departments")
+    bad = np.flatnonzero((total > 0) & (total < depts))
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(
+            f"{src}: design point {i}: rules_total = {total[i]} is below n_departments = "
+            f"{depts[i]}; every department issues at least one rule (rules_total 0: "
+            f"rules_per_department each; {bad.size} point(s) affected)")
