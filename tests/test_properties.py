@@ -62,8 +62,21 @@ def _value(p):
 SKIP = {"n_villagers", "n_townships", "villages_per_township", "lineages_per_village",
         "cascade_rounds", "elder_extra_ties", "ties_within_lineage", "ties_within_village",
         "ties_between_villages"}
+def _coherent(params: dict) -> bool:
+    """The documented impossible combinations (schema.check_combinations) left out: random
+    valid values of each parameter, not an impossible county."""
+    from ruralgov.model.params import defaults
+    from ruralgov.model.schema import check_combinations
+
+    try:
+        check_combinations({**defaults(), **params})
+    except InputError:
+        return False
+    return True
+
+
 params_strategy = st.fixed_dictionaries(
-    {}, optional={p.name: _value(p) for p in PARAMS if p.name not in SKIP})
+    {}, optional={p.name: _value(p) for p in PARAMS if p.name not in SKIP}).filter(_coherent)
 
 
 @settings(max_examples=40, deadline=None)

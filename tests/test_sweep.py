@@ -125,10 +125,12 @@ def test_sweep_killed_with_sigkill_resumes_to_the_same_result(serial, tmp_path):
     # every invocation left a record, the killed one too (marked by the one after it)
     import json
 
-    records = [json.loads(f.read_text()) for f in sorted((tmp_path / "log").glob("*.json"))]
-    assert [r["status"] for r in records] == ["killed", "complete", "complete"]
-    assert "ended_utc" not in records[0] and records[1]["ran"] == 48 - len(partial)
-    assert any("had been killed" in n for n in records[1]["recovered"])
+    records = [json.loads(f.read_text()) for f in (tmp_path / "log").glob("*.json")]
+    assert sorted(r["status"] for r in records) == ["complete", "complete", "killed"]
+    (killed,) = [r for r in records if r["status"] == "killed"]
+    (resumed,) = [r for r in records if r.get("ran") == 48 - len(partial)]
+    assert "ended_utc" not in killed
+    assert any("had been killed" in n for n in resumed["recovered"])
 
 
 def test_a_lost_worker_is_survived(serial, tmp_path):

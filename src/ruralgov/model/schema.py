@@ -177,6 +177,10 @@ def check_combinations(p: dict[str, Any], source: str = "parameters", prefix: st
         raise InputError(f"{source}: {at}matter_window = {p['matter_window']} needs "
                          f"{at}matter_rate > 0 (the matters petitions are about); set "
                          "matter_rate above 0 or matter_window = 0")
+    if 0 < p["rules_total"] < p["n_departments"]:
+        raise InputError(f"{source}: {at}rules_total = {p['rules_total']} is below "
+                         f"{at}n_departments = {p['n_departments']}; every department issues "
+                         "at least one rule (rules_total 0: rules_per_department each)")
 
 
 @dataclass(frozen=True)

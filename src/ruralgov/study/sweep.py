@@ -564,13 +564,9 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         if workers is None and executor is None and not scheduler and \
                 len(pending) * _run_seconds(exp) < SERIAL_BELOW_S:
             workers = 1  # small: serial beats starting a pool
-        notes += _mark_killed(out, live_tags(out) - {lock.tag})
-        log = {"started_utc": utc_now(), "status": "running", "tag": lock.tag,
-               "shard": list(shard) if shard else None,
-               "runs_in_scope": len(runs), "already_done": already, "to_run": len(pending),
-               "batch": batch, "recovered": notes, "command": sys.argv}
-        record = out / "log" / f"{utc_stamp()}-{lock.tag}.json"
-        write_json(log, record)  # at once: a killed invocation leaves its record too
+        log, record = _start_record(out, lock.tag, notes, shard=list(shard) if shard else None,
+                                    runs_in_scope=len(runs), already_done=already,
+                                    to_run=len(pending), batch=batch)
         executor, own, kind, n_workers = _executor(
             executor, workers, scheduler, len(pending),
             {**exp.reporters, **exp.series_reporters})
@@ -582,11 +578,7 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
         if batch > 1:
             size = _ensemble_task(exp, len(pending), n_workers, batch, size)
         writer = _Writer(out, lock.tag, every_runs=max(size, 20), lock=lock)
-        payload_base = {"scenario": exp.scenario, "scenarios": exp.scenarios, "stop": exp.stop,
-                        "base": exp.parameters, "steps": exp.steps,
-                        "outputs": exp.outputs, "all_params": exp.base,
-                        "reporters": exp.reporters, "batch": batch,
-                        "series_reporters": exp.series_reporters}
+        payload_base = _payload(exp, batch)
         batches = [pending[k:k + size] for k in range(0, len(pending), size)]
         ran = failed_now = 0
         try:
@@ -610,6 +602,14 @@ def run_sweep(exp: Experiment, out: Path | str | None = None, *, workers: int | 
             failed = _finish(exp, out, runs, log, ran, failed_now, t_start, record)
     return SweepReport(out=out, total=len(runs), already=already, ran=ran, failed=failed,
                        seconds=time.monotonic() - t_start)
+
+
+def _payload(exp: Experiment, batch: int) -> dict[str, Any]:
+    """What every task of the sweep carries besides its runs."""
+    return {"scenario": exp.scenario, "scenarios": exp.scenarios, "stop": exp.stop,
+            "base": exp.parameters, "steps": exp.steps, "outputs": exp.outputs,
+            "all_params": exp.base, "reporters": exp.reporters, "batch": batch,
+            "series_reporters": exp.series_reporters}
 
 
 def _check_memory(exp: Experiment) -> None:
@@ -816,6 +816,18 @@ def _finish(exp: Experiment, out: Path, runs: list, log: dict[str, Any], ran: in
     except (OSError, ValueError, InputError):  # pragma: no cover - the log has the record
         pass
     return failed
+
+
+def _start_record(out: Path, tag: str, notes: list[str], **counts: Any
+                  ) -> tuple[dict[str, Any], Path]:
+    """This invocation's log record, written at once (a killed invocation leaves its record
+    too); records of killed invocations found on the way are marked so."""
+    notes = notes + _mark_killed(out, live_tags(out) - {tag})
+    log = {"started_utc": utc_now(), "status": "running", "tag": tag, **counts,
+           "recovered": notes, "command": sys.argv}
+    record = out / "log" / f"{utc_stamp()}-{tag}.json"
+    write_json(log, record)
+    return log, record
 
 
 def _mark_killed(out: Path, live: set[str]) -> list[str]:
