@@ -124,7 +124,8 @@ def _reads(name: str) -> set[str]:
     return {f.name for f in MODEL.rglob("*.py") if pattern.search(f.read_text("utf-8"))}
 
 
-BUILD = {"initialise.py", "network.py", "county.py", "ensemble.py"}  # what builds the county
+# what builds the county (schema.py: its check of impossible combinations, when it is built)
+BUILD = {"initialise.py", "network.py", "county.py", "ensemble.py", "schema.py"}
 SHAPE = {"n_departments", "campaign"}  # read every step, but fix the arrays' shapes
 
 
