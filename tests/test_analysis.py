@@ -142,22 +142,6 @@ def test_analyze_bad_input_is_one_clear_message(tmp_path, smoke):
     assert res.returncode == 2 and "Traceback" not in res.stderr
 
 
-def test_prim_finds_a_known_box():
-    rng = np.random.default_rng(0)
-    x = pd.DataFrame({"a": rng.random(600), "b": rng.random(600), "c": rng.random(600)})
-    y = ((x.a > 0.7) & (x.b < 0.4)).to_numpy()
-    from ruralgov.analysis.sensitivity import prim_boxes
-
-    box, st = prim_boxes(x, y)
-    lims = box.set_index("parameter")
-    assert set(lims.index) <= {"a", "b", "c"} and {"a", "b"} <= set(lims.index)
-    # the densest box would be a > 0.7, b < 0.4; the chosen one trades a little density
-    # (>= the 0.8 threshold) for coverage
-    assert 0.6 <= lims.loc["a", "low"] <= 0.75
-    assert 0.38 <= lims.loc["b", "high"] <= 0.55
-    assert st["density"] >= 0.8 and st["coverage"] >= 0.9
-
-
 def test_analyze_reports_scenario_discovery(smoke):
     out = analyze(smoke, out=smoke / "prim-check")
     text = (out / "SUMMARY.md").read_text()

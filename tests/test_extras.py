@@ -71,12 +71,14 @@ def test_a_command_without_its_extra_says_which_to_install(hide, argv, extra, tm
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.parquet"))
 
 
-def test_prim_without_ema_workbench_gives_no_box_instead_of_failing(monkeypatch):
-    import numpy as np
+def test_analyze_without_ema_workbench_skips_prim_and_names_the_extra(monkeypatch, tmp_path):
     import pandas as pd
 
-    from ruralgov.analysis.sensitivity import prim_boxes
+    from ruralgov.analysis.sensitivity import _scenario_discovery
 
     monkeypatch.setitem(sys.modules, "ema_workbench", None)
-    x = pd.DataFrame({"a": np.linspace(0, 1, 50)})
-    assert prim_boxes(x, (x.a > 0.5).to_numpy()) is None
+    ok = pd.DataFrame({"a": [0.0, 0.5, 1.0, 0.2, 0.8], "point": range(5),
+                       "compliance_final": [0.1, 0.5, 0.9, 0.3, 0.7]})
+    text = "\n".join(_scenario_discovery(ok, ["a"], tmp_path))
+    assert "Skipped" in text and "pip install 'ruralgov[analysis]'" in text
+    assert not (tmp_path / "prim.csv").exists()

@@ -89,6 +89,8 @@ def test_a_search_grows_by_generations_to_what_one_run_that_long_gives(tmp_path)
     pd.testing.assert_frame_equal(_trials(grown), _trials(once))
     runs = read_runs(grown / "gen-000")
     assert len(runs) == 8
+    with pytest.raises(InputError, match="holds 2 generations; --generations 1"):
+        run_search(spec, out=grown, generations=1, workers=1, progress=False)
     assert json.loads((grown / "gen-000" / "manifest.json").read_text())["definition"] == \
         json.loads(before)["definition"]
 
@@ -110,6 +112,7 @@ def test_a_changed_search_is_refused_in_its_old_folder(tmp_path):
     ({"levers": {"enforcement": {"range": [0.5, 2.0]}}}, r"levers\.enforcement: range "
                                                          r"\[0\.5, 2\] must be low < high"),
     ({"levers": {"mech_answer_speed": {"range": [0, 1]}}}, r"a switch: list its values"),
+    ({"levers": {"n_departments": {"range": [2.2, 2.8]}}}, r"holds no whole number"),
     ({"objectives": [{"measure": "protest_nonsense", "direction": "minimize"}]},
      r"objectives\.0\.measure"),
     ({"objectives": [{"measure": "compliance_final", "direction": "lowest"}]},

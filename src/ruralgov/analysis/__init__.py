@@ -5,8 +5,7 @@ from __future__ import annotations
 import importlib
 
 #: What ``ruralgov.analysis`` gave before the layers (now in ``analysis.sensitivity``).
-_SENSITIVITY = ("analyze", "point_means", "main_effects", "sobol_indices", "morris_indices",
-                "prim_boxes")
+_SENSITIVITY = ("analyze", "point_means", "main_effects", "sobol_indices", "morris_indices")
 
 
 def __getattr__(name: str):

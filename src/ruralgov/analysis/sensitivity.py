@@ -35,7 +35,7 @@ from ruralgov.io.results import read_manifest, read_runs
 from ruralgov.model.schema import InputError
 
 __all__ = ["analyze", "DEFAULT_MEASURES", "point_means", "main_effects", "sobol_indices",
-           "morris_indices", "prim_boxes"]
+           "morris_indices"]
 
 #: Per-run summary measures analysed unless ``measures`` says otherwise.
 DEFAULT_MEASURES = ("compliance_final", "voluntary_share_final", "legitimacy_mean_final",
@@ -131,42 +131,6 @@ def morris_indices(problem: dict[str, Any], x: np.ndarray, y: np.ndarray, levels
     return pd.DataFrame({"parameter": problem["names"], "mu_star": res["mu_star"],
                          "mu_star_conf": res["mu_star_conf"], "sigma": res["sigma"],
                          "mu": res["mu"]})
-
-
-def prim_boxes(x: pd.DataFrame, y: np.ndarray, threshold: float = 0.8
-               ) -> tuple[pd.DataFrame, dict[str, float]] | None:
-    """PRIM (Friedman & Fisher 1999, via ema-workbench): the box of ``x`` where the cases
-    ``y`` concentrate — of the peeled boxes with density >= ``threshold``, the one with the
-    highest coverage. Returns the restricted dimensions (low, high) and the box's coverage,
-    density and mass; None if ema-workbench is not installed."""
-    import warnings
-
-    from ruralgov.io.extras import available, require
-
-    if not available("ema_workbench"):
-        return None
-    prim = require("ema_workbench", "PRIM", "analysis.prim")
-    x = x.astype(float).reset_index(drop=True)
-    y = np.asarray(y, dtype=bool)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        box = prim.Prim(x, y, threshold=threshold).find_box()
-        # of the boxes on the peeling trajectory dense enough, the one covering most cases
-        # (fewest restricted dimensions on ties), not simply the last and densest
-        traj = box.peeling_trajectory
-        dense = traj[traj.density >= threshold]
-        if not dense.empty:
-            best = dense.sort_values(["coverage", "res_dim"], ascending=[False, True]).index[0]
-            box.select(int(best))
-    lim = box.box_lim
-    rows = []
-    for c in x.columns:
-        lo, hi = float(lim[c].iloc[0]), float(lim[c].iloc[1])
-        if lo > x[c].min() or hi < x[c].max():
-            rows.append({"parameter": c, "low": lo, "high": hi})
-    stats_ = {"coverage": float(box.coverage), "density": float(box.density),
-              "mass": float(box.mass), "base_rate": float(y.mean())}
-    return pd.DataFrame(rows), stats_
 
 
 def analyze(results: Path | str, measures: list[str] | None = None,

@@ -485,6 +485,7 @@ class DataCollectorView:
     def __init__(self, observer: Observer):
         self._observer = observer
         self._vars: tuple[int, dict[str, list[Any]]] = (-1, {})
+        self._agents: tuple[int, dict[int, list]] = (-1, {})
         self.model_reporters = _Reporters({r.name: r for r in SERIES}, observer.user, "model")
         self.agent_reporters = _Reporters({}, observer.agent_user, "agent")
 
@@ -501,11 +502,15 @@ class DataCollectorView:
 
     @property
     def _agent_records(self) -> dict[int, list]:
-        """Mesa's agent records by step: (step, agent id, values...) tuples."""
-        out: dict[int, list] = {}
-        for row in self._observer.agent_rows:
-            out.setdefault(row["Step"], []).append(tuple(row.values()))
-        return out
+        """Mesa's agent records by step: (step, agent id, values...) tuples (built again only
+        when rows were added: Mesa's batch_run reads it once per kept step)."""
+        rows = self._observer.agent_rows
+        if self._agents[0] != len(rows):
+            out: dict[int, list] = {}
+            for row in rows:
+                out.setdefault(row["Step"], []).append(tuple(row.values()))
+            self._agents = (len(rows), out)
+        return self._agents[1]
 
     def collect(self, model: Any) -> None:
         """Nothing to do: the model's schedule ends with the observer's own collect."""

@@ -207,14 +207,9 @@ class Experiment:
     #: or its ``"module:function"`` name
     series_reporters: dict[str, Any] = field(default_factory=dict)
 
-    def scenario_of(self, name: str | None) -> Scenario:
-        """The scenario a design point runs (its ``scenario`` value, or the base scenario)."""
-        return self.scenario if name is None else self.scenarios[name]
-
-    def base_of(self, name: str | None) -> dict[str, Any]:
-        """Every parameter at a design point's scenario with the fixed changes applied."""
-        if name is None:
-            return self.base
+    def base_of(self, name: str) -> dict[str, Any]:
+        """Every parameter of scenario ``name`` (of a scenario factor) with the fixed changes
+        applied."""
         return _resolved(self.scenarios[name], self.parameters, str(self.path or self.name))
 
     @classmethod
@@ -793,23 +788,23 @@ def _check_morris_integer(where: str, lo: float, hi: float, levels: int) -> None
 
 
 def _check_combinations(src: str, base: dict[str, Any], points: pd.DataFrame) -> None:
-    """Refuse design points no model can be built from (e.g. fewer villagers than villages)."""
+    """Refuse design points no model can be built from (e.g. fewer villagers than villages),
+    naming the first and how many."""
     def col(name):
         return points[name].to_numpy() if name in points else np.full(len(points), base[name])
 
     villages = col("n_townships") * col("villages_per_township")
-    bad = np.flatnonzero(col("n_villagers") < villages)
-    if bad.size:
-        i = int(bad[0])
-        raise InputError(
-            f"{src}: design point {i}: n_villagers = {col('n_villagers')[i]} is fewer than the "
-            f"villages (n_townships x villages_per_township = {villages[i]}); every village "
-            f"needs a villager ({bad.size} point(s) affected)")
     total, depts = col("rules_total"), col("n_departments")
-    bad = np.flatnonzero((total > 0) & (total < depts))
-    if bad.size:
-        i = int(bad[0])
-        raise InputError(
-            f"{src}: design point {i}: rules_total = {total[i]} is below n_departments = "
-            f"{depts[i]}; every department issues at least one rule (rules_total 0: "
-            f"rules_per_department each; {bad.size} point(s) affected)")
+    for bad, say in (
+            (col("n_villagers") < villages, lambda i: (
+                f"n_villagers = {col('n_villagers')[i]} is fewer than the villages "
+                f"(n_townships x villages_per_township = {villages[i]}); every village needs "
+                "a villager")),
+            ((total > 0) & (total < depts), lambda i: (
+                f"rules_total = {total[i]} is below n_departments = {depts[i]}; every "
+                "department issues at least one rule (rules_total 0: rules_per_department "
+                "each)"))):
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(f"{src}: design point {i}: {say(i)} ({int(bad.sum())} point(s) "
+                             "affected)")

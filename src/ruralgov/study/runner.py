@@ -52,7 +52,7 @@ class StopCondition:
         if isinstance(self.after, bool) or not isinstance(self.after, int) or self.after < 0:
             raise InputError(f"stop.after: {self.after!r}; allowed: a whole number of steps, "
                              "0 or more")
-        self.expression("stop.measure")
+        _ = self._parsed  # parsed (and so checked) once, now
 
     @classmethod
     def from_dict(cls, doc: Any, where: str = "stop") -> StopCondition:
@@ -72,15 +72,13 @@ class StopCondition:
         except InputError as err:
             raise InputError(f"{where}: {err}") from None
 
-    def expression(self, where: str = "stop.measure"):
+    @cached_property
+    def _parsed(self):
+        """The measure, parsed in the project's grammar over the series columns."""
         from ruralgov.io.expression import parse
         from ruralgov.model.observe import SERIES
 
-        return parse(self.measure, [r.name for r in SERIES], where)
-
-    @cached_property
-    def _parsed(self):
-        return self.expression()
+        return parse(self.measure, [r.name for r in SERIES], "stop.measure")
 
     def as_dict(self) -> dict[str, Any]:
         return {"measure": self.measure, "above": self.above, "below": self.below,

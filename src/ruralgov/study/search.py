@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import warnings
 from pathlib import Path
 from typing import Any, Literal
@@ -62,7 +63,12 @@ from ruralgov.io.finder import find_named
 from ruralgov.io.scenario import MAX_STEPS, read_spec
 from ruralgov.model.params import REGISTRY
 from ruralgov.model.schema import InputError, validate_params
-from ruralgov.study.experiment import ReporterSpec, reporter_measures, split_reporters
+from ruralgov.study.experiment import (
+    Experiment,
+    ReporterSpec,
+    reporter_measures,
+    split_reporters,
+)
 
 __all__ = ["SearchSpec", "load_search", "run_search", "pareto_mask"]
 
@@ -166,6 +172,9 @@ def _check_lever(where: str, name: str, lever: list[Any] | _Range) -> None:
                              f"allowed {p.allowed()}" + (" (a switch: list its values, "
                                                          "[false, true])" if p.type == "bool"
                                                          else ""))
+        if p.type == "int" and math.ceil(lo) > math.floor(hi):
+            raise InputError(f"{where}: range [{lo:g}, {hi:g}] holds no whole number; an "
+                             "integer parameter needs at least one")
         return
     if not lever:
         raise InputError(f"{where}: give at least one value")
@@ -177,12 +186,11 @@ def _example(lever: list[Any] | _Range) -> Any:
     return lever[0] if isinstance(lever, list) else lever.range[0]
 
 
-def _generation(spec: SearchSpec, path: Path | None, candidates: list[dict[str, Any]],
-                generation: int):
-    """Generation ``generation`` as an experiment: a crossed design whose points are the
-    candidates, ``replications`` runs each with common random numbers."""
-    from ruralgov.study.experiment import Experiment
-
+def _generation(spec: SearchSpec, path: Path, candidates: list[dict[str, Any]],
+                generation: int) -> Experiment:
+    """Generation ``generation`` of the search file ``path`` as an experiment: a crossed
+    design whose points are the candidates, ``replications`` runs each with common random
+    numbers."""
     doc = {"title": f"{spec.title}: generation {generation}",
            "description": f"Generation {generation} of the search {spec.title!r}.",
            "scenario": spec.scenario, "parameters": spec.parameters,
@@ -194,12 +202,10 @@ def _generation(spec: SearchSpec, path: Path | None, candidates: list[dict[str, 
                          for k, v in spec.reporters.items()}}
     if spec.steps is not None:
         doc["steps"] = spec.steps
-    where = str(path) if path else "search"
     try:
-        return Experiment.from_dict(doc, name=f"gen-{generation:03d}",
-                                    base_dir=path.parent if path else None)
+        return Experiment.from_dict(doc, name=f"gen-{generation:03d}", base_dir=path.parent)
     except InputError as err:
-        raise InputError(f"{where}: {err}") from None
+        raise InputError(f"{path}: {err}") from None
 
 
 def definition(spec: SearchSpec) -> dict[str, Any]:
@@ -286,25 +292,34 @@ def _scores(spec: SearchSpec, runs: pd.DataFrame, n: int) -> pd.DataFrame:
 
 
 def _open(spec: SearchSpec, out: Path, path: Path, profile: str | None) -> None:
-    """A search folder: new, or one of the same search (more generations continue it)."""
-    from ruralgov.io.files import write_json
+    """A search folder: new, or one of the same search whose generations ``spec`` runs at
+    least as far (more generations continue it; fewer would drop finished ones from its
+    tables). Created once, even by two invocations at the same time."""
+    from ruralgov.io.files import write_json_new
     from ruralgov.io.provenance import utc_now
     from ruralgov.study.sweep import definition_changes
 
     out.mkdir(parents=True, exist_ok=True)
     meta = out / "search.json"
-    if meta.exists():
-        old = json.loads(meta.read_text())
-        if old.get("definition_sha256") != definition_hash(spec):
-            changes = definition_changes(old.get("definition", {}), definition(spec))
-            raise InputError(f"{out}: holds another search ({'; '.join(changes) or 'changed'})"
-                             "; use another --out, or restore the file (only generations may "
-                             "grow)")
-        return
-    if any(out.iterdir()):
+    if not meta.exists() and any(out.iterdir()):
         raise InputError(f"{out}: not empty and not a search folder; give another --out")
-    write_json({"search": str(path), "profile": profile, "definition": definition(spec),
-                "definition_sha256": definition_hash(spec), "created_utc": utc_now()}, meta)
+    try:
+        write_json_new({"search": str(path), "profile": profile,
+                        "definition": definition(spec),
+                        "definition_sha256": definition_hash(spec),
+                        "created_utc": utc_now()}, meta)
+        return
+    except FileExistsError:  # a search begun before: the same one?
+        old = json.loads(meta.read_text(encoding="utf-8"))
+    if old.get("definition_sha256") != definition_hash(spec):
+        changes = definition_changes(old.get("definition", {}), definition(spec))
+        raise InputError(f"{out}: holds another search ({'; '.join(changes) or 'changed'})"
+                         "; use another --out, or restore the file (only generations may "
+                         "grow)")
+    done = len(list(out.glob("gen-*")))
+    if spec.generations < done:
+        raise InputError(f"{out}: holds {done} generations; --generations {spec.generations} "
+                         f"would leave some out of its tables: give {done} or more")
 
 
 def run_search(name_or_path: str | Path, *, profile: str | None = None,

@@ -617,12 +617,12 @@ def _check_memory(exp: Experiment) -> None:
     process may use ([`check_fits`][ruralgov.model.footprint.check_fits])."""
     from ruralgov.model.footprint import check_fits, largest
 
+    where = f"{exp.path or exp.name}: design"
     if not exp.scenarios:
-        check_fits(largest(exp.base, exp.points), f"{exp.path or exp.name}: design")
+        check_fits(largest(exp.base, exp.points), where)
     for name in exp.scenarios:  # each scenario's county with the points that run it
         pts = exp.points[exp.points.scenario == name].drop(columns="scenario")
-        check_fits(largest(exp.base_of(name), pts), f"{exp.path or exp.name}: design "
-                   f"(scenario {name})")
+        check_fits(largest(exp.base_of(name), pts), f"{where} (scenario {name})")
 
 
 def definition_changes(old: dict[str, Any], new: dict[str, Any], where: str = ""
@@ -799,11 +799,11 @@ def _finish(exp: Experiment, out: Path, runs: list, log: dict[str, Any], ran: in
     running account; return how many runs in scope are recorded as failed."""
     done = run_status(out)
     failed = sum(1 for r in runs if done.get(r.run_id) == "failed")
+    in_scope = sum(1 for r in runs if r.run_id in done)
     log.update(ended_utc=utc_now(), ran=ran, failed_this_time=failed_now,
-               done_in_scope=sum(1 for r in runs if r.run_id in done), failed_in_scope=failed,
+               done_in_scope=in_scope, failed_in_scope=failed,
                seconds=round(time.monotonic() - t_start, 3),
-               status="complete" if sum(1 for r in runs if r.run_id in done) == len(runs)
-               else "stopped")
+               status="complete" if in_scope == len(runs) else "stopped")
     write_json(log, record)
     try:  # the running account over every run committed in the folder so far
         manifest = read_manifest(out)
