@@ -25,7 +25,7 @@ CONDITIONS = dict(withdrawal_step=24, compact_rate=0.05, petition_propensity=0.5
                   strategic_escalation=0.2, habit_memory=0.5, misrouting=0.3,
                   policy_credit=0.5, cadre_mediation=0.3, conflict_blame_upper=0.5,
                   cadre_shield=0.3, cadre_voice=0.3, hardship_shock=0.01, record_memory=6.0,
-                  rules_total=8)
+                  rules_total=8, diffuse_support=0.05)
 #: per submodel, what its events need in the probe county
 BY_SUBMODEL = {
     "township_plan": dict(reprimand_pressure=0.002),    # pressure not at its ceiling

@@ -194,7 +194,7 @@ def state_arrays(model: RuralGovernanceModel) -> dict[str, np.ndarray]:
         "mobilisation", "grievance", "deterrence", "stage", "assisted", "effective_hardship",
         "pet_age", "pet_level", "pet_dept", "protesting", "detained_for",
         "silenced_for", "trust_local", "trust_upper", "hardship_base", "last_petition",
-        "matter_until")}
+        "matter_until", "support")}
     out.update({f"rule_{name}": getattr(r, name) for name in
                 ("department", "cost", "enforcement")})
     out.update({name: getattr(r, name) for name in

@@ -434,6 +434,12 @@ def legitimacy_step(legitimacy: np.ndarray, gains: np.ndarray, losses: np.ndarra
     return np.clip(new, 0.0, 1.0, out=new)
 
 
+def diffuse_pull(trust: np.ndarray, support: np.ndarray, rate: float) -> np.ndarray:
+    """T' = T + rate (support - T): trust in a level returns toward the villager's diffuse
+    support (Easton 1965), whatever that level did; a convex mix, so it stays in [0, 1]."""
+    return trust + rate * (support - trust)
+
+
 def report_compliance(true_compliance: np.ndarray, self_interest: np.ndarray,
                       misreporting: float) -> np.ndarray:
     """What a township reports: true + self_interest * misreporting * (1 - true)."""

@@ -92,8 +92,11 @@ def villagers(rng: np.random.Generator, pop: Population, p: dict[str, Any],
         trust_local = attrs.get("trust_local", _beta(extra, p["trust_local_initial"], 10.0, n))
         trust_upper = attrs.get("trust_upper", _beta(extra, p["trust_upper_initial"], 10.0, n))
         trust_local, trust_upper = trust_local.astype(F32), trust_upper.astype(F32)
+        support = np.clip(extra.normal(p["diffuse_support_level"], p["diffuse_support_sd"], n),
+                          0.0, 1.0).astype(F32)  # drawn last: the trusts are the same without
     else:
         trust_local, trust_upper = legitimacy.copy(), legitimacy.copy()
+        support = np.full(n, p["diffuse_support_level"], dtype=F32)
     grievance = np.clip(hardship * (1.0 - legitimacy) * p["hardship_grievance"]
                         / max(p["grievance_decay"], 0.01), 0.0, 1.0).astype(F32)
     if strength is not None:  # strong lineages, attached villagers
@@ -108,7 +111,7 @@ def villagers(rng: np.random.Generator, pop: Population, p: dict[str, Any],
         pet_level=np.zeros(n, dtype=np.int8), pet_dept=np.zeros(n, dtype=np.int16),
         protesting=np.zeros(n, dtype=bool), detained_for=np.zeros(n, dtype=np.int16),
         silenced_for=np.zeros(n, dtype=np.int16), trust_local=trust_local,
-        trust_upper=trust_upper, last_petition=np.full(n, -1, dtype=np.int32),
+        trust_upper=trust_upper, support=support, last_petition=np.full(n, -1, dtype=np.int32),
         matter_until=np.full(n, -1, dtype=np.int32))
 
 

@@ -311,6 +311,17 @@ PARAMS: tuple[Param, ...] = (
     _p("trust_upper_initial", 0.4332, "float", 0.01, 0.99, "0-1", "initialisation",
        "uncertainty", "Mean initial trust in the county and the centre (Beta, concentration "
        "10): villagers trust higher levels more (Li Lianjiang 2004)."),
+    _p("diffuse_support", 0.0, "float", 0, 1, "share/step", "legitimacy", "uncertainty",
+       "Diffuse support (Easton 1965): the share per step by which trust in the township and "
+       "trust in the county and above return toward the villager's own standing support for "
+       "the regime, a level their experience of either level does not change. 0: trust in "
+       "each level is moved only by that level's actions (the first form). With "
+       "mech_trust_levels and mech_legitimacy."),
+    _p("diffuse_support_level", 0.5, "float", 0, 1, "0-1", "initialisation", "uncertainty",
+       "Mean of the villagers' diffuse support (each drawn once, normal with sd "
+       "diffuse_support_sd, clipped to [0, 1]); read only with diffuse_support > 0."),
+    _p("diffuse_support_sd", 0.0, "float", 0, 0.5, "0-1", "initialisation", "uncertainty",
+       "Spread of the villagers' diffuse support around diffuse_support_level."),
     _p("strategic_escalation", 0.0, "float", 0, 1, "net grievance", "protest", "uncertainty",
        "Making trouble to be heard (闹大; O'Brien & Li 2006): a villager whose petition waits "
        "at the county is willing to protest at this much less net grievance, and a "
@@ -626,6 +637,7 @@ GENERATOR: tuple[str, ...] = (
 AT_START: frozenset[str] = frozenset({
     *GENERATOR, "elder_weight", "hardship_mean", "risk_aversion_mean", "legitimacy_initial",
     "norm_attachment_initial", "trust_local_initial", "trust_upper_initial", "opportunism",
+    "diffuse_support_level", "diffuse_support_sd",
     "mobilisation_max", "lineage_strength_sd", "rules_per_department", "rules_total",
     "rule_cost",
     "cost_heterogeneity", "enforcement", "norm_compatibility", "norm_compatibility_sd",
@@ -648,7 +660,7 @@ FIRST_FORMS: dict[str, Any] = {
     "mech_pairwise_conflict": False, "misrouting": 0.0, "mech_interception": False,
     "responsiveness_budget": True, "mech_state_response": False, "mech_trust_levels": False,
     "campaign_draw": 0.0, "hardship_shock": 0.0, "habit_memory": 0.0, "mech_cadres": False,
-    "mech_answer_speed": False,
+    "mech_answer_speed": False, "diffuse_support": 0.0,
 }
 
 #: The parameters whose defaults are the calibration's point estimate (docs/calibration.md;

@@ -113,6 +113,8 @@ class Villagers:
                                    "mech_trust_levels)")
     trust_upper: np.ndarray = _doc("float32 in [0, 1]: trust in the county and above (a "
                                    "stock; mech_trust_levels)")
+    support: np.ndarray = _doc("float32 in [0, 1]: the villager's diffuse support, toward "
+                               "which both trusts return at the rate diffuse_support (fixed)")
     silenced_for: np.ndarray = _doc("int16: steps a suppressed petitioner stays silent "
                                     "(mech_interception; the hidden backlog)")
     last_petition: np.ndarray = _doc("int32: the step of the villager's latest new petition "

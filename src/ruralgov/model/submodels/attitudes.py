@@ -64,7 +64,8 @@ def update_legitimacy(model: RuralGovernanceModel, s: Scratch) -> None:
     concessions to protest and the share conflict_blame_upper of the loss from contradictory
     directives move trust above (the rest of that loss, trust in the township); everything else
     (the township's answers, suppression, enforcement, services, disputes, deviation)
-    moves trust in the township."""
+    moves trust in the township. With ``diffuse_support`` > 0 both then return that share of
+    the way toward the villager's diffuse support."""
     p, v, st, cache = model.p, model.villagers, model.structure, model.cache
     if p["mech_fragmentation"] and s.conflicts.any():
         if cache.exposure is None:  # depends only on which rules are live
@@ -91,6 +92,10 @@ def update_legitimacy(model: RuralGovernanceModel, s: Scratch) -> None:
         v.trust_upper = equations.legitimacy_step(
             v.trust_upper, s.gains_upper, s.losses_upper, weight, 0.0,
             v.trust_upper).astype(F32, copy=False)
+        if p["diffuse_support"] > 0:  # both return toward the villager's diffuse support
+            rate = F32(p["diffuse_support"])
+            v.trust_local = equations.diffuse_pull(v.trust_local, v.support, rate)
+            v.trust_upper = equations.diffuse_pull(v.trust_upper, v.support, rate)
     neighbours = st.weights @ v.legitimacy
     alone = st.isolated  # no ties: their own view, no pull
     neighbours[alone] = v.legitimacy[alone]
