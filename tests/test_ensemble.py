@@ -106,6 +106,17 @@ def test_runs_with_their_own_parameters():
                       compact_rate=0.1)
 
 
+def test_runs_with_their_own_parameters_and_township_heads_choices():
+    """A township head's own levers (township interventions) beside runs whose county-wide
+    levers differ: the other townships keep their run's values; each run is the run alone."""
+    seeds = [41, 42, 43]
+    varying = [_varying(s) for s in seeds]
+    heads = [{"step": 6, "township": 1, "set": {"responsiveness": 0.95, "discretion": 0.1}},
+             {"step": 9, "township": 0, "set": {"suppression": 0.9, "misreporting": 0.0}}]
+    _assert_identical(seeds, 16, varying=varying, interventions=heads, mech_answer_speed=True,
+                      n_townships=2, villages_per_township=2)
+
+
 def test_a_parameter_that_differs_is_never_read_as_one():
     e = Ensemble([1, 2], varying=[{"coordination": 0.1}, {"coordination": 0.9}],
                  n_villagers=200)

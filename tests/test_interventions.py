@@ -119,8 +119,8 @@ def test_intervene_refuses_a_step_already_run_and_a_fixed_parameter():
 
 def _reads(name: str) -> set[str]:
     """The model's modules that read the parameter ``name`` as ``p["name"]`` (or, one run's
-    parameters among several, ``q["name"]``)."""
-    pattern = re.compile(r'\b[pq]\[["\']' + re.escape(name) + r'["\']\]')
+    parameters among several, ``q["name"]``; a township's lever, ``setting("name")``)."""
+    pattern = re.compile(r'(\b[pq]\[|\bsetting\()["\']' + re.escape(name) + r'["\'][\])]')
     return {f.name for f in MODEL.rglob("*.py") if pattern.search(f.read_text("utf-8"))}
 
 

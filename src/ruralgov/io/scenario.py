@@ -21,6 +21,7 @@ A scenario is YAML, read by YAML's safe loader only, with bounds (files are data
         八个县级部门向同一批乡镇发文……
     interventions:        # optional: levers moved while the county runs (ODD 7.1)
       - {step: 61, set: {responsiveness: 0.9}}   # from the start of step 61 on
+      - {step: 73, township: 2, set: {suppression: 0.5}}  # one township head's own lever
     watch:                # optional: what the story claims, checked by `ruralgov stories`
       - {measure: compliance, expect: lower, than: baseline, steps: [1, 12]}
       - {measure: legitimacy_mean, expect: falls, from: [1, 12], steps: [85, 96]}
@@ -111,6 +112,7 @@ class _Translation(pydantic.BaseModel):
 class _InterventionFile(pydantic.BaseModel):
     model_config = ConfigDict(extra="forbid")
     step: pydantic.StrictInt = Field(ge=1, le=MAX_STEPS)
+    township: pydantic.StrictInt | None = Field(default=None, ge=0)
     settings: dict[str, Any] = Field(alias="set", min_length=1)
 
 
@@ -468,7 +470,9 @@ def _interventions(spec: _ScenarioFile, path: Path) -> tuple[Intervention, ...]:
             raise InputError(f"{path}: interventions[{i}].step: {iv.step} comes after the "
                              f"scenario's last step ({spec.steps}); allowed: 1 to {spec.steps}")
     return validate_interventions(
-        [{"step": iv.step, "set": iv.settings} for iv in spec.interventions], source=str(path))
+        [{"step": iv.step, "set": iv.settings}
+         | ({} if iv.township is None else {"township": iv.township})
+         for iv in spec.interventions], source=str(path))
 
 
 def _watch(spec: _ScenarioFile, path: Path) -> list[Watch]:

@@ -12,10 +12,11 @@ import itertools
 import weakref
 
 import mesa
+import numpy as np
 
 from ruralgov.model import equations
 
-__all__ = ["Township", "Department"]
+__all__ = ["Township", "Department", "township_values"]
 
 
 class _IdCounters:
@@ -55,6 +56,9 @@ class Township(mesa.Agent):
         self.n_villagers = n_villagers
         self.self_interest = float(self_interest)
         self.pressure = 0.0
+        #: the township head's own levers (TOWNSHIP_LEVERS set by a township intervention);
+        #: a lever not here is the county's
+        self.levers: dict[str, float] = {}
         # plan (set by plan())
         self.fidelity = 1.0
         self.effort = 1.0
@@ -68,6 +72,10 @@ class Township(mesa.Agent):
         self.reported_compliance = float("nan")
         self.escalations = 0
         self.cases_handled = 0
+
+    def setting(self, name: str) -> float:
+        """The value of lever ``name`` in this township: the head's own, else the county's."""
+        return self.levers.get(name, self.model.p[name])
 
     @property
     def capacity(self) -> float:
@@ -92,8 +100,9 @@ class Township(mesa.Agent):
         p = self.model.p
         s = self.self_interest
         if p["mech_discretion"]:
-            self.deviation = p["discretion"] * s
-            self.fit = p["discretion"] * (1.0 - s) * p["discretion_fit"]
+            discretion = self.setting("discretion")
+            self.deviation = discretion * s
+            self.fit = discretion * (1.0 - s) * p["discretion_fit"]
         else:
             self.deviation = 0.0
             self.fit = 0.0
@@ -107,7 +116,7 @@ class Township(mesa.Agent):
             frag = equations.fragmentation_index(p["n_departments"], p["coordination"],
                                                  p["bureaus"])
             welfare *= 1.0 - p["misrouting"] * frag * (1.0 - p["one_window"])
-        r = p["responsiveness"]
+        r = self.setting("responsiveness")
         if p["responsiveness_budget"]:  # first form: one capacity split
             self.petition_capacity, self.dispute_capacity = welfare * r, welfare * (1.0 - r)
         else:  # responsiveness adds capacity for petitions; disputes keep half
@@ -115,10 +124,10 @@ class Township(mesa.Agent):
         self.petition_capacity *= 0.5 + w
         if p["mech_interception"]:
             routine = p["suppression_routine"]
-            self.suppress_probability = p["suppression"] * (
+            self.suppress_probability = self.setting("suppression") * (
                 routine + (1.0 - routine) * self.pressure)
         else:
-            self.suppress_probability = p["suppression"] * self.pressure
+            self.suppress_probability = self.setting("suppression") * self.pressure
         self.suppress_probability = min(self.suppress_probability * (0.5 + w), 1.0)
 
     def report(self, true_compliance: float, escalations: int) -> None:
@@ -131,7 +140,7 @@ class Township(mesa.Agent):
         p = self.model.p
         self.true_compliance = true_compliance
         self.reported_compliance = float(equations.report_compliance(
-            true_compliance, self.self_interest, p["misreporting"]))
+            true_compliance, self.self_interest, self.setting("misreporting")))
         self.escalations = int(escalations)
         per100 = escalations / max(self.n_villagers / 100.0, 1e-9)
         pressure = self.pressure * (1.0 - p["pressure_decay"]) + p["reprimand_pressure"] * per100
@@ -157,3 +166,11 @@ class Department(mesa.Agent):
         p = self.model.p
         return p["county_capacity"] * self.model.n_villagers / 100.0 / len(
             self.model.departments)
+
+
+def township_values(townships: list[Township], name: str) -> np.ndarray | None:
+    """Each township's value of lever ``name`` (float64), or None when no township head has
+    set their own (every township then uses its run's parameter, as the submodels read it)."""
+    if not any(name in t.levers for t in townships):
+        return None
+    return np.array([t.setting(name) for t in townships], dtype=np.float64)

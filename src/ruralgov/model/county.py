@@ -25,6 +25,7 @@ from ruralgov.model.schedule import SCHEDULE
 from ruralgov.model.schema import (
     Intervention,
     check_combinations,
+    check_townships,
     validate_interventions,
     validate_params,
 )
@@ -109,6 +110,7 @@ class RuralGovernanceModel(mesa.Model):
         self.rules = initialise.rules(rng, population, p)
         self.cache = Cache()
         self.townships, self.departments = initialise.governments(self)
+        check_townships(self.interventions, len(self.townships))
         self.observer = Observer(detail=collect_detail)
         self.datacollector = DataCollectorView(self.observer)  # Mesa's shape: batch_run works
         self.scratch: Scratch | None = None
@@ -142,17 +144,24 @@ class RuralGovernanceModel(mesa.Model):
     def n_rules(self) -> int:
         return self.rules.k
 
-    def intervene(self, settings: Mapping[str, Any], step: int | None = None) -> Intervention:
+    def intervene(self, settings: Mapping[str, Any], step: int | None = None,
+                  township: int | None = None) -> Intervention:
         """Move levers in the running county: from the start of ``step`` (default: the next
-        step) the parameters in ``settings`` have these values. The intervention is kept in
-        ``self.interventions``, so building the model again with them replays the run.
+        step) the parameters in ``settings`` have these values — in every township, or with
+        ``township`` (an index) that township's own levers
+        ([`TOWNSHIP_LEVERS`][ruralgov.model.params.TOWNSHIP_LEVERS]). The intervention is kept
+        in ``self.interventions``, so building the model again with them replays the run.
 
         Raises:
-            InputError: a parameter fixed at the start, a bad value or a step already run.
+            InputError: a parameter fixed at the start, a bad value, a step already run, a
+                township the county does not have or a lever not a township head's.
         """
         step = self.steps + 1 if step is None else step
-        (iv,) = validate_interventions([{"step": step, "set": dict(settings)}],
-                                       source="intervene", after=self.steps)
+        item = {"step": step, "set": dict(settings)}
+        if township is not None:
+            item["township"] = township
+        (iv,) = validate_interventions([item], source="intervene", after=self.steps)
+        check_townships([iv], len(self.townships) // len(self.members), source="intervene")
         self.interventions = sorted([*self.interventions, iv], key=lambda x: x.step)
         return iv
 

@@ -145,7 +145,8 @@ class Ensemble(RuralGovernanceModel):
         if mixed:
             raise InputError(f"ensemble: {', '.join(mixed)} is positive in some runs and 0 in "
                              "others (two forms of a rule): run them apart")
-        moved = sorted({k for iv in members[0].interventions for k in iv.settings} & differ)
+        moved = sorted({k for iv in members[0].interventions if iv.township is None
+                        for k in iv.settings} & differ)  # (a township's own: not p)
         if moved:
             raise InputError(f"ensemble: an intervention sets {', '.join(moved)}, which "
                              "differs between the runs")

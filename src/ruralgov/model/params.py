@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["Param", "PARAMS", "REGISTRY", "defaults", "markdown_table", "MECHANISMS",
-           "FIRST_FORMS", "GENERATOR", "AT_START", "CALIBRATED", "UNCALIBRATED"]
+           "FIRST_FORMS", "GENERATOR", "AT_START", "CALIBRATED", "UNCALIBRATED",
+           "TOWNSHIP_LEVERS"]
 
 
 @dataclass(frozen=True)
@@ -652,6 +653,11 @@ rule). Setting one of these in a running model would do nothing (or break the ar
 intervention (ODD 7.1) may not change them; every other parameter is read from ``model.p``
 every step and may. (tests/test_interventions.py checks this list against the code: a name here
 is read only by the initialisation, a name not here by a submodel.)"""
+
+TOWNSHIP_LEVERS: tuple[str, ...] = ("responsiveness", "suppression", "discretion", "misreporting")
+"""The levers a township head chooses for their own township (ODD 7.1, 7.2): an intervention
+with a ``township`` sets them for that township only (the training room's township heads);
+every other township keeps the county's value."""
 
 #: The first forms (ODD section 7, "first forms"): the values that turn every structural change
 #: of the second model generation back into the first model's rules. With these settings the

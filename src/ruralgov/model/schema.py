@@ -14,12 +14,12 @@ from typing import Any
 import pydantic
 from pydantic import ConfigDict, Field
 
-from ruralgov.model.params import AT_START, PARAMS, REGISTRY
+from ruralgov.model.params import AT_START, PARAMS, REGISTRY, TOWNSHIP_LEVERS
 
 __all__ = ["InputError", "DiskFull", "MAX_STEPS", "ParamsModel", "validate_params",
            "check_combinations",
            "format_pydantic_error", "close_names", "short_repr", "Intervention",
-           "validate_interventions"]
+           "validate_interventions", "check_townships"]
 
 
 MAX_STEPS = 1_000_000
@@ -187,21 +187,52 @@ def check_combinations(p: dict[str, Any], source: str = "parameters", prefix: st
 class Intervention:
     """Levers moved in a running county (ODD 7.1): from the start of step ``step`` on, the
     parameters in ``settings`` have these values. Only parameters read every step may be
-    moved (not those of [`AT_START`][ruralgov.model.params.AT_START])."""
+    moved (not those of [`AT_START`][ruralgov.model.params.AT_START]). With ``township``
+    (an index, 0 first) they are that township's own choice, for it alone: only the levers of
+    [`TOWNSHIP_LEVERS`][ruralgov.model.params.TOWNSHIP_LEVERS]."""
 
     step: int
     settings: Mapping[str, Any]
+    township: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The form of a scenario file's ``interventions`` entry: ``{step: …, set: {…}}``."""
-        return {"step": self.step, "set": dict(self.settings)}
+        """The form of a scenario file's ``interventions`` entry: ``{step: …, set: {…}}``
+        (and ``township: …`` for one township's own choice)."""
+        out: dict[str, Any] = {"step": self.step}
+        if self.township is not None:
+            out["township"] = self.township
+        out["set"] = dict(self.settings)
+        return out
+
+
+def _check_township_levers(where: str, township: Any, settings: Any) -> None:
+    if isinstance(township, bool) or not isinstance(township, int) or township < 0:
+        raise InputError(f"{where}.township: allowed a township's index, a whole number from 0 "
+                         f"(got {short_repr(township)})")
+    if isinstance(settings, Mapping):
+        other = sorted(str(k) for k in settings if k not in TOWNSHIP_LEVERS)
+        if other:
+            raise InputError(f"{where}.set: {', '.join(other)} is the county's, not a township "
+                             f"head's to choose; allowed with township: "
+                             f"{', '.join(TOWNSHIP_LEVERS)}")
+
+
+def check_townships(interventions: Iterable[Intervention], n_townships: int,
+                    source: str = "model parameters", field: str = "interventions") -> None:
+    """Every township intervention names a township the county has."""
+    for i, iv in enumerate(interventions):
+        if iv.township is not None and iv.township >= n_townships:
+            raise InputError(f"{source}: {field}[{i}].township: the county has {n_townships} "
+                             f"townships; allowed 0 to {n_townships - 1} (got {iv.township})")
 
 
 def validate_interventions(items: Iterable[Any] | None, source: str = "model parameters",
                            after: int = 0, field: str = "interventions"
                            ) -> tuple[Intervention, ...]:
     """Check interventions (``Intervention`` objects or ``{step: int, set: {name: value}}``
-    mappings) and return them ordered by step (those of one step in the order given).
+    mappings, with ``township: int`` for one township's own levers) and return them ordered
+    by step (those of one step in the order given). Whether a township exists is checked by
+    the model, which knows how many it has.
 
     ``after``: the last step already run; an intervention must come later. ``source`` names
     the file (or caller) and ``field`` the list in it, for the messages.
@@ -213,13 +244,14 @@ def validate_interventions(items: Iterable[Any] | None, source: str = "model par
     for i, item in enumerate(items or ()):
         where = f"{source}: {field}[{i}]"
         if isinstance(item, Intervention):
-            step, settings = item.step, item.settings
-        elif isinstance(item, Mapping) and set(item) == {"step", "set"}:
-            step, settings = item["step"], item["set"]
+            step, settings, township = item.step, item.settings, item.township
+        elif isinstance(item, Mapping) and set(item) in ({"step", "set"},
+                                                         {"step", "set", "township"}):
+            step, settings, township = item["step"], item["set"], item.get("township")
         else:
-            raise InputError(f"{where}: an intervention is a mapping with exactly the keys step "
-                             f"and set, e.g. {{step: 24, set: {{responsiveness: 0.9}}}} (got "
-                             f"{short_repr(item)})")
+            raise InputError(f"{where}: an intervention is a mapping with the keys step and set "
+                             f"(and township for one township's own levers), e.g. {{step: 24, "
+                             f"set: {{responsiveness: 0.9}}}} (got {short_repr(item)})")
         if isinstance(step, bool) or not isinstance(step, int) or not after < step <= MAX_STEPS:
             raise InputError(f"{where}.step: allowed a whole number from {after + 1} to "
                              f"{MAX_STEPS:,} (got {short_repr(step)})")
@@ -232,6 +264,9 @@ def validate_interventions(items: Iterable[Any] | None, source: str = "model par
                              "(it gives the initial state or the shape of the arrays) and "
                              "cannot change in a running county; allowed: the parameters "
                              "`ruralgov params` marks 'any step'")
+        if township is not None:
+            _check_township_levers(where, township, settings)
         checked = validate_params(dict(settings), source=source, prefix=f"{field}[{i}].set")
-        out.append(Intervention(int(step), {str(k): checked[k] for k in settings}))
+        out.append(Intervention(int(step), {str(k): checked[k] for k in settings},
+                                None if township is None else int(township)))
     return tuple(sorted(out, key=lambda iv: iv.step))

@@ -112,7 +112,7 @@ def pending(model: RuralGovernanceModel, values: dict[str, Any]) -> tuple[dict, 
     can move now, those that need a reset because the county is built with them)."""
     ahead = dict(model.p)  # as the next step will have them: interventions not yet in force
     for iv in model.interventions:
-        if iv.step > model.steps:
+        if iv.step > model.steps and iv.township is None:  # (a township's own: not these)
             ahead.update(iv.settings)
     moved = {k: v for k, v in values.items() if k in ahead and ahead[k] != v}
     now = {k: v for k, v in moved.items() if k not in AT_START}
@@ -281,7 +281,8 @@ def series_frame(model: RuralGovernanceModel) -> pd.DataFrame:
     s.insert(0, "scenario", getattr(model, "scenario_name", ""))
     moved: dict[int, list[str]] = {}
     for iv in model.interventions:
-        moved.setdefault(iv.step, []).extend(f"{k}={v}" for k, v in iv.settings.items())
+        where = "" if iv.township is None else f"township {iv.township}: "
+        moved.setdefault(iv.step, []).extend(f"{where}{k}={v}" for k, v in iv.settings.items())
     s["intervention"] = ["; ".join(moved.get(step, ())) for step in s["step"]]
     return s
 

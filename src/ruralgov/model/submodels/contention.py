@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ruralgov.model import equations
+from ruralgov.model.agents import township_values
 from ruralgov.model.state import F32, Scratch
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,11 +21,15 @@ __all__ = ["petitions", "county_review", "protest"]
 
 
 def _answer(model: RuralGovernanceModel, s: Scratch, idx: np.ndarray, relief: np.ndarray,
-            upper: bool = False) -> None:
-    """Petitions of villagers ``idx`` are answered: grievance relieved (``relief``, per run),
-    legitimacy gained (owed to the county and above if ``upper``)."""
+            upper: bool = False, by_township: bool = False) -> None:
+    """Petitions of villagers ``idx`` are answered: grievance relieved (``relief``, per run,
+    or per township if ``by_township``), legitimacy gained (owed to the county and above if
+    ``upper``)."""
     v = model.villagers
-    v.grievance[idx] *= model.runs.spread(1.0 - relief, idx=idx)
+    if by_township:
+        v.grievance[idx] *= (1.0 - relief[model.structure.township[idx]]).astype(F32)
+    else:
+        v.grievance[idx] *= model.runs.spread(1.0 - relief, idx=idx)
     gain = model.runs.param(lambda q: q["answer_gain"], idx=idx)
     s.gains[idx] += gain
     if upper:
@@ -61,8 +66,19 @@ def _taken_up(model: RuralGovernanceModel, pending: np.ndarray) -> np.ndarray | 
     if not model.p["mech_answer_speed"]:
         return None
     runs = model.runs
+    own = township_values(model.townships, "responsiveness")  # a township head's own pace
+    if own is not None:
+        return runs.random(pending) < own[model.structure.township[pending]]
     return runs.random(pending) < runs.param(lambda q: q["responsiveness"], np.float64,
                                               idx=pending)
+
+
+def _township_relief(model: RuralGovernanceModel) -> tuple[np.ndarray, bool]:
+    """The relief of a township's answer per run, or (True) per township where a township
+    head set their own discretion."""
+    if township_values(model.townships, "discretion") is None:
+        return model.runs.values(_relief), False
+    return np.array([_relief({**t.model.p, **t.levers}) for t in model.townships]), True
 
 
 def _relief(q: dict) -> float:
@@ -178,7 +194,7 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
                             pending[k])
     if not p["mech_interception"]:
         suppressed = ~answered & (runs.random(pending) < s.suppress[tw])
-    relief = runs.values(_relief)
+    relief, by_township = _township_relief(model)
     a_idx = pending[answered]
     waited, n_answered = runs.integer_totals(v.pet_age, a_idx)
     tally["response_time"] = np.divide(waited, n_answered, out=np.full(runs.r, np.nan),
@@ -188,7 +204,7 @@ def petitions(model: RuralGovernanceModel, s: Scratch) -> None:
     if p["answer_acceptance"] < 1.0:  # an answer not accepted: the petitioner goes up
         took = runs.random(a_idx) < p["answer_acceptance"]
         refused, a_idx = a_idx[~took], a_idx[took]
-    _answer(model, s, a_idx, relief)
+    _answer(model, s, a_idx, relief, by_township=by_township)
     s_idx = pending[suppressed]
     v.grievance[s_idx] += runs.param(lambda q: q["suppression_grievance"], idx=s_idx)
     s.losses[s_idx] += F32(p["suppression_loss"])

@@ -20,7 +20,8 @@ __all__ = ["schedule", "township_plan", "township_report"]
 
 def schedule(model: RuralGovernanceModel, s: Scratch) -> None:
     """Scheduled events (ODD 7.1). First the interventions of this step set their parameters
-    (in the order given) for this step and the steps after. Routine rules are always active;
+    (in the order given) for this step and the steps after — a township's own levers for that
+    township alone. Routine rules are always active;
     the campaign rule is active in steps campaign_start + 1 .. campaign_start +
     campaign_duration. From step
     withdrawal_step + 1 on (if > 0) routine rules are no longer enforced. During a scandal
@@ -35,9 +36,14 @@ def schedule(model: RuralGovernanceModel, s: Scratch) -> None:
     p, r, runs = model.p, model.rules, model.runs
     step = model.steps
     for iv in model.interventions:
-        if iv.step == step:
-            for q in {id(q): q for q in (p, *runs.params)}.values():  # every run's
-                q.update(iv.settings)
+        if iv.step != step:
+            continue
+        if iv.township is not None:  # one township head's own choice, in every run
+            for m in model.members:
+                m.townships[iv.township].levers.update(iv.settings)
+            continue
+        for q in {id(q): q for q in (p, *runs.params)}.values():  # every run's
+            q.update(iv.settings)
     if p["campaign"]:
         r.active[-1] = p["campaign_start"] < step <= p["campaign_start"] + p["campaign_duration"]
     s.withdrawn = 0 < p["withdrawal_step"] < step
