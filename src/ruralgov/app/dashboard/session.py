@@ -89,9 +89,9 @@ class Run(RuralGovernanceModel):
 
         self.step = step
 
-    def intervene(self, settings, step: int | None = None):
+    def intervene(self, settings, step: int | None = None, township: int | None = None):
         with self.lock:
-            return super().intervene(settings, step)
+            return super().intervene(settings, step, township)
 
 
     def settings(self) -> dict[str, Any]:
