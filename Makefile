@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 DEMO_ARGS ?= --seed 1
 
-.PHONY: demo test lint bench bench-dashboard paper-quick paper robustness robustness-posterior robustness-quick stories levers search dashboard docs docs-serve archive venv dev clean-venv
+.PHONY: demo test lint bench bench-dashboard paper-quick paper robustness robustness-posterior robustness-quick stories levers search dashboard room docs docs-serve archive venv dev clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ $(DEVSTAMP): pyproject.toml | $(PY)
 DASHSTAMP := $(VENV)/.installed-dashboard
 $(DASHSTAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[dashboard]"
+	touch $@ $(STAMP)
+ROOMSTAMP := $(VENV)/.installed-room
+$(ROOMSTAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[room]"
 	touch $@ $(STAMP)
 
 venv: $(STAMP)
@@ -90,6 +94,12 @@ search: $(DEVSTAMP)
 DASHBOARD_ARGS ?=
 dashboard: $(DASHSTAMP)
 	$(VENV)/bin/ruralgov dashboard $(DASHBOARD_ARGS)
+
+## room: a training room where trainees play township heads from their phones (prints the
+## room's code and the addresses of the phones' page, the projector and the console)
+ROOM_ARGS ?=
+room: $(ROOMSTAMP)
+	$(VENV)/bin/ruralgov room $(ROOM_ARGS)
 
 ## docs: build the documentation site into site/ (strict: a broken link fails; offline)
 ## docs-serve: the same, served at http://127.0.0.1:8000/ and rebuilt as you edit

@@ -70,6 +70,9 @@ def test_core_commands_work_from_the_wheel(installed):
     res = _run([exe, "dashboard"], work, check=False)
     assert res.returncode == 2 and "ruralgov[dashboard]" in res.stderr
     assert "Traceback" not in res.stderr
+    import zipfile
+
+    assert "ruralgov/app/room_static/room.js" in zipfile.ZipFile(installed["wheel"]).namelist()
 
 
 

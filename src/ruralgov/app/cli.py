@@ -540,7 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ruralgov {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_run, _add_listings, _add_sweep, _add_analyze, _add_discover, _add_search,
-                _add_paths, _add_reproduce, _add_dashboard):
+                _add_paths, _add_reproduce, _add_dashboard, _add_room):
         add(sub)
     return parser
 
@@ -958,6 +958,63 @@ def _add_dashboard(sub) -> None:
     db.add_argument("--lang", choices=("en", "zh"), default="en",
                     help="labels in English (with Chinese terms) or in Chinese")
     db.set_defaults(func=_cmd_dashboard)
+
+
+def _add_room(sub) -> None:
+    rm = sub.add_parser(
+        "room", help="a participatory training session: trainees play township heads",
+        description="Serve a training room: one county on this machine; trainees join from "
+                    "their phones with the room's code and each heads a township, choosing its "
+                    "levers round by round; the projector page shows the code (and a QR code) "
+                    "and the county; the trainer's console (its address, with the key, is "
+                    "printed here) starts, pauses, advances, broadcasts, reveals and triggers "
+                    "events; the session replays with `ruralgov run`. Chinese pages unless a "
+                    "browser asks for English.")
+    rm.add_argument("scenario", nargs="?", default="baseline",
+                    help="the county, by name or file (default: baseline)")
+    rm.add_argument("--seed", type=_bounded("--seed", 0, 2**63 - 1), default=0)
+    rm.add_argument("--rounds", type=_bounded("--rounds", 1, 50), default=6,
+                    help="rounds in the session (default 6)")
+    rm.add_argument("--months", type=_bounded("--months", 1, 120), default=12,
+                    help="months the county runs each round (default 12)")
+    rm.add_argument("--timer", type=_real("--timer", 10, 3600), default=None, metavar="SECONDS",
+                    help="each round's time limit (default: none; the round runs when every "
+                         "head has submitted or the trainer advances it)")
+    rm.add_argument("--set", dest="overrides", action="append", default=[],
+                    metavar="NAME=VALUE", help="change a parameter of the scenario")
+    rm.add_argument("--port", type=_bounded("--port", 1, 65535), default=8770,
+                    help="port (default 8770)")
+    rm.add_argument("--lan", action="store_true",
+                    help="serve the room's network (phones), not only this machine")
+    rm.set_defaults(func=_cmd_room)
+
+
+def _cmd_room(args: argparse.Namespace) -> int:
+    import socket
+
+    from ruralgov.io.extras import require
+    from ruralgov.io.scenario import parse_overrides
+
+    require("uvicorn", "the training room")
+    require("segno", "the training room's QR code")
+    import uvicorn
+
+    from ruralgov.app.room import Room
+    from ruralgov.app.room_server import create_app
+
+    room = Room(args.scenario, seed=args.seed, round_months=args.months, rounds=args.rounds,
+                round_seconds=args.timer, overrides=parse_overrides(args.overrides))
+    host = "0.0.0.0" if args.lan else "127.0.0.1"
+    _check_port_free(host, args.port)
+    shown = socket.gethostbyname(socket.gethostname()) if args.lan else "127.0.0.1"
+    base = f"http://{shown}:{args.port}"
+    print(f"ruralgov room: code {room.code}\n  trainees join at {base}/\n"
+          f"  projector {base}/projector#{room.trainer_key}\n"
+          f"  console   {base}/console#{room.trainer_key}\n"
+          + ("  (serving the whole network: --lan)" if args.lan else
+             "  (this machine only; --lan lets phones join)"), flush=True)
+    uvicorn.run(create_app(room), host=host, port=args.port, log_level="warning")
+    return 0
 
 
 def _bounded(option: str, lo: int, hi: int):

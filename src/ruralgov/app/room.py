@@ -239,6 +239,12 @@ class Room:
             self._run_round("trainer" if force else "timer" if expired else "barrier")
             return True
 
+    def tick(self) -> bool:
+        """Run the round if the barrier is met or its timer has run out (the pages' polls
+        call this: the room needs no thread of its own). Returns whether it ran."""
+        with self._lock:
+            return self.state == "choosing" and self.advance()
+
     def _active(self) -> list[Participant]:
         return [p for p in self.participants.values() if not p.removed]
 
@@ -330,6 +336,15 @@ class Room:
                     [_township_row(o, k, self.show["truth"]) for o in self.outcomes]
                     for k in range(self.n_townships)]
             return out
+
+    def public(self) -> dict[str, Any]:
+        """What the projector shows: the code, the round, how many the round waits for and
+        the county's rounds (no township's truth)."""
+        with self._lock:
+            return {"code": self.code, "state": self.state, "round": self.round,
+                    "rounds": self.rounds, "seconds_left": self.seconds_left(),
+                    "waiting": len(self.waiting_for()),
+                    "county": [{"round": o["round"], **o["county"]} for o in self.outcomes]}
 
     def seconds_left(self) -> float | None:
         return None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0)

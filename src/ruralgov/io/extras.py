@@ -21,6 +21,9 @@ EXTRAS: dict[str, str] = {
     "duckdb": "analysis",
     "optuna": "analysis",
     "solara": "dashboard",
+    "uvicorn": "room",
+    "starlette": "room",
+    "segno": "room",
 }
 
 
