@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 DEMO_ARGS ?= --seed 1
 
-.PHONY: demo test lint bench bench-dashboard paper-quick paper robustness robustness-posterior robustness-quick stories levers search dashboard room docs docs-serve archive venv dev clean-venv
+.PHONY: demo test lint bench bench-dashboard bench-room paper-quick paper robustness robustness-posterior robustness-quick stories levers search dashboard room docs docs-serve archive venv dev clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -120,6 +120,11 @@ archive: $(DEVSTAMP)
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
+## bench-room: a training room with 40 simulated phones over HTTP, the default county, rounds
+## of 12 months: how long the last choice waits for its round (target <= 1 s) -> benchmarks/room.json
+bench-room: $(ROOMSTAMP)
+	$(PY) benchmarks/room.py --participants 40 --rounds 5 --json benchmarks/room.json
 
 ## bench-dashboard: the dashboard in headless Chromium (step latency, play rate, start) at 2,000
 ## and 50,000 villagers, and how far 1,000,000 are from 5 steps/s -> benchmarks/dashboard.json
