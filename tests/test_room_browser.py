@@ -93,6 +93,14 @@ def test_a_room_of_three_through_two_rounds_and_a_debrief(browser, room_server, 
     for page in phones:  # the barrier ran the round: every phone shows its first round
         page.wait_for_selector("#own table tr:nth-child(2)")
     assert "乡镇 1" in phones[0].locator("#head").text_content()
+    # a dropped phone comes back as the same head: reloaded, or opened at the join page
+    phones[1].reload()
+    phones[1].wait_for_selector("#own table tr:nth-child(2)")
+    assert "李乡长 · 乡镇 2" in phones[1].locator("#head").text_content()
+    phones[2].goto(f"{url}/")
+    phones[2].wait_for_url("**/play**")
+    phones[2].wait_for_selector("#own table tr:nth-child(2)")
+    assert "张乡长 · 乡镇 3" in phones[2].locator("#head").text_content()
     trainer.click("text=显示实际情况")
     trainer.click("text=立即推进本轮")
     phones[2].wait_for_selector("#own table tr:nth-child(3)")
