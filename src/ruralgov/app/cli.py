@@ -158,7 +158,8 @@ def _cmd_levers(args: argparse.Namespace) -> int:
     total = (len(chosen) + 1) * args.seeds
     with Progress("ruralgov levers", total, unit="runs", enabled=not args.quiet) as progress:
         table = levers.lever_table(chosen, seeds=range(args.seeds), steps=args.steps,
-                                   window=window, workers=args.workers, progress=progress)
+                                   window=window, workers=args.workers, progress=progress,
+                                   scheduler=args.scheduler)
     if args.csv:
         from ruralgov.io.files import atomic_path
 
@@ -612,6 +613,9 @@ def _add_listings(sub) -> None:
                     help="only levers whose name contains one of these")
     lv.add_argument("--workers", type=_bounded("--workers", 1, 4096), default=None,
                     help="processes (default: cores)")
+    lv.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="run on an existing Dask cluster (tcp://host:8786 or a scheduler "
+                         "file) instead of local processes")
     lv.add_argument("--out", default=None, help="write the table as Markdown to this file")
     lv.add_argument("--csv", default=None, help="also write the tidy table to this new file")
     lv.add_argument("--list", action="store_true", help="list the levers and stop")
@@ -1145,7 +1149,7 @@ def _check_arguments(args: argparse.Namespace) -> None:
                          f"than the {args.sbc} reference simulations of --sbc)")
     for option in ("dask", "scheduler"):
         if getattr(args, option, None):
-            from ruralgov.study.sweep import check_scheduler
+            from ruralgov.study.evaluator import check_scheduler
 
             check_scheduler(getattr(args, option), f"--{option}")
 

@@ -14,8 +14,6 @@ at the baseline: other levers, other counties and interactions are what the swee
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from ruralgov.model.params import REGISTRY
-from ruralgov.study.processes import die_with_parent
+from ruralgov.study.evaluator import evaluator
 
 __all__ = ["Lever", "LEVERS", "OUTCOMES", "lever_table", "markdown", "document"]
 
@@ -136,11 +134,14 @@ def _interval(d: np.ndarray, seed: int) -> tuple[float, float]:
 def lever_table(levers: Iterable[Lever] = LEVERS, seeds: Iterable[int] = range(10),
                 steps: int = 96, window: tuple[int, int] | None = None,
                 base: dict[str, Any] | None = None, workers: int | None = None,
-                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+                progress: Callable[[int, int], None] | None = None,
+                scheduler: str | None = None) -> pd.DataFrame:
     """One row per lever and outcome: the mean paired difference (lever minus baseline over
     ``seeds``) with its 95 % BCa bootstrap interval, the baseline mean, and whether the
     interval excludes 0. ``window`` (default the second half of ``steps``) is averaged;
-    ``base`` adds settings to every run (e.g. a smaller county for a quick table)."""
+    ``base`` adds settings to every run (e.g. a smaller county for a quick table); the runs go
+    to [`evaluator`][ruralgov.study.evaluator.evaluator] (``workers`` local processes, or the
+    Dask cluster at ``scheduler``)."""
     levers, seeds = tuple(levers), tuple(seeds)
     window = window or (steps // 2 + 1, steps)
     base = dict(base or {})
@@ -148,20 +149,8 @@ def lever_table(levers: Iterable[Lever] = LEVERS, seeds: Iterable[int] = range(1
     settings = ([{**base, **dict(c)} for c in contexts]
                 + [{**base, **lv.context, **lv.settings} for lv in levers])
     tasks = [(s, seed, steps, window) for s in settings for seed in seeds]
-    workers = workers or min(len(tasks), os.cpu_count() or 1)
-    if workers > 1:
-        with cf.ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
-            results = []
-            for i, r in enumerate(pool.map(_run, tasks, chunksize=4)):
-                results.append(r)
-                if progress:
-                    progress(i + 1, len(tasks))
-    else:
-        results = []
-        for i, t in enumerate(tasks):
-            results.append(_run(t))
-            if progress:
-                progress(i + 1, len(tasks))
+    with evaluator(workers=workers, scheduler=scheduler, pending=len(tasks)) as ev:
+        results = ev.map(_run, tasks, progress=progress, chunksize=4)
     n, nc = len(seeds), len(contexts)
     baselines = {c: pd.DataFrame(results[i * n:(i + 1) * n]) for i, c in enumerate(contexts)}
     rows = []

@@ -42,7 +42,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 import math
-import multiprocessing
 import os
 import re
 import sys
@@ -72,7 +71,11 @@ from ruralgov.io.locks import MAINTENANCE, FolderLock, Guard, live_tags
 from ruralgov.io.provenance import git_revision, utc_now, versions
 from ruralgov.io.results import read_manifest, read_runs, read_series, run_status
 from ruralgov.model.schema import InputError
-from ruralgov.study.processes import die_with_parent, heap_for_arrays
+from ruralgov.study.evaluator import check_scheduler, check_spawn_safe  # noqa: F401 (API)
+from ruralgov.study.evaluator import close_executor as _close
+from ruralgov.study.evaluator import open_executor as _executor
+from ruralgov.study.evaluator import process_pool as _process_pool
+from ruralgov.study.processes import heap_for_arrays
 from ruralgov.study.progress import Progress
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only (experiment.py runs sweeps)
@@ -405,66 +408,6 @@ class _Writer:
         self.last = time.monotonic()
 
 
-# ------------------------------------------------------------------ executors
-def _process_pool(workers: int) -> cf.Executor:
-    # Mesa 3.3 sets the 'spawn' start method when imported; say so explicitly, so the pool
-    # behaves the same whether or not mesa was imported first.
-    # Workers die with the sweep, even when it is killed (no orphaned workers holding cores).
-    return cf.ProcessPoolExecutor(max_workers=workers,
-                                  mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=die_with_parent)
-
-
-def check_scheduler(address: str, option: str = "--scheduler", timeout_s: float = 5.0) -> str:
-    """Check, before any work, that a Dask scheduler answers at ``address`` (``tcp://host:port``
-    or a scheduler JSON file): a TCP connection within ``timeout_s``. Returns the address.
-
-    Raises:
-        InputError: Dask missing, a malformed address or file, or nothing listening there."""
-    import json
-    import socket
-    from urllib.parse import urlsplit
-
-    from ruralgov.io.extras import require
-
-    require("distributed", f"{option} (a Dask cluster)")
-    where = address
-    if address.endswith(".json"):
-        try:
-            where = json.loads(Path(address).read_text(encoding="utf-8"))["address"]
-        except (OSError, ValueError, KeyError, TypeError):
-            raise InputError(f"{option} {address}: not a readable Dask scheduler file (a JSON "
-                             "object with an address)") from None
-    url = urlsplit(where if "://" in str(where) else f"tcp://{where}")
-    try:
-        host, port = url.hostname, url.port
-    except ValueError:
-        host = port = None
-    if url.scheme not in ("tcp", "tls") or not host or not port:
-        raise InputError(f"{option} {address}: give tcp://HOST:PORT or a scheduler JSON file")
-    try:
-        socket.create_connection((host, port), timeout=timeout_s).close()
-    except OSError as err:
-        raise InputError(f"{option} {address}: no Dask scheduler answers there "
-                         f"({err.strerror or type(err).__name__}); start the cluster first, or "
-                         "drop the option to run on this machine") from None
-    return address
-
-
-def _dask_executor(address: str) -> tuple[cf.Executor, Any]:
-    check_scheduler(address)
-    from distributed import Client
-
-    try:
-        if address.endswith(".json") and Path(address).is_file():
-            client = Client(scheduler_file=address, timeout="30s")
-        else:
-            client = Client(address, timeout="30s")
-    except (OSError, TimeoutError) as err:
-        raise InputError(f"--scheduler {address}: cannot connect ({err})") from None
-    return client.get_executor(), client
-
-
 def _run_seconds(exp: Experiment) -> float:
     """A rough estimate of one run's time on one core: the default run (2,000 villagers, 200
     steps) takes about 0.35 s."""
@@ -727,70 +670,6 @@ def _open_folder(exp: Experiment, out: Path, extend: bool = False) -> Path:
     for sub in ("runs", "series", "log", "locks"):
         (out / sub).mkdir(exist_ok=True)
     return out
-
-
-def _executor(executor: cf.Executor | None, workers: int | None, scheduler: str | None,
-              pending: int, functions: dict[str, Any] | None = None
-              ) -> tuple[cf.Executor | None, Any, str, int]:
-    """(executor, what this call owns and must close: None, "pool" or a Dask client, a name
-    for the log, the number of workers)."""
-    if executor is not None:
-        return executor, None, type(executor).__name__, workers or os.cpu_count() or 1
-    if scheduler:
-        executor, client = _dask_executor(scheduler)
-        return executor, client, f"dask {scheduler}", max(1, sum(client.nthreads().values()))
-    n_workers = workers or os.cpu_count() or 1
-    if n_workers > 1 and pending > 1:
-        check_spawn_safe(functions)
-        return _process_pool(n_workers), "pool", f"process pool x{n_workers}", n_workers
-    return None, None, "serial", 1
-
-
-_GUARD = re.compile(r"""if\s+__name__\s*==\s*['"]__main__['"]""")
-
-
-def check_spawn_safe(functions: dict[str, Any] | None = None) -> None:
-    """Refuse, with one message, a local process pool that cannot work: its workers are
-    started fresh ('spawn') and import the main module again, so a script that starts a
-    sweep at its top level, without ``if __name__ == "__main__":``, would start it again in
-    every worker (the pool restarted over and over); and a reporter defined in a notebook or
-    an interactive session cannot be imported by them at all.
-
-    Raises:
-        InputError: naming the script or the reporters, and what to do."""
-    main = sys.modules.get("__main__")
-    file = getattr(main, "__file__", None)
-    spec = getattr(getattr(main, "__spec__", None), "name", None)
-    in_main = sorted(name for name, fn in (functions or {}).items()
-                     if callable(fn) and getattr(fn, "__module__", None) == "__main__")
-    if file is None:  # a notebook, an interactive session, python -c
-        if in_main:
-            raise InputError(
-                f"reporters {', '.join(in_main)}: defined in this notebook or session, where "
-                "a process pool's workers cannot import them; put them in a module (a file "
-                "beside the notebook: reporters={'name': 'module:function'}), or run with "
-                "workers=1")
-        return
-    rerun = spec is None or not (spec == "__main__" or spec.endswith(".__main__"))
-    if not rerun:
-        return
-    try:
-        source = Path(file).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return
-    if not _GUARD.search(source):
-        raise InputError(
-            f"{file}: this script starts a process pool at its top level; each worker "
-            "imports the script again and would start it again. Put the script's work under "
-            "if __name__ == \"__main__\": (Python's rule for multiprocessing), or run with "
-            "workers=1")
-
-
-def _close(executor: cf.Executor | None, own: Any) -> None:
-    if own == "pool":
-        executor.shutdown(cancel_futures=True)
-    elif own is not None:
-        own.close()
 
 
 def _finish(exp: Experiment, out: Path, runs: list, log: dict[str, Any], ran: int,
