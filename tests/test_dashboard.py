@@ -4,9 +4,7 @@ step and play, compare mode, download — with no request leaving the machine.""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -38,7 +36,6 @@ ROOT = Path(__file__).resolve().parents[1]
 #: as the page is ready, so a long one costs nothing when all is well
 UI_WAIT = 180_000
 ARTEFACTS = ROOT / "test-artifacts" / "dashboard"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 # ------------------------------------------------------------------ without a browser
@@ -314,21 +311,6 @@ def test_dashboard_command_refuses_a_bad_scenario_without_a_traceback():
 
 
 # ------------------------------------------------------------------ in a real browser
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: .ci/run installs Debian's chromium")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
-
 
 def _serve(*args):
     port = free_port()
