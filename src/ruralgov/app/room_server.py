@@ -111,9 +111,12 @@ class _Refused(Exception):
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise _Refused(413, f"request body over {MAX_BODY:,} bytes")
+    """The request's JSON object, read no further than MAX_BODY bytes."""
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            raise _Refused(413, f"request body over {MAX_BODY:,} bytes")
     try:
         data = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError):
