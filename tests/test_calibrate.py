@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -21,6 +22,7 @@ from ruralgov.study.calibrate import (
     _Target,
     band,
     calibrate,
+    effective_sample_size,
     error,
     identification,
     load_targets,
@@ -55,6 +57,11 @@ def test_quick_calibration_end_to_end_resumes_and_reproduces(tmp_path):
         assert p["identification"] == identification(p["interval_ratio"])
     post = pd.read_parquet(out / "posterior.parquet")
     assert len(post) == spec.abc.population and post.weight.sum() == pytest.approx(1)
+    # each generation's effective sample size, the last one the posterior's own weights'
+    assert data["generations"][0]["ess"] == pytest.approx(spec.abc.population)  # the prior
+    assert data["generations"][-1]["ess"] == pytest.approx(
+        effective_sample_size(post.weight))
+    assert "**Effective sample size**" in text
     pred = pd.read_parquet(out / "predictive.parquet")
     assert len(pred) == spec.abc.predictive_draws
     held = [c for c in data["predictive"] if c["held_out"]]
@@ -239,6 +246,21 @@ def test_a_figure_printed_as_a_range_is_reproduced_when_the_predictions_overlap_
     spec, _ = load_targets(TARGETS)
     assert {t.name for t in spec.targets if t.printed_as == "range"} == {
         "T11 share of mediated disputes resolved, 2004-2006", "T8 hierarchical trust"}
+
+
+def test_the_effective_sample_size_counts_equally_weighted_particles():
+    from ruralgov.study.calibrate import DEGENERATE_ESS, _ess_lines
+
+    assert effective_sample_size(np.ones(50)) == pytest.approx(50)
+    assert effective_sample_size([1.0, 0, 0, 0]) == pytest.approx(1)
+    assert effective_sample_size([3.0, 1.0]) == pytest.approx(16 / 10)
+    spec, _ = load_targets(profile="quick")
+    n = spec.abc.population
+    healthy = {"generations": [{"ess": n}, {"ess": 0.9 * n}]}
+    assert "degenerate" not in " ".join(_ess_lines(spec, healthy))
+    bad = {"generations": [{"ess": n}, {"ess": DEGENERATE_ESS * n * 0.9}]}
+    assert "**The final population is degenerate**" in " ".join(_ess_lines(spec, bad))
+    assert _ess_lines(spec, {"generations": [{"epsilon": 1.0}]}) == []  # not recorded then
 
 
 def test_identification_words_follow_the_interval_ratio():

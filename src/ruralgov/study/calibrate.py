@@ -55,7 +55,7 @@ from ruralgov.model.schema import InputError, validate_params
 from ruralgov.study.experiment import ReporterSpec, reporter_measures, split_reporters
 
 __all__ = ["calibrate", "load_targets", "simulate", "render", "error", "distance", "band",
-           "identification",
+           "identification", "effective_sample_size", "DEGENERATE_ESS",
            "CALIBRATION_FILES"]
 
 CALIBRATION_FILES = ("CALIBRATION.md", "calibration.json", "abc.db", "posterior.parquet",
@@ -471,7 +471,8 @@ def _finish(spec: _File, path: Path, out: Path, history, profile, progress) -> P
     write_parquet(pred, out / "predictive.parquet")
     summary = _summary(spec, post, pred)
     pops = history.get_all_populations()
-    gens = [{"generation": int(r.t), "epsilon": float(r.epsilon), "simulations": int(r.samples)}
+    gens = [{"generation": int(r.t), "epsilon": float(r.epsilon), "simulations": int(r.samples),
+             "ess": effective_sample_size(history.get_distribution(m=0, t=int(r.t))[1])}
             for r in pops.itertuples() if r.t >= 0]
     manifest = {"created_utc": utc_now(), "versions": versions(), "git": git_revision(),
                 "targets_file": str(path), "profile": profile, "root_seed": spec.root_seed,
@@ -481,6 +482,19 @@ def _finish(spec: _File, path: Path, out: Path, history, profile, progress) -> P
     _write_scenario(spec, summary, out / "calibrated.yaml")
     _figure(spec, post, pred, out / "figures" / "calibration.png")
     return render(out)
+
+
+def effective_sample_size(weights) -> float:
+    """Kish's effective sample size of importance weights, (sum w)^2 / sum w^2: the number of
+    equally weighted particles the population is worth (N when the weights are equal, 1 when
+    one particle carries them all)."""
+    w = np.asarray(weights, dtype=float)
+    return float(w.sum() ** 2 / np.sum(w * w)) if w.size and np.any(w) else 0.0
+
+
+#: An ABC-SMC population worth fewer equally weighted particles than this share of its size
+#: is degenerate: its intervals and predictive draws rest on a handful of particles.
+DEGENERATE_ESS = 0.2
 
 
 def render(out: Path | str) -> Path:
@@ -669,6 +683,7 @@ def _report(spec: _File, manifest: dict, fig: Path, sbc: dict | None = None,
              f"{manifest['versions'].get('ruralgov')}, git "
              f"{(git.get('commit') or 'unknown')[:10]}{' (dirty)' if git.get('dirty') else ''}, "
              f"{manifest['created_utc']}.", "", f"![posterior and predictive check]({fig})", ""]
+    lines += _ess_lines(spec, manifest)
     lines += _fit_lines(spec, manifest)
     lines += ["", "## Targets and sources", "",
               "| target | use | measure | observed | tolerance | definition | source |",
@@ -746,6 +761,24 @@ def _sbc_lines(sbc: dict | None) -> list[str]:
                      f" | {p['coverage_90']:.2f} ({c90[0]:.2f}–{c90[1]:.2f}) | "
                      f"{'yes' if p['passes'] else '**no**'} |")
     return lines
+
+
+def _ess_lines(spec: _File, manifest: dict) -> list[str]:
+    """The population's effective sample size per generation, and a warning when the final
+    one is degenerate (calibrations before this was recorded say nothing)."""
+    ess = [g.get("ess") for g in manifest["generations"]]
+    if not ess or ess[-1] is None:
+        return []
+    n = spec.abc.population
+    line = ("**Effective sample size** of each generation's weighted particles (Kish): "
+            + " → ".join(f"{e:.1f}" for e in ess) + f" of {n}.")
+    if ess[-1] < DEGENERATE_ESS * n:
+        line += (f" **The final population is degenerate** (worth {ess[-1]:.1f} equally "
+                 "weighted particles): its credible intervals, identification ratios and "
+                 "predictive draws rest on a handful of particles and understate the "
+                 "uncertainty. Calibrate with more particles per generation before reading "
+                 "them as a posterior.")
+    return [line, ""]
 
 
 def _fit_lines(spec: _File, manifest: dict) -> list[str]:
