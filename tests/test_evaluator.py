@@ -9,7 +9,7 @@ import concurrent.futures as cf
 import pytest
 
 from ruralgov.study.evaluator import evaluator
-from ruralgov.study.levers import LEVERS, _run, lever_table
+from ruralgov.study.levers import LEVERS, lever_table
 
 
 def _square(x: int) -> int:
@@ -59,4 +59,3 @@ def test_the_lever_table_is_the_same_serially_and_on_dask():
         on_dask = lever_table(lever, seeds=range(3), steps=8, base=small,
                               scheduler=cluster.scheduler_address)
     assert serial.equals(on_dask)
-    assert callable(_run)

@@ -60,7 +60,8 @@ CORPUS = {
     "not a mapping": ("list.yaml", "- a\n- b\n", "must be a mapping"),
     "extra key in an intervention": ("iv.yaml", "title: t\nstory: s\ninterventions:\n"
                                      "  - {step: 5, set: {responsiveness: 0.9}, when: now}\n",
-                                     "interventions.0.when: unknown key; allowed: step, township, set"),
+                                     "interventions.0.when: unknown key; allowed: step, "
+                                     "township, set"),
     "very deep nesting": ("deeper.yaml", "title: t\nstory: s\nparameters: {a: " + "[" * 600
                           + "]" * 600 + "}\n", "nested more than"),
     "very deep block nesting": ("block.yaml", "title: t\nstory: s\nparameters:\n" + "".join(

@@ -35,8 +35,7 @@ PARAMS = ROOT / "src" / "ruralgov" / "model" / "params.py"
 def _literal(value: float, kind: str) -> str:
     if kind == "int":
         return str(int(round(value)))
-    text = f"{float(f'{value:.4g}')!r}"
-    return text
+    return repr(float(f"{value:.4g}"))
 
 
 def adopt(folder: Path) -> list[str]:

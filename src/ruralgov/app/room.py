@@ -57,7 +57,6 @@ class Participant:
     name: str
     township: int
     token: str
-    joined_round: int
     last_seen: float = field(default_factory=time.monotonic)
     removed: bool = False
 
@@ -106,6 +105,7 @@ class Room:
         self.messages: list[str] = []
         self.show = {"truth": False, "others": False}
         self.deadline: float | None = None
+        self._remaining: float | None = None  # a paused round's time left on its timer
         self.outcomes: list[dict[str, Any]] = []  # per round: the county and each township
         self._lock = threading.RLock()
         self._event("room", "trainer", {"scenario": scenario, "seed": seed,
@@ -136,7 +136,7 @@ class Room:
                 raise InputError("join: the session has ended")
             heads = np.bincount([p.township for p in active], minlength=self.n_townships)
             p = Participant(name=name, township=int(np.argmin(heads)),
-                            token=secrets.token_urlsafe(16), joined_round=self.round)
+                            token=secrets.token_urlsafe(16))
             self.participants[p.token] = p
             self._event("join", name, {"township": p.township})
             return p
@@ -184,7 +184,7 @@ class Room:
                 self.deadline = None
             elif not on and self.state == "paused":
                 self.state = "choosing"
-                if getattr(self, "_remaining", None) is not None:
+                if self._remaining is not None:
                     self.deadline = time.monotonic() + self._remaining
             else:
                 raise InputError(f"pause: the session is {self.state}")

@@ -208,7 +208,7 @@ def create_app(room: Room) -> Starlette:
 
     def page(kind):
         async def endpoint(request: Request) -> Response:
-            return HTMLResponse(_page(kind, page_language(request), room))
+            return HTMLResponse(_page(kind, page_language(request)))
         return endpoint
 
     async def debrief_page(request: Request) -> Response:
@@ -258,7 +258,7 @@ def _script() -> str:
     return (Path(__file__).with_name("room_static") / "room.js").read_text(encoding="utf-8")
 
 
-def _page(kind: str, lang: str, room: Room) -> str:
+def _page(kind: str, lang: str) -> str:
     other = "en" if lang == "zh" else "zh"
     words = {k: _t(k, lang) for k in _TEXT}
     levers = {k: {"name": v[0][1] if lang == "zh" else v[0][0],
