@@ -12,21 +12,21 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e .
+$(STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install --quiet -c constraints.txt -e .
 	touch $@
 
-$(DEVSTAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[dev]"
+$(DEVSTAMP): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@ $(STAMP)
 
 DASHSTAMP := $(VENV)/.installed-dashboard
-$(DASHSTAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[dashboard]"
+$(DASHSTAMP): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dashboard]"
 	touch $@ $(STAMP)
 ROOMSTAMP := $(VENV)/.installed-room
-$(ROOMSTAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[room]"
+$(ROOMSTAMP): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[room]"
 	touch $@ $(STAMP)
 
 venv: $(STAMP)

@@ -10,6 +10,10 @@ commit, and its message says why::
 
 (the quick profile's verdicts: ``make paper-quick`` first, then the same command with
 ``RURALGOV_GOLDEN_VERDICTS=results/paper-quick/verdicts.json``).
+
+The hashes hold for the exact versions of ``constraints.txt`` (what ``make dev`` installs): a
+numerical library's new release may change the last bits of a result, and a statistic's
+verdict with them. A mismatch says which installed versions differ from those.
 """
 
 from __future__ import annotations
@@ -160,7 +164,46 @@ def _check(key: str, got) -> None:
     assert key in stored, f"no golden hash for {key}: regenerate (see the module docstring)"
     assert got == stored[key], (
         f"{key}: results changed. If on purpose, regenerate the hashes in the same commit and "
-        f"say why (see the module docstring). Stored {stored[key]}, got {got}")
+        f"say why (see the module docstring). Stored {stored[key]}, got {got}."
+        + (f" Installed versions differ from constraints.txt: {'; '.join(drift)}"
+           if (drift := _drift()) else ""))
+
+
+CONSTRAINTS = ROOT / "constraints.txt"
+#: the libraries whose arithmetic the results depend on
+NUMERIC = ("numpy", "scipy", "pandas", "networkx", "mesa", "pyarrow", "statsmodels",
+           "salib", "scikit-learn", "pyabc")
+
+
+def _pins() -> dict[str, str]:
+    pins = {}
+    for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==", 1)
+            pins[name.strip().lower().replace("_", "-")] = version.strip()
+    return pins
+
+
+def _drift() -> list[str]:
+    """Installed versions of the numerical libraries that differ from constraints.txt."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for name, want in _pins().items():
+        if name in NUMERIC:
+            try:
+                have = version(name)
+            except PackageNotFoundError:
+                have = "not installed"
+            if have != want:
+                out.append(f"{name} {have} (pinned {want})")
+    return out
+
+
+def test_constraints_pin_every_numerical_library():
+    """The hashes are only as stable as the versions behind them: every library whose
+    arithmetic the results depend on is pinned to one version."""
+    assert set(NUMERIC) <= set(_pins()), sorted(set(NUMERIC) - set(_pins()))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
