@@ -26,19 +26,15 @@ generation under way, which is then run again as it would have been); with sever
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import pydantic
-from pydantic import ConfigDict, Field
 
-from ruralgov.io.expression import Expression, parse
 from ruralgov.io.files import (
     RESULTS,
     atomic_path,
@@ -47,12 +43,25 @@ from ruralgov.io.files import (
     write_json,
     write_parquet,
 )
-from ruralgov.io.finder import find_named
 from ruralgov.io.provenance import git_revision, utc_now, versions
-from ruralgov.io.scenario import MAX_STEPS, read_spec
 from ruralgov.model.params import REGISTRY
-from ruralgov.model.schema import InputError, validate_params
-from ruralgov.study.experiment import ReporterSpec, reporter_measures, split_reporters
+from ruralgov.model.schema import InputError
+from ruralgov.study.targets import (  # noqa: F401 (the targets file's API, as before)
+    _ABC,
+    _File,
+    _measure,
+    _prior_range,
+    _Profile,
+    _seed,
+    _Target,
+    _value,
+    band,
+    definition_hash,
+    distance,
+    error,
+    load_targets,
+    simulate,
+)
 
 __all__ = ["calibrate", "load_targets", "simulate", "render", "error", "distance", "band",
            "identification", "effective_sample_size", "DEGENERATE_ESS",
@@ -60,181 +69,8 @@ __all__ = ["calibrate", "load_targets", "simulate", "render", "error", "distance
 
 CALIBRATION_FILES = ("CALIBRATION.md", "calibration.json", "abc.db", "posterior.parquet",
                      "predictive.parquet", "calibrated.yaml", "figures", "sbc", "point",
-                     "point.json")
+                     "point.json", "reference", "accepted.parquet")
 """What a calibration folder holds; calibrating into it again continues the ABC run."""
-
-
-class _Target(pydantic.BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=120)
-    measure: str = Field(min_length=1, max_length=300)
-    value: float
-    tolerance: float = Field(gt=0)
-    source: str = Field(min_length=10)
-    quote: str = ""
-    held_out: bool = False
-    scale: Literal["linear", "log"] = "linear"
-    printed_as: Literal["figure", "range"] = "figure"
-    definition: str = ""
-
-
-class _ABC(pydantic.BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    population: pydantic.StrictInt = Field(ge=4, le=100_000)
-    generations: pydantic.StrictInt = Field(ge=1, le=100)
-    min_epsilon: float = Field(default=1.0, ge=0)
-    predictive_draws: pydantic.StrictInt = Field(default=20, ge=1, le=10_000)
-
-
-class _Profile(pydantic.BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    population: pydantic.StrictInt | None = Field(default=None, ge=4, le=100_000)
-    generations: pydantic.StrictInt | None = Field(default=None, ge=1, le=100)
-    predictive_draws: pydantic.StrictInt | None = Field(default=None, ge=1, le=10_000)
-    steps: pydantic.StrictInt | None = Field(default=None, ge=1, le=MAX_STEPS)
-    parameters: dict[str, Any] = Field(default_factory=dict)
-
-
-class _File(pydantic.BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    title: str = Field(min_length=1)
-    description: str = Field(min_length=1)
-    scenario: str = Field(min_length=1)
-    steps: pydantic.StrictInt = Field(ge=1, le=MAX_STEPS)
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    root_seed: pydantic.StrictInt = Field(ge=0, lt=2**63)
-    priors: dict[str, tuple[float, float]] = Field(min_length=1)
-    targets: list[_Target] = Field(min_length=1)
-    abc: _ABC
-    profiles: dict[str, _Profile] = Field(default_factory=dict)
-    reporters: dict[str, str | ReporterSpec] = Field(default_factory=dict)
-
-
-def load_targets(name_or_path: str | Path = "calibration/targets",
-                 profile: str | None = None) -> tuple[_File, Path]:
-    """Load and check a targets file: priors over numeric parameters within their bounds,
-    fixed parameters valid, every target's measure an expression of per-run summaries, at
-    least one target fitted."""
-    from ruralgov.model.measures import SUMMARY_MEASURES
-
-    path = find_named(name_or_path, "experiment", nested=True)
-    spec, _ = read_spec(path, _File, "a targets file must be a mapping with title, description, "
-                        "scenario, steps, root_seed, priors, targets and abc", kind="targets")
-    if profile is not None:
-        if profile not in spec.profiles:
-            raise InputError(f"{path}: profiles: no profile {profile!r}; it has "
-                             f"{', '.join(spec.profiles) or 'none'}")
-        prof = spec.profiles[profile]
-        abc = spec.abc.model_copy(update={k: v for k, v in prof.model_dump().items()
-                                          if k in ("population", "generations",
-                                                   "predictive_draws") and v is not None})
-        spec = spec.model_copy(update={"abc": abc, "steps": prof.steps or spec.steps,
-                                       "parameters": {**spec.parameters, **prof.parameters}})
-    validate_params(spec.parameters, source=str(path), prefix="parameters")
-    for name, (lo, hi) in spec.priors.items():
-        p = REGISTRY.get(name)
-        where = f"{path}: priors.{name}"
-        if p is None or p.type == "bool" or p.role == "switch":
-            raise InputError(f"{where}: not a numeric model parameter; `ruralgov params` "
-                             "lists them")
-        if not (p.lo <= lo < hi <= p.hi):
-            raise InputError(f"{where}: [{lo:g}, {hi:g}] must be low < high within the "
-                             f"allowed {p.allowed()}")
-        if p.type == "int" and math.ceil(lo) >= math.floor(hi):
-            raise InputError(f"{where}: [{lo:g}, {hi:g}] holds fewer than two whole numbers; "
-                             "an integer prior needs at least two (else fix the parameter "
-                             "under parameters)")
-        if name in spec.parameters:
-            raise InputError(f"{where}: also fixed under parameters; a parameter is either "
-                             "calibrated or fixed")
-    end, step = split_reporters(str(path), spec.reporters, base_dir=path.parent)
-    _check_targets(spec, path, frozenset(SUMMARY_MEASURES) | reporter_measures(end, step))
-    from ruralgov.io.scenario import load_scenario
-    from ruralgov.model.footprint import check_fits
-
-    check_fits(load_scenario(spec.scenario).resolved(spec.parameters), f"{path}: parameters")
-    if all(t.held_out for t in spec.targets):
-        raise InputError(f"{path}: targets: every target is held out; fit at least one")
-    return spec, path
-
-
-def _seed(root_seed: int, params: dict[str, float], draw: int = 0) -> int:
-    key = json.dumps({k: round(float(v), 12) for k, v in sorted(params.items())})
-    h = hashlib.sha256(f"{root_seed}:{draw}:{key}".encode()).digest()
-    return int.from_bytes(h[:8], "big") >> 1
-
-
-def simulate(spec: _File, params: dict[str, float], seed: int) -> dict[str, float]:
-    """One run of the targets file's county with ``params``: every target's measured value."""
-    from ruralgov.study.runner import run_scenario
-
-    overrides = {**spec.parameters, **{k: _value(spec, k, v) for k, v in params.items()}}
-    end, step = split_reporters("targets", spec.reporters)
-    summary = run_scenario(spec.scenario, seed=seed, steps=spec.steps, overrides=overrides,
-                           collect_detail=False, reporters=end,
-                           series_reporters=step).summary
-    out = {}
-    for t in spec.targets:
-        value = _measure(t).evaluate(summary)
-        out[t.name] = float(value.ravel()[0]) if value.size else np.nan
-    return out
-
-
-def _prior_range(spec: _File, name: str) -> tuple[float, float]:
-    """The range a prior draws from: its own, or [lo, hi + 1) for an integer parameter, whose
-    value is then the whole part of the draw (each of lo..hi equally likely; rounding a draw
-    from [lo, hi] would give the two ends half the weight)."""
-    lo, hi = spec.priors[name]
-    if REGISTRY[name].type == "int":
-        return float(math.ceil(lo)), float(math.floor(hi) + 1)
-    return float(lo), float(hi)
-
-
-def _value(spec: _File, name: str, draw: float) -> float | int:
-    """A prior's draw as the parameter's value (see _prior_range)."""
-    if REGISTRY[name].type != "int":
-        return float(draw)
-    return int(min(math.floor(draw), math.floor(spec.priors[name][1])))
-
-
-def _measure(t: _Target) -> Expression:
-    """A target's measure, parsed (never evaluated as code)."""
-    return parse(t.measure, None, "targets")
-
-
-def _check_targets(spec: _File, path: Path, measures: frozenset[str]) -> None:
-    """Every target: a unique name, finite value and tolerance, and a measure in the grammar of
-    [`ruralgov.io.expression`][ruralgov.io.expression] over numeric per-run summaries that
-    gives a number on a made-up summary (a dry run before any simulation: ``x / 0`` is caught
-    here, not after hours of runs)."""
-    seen: dict[str, int] = {}
-    # distinct made-up values, so that an expression that is finite for real data is finite
-    # here (a / (b - c) with b == c would not be)
-    probe = {m: 0.3 + 0.7 * ((hashlib.sha256(m.encode()).digest()[0] + 1) / 257)
-             for m in measures}
-    for i, t in enumerate(spec.targets):
-        where = f"{path}: targets.{i}"
-        if t.name in seen:
-            raise InputError(f"{where}.name: {t.name!r} is also the name of targets.{seen[t.name]}"
-                             "; give each target its own name")
-        seen[t.name] = i
-        for field in ("value", "tolerance"):
-            if not np.isfinite(getattr(t, field)):
-                raise InputError(f"{where}.{field}: {getattr(t, field)}; allowed: a finite "
-                                 "number")
-        if t.scale == "log" and not (t.value > 0 and t.tolerance > 1):
-            raise InputError(f"{where}: scale log needs value > 0 and tolerance > 1 (a factor: "
-                             f"value/tolerance to value x tolerance); got value {t.value:g}, "
-                             f"tolerance {t.tolerance:g}")
-        expr = parse(t.measure, measures, f"{where}.measure")
-        if not expr.names:
-            raise InputError(f"{where}.measure: {t.measure!r} reads no measure (a constant); "
-                             "allowed: an expression of per-run summary measures")
-        value = expr.evaluate(probe)
-        if value.shape != () or np.isinf(value):  # NaN may be the probe's values only
-            raise InputError(f"{where}.measure: {t.measure!r} gives {value} on a made-up "
-                             "summary of positive measures (a division by zero, the log of "
-                             "zero or an overflow); allowed: an expression that gives a number")
 
 
 class _Model:
@@ -247,41 +83,6 @@ class _Model:
         params = {k: float(par[k]) for k in self.spec.priors}
         values = simulate(self.spec, params, _seed(self.spec.root_seed, params))
         return {t.name: values[t.name] for t in self.spec.targets if not t.held_out}
-
-
-def error(t: _Target, x, observed=None):
-    """How far ``x`` (a number or an array) is from a target's value (or from ``observed``,
-    a synthetic observation), in units of the target's tolerance: the difference over the
-    tolerance, or on the log scale the log ratio over the log of the tolerance factor
-    (x / value = tolerance is 1; a value of zero or below counts as a thousandth of the
-    target's, so that a county without a single event is far off, not infinitely far). NaN
-    stays NaN."""
-    x = np.asarray(x, dtype=float)
-    ref = t.value if observed is None else np.asarray(observed, dtype=float)
-    if t.scale == "linear":
-        return (x - ref) / t.tolerance
-    floor = t.value / 1000.0
-    return np.log(np.maximum(x, floor) / np.maximum(ref, floor)) / np.log(t.tolerance)
-
-
-def band(t: _Target | dict) -> tuple[float, float]:
-    """The values within a target's tolerance (a target or its row in a report)."""
-    value, tol, scale = ((t["observed"], t["tolerance"], t["scale"]) if isinstance(t, dict)
-                         else (t.value, t.tolerance, t.scale))
-    if scale == "log":
-        return value / tol, value * tol
-    return value - tol, value + tol
-
-
-def distance(targets: list[_Target], values) -> np.ndarray:
-    """The calibration's distance: the root mean square of the targets' errors in units of
-    their tolerances, a value that is not a finite number counting as 1,000 tolerances off.
-    ``values`` maps each target's name to a number or an array (one distance per element)."""
-    sq = 0.0
-    for t in targets:
-        e = np.asarray(error(t, values[t.name]))
-        sq = sq + np.where(np.isfinite(e), e, 1e3) ** 2
-    return np.sqrt(sq / len(targets))
 
 
 class _Distance:
@@ -368,12 +169,14 @@ def calibrate(targets: str | Path = "calibration/targets", profile: str | None =
     report; return the report's path."""
     from ruralgov.io.extras import require
 
-    pyabc = require("pyabc", "ruralgov calibrate (approximate Bayesian computation)")
     spec, path = load_targets(targets, profile)
     out = Path(out) if out else RESULTS / "calibration" / (path.stem + (f"-{profile}"
                                                                        if profile else ""))
     require_empty(out, "--out", allow=CALIBRATION_FILES)
     out.mkdir(parents=True, exist_ok=True)
+    if spec.abc.method == "rejection":
+        return _rejection(spec, path, out, profile, workers, dask, progress)
+    pyabc = require("pyabc", "ruralgov calibrate (approximate Bayesian computation)")
     for name in ("History", "Sampler", "Epsilon", "Distance", "Acceptor", "Population",
                  "Transition", "Adaptation", "Predictor", "Sumstat", "Util"):
         logging.getLogger(f"ABC.{name}").setLevel(logging.WARNING)
@@ -414,7 +217,7 @@ def calibrate(targets: str | Path = "calibration/targets", profile: str | None =
                 break
     finally:
         log.handlers = saved
-    return _finish(spec, path, out, history, profile, progress)
+    return _finish_smc(spec, path, out, history, profile, progress)
 
 
 def _generation_seed(root_seed: int, generation: int) -> int:
@@ -451,9 +254,65 @@ def _check_resume(history, spec: _File, out: Path) -> None:
         write_json({"definition_sha256": key, "status": "running"}, meta)
 
 
-def _finish(spec: _File, path: Path, out: Path, history, profile, progress) -> Path:
+def _rejection(spec: _File, path: Path, out: Path, profile, workers, dask, progress) -> Path:
+    """Rejection ABC with regression adjustment from a reference table in ``out/reference``
+    (``ruralgov.study.rejection``); its simulation-based calibration, from the same table,
+    into ``out/sbc``."""
+    from ruralgov.study import rejection, sbc
+
+    _check_resume(None, spec, out)
+    table = rejection.reference_table(spec, out / "reference", spec.abc.reference,
+                                      rejection.seed_of(spec), workers=workers,
+                                      scheduler=dask, progress=progress)
+    k = spec.abc.accept
+    if len(table) <= k:
+        raise InputError(f"{out / 'reference'}: only {len(table)} of {spec.abc.reference} "
+                         f"simulations finished, not more than the {k} to accept; see the "
+                         "blocks' logs")
+    names, bounds = list(spec.priors), rejection.bounds(spec)
+    values = sbc._target_values(spec, table)
+    post, near, dist = rejection.posterior(spec.targets, table[names], values, k, bounds,
+                                           spec.abc.regression)
+    accepted = pd.concat([table.iloc[near][["row", *names]].reset_index(drop=True),
+                          values.iloc[near].reset_index(drop=True)], axis=1)
+    accepted = accepted.assign(distance=dist, weight=post.weight.to_numpy())
+    write_parquet(accepted, out / "accepted.parquet")
+    if progress:
+        print(f"calibration: {k} of {len(table):,} simulations accepted (distance at most "
+              f"{accepted.distance.max():.3g}); coverage on the same table", flush=True)
+    adjusted = spec.abc.regression and rejection.can_adjust(
+        rejection._errors([t for t in spec.targets if not t.held_out], accepted),
+        post.weight.to_numpy())
+    cov = rejection.coverage(spec.targets, table[names], values, k, bounds,
+                             spec.abc.regression)
+    cov.update({"targets_file": str(path), "profile": profile, "root_seed": spec.root_seed,
+                "definition_sha256": definition_hash(spec),
+                "failed_runs": spec.abc.reference - len(table),
+                "method": "rejection" + (" with regression adjustment"
+                                         if spec.abc.regression else "")})
+    (out / "sbc").mkdir(exist_ok=True)
+    write_json(cov, out / "sbc" / "sbc.json")
+    sbc._figure(cov, out / "sbc" / "sbc.png")
+    gens = [{"generation": 0, "epsilon": float(accepted.distance.max()),
+             "simulations": spec.abc.reference, "finished": len(table),
+             "ess": effective_sample_size(post.weight), "adjusted": bool(adjusted)}]
+    return _finish(spec, path, out, post, gens, profile, progress)
+
+
+def _finish_smc(spec: _File, path: Path, out: Path, history, profile, progress) -> Path:
     df, w = history.get_distribution()
     post = df[list(spec.priors)].reset_index(drop=True).assign(weight=np.asarray(w))
+    pops = history.get_all_populations()
+    gens = [{"generation": int(r.t), "epsilon": float(r.epsilon), "simulations": int(r.samples),
+             "ess": effective_sample_size(history.get_distribution(m=0, t=int(r.t))[1])}
+            for r in pops.itertuples() if r.t >= 0]
+    return _finish(spec, path, out, post, gens, profile, progress)
+
+
+def _finish(spec: _File, path: Path, out: Path, post: pd.DataFrame, gens: list[dict],
+            profile, progress) -> Path:
+    """The posterior, its predictive check, the manifest, the calibrated scenario, the
+    figure and the report."""
     for c in spec.priors:  # an integer parameter's particles as the values the model ran with
         if REGISTRY[c].type == "int":
             post[c] = [_value(spec, c, v) for v in post[c]]
@@ -470,13 +329,9 @@ def _finish(spec: _File, path: Path, out: Path, history, profile, progress) -> P
     pred = pd.DataFrame(rows)
     write_parquet(pred, out / "predictive.parquet")
     summary = _summary(spec, post, pred)
-    pops = history.get_all_populations()
-    gens = [{"generation": int(r.t), "epsilon": float(r.epsilon), "simulations": int(r.samples),
-             "ess": effective_sample_size(history.get_distribution(m=0, t=int(r.t))[1])}
-            for r in pops.itertuples() if r.t >= 0]
     manifest = {"created_utc": utc_now(), "versions": versions(), "git": git_revision(),
                 "targets_file": str(path), "profile": profile, "root_seed": spec.root_seed,
-                "definition_sha256": definition_hash(spec),
+                "definition_sha256": definition_hash(spec), "method": spec.abc.method,
                 "status": "done", "generations": gens, **summary}
     write_json(manifest, out / "calibration.json")
     _write_scenario(spec, summary, out / "calibrated.yaml")
@@ -582,20 +437,6 @@ def interval_ratio(spec: _File, name: str, low: float, high: float) -> float:
     return (high - low) / (0.9 * (hi - lo))
 
 
-def definition_hash(spec: _File) -> str:
-    """What identifies a calibration: the targets file's definition (after its profile), less
-    how far to run it (``abc.generations``, ``abc.min_epsilon``): a calibration continued with
-    more generations or a lower floor is the same calibration, gone further. (The profiles
-    are left out too: the one chosen is already applied.)"""
-    doc = spec.model_dump(mode="json")
-    doc.pop("profiles")
-    if not doc["reporters"]:  # (a file without custom reporters: as before they existed)
-        doc.pop("reporters")
-    for key in ("generations", "min_epsilon"):
-        doc["abc"].pop(key)
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
-
-
 IDENTIFIED, UNIDENTIFIED = 0.5, 0.8
 """Posterior/prior interval ratios: at most IDENTIFIED the data pin a parameter down; above
 UNIDENTIFIED its posterior is about its prior (the data say little about it)."""
@@ -674,10 +515,8 @@ def _report(spec: _File, manifest: dict, fig: Path, sbc: dict | None = None,
     lines = [f"# {spec.title}", "", " ".join(spec.description.split()), "",
              f"Targets file `{Path(manifest['targets_file']).name}`"
              + (f", profile {manifest['profile']}" if manifest["profile"] else "")
-             + f"; {spec.abc.population} particles per generation, "
-             f"{len(manifest['generations'])} generations (epsilon "
-             + " → ".join(f"{g['epsilon']:.3g}" for g in manifest["generations"])
-             + f"), {sum(g['simulations'] for g in manifest['generations']):,} simulations of "
+             + f"; {_method_words(spec, manifest)}, "
+             f"{sum(g['simulations'] for g in manifest['generations']):,} simulations of "
              f"{spec.parameters.get('n_villagers', 'the scenario’s')} villagers for "
              f"{spec.steps} steps (measures over the last quarter); ruralgov "
              f"{manifest['versions'].get('ruralgov')}, git "
@@ -706,11 +545,34 @@ def _report(spec: _File, manifest: dict, fig: Path, sbc: dict | None = None,
                      f"{p['at_prior_edge'] or ''} |")
     lines += _sbc_lines(sbc)
     lines += _point_lines(spec, point)
+    data = ("`posterior.parquet` (the last generation's particles and weights), "
+            "`predictive.parquet`, `abc.db` (every generation, pyabc's database)"
+            if spec.abc.method == "smc" else
+            "`posterior.parquet` (the adjusted particles and their kernel weights), "
+            "`accepted.parquet` (the accepted simulations as run, with their distances and "
+            "targets), `predictive.parquet`, `reference/` (the reference table, one Parquet "
+            "file per block)")
     lines += ["", "The calibrated baseline (posterior medians) is `calibrated.yaml`, a scenario "
-              "that extends the targets file's scenario. Data: `posterior.parquet` (the last "
-              "generation's particles and weights), `predictive.parquet`, `abc.db` (every "
-              "generation, pyabc's database)."]
+              f"that extends the targets file's scenario. Data: {data}."]
     return "\n".join(lines + [""])
+
+
+def _method_words(spec: _File, manifest: dict) -> str:
+    """How the posterior was sampled, in a few words for the report's first paragraph."""
+    gens = manifest["generations"]
+    if spec.abc.method == "rejection":
+        g = gens[0]
+        failed = g["simulations"] - g.get("finished", g["simulations"])
+        return (f"rejection ABC from a reference table of {g['simulations']:,} draws from "
+                "the priors" + (f" ({failed} failed)" if failed else "")
+                + f": the {spec.abc.accept} nearest accepted (distance at most "
+                f"{g['epsilon']:.3g}), Epanechnikov-weighted"
+                + (", with local-linear regression adjustment (Beaumont, Zhang & Balding "
+                   "2002) on the logit scale of the priors" if g.get("adjusted") else
+                   ", not adjusted (too few weighted simulations for the regression)"
+                   if spec.abc.regression else ""))
+    return (f"ABC-SMC, {spec.abc.population} particles per generation, {len(gens)} "
+            "generations (epsilon " + " → ".join(f"{g['epsilon']:.3g}" for g in gens) + ")")
 
 
 def _point_lines(spec: _File, point: dict | None) -> list[str]:
@@ -747,7 +609,9 @@ def _sbc_lines(sbc: dict | None) -> list[str]:
               f"{sbc['reference']} parameter sets drawn from the priors, each simulated once "
               "(the reference table); each in turn is a synthetic truth whose ABC posterior is "
               f"the {sbc['accept']} nearest other simulations by the calibration's distance "
-              f"(an acceptance share of {sbc['acceptance_share']:.1%}; mean distance of the "
+              + ("(kernel-weighted and adjusted exactly as this calibration's posterior: the "
+                 "coverage is that of the method used) " if sbc.get("method") else "")
+              + f"(an acceptance share of {sbc['acceptance_share']:.1%}; mean distance of the "
               f"accepted {sbc['mean_distance_accepted']:.2f} tolerances). The true value should "
               "lie inside the central 50 % and 90 % posterior intervals that often; a "
               "parameter passes when both coverages are within 10 points. "
@@ -769,11 +633,12 @@ def _ess_lines(spec: _File, manifest: dict) -> list[str]:
     ess = [g.get("ess") for g in manifest["generations"]]
     if not ess or ess[-1] is None:
         return []
-    n = spec.abc.population
+    n = spec.abc.population if spec.abc.method == "smc" else spec.abc.accept
     line = ("**Effective sample size** of each generation's weighted particles (Kish): "
             + " → ".join(f"{e:.1f}" for e in ess) + f" of {n}.")
     if ess[-1] < DEGENERATE_ESS * n:
-        line += (f" **The final population is degenerate** (worth {ess[-1]:.1f} equally "
+        line += (f" **The {'final population' if spec.abc.method == 'smc' else 'posterior'} "
+                 f"is degenerate** (worth {ess[-1]:.1f} equally "
                  "weighted particles): its credible intervals, identification ratios and "
                  "predictive draws rest on a handful of particles and understate the "
                  "uncertainty. Calibrate with more particles per generation before reading "

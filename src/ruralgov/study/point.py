@@ -39,10 +39,15 @@ _SEED_KEY = 2**31 - 2  # apart from the generations' keys and the SBC's (2**31 -
 
 
 def _candidates(folder: Path, spec, count: int) -> pd.DataFrame:
-    """The ``count`` particles of the final generation with the smallest distances."""
+    """The ``count`` particles of the final generation with the smallest distances (of a
+    rejection calibration: the accepted simulations, as run, nearest first)."""
     from ruralgov.io.extras import require
-    from ruralgov.study.calibrate import _value
+    from ruralgov.study.targets import _value
 
+    if spec.abc.method == "rejection":
+        acc = pd.read_parquet(folder / "accepted.parquet").head(count)
+        out = acc[list(spec.priors)].reset_index(drop=True)
+        return out.assign(abc_distance=acc["distance"].to_numpy(dtype=float), generation=0)
     pyabc = require("pyabc", "ruralgov calibrate --point")
     history = pyabc.History(f"sqlite:///{folder / 'abc.db'}")
     pop = history.get_population_extended(t=history.max_t).sort_values("distance")
@@ -71,8 +76,8 @@ def _experiment(spec, cands: pd.DataFrame, seeds: int, root_seed: int):
 def fit_table(spec, runs: pd.DataFrame) -> pd.DataFrame:
     """Per design point: the mean distance over its runs (each run's root mean square error
     over the fitted targets, in tolerances) and every target's and stock's mean."""
-    from ruralgov.study.calibrate import distance
     from ruralgov.study.sbc import _target_values
+    from ruralgov.study.targets import distance
 
     values = _target_values(spec, runs)
     fitted = [t for t in spec.targets if not t.held_out]
@@ -94,8 +99,8 @@ def point(folder: Path | str, candidates: int = 20, seeds: int = 5,
     """Choose the calibration's point estimate (see the module); write ``point.json``."""
     from ruralgov.io.provenance import git_revision, utc_now, versions
     from ruralgov.io.results import read_runs
-    from ruralgov.study.calibrate import definition_hash, load_targets
     from ruralgov.study.sweep import run_sweep
+    from ruralgov.study.targets import definition_hash, load_targets
 
     folder = Path(folder)
     meta = folder / "calibration.json"
@@ -152,6 +157,6 @@ def _result(spec, cands: pd.DataFrame, table: pd.DataFrame, seeds: int) -> dict[
 
 
 def _within(t, value: float) -> bool:
-    from ruralgov.study.calibrate import error
+    from ruralgov.study.targets import error
 
     return bool(np.isfinite(value) and abs(float(error(t, value))) <= 1)

@@ -42,18 +42,27 @@ _SEED_KEY = 2**31 - 1  # the reference table's seed: spawned from the root seed,
 # the generations' (which use spawn keys 0, 1, ...)
 
 
-def _reference_experiment(spec, draws: int, root_seed: int):
+def reference_seed(spec) -> int:
+    """The reference table's seed: spawned from the targets file's root seed (apart from the
+    generations' and the point estimate's)."""
+    return int(np.random.SeedSequence(spec.root_seed, spawn_key=(_SEED_KEY,))
+               .generate_state(1)[0])
+
+
+def _reference_experiment(spec, draws: int, root_seed: int, take: int | None = None):
     """The reference table as an experiment: the targets file's county at ``draws`` iid
-    draws from the (uniform) priors."""
-    from ruralgov.study.calibrate import _prior_range, _value
+    draws from the (uniform) priors (only the first ``take`` of them, if given: the same
+    values as the first ``take`` rows of the whole table)."""
     from ruralgov.study.experiment import Experiment
+    from ruralgov.study.targets import _prior_range, _value
 
     rng = np.random.default_rng(root_seed)
     factors = {}
     for name in spec.priors:
         lo, hi = _prior_range(spec, name)
         factors[name] = {"draws": [_value(spec, name, float(v))
-                                   for v in rng.uniform(lo, hi, size=draws)]}
+                                   for v in rng.uniform(lo, hi, size=draws)[:take]]}
+    draws = draws if take is None else min(take, draws)
     doc = {"title": f"SBC reference table: {spec.title}"[:200],
            "description": f"{draws} draws from the priors of the calibration, simulated once "
                           "each (simulation-based calibration of the method).",
@@ -65,7 +74,7 @@ def _reference_experiment(spec, draws: int, root_seed: int):
 
 def _target_values(spec, runs: pd.DataFrame) -> pd.DataFrame:
     """Every target's measure on every run of the reference table."""
-    from ruralgov.study.calibrate import _measure
+    from ruralgov.study.targets import _measure
 
     cols = {c: runs[c].to_numpy(dtype=float) for c in runs.columns
             if pd.api.types.is_numeric_dtype(runs[c])}
@@ -81,7 +90,7 @@ def coverage(spec, params: pd.DataFrame, values: pd.DataFrame, accept: int
     central interval of level a when (r + V)/(accept + 1), V uniform on [0, 1), is within a/2
     of ½ — uniform on [0, 1] if the method is right, so the expected coverage is exactly a
     for any sample size, where quantiles of a few draws would under-cover."""
-    from ruralgov.study.calibrate import error
+    from ruralgov.study.targets import error
 
     fitted = [t for t in spec.targets if not t.held_out]
     n = len(params)
@@ -103,27 +112,36 @@ def coverage(spec, params: pd.DataFrame, values: pd.DataFrame, accept: int
         part = np.argpartition(d, accept - 1, axis=1)[:, :accept]
         near[rows] = part
         dist[rows] = np.take_along_axis(d, part, axis=1)
-    out: dict[str, Any] = {"reference": n, "accept": accept,
-                           "acceptance_share": accept / (n - 1), "parameters": []}
     rng = np.random.default_rng(0)  # ties (integer parameters) broken at random
-    for name in params.columns:
+    u = np.empty((n, params.shape[1]))
+    for j, name in enumerate(params.columns):
         theta = params[name].to_numpy(dtype=float)
         post = theta[near]  # n x accept
         below = (post < theta[:, None]).sum(axis=1)
         ties = (post == theta[:, None]).sum(axis=1)
         rank = below + np.floor(rng.random(n) * (ties + 1))
-        u = (rank + rng.random(n)) / (accept + 1)  # uniform on [0, 1] if the method is right
+        u[:, j] = (rank + rng.random(n)) / (accept + 1)  # uniform on [0, 1] if right
+    return _finish_coverage(list(params.columns), u, n, accept, float(np.mean(dist)))
+
+
+def _finish_coverage(names: list[str], u: np.ndarray, n: int, accept: int,
+                     mean_distance: float, levels=NOMINAL) -> dict[str, Any]:
+    """The coverage result from each truth's rank statistic ``u`` (truths x parameters),
+    uniform on [0, 1] when the method is right."""
+    out: dict[str, Any] = {"reference": n, "accept": accept,
+                           "acceptance_share": accept / (n - 1), "parameters": []}
+    for j, name in enumerate(names):
         row = {"parameter": name,
-               "rank_histogram": np.histogram(u, bins=10, range=(0, 1))[0].tolist()}
-        for level in NOMINAL:
-            share = float(np.mean(np.abs(u - 0.5) <= level / 2))
+               "rank_histogram": np.histogram(u[:, j], bins=10, range=(0, 1))[0].tolist()}
+        for level in levels:
+            share = float(np.mean(np.abs(u[:, j] - 0.5) <= level / 2))
             row[f"coverage_{int(level * 100)}"] = share
             row[f"coverage_{int(level * 100)}_ci"] = list(_wilson(share, n))
         row["passes"] = all(abs(row[f"coverage_{int(lv * 100)}"] - lv) <= COVERAGE_SLACK
-                            for lv in NOMINAL)
+                            for lv in levels)
         out["parameters"].append(row)
     out["passes"] = all(p["passes"] for p in out["parameters"])
-    out["mean_distance_accepted"] = float(np.mean(dist))
+    out["mean_distance_accepted"] = mean_distance
     return out
 
 
@@ -185,10 +203,14 @@ def sbc(targets: str | Path = "calibration/targets", profile: str | None = None,
     coverage; return the folder."""
     from ruralgov.io.files import RESULTS
     from ruralgov.io.results import read_runs
-    from ruralgov.study.calibrate import definition_hash, load_targets
     from ruralgov.study.sweep import run_sweep
+    from ruralgov.study.targets import definition_hash, load_targets
 
     spec, path = load_targets(targets, profile)
+    if spec.abc.method == "rejection":
+        raise InputError(f"{path}: abc.method is rejection, whose calibration checks its own "
+                         "coverage on its reference table (the report's simulation-based "
+                         "calibration); --sbc is for an ABC-SMC calibration")
     base = Path(out) if out else RESULTS / "calibration" / (path.stem + (f"-{profile}"
                                                                         if profile else ""))
     folder = base / "sbc"
@@ -202,8 +224,7 @@ def sbc(targets: str | Path = "calibration/targets", profile: str | None = None,
     if not 2 <= accept < draws:
         raise InputError(f"--sbc-accept: {accept}; allowed: 2 to {draws - 1} (fewer than "
                          f"the {draws} reference simulations)")
-    seed = int(np.random.SeedSequence(spec.root_seed, spawn_key=(_SEED_KEY,))
-               .generate_state(1)[0])
+    seed = reference_seed(spec)
     exp = _reference_experiment(spec, draws, seed)
     kept = folder / "reference_runs.parquet"
     if not (folder / "reference").exists() and kept.is_file():
