@@ -72,7 +72,11 @@ def test_core_commands_work_from_the_wheel(installed):
     assert "Traceback" not in res.stderr
     import zipfile
 
-    assert "ruralgov/app/room_static/room.js" in zipfile.ZipFile(installed["wheel"]).namelist()
+    names = zipfile.ZipFile(installed["wheel"]).namelist()
+    assert "ruralgov/app/room_static/room.js" in names
+    # the bundled Chinese font travels with its licence
+    assert {"ruralgov/fonts/RuralGovSansSC-Regular.ttf", "ruralgov/fonts/OFL.txt",
+            "ruralgov/fonts/RuralGovSansSC-Regular.woff2"} <= set(names)
 
 
 

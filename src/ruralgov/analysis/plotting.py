@@ -23,13 +23,19 @@ _CJK_FILES = ("wqy", "notosanscjk", "notoserifcjk", "sourcehan", "simhei", "msyh
 
 @functools.lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The name of a font with Chinese glyphs, or ``None`` if the machine has none.
+    """The name of a font with Chinese glyphs: the bundled one (`ruralgov.io.fonts`), else
+    one the machine has, else ``None``.
 
     Matplotlib knows the fonts it found when it first built its font cache; a font installed
-    after that (e.g. ``apt install fonts-wqy-microhei`` for a Chinese training room) is looked
-    for among the system's font files and registered.
+    after that (e.g. ``apt install fonts-wqy-microhei``) is looked for among the system's font
+    files and registered.
     """
     from matplotlib import font_manager
+
+    from ruralgov.io.fonts import register
+
+    if (bundled := register()) is not None:
+        return bundled
 
     for f in font_manager.fontManager.ttflist:
         if any(k in f.name for k in _CJK_NAMES):

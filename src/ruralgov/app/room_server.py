@@ -29,6 +29,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ruralgov.app.room import EVENTS, Room
+from ruralgov.io.fonts import WOFF2, css_face
 from ruralgov.model.params import TOWNSHIP_LEVERS
 from ruralgov.model.schema import InputError
 
@@ -202,6 +203,12 @@ def _qr(room: Room):
     return qr
 
 
+async def _font(request: Request) -> Response:
+    """The bundled Chinese font (phones and projectors need not have one); cached a day."""
+    return Response(WOFF2.read_bytes(), media_type="font/woff2",
+                    headers={"Cache-Control": "public, max-age=86400"})
+
+
 def create_app(room: Room) -> Starlette:
     """The room's web application (pages and JSON API)."""
     trainer = _trainer_guard(room)
@@ -225,6 +232,7 @@ def create_app(room: Room) -> Starlette:
         Route("/", page("join")), Route("/play", page("play")),
         Route("/projector", page("projector")), Route("/console", page("console")),
         Route("/debrief", debrief_page), Route("/qr.svg", _qr(room)),
+        Route("/font.woff2", _font),
         Route("/api/join", api(lambda r, b: _join(room, b)), methods=["POST"]),
         Route("/api/view", api(lambda r, b: room.view(_token(r)))),
         Route("/api/submit", api(lambda r, b: _submit(room, r, b)), methods=["POST"]),
@@ -238,8 +246,8 @@ def create_app(room: Room) -> Starlette:
 
 
 # ---------------------------------------------------------------------- pages
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC","PingFang SC",
+_CSS = css_face("/font.woff2") + """
+body{font-family:"RuralGov Sans SC","Noto Sans CJK SC","Noto Sans SC","PingFang SC",
 "Microsoft YaHei",sans-serif;margin:0 auto;max-width:960px;padding:12px;font-size:18px;
 line-height:1.5}
 h1{font-size:28px;margin:4px 0}table{border-collapse:collapse;width:100%}
