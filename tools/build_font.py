@@ -10,7 +10,8 @@ scanning it) — fixed at weight 400 (Regular), and renamed "RuralGov Sans SC" (
 font under the OFL may keep a name that is not reserved; a name of its own keeps it apart from
 a full Noto Sans SC on the system). The OFL text ships beside it.
 
-Run from the repository root, with fontTools and brotli (``pip install fonttools brotli``)::
+Run from the repository root, with fontTools and brotli
+(``pip install -c constraints.txt fonttools brotli==1.2.1``)::
 
     python tools/build_font.py
 
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "ruralgov" / "fonts"
 FAMILY = "RuralGov Sans SC"
 WHEEL = "justmytype-intl-cjk==0.1.0"
-WHEEL_SHA256 = "06d96655"  # the start of the wheel's SHA-256, checked below
+WHEEL_SHA256 = "06d9665542bfcad373716bb80583aa2d9bb2086a054fe11f706b9bd41e03f256"
 MEMBER = "justmytype_intl_cjk/fonts/ofl/notosanssc/NotoSansSC[wght].ttf"
 LICENSE = "justmytype_intl_cjk/fonts/ofl/notosanssc/OFL.txt"
 #: Where Chinese text may be: the package, scenarios, experiments, docs and the READMEs.
@@ -47,26 +48,34 @@ def is_cjk(ch: str) -> bool:
             or 0xFF00 <= o <= 0xFFEF)
 
 
+def _files(root: Path, tops) -> list[Path]:
+    """The text files git tracks under ``tops`` (untracked files do not change the font)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--", *tops], cwd=root, check=True,
+                            capture_output=True).stdout.decode().split("\0")
+    return [root / f for f in sorted(filter(None, listed))
+            if Path(f).suffix in SUFFIXES and "fonts" not in Path(f).parts]
+
+
 def used_characters(root: Path = ROOT) -> set[int]:
     """Every character of Chinese text in the scanned files."""
-    found: set[int] = set()
-    for top in SCANNED:
-        base = root / top
-        files = [base] if base.is_file() else sorted(base.rglob("*")) if base.is_dir() else []
-        for f in files:
-            if f.is_file() and f.suffix in SUFFIXES and "fonts" not in f.parts:
-                found |= {ord(c) for c in f.read_text(encoding="utf-8", errors="ignore")
-                          if is_cjk(c)}
-    return found
+    return {ord(c) for f in _files(root, SCANNED) if f.is_file()
+            for c in f.read_text(encoding="utf-8", errors="ignore") if is_cjk(c)}
 
 
 def code_points(root: Path = ROOT) -> set[int]:
-    """GB2312 level 1, ASCII and Latin-1, CJK and full-width punctuation, general
-    punctuation, the minus sign and the arrows and relations of figure labels, and every
-    character of Chinese text the repository uses (any other character of the package's text
-    too, where the source font has it)."""
+    """GB2312 level 1 and its symbol rows 1-9 (punctuation, numbers such as ①, Greek,
+    Cyrillic, kana, pinyin, bopomofo, box drawing), ASCII and Latin-1, CJK and full-width
+    punctuation, general punctuation, the minus sign and the arrows and relations of figure
+    labels, and every character of Chinese text the repository uses (any other character of
+    the package's text too, where the source font has it)."""
     level1 = {ord(bytes([h, lo]).decode("gb2312")) for h in range(0xB0, 0xD8)
               for lo in range(0xA1, 0xFF) if not (h == 0xD7 and lo > 0xF9)}
+    for h in range(0xA1, 0xAA):  # the symbol rows
+        for lo in range(0xA1, 0xFF):
+            try:
+                level1.add(ord(bytes([h, lo]).decode("gb2312")))
+            except UnicodeDecodeError:
+                continue
     cps = level1 | set(range(0x20, 0x7F)) | set(range(0xA0, 0x100)) | set(
         range(0x3000, 0x3040)) | set(range(0xFF01, 0xFF5F)) | set(range(0x2010, 0x2028))
     cps |= {0x2030, 0x2212, 0x2190, 0x2191, 0x2192, 0x2193, 0x2248, 0x2260, 0x2264, 0x2265}
@@ -75,8 +84,7 @@ def code_points(root: Path = ROOT) -> set[int]:
 
 def _package_text(root: Path) -> set[int]:
     """Every character outside ASCII in the package's own text (labels, pages, messages)."""
-    return {ord(c) for f in sorted((root / "src").rglob("*"))
-            if f.is_file() and f.suffix in SUFFIXES and "fonts" not in f.parts
+    return {ord(c) for f in _files(root, ("src",)) if f.is_file()
             for c in f.read_text(encoding="utf-8", errors="ignore") if ord(c) > 0x7F}
 
 
@@ -99,23 +107,27 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                        "-d", tmp, WHEEL], check=True)
+                        "--only-binary=:all:", "-d", tmp, WHEEL], check=True)
         wheel = next(Path(tmp).glob("*.whl"))
         digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
         if not digest.startswith(WHEEL_SHA256):
             sys.exit(f"{wheel.name}: SHA-256 {digest} is not the wheel this font was built "
-                     f"from ({WHEEL_SHA256}…)")
+                     f"from ({WHEEL_SHA256})")
         with zipfile.ZipFile(wheel) as z:
             z.extract(MEMBER, tmp)
             licence = z.read(LICENSE)
         font = TTFont(Path(tmp) / MEMBER)
         opts = subset.Options()
         opts.name_IDs, opts.name_languages = ["*"], ["*"]
+        opts.notdef_outline = True  # a character outside the font shows as a box
         sub = subset.Subsetter(opts)
         sub.populate(unicodes=sorted(code_points()))
         sub.subset(font)
         font = instancer.instantiateVariableFont(font, {"wght": 400}, updateFontNames=False)
         _rename(font, FAMILY)
+        font["OS/2"].achVendID = "NONE"  # modified: no longer the vendor's font
+        font.recalcTimestamp = False  # the same input gives the same bytes
+        font["head"].modified = font["head"].created
         OUT.mkdir(parents=True, exist_ok=True)
         font.flavor = None
         font.save(OUT / "RuralGovSansSC-Regular.ttf")

@@ -51,9 +51,11 @@ def cjk_font() -> str | None:
 
 
 def cjk_rc() -> dict:
-    """rcParams that put the Chinese font first, where there is one (else none)."""
+    """rcParams that put the Chinese font first, where there is one (else none), with DejaVu
+    Sans after it: matplotlib falls back glyph by glyph along ``font.family`` (not along
+    ``font.sans-serif``), so a character the Chinese font lacks is drawn by the next."""
     font = cjk_font()
-    return {"font.sans-serif": [font, "DejaVu Sans"]} if font else {}
+    return {"font.family": [font, "DejaVu Sans"]} if font else {}
 
 
 def _t(text: str) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ruralgov.app.room import EVENTS, Room
@@ -205,8 +205,10 @@ def _qr(room: Room):
 
 async def _font(request: Request) -> Response:
     """The bundled Chinese font (phones and projectors need not have one); cached a day."""
-    return Response(WOFF2.read_bytes(), media_type="font/woff2",
-                    headers={"Cache-Control": "public, max-age=86400"})
+    if not WOFF2.is_file():
+        return Response(status_code=404)
+    return FileResponse(WOFF2, media_type="font/woff2",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
 
 def create_app(room: Room) -> Starlette:
@@ -247,12 +249,13 @@ def create_app(room: Room) -> Starlette:
 
 # ---------------------------------------------------------------------- pages
 _CSS = css_face("/font.woff2") + """
-body{font-family:"RuralGov Sans SC","Noto Sans CJK SC","Noto Sans SC","PingFang SC",
-"Microsoft YaHei",sans-serif;margin:0 auto;max-width:960px;padding:12px;font-size:18px;
-line-height:1.5}
+body{font-family:"RuralGov Sans SC","Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC",
+"PingFang SC","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;margin:0 auto;
+max-width:960px;padding:12px;font-size:18px;line-height:1.5}
 h1{font-size:28px;margin:4px 0}table{border-collapse:collapse;width:100%}
 td,th{border-bottom:1px solid #ccc;padding:4px 6px;text-align:right}
 th:first-child,td:first-child{text-align:left}
+button,input,select,textarea{font-family:inherit}
 button{font-size:20px;padding:8px 16px;margin:4px}input{font-size:20px;padding:6px}
 input[type=range]{width:100%}.err{color:#b00020}.big{font-size:64px;letter-spacing:6px}
 .lang{float:right}.note{color:#555;font-size:16px}
