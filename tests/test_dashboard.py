@@ -106,6 +106,68 @@ def test_network_state_events_and_csv_describe_the_run():
     assert any("条" in e or "乡镇" in e for e in S.events(m, "zh"))
 
 
+def test_the_story_on_screen_agrees_with_ruralgov_stories_on_the_same_seed():
+    """Each claim of the fragmented story, judged on screen beside the baseline, has exactly
+    the difference `ruralgov stories` finds on that seed; alone, a claim that compares with
+    the baseline asks for it, and a claim waits for its window."""
+    from ruralgov.study.stories import check_story
+
+    seed = 3
+    alone = S.build("fragmented", seed)
+    c = S.Comparison(seed=seed, a={"scenario": "fragmented"}, b={"scenario": "baseline"})
+    states = []
+    for step in range(1, 97):
+        c.step()
+        if step in (1, 40):
+            states.append([x.state for x in S.watch_claims({"A": c.a, "B": c.b})])
+    alone.step()
+    assert [x.state for x in S.watch_claims({"": alone})] == [
+        "compare", "compare", "waiting", "compare"]
+    # step 1: inside the first two windows, before the others; step 40: the first two done,
+    # inside the protest window (37-48), before the legitimacy window (85-96)
+    assert states[0] == ["so_far", "so_far", "waiting", "waiting"]
+    assert states[1][:2] != ["so_far", "so_far"] and states[1][2:] == ["waiting", "so_far"]
+    on_screen = S.watch_claims({"A": c.a, "B": c.b})
+    checked = check_story("fragmented", seeds=(seed,), agree=1)
+    assert len(on_screen) == len(checked) == 4
+    for mine, ref in zip(on_screen, checked):
+        assert mine.difference == pytest.approx(ref.difference, rel=1e-12)
+        assert mine.state == ("holds" if ref.holds else "fails")
+        assert mine.side == "A" and not mine.changed
+    # B is the baseline (no story of its own); a changed B is no longer the compared scenario
+    changed = S.Comparison(seed=seed, a={"scenario": "fragmented"},
+                           b={"scenario": "baseline", "overrides": {"coordination": 1.0}})
+    changed.step()
+    assert [x.state for x in S.watch_claims({"A": changed.a, "B": changed.b})][:2] == [
+        "compare", "compare"]
+    assert "基准县" in S.watch_claims({"": alone}, "zh")[0].status("zh")
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml")
+                                        if "watch:" in p.read_text(encoding="utf-8")))
+def test_every_story_has_a_panel_for_each_measure_it_says_to_watch(name):
+    m = S.build(name, 1, {"n_villagers": 400})
+    for _ in range(3):
+        m.step()
+    claims = S.watch_claims({"": m})
+    view = V.WatchView(claims, [""], "en").update({"": m})
+    measures = list(dict.fromkeys(c.claim.measure for c in claims))
+    assert view.measures == measures and len(measures) >= 1
+    for ax, measure in zip(view.axes, measures):
+        line = view.lines[("", measure)]
+        assert np.array_equal(line.get_ydata(), m.series()[measure].to_numpy(dtype=float),
+                              equal_nan=True)
+        y, (lo, hi) = line.get_ydata(), ax.get_ylim()
+        if np.isfinite(y).any():  # (the campaign's measure: none before the campaign)
+            assert lo <= np.nanmin(y) and hi >= np.nanmax(y)
+        # every claim's window shaded on its measure's panel, and within the axis
+        windows = [c.claim.steps for c in claims if c.claim.measure == measure]
+        assert len(ax.patches) >= len(windows)
+        assert ax.get_xlim()[1] >= max(b for _, b in windows)
+    png = V.figure_png(V.watch_figure({"": m}, "en"))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def _controls(m) -> dict:
     """The page's controls as the running county has them (app.CONTROLS)."""
     names = [n for _, items in CONTROL_GROUPS for n, _, _ in items] + ["n_villagers"]
@@ -455,6 +517,30 @@ def test_compare_mode_and_download(browser, server, tmp_path):
     png = tmp_path / "b.png"
     dl.value.save_as(png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert outside == [], f"requests left the machine, failed or logged errors: {outside}"
+    page.close()
+
+
+def test_the_story_says_what_to_watch_and_puts_its_comparison_beside_it(browser, server):
+    outside: list[str] = []
+    page = _page(browser, server, outside)
+    assert page.get_by_text("What the story says to watch").count() == 0  # baseline: no story
+    page.locator(".v-select").filter(has_text="Scenario").first.click()
+    page.locator(".v-menu__content .v-list-item").filter(has_text="Fragmented departments").click()
+    page.get_by_role("button", name="Apply and reset").click()
+    page.get_by_text("What the story says to watch").wait_for(timeout=UI_WAIT)
+    claims = page.locator("ul.rg-watch li")
+    assert claims.count() == 4
+    assert page.locator(".rg-compare").count() == 3 and page.locator(".rg-waiting").count() == 1
+    page.get_by_role("button", name=re.compile("Compare with “Baseline county")).click()
+    page.get_by_text("B Baseline county").wait_for(timeout=UI_WAIT)
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.get_by_text("Step 1 · seed").wait_for(timeout=UI_WAIT)
+    page.locator(".rg-so_far").first.wait_for(timeout=UI_WAIT)
+    assert page.locator(".rg-compare").count() == 0
+    # its panel: the story's measures drawn, one more picture than the baseline's page
+    assert len(_images(page)) == 4
+    _shot(page, "4b-watch")
     assert outside == [], f"requests left the machine, failed or logged errors: {outside}"
     page.close()
 

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ruralgov.io.scenario import Scenario, list_scenarios, load_scenario
+from ruralgov.io.scenario import Scenario, Watch, list_scenarios, load_scenario
 from ruralgov.study.runner import run_scenario
 
-__all__ = ["ClaimResult", "check_story", "check_stories", "markdown", "document"]
+__all__ = ["ClaimResult", "claim_difference", "check_story", "check_stories", "markdown",
+           "document"]
 
 #: Seeds a claim is checked on, and how many of them must agree.
 SEEDS = tuple(range(10))
@@ -46,6 +47,23 @@ def _window(series: pd.DataFrame, steps: tuple[int, int], measure: str) -> float
     return float(series.loc[series["step"].between(a, b), measure].mean())
 
 
+def claim_difference(claim: Watch, mine: pd.DataFrame, other: pd.DataFrame | None = None
+                     ) -> float:
+    """One run's evidence for a claim, in the claimed direction (positive supports it): the
+    mean of the measure over the claim's window in ``mine`` (a run's series) minus its mean
+    over the same window in ``other`` (the compared scenario's run on the same seed), or, for
+    ``rises``/``falls``, minus its mean over the ``from`` window of ``mine``. A window a
+    series has not reached counts what it has (NaN before its first step)."""
+    mean = _window(mine, claim.steps, claim.measure)
+    if claim.than is not None:
+        if other is None:
+            raise ValueError(f"{claim.describe()}: needs the run of {claim.than!r}")
+        base = _window(other, claim.steps, claim.measure)
+    else:
+        base = _window(mine, claim.start, claim.measure)
+    return (mean - base) * claim.sign
+
+
 def _series(scenario: Scenario, seed: int, steps: int) -> pd.DataFrame:
     return run_scenario(scenario, seed=seed, steps=steps, collect_detail=False).series
 
@@ -68,15 +86,9 @@ def check_story(scenario: Scenario | str, seeds: Iterable[int] = SEEDS,
 
     for w in scenario.watch:
         other = load_scenario(w.than) if w.than else None
-        diffs = []
-        for seed in seeds:
-            mine = _window(series(scenario, seed), w.steps, w.measure)
-            if other is not None:
-                base = _window(series(other, seed), w.steps, w.measure)
-            else:
-                base = _window(series(scenario, seed), w.start, w.measure)
-            diffs.append((mine - base) * w.sign)
-        d = np.asarray(diffs)
+        d = np.asarray([claim_difference(w, series(scenario, seed),
+                                         series(other, seed) if other else None)
+                        for seed in seeds])
         n_agree = int((d > 0).sum())
         out.append(ClaimResult(scenario.name, w.describe(), float(np.nanmean(d)), n_agree,
                                len(seeds), bool(np.nanmean(d) > 0 and n_agree >= agree)))

@@ -45,6 +45,8 @@ PROJECTOR_CSS = """
   line-height: 1.5; }
 .rg-big table.rg-table { font-size: 1.2rem; }
 table.rg-table td, table.rg-table th { padding: 0.1em 0.6em; text-align: right; }
+.rg-holds { color: #1b5e20; font-weight: bold; } .rg-fails { color: #b71c1c; font-weight: bold; }
+.rg-so_far, .rg-waiting, .rg-compare { color: #607d8b; }
 """
 
 
@@ -229,9 +231,11 @@ def _scenario_names() -> list[str]:
 
 
 @solara.component
-def Story(model, mode: str):
+def Story(model):
     """The story of what is running (A and B in compare mode)."""
-    runs = [("A", model.a), ("B", model.b)] if mode == "compare" else [("", model)]
+    # (from the model, not the mode: a render may come between setting one and the other)
+    both = isinstance(model, S.Comparison)
+    runs = [("A", model.a), ("B", model.b)] if both else [("", model)]
     with solara.Columns([1] * len(runs)):
         for name, m in runs:
             title, story = _story(m.scenario_name)
@@ -252,16 +256,42 @@ class _Live:
         self.series = V.SeriesView(names, LANG, big)
         self.network = V.NetworkView(models, layouts, LANG, big)
         self.legitimacy = V.LegitimacyView(names, LANG, big)
+        claims = S.watch_claims(models, LANG)
+        self.watch = V.WatchView(claims, names, LANG, big) if claims else None
 
     def frames(self, models: dict) -> list[bytes]:
         return [self.series.update(models).frame(), self.network.update(models).frame(),
-                self.legitimacy.update(models).frame()]
+                self.legitimacy.update(models).frame(),
+                self.watch.update(models).frame() if self.watch else b""]
+
+
+def _watch_card(models: dict, picture: bytes, compare_with=None):
+    """What the story says to watch: each claim and where it stands on this run, a button
+    that puts the scenario a claim compares with beside it, and the measures over time."""
+    claims = S.watch_claims(models, LANG)
+    if not claims:
+        return
+    with solara.Card(t("watch_title", LANG)):
+        rows = "".join(
+            f"<li><b>{html.escape(c.side)}</b> {html.escape(c.text)} — "
+            f'<span class="rg-claim rg-{c.state}">{html.escape(c.status(LANG))}</span></li>'
+            for c in claims)
+        solara.HTML(tag="div", unsafe_innerHTML=f'<ul class="rg-watch">{rows}</ul>'
+                    f'<div style="font-size:0.8em;color:#607d8b">'
+                    f'{html.escape(t("watch_note", LANG))}</div>')
+        if compare_with is not None:
+            for than in dict.fromkeys(c.claim.than for c in claims if c.state == "compare"):
+                solara.Button(t("btn_compare_with", LANG).format(
+                    than=S.scenario_title(than, LANG)), color="secondary",
+                    on_click=lambda than=than: compare_with(than))
+        solara.Image(picture, width="100%")
 
 
 @solara.component
-def Views(model, mode: str, big: bool = False, drawn=None):
+def Views(model, big: bool = False, drawn=None, compare_with=None):
     update_counter.get()
-    models = {"A": model.a, "B": model.b} if mode == "compare" else {"": model}
+    both = isinstance(model, S.Comparison)  # (as Story)
+    models = {"A": model.a, "B": model.b} if both else {"": model}
     first = next(iter(models.values()))
     ids = [id(m) for m in models.values()]
     layouts = solara.use_memo(lambda: {k: S.network_layout(m) for k, m in models.items()},
@@ -287,6 +317,7 @@ def Views(model, mode: str, big: bool = False, drawn=None):
     if drawn is not None:
         drawn.current = first.steps  # the play loop waits for this before the next step
     solara.Image(frames[0], width="100%")
+    _watch_card(models, frames[3], compare_with)
     if big or len(models) > 1:  # each picture the page's width
         solara.Image(frames[1], width="100%")
         solara.Image(frames[2], width="100%" if big else "50%")
@@ -342,6 +373,14 @@ def Downloads(models: dict, layouts: dict):
 
 
 @solara.component
+def TopBar(big: solara.Reactive):
+    """The title and the projector-mode switch."""
+    with solara.AppBar():
+        solara.AppBarTitle(t("title", LANG))
+        solara.Checkbox(label=t("projector", LANG), value=big, style="margin-left: 2em")
+
+
+@solara.component
 def Page():
     # what a render must not redo (building a model, reading scenario files): computed once
     first = solara.use_memo(lambda: {
@@ -389,9 +428,12 @@ def Page():
         mode.set(m)
         apply()
 
-    with solara.AppBar():
-        solara.AppBarTitle(t("title", LANG))
-        solara.Checkbox(label=t("projector", LANG), value=big, style="margin-left: 2em")
+    def compare_with(name: str):  # B: the scenario a claim compares with, as its file sets it
+        scen_b.set(name)
+        vals_b.set(scenario_settings(name))
+        set_mode("compare")
+
+    TopBar(big)
     with solara.Sidebar():
         modes = {t("single", LANG): "single", t("compare", LANG): "compare"}
         solara.ToggleButtonsSingle(value=t(mode.value, LANG), values=list(modes),
@@ -417,5 +459,5 @@ def Page():
             Settings(t("right", LANG), scen_b, vals_b)
     solara.Style(PROJECTOR_CSS)
     with solara.Column(classes=["rg-big"] if big.value else []):
-        Story(model.value, mode.value)
-        Views(model.value, mode.value, big.value, drawn)
+        Story(model.value)
+        Views(model.value, big.value, drawn, compare_with)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ruralgov.model.params import REGISTRY
 
 __all__ = ["CONTROL_GROUPS", "MEANING_ZH", "SERIES_ZH", "control_label", "format_value",
-           "meaning", "t", "series_header", "LANGS"]
+           "meaning", "t", "series_header", "measure_label", "LANGS"]
 
 LANGS = ("en", "zh")
 
@@ -231,6 +231,23 @@ _TEXT = {
     "col_dept_compliance": ("compliance with its rules", "其规定的遵从率"),
     "col_received": ("escalations received", "收到的越级上访"),
     "col_answered": ("answered", "已答复"),
+    # what the story says to watch
+    "watch_title": ("What the story says to watch", "情景说明中请观察的现象"),
+    "watch_than": ("{measure}: {expect} than in “{than}”, steps {a}–{b}",
+                   "{measure}：第 {a}–{b} 期{expect}“{than}”"),
+    "watch_from": ("{measure}: {expect} from steps {s0}–{s1} to steps {a}–{b}",
+                   "{measure}：第 {a}–{b} 期比第 {s0}–{s1} 期{expect}"),
+    "exp_higher": ("higher", "高于"), "exp_lower": ("lower", "低于"),
+    "exp_rises": ("rises", "上升"), "exp_falls": ("falls", "下降"),
+    "st_holds": ("holds on this run ({d})", "本次运行成立（{d}）"),
+    "st_fails": ("does not hold on this run ({d})", "本次运行不成立（{d}）"),
+    "st_so_far": ("so far {d}; its window ends at step {b}", "目前 {d}；观察期至第 {b} 期"),
+    "st_waiting": ("its window starts at step {a}", "观察期自第 {a} 期开始"),
+    "st_compare": ("needs “{than}” beside it: compare", "需要与“{than}”对比"),
+    "st_changed": ("settings changed from the scenario's", "设置已不同于情景"),
+    "btn_compare_with": ("Compare with “{than}”", "与“{than}”对比"),
+    "watch_note": ("One run, one seed: `ruralgov stories` checks each claim over ten seeds.",
+                   "一次运行只是一个随机种子；每项说法都另用十个随机种子检验过（命令行工具可重做）。"),
 }
 
 
@@ -248,6 +265,27 @@ def meaning(name: str, lang: str = "en") -> str:
 def series_header(name: str, lang: str = "en") -> str:
     """A column name of the series as the CSV shows it (Chinese with ``lang="zh"``)."""
     return SERIES_ZH.get(name, name) if lang == "zh" else name
+
+
+def measure_label(name: str, lang: str = "en") -> str:
+    """A measure of the series in words: its Chinese name, or the first clause of the
+    observer's description of it."""
+    if lang == "zh" and name in SERIES_ZH:
+        return SERIES_ZH[name]
+    from ruralgov.model.observe import SERIES
+
+    if name in _MEASURE_EN:
+        return _MEASURE_EN[name]
+    doc = next((r.doc for r in SERIES if r.name == name), name)
+    doc = doc.split(":")[0].split(" (")[0].strip()
+    if "_" in doc:  # a formula of other measures: the name reads better
+        doc = name.replace("_", " ")
+    return doc[:1].upper() + doc[1:]
+
+
+#: Measures whose description in the observer reads badly as a title.
+_MEASURE_EN = {"compliance": "Compliance (share of live rules kept)",
+               "compliance_campaign": "Compliance with the campaign rule"}
 
 
 def control_label(name: str, lang: str = "en") -> str:

@@ -16,12 +16,16 @@ be tested (and used in a notebook) without a browser.
   running county from the next step (no reset), and
   [`scenario_yaml`][ruralgov.app.dashboard.session.scenario_yaml] — the run as a scenario file
   that `ruralgov run` reproduces value for value;
+* [`watch_claims`][ruralgov.app.dashboard.session.watch_claims] — where each claim of the
+  story stands on this run (against the other side of a comparison where it compares two
+  scenarios);
 * the CSV, the tables and the download names. The pictures are drawn in
   [`ruralgov.app.dashboard.views`][ruralgov.app.dashboard.views].
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from dataclasses import dataclass
@@ -33,16 +37,24 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ruralgov.app.dashboard.labels import control_label, format_value, series_header, t
-from ruralgov.io.scenario import load_scenario
+from ruralgov.app.dashboard.labels import (
+    control_label,
+    format_value,
+    measure_label,
+    series_header,
+    t,
+)
+from ruralgov.io.scenario import Watch, load_scenario
 from ruralgov.model import RuralGovernanceModel
 from ruralgov.model.params import AT_START
 from ruralgov.model.schema import InputError
+from ruralgov.study.stories import claim_difference
 
 __all__ = ["resolve", "Run", "build", "Comparison", "pending", "intervene", "scenario_yaml",
            "Layout", "network_layout", "behaviour", "network_state", "kept_share", "events",
            "series_frame", "series_csv", "download_stem", "township_table", "department_table",
-           "table_html", "MAX_NODES", "MAX_EDGES", "MAX_VILLAGERS"]
+           "table_html", "ClaimOnScreen", "watch_claims", "claim_text", "scenario_title",
+           "MAX_NODES", "MAX_EDGES", "MAX_VILLAGERS"]
 
 #: Villagers and ties drawn at most in the network view (a stratified sample beyond that).
 MAX_NODES = 1500
@@ -186,6 +198,79 @@ class Comparison(mesa.Model):
         a, b = ({k: v for k, v in side.settings().items() if k != "seed"}
                 for side in (self.a, self.b))
         return {"seed": self.a.seed, "a": a, "b": b}
+
+
+# ------------------------------------------------------------------ what to watch
+@dataclass(frozen=True)
+class ClaimOnScreen:
+    """One claim of a story (the scenario's ``watch`` list) on this run: its words, where it
+    stands and the run's evidence for it in the claimed direction (positive supports it, as
+    [`claim_difference`][ruralgov.study.stories.claim_difference] computes it)."""
+
+    side: str  # "A" or "B" in compare mode, "" for one county
+    claim: Watch
+    text: str
+    #: ``holds``/``fails`` (its windows complete), ``so_far`` (inside them), ``waiting``
+    #: (before them) or ``compare`` (it compares with a scenario not running beside it)
+    state: str
+    difference: float
+    changed: bool  # the run's settings differ from the scenario's: not the story's premise
+
+    def status(self, lang: str = "en") -> str:
+        """Where the claim stands, in words."""
+        d = "" if math.isnan(self.difference) else f"{self.difference:+.3g}"
+        words = t(f"st_{self.state}", lang).format(
+            d=d or "—", a=self.claim.steps[0], b=self.claim.last_step,
+            than=scenario_title(self.claim.than, lang) if self.claim.than else "")
+        return words + (f" · {t('st_changed', lang)}" if self.changed else "")
+
+
+@functools.lru_cache(maxsize=64)
+def _watch(name: str) -> tuple[Watch, ...]:
+    return tuple(load_scenario(name).watch)
+
+
+@functools.lru_cache(maxsize=64)
+def scenario_title(name: str, lang: str = "en") -> str:
+    """A scenario's title in ``lang``."""
+    return load_scenario(name).text(lang)[0]
+
+
+def claim_text(w: Watch, lang: str = "en") -> str:
+    """A claim in words, in ``lang``."""
+    a, b = w.steps
+    values = {"measure": measure_label(w.measure, lang), "expect": t(f"exp_{w.expect}", lang),
+              "a": a, "b": b}
+    if w.than:
+        return t("watch_than", lang).format(than=scenario_title(w.than, lang), **values)
+    return t("watch_from", lang).format(s0=w.start[0], s1=w.start[1], **values)
+
+
+def _plain(model: Run, name: str) -> bool:
+    """Whether ``model`` is a run of the scenario ``name`` as its file sets it."""
+    return model.scenario_name == name and not model.overrides and not model.interventions
+
+
+def watch_claims(models: dict[str, Run], lang: str = "en") -> list[ClaimOnScreen]:
+    """Every claim of the running scenarios' stories, on this run: a claim that compares with
+    another scenario is judged against the other side of a comparison when that side is a run
+    of that scenario as its file sets it (both sides share the seed)."""
+    out = []
+    for side, m in models.items():
+        changed = bool(m.overrides or m.interventions)
+        for w in _watch(m.scenario_name):
+            other = next((o for s, o in models.items() if s != side and _plain(o, w.than)),
+                         None) if w.than else None
+            if w.than and other is None:
+                state, d = "compare", math.nan
+            elif m.steps < w.steps[0]:  # (a "from" window comes before it)
+                state, d = "waiting", math.nan
+            else:
+                d = claim_difference(w, m.series(), other.series() if other else None)
+                state = ("so_far" if m.steps < w.last_step
+                         else "holds" if d > 0 else "fails")
+            out.append(ClaimOnScreen(side, w, claim_text(w, lang), state, float(d), changed))
+    return out
 
 
 # ------------------------------------------------------------------ network view

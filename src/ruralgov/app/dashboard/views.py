@@ -13,7 +13,9 @@ a view's whole figure for the downloads: one drawing code for the page and the f
 * [`NetworkView`][ruralgov.app.dashboard.views.NetworkView] — the villagers' network, coloured by
   the share of their rules kept;
 * [`LegitimacyView`][ruralgov.app.dashboard.views.LegitimacyView] — the distribution of
-  legitimacy.
+  legitimacy;
+* [`WatchView`][ruralgov.app.dashboard.views.WatchView] — the measures the story says to
+  watch, with the steps each claim looks at.
 """
 
 from __future__ import annotations
@@ -31,11 +33,11 @@ from matplotlib.ticker import MaxNLocator
 
 from ruralgov.analysis.plotting import cjk_font, cjk_rc
 from ruralgov.app.dashboard import session as S
-from ruralgov.app.dashboard.labels import t
+from ruralgov.app.dashboard.labels import measure_label, t
 from ruralgov.model import RuralGovernanceModel
 
-__all__ = ["LiveFigure", "SeriesView", "NetworkView", "LegitimacyView", "ft", "ft_format",
-           "series_figure", "network_figure", "legitimacy_figure",
+__all__ = ["LiveFigure", "SeriesView", "NetworkView", "LegitimacyView", "WatchView", "ft",
+           "ft_format", "series_figure", "network_figure", "legitimacy_figure", "watch_figure",
            "figure_png", "PETITION", "PROTEST"]
 
 PETITION, PROTEST = "#ef6c00", "#c62828"
@@ -341,6 +343,85 @@ class LegitimacyView(LiveFigure):
         return self
 
 
+# ------------------------------------------------------------------ what to watch
+#: The sides of a comparison in colour-blind-safe colours (Okabe & Ito) and two line styles.
+SIDES = {"": ("#0072B2", "-"), "A": ("#0072B2", "-"), "B": ("#D55E00", "--")}
+
+
+class WatchView(LiveFigure):
+    """One panel for each measure the running stories say to watch: the measure over time for
+    each side, the steps a claim looks at shaded blue (the window it is compared from, grey),
+    drawn from step 0 so that the room knows where to look."""
+
+    def __init__(self, claims: list[S.ClaimOnScreen], names: list[str], lang: str = "en",
+                 big: bool = False):
+        self.measures = list(dict.fromkeys(c.claim.measure for c in claims))
+        n = max(len(self.measures), 1)
+        cols = 2 if n in (2, 4) else min(n, 3)
+        rows = math.ceil(n / cols)
+        super().__init__(lang, big, figsize=(12.0, 3.6 * rows) if big else (9.0, 2.6 * rows))
+        self.axes = self.figure.subplots(rows, cols, squeeze=False).ravel()
+        small, title = (13, 16) if big else (7, 9)
+        self.lines = {}
+        for ax, measure in zip(self.axes, self.measures):
+            for c in claims:
+                if c.claim.measure != measure:
+                    continue
+                ax.axvspan(c.claim.steps[0] - 0.5, c.claim.steps[1] + 0.5, color="#bbdefb",
+                           alpha=0.5, zorder=0, lw=0)
+                if c.claim.start:
+                    ax.axvspan(c.claim.start[0] - 0.5, c.claim.start[1] + 0.5,
+                               color="#cfd8dc", alpha=0.6, zorder=0, lw=0)
+            for name in names:
+                colour, style = SIDES[name]
+                (self.lines[(name, measure)],) = ax.plot(
+                    [], [], style, color=colour, lw=2.2 if big else 1.5, label=name or None)
+            ax.set_title(_measure_title(measure, lang), fontsize=title)
+            ax.set_xlabel(ft("time", lang), fontsize=small)
+            ax.tick_params(labelsize=small)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            if len(names) > 1:
+                ax.legend(fontsize=small, frameon=False, loc="upper left")
+        for ax in self.axes[len(self.measures):]:
+            ax.axis("off")
+        self.dynamic = list(self.lines.values())
+        self._xmax = float(max((c.claim.last_step for c in claims), default=24))
+        self._ylim = {m: (0.0, 1.0) for m in self.measures}
+        self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.16 if rows == 1 else 0.1,
+                                    top=0.88 if rows == 1 else 0.92, hspace=0.6, wspace=0.2)
+
+    def background_key(self) -> tuple:
+        return (self._xmax, tuple(self._ylim.values()))
+
+    def update(self, models: dict[str, RuralGovernanceModel]) -> WatchView:
+        steps = max((m.steps for m in models.values()), default=0)
+        while self._xmax < steps:
+            self._xmax *= 2
+        for name, m in models.items():
+            series = m.series()
+            if series.empty:
+                continue
+            x = series["step"].to_numpy()
+            for measure in self.measures:
+                y = series[measure].to_numpy(dtype=float)
+                line = self.lines[(name, measure)]
+                line.set_data(x, y)
+                line.set_marker("o" if len(x) < 3 else "")
+                if np.isfinite(y).any():
+                    lo, hi = self._ylim[measure]
+                    lo = min(lo, -_nice(-float(np.nanmin(y)) * 1.1)) if np.nanmin(y) < 0 else lo
+                    self._ylim[measure] = (lo, max(hi, _nice(float(np.nanmax(y)) * 1.1)))
+        for ax, measure in zip(self.axes, self.measures):
+            ax.set_xlim(0.5, self._xmax + 0.5)
+            ax.set_ylim(*self._ylim[measure])
+        return self
+
+
+def _measure_title(measure: str, lang: str) -> str:
+    use = "zh" if lang == "zh" and cjk_font() else "en"
+    return measure_label(measure, use)
+
+
 # ------------------------------------------------------------------ whole figures
 def _whole(view: LiveFigure) -> Figure:
     """A view's figure with everything drawn normally (not animated): for a file."""
@@ -365,6 +446,13 @@ def legitimacy_figure(models: dict[str, RuralGovernanceModel], lang: str = "en",
                       big: bool = False) -> Figure:
     """The distribution of legitimacy now, as one complete figure."""
     return _whole(LegitimacyView(list(models), lang, big).update(models))
+
+
+def watch_figure(models: dict[str, RuralGovernanceModel], lang: str = "en",
+                 big: bool = False) -> Figure:
+    """The measures the stories say to watch, as one complete figure."""
+    claims = S.watch_claims(models, lang)
+    return _whole(WatchView(claims, list(models), lang, big).update(models))
 
 
 def figure_png(fig: Figure, dpi: int = PRINT_DPI) -> bytes:
