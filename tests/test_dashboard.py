@@ -168,6 +168,53 @@ def test_every_story_has_a_panel_for_each_measure_it_says_to_watch(name):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+#: Colour-vision deficiency at full severity, on linear RGB (Machado, Oliveira & Fernandes
+#: 2009, "A physiologically-based model for simulation of color vision deficiency", IEEE
+#: TVCG 15(6), the severity-1.0 matrices of their table).
+CVD = {"protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                      [-0.003882, -0.048116, 1.051998]],
+       "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                        [-0.011820, 0.042940, 0.968881]],
+       "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                      [0.004733, 0.691367, 0.303900]]}
+
+
+def _as_seen(colour, deficiency: str) -> np.ndarray:
+    """A colour as a viewer with ``deficiency`` sees it (sRGB, 0-1)."""
+    from matplotlib.colors import to_rgb
+
+    c = np.asarray(to_rgb(colour))
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    seen = np.clip(np.asarray(CVD[deficiency]) @ linear, 0, 1)
+    return np.where(seen <= 0.0031308, 12.92 * seen, 1.055 * seen ** (1 / 2.4) - 0.055)
+
+
+def test_the_simulation_of_colour_blindness_confuses_red_and_green():
+    """(The check below can fail: the classic red/green pair is confused.)"""
+    red, green = "#d62728", "#2ca02c"
+    assert np.linalg.norm(_as_seen(red, "deuteranopia") - _as_seen(green, "deuteranopia")) < 0.2
+
+
+def test_compare_mode_tells_the_sides_apart_in_colour_and_style_for_colour_blind_eyes():
+    m = S.build("fragmented", 1, {"n_villagers": 400})
+    m.step()
+    both = {"A": m, "B": m}
+    series = V.SeriesView(["A", "B"], "en").update(both)
+    watch = V.WatchView(S.watch_claims(both), ["A", "B"], "en").update(both)
+    legit = V.LegitimacyView(["A", "B"], "en").update(both)
+    pairs = [(series.lines[("A", c)], series.lines[("B", c)])
+             for _, cols, _ in V._PANELS for c, _, _ in cols]
+    pairs += [(watch.lines[("A", x)], watch.lines[("B", x)]) for x in watch.measures]
+    pairs.append((legit.bars["A"], legit.bars["B"]))
+    for a, b in pairs:
+        assert a.get_linestyle() != b.get_linestyle()
+        for deficiency in CVD:
+            seen = [_as_seen(x.get_edgecolor() if hasattr(x, "get_edgecolor")
+                             and not hasattr(x, "get_color") else x.get_color(), deficiency)
+                    for x in (a, b)]
+            assert np.linalg.norm(seen[0] - seen[1]) > 0.4, (deficiency, a, b)
+
+
 def _controls(m) -> dict:
     """The page's controls as the running county has them (app.CONTROLS)."""
     names = [n for _, items in CONTROL_GROUPS for n, _, _ in items] + ["n_villagers"]
@@ -545,17 +592,78 @@ def test_the_story_says_what_to_watch_and_puts_its_comparison_beside_it(browser,
     page.close()
 
 
-def test_projector_mode_and_the_handout(browser, server, tmp_path):
+def _smallest_text_pt(view) -> float:
+    """The smallest type (points) of any text a view's figure draws, tick labels included."""
+    from matplotlib.axis import Axis
+    from matplotlib.text import Text
+
+    def drawn(artist):  # what is drawn: visible, and not on an axis switched off
+        if not artist.get_visible() or (isinstance(artist, Axis) and not artist.axes.axison):
+            return
+        if isinstance(artist, Text) and artist.get_text().strip():
+            yield artist
+        for child in artist.get_children():
+            yield from drawn(child)
+
+    view.figure.canvas.draw()
+    return min(x.get_fontsize() for x in drawn(view.figure))
+
+
+def _projected(page) -> list[dict]:
+    return page.evaluate("() => [...document.querySelectorAll('img')].map(i => ({natural: "
+                         "i.naturalWidth, shown: i.clientWidth, height: i.clientHeight, "
+                         "top: i.getBoundingClientRect().top + window.scrollY}))")
+
+
+def _check_back_row(page, views: list) -> None:
+    """Each picture's smallest text, as the 1,280 x 720 screen shows it, is 18 px or more;
+    the series' first row of charts on the first screen."""
+    shown = _projected(page)
+    assert len(shown) == len(views), shown
+    for img, view in zip(shown, views):
+        width = round(view.figure.get_figwidth() * V.PROJECTOR_DPI)
+        assert img["natural"] == width, (img, type(view).__name__)
+        px = _smallest_text_pt(view) * V.PROJECTOR_DPI / 72 * img["shown"] / img["natural"]
+        assert px >= 18, f"{type(view).__name__}: smallest text {px:.1f} px on the screen"
+    assert shown[0]["top"] + 0.5 * shown[0]["height"] <= 720, shown[0]
+
+
+def test_projector_mode_reads_from_the_back_row_and_the_handout(browser, server, tmp_path):
     outside: list[str] = []
     page = _page(browser, server, outside)
+    page.set_viewport_size({"width": 1280, "height": 720})
     page.get_by_role("button", name="Step", exact=True).click()
     page.get_by_text("Step 1 · seed").wait_for(timeout=UI_WAIT)
-    widths = "() => [...document.querySelectorAll('img')].map(i => i.naturalWidth)"
-    assert page.evaluate(widths)[0] < 700  # the series at screen size
+    assert page.evaluate("() => document.querySelector('img').naturalWidth") < 700
     page.get_by_text("Projector mode").click()
-    page.wait_for_function(f"() => ({widths})()[0] >= 860", timeout=UI_WAIT)  # large type
     page.locator(".rg-big").wait_for(timeout=UI_WAIT)  # large type on the page too
+    page.wait_for_function("() => document.querySelector('img').naturalWidth >= 1000",
+                           timeout=UI_WAIT)
+    # the sidebar closes; Step is in the top bar; the story folds away once the run moves
+    top = page.locator("header").get_by_role("button", name="Step", exact=True)
+    top.click()
+    page.get_by_text("Step 2 · seed").wait_for(timeout=UI_WAIT)
+    page.wait_for_timeout(500)
+    m = S.build("baseline", 1)
+    for _ in range(2):
+        m.step()
+    _check_back_row(page, [V.SeriesView([""], "en", True), V.NetworkView(
+        {"": m}, {"": S.network_layout(m)}, "en", True), V.LegitimacyView([""], "en", True)])
     _shot(page, "7-projector")
+    # compare mode (from the sidebar, opened by its menu button): the same in two colours
+    page.locator("header button").first.click()
+    page.get_by_role("button", name="Compare").click()
+    page.get_by_text("B Baseline county").wait_for(timeout=UI_WAIT)
+    page.locator("header button").first.click()  # the sidebar closed again
+    page.wait_for_timeout(500)
+    top.click()
+    page.get_by_text("Step 1 · seed").wait_for(timeout=UI_WAIT)
+    page.wait_for_timeout(500)
+    both = {"A": m, "B": m}
+    _check_back_row(page, [V.SeriesView(["A", "B"], "en", True), V.NetworkView(
+        both, {k: S.network_layout(m) for k in both}, "en", True),
+        V.LegitimacyView(["A", "B"], "en", True)])
+    _shot(page, "7b-projector-compare")
     _open_downloads(page)
     with page.expect_download(timeout=UI_WAIT) as dl:
         page.get_by_text("Download the session handout (HTML)").click()

@@ -17,6 +17,7 @@ import os
 import random
 import time
 import traceback
+from types import SimpleNamespace
 
 import solara
 from mesa.visualization.utils import force_update, update_counter
@@ -113,19 +114,22 @@ def Group(title: str, names: list[str], values: solara.Reactive):
                     lambda v, name=name: values.set({**values.value, name: v}))
 
 
+def _advance(model: solara.Reactive, steps: int) -> None:
+    """Step the running county (or both sides) ``steps`` times, then redraw."""
+    for _ in range(steps):
+        model.value.step()
+    force_update()
+
+
 @solara.component
 def Controller(model: solara.Reactive, params: solara.Reactive, play_interval: solara.Reactive,
-               render_interval: solara.Reactive, drawn=None):
+               render_interval: solara.Reactive, playing: solara.Reactive, drawn=None):
     """Reset, play/pause and step in the page's language (Mesa's ModelController, whose
     buttons are English, does the same): the model steps in a worker thread while playing and
     every picture updates through Mesa's ``update_counter``. While playing, the next step
-    waits until the page has drawn the last one (``drawn``), so every step is seen."""
-    playing = solara.use_reactive(False)
-
-    def advance():
-        for _ in range(render_interval.value):
-            model.value.step()
-        force_update()
+    waits until the page has drawn the last one (``drawn``), so every step is seen. (In
+    projector mode the sidebar is closed but stays drawn: its play loop goes on, and the top
+    bar's buttons share ``playing``.)"""
 
     def play():
         try:
@@ -133,7 +137,7 @@ def Controller(model: solara.Reactive, params: solara.Reactive, play_interval: s
                 time.sleep(play_interval.value / 1000)
                 if not playing.value:
                     break
-                advance()
+                _advance(model, render_interval.value)
                 waited = 0.0
                 while (drawn is not None and drawn.current < _steps(model.value)
                        and waited < 2.0 and playing.value):
@@ -153,7 +157,8 @@ def Controller(model: solara.Reactive, params: solara.Reactive, play_interval: s
         solara.Button(label=t("btn_reset", LANG), color="primary", on_click=reset)
         solara.Button(label="❚❚" if playing.value else "▶", color="primary",
                       on_click=lambda: playing.set(not playing.value))
-        solara.Button(label=t("btn_step", LANG), color="primary", on_click=advance,
+        solara.Button(label=t("btn_step", LANG), color="primary",
+                      on_click=lambda: _advance(model, render_interval.value),
                       disabled=playing.value)
 
 
@@ -231,21 +236,29 @@ def _scenario_names() -> list[str]:
 
 
 @solara.component
-def Story(model):
-    """The story of what is running (A and B in compare mode)."""
+def Story(model, big: bool = False):
+    """The story of what is running (A and B in compare mode). In projector mode it folds
+    away once the run has started, so that the charts fill the screen (a button unfolds it)."""
+    update_counter.get()
+    opened = solara.use_reactive(None)  # None: as the mode and step say
     # (from the model, not the mode: a render may come between setting one and the other)
     both = isinstance(model, S.Comparison)
     runs = [("A", model.a), ("B", model.b)] if both else [("", model)]
+    show = opened.value if opened.value is not None else not (big and _steps(model) > 0)
     with solara.Columns([1] * len(runs)):
         for name, m in runs:
             title, story = _story(m.scenario_name)
             with solara.Card(f"{name} {title}".strip()):
-                solara.Text(story)
-                if m.overrides:  # what changed from the scenario
+                if show:
+                    solara.Text(story)
+                if show and m.overrides:  # what changed from the scenario
                     solara.Text(f"{t('changed', LANG)}: " + ", ".join(
                         f"{control_label(k, LANG)} = {format_value(v, LANG)}"
                         for k, v in m.overrides.items()),
                         style={"font-size": "0.85em", "color": "#1565c0"})
+    if big:
+        solara.Button(("▾ " if show else "▸ ") + t("story", LANG), text=True, color="primary",
+                      style="text-transform: none", on_click=lambda: opened.set(not show))
 
 
 class _Live:
@@ -310,7 +323,7 @@ def Views(model, big: bool = False, drawn=None, compare_with=None):
     solara.Text(f"Step {first.steps} · seed {first.seed} · {first.n_villagers:,} villagers"
                 if LANG != "zh" else
                 f"第 {first.steps} 期 · 随机种子 {first.seed} · 村民{first.n_villagers:,}人",
-                style={"font-weight": "bold", "font-size": "1.8em" if big else "1.1em"})
+                style={"font-weight": "bold", "font-size": "1.5em" if big else "1.1em"})
     # the pictures: updated once per step (data on a cached background), not redrawn
     key = (*ids, first.steps, big)
     frames = solara.use_memo(lambda: live.frames(models), [key])
@@ -318,9 +331,9 @@ def Views(model, big: bool = False, drawn=None, compare_with=None):
         drawn.current = first.steps  # the play loop waits for this before the next step
     solara.Image(frames[0], width="100%")
     _watch_card(models, frames[3], compare_with)
-    if big or len(models) > 1:  # each picture the page's width
+    if len(models) > 1:  # both networks side by side the page's width, then legitimacy
         solara.Image(frames[1], width="100%")
-        solara.Image(frames[2], width="100%" if big else "50%")
+        solara.Image(frames[2], width="50%")
     else:  # two columns of half the page each (in a flex row images would shrink)
         with solara.Columns([1, 1]):
             solara.Image(frames[1], width="100%")
@@ -372,92 +385,122 @@ def Downloads(models: dict, layouts: dict):
                                 label=f"{t('download_scenario', LANG)} {name}".strip())
 
 
+#: Projector mode (per browser session): large type, figures the width of the screen, the
+#: sidebar closed (its menu button opens it) and Step and play in the top bar.
+PROJECTOR = solara.reactive(False)
+
+
 @solara.component
-def TopBar(big: solara.Reactive):
-    """The title and the projector-mode switch."""
+def Layout(children=[]):  # noqa: B006 (Solara's signature for a page's layout)
+    """Solara's layout with the sidebar closed in projector mode."""
+    return solara.AppLayout(children=children, sidebar_open=not PROJECTOR.value)
+
+
+@solara.component
+def TopBar(s: SimpleNamespace):
+    """The title, the projector-mode switch and, in projector mode, Step and play."""
     with solara.AppBar():
         solara.AppBarTitle(t("title", LANG))
-        solara.Checkbox(label=t("projector", LANG), value=big, style="margin-left: 2em")
+        if PROJECTOR.value:
+            solara.Button(label="❚❚" if s.playing.value else "▶", text=True,
+                          style="color: white; font-size: 1.3rem",
+                          on_click=lambda: s.playing.set(not s.playing.value))
+            solara.Button(label=t("btn_step", LANG), text=True, disabled=s.playing.value,
+                          style="color: white; font-size: 1.3rem",
+                          on_click=lambda: _advance(s.model, s.render_interval.value))
+        solara.Checkbox(label=t("projector", LANG), value=PROJECTOR, style="margin-left: 2em")
 
 
-@solara.component
-def Page():
+def _page_state() -> SimpleNamespace:
+    """The page's state (hooks, so called once per render of the page, always in order)."""
     # what a render must not redo (building a model, reading scenario files): computed once
     first = solara.use_memo(lambda: {
         "settings": scenario_settings(FIRST_SCENARIO),
         "seed": int(load_scenario(FIRST_SCENARIO).seed or 1)}, [])
-    mode = solara.use_reactive("single")
-    scen_a = solara.use_reactive(FIRST_SCENARIO)
-    scen_b = solara.use_reactive(FIRST_SCENARIO)
-    vals_a = solara.use_reactive(first["settings"])
-    vals_b = solara.use_reactive(first["settings"])
-    seed = solara.use_reactive(first["seed"])
-    error = solara.use_reactive(None)
     params = solara.use_reactive({"scenario": FIRST_SCENARIO, "seed": first["seed"],
                                   "overrides": {}})
     initial = solara.use_memo(lambda: S.Run(**params.value), [])
-    model = solara.use_reactive(initial)
-    play_interval = solara.use_reactive(200)
-    big = solara.use_reactive(False)  # projector mode: large type, full-width figures
-    drawn = solara.use_ref(-1)  # the last step the page has drawn
-    render_interval = solara.use_reactive(1)
+    return SimpleNamespace(
+        mode=solara.use_reactive("single"),
+        scen_a=solara.use_reactive(FIRST_SCENARIO), scen_b=solara.use_reactive(FIRST_SCENARIO),
+        vals_a=solara.use_reactive(first["settings"]),
+        vals_b=solara.use_reactive(first["settings"]),
+        seed=solara.use_reactive(first["seed"]), error=solara.use_reactive(None),
+        params=params, model=solara.use_reactive(initial),
+        play_interval=solara.use_reactive(200), render_interval=solara.use_reactive(1),
+        playing=solara.use_reactive(False),
+        drawn=solara.use_ref(-1))  # the last step the page has drawn
 
-    def apply(new_seed=None):
-        if new_seed is not None:
-            seed.set(new_seed)
-        s = seed.value if new_seed is None else new_seed
-        a = {"scenario": scen_a.value, "overrides": _changed(scen_a.value, vals_a.value)}
-        try:
-            if mode.value == "compare":
-                b = {"scenario": scen_b.value,
-                     "overrides": _changed(scen_b.value, vals_b.value)}
-                new = {"seed": s, "a": a, "b": b}
-                built = S.Comparison(**new)
-            else:
-                new = {"seed": s, **a}
-                built = S.Run(**new)
-        except Exception as err:  # never crash the server: say what is wrong on the page
-            traceback.print_exc()
-            error.set(f"{t('error', LANG)}: {err}")
-            return
-        error.set(None)
-        params.set(new)
-        model.set(built)
 
-    def set_mode(m):
-        mode.set(m)
-        apply()
+def _apply(s: SimpleNamespace, new_seed: int | None = None) -> None:
+    """Build the county (or both) from the page's settings: Apply and reset."""
+    if new_seed is not None:
+        s.seed.set(new_seed)
+    seed = s.seed.value if new_seed is None else new_seed
+    a = {"scenario": s.scen_a.value, "overrides": _changed(s.scen_a.value, s.vals_a.value)}
+    try:
+        if s.mode.value == "compare":
+            b = {"scenario": s.scen_b.value,
+                 "overrides": _changed(s.scen_b.value, s.vals_b.value)}
+            new = {"seed": seed, "a": a, "b": b}
+            built = S.Comparison(**new)
+        else:
+            new = {"seed": seed, **a}
+            built = S.Run(**new)
+    except Exception as err:  # never crash the server: say what is wrong on the page
+        traceback.print_exc()
+        s.error.set(f"{t('error', LANG)}: {err}")
+        return
+    s.error.set(None)
+    s.params.set(new)
+    s.model.set(built)
 
-    def compare_with(name: str):  # B: the scenario a claim compares with, as its file sets it
-        scen_b.set(name)
-        vals_b.set(scenario_settings(name))
-        set_mode("compare")
 
-    TopBar(big)
+def _set_mode(s: SimpleNamespace, mode: str) -> None:
+    s.mode.set(mode)
+    _apply(s)
+
+
+def _compare_with(s: SimpleNamespace, name: str) -> None:
+    """B becomes the scenario a claim of the story compares with, as its file sets it."""
+    s.scen_b.set(name)
+    s.vals_b.set(scenario_settings(name))
+    _set_mode(s, "compare")
+
+
+def _sidebar(s: SimpleNamespace) -> None:
+    modes = {t("single", LANG): "single", t("compare", LANG): "compare"}
+    solara.ToggleButtonsSingle(value=t(s.mode.value, LANG), values=list(modes),
+                               on_value=lambda label: _set_mode(s, modes[label]))
+    with solara.Card():
+        Controller(s.model, s.params, s.play_interval, s.render_interval, s.playing, s.drawn)
+        solara.SliderInt(label=t("play_ms", LANG), value=s.play_interval, min=0, max=2000,
+                         step=50)
+        solara.SliderInt(label=t("render_every", LANG), value=s.render_interval, min=1,
+                         max=20)
+        with solara.Row():
+            solara.InputInt(label=t("seed", LANG), value=s.seed.value,
+                            on_value=lambda v: s.seed.set(int(v)))
+            solara.Button(t("new_seed", LANG),
+                          on_click=lambda: _apply(s, random.randrange(1, 2**31)))
+        solara.Button(t("apply", LANG), color="primary", on_click=lambda: _apply(s))
+        if s.error.value:
+            solara.Error(s.error.value)
+    Intervene(s.model, s.params, [s.vals_a, s.vals_b])
+    compare = s.mode.value == "compare"
+    Settings(t("left", LANG) if compare else t("scenario", LANG), s.scen_a, s.vals_a)
+    if compare:
+        Settings(t("right", LANG), s.scen_b, s.vals_b)
+
+
+@solara.component
+def Page():
+    s = _page_state()
+    TopBar(s)
     with solara.Sidebar():
-        modes = {t("single", LANG): "single", t("compare", LANG): "compare"}
-        solara.ToggleButtonsSingle(value=t(mode.value, LANG), values=list(modes),
-                                   on_value=lambda label: set_mode(modes[label]))
-        with solara.Card():
-            Controller(model, params, play_interval, render_interval, drawn)
-            solara.SliderInt(label=t("play_ms", LANG), value=play_interval, min=0, max=2000,
-                             step=50)
-            solara.SliderInt(label=t("render_every", LANG), value=render_interval, min=1,
-                             max=20)
-            with solara.Row():
-                solara.InputInt(label=t("seed", LANG), value=seed.value,
-                                on_value=lambda v: seed.set(int(v)))
-                solara.Button(t("new_seed", LANG),
-                              on_click=lambda: apply(random.randrange(1, 2**31)))
-            solara.Button(t("apply", LANG), color="primary", on_click=lambda: apply())
-            if error.value:
-                solara.Error(error.value)
-        Intervene(model, params, [vals_a, vals_b])
-        Settings(t("left", LANG) if mode.value == "compare" else t("scenario", LANG),
-                 scen_a, vals_a)
-        if mode.value == "compare":
-            Settings(t("right", LANG), scen_b, vals_b)
+        _sidebar(s)
     solara.Style(PROJECTOR_CSS)
-    with solara.Column(classes=["rg-big"] if big.value else []):
-        Story(model.value)
-        Views(model.value, big.value, drawn, compare_with)
+    big = PROJECTOR.value
+    with solara.Column(classes=["rg-big"] if big else []):
+        Story(s.model.value, big)
+        Views(s.model.value, big, s.drawn, lambda name: _compare_with(s, name))

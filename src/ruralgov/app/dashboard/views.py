@@ -28,6 +28,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap, to_rgba
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
@@ -45,6 +46,11 @@ PETITION, PROTEST = "#ef6c00", "#c62828"
 KEPT = LinearSegmentedColormap.from_list("kept", ["#cfd8dc", "#a5d6a7", "#1b5e20"])
 SCREEN_DPI = 72
 PRINT_DPI = 110
+#: Projector mode: figures drawn at this DPI (about as many pixels wide as a 1,280-pixel
+#: screen shows them), every text at least BIG_TEXT points (20 pixels there) and titles
+#: BIG_TITLE, so that the back row reads them.
+PROJECTOR_DPI = 100
+BIG_TEXT, BIG_TITLE = 15, 18
 
 # ------------------------------------------------------------------ text in figures
 _CJK = re.compile(r"\s*[(（][^()（）]*[\u4e00-\u9fff][^()（）]*[)）]|[\u4e00-\u9fff]+")
@@ -93,8 +99,10 @@ class LiveFigure:
         """What the background depends on (limits, marks)."""
         return ()
 
-    def frame(self, dpi: int = SCREEN_DPI) -> bytes:
-        """The figure now as PNG, drawn on the cached background."""
+    def frame(self, dpi: int | None = None) -> bytes:
+        """The figure now as PNG, drawn on the cached background (at the screen's DPI, or
+        the projector's in projector mode)."""
+        dpi = dpi or (PROJECTOR_DPI if self.big else SCREEN_DPI)
         key = (dpi, *self.background_key())
         if key != self._key or self._background is None:
             for a in self.dynamic:
@@ -121,6 +129,12 @@ def _png(canvas: FigureCanvasAgg) -> bytes:
 
 
 # ------------------------------------------------------------------ time series
+#: The sides of a comparison in colour-blind-safe colours (Okabe & Ito 2008: blue and
+#: vermillion stay apart in protanopia, deuteranopia and tritanopia) and two line styles;
+#: in compare mode a panel's measures differ by marker.
+SIDES = {"": ("#0072B2", "-"), "A": ("#0072B2", "-"), "B": ("#D55E00", "--")}
+_MARKERS = (None, "o", "^")
+
 _PANELS = (  # (title key, [(column, colour, label key)], fixed upper limit or None)
     ("compliance", [("compliance", "#2e7d32", "compliance"),
                     ("evasion", "#90a4ae", "evasion")], 1.0),
@@ -142,21 +156,39 @@ class SeriesView(LiveFigure):
         self.names = list(names)
         self.axes = self.figure.subplots(2, 2).ravel()
         self.lines: dict[tuple[str, str], object] = {}
-        small, title = (12, 15) if big else (6, 9)
+        self.markers: dict[tuple[str, str], str | None] = {}
+        small, title = (BIG_TEXT, BIG_TITLE) if big else (6, 9)
+        two = len(self.names) > 1
         for ax, (key, cols, top) in zip(self.axes, _PANELS):
-            for name, ls in zip(self.names, ("-", "--")):
-                tag = f" {name}" if len(self.names) > 1 else ""
-                for col, colour, label in cols:
-                    (line,) = ax.plot([], [], ls, color=colour, lw=2.0 if big else 1.5,
-                                      label=ft(label, lang) + tag)
+            for name in self.names:
+                for k, (col, colour, _) in enumerate(cols):
+                    # compare mode: a colour and a line style per side, a marker per measure
+                    side, ls = SIDES[name] if two else (colour, "-")
+                    (line,) = ax.plot([], [], ls, color=side, lw=2.0 if big else 1.5,
+                                      marker=_MARKERS[k] if two else None,
+                                      ms=7 if big else 4)
                     self.lines[(name, col)] = line
-            ax.set_title(ft(key, lang), fontsize=title)
+                    self.markers[(name, col)] = _MARKERS[k] if two else None
+            # the measures' legend above the panel (never over the lines), for two or more
+            ax.set_title(ft(key, lang), fontsize=title, pad=small * 2.2 if len(cols) > 1 else 6)
+            if len(cols) > 1:
+                ax.legend(handles=[Line2D([], [], color="#546e7a" if two else colour,
+                                          marker=_MARKERS[k] if two else None, lw=2)
+                                   for k, (_, colour, _) in enumerate(cols)],
+                          labels=[ft(label, lang) for _, _, label in cols], fontsize=small,
+                          frameon=False, loc="lower center", bbox_to_anchor=(0.5, 0.98),
+                          ncol=len(cols), handlelength=1.6, columnspacing=1.0,
+                          borderaxespad=0.1)
             ax.set_xlabel(ft("time", lang), fontsize=small + 1)
             ax.tick_params(labelsize=small + 1)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.legend(fontsize=small, frameon=False, loc="upper left")
             if top is not None:
                 ax.set_ylim(0, top)
+        if two:  # which side is which: once, at the top
+            self.figure.legend(handles=[Line2D([], [], color=SIDES[n][0], ls=SIDES[n][1], lw=2.5)
+                                        for n in self.names], labels=self.names,
+                               loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=2,
+                               fontsize=small + 1, frameon=False)
         self.spans = [Rectangle((0, 0), 0, 1, transform=ax.get_xaxis_transform(),
                                 color="#fff3e0", zorder=0, visible=False) for ax in self.axes]
         for ax, span in zip(self.axes, self.spans):
@@ -168,7 +200,7 @@ class SeriesView(LiveFigure):
         self._xmax, self._ymax = 24.0, [1.0] * len(self.axes)  # two years, then doubling
         self._marks: tuple = ()
         self.figure.subplots_adjust(left=0.06, right=0.98, bottom=0.09 if not big else 0.1,
-                                    top=0.94, hspace=0.45, wspace=0.15)
+                                    top=0.88, hspace=0.62, wspace=0.15)
 
     def background_key(self) -> tuple:
         return (self._xmax, tuple(self._ymax), self._marks)
@@ -192,7 +224,9 @@ class SeriesView(LiveFigure):
                     y = series[col].to_numpy()
                     line = self.lines[(name, col)]
                     line.set_data(x, y)
-                    line.set_marker("o" if len(x) < 3 else "")
+                    # a measure's own marker (compare mode), else a dot while there are few
+                    line.set_marker(self.markers[(name, col)] or ("o" if len(x) < 3 else ""))
+                    line.set_markevery(0.1 if len(x) >= 3 else None)  # (every point: 1 or 2)
                     if top is None and len(y):
                         self._ymax[k] = max(self._ymax[k], _nice(float(np.nanmax(y)) * 1.1))
             if "campaign_active" in series and series["campaign_active"].any():
@@ -219,7 +253,7 @@ class SeriesView(LiveFigure):
             for artist in [*ax.lines, *ax.texts]:
                 if artist.get_gid() == "intervention":
                     artist.remove()
-        size = 11 if self.big else 6
+        size = BIG_TEXT if self.big else 6
         for name, m in models.items():
             tag = f" {name}" if len(models) > 1 else ""
             for k, iv in enumerate(m.interventions, start=1):
@@ -267,7 +301,8 @@ class NetworkView(LiveFigure):
                 self._last = None
         return self
 
-    def frame(self, dpi: int = SCREEN_DPI) -> bytes:
+    def frame(self, dpi: int | None = None) -> bytes:
+        dpi = dpi or (PROJECTOR_DPI if self.big else SCREEN_DPI)
         if self._last is None or self._key is None or self._key[0] != dpi:
             self._last = super().frame(dpi)
         return self._last
@@ -291,20 +326,22 @@ def _draw_network(ax, model: RuralGovernanceModel, layout: S.Layout, lang: str,
     dots = ax.scatter(layout.xy[:, 0], layout.xy[:, 1], s=6 if len(layout.nodes) > 600 else 14,
                       c=_colours(model, layout), linewidths=0, zorder=2)
     for k, (x, y) in enumerate(layout.township_xy):
-        ax.annotate(f"T{k + 1}", (x, y), ha="center", va="center", fontsize=8, alpha=0.6)
+        ax.annotate(f"T{k + 1}", (x, y), ha="center", va="center",
+                    fontsize=BIG_TEXT if big else 8, alpha=0.6)
     legend = [(KEPT(1.0), "net_keeps"), (KEPT(0.5), "net_half"), (KEPT(0.0), "net_evades"),
               (PETITION, "net_petition"), (PROTEST, "net_protest")]
     for colour, key in legend:
         ax.scatter([], [], color=colour, s=20, label=ft(key, lang))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3,
-              fontsize=12 if big else 7, frameon=False, handletextpad=0.2, columnspacing=0.8)
+              fontsize=BIG_TEXT if big else 7, frameon=False, handletextpad=0.2,
+              columnspacing=0.8)
     ax.set_aspect("equal")
     ax.axis("off")
     note = ""
     if layout.sampled:
         note = "\n" + ft_format("sampled", lang, shown=len(layout.nodes),
                                 total=model.n_villagers)
-    ax.set_title((title or ft("network", lang)) + note, fontsize=14 if big else 9)
+    ax.set_title((title or ft("network", lang)) + note, fontsize=BIG_TITLE if big else 9)
     return dots
 
 
@@ -318,18 +355,23 @@ class LegitimacyView(LiveFigure):
         super().__init__(lang, big, figsize=(6.4, 4.2) if big else (4.6, 3.0))
         ax = self.axes = self.figure.subplots()
         self.bars = {}
-        for name, colour in zip(names, ["#1565c0", "#ef6c00"]):
-            self.bars[name] = ax.stairs(np.zeros(len(self.BINS) - 1), self.BINS, fill=True,
-                                        color=colour, alpha=0.6 if len(names) > 1 else 0.9,
-                                        label=name if len(names) > 1 else None)
-        ax.set_title(ft("legitimacy", lang), fontsize=14 if big else 9)
-        ax.tick_params(labelsize=12 if big else 7)
+        for name in names:  # compare mode: A filled, B an outline, in the sides' colours
+            colour, style = SIDES[name]
+            self.bars[name] = ax.stairs(np.zeros(len(self.BINS) - 1), self.BINS,
+                                        fill=name != "B", color=colour, linestyle=style,
+                                        lw=2.5 if big else 1.5,
+                                        alpha={"": 0.9, "A": 0.6}.get(name, 1.0),
+                                        label=name or None)
+        ax.set_title(ft("legitimacy", lang), fontsize=BIG_TITLE if big else 9)
+        ax.tick_params(labelsize=BIG_TEXT if big else 7)
+        ax.set_xlabel(ft("legit_x", lang), fontsize=BIG_TEXT if big else 7)
+        ax.set_ylabel(ft("legit_y", lang), fontsize=BIG_TEXT if big else 7)
         ax.set_xlim(0, 1)
         if len(names) > 1:
-            ax.legend(fontsize=12 if big else 7)
+            ax.legend(fontsize=BIG_TEXT if big else 7)
         self.dynamic = list(self.bars.values())
         self._ymax = 1.0
-        self.figure.subplots_adjust(left=0.1, right=0.97, bottom=0.1, top=0.88)
+        self.figure.subplots_adjust(left=0.14, right=0.97, bottom=0.2, top=0.88)
 
     def background_key(self) -> tuple:
         return (self._ymax,)
@@ -344,10 +386,6 @@ class LegitimacyView(LiveFigure):
 
 
 # ------------------------------------------------------------------ what to watch
-#: The sides of a comparison in colour-blind-safe colours (Okabe & Ito) and two line styles.
-SIDES = {"": ("#0072B2", "-"), "A": ("#0072B2", "-"), "B": ("#D55E00", "--")}
-
-
 class WatchView(LiveFigure):
     """One panel for each measure the running stories say to watch: the measure over time for
     each side, the steps a claim looks at shaded blue (the window it is compared from, grey),
@@ -361,7 +399,7 @@ class WatchView(LiveFigure):
         rows = math.ceil(n / cols)
         super().__init__(lang, big, figsize=(12.0, 3.6 * rows) if big else (9.0, 2.6 * rows))
         self.axes = self.figure.subplots(rows, cols, squeeze=False).ravel()
-        small, title = (13, 16) if big else (7, 9)
+        small, title = (BIG_TEXT, BIG_TITLE) if big else (7, 9)
         self.lines = {}
         for ax, measure in zip(self.axes, self.measures):
             for c in claims:
