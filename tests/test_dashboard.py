@@ -279,6 +279,83 @@ def test_a_dashboard_run_downloads_as_a_scenario_that_ruralgov_run_reproduces(tm
     pd.testing.assert_frame_equal(again.series(), m.series())
 
 
+def test_a_downloaded_run_loaded_back_keeps_its_interventions_and_its_name(tmp_path):
+    """Loading a run downloaded from the page (``ruralgov dashboard that-file.yaml``) replays
+    its interventions; a reset does not add them twice; its downloads are named by the
+    scenario, not by the file (no doubled prefix); a new intervention joins the file's."""
+    m = S.build("fragmented", 7, {"n_villagers": 800})
+    for step in range(10):
+        if step == 4:
+            S.intervene(m, {**_controls(m), "one_window": 1.0})
+        m.step()
+    f = tmp_path / (S.download_stem({"": m}) + ".yaml")
+    assert f.name == "ruralgov-fragmented-seed7-step10.yaml"
+    f.write_text(S.scenario_yaml(m), encoding="utf-8")
+    loaded = S.Run(scenario=str(f), seed=7)
+    for _ in range(10):
+        loaded.step()
+    pd.testing.assert_frame_equal(loaded.series(), m.series())  # the intervention replayed
+    assert S.download_stem({"": loaded}) == "ruralgov-fragmented-seed7-step10"
+    assert S.download_stem({"A": loaded, "B": m}) == "ruralgov-fragmented-seed7-step10"
+    assert loaded.settings()["interventions"] == []  # the file brings its own
+    again = S.Run(**loaded.settings())
+    for _ in range(10):
+        again.step()
+    pd.testing.assert_frame_equal(again.series(), m.series())  # a reset: once, not twice
+    S.intervene(loaded, {**_controls(loaded), "suppression": 0.6})
+    assert [iv["set"] for iv in loaded.settings()["interventions"]] == [{"suppression": 0.6}]
+    assert S.scenario_yaml(loaded).count("set:") == 2
+
+
+def test_a_large_county_keeps_its_size_on_the_slider():
+    from ruralgov.app.dashboard.app import VILLAGERS_MAX, int_slider
+
+    for size in (1_000, VILLAGERS_MAX, 50_000, 31_250):
+        lo, hi, step = int_slider("n_villagers", size)
+        assert lo <= size <= hi and (size - lo) % step == 0, (size, lo, hi, step)
+    assert int_slider("n_villagers", 1_000)[1] == VILLAGERS_MAX
+    assert int_slider("n_villagers", 50_000)[1] == 50_000 == S.MAX_VILLAGERS
+    for name in ("campaign_start", "campaign_duration", "n_departments"):
+        lo, hi, _ = int_slider(name, REGISTRY[name].default)
+        assert lo <= REGISTRY[name].default <= hi
+
+
+def test_a_campaign_starts_and_ends_live_and_replays(tmp_path):
+    """In a county built with a campaign rule the campaign starts and ends at any step, as
+    interventions on its start and length: marked in the series, replayed by a reset and by
+    `ruralgov run` on the downloaded file; a county without one is left alone."""
+    from ruralgov.io.scenario import load_scenario
+    from ruralgov.study.runner import run_scenario
+
+    plain = S.build("baseline", 2, {"n_villagers": 600})
+    assert S.campaign_running(plain) is None and S.campaign_now(plain, True) == {}
+    m = S.build("demolition_campaign", 2, {"n_villagers": 600})
+    plan = {3: True, 7: False, 9: True, 10: False, 13: True}  # step before: start / end
+    for step in range(16):
+        if step in plan:
+            assert S.campaign_now(m, plan[step])
+            assert S.campaign_running(m) is plan[step]
+            assert S.campaign_now(m, plan[step]) == {}  # already as asked
+        m.step()
+    active = m.series()["campaign_active"].astype(bool).tolist()
+    # on from step 4 to 7, 10, and from 14 (the scenario's own start, 50, never came)
+    assert [s for s, on in enumerate(active, start=1) if on] == [4, 5, 6, 7, 10, 14, 15, 16]
+    again = S.Run(**m.settings())
+    for _ in range(16):
+        again.step()
+    pd.testing.assert_frame_equal(again.series(), m.series())
+    f = tmp_path / "campaign.yaml"
+    f.write_text(S.scenario_yaml(m), encoding="utf-8")
+    pd.testing.assert_frame_equal(run_scenario(load_scenario(f)).series, m.series())
+    # called off before it began: never
+    c = S.build("demolition_campaign", 2, {"n_villagers": 600})
+    c.step()
+    S.campaign_now(c, True)
+    assert S.campaign_now(c, False) == {"campaign_start": S.NEVER}
+    c.step()
+    assert not c.series()["campaign_active"].astype(bool).any()
+
+
 @pytest.mark.parametrize("steps_before", [0, 3])
 def test_a_download_with_an_intervention_for_the_next_step_is_a_runnable_scenario(
         tmp_path, steps_before):
@@ -378,28 +455,50 @@ def test_downloads_name_the_run_and_put_both_sides_in_one_csv():
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_the_session_handout_holds_scenarios_interventions_numbers_and_figures():
-    from ruralgov.app.dashboard.handout import handout_html
-
-    cmp = S.Comparison(seed=2, a={"scenario": "fragmented", "overrides": {"n_villagers": 600}},
-                       b={"scenario": "integrated", "overrides": {"n_villagers": 600}})
+def _handout_runs(a: str = "fragmented", b: str = "integrated", **kw):
+    """A comparison with interventions on both sides (the handout's hardest case)."""
+    cmp = S.Comparison(seed=2, a={"scenario": a, "overrides": {"n_villagers": 600, **kw}},
+                       b={"scenario": b, "overrides": {"n_villagers": 600}})
     for step in range(8):
         if step == 4:
             S.intervene(cmp.b, {**_controls(cmp.b), "responsiveness": 0.9})
+            S.intervene(cmp.a, {**_controls(cmp.a), "suppression": 0.5, "one_window": 1.0})
         cmp.step()
     models = {"A": cmp.a, "B": cmp.b}
-    layouts = {k: S.network_layout(m) for k, m in models.items()}
+    return models, {k: S.network_layout(m) for k, m in models.items()}
+
+
+def test_the_session_handout_holds_scenarios_interventions_numbers_and_figures():
+    from ruralgov.app.dashboard.handout import KEY_MEASURES, handout_html
+
+    models, layouts = _handout_runs()
+    a, b = (m.series().iloc[-1] for m in models.values())
     page = handout_html(models, layouts)
     assert "Fragmented departments" in page and "Integrated" in page
     assert "From step 5: Township responsiveness to petitions (回应性) = 0.9" in page
     assert page.count("data:image/png;base64,") == 3
-    assert f"<td>{cmp.a.series().compliance.iloc[-1]:.3g}</td>" in page
-    assert page.count("ruralgov run &lt;this file&gt;") == 2  # each side reproducible
+    for c in KEY_MEASURES:  # A, B and A - B now
+        assert f"<td>{a[c]:.3g}</td><td>{b[c]:.3g}</td><td>{a[c] - b[c]:.3g}</td>" in page, c
+    # questions for the room, from the story's claims as they stood on this run
+    questions = re.search(r"<ol>(.*?)</ol>", page, re.S)[1]
+    assert questions.count("<li>") >= 4
+    assert "Mean exposure to contradictory demands" in questions
+    # the reproduction files, after a page break
+    appendix = page[page.index('<section class="appendix">'):]
+    assert appendix.count("ruralgov run &lt;this file&gt;") == 2
+    assert "ruralgov run &lt;this file&gt;" not in page[:page.index("<section")]
+    one = handout_html({"": models["A"]}, {"": layouts["A"]})  # one county: step 1 and now
+    first = models["A"].series().iloc[0]
+    assert f"<td>{first['compliance']:.3g}</td><td>{a['compliance']:.3g}</td>" in one
     zh = handout_html(models, layouts, "zh")
     text = re.sub(r"<pre>.*?</pre>|<style>.*?</style>|<[^>]+>", " ", zh, flags=re.S)
     assert set(re.findall(r"[A-Za-z]{4,}", text)) <= {"ruralgov"}, \
         set(re.findall(r"[A-Za-z]{4,}", text))
-    assert "自第 5 期起" in zh and "课堂讲义" in zh
+    assert "自第 5 期起" in zh and "课堂讲义" in zh and "讨论题" in zh
+    assert 'font-family:"RuralGov Sans SC";src:url("data:font/woff2;base64,' in zh
+    # every picture's axes say what they show
+    legit = V.legitimacy_figure(models)
+    assert legit.axes[0].get_xlabel() and legit.axes[0].get_ylabel()
 
 
 def test_impossible_settings_are_one_clear_message():
@@ -505,7 +604,12 @@ def test_page_scenario_control_step_play_offline(browser, server):
     slider.focus()
     page.keyboard.press("End")
     assert slider.get_attribute("aria-valuenow") != before
-    page.get_by_role("button", name="Apply and reset").click()
+    # apply beside the levers (as well as under the seed); the play sliders show their values
+    applies = page.get_by_role("button", name="Apply and reset")
+    assert applies.count() == 2
+    page.get_by_text("= 200 ms between steps").wait_for(timeout=UI_WAIT)
+    page.get_by_text("= a picture every 1 step(s)").wait_for(timeout=UI_WAIT)
+    applies.last.click()
     page.get_by_text("Fragmented departments").first.wait_for(timeout=UI_WAIT)
     page.get_by_text("Coordination between departments (部门协同) = 1").wait_for(timeout=UI_WAIT)
     page.get_by_text("= 1.00  (0–1)").first.wait_for(timeout=UI_WAIT)  # value and range shown
@@ -529,7 +633,7 @@ def test_page_scenario_control_step_play_offline(browser, server):
     box = page.get_by_label("Seed (same seed, same run)")
     box.fill("-5")
     box.press("Enter")
-    page.get_by_role("button", name="Apply and reset").click()
+    page.get_by_role("button", name="Apply and reset").first.click()
     page.get_by_text("Could not apply these settings").wait_for(timeout=UI_WAIT)
     _shot(page, "3b-bad-seed")
     page.get_by_role("button", name="Step", exact=True).click()
@@ -574,7 +678,7 @@ def test_the_story_says_what_to_watch_and_puts_its_comparison_beside_it(browser,
     assert page.get_by_text("What the story says to watch").count() == 0  # baseline: no story
     page.locator(".v-select").filter(has_text="Scenario").first.click()
     page.locator(".v-menu__content .v-list-item").filter(has_text="Fragmented departments").click()
-    page.get_by_role("button", name="Apply and reset").click()
+    page.get_by_role("button", name="Apply and reset").first.click()
     page.get_by_text("What the story says to watch").wait_for(timeout=UI_WAIT)
     claims = page.locator("ul.rg-watch li")
     assert claims.count() == 4
@@ -589,6 +693,60 @@ def test_the_story_says_what_to_watch_and_puts_its_comparison_beside_it(browser,
     assert len(_images(page)) == 4
     _shot(page, "4b-watch")
     assert outside == [], f"requests left the machine, failed or logged errors: {outside}"
+    page.close()
+
+
+def test_a_campaign_starts_and_ends_from_the_page(browser, server):
+    from playwright.sync_api import expect
+
+    outside: list[str] = []
+    page = _page(browser, server, outside)
+    page.get_by_text("tick the campaign (Campaign group)").wait_for(timeout=UI_WAIT)
+    page.locator(".v-select").filter(has_text="Scenario").first.click()
+    page.locator(".v-menu__content .v-list-item").filter(has_text="demolition campaign").click()
+    page.get_by_role("button", name="Apply and reset").first.click()
+    page.get_by_text("A land-acquisition and demolition campaign").first.wait_for(timeout=UI_WAIT)
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.get_by_text("Step 1 · seed").wait_for(timeout=UI_WAIT)
+    page.get_by_role("button", name="Start the campaign now (from step 2)").click()
+    expect(page.get_by_role("button", name="End the campaign now (after step 1)")
+           ).to_be_enabled(timeout=UI_WAIT)
+    # the page's levers follow the running county: nothing left to "change now"
+    page.get_by_text("Move a lever above, then change it here.").wait_for(timeout=UI_WAIT)
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.get_by_text("Step 2 · seed").wait_for(timeout=UI_WAIT)
+    page.get_by_role("button", name="End the campaign now (after step 2)").click()
+    expect(page.get_by_role("button", name="End the campaign now (after step 2)")
+           ).to_be_disabled(timeout=UI_WAIT)
+    expect(page.get_by_role("button", name="Start the campaign now (from step 3)")
+           ).to_be_enabled()
+    assert outside == [], f"requests left the machine, failed or logged errors: {outside}"
+    page.close()
+
+
+def _pdf_pages(page) -> int:
+    return len(re.findall(rb"/Type\s*/Page\b(?!s)", page.pdf(format="A4",
+                                                             prefer_css_page_size=True)))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_handout_prints_on_one_a4_page_with_the_reproduction_file_after_it(browser,
+                                                                               tmp_path, lang):
+    """Printed by Chromium: the handout of a comparison of the two longest stories, with
+    interventions and a changed lever on both sides, is one A4 page and its appendix."""
+    from ruralgov.app.dashboard.handout import handout_html
+    from ruralgov.io.scenario import list_scenarios
+
+    a, b = sorted(list_scenarios(), key=lambda sc: -len(sc.text(lang)[1]))[:2]
+    models, layouts = _handout_runs(a.name, b.name, coordination=0.3)
+    f = tmp_path / "handout.html"
+    f.write_text(handout_html(models, layouts, lang), encoding="utf-8")
+    page = browser.new_page()
+    page.goto(f.as_uri())
+    whole = _pdf_pages(page)
+    page.evaluate("() => document.querySelector('section.appendix').remove()")
+    assert _pdf_pages(page) == 1  # the handout itself: one page
+    assert whole >= 2  # the reproduction files: on a page of their own
     page.close()
 
 
@@ -757,7 +915,7 @@ def test_chinese_labels(browser, tmp_path):
         for sc in list_scenarios():
             page.locator(".v-select").first.click()
             page.locator(".v-menu__content .v-list-item").filter(has_text=sc.title_zh).click()
-            page.get_by_role("button", name="应用并重置").click()
+            page.get_by_role("button", name="应用并重置").first.click()
             page.get_by_text(sc.story_zh[:20]).first.wait_for(timeout=UI_WAIT)
             page.get_by_role("button", name="下一期", exact=True).click()
             page.get_by_text("第 1 期 · 随机种子").first.wait_for(timeout=UI_WAIT)

@@ -63,6 +63,20 @@ def _changed(name: str, values: dict) -> dict:
     return {k: v for k, v in values.items() if base[k] != v}
 
 
+def int_slider(name: str, value: int) -> tuple[int, int, int]:
+    """(lowest, highest, step) of an integer control's slider, always holding ``value``: the
+    villagers' slider goes up to VILLAGERS_MAX, or to a larger county's own size (a file of
+    50,000 keeps its 50,000: a slider never shrinks what it shows), in hundreds unless the
+    county's size is not a whole hundred."""
+    p = REGISTRY[name]
+    if name in ("campaign_start", "campaign_duration"):  # (up to a hundred years of steps)
+        return int(p.lo), max(1200, value), 1
+    if name != "n_villagers":
+        return int(p.lo), int(p.hi), 1
+    hi = min(max(VILLAGERS_MAX, value), S.MAX_VILLAGERS)
+    return max(int(p.lo), 100), hi, 100 if value % 100 == 0 else 1
+
+
 @solara.component
 def Control(name: str, value, on_value):
     p = REGISTRY[name]
@@ -73,9 +87,7 @@ def Control(name: str, value, on_value):
         return
     solara.Text(label, style={"font-size": "0.9em"})
     if p.type == "int":
-        hi = min(int(p.hi), VILLAGERS_MAX) if name == "n_villagers" else int(p.hi)
-        lo = max(int(p.lo), 100) if name == "n_villagers" else int(p.lo)
-        step = 100 if name == "n_villagers" else 1
+        lo, hi, step = int_slider(name, int(value))
         solara.SliderInt(label="", value=int(value), min=lo, max=hi, step=step,
                          on_value=on_value, thumb_label=True)
     else:
@@ -86,6 +98,12 @@ def Control(name: str, value, on_value):
     shown = f"{value:,}" if p.type == "int" else f"{float(value):.2f}"
     span = (f"{lo:,}–{hi:,}" if p.type == "int" else f"{float(p.lo):g}–{float(p.hi):g}")
     _about(name, f"= {shown}  ({span})" if LANG != "zh" else f"当前 {shown}（范围 {span}）")
+
+
+def _shown(text: str) -> None:
+    """A slider's value and unit, under it."""
+    solara.HTML(tag="div", unsafe_innerHTML=f'<div style="font-size:0.8em;color:#1565c0">'
+                f"{html.escape(text)}</div>")
 
 
 def _about(name: str, value: str = "") -> None:
@@ -199,10 +217,37 @@ def Intervene(model: solara.Reactive, params: solara.Reactive, sides: list[solar
             solara.Text(f"{t('needs_reset', LANG)}: "
                         + ", ".join(control_label(k, LANG) for k in later),
                         style={"font-size": "0.8em", "color": "#8d6e63"})
+        _campaign_buttons(model, params, sides)
+
+
+def _campaign_buttons(model: solara.Reactive, params: solara.Reactive,
+                      sides: list[solara.Reactive]) -> None:
+    """Start or end the campaign now, in every side built with a campaign rule; the levers
+    on the page follow (so "Change now" does not offer to undo it)."""
+    both = isinstance(model.value, S.Comparison)
+    models = [model.value.a, model.value.b] if both else [model.value]
+    running = [S.campaign_running(m) for m in models]
+    if all(r is None for r in running):
+        solara.Text(t("campaign_none", LANG), style={"font-size": "0.8em", "color": "#8d6e63"})
+        return
+
+    def act(start: bool):
+        with model.value.lock:  # both sides at the same step
+            for m, values in zip(models, sides):
+                if change := S.campaign_now(m, start):
+                    values.set({**values.value, **change})
+        params.set(model.value.settings())  # Reset replays it
+        force_update()
+
+    now = models[0].steps
+    solara.Button(t("campaign_start_now", LANG).format(step=now + 1), color="secondary",
+                  on_click=lambda: act(True), disabled=not any(r is False for r in running))
+    solara.Button(t("campaign_end_now", LANG).format(step=now), color="secondary",
+                  on_click=lambda: act(False), disabled=not any(running))
 
 
 @solara.component
-def Settings(title: str, scenario: solara.Reactive, values: solara.Reactive):
+def Settings(title: str, scenario: solara.Reactive, values: solara.Reactive, on_apply=None):
     names = _scenario_names()
     if scenario.value not in names:  # a scenario file given by path
         names = [scenario.value, *names]
@@ -222,6 +267,8 @@ def Settings(title: str, scenario: solara.Reactive, values: solara.Reactive):
                 lambda v: values.set({**values.value, "n_villagers": v}))
         for (en, zh), items in CONTROL_GROUPS:
             Group(zh if LANG == "zh" else f"{en} {zh}", [name for name, _, _ in items], values)
+        if on_apply is not None:  # beside the levers, as well as under the seed
+            solara.Button(t("apply", LANG), color="primary", on_click=on_apply)
 
 
 @functools.lru_cache(maxsize=64)
@@ -476,8 +523,10 @@ def _sidebar(s: SimpleNamespace) -> None:
         Controller(s.model, s.params, s.play_interval, s.render_interval, s.playing, s.drawn)
         solara.SliderInt(label=t("play_ms", LANG), value=s.play_interval, min=0, max=2000,
                          step=50)
+        _shown(t("play_ms_value", LANG).format(ms=s.play_interval.value))
         solara.SliderInt(label=t("render_every", LANG), value=s.render_interval, min=1,
                          max=20)
+        _shown(t("render_every_value", LANG).format(n=s.render_interval.value))
         with solara.Row():
             solara.InputInt(label=t("seed", LANG), value=s.seed.value,
                             on_value=lambda v: s.seed.set(int(v)))
@@ -488,9 +537,10 @@ def _sidebar(s: SimpleNamespace) -> None:
             solara.Error(s.error.value)
     Intervene(s.model, s.params, [s.vals_a, s.vals_b])
     compare = s.mode.value == "compare"
-    Settings(t("left", LANG) if compare else t("scenario", LANG), s.scen_a, s.vals_a)
+    Settings(t("left", LANG) if compare else t("scenario", LANG), s.scen_a, s.vals_a,
+             None if compare else lambda: _apply(s))
     if compare:
-        Settings(t("right", LANG), s.scen_b, s.vals_b)
+        Settings(t("right", LANG), s.scen_b, s.vals_b, lambda: _apply(s))
 
 
 @solara.component

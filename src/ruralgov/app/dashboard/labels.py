@@ -65,6 +65,8 @@ CONTROL_GROUPS: list[tuple[tuple[str, str], list[tuple[str, str, str]]]] = [
         ("campaign", "Demolition / land campaign (拆违、征地)", "拆违、征地运动"),
         ("campaign_enforcement", "Campaign enforcement", "运动执法力度"),
         ("compensation", "Compensation of the campaign's cost (补偿)", "补偿比例"),
+        ("campaign_start", "Campaign begins after step", "运动开始于第几期之后"),
+        ("campaign_duration", "Campaign length, steps", "运动持续期数"),
     ]),
 ]
 
@@ -107,6 +109,8 @@ MEANING_ZH: dict[str, str] = {
     "campaign": "在常规规定之外开展一项运动式任务（拆违、征地拆迁）。",
     "campaign_enforcement": "在执行保真度和执法努力都充分时，运动规定下规避行为被发现的概率。",
     "compensation": "运动规定成本中得到补偿的比例（征地补偿）。",
+    "campaign_start": "运动开始前的期数：运动自第（该值＋1）期起生效；运行中可随时改变。",
+    "campaign_duration": "运动持续的期数；运行中可随时改变（缩短即提前结束）。",
 }
 
 #: Chinese column names of the county series (the CSV's headers in Chinese, an option).
@@ -187,6 +191,8 @@ _TEXT = {
     "time": ("step", "期"),
     "play_ms": ("ms between steps when playing", "播放时每期间隔（毫秒）"),
     "render_every": ("steps between pictures", "每隔几期刷新图表"),
+    "play_ms_value": ("= {ms:,} ms between steps", "当前每期间隔 {ms:,} 毫秒"),
+    "render_every_value": ("= a picture every {n} step(s)", "当前每 {n} 期刷新一次图表"),
     "btn_step": ("Step", "下一期"),
     "btn_reset": ("Reset", "重置"),
     "intervention": ("intervention", "干预"),
@@ -234,6 +240,25 @@ _TEXT = {
     "col_received": ("escalations received", "收到的越级上访"),
     "col_answered": ("answered", "已答复"),
     # what the story says to watch
+    "campaign_start_now": ("Start the campaign now (from step {step})",
+                           "立即开始运动（自第 {step} 期起）"),
+    "campaign_end_now": ("End the campaign now (after step {step})",
+                         "立即结束运动（第 {step} 期后）"),
+    "campaign_none": ("A campaign starts and ends at any step in a county built with one: "
+                      "tick the campaign (Campaign group) and Apply and reset.",
+                      "建县时带有运动规定的县，可在任意一期开始或结束运动：请在“运动式治理”组中"
+                      "勾选运动，然后“应用并重置”。"),
+    "questions": ("Questions for the room", "讨论题"),
+    "q_claim": ("The story says: {claim} — here: {status}. Why? Would it be so in your county?",
+                "情景说明：{claim}——本次：{status}。为什么？在你们县也会这样吗？"),
+    "q_story": ("The story says: {claim}. Why might that be? Would it be so in your county?",
+                "情景说明：{claim}。为什么会这样？在你们县也会这样吗？"),
+    "q_compare": ("Where do A and B differ most, and from which step? Which setting made the "
+                  "difference?", "A 与 B 差别最大的是哪一项？从第几期开始？是哪项设置造成的？"),
+    "q_lever": ("Which lever would you move first, and which number would tell you whether it "
+                "worked?", "你会先动哪一个政策杠杆？看哪一个数字来判断它是否奏效？"),
+    "q_county": ("What in your own county is not in this model, and how might it change the "
+                 "result?", "你们县有哪些情况是这个模型没有的？它们会怎样改变结果？"),
     "watch_title": ("What the story says to watch", "情景说明中请观察的现象"),
     "watch_than": ("{measure}: {expect} than in “{than}”, steps {a}–{b}",
                    "{measure}：第 {a}–{b} 期{expect}“{than}”"),

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +53,8 @@ from ruralgov.study.stories import claim_difference
 
 __all__ = ["resolve", "Run", "build", "Comparison", "pending", "intervene", "scenario_yaml",
            "Layout", "network_layout", "behaviour", "network_state", "kept_share", "events",
-           "series_frame", "series_csv", "download_stem", "township_table", "department_table",
+           "series_frame", "series_csv", "campaign_running", "campaign_now",
+           "download_stem", "township_table", "department_table",
            "table_html", "ClaimOnScreen", "watch_claims", "claim_text", "scenario_title",
            "MAX_NODES", "MAX_EDGES", "MAX_VILLAGERS"]
 
@@ -80,15 +82,20 @@ class Run(RuralGovernanceModel):
     def __init__(self, scenario: str = "baseline", seed: int = 0,
                  overrides: dict[str, Any] | None = None,
                  interventions: list[dict[str, Any]] | None = None):
+        # the scenario file's own interventions (e.g. a run downloaded from this page), then
+        # the page's: settings() gives back only the page's, so a reset adds no duplicate
+        self.file_interventions = tuple(load_scenario(scenario).interventions)
         try:
             params = resolve(scenario, overrides)
-            super().__init__(seed=int(seed), interventions=interventions, **params)
+            super().__init__(seed=int(seed), interventions=[
+                *self.file_interventions, *(interventions or [])], **params)
         except ValueError as err:  # an impossible combination, e.g. more villages than people
             if isinstance(err, InputError):
                 raise
             raise InputError(f"{scenario}: {err}") from None
         self.scenario_name = scenario
         self.overrides = dict(overrides or {})
+        self.built = params  # the parameters the county was built with
         # the page's play loop steps in a worker thread while a click may intervene: one at a
         # time, so an intervention lands between two steps and is recorded at the step it
         # takes effect (a reset, or `ruralgov run` on the downloaded file, then replays it)
@@ -107,10 +114,17 @@ class Run(RuralGovernanceModel):
 
 
     def settings(self) -> dict[str, Any]:
-        """What rebuilds this run from step 0, interventions included (``Run(**settings)``)."""
+        """What rebuilds this run from step 0, interventions included (``Run(**settings)``):
+        those made on the page (the scenario file brings its own)."""
+        own = list(self.file_interventions)
+        page = []
+        for iv in self.interventions:
+            if iv in own:  # (each of the file's once: the page may repeat one of them)
+                own.remove(iv)
+            else:
+                page.append(iv.as_dict())
         return {"scenario": self.scenario_name, "seed": self.seed,
-                "overrides": dict(self.overrides),
-                "interventions": [iv.as_dict() for iv in self.interventions]}
+                "overrides": dict(self.overrides), "interventions": page}
 
 
 def build(scenario: str, seed: int, overrides: dict[str, Any] | None = None) -> Run:
@@ -119,13 +133,20 @@ def build(scenario: str, seed: int, overrides: dict[str, Any] | None = None) -> 
 
 
 # ------------------------------------------------------------------ interventions
+def _ahead(model: RuralGovernanceModel) -> dict[str, Any]:
+    """The county's parameters as the next step will have them (interventions made for it
+    included; a township's own are not the county's)."""
+    ahead = dict(model.p)
+    for iv in model.interventions:
+        if iv.step > model.steps and iv.township is None:
+            ahead.update(iv.settings)
+    return ahead
+
+
 def pending(model: RuralGovernanceModel, values: dict[str, Any]) -> tuple[dict, dict]:
     """The controls' ``values`` that differ from the running county's: (those an intervention
     can move now, those that need a reset because the county is built with them)."""
-    ahead = dict(model.p)  # as the next step will have them: interventions not yet in force
-    for iv in model.interventions:
-        if iv.step > model.steps and iv.township is None:  # (a township's own: not these)
-            ahead.update(iv.settings)
+    ahead = _ahead(model)
     moved = {k: v for k, v in values.items() if k in ahead and ahead[k] != v}
     now = {k: v for k, v in moved.items() if k not in AT_START}
     return now, {k: v for k, v in moved.items() if k in AT_START}
@@ -139,6 +160,41 @@ def intervene(model: RuralGovernanceModel, values: dict[str, Any]) -> dict[str, 
     if now:
         model.intervene(now)
     return now
+
+
+#: campaign_start that never comes (the registry's highest): a campaign called off before it
+#: began.
+NEVER = 1_000_000
+
+
+def campaign_running(model: RuralGovernanceModel) -> bool | None:
+    """Whether the county's campaign rule is in force at the next step (None: the county was
+    built without one)."""
+    p = _ahead(model)
+    if not p["campaign"]:
+        return None
+    return p["campaign_start"] < model.steps + 1 <= p["campaign_start"] + p["campaign_duration"]
+
+
+def campaign_now(model: RuralGovernanceModel, start: bool) -> dict[str, Any]:
+    """Start the county's campaign from the next step (for its ``campaign_duration``), or end
+    it after this step, as an intervention (ODD 7.1: ``campaign_start`` and
+    ``campaign_duration`` may change at any step; the campaign rule itself is made when the
+    county is built). Returns what was moved: nothing when there is no campaign rule or the
+    campaign already is as asked."""
+    running = campaign_running(model)
+    if running is None or running == start:
+        return {}
+    now, p = model.steps, _ahead(model)
+    if start:  # for as long as the county was built with (an earlier end shortened it)
+        built = getattr(model, "built", p)["campaign_duration"]
+        change = {"campaign_start": now, "campaign_duration": built}
+    elif p["campaign_start"] < now:  # under way: it ends with this step
+        change = {"campaign_duration": now - p["campaign_start"]}
+    else:  # due to begin with the next step: called off
+        change = {"campaign_start": NEVER}
+    model.intervene(change)
+    return change
 
 
 def intervene_sides(model: Run | Comparison, values: list[dict[str, Any]]) -> list[dict]:
@@ -390,13 +446,22 @@ def series_csv(models: RuralGovernanceModel | dict[str, RuralGovernanceModel],
     return out.to_csv(index=False)
 
 
+#: What a downloaded file's name adds to the scenario's (taken off when it is loaded again).
+_STEM = re.compile(r"^ruralgov-(?P<name>.+?)-seed\d+-step\d+(-[AB])?$")
+
+
 def download_stem(models: dict[str, RuralGovernanceModel]) -> str:
-    """A file name that says what was run: scenario(s), seed and step."""
+    """A file name that says what was run: scenario(s), seed and step (a run loaded from a
+    downloaded file is named by its scenario, not by the file: no doubled prefix)."""
     first = next(iter(models.values()))
-    names = "-vs-".join(dict.fromkeys(getattr(m, "scenario_name", "run")
-                                       for m in models.values()))
-    return f"ruralgov-{Path(names).stem if len(models) == 1 else names}-seed{first.seed}" \
-           f"-step{first.steps}"
+
+    def name(m) -> str:
+        stem = Path(getattr(m, "scenario_name", "run")).stem
+        match = _STEM.match(stem)
+        return match["name"] if match else stem
+
+    names = "-vs-".join(dict.fromkeys(name(m) for m in models.values()))
+    return f"ruralgov-{names}-seed{first.seed}-step{first.steps}"
 
 
 # ------------------------------------------------------------------ events

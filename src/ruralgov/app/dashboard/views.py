@@ -151,8 +151,9 @@ class SeriesView(LiveFigure):
     disputes settled by elders over time; one line style per model (compare mode), the
     campaign shaded, each intervention a labelled line."""
 
-    def __init__(self, names: list[str], lang: str = "en", big: bool = False):
-        super().__init__(lang, big, figsize=(12.0, 6.2) if big else (9.0, 5.0))
+    def __init__(self, names: list[str], lang: str = "en", big: bool = False,
+                 height: float | None = None):
+        super().__init__(lang, big, figsize=(12.0, 6.2) if big else (9.0, height or 5.0))
         self.names = list(names)
         self.axes = self.figure.subplots(2, 2).ravel()
         self.lines: dict[tuple[str, str], object] = {}
@@ -469,9 +470,10 @@ def _whole(view: LiveFigure) -> Figure:
 
 
 def series_figure(models: dict[str, RuralGovernanceModel], lang: str = "en",
-                  big: bool = False) -> Figure:
-    """The series as one complete figure (for a download or a notebook)."""
-    return _whole(SeriesView(list(models), lang, big).update(models))
+                  big: bool = False, height: float | None = None) -> Figure:
+    """The series as one complete figure (for a download or a notebook); ``height`` in
+    inches (the handout's is lower than the page's)."""
+    return _whole(SeriesView(list(models), lang, big, height).update(models))
 
 
 def network_figure(models: dict[str, RuralGovernanceModel], layouts: dict[str, S.Layout],
