@@ -881,11 +881,37 @@ def test_intervention_mid_run_is_marked_replayed_and_reproduced_by_the_cli(brows
 
 
 #: English a Chinese page may show: file types and the units of the figures' axes.
-ALLOWED_ENGLISH = {"CSV", "PNG", "YAML", "HTML"}
+ALLOWED_ENGLISH = {"CSV", "PNG", "YAML", "HTML",
+                   "English"}  # (the language switch names English in English)
 
 
 def _english_words(page) -> set[str]:
     return set(re.findall(r"[A-Za-z]{4,}", page.inner_text("body"))) - ALLOWED_ENGLISH
+
+
+def test_the_page_speaks_the_browsers_language_and_switches():
+    from ruralgov.app.dashboard.labels import preferred_lang
+
+    assert preferred_lang("zh-CN,zh;q=0.9,en;q=0.8") == "zh"
+    assert preferred_lang("en-US,en;q=0.9,zh-CN;q=0.8") == "en"
+    assert preferred_lang("") == preferred_lang("fr-FR,fr") == "zh"  # Chinese by default
+
+
+def test_a_chinese_browser_gets_the_chinese_page_and_a_switch(browser, server):
+    """The server was started without --lang: a browser asking for Chinese gets the Chinese
+    page (an English one the English page, as every other test here), and the switch in the
+    top bar changes one page's language both ways."""
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1500, "height": 1100})
+    page.goto(server, wait_until="networkidle", timeout=90_000)
+    page.get_by_role("button", name="下一期", exact=True).first.wait_for(timeout=90_000)
+    page.get_by_text("乡村治理模拟").first.wait_for(timeout=UI_WAIT)
+    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="Step", exact=True).first.wait_for(timeout=UI_WAIT)
+    page.get_by_text("Rural governance simulator").first.wait_for(timeout=UI_WAIT)
+    assert page.get_by_role("button", name="下一期", exact=True).count() == 0
+    page.get_by_role("button", name="中文").click()
+    page.get_by_role("button", name="下一期", exact=True).first.wait_for(timeout=UI_WAIT)
+    page.close()
 
 
 def test_chinese_labels(browser, tmp_path):
@@ -925,6 +951,7 @@ def test_chinese_labels(browser, tmp_path):
         _open_downloads(page)
         with page.expect_download(timeout=UI_WAIT) as dl:  # Chinese column names by default
             page.get_by_text("下载数据（CSV）").click()
+        assert dl.value.suggested_filename.endswith("-种子1-第1期.csv")  # named in Chinese
         dl.value.save_as(tmp_path / "zh.csv")
         assert {"期", "遵从率", "抗议人数", "情景"} <= set(pd.read_csv(tmp_path / "zh.csv").columns)
         page.get_by_role("button", name="对比两种设置（同一种子）").click()

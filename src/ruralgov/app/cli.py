@@ -445,7 +445,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     _check_port_free(args.host, args.port)
     scenario = str(sc.path) if Path(args.scenario).is_file() else sc.name
     env = {**os.environ, "RURALGOV_DASHBOARD_SCENARIO": scenario,
-           "RURALGOV_DASHBOARD_LANG": args.lang,
+           "RURALGOV_DASHBOARD_LANG": args.lang or "",
            "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # no usage reporting
            "SOLARA_THEME_SHOW_BANNER": "False",
            # a development check that warns about Mesa's own components at every start: not
@@ -959,8 +959,10 @@ def _add_dashboard(sub) -> None:
     db.add_argument("--host", default="127.0.0.1",
                     help="address to serve on (default 127.0.0.1: this machine only; "
                          "0.0.0.0 serves the whole network)")
-    db.add_argument("--lang", choices=("en", "zh"), default="en",
-                    help="labels in English (with Chinese terms) or in Chinese")
+    db.add_argument("--lang", choices=("en", "zh"), default=None,
+                    help="the pages' language at first: English (with Chinese terms) or "
+                         "Chinese (default: as each browser asks, Chinese unless it prefers "
+                         "English); a switch on the page changes it")
     db.set_defaults(func=_cmd_dashboard)
 
 

@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from ruralgov.app.dashboard.labels import preferred_lang
 from ruralgov.app.room import EVENTS, Room
 from ruralgov.io.fonts import WOFF2, css_face
 from ruralgov.model.params import TOWNSHIP_LEVERS
@@ -101,9 +102,7 @@ def page_language(request: Request) -> str:
     asked = request.query_params.get("lang")
     if asked in ("en", "zh"):
         return asked
-    header = request.headers.get("accept-language", "").lower()
-    en, zh = header.find("en"), header.find("zh")
-    return "en" if en >= 0 and (zh < 0 or en < zh) else "zh"
+    return preferred_lang(request.headers.get("accept-language", ""))
 
 
 class _Refused(Exception):

@@ -1,7 +1,8 @@
 """The dashboard page (Solara, with Mesa's model controller). Start it with
 ``ruralgov dashboard``; the settings come from the environment that command sets:
 ``RURALGOV_DASHBOARD_SCENARIO`` (the scenario shown first) and ``RURALGOV_DASHBOARD_LANG``
-(``en`` or ``zh``).
+(``en`` or ``zh``; empty: each browser's language, Chinese unless it prefers English). A
+switch in the top bar changes the language of one browser's page.
 
 A trainer picks a scenario, reads its story, moves the levers (bounded by the parameter
 registry), applies them and steps or plays; compare mode runs two settings side by side on the
@@ -27,15 +28,31 @@ from ruralgov.app.dashboard import views as V
 from ruralgov.app.dashboard.handout import handout_html
 from ruralgov.app.dashboard.labels import (
     CONTROL_GROUPS,
+    LANGS,
     control_label,
     format_value,
     meaning,
+    preferred_lang,
     t,
 )
 from ruralgov.io.scenario import list_scenarios, load_scenario
 from ruralgov.model.params import AT_START, REGISTRY
 
-LANG = os.environ.get("RURALGOV_DASHBOARD_LANG", "en")
+#: The language the command asked for ("en", "zh"), or "" for the browser's (Chinese unless
+#: it prefers English).
+ASKED_LANG = os.environ.get("RURALGOV_DASHBOARD_LANG", "")
+#: The page's language, per browser session, once chosen with the switch in the top bar.
+LANGUAGE = solara.reactive("")
+
+
+def _lang() -> str:
+    """The page's language: the switch's, else the command's, else the browser's."""
+    if LANGUAGE.value in LANGS:
+        return LANGUAGE.value
+    if ASKED_LANG in LANGS:
+        return ASKED_LANG
+    accept = (solara.lab.headers.value or {}).get("accept-language", [""])
+    return preferred_lang(accept[0] if accept else "")
 FIRST_SCENARIO = os.environ.get("RURALGOV_DASHBOARD_SCENARIO", "baseline")
 CONTROLS = [name for _, items in CONTROL_GROUPS for name, _, _ in items] + ["n_villagers"]
 VILLAGERS_MAX = 20_000  # the slider's top (a step stays well under a second)
@@ -80,7 +97,7 @@ def int_slider(name: str, value: int) -> tuple[int, int, int]:
 @solara.component
 def Control(name: str, value, on_value):
     p = REGISTRY[name]
-    label = control_label(name, LANG)
+    label = control_label(name, _lang())
     if p.type == "bool":
         solara.Checkbox(label=label, value=bool(value), on_value=on_value)
         _about(name)
@@ -97,7 +114,7 @@ def Control(name: str, value, on_value):
     # the value and the allowed range, readable from the back of the room
     shown = f"{value:,}" if p.type == "int" else f"{float(value):.2f}"
     span = (f"{lo:,}–{hi:,}" if p.type == "int" else f"{float(p.lo):g}–{float(p.hi):g}")
-    _about(name, f"= {shown}  ({span})" if LANG != "zh" else f"当前 {shown}（范围 {span}）")
+    _about(name, f"= {shown}  ({span})" if _lang() != "zh" else f"当前 {shown}（范围 {span}）")
 
 
 def _shown(text: str) -> None:
@@ -111,11 +128,11 @@ def _about(name: str, value: str = "") -> None:
     page re-renders all of its widgets on every step, so fewer is faster)."""
     parts = [f'<div style="font-size:0.8em;color:#1565c0">{html.escape(value)}</div>'
              if value else "",
-             f'<div style="font-size:0.75em;color:#607d8b">{html.escape(meaning(name, LANG))}'
+             f'<div style="font-size:0.75em;color:#607d8b">{html.escape(meaning(name, _lang()))}'
              "</div>"]
     if name in AT_START:  # an intervention cannot move it
         parts.append(f'<div style="font-size:0.75em;color:#8d6e63">'
-                     f'({html.escape(t("at_start", LANG))})</div>')
+                     f'({html.escape(t("at_start", _lang()))})</div>')
     solara.HTML(tag="div", unsafe_innerHTML="".join(parts))
 
 
@@ -172,10 +189,10 @@ def Controller(model: solara.Reactive, params: solara.Reactive, play_interval: s
         model.set(type(model.value)(**params.value))
 
     with solara.Row(justify="space-between"):
-        solara.Button(label=t("btn_reset", LANG), color="primary", on_click=reset)
+        solara.Button(label=t("btn_reset", _lang()), color="primary", on_click=reset)
         solara.Button(label="❚❚" if playing.value else "▶", color="primary",
                       on_click=lambda: playing.set(not playing.value))
-        solara.Button(label=t("btn_step", LANG), color="primary",
+        solara.Button(label=t("btn_step", _lang()), color="primary",
                       on_click=lambda: _advance(model, render_interval.value),
                       disabled=playing.value)
 
@@ -203,19 +220,19 @@ def Intervene(model: solara.Reactive, params: solara.Reactive, sides: list[solar
         params.set(model.value.settings())  # Reset replays the interventions
         force_update()
 
-    with solara.Card(t("intervene_title", LANG)):
-        solara.Text(t("intervene_help", LANG), style={"font-size": "0.8em", "color": "#607d8b"})
-        solara.Button(t("intervene", LANG).format(step=models[0].steps + 1), color="secondary",
+    with solara.Card(t("intervene_title", _lang())):
+        solara.Text(t("intervene_help", _lang()), style={"font-size": "0.8em", "color": "#607d8b"})
+        solara.Button(t("intervene", _lang()).format(step=models[0].steps + 1), color="secondary",
                       on_click=go, disabled=not now)
         if now:
-            solara.Text(f"{t('will_change', LANG)}: "
-                        + ", ".join(control_label(k, LANG) for k in now),
+            solara.Text(f"{t('will_change', _lang())}: "
+                        + ", ".join(control_label(k, _lang()) for k in now),
                         style={"font-size": "0.8em", "color": "#1565c0"})
         else:
-            solara.Text(t("intervene_none", LANG), style={"font-size": "0.8em"})
+            solara.Text(t("intervene_none", _lang()), style={"font-size": "0.8em"})
         if later:
-            solara.Text(f"{t('needs_reset', LANG)}: "
-                        + ", ".join(control_label(k, LANG) for k in later),
+            solara.Text(f"{t('needs_reset', _lang())}: "
+                        + ", ".join(control_label(k, _lang()) for k in later),
                         style={"font-size": "0.8em", "color": "#8d6e63"})
         _campaign_buttons(model, params, sides)
 
@@ -228,7 +245,7 @@ def _campaign_buttons(model: solara.Reactive, params: solara.Reactive,
     models = [model.value.a, model.value.b] if both else [model.value]
     running = [S.campaign_running(m) for m in models]
     if all(r is None for r in running):
-        solara.Text(t("campaign_none", LANG), style={"font-size": "0.8em", "color": "#8d6e63"})
+        solara.Text(t("campaign_none", _lang()), style={"font-size": "0.8em", "color": "#8d6e63"})
         return
 
     def act(start: bool):
@@ -240,9 +257,9 @@ def _campaign_buttons(model: solara.Reactive, params: solara.Reactive,
         force_update()
 
     now = models[0].steps
-    solara.Button(t("campaign_start_now", LANG).format(step=now + 1), color="secondary",
+    solara.Button(t("campaign_start_now", _lang()).format(step=now + 1), color="secondary",
                   on_click=lambda: act(True), disabled=not any(r is False for r in running))
-    solara.Button(t("campaign_end_now", LANG).format(step=now), color="secondary",
+    solara.Button(t("campaign_end_now", _lang()).format(step=now), color="secondary",
                   on_click=lambda: act(False), disabled=not any(running))
 
 
@@ -252,7 +269,7 @@ def Settings(title: str, scenario: solara.Reactive, values: solara.Reactive, on_
     if scenario.value not in names:  # a scenario file given by path
         names = [scenario.value, *names]
     # listed by title in the page's language (a file given by path: by its name)
-    label = {n: _story(n)[0] if n in _scenario_names() else n for n in names}
+    label = {n: _story(n, _lang())[0] if n in _scenario_names() else n for n in names}
     by_label = {v: k for k, v in label.items()}
 
     def pick(chosen):
@@ -261,20 +278,20 @@ def Settings(title: str, scenario: solara.Reactive, values: solara.Reactive, on_
         values.set(scenario_settings(name))
 
     with solara.Card(title):
-        solara.Select(label=t("scenario", LANG), value=label[scenario.value],
+        solara.Select(label=t("scenario", _lang()), value=label[scenario.value],
                       values=[label[n] for n in names], on_value=pick)
         Control("n_villagers", values.value["n_villagers"],
                 lambda v: values.set({**values.value, "n_villagers": v}))
         for (en, zh), items in CONTROL_GROUPS:
-            Group(zh if LANG == "zh" else f"{en} {zh}", [name for name, _, _ in items], values)
+            Group(zh if _lang() == "zh" else f"{en} {zh}", [name for name, _, _ in items], values)
         if on_apply is not None:  # beside the levers, as well as under the seed
-            solara.Button(t("apply", LANG), color="primary", on_click=on_apply)
+            solara.Button(t("apply", _lang()), color="primary", on_click=on_apply)
 
 
 @functools.lru_cache(maxsize=64)
-def _story(name: str) -> tuple[str, str]:
-    title, story = load_scenario(name).text(LANG)
-    return title, story if LANG == "zh" else " ".join(story.split())
+def _story(name: str, lang: str) -> tuple[str, str]:
+    title, story = load_scenario(name).text(lang)
+    return title, story if lang == "zh" else " ".join(story.split())
 
 
 @functools.lru_cache(maxsize=1)
@@ -294,17 +311,17 @@ def Story(model, big: bool = False):
     show = opened.value if opened.value is not None else not (big and _steps(model) > 0)
     with solara.Columns([1] * len(runs)):
         for name, m in runs:
-            title, story = _story(m.scenario_name)
+            title, story = _story(m.scenario_name, _lang())
             with solara.Card(f"{name} {title}".strip()):
                 if show:
                     solara.Text(story)
                 if show and m.overrides:  # what changed from the scenario
-                    solara.Text(f"{t('changed', LANG)}: " + ", ".join(
-                        f"{control_label(k, LANG)} = {format_value(v, LANG)}"
+                    solara.Text(f"{t('changed', _lang())}: " + ", ".join(
+                        f"{control_label(k, _lang())} = {format_value(v, _lang())}"
                         for k, v in m.overrides.items()),
                         style={"font-size": "0.85em", "color": "#1565c0"})
     if big:
-        solara.Button(("▾ " if show else "▸ ") + t("story", LANG), text=True, color="primary",
+        solara.Button(("▾ " if show else "▸ ") + t("story", _lang()), text=True, color="primary",
                       style="text-transform: none", on_click=lambda: opened.set(not show))
 
 
@@ -313,11 +330,11 @@ class _Live:
 
     def __init__(self, models: dict, layouts: dict, big: bool):
         names = list(models)
-        self.series = V.SeriesView(names, LANG, big)
-        self.network = V.NetworkView(models, layouts, LANG, big)
-        self.legitimacy = V.LegitimacyView(names, LANG, big)
-        claims = S.watch_claims(models, LANG)
-        self.watch = V.WatchView(claims, names, LANG, big) if claims else None
+        self.series = V.SeriesView(names, _lang(), big)
+        self.network = V.NetworkView(models, layouts, _lang(), big)
+        self.legitimacy = V.LegitimacyView(names, _lang(), big)
+        claims = S.watch_claims(models, _lang())
+        self.watch = V.WatchView(claims, names, _lang(), big) if claims else None
 
     def frames(self, models: dict) -> list[bytes]:
         return [self.series.update(models).frame(), self.network.update(models).frame(),
@@ -328,21 +345,21 @@ class _Live:
 def _watch_card(models: dict, picture: bytes, compare_with=None):
     """What the story says to watch: each claim and where it stands on this run, a button
     that puts the scenario a claim compares with beside it, and the measures over time."""
-    claims = S.watch_claims(models, LANG)
+    claims = S.watch_claims(models, _lang())
     if not claims:
         return
-    with solara.Card(t("watch_title", LANG)):
+    with solara.Card(t("watch_title", _lang())):
         rows = "".join(
             f"<li><b>{html.escape(c.side)}</b> {html.escape(c.text)} — "
-            f'<span class="rg-claim rg-{c.state}">{html.escape(c.status(LANG))}</span></li>'
+            f'<span class="rg-claim rg-{c.state}">{html.escape(c.status(_lang()))}</span></li>'
             for c in claims)
         solara.HTML(tag="div", unsafe_innerHTML=f'<ul class="rg-watch">{rows}</ul>'
                     f'<div style="font-size:0.8em;color:#607d8b">'
-                    f'{html.escape(t("watch_note", LANG))}</div>')
+                    f'{html.escape(t("watch_note", _lang()))}</div>')
         if compare_with is not None:
             for than in dict.fromkeys(c.claim.than for c in claims if c.state == "compare"):
-                solara.Button(t("btn_compare_with", LANG).format(
-                    than=S.scenario_title(than, LANG)), color="secondary",
+                solara.Button(t("btn_compare_with", _lang()).format(
+                    than=S.scenario_title(than, _lang())), color="secondary",
                     on_click=lambda than=than: compare_with(than))
         solara.Image(picture, width="100%")
 
@@ -356,23 +373,24 @@ def Views(model, big: bool = False, drawn=None, compare_with=None):
     ids = [id(m) for m in models.values()]
     layouts = solara.use_memo(lambda: {k: S.network_layout(m) for k, m in models.items()},
                               ids)
-    live = solara.use_memo(lambda: _Live(models, layouts, big), [*ids, big])
+    lang = _lang()
+    live = solara.use_memo(lambda: _Live(models, layouts, big), [*ids, big, lang])
     log = solara.use_ref([])
     seen = solara.use_ref(-1)
     if first.steps != seen.current:  # one entry per step, newest first
         if first.steps == 0:
             log.current = []
         for name, m in models.items():
-            log.current = [f"{name} {e}".strip() for e in S.events(m, LANG)] + log.current
+            log.current = [f"{name} {e}".strip() for e in S.events(m, _lang())] + log.current
         log.current = log.current[:60]
         seen.current = first.steps
 
     solara.Text(f"Step {first.steps} · seed {first.seed} · {first.n_villagers:,} villagers"
-                if LANG != "zh" else
+                if _lang() != "zh" else
                 f"第 {first.steps} 期 · 随机种子 {first.seed} · 村民{first.n_villagers:,}人",
                 style={"font-weight": "bold", "font-size": "1.5em" if big else "1.1em"})
     # the pictures: updated once per step (data on a cached background), not redrawn
-    key = (*ids, first.steps, big)
+    key = (*ids, first.steps, big, lang)
     frames = solara.use_memo(lambda: live.frames(models), [key])
     if drawn is not None:
         drawn.current = first.steps  # the play loop waits for this before the next step
@@ -385,20 +403,20 @@ def Views(model, big: bool = False, drawn=None, compare_with=None):
         with solara.Columns([1, 1]):
             solara.Image(frames[1], width="100%")
             solara.Image(frames[2], width="100%")
-    with solara.Card(t("events", LANG)):
+    with solara.Card(t("events", _lang())):
         # plain HTML: solara.Markdown would fetch KaTeX, which is not bundled (a 404)
         items = "".join(f"<li>{html.escape(e)}</li>" for e in log.current[:15])
         solara.HTML(tag="div", unsafe_innerHTML=f"<ul>{items}</ul>" if items else "—")
-    with solara.Card(f"{t('townships', LANG)} · {t('departments', LANG)}"):
+    with solara.Card(f"{t('townships', _lang())} · {t('departments', _lang())}"):
         # one widget for every table (the page re-renders all of its widgets on each step)
         solara.HTML(tag="div", unsafe_innerHTML="".join(
-            f"<h4>{html.escape(f'{t(key, LANG)} {name}'.strip())}</h4>"
-            + S.table_html(table(m, LANG), LANG)
+            f"<h4>{html.escape(f'{t(key, _lang())} {name}'.strip())}</h4>"
+            + S.table_html(table(m, _lang()), _lang())
             for name, m in models.items()
             for key, table in (("townships", S.township_table),
                                ("departments", S.department_table))))
     shown = solara.use_reactive(False)  # downloads drawn only while open
-    solara.Button(("▾ " if shown.value else "▸ ") + t("downloads", LANG), text=True,
+    solara.Button(("▾ " if shown.value else "▸ ") + t("downloads", _lang()), text=True,
                   color="primary", style="text-transform: none",
                   on_click=lambda: shown.set(not shown.value))
     if shown.value:
@@ -411,25 +429,25 @@ def Downloads(models: dict, layouts: dict):
     PNG each, both sides in one) and the run as a scenario file per side, named by scenario,
     seed and step."""
     update_counter.get()  # the names follow the step
-    csv_zh = solara.use_reactive(LANG == "zh")  # Chinese column names: an option
-    stem = S.download_stem(models)
+    csv_zh = solara.use_reactive(_lang() == "zh")  # Chinese column names: an option
+    stem = S.download_stem(models, _lang())
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
         solara.FileDownload(lambda: S.series_csv(models, "zh" if csv_zh.value else "en")
                             .encode("utf-8-sig" if csv_zh.value else "utf-8"),
-                            filename=f"{stem}.csv", label=t("download_csv", LANG))
-        if LANG == "zh":
-            solara.Checkbox(label=t("csv_zh", LANG), value=csv_zh)
-        solara.FileDownload(lambda: V.figure_png(V.series_figure(models, LANG)),
-                            filename=f"{stem}-series.png", label=t("download_png", LANG))
-        solara.FileDownload(lambda: V.figure_png(V.network_figure(models, layouts, LANG)),
-                            filename=f"{stem}-network.png", label=t("download_network", LANG))
-        solara.FileDownload(lambda: handout_html(models, layouts, LANG).encode("utf-8"),
-                            filename=f"{stem}-handout.html", label=t("download_handout", LANG))
+                            filename=f"{stem}.csv", label=t("download_csv", _lang()))
+        if _lang() == "zh":
+            solara.Checkbox(label=t("csv_zh", _lang()), value=csv_zh)
+        solara.FileDownload(lambda: V.figure_png(V.series_figure(models, _lang())),
+                            filename=f"{stem}-series.png", label=t("download_png", _lang()))
+        solara.FileDownload(lambda: V.figure_png(V.network_figure(models, layouts, _lang())),
+                            filename=f"{stem}-network.png", label=t("download_network", _lang()))
+        solara.FileDownload(lambda: handout_html(models, layouts, _lang()).encode("utf-8"),
+                            filename=f"{stem}-handout.html", label=t("download_handout", _lang()))
         for name, m in models.items():
             solara.FileDownload(lambda m=m: S.scenario_yaml(m).encode("utf-8"),
-                                filename=S.download_stem({name: m})
+                                filename=S.download_stem({name: m}, _lang())
                                 + (f"-{name}" if name else "") + ".yaml",
-                                label=f"{t('download_scenario', LANG)} {name}".strip())
+                                label=f"{t('download_scenario', _lang())} {name}".strip())
 
 
 #: Projector mode (per browser session): large type, figures the width of the screen, the
@@ -447,15 +465,19 @@ def Layout(children=[]):  # noqa: B006 (Solara's signature for a page's layout)
 def TopBar(s: SimpleNamespace):
     """The title, the projector-mode switch and, in projector mode, Step and play."""
     with solara.AppBar():
-        solara.AppBarTitle(t("title", LANG))
+        solara.AppBarTitle(t("title", _lang()))
         if PROJECTOR.value:
             solara.Button(label="❚❚" if s.playing.value else "▶", text=True,
                           style="color: white; font-size: 1.3rem",
                           on_click=lambda: s.playing.set(not s.playing.value))
-            solara.Button(label=t("btn_step", LANG), text=True, disabled=s.playing.value,
+            solara.Button(label=t("btn_step", _lang()), text=True, disabled=s.playing.value,
                           style="color: white; font-size: 1.3rem",
                           on_click=lambda: _advance(s.model, s.render_interval.value))
-        solara.Checkbox(label=t("projector", LANG), value=PROJECTOR, style="margin-left: 2em")
+        solara.Checkbox(label=t("projector", _lang()), value=PROJECTOR, style="margin-left: 2em")
+        # the language switch: each language named in itself
+        solara.Button(label="English" if _lang() == "zh" else "中文", text=True,
+                      style="color: white; margin-left: 1em; text-transform: none",
+                      on_click=lambda: LANGUAGE.set("en" if _lang() == "zh" else "zh"))
 
 
 def _page_state() -> SimpleNamespace:
@@ -496,7 +518,7 @@ def _apply(s: SimpleNamespace, new_seed: int | None = None) -> None:
             built = S.Run(**new)
     except Exception as err:  # never crash the server: say what is wrong on the page
         traceback.print_exc()
-        s.error.set(f"{t('error', LANG)}: {err}")
+        s.error.set(f"{t('error', _lang())}: {err}")
         return
     s.error.set(None)
     s.params.set(new)
@@ -516,31 +538,31 @@ def _compare_with(s: SimpleNamespace, name: str) -> None:
 
 
 def _sidebar(s: SimpleNamespace) -> None:
-    modes = {t("single", LANG): "single", t("compare", LANG): "compare"}
-    solara.ToggleButtonsSingle(value=t(s.mode.value, LANG), values=list(modes),
+    modes = {t("single", _lang()): "single", t("compare", _lang()): "compare"}
+    solara.ToggleButtonsSingle(value=t(s.mode.value, _lang()), values=list(modes),
                                on_value=lambda label: _set_mode(s, modes[label]))
     with solara.Card():
         Controller(s.model, s.params, s.play_interval, s.render_interval, s.playing, s.drawn)
-        solara.SliderInt(label=t("play_ms", LANG), value=s.play_interval, min=0, max=2000,
+        solara.SliderInt(label=t("play_ms", _lang()), value=s.play_interval, min=0, max=2000,
                          step=50)
-        _shown(t("play_ms_value", LANG).format(ms=s.play_interval.value))
-        solara.SliderInt(label=t("render_every", LANG), value=s.render_interval, min=1,
+        _shown(t("play_ms_value", _lang()).format(ms=s.play_interval.value))
+        solara.SliderInt(label=t("render_every", _lang()), value=s.render_interval, min=1,
                          max=20)
-        _shown(t("render_every_value", LANG).format(n=s.render_interval.value))
+        _shown(t("render_every_value", _lang()).format(n=s.render_interval.value))
         with solara.Row():
-            solara.InputInt(label=t("seed", LANG), value=s.seed.value,
+            solara.InputInt(label=t("seed", _lang()), value=s.seed.value,
                             on_value=lambda v: s.seed.set(int(v)))
-            solara.Button(t("new_seed", LANG),
+            solara.Button(t("new_seed", _lang()),
                           on_click=lambda: _apply(s, random.randrange(1, 2**31)))
-        solara.Button(t("apply", LANG), color="primary", on_click=lambda: _apply(s))
+        solara.Button(t("apply", _lang()), color="primary", on_click=lambda: _apply(s))
         if s.error.value:
             solara.Error(s.error.value)
     Intervene(s.model, s.params, [s.vals_a, s.vals_b])
     compare = s.mode.value == "compare"
-    Settings(t("left", LANG) if compare else t("scenario", LANG), s.scen_a, s.vals_a,
+    Settings(t("left", _lang()) if compare else t("scenario", _lang()), s.scen_a, s.vals_a,
              None if compare else lambda: _apply(s))
     if compare:
-        Settings(t("right", LANG), s.scen_b, s.vals_b, lambda: _apply(s))
+        Settings(t("right", _lang()), s.scen_b, s.vals_b, lambda: _apply(s))
 
 
 @solara.component

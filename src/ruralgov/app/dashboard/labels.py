@@ -12,7 +12,7 @@ from __future__ import annotations
 from ruralgov.model.params import REGISTRY
 
 __all__ = ["CONTROL_GROUPS", "MEANING_ZH", "SERIES_ZH", "control_label", "format_value",
-           "meaning", "t", "series_header", "measure_label", "LANGS"]
+           "meaning", "t", "series_header", "measure_label", "preferred_lang", "LANGS"]
 
 LANGS = ("en", "zh")
 
@@ -292,6 +292,14 @@ def meaning(name: str, lang: str = "en") -> str:
 def series_header(name: str, lang: str = "en") -> str:
     """A column name of the series as the CSV shows it (Chinese with ``lang="zh"``)."""
     return SERIES_ZH.get(name, name) if lang == "zh" else name
+
+
+def preferred_lang(accept_language: str) -> str:
+    """The page's language from a browser's ``Accept-Language`` header: English only where
+    the browser asks for English before Chinese; Chinese by default."""
+    header = accept_language.lower()
+    en, zh = header.find("en"), header.find("zh")
+    return "en" if en >= 0 and (zh < 0 or en < zh) else "zh"
 
 
 def measure_label(name: str, lang: str = "en") -> str:

@@ -447,12 +447,13 @@ def series_csv(models: RuralGovernanceModel | dict[str, RuralGovernanceModel],
 
 
 #: What a downloaded file's name adds to the scenario's (taken off when it is loaded again).
-_STEM = re.compile(r"^ruralgov-(?P<name>.+?)-seed\d+-step\d+(-[AB])?$")
+_STEM = re.compile(r"^ruralgov-(?P<name>.+?)-(seed\d+-step\d+|种子\d+-第\d+期)(-[AB])?$")
 
 
-def download_stem(models: dict[str, RuralGovernanceModel]) -> str:
-    """A file name that says what was run: scenario(s), seed and step (a run loaded from a
-    downloaded file is named by its scenario, not by the file: no doubled prefix)."""
+def download_stem(models: dict[str, RuralGovernanceModel], lang: str = "en") -> str:
+    """A file name that says what was run: scenario(s), seed and step, in ``lang`` (a run
+    loaded from a downloaded file is named by its scenario, not by the file: no doubled
+    prefix)."""
     first = next(iter(models.values()))
 
     def name(m) -> str:
@@ -461,6 +462,8 @@ def download_stem(models: dict[str, RuralGovernanceModel]) -> str:
         return match["name"] if match else stem
 
     names = "-vs-".join(dict.fromkeys(name(m) for m in models.values()))
+    if lang == "zh":
+        return f"ruralgov-{names}-种子{first.seed}-第{first.steps}期"
     return f"ruralgov-{names}-seed{first.seed}-step{first.steps}"
 
 
