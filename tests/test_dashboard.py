@@ -914,6 +914,19 @@ def test_a_chinese_browser_gets_the_chinese_page_and_a_switch(browser, server):
     page.close()
 
 
+def _rendering_fonts(page, selector: str) -> set[str]:
+    """The fonts that drew the text of the first element matching ``selector`` (Chromium's
+    own account: CSS.getPlatformFontsForNode)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": 0})["root"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root["nodeId"], "selector": selector})
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})["fonts"]
+    cdp.detach()
+    return {f["familyName"] for f in fonts if f["glyphCount"]}
+
+
 def test_chinese_labels(browser, tmp_path):
     """Every scenario in zh mode: its Chinese title and story, every control group open, a
     step taken — and no English word of four or more letters anywhere on the page."""
@@ -932,6 +945,14 @@ def test_chinese_labels(browser, tmp_path):
         page.goto(url, wait_until="networkidle", timeout=90_000)
         page.get_by_text("乡村治理模拟").first.wait_for(timeout=90_000)
         page.get_by_text("一个普通的县：四个乡镇、二十个村").first.wait_for(timeout=UI_WAIT)
+        # the Chinese is drawn by the bundled font, served by the dashboard, not by whatever
+        # the machine has (Chromium's own account of the fonts that rendered each text)
+        page.wait_for_function("() => document.fonts.check('16px \"RuralGov Sans SC\"', '乡村')",
+                               timeout=UI_WAIT)
+        for selector in (".v-toolbar__title", ".v-btn__content", ".v-card__title"):
+            used = _rendering_fonts(page, selector)
+            assert "RuralGov Sans SC" in used and used <= {"RuralGov Sans SC", "Roboto"}, \
+                (selector, used)
         for group in ("制度权威", "条块分割", "乡镇政府", "维稳手段", "非正式制度", "服务与参与",
                       "运动式治理"):
             page.get_by_role("button", name=group).click()

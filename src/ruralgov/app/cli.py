@@ -444,6 +444,8 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         raise InputError(f"--port {args.port}: choose 1 to 65535")
     _check_port_free(args.host, args.port)
     scenario = str(sc.path) if Path(args.scenario).is_file() else sc.name
+    from ruralgov.io import fonts
+
     env = {**os.environ, "RURALGOV_DASHBOARD_SCENARIO": scenario,
            "RURALGOV_DASHBOARD_LANG": args.lang or "",
            "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # no usage reporting
@@ -451,6 +453,9 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
            # a development check that warns about Mesa's own components at every start: not
            # for a trainer's terminal
            "SOLARA_CHECK_HOOKS": "off",
+           # the bundled Chinese font, served at static/assets/ (pages render Chinese on a
+           # machine without a Chinese system font)
+           "SOLARA_ASSETS_EXTRA_LOCATIONS": str(fonts.FOLDER),
            # served over plain http on this machine, the session cookie is SameSite=Lax, as it
            # should be; Solara warns about it at every page load
            "PYTHONWARNINGS": ",".join(filter(None, [

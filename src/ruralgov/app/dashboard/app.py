@@ -35,6 +35,7 @@ from ruralgov.app.dashboard.labels import (
     preferred_lang,
     t,
 )
+from ruralgov.io.fonts import FAMILY, WOFF2, css_face
 from ruralgov.io.scenario import list_scenarios, load_scenario
 from ruralgov.model.params import AT_START, REGISTRY
 
@@ -58,6 +59,13 @@ CONTROLS = [name for _, items in CONTROL_GROUPS for name, _, _ in items] + ["n_v
 VILLAGERS_MAX = 20_000  # the slider's top (a step stays well under a second)
 #: Projector mode: type readable from the back of a room (the figures switch to large type
 #: and full width themselves).
+#: The bundled Chinese font (served by `ruralgov dashboard` at static/assets/) before any
+#: system font, on every element of the page.
+FONT_CSS = css_face(f"static/assets/{WOFF2.name}") + f"""
+.v-application, .v-application .body-1, .v-application .body-2, .v-application button,
+.v-application input, .v-application .v-card__title {{
+  font-family: Roboto, "{FAMILY}", "Noto Sans CJK SC", sans-serif !important; }}
+"""
 PROJECTOR_CSS = """
 .rg-big, .rg-big .v-card__text, .rg-big .v-card__title { font-size: 1.35rem !important;
   line-height: 1.5; }
@@ -571,7 +579,7 @@ def Page():
     TopBar(s)
     with solara.Sidebar():
         _sidebar(s)
-    solara.Style(PROJECTOR_CSS)
+    solara.Style(FONT_CSS + PROJECTOR_CSS)
     big = PROJECTOR.value
     with solara.Column(classes=["rg-big"] if big else []):
         Story(s.model.value, big)
