@@ -108,3 +108,16 @@ def pytest_sessionfinish(session, exitstatus):
             reporter.write_line(f"processes left running by the tests (now killed):\n{listing}",
                                 red=True)
         session.exitstatus = 1
+
+
+def rendering_fonts(page, selector: str) -> set[str]:
+    """The fonts that drew the text of the first element matching ``selector`` (Chromium's
+    own account: CSS.getPlatformFontsForNode)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": 0})["root"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root["nodeId"], "selector": selector})
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})["fonts"]
+    cdp.detach()
+    return {f["familyName"] for f in fonts if f["glyphCount"]}

@@ -27,7 +27,7 @@ from ruralgov.model.params import (
 )
 from ruralgov.model.schema import InputError  # noqa: E402
 
-from .conftest import free_port  # noqa: E402
+from .conftest import free_port, rendering_fonts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -914,19 +914,6 @@ def test_a_chinese_browser_gets_the_chinese_page_and_a_switch(browser, server):
     page.close()
 
 
-def _rendering_fonts(page, selector: str) -> set[str]:
-    """The fonts that drew the text of the first element matching ``selector`` (Chromium's
-    own account: CSS.getPlatformFontsForNode)."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("DOM.enable")
-    cdp.send("CSS.enable")
-    root = cdp.send("DOM.getDocument", {"depth": 0})["root"]
-    node = cdp.send("DOM.querySelector", {"nodeId": root["nodeId"], "selector": selector})
-    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})["fonts"]
-    cdp.detach()
-    return {f["familyName"] for f in fonts if f["glyphCount"]}
-
-
 def test_chinese_labels(browser, tmp_path):
     """Every scenario in zh mode: its Chinese title and story, every control group open, a
     step taken — and no English word of four or more letters anywhere on the page."""
@@ -950,7 +937,7 @@ def test_chinese_labels(browser, tmp_path):
         page.wait_for_function("() => document.fonts.check('16px \"RuralGov Sans SC\"', '乡村')",
                                timeout=UI_WAIT)
         for selector in (".v-toolbar__title", ".v-btn__content", ".v-card__title"):
-            used = _rendering_fonts(page, selector)
+            used = rendering_fonts(page, selector)
             assert "RuralGov Sans SC" in used and used <= {"RuralGov Sans SC", "Roboto"}, \
                 (selector, used)
         for group in ("制度权威", "条块分割", "乡镇政府", "维稳手段", "非正式制度", "服务与参与",

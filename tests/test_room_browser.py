@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, rendering_fonts
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +74,10 @@ def test_a_room_of_three_through_two_rounds_and_a_debrief(browser, room_server, 
     for page in phones:  # the barrier ran the round: every phone shows its first round
         page.wait_for_selector("#own table tr:nth-child(2)")
     assert "乡镇 1" in phones[0].locator("#head").text_content()
+    # the Chinese drawn by the bundled font the room serves (Chromium's account), on a phone
+    # and on the trainer's console
+    assert rendering_fonts(phones[0], "#head") == {"RuralGov Sans SC"}
+    assert "RuralGov Sans SC" in rendering_fonts(trainer, "h1")
     # a dropped phone comes back as the same head: reloaded, or opened at the join page
     phones[1].reload()
     phones[1].wait_for_selector("#own table tr:nth-child(2)")
