@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from ruralgov.model.schema import InputError
-from ruralgov.study import rejection
+from ruralgov.study import rejection, sbc
 from ruralgov.study.calibrate import _Target, calibrate, effective_sample_size, load_targets
 from ruralgov.study.rejection import adjust, coverage, kernel_weights, posterior
 
@@ -170,8 +170,8 @@ def test_a_rejection_calibration_end_to_end_keeps_and_grows_its_table(tmp_path, 
     for p in data["posterior"]:
         assert p["prior_low"] <= p["ci_low"] <= p["ci_high"] <= p["prior_high"]
     assert post.matter_window.eq(post.matter_window.round()).all()  # an integer parameter
-    sbc = json.loads((out / "sbc" / "sbc.json").read_text())
-    assert sbc["reference"] == 30 and sbc["accept"] == 12 and "regression" in sbc["method"]
+    check = json.loads((out / "sbc" / "sbc.json").read_text())
+    assert check["reference"] == 30 and check["accept"] == 12 and "regression" in check["method"]
     blocks = sorted(p.name for p in (out / "reference").glob("block-*.parquet"))
     assert blocks == ["block-000.parquet", "block-001.parquet"]
     assert len(pd.read_parquet(out / "reference" / "block-001.parquet")) == 10  # partial
@@ -226,7 +226,7 @@ def test_the_first_block_is_the_simulation_based_calibrations_table():
     from ruralgov.study.sbc import _reference_experiment, reference_seed
 
     spec, _ = load_targets(TARGETS)
-    seed = rejection.seed_of(spec)
+    seed = sbc.reference_seed(spec)
     assert seed == reference_seed(spec)
     full = _reference_experiment(spec, 500, seed).runs()
     assert [(r.seed, r.values) for r in rejection._block_experiment(spec, seed, 0, 500).runs()

@@ -262,7 +262,7 @@ def _rejection(spec: _File, path: Path, out: Path, profile, workers, dask, progr
 
     _check_resume(None, spec, out)
     table = rejection.reference_table(spec, out / "reference", spec.abc.reference,
-                                      rejection.seed_of(spec), workers=workers,
+                                      sbc.reference_seed(spec), workers=workers,
                                       scheduler=dask, progress=progress)
     k = spec.abc.accept
     if len(table) <= k:
@@ -281,7 +281,7 @@ def _rejection(spec: _File, path: Path, out: Path, profile, workers, dask, progr
         print(f"calibration: {k} of {len(table):,} simulations accepted (distance at most "
               f"{accepted.distance.max():.3g}); coverage on the same table", flush=True)
     adjusted = spec.abc.regression and rejection.can_adjust(
-        rejection._errors([t for t in spec.targets if not t.held_out], accepted),
+        rejection.errors([t for t in spec.targets if not t.held_out], accepted),
         post.weight.to_numpy())
     cov = rejection.coverage(spec.targets, table[names], values, k, bounds,
                              spec.abc.regression)

@@ -36,7 +36,7 @@ from ruralgov.model.schema import InputError
 from ruralgov.study.targets import _prior_range, error
 
 __all__ = ["BLOCK", "reference_table", "accept", "adjust", "can_adjust", "posterior",
-           "kernel_weights", "coverage", "bounds", "seed_of", "rank_statistic"]
+           "kernel_weights", "coverage", "bounds", "rank_statistic", "errors"]
 
 BLOCK = 500
 """Simulations per block of a reference table (its last block may hold fewer)."""
@@ -94,7 +94,7 @@ def reference_table(spec, folder: Path, reference: int, seed: int, *,
     return table[table.status == "ok"].reset_index(drop=True)
 
 
-def _errors(targets, values: pd.DataFrame) -> np.ndarray:
+def errors(targets, values: pd.DataFrame) -> np.ndarray:
     """Each target's error (in tolerances) from its observed figure, for each row of
     ``values`` (rows x targets)."""
     return np.stack([np.asarray(error(t, values[t.name].to_numpy(dtype=float)))
@@ -195,7 +195,7 @@ def posterior(targets, params: pd.DataFrame, values: pd.DataFrame, k: int,
     if not 2 <= k < len(params):
         raise InputError(f"abc.accept: {k}; allowed: 2 to {len(params) - 1} (fewer than the "
                          f"{len(params)} simulations of the reference table)")
-    err = _errors(fitted, values)
+    err = errors(fitted, values)
     dist = _distance(err)
     near = accept(dist, k)
     w = kernel_weights(dist[near])
@@ -256,11 +256,3 @@ def bounds(spec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     integer = [REGISTRY[n].type == "int" for n in spec.priors]
     return (np.asarray(lo, dtype=float), np.asarray(hi, dtype=float),
             np.asarray(integer, dtype=bool))
-
-
-def seed_of(spec) -> int:
-    """The reference table's seed: the simulation-based calibration's (so that block 0 is
-    that table)."""
-    from ruralgov.study.sbc import reference_seed
-
-    return reference_seed(spec)
