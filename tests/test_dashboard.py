@@ -445,8 +445,18 @@ def test_downloads_name_the_run_and_put_both_sides_in_one_csv():
     both = pd.read_csv(__import__("io").StringIO(S.series_csv(models)))
     assert both.side.tolist() == ["A"] * 3 + ["B"] * 3
     assert both.scenario.tolist() == ["baseline"] * 3 + ["fragmented"] * 3
+    assert both.seed.tolist() == [4] * 6
+    S.intervene(cmp.b, {"coordination": 0.9})
+    cmp.step()
     zh = pd.read_csv(__import__("io").StringIO(S.series_csv(models, "zh")))
     assert not [c for c in zh.columns if re.fullmatch(r"[A-Za-z_]+", c)]
+    # the cells too: no English word in the Chinese CSV (the scenario by its Chinese title)
+    cells = " ".join(map(str, zh.to_numpy().ravel()))
+    assert not re.findall(r"[A-Za-z]{3,}", cells.replace("nan", "")), \
+        set(re.findall(r"[A-Za-z]{3,}", cells))
+    assert set(zh["情景"]) == {"基准县", "条块分割（文件打架）"}
+    assert "部门协同程度=0.9" in set(zh["干预"].dropna())
+    both = pd.read_csv(__import__("io").StringIO(S.series_csv(models)))
     assert np.array_equal(zh["遵从率"].to_numpy(), both.compliance.to_numpy())
     for table in (S.township_table(cmp.a, "zh"), S.department_table(cmp.a, "zh")):
         assert not [c for c in table.columns if re.search(r"[A-Za-z]{3,}", c)]

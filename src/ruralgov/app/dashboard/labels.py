@@ -225,7 +225,7 @@ _TEXT = {
     "press_step": ("Press Step or ▶", "请点击“下一期”或 ▶"),
     "changed": ("Changed from the scenario", "相对情景的改动"),
     "yes": ("on", "是"), "no": ("off", "否"),
-    "csv_zh": ("CSV column names in Chinese", "CSV 列名用中文"),
+    "csv_zh": ("CSV in Chinese (column names and cells)", "CSV 用中文（列名和内容）"),
     "sampled": ("{shown:,} of {total:,} villagers drawn", "显示 {total:,} 名村民中的 {shown:,} 名"),
     "rows_more": ("{shown} of {total} rows", "共 {total} 行，显示 {shown} 行"),
     # the township and department tables

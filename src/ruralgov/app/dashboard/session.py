@@ -414,29 +414,41 @@ def kept_share(model: RuralGovernanceModel, nodes: np.ndarray) -> np.ndarray:
     return behaviour(model, nodes)[0]
 
 
-def series_frame(model: RuralGovernanceModel) -> pd.DataFrame:
+def series_frame(model: RuralGovernanceModel, lang: str = "en") -> pd.DataFrame:
     """The run's per-step series with its scenario and seed on every row (tidy, and it says
-    where it came from), and in ``intervention`` the levers moved from that step on."""
+    where it came from), and in ``intervention`` the levers moved from that step on. In
+    Chinese (``lang="zh"``) the cells too: the scenario by its Chinese title, the levers by
+    their Chinese names, yes/no as 1/0."""
     s = model.series()
     s.insert(0, "seed", model.seed)
-    s.insert(0, "scenario", getattr(model, "scenario_name", ""))
+    name = getattr(model, "scenario_name", "")
+    s.insert(0, "scenario", scenario_title(name, "zh") if lang == "zh" and name else name)
     moved: dict[int, list[str]] = {}
     for iv in model.interventions:
-        where = "" if iv.township is None else f"township {iv.township}: "
-        moved.setdefault(iv.step, []).extend(f"{where}{k}={v}" for k, v in iv.settings.items())
+        if lang == "zh":
+            where = "" if iv.township is None else f"乡镇 {iv.township}："
+            items = (f"{control_label(k, 'zh')}={format_value(v, 'zh')}"
+                     for k, v in iv.settings.items())
+        else:
+            where = "" if iv.township is None else f"township {iv.township}: "
+            items = (f"{k}={v}" for k, v in iv.settings.items())
+        moved.setdefault(iv.step, []).extend(where + x for x in items)
     s["intervention"] = ["; ".join(moved.get(step, ())) for step in s["step"]]
+    if lang == "zh":  # (True/False are English words)
+        flags = s.select_dtypes(bool).columns
+        s[flags] = s[flags].astype(int)
     return s
 
 
 def series_csv(models: RuralGovernanceModel | dict[str, RuralGovernanceModel],
                lang: str = "en") -> str:
     """The series as CSV: one run, or both sides of a comparison in one table with a ``side``
-    column (A, B). ``lang="zh"``: the column names in Chinese."""
+    column (A, B). ``lang="zh"``: the column names and cells in Chinese."""
     if not isinstance(models, dict):
         models = {"": models}
     frames = []
     for name, m in models.items():
-        frame = series_frame(m)
+        frame = series_frame(m, lang)
         if len(models) > 1:
             frame.insert(0, "side", name)
         frames.append(frame)
