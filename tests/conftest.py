@@ -110,6 +110,40 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+#: The only system fonts a "bare" browser sees: Latin ones (Debian's DejaVu).
+LATIN_FONTS = Path("/usr/share/fonts/truetype/dejavu")
+
+
+@pytest.fixture(scope="module")
+def bare_browser(tmp_path_factory):
+    """Chromium on a machine without any Chinese system font, as a trainer's laptop or a
+    container may be: fontconfig shown only the Latin fonts (the check that it sees no
+    Chinese font is part of the fixture)."""
+    import subprocess
+
+    if not Path(CHROMIUM).exists() or not LATIN_FONTS.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"chromium or {LATIN_FONTS} is missing: .ci/run installs them")
+        pytest.skip("Debian's chromium or its DejaVu fonts are not installed")
+    folder = tmp_path_factory.mktemp("fontconfig")
+    conf = folder / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n'
+                    f"<fontconfig><dir>{LATIN_FONTS}</dir>"
+                    f"<cachedir>{folder / 'cache'}</cachedir></fontconfig>\n")
+    env = {**os.environ, "FONTCONFIG_FILE": str(conf)}
+    if shutil.which("fc-list"):
+        listed = subprocess.run(["fc-list", ":lang=zh"], env=env, capture_output=True,
+                                text=True, timeout=60).stdout
+        assert listed.strip() == "", f"the bare browser still sees Chinese fonts: {listed}"
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, env=env, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
 def rendering_fonts(page, selector: str) -> set[str]:
     """The fonts that drew the text of the first element matching ``selector`` (Chromium's
     own account: CSS.getPlatformFontsForNode)."""

@@ -924,6 +924,30 @@ def test_a_chinese_browser_gets_the_chinese_page_and_a_switch(browser, server):
     page.close()
 
 
+def test_the_chinese_page_renders_on_a_machine_without_chinese_fonts(bare_browser):
+    """The zh page in a browser that has no Chinese system font: every Chinese text drawn by
+    the bundled font (screenshot in test-artifacts/dashboard/5b-no-system-chinese-font.png)."""
+    proc, url = _serve("baseline", "--lang", "zh")
+    try:
+        page = bare_browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url, wait_until="networkidle", timeout=90_000)
+        page.get_by_text("一个普通的县：四个乡镇、二十个村").first.wait_for(timeout=UI_WAIT)
+        page.get_by_role("button", name="下一期", exact=True).first.click()
+        page.get_by_text("第 1 期 · 随机种子").first.wait_for(timeout=UI_WAIT)
+        page.wait_for_function("() => document.fonts.check('16px \"RuralGov Sans SC\"', '乡村')",
+                               timeout=UI_WAIT)
+        for selector in (".v-toolbar__title", ".v-btn__content", ".v-card__title"):
+            used = rendering_fonts(page, selector)
+            assert "RuralGov Sans SC" in used, (selector, used)
+        _shot(page, "5b-no-system-chinese-font")
+        page.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    # the server drew its Chinese figures without a font warning
+    assert "findfont" not in proc.stdout.read()
+
+
 def test_chinese_labels(browser, tmp_path):
     """Every scenario in zh mode: its Chinese title and story, every control group open, a
     step taken — and no English word of four or more letters anywhere on the page."""

@@ -110,3 +110,18 @@ def test_a_room_of_three_through_two_rounds_and_a_debrief(browser, room_server, 
         window = s[(s.step >= first) & (s.step <= last)]
         assert window.compliance.mean() == o["county"]["compliance"]
         assert int(window.petitions_escalated.sum()) == o["county"]["petitions_escalated"]
+
+
+def test_the_room_renders_chinese_on_a_machine_without_chinese_fonts(bare_browser, room_server):
+    """A phone without any Chinese system font: the join page and its Chinese drawn by the
+    bundled font the room serves (screenshot in test-artifacts/room/)."""
+    url, code, _ = room_server
+    page = bare_browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page.goto(f"{url}/?code={code}")
+    page.wait_for_function("() => document.fonts.check('16px \"RuralGov Sans SC\"', '乡镇')",
+                           timeout=60_000)
+    assert rendering_fonts(page, "h1") == {"RuralGov Sans SC"}
+    folder = Path(__file__).resolve().parents[1] / "test-artifacts" / "room"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / "join-no-system-chinese-font.png"), full_page=True)
+    page.close()

@@ -4,6 +4,9 @@ session replayed from its file; what is refused, and in which language pages com
 
 from __future__ import annotations
 
+import html
+import re
+
 import pandas as pd
 import pytest
 
@@ -59,6 +62,11 @@ def test_three_phones_and_a_trainer_play_two_rounds_and_replay(client, room, tmp
     pd.testing.assert_frame_equal(run_scenario(load_scenario(f)).series, room.model.series())
     page = client.get(f"/debrief?key={room.trainer_key}")
     assert page.status_code == 200 and "讨论题" in page.text and "王" in page.text
+    # a language switch on the debrief too, keeping the trainer's key
+    switch = re.search(r'<a class="lang" href="\?([^"]+)">English</a>', page.text)
+    assert switch and f"key={room.trainer_key}" in switch[1] and "lang=en" in switch[1]
+    english = client.get("/debrief?" + html.unescape(switch[1]))
+    assert english.status_code == 200 and "Questions" in english.text
 
 
 def test_what_is_refused(client, room):

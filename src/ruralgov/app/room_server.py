@@ -22,6 +22,7 @@ import html
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -224,7 +225,8 @@ def create_app(room: Room) -> Starlette:
             trainer(request)
         except _Refused as e:
             return HTMLResponse(html.escape(e.message), status_code=e.status)
-        return HTMLResponse(_debrief_html(room, page_language(request)))
+        return HTMLResponse(_debrief_html(room, page_language(request),
+                                          dict(request.query_params)))
 
     def api(handler, guard=None):
         return _endpoint(room, handler, guard)
@@ -288,9 +290,11 @@ def _page(kind: str, lang: str) -> str:
             '</body></html>')
 
 
-def _debrief_html(room: Room, lang: str) -> str:
+def _debrief_html(room: Room, lang: str, query: dict[str, str] | None = None) -> str:
     d = room.debrief()
     w = {k: _t(k, lang) for k in _TEXT}
+    # the language switch keeps the page's other parameters (the trainer's key)
+    other = urlencode({**(query or {}), "lang": "en" if lang == "zh" else "zh"})
     head = "".join(f"<th>{html.escape(w[k])}</th>" for k in (
         "round", "choices", "reported", "true", "escalations", "protesters", "legitimacy"))
     parts = [f"<h2>{html.escape(w['debrief'])}</h2>"]
@@ -311,5 +315,6 @@ def _debrief_html(room: Room, lang: str) -> str:
     parts.append(f"<h3>{html.escape(w['questions'])}</h3><ol>{qs}</ol>")
     return (f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
             f'<meta charset="utf-8"><title>{html.escape(w["debrief"])}</title>'
-            f'<style>{_CSS}</style></head><body><h1>{html.escape(w["title"])}</h1>'
-            + "".join(parts) + "</body></html>")
+            f'<style>{_CSS}</style></head><body>'
+            f'<a class="lang" href="?{html.escape(other)}">{html.escape(w["other_lang"])}</a>'
+            f'<h1>{html.escape(w["title"])}</h1>' + "".join(parts) + "</body></html>")
