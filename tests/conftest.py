@@ -55,21 +55,31 @@ def repo_root():
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+#: Chromium's flags for the tests: no sandbox (root in a container), nothing fetched.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
 @pytest.fixture(scope="module")
-def browser():
-    """Debian's chromium driven by Playwright (the dashboard's and the room's browser tests);
-    missing, it fails the run in CI (.ci/run installs it) and skips elsewhere."""
+def playwright_api():
+    """One Playwright per test module (two at once cannot run in one thread): the module's
+    browsers are launched from it."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("chromium is missing: .ci/run installs Debian's chromium")
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_api):
+    """Debian's chromium driven by Playwright (the dashboard's and the room's browser tests);
+    missing, it fails the run in CI (.ci/run installs it) and skips elsewhere."""
+    b = playwright_api.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
 
 
 def free_port() -> int:
@@ -115,16 +125,16 @@ LATIN_FONTS = Path("/usr/share/fonts/truetype/dejavu")
 
 
 @pytest.fixture(scope="module")
-def bare_browser(tmp_path_factory):
+def bare_browser(playwright_api, tmp_path_factory):
     """Chromium on a machine without any Chinese system font, as a trainer's laptop or a
     container may be: fontconfig shown only the Latin fonts (the check that it sees no
     Chinese font is part of the fixture)."""
     import subprocess
 
-    if not Path(CHROMIUM).exists() or not LATIN_FONTS.is_dir():
+    if not LATIN_FONTS.is_dir():
         if os.environ.get("CI"):
-            pytest.fail(f"chromium or {LATIN_FONTS} is missing: .ci/run installs them")
-        pytest.skip("Debian's chromium or its DejaVu fonts are not installed")
+            pytest.fail(f"{LATIN_FONTS} is missing: Debian's chromium brings it")
+        pytest.skip(f"{LATIN_FONTS} is missing")
     folder = tmp_path_factory.mktemp("fontconfig")
     conf = folder / "fonts.conf"
     conf.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n'
@@ -135,13 +145,9 @@ def bare_browser(tmp_path_factory):
         listed = subprocess.run(["fc-list", ":lang=zh"], env=env, capture_output=True,
                                 text=True, timeout=60).stdout
         assert listed.strip() == "", f"the bare browser still sees Chinese fonts: {listed}"
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, env=env, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
+    b = playwright_api.chromium.launch(executable_path=CHROMIUM, env=env, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
 
 
 def rendering_fonts(page, selector: str) -> set[str]:

@@ -90,6 +90,11 @@ def test_a_room_of_three_through_two_rounds_and_a_debrief(browser, room_server, 
     trainer.click("text=立即推进本轮")
     phones[2].wait_for_selector("#own table tr:nth-child(3)")
     assert "实际遵从率" in phones[2].locator("#own").text_content()
+    # the trainer switches the console to English: the key (in the fragment) is kept
+    trainer.click("a.lang")
+    trainer.wait_for_url("**lang=en**")
+    assert trainer.url.endswith("#" + key)
+    trainer.wait_for_selector("text=王乡长")  # (the console's API calls still carry the key)
     debrief = browser.new_page()
     debrief.goto(f"{url}/debrief?lang=zh&key={key}")
     text = debrief.locator("body").text_content()

@@ -6,6 +6,17 @@ const $ = s => document.querySelector(s), W = R.words, app = $('#app');
 const esc = s => String(s).replace(/[&<>"']/g, c => ({
   '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
 
+// the language switch keeps the page's other parameters and its fragment (the room's code,
+// the trainer's key)
+{
+  const a = document.querySelector('a.lang');
+  if (a) {
+    const q = new URLSearchParams(location.search);
+    q.set('lang', new URLSearchParams(a.getAttribute('href').slice(1)).get('lang'));
+    a.href = '?' + q + location.hash;
+  }
+}
+
 async function call(path, opts = {}) {
   const h = {'Content-Type': 'application/json'};
   const tok = localStorage.getItem('ruralgov-room-token');
