@@ -195,6 +195,16 @@ def test_the_simulation_of_colour_blindness_confuses_red_and_green():
     assert np.linalg.norm(_as_seen(red, "deuteranopia") - _as_seen(green, "deuteranopia")) < 0.2
 
 
+def test_the_figures_take_any_two_side_names():
+    """A notebook's names for the two sides: drawn as A and B."""
+    m = S.build("fragmented", 1, {"n_villagers": 400})
+    m.step()
+    runs = {"before": m, "after": m}
+    for fig in (V.series_figure(runs), V.legitimacy_figure(runs), V.watch_figure(runs)):
+        assert fig.axes
+    assert V.side_style("after", list(runs)) == V.SIDES["B"]
+
+
 def test_compare_mode_tells_the_sides_apart_in_colour_and_style_for_colour_blind_eyes():
     m = S.build("fragmented", 1, {"n_villagers": 400})
     m.step()
@@ -291,9 +301,15 @@ def test_a_downloaded_run_loaded_back_keeps_its_interventions_and_its_name(tmp_p
     f = tmp_path / (S.download_stem({"": m}) + ".yaml")
     assert f.name == "ruralgov-fragmented-seed7-step10.yaml"
     f.write_text(S.scenario_yaml(m), encoding="utf-8")
+    from ruralgov.app.dashboard.app import scenario_settings
+
     loaded = S.Run(scenario=str(f), seed=7)
+    # the page's levers start where the file takes the county: nothing to undo, before and
+    # after its intervention
+    assert S.pending(loaded, scenario_settings(str(f))) == ({}, {})
     for _ in range(10):
         loaded.step()
+    assert S.pending(loaded, scenario_settings(str(f))) == ({}, {})
     pd.testing.assert_frame_equal(loaded.series(), m.series())  # the intervention replayed
     assert S.download_stem({"": loaded}) == "ruralgov-fragmented-seed7-step10"
     assert S.download_stem({"A": loaded, "B": m}) == "ruralgov-fragmented-seed7-step10"
@@ -305,6 +321,7 @@ def test_a_downloaded_run_loaded_back_keeps_its_interventions_and_its_name(tmp_p
     S.intervene(loaded, {**_controls(loaded), "suppression": 0.6})
     assert [iv["set"] for iv in loaded.settings()["interventions"]] == [{"suppression": 0.6}]
     assert S.scenario_yaml(loaded).count("set:") == 2
+    assert S.scenario_yaml(loaded).count("(dashboard run, seed 7)") == 1  # not doubled
 
 
 def test_a_large_county_keeps_its_size_on_the_slider():
@@ -557,7 +574,8 @@ def server():
 
 
 def _page(browser, url, outside):
-    page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+    page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True,
+                            locale="en-US")  # (the page follows the browser's language)
     page.on("console", lambda m: outside.append(f"console {m.type}: {m.text}")
             if m.type == "error" else None)
     page.on("response", lambda r: outside.append(f"{r.status} {r.url}")
@@ -905,6 +923,8 @@ def test_the_page_speaks_the_browsers_language_and_switches():
     assert preferred_lang("zh-CN,zh;q=0.9,en;q=0.8") == "zh"
     assert preferred_lang("en-US,en;q=0.9,zh-CN;q=0.8") == "en"
     assert preferred_lang("") == preferred_lang("fr-FR,fr") == "zh"  # Chinese by default
+    assert preferred_lang("en-GB;q=0.5, zh;q=0.9") == "zh"  # by quality, not by place
+    assert preferred_lang("fr, en;q=0.3, zh;q=0.2") == "en"
 
 
 def test_a_chinese_browser_gets_the_chinese_page_and_a_switch(browser, server):

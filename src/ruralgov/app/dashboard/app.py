@@ -54,11 +54,11 @@ def _lang() -> str:
         return ASKED_LANG
     accept = (solara.lab.headers.value or {}).get("accept-language", [""])
     return preferred_lang(accept[0] if accept else "")
+
+
 FIRST_SCENARIO = os.environ.get("RURALGOV_DASHBOARD_SCENARIO", "baseline")
 CONTROLS = [name for _, items in CONTROL_GROUPS for name, _, _ in items] + ["n_villagers"]
 VILLAGERS_MAX = 20_000  # the slider's top (a step stays well under a second)
-#: Projector mode: type readable from the back of a room (the figures switch to large type
-#: and full width themselves).
 #: The bundled Chinese font (served by `ruralgov dashboard` at static/assets/) before any
 #: system font, on every element of the page.
 FONT_CSS = css_face(f"static/assets/{WOFF2.name}") + f"""
@@ -66,6 +66,8 @@ FONT_CSS = css_face(f"static/assets/{WOFF2.name}") + f"""
 .v-application input, .v-application .v-card__title {{
   font-family: Roboto, "{FAMILY}", "Noto Sans CJK SC", sans-serif !important; }}
 """
+#: Projector mode: type readable from the back of a room (the figures switch to large type
+#: and full width themselves).
 PROJECTOR_CSS = """
 .rg-big, .rg-big .v-card__text, .rg-big .v-card__title { font-size: 1.35rem !important;
   line-height: 1.5; }
@@ -77,8 +79,14 @@ table.rg-table td, table.rg-table th { padding: 0.1em 0.6em; text-align: right; 
 
 
 def scenario_settings(name: str) -> dict:
-    """The controls' values as the scenario sets them."""
-    params = load_scenario(name).resolved()
+    """The controls' values as the scenario sets them, after its own county-wide
+    interventions (a run downloaded from the page and opened again): the levers then show
+    where the file takes the county, and "Change now" offers nothing to undo."""
+    sc = load_scenario(name)
+    params = sc.resolved()
+    for iv in sc.interventions:  # (in step order)
+        if iv.township is None:
+            params.update(iv.settings)
     return {k: params[k] for k in CONTROLS}
 
 
@@ -205,6 +213,11 @@ def Controller(model: solara.Reactive, params: solara.Reactive, play_interval: s
                       disabled=playing.value)
 
 
+def _sides(model) -> list:
+    """The run, or both sides of a comparison."""
+    return [model.a, model.b] if isinstance(model, S.Comparison) else [model]
+
+
 def _steps(model) -> int:
     """The steps a run (or both sides of a comparison) has taken."""
     return model.a.steps if isinstance(model, S.Comparison) else model.steps
@@ -249,22 +262,21 @@ def _campaign_buttons(model: solara.Reactive, params: solara.Reactive,
                       sides: list[solara.Reactive]) -> None:
     """Start or end the campaign now, in every side built with a campaign rule; the levers
     on the page follow (so "Change now" does not offer to undo it)."""
-    both = isinstance(model.value, S.Comparison)
-    models = [model.value.a, model.value.b] if both else [model.value]
-    running = [S.campaign_running(m) for m in models]
+    running = [S.campaign_running(m) for m in _sides(model.value)]
     if all(r is None for r in running):
         solara.Text(t("campaign_none", _lang()), style={"font-size": "0.8em", "color": "#8d6e63"})
         return
 
     def act(start: bool):
-        with model.value.lock:  # both sides at the same step
-            for m, values in zip(models, sides):
+        run = model.value  # (the run now: a Reset may have come since the render)
+        with run.lock:  # both sides at the same step
+            for m, values in zip(_sides(run), sides):
                 if change := S.campaign_now(m, start):
                     values.set({**values.value, **change})
-        params.set(model.value.settings())  # Reset replays it
+        params.set(run.settings())  # Reset replays it
         force_update()
 
-    now = models[0].steps
+    now = _sides(model.value)[0].steps
     solara.Button(t("campaign_start_now", _lang()).format(step=now + 1), color="secondary",
                   on_click=lambda: act(True), disabled=not any(r is False for r in running))
     solara.Button(t("campaign_end_now", _lang()).format(step=now), color="secondary",
@@ -312,11 +324,13 @@ def Story(model, big: bool = False):
     """The story of what is running (A and B in compare mode). In projector mode it folds
     away once the run has started, so that the charts fill the screen (a button unfolds it)."""
     update_counter.get()
-    opened = solara.use_reactive(None)  # None: as the mode and step say
+    # the trainer's fold or unfold, for this run in projector mode: (id of the run, shown)
+    opened = solara.use_reactive((None, True))
     # (from the model, not the mode: a render may come between setting one and the other)
     both = isinstance(model, S.Comparison)
     runs = [("A", model.a), ("B", model.b)] if both else [("", model)]
-    show = opened.value if opened.value is not None else not (big and _steps(model) > 0)
+    show = (not big or (opened.value[1] if opened.value[0] == id(model)
+                        else _steps(model) == 0))
     with solara.Columns([1] * len(runs)):
         for name, m in runs:
             title, story = _story(m.scenario_name, _lang())
@@ -330,7 +344,8 @@ def Story(model, big: bool = False):
                         style={"font-size": "0.85em", "color": "#1565c0"})
     if big:
         solara.Button(("▾ " if show else "▸ ") + t("story", _lang()), text=True, color="primary",
-                      style="text-transform: none", on_click=lambda: opened.set(not show))
+                      style="text-transform: none",
+                      on_click=lambda: opened.set((id(model), not show)))
 
 
 class _Live:
@@ -365,7 +380,9 @@ def _watch_card(models: dict, picture: bytes, compare_with=None):
                     f'<div style="font-size:0.8em;color:#607d8b">'
                     f'{html.escape(t("watch_note", _lang()))}</div>')
         if compare_with is not None:
-            for than in dict.fromkeys(c.claim.than for c in claims if c.state == "compare"):
+            # (for the story on side A: the compared scenario goes on B)
+            for than in dict.fromkeys(c.claim.than for c in claims
+                                      if c.state == "compare" and c.side in ("", "A")):
                 solara.Button(t("btn_compare_with", _lang()).format(
                     than=S.scenario_title(than, _lang())), color="secondary",
                     on_click=lambda than=than: compare_with(than))
@@ -400,8 +417,6 @@ def Views(model, big: bool = False, drawn=None, compare_with=None):
     # the pictures: updated once per step (data on a cached background), not redrawn
     key = (*ids, first.steps, big, lang)
     frames = solara.use_memo(lambda: live.frames(models), [key])
-    if drawn is not None:
-        drawn.current = first.steps  # the play loop waits for this before the next step
     solara.Image(frames[0], width="100%")
     _watch_card(models, frames[3], compare_with)
     if len(models) > 1:  # both networks side by side the page's width, then legitimacy
@@ -423,6 +438,8 @@ def Views(model, big: bool = False, drawn=None, compare_with=None):
             for name, m in models.items()
             for key, table in (("townships", S.township_table),
                                ("departments", S.department_table))))
+    if drawn is not None:  # (last: the play loop waits for this before the next step)
+        drawn.current = first.steps
     shown = solara.use_reactive(False)  # downloads drawn only while open
     solara.Button(("▾ " if shown.value else "▸ ") + t("downloads", _lang()), text=True,
                   color="primary", style="text-transform: none",
@@ -437,14 +454,17 @@ def Downloads(models: dict, layouts: dict):
     PNG each, both sides in one) and the run as a scenario file per side, named by scenario,
     seed and step."""
     update_counter.get()  # the names follow the step
-    csv_zh = solara.use_reactive(_lang() == "zh")  # Chinese column names: an option
+    # a Chinese CSV: the Chinese page's default, an option there (None: not chosen), never on
+    # the English page (whatever was chosen before a switch of language)
+    choice = solara.use_reactive(None)
+    zh = _lang() == "zh" and choice.value is not False
     stem = S.download_stem(models, _lang())
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
-        solara.FileDownload(lambda: S.series_csv(models, "zh" if csv_zh.value else "en")
-                            .encode("utf-8-sig" if csv_zh.value else "utf-8"),
+        solara.FileDownload(lambda: S.series_csv(models, "zh" if zh else "en")
+                            .encode("utf-8-sig" if zh else "utf-8"),
                             filename=f"{stem}.csv", label=t("download_csv", _lang()))
         if _lang() == "zh":
-            solara.Checkbox(label=t("csv_zh", _lang()), value=csv_zh)
+            solara.Checkbox(label=t("csv_zh", _lang()), value=zh, on_value=choice.set)
         solara.FileDownload(lambda: V.figure_png(V.series_figure(models, _lang())),
                             filename=f"{stem}-series.png", label=t("download_png", _lang()))
         solara.FileDownload(lambda: V.figure_png(V.network_figure(models, layouts, _lang())),

@@ -297,9 +297,22 @@ def series_header(name: str, lang: str = "en") -> str:
 def preferred_lang(accept_language: str) -> str:
     """The page's language from a browser's ``Accept-Language`` header: English only where
     the browser asks for English before Chinese; Chinese by default."""
-    header = accept_language.lower()
-    en, zh = header.find("en"), header.find("zh")
-    return "en" if en >= 0 and (zh < 0 or en < zh) else "zh"
+    ranked = []
+    for k, item in enumerate(accept_language.lower().split(",")):
+        tag, _, params = item.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        ranked.append((-q, k, tag.split("-")[0]))  # by quality, then as listed
+    for _, _, lang in sorted(ranked):
+        if lang in ("en", "zh"):
+            return lang
+    return "zh"
 
 
 def measure_label(name: str, lang: str = "en") -> str:

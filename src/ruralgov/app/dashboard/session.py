@@ -206,6 +206,10 @@ def intervene_sides(model: Run | Comparison, values: list[dict[str, Any]]) -> li
         return [intervene(m, v) for m, v in zip(sides, values)]
 
 
+#: What a downloaded run adds to its scenario's title (taken off when it is downloaded again).
+_RUN_NOTE = re.compile(r" \(dashboard run, seed \d+\)$|（仪表盘运行，随机种子 \d+）$")
+
+
 def scenario_yaml(model: Run) -> str:
     """This run as a scenario file: the scenario's parameters with the controls' changes, the
     seed, the steps run so far and the interventions. ``ruralgov run`` on it reproduces the
@@ -216,7 +220,7 @@ def scenario_yaml(model: Run) -> str:
     # (the file must reach every intervention it lists)
     steps = max([model.steps, 1, *(iv.step for iv in model.interventions)])
     doc: dict[str, Any] = {
-        "title": f"{sc.title} (dashboard run, seed {model.seed})",
+        "title": f"{_RUN_NOTE.sub('', sc.title)} (dashboard run, seed {model.seed})",
         "story": sc.story,
         "steps": steps,
         "seed": model.seed,
@@ -227,7 +231,8 @@ def scenario_yaml(model: Run) -> str:
     if model.interventions:
         doc["interventions"] = [iv.as_dict() for iv in model.interventions]
     if sc.title_zh:
-        doc["zh"] = {"title": f"{sc.title_zh}（仪表盘运行，随机种子 {model.seed}）",
+        title_zh = _RUN_NOTE.sub("", sc.title_zh)
+        doc["zh"] = {"title": f"{title_zh}（仪表盘运行，随机种子 {model.seed}）",
                      "story": sc.story_zh}
     head = (f"# ruralgov dashboard run of {sc.name}: `ruralgov run <this file>` reproduces it\n")
     return head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=96)
@@ -302,9 +307,15 @@ def claim_text(w: Watch, lang: str = "en") -> str:
     return t("watch_from", lang).format(s0=w.start[0], s1=w.start[1], **values)
 
 
+def _changed_by_page(model: Run) -> bool:
+    """Whether the page changed the run from its scenario (levers, or interventions beyond
+    the file's own)."""
+    return bool(model.overrides or model.settings()["interventions"])
+
+
 def _plain(model: Run, name: str) -> bool:
     """Whether ``model`` is a run of the scenario ``name`` as its file sets it."""
-    return model.scenario_name == name and not model.overrides and not model.interventions
+    return model.scenario_name == name and not _changed_by_page(model)
 
 
 def watch_claims(models: dict[str, Run], lang: str = "en") -> list[ClaimOnScreen]:
@@ -313,7 +324,7 @@ def watch_claims(models: dict[str, Run], lang: str = "en") -> list[ClaimOnScreen
     of that scenario as its file sets it (both sides share the seed)."""
     out = []
     for side, m in models.items():
-        changed = bool(m.overrides or m.interventions)
+        changed = _changed_by_page(m)
         for w in _watch(m.scenario_name):
             other = next((o for s, o in models.items() if s != side and _plain(o, w.than)),
                          None) if w.than else None

@@ -39,7 +39,7 @@ from ruralgov.model import RuralGovernanceModel
 
 __all__ = ["LiveFigure", "SeriesView", "NetworkView", "LegitimacyView", "WatchView", "ft",
            "ft_format", "series_figure", "network_figure", "legitimacy_figure", "watch_figure",
-           "figure_png", "PETITION", "PROTEST"]
+           "figure_png", "PETITION", "PROTEST", "SIDES", "side_style"]
 
 PETITION, PROTEST = "#ef6c00", "#c62828"
 #: none kept (light grey) → half (pale green) → every rule kept (dark green)
@@ -135,6 +135,12 @@ def _png(canvas: FigureCanvasAgg) -> bytes:
 SIDES = {"": ("#0072B2", "-"), "A": ("#0072B2", "-"), "B": ("#D55E00", "--")}
 _MARKERS = (None, "o", "^")
 
+
+def side_style(name: str, names: list[str]) -> tuple[str, str]:
+    """(colour, line style) of a side: A's and B's, or, for other names (a notebook's), the
+    first name A's and the second B's."""
+    return SIDES.get(name) or (SIDES["A"], SIDES["B"])[names.index(name) % 2]
+
 _PANELS = (  # (title key, [(column, colour, label key)], fixed upper limit or None)
     ("compliance", [("compliance", "#2e7d32", "compliance"),
                     ("evasion", "#90a4ae", "evasion")], 1.0),
@@ -164,7 +170,7 @@ class SeriesView(LiveFigure):
             for name in self.names:
                 for k, (col, colour, _) in enumerate(cols):
                     # compare mode: a colour and a line style per side, a marker per measure
-                    side, ls = SIDES[name] if two else (colour, "-")
+                    side, ls = side_style(name, self.names) if two else (colour, "-")
                     (line,) = ax.plot([], [], ls, color=side, lw=2.0 if big else 1.5,
                                       marker=_MARKERS[k] if two else None,
                                       ms=7 if big else 4)
@@ -186,8 +192,9 @@ class SeriesView(LiveFigure):
             if top is not None:
                 ax.set_ylim(0, top)
         if two:  # which side is which: once, at the top
-            self.figure.legend(handles=[Line2D([], [], color=SIDES[n][0], ls=SIDES[n][1], lw=2.5)
-                                        for n in self.names], labels=self.names,
+            self.figure.legend(handles=[Line2D([], [], color=c, ls=ls, lw=2.5) for c, ls in
+                                        (side_style(n, self.names) for n in self.names)],
+                               labels=self.names,
                                loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=2,
                                fontsize=small + 1, frameon=False)
         self.spans = [Rectangle((0, 0), 0, 1, transform=ax.get_xaxis_transform(),
@@ -357,11 +364,12 @@ class LegitimacyView(LiveFigure):
         ax = self.axes = self.figure.subplots()
         self.bars = {}
         for name in names:  # compare mode: A filled, B an outline, in the sides' colours
-            colour, style = SIDES[name]
+            colour, style = side_style(name, list(names))
             self.bars[name] = ax.stairs(np.zeros(len(self.BINS) - 1), self.BINS,
-                                        fill=name != "B", color=colour, linestyle=style,
+                                        fill=style == "-", color=colour, linestyle=style,
                                         lw=2.5 if big else 1.5,
-                                        alpha={"": 0.9, "A": 0.6}.get(name, 1.0),
+                                        alpha=(0.9 if len(names) == 1 else
+                                               0.6 if style == "-" else 1.0),
                                         label=name or None)
         ax.set_title(ft("legitimacy", lang), fontsize=BIG_TITLE if big else 9)
         ax.tick_params(labelsize=BIG_TEXT if big else 7)
@@ -412,7 +420,7 @@ class WatchView(LiveFigure):
                     ax.axvspan(c.claim.start[0] - 0.5, c.claim.start[1] + 0.5,
                                color="#cfd8dc", alpha=0.6, zorder=0, lw=0)
             for name in names:
-                colour, style = SIDES[name]
+                colour, style = side_style(name, names)
                 (self.lines[(name, measure)],) = ax.plot(
                     [], [], style, color=colour, lw=2.2 if big else 1.5, label=name or None)
             ax.set_title(_measure_title(measure, lang), fontsize=title)
