@@ -223,9 +223,15 @@ def test_pool_workers_die_with_a_killed_sweep(experiment, tmp_path):
                             stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     workers: list = []
+    def command(p) -> str:  # (a short-lived child, e.g. git asked for the revision, may be
+        try:                  # gone between the listing and the question)
+            return " ".join(p.cmdline())
+        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+            return ""
+
     while time.monotonic() < deadline:
         workers = [p for p in psutil.Process(proc.pid).children(recursive=True)
-                   if "spawn_main" in " ".join(p.cmdline())]
+                   if "spawn_main" in command(p)]
         if len(workers) >= 2:
             break
         time.sleep(0.1)
