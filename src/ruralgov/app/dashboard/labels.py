@@ -239,7 +239,7 @@ _TEXT = {
     "col_dept_compliance": ("compliance with its rules", "其规定的遵从率"),
     "col_received": ("escalations received", "收到的越级上访"),
     "col_answered": ("answered", "已答复"),
-    # what the story says to watch
+    # the campaign, started and ended live
     "campaign_start_now": ("Start the campaign now (from step {step})",
                            "立即开始运动（自第 {step} 期起）"),
     "campaign_end_now": ("End the campaign now (after step {step})",
@@ -248,6 +248,7 @@ _TEXT = {
                       "tick the campaign (Campaign group) and Apply and reset.",
                       "建县时带有运动规定的县，可在任意一期开始或结束运动：请在“运动式治理”组中"
                       "勾选运动，然后“应用并重置”。"),
+    # the handout's questions for the room
     "questions": ("Questions for the room", "讨论题"),
     "q_claim": ("The story says: {claim} — here: {status}. Why? Would it be so in your county?",
                 "情景说明：{claim}——本次：{status}。为什么？在你们县也会这样吗？"),
@@ -259,6 +260,7 @@ _TEXT = {
                 "worked?", "你会先动哪一个政策杠杆？看哪一个数字来判断它是否奏效？"),
     "q_county": ("What in your own county is not in this model, and how might it change the "
                  "result?", "你们县有哪些情况是这个模型没有的？它们会怎样改变结果？"),
+    # what the story says to watch
     "watch_title": ("What the story says to watch", "情景说明中请观察的现象"),
     "watch_than": ("{measure}: {expect} than in “{than}”, steps {a}–{b}",
                    "{measure}：第 {a}–{b} 期{expect}“{than}”"),

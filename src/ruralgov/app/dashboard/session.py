@@ -323,6 +323,13 @@ def watch_claims(models: dict[str, Run], lang: str = "en") -> list[ClaimOnScreen
     another scenario is judged against the other side of a comparison when that side is a run
     of that scenario as its file sets it (both sides share the seed)."""
     out = []
+    frames: dict[int, pd.DataFrame] = {}  # each run's series built once (on every step)
+
+    def series(m) -> pd.DataFrame:
+        if id(m) not in frames:
+            frames[id(m)] = m.series()
+        return frames[id(m)]
+
     for side, m in models.items():
         changed = _changed_by_page(m)
         for w in _watch(m.scenario_name):
@@ -333,7 +340,7 @@ def watch_claims(models: dict[str, Run], lang: str = "en") -> list[ClaimOnScreen
             elif m.steps < w.steps[0]:  # (a "from" window comes before it)
                 state, d = "waiting", math.nan
             else:
-                d = claim_difference(w, m.series(), other.series() if other else None)
+                d = claim_difference(w, series(m), series(other) if other else None)
                 state = ("so_far" if m.steps < w.last_step
                          else "holds" if d > 0 else "fails")
             out.append(ClaimOnScreen(side, w, claim_text(w, lang), state, float(d), changed))
